@@ -1,0 +1,30 @@
+// CommonJS Jest; @swc/jest also transforms the ESM-only packages (Nest 12, otplib, jose...)
+// because Jest 30 cannot require() ESM below Node 24.9 (see shared TOOLCHAIN notes).
+const esmPackages = ['@nestjs', 'otplib', '@otplib', '@noble', '@scure', 'file-type', 'load-esm', 'jose', 'uid', 'token-types', 'strtok3', '@tokenizer', 'uint8array-extras'];
+
+const swcTs = {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+    target: 'es2022',
+  },
+  module: { type: 'commonjs' },
+  sourceMaps: 'inline',
+};
+const swcJs = { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } };
+
+module.exports = {
+  testEnvironment: 'node',
+  rootDir: __dirname,
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools'],
+  testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', swcTs],
+    '^.+\\.(m|c)?js$': ['@swc/jest', swcJs],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+  moduleNameMapper: { '^@mfa/([a-z-]+)$': '<rootDir>/libs/$1/src' },
+  globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+  testTimeout: 120000,
+};

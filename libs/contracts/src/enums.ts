@@ -1,0 +1,42 @@
+export const EnforcementStates = ['not_required', 'pending', 'compliant', 'non_compliant', 'exempt'] as const;
+export type EnforcementState = (typeof EnforcementStates)[number];
+
+export const MfaMethods = ['totp', 'sms'] as const;
+export type MfaMethod = (typeof MfaMethods)[number];
+
+export const DeviceStatuses = ['pending', 'active', 'deactivated'] as const;
+export type DeviceStatus = (typeof DeviceStatuses)[number];
+
+export const ApiKeyRoles = ['admin', 'auditor'] as const;
+export type ApiKeyRole = (typeof ApiKeyRoles)[number];
+
+export const RolloutStatuses = ['queued', 'running', 'completed', 'failed'] as const;
+export type RolloutStatus = (typeof RolloutStatuses)[number];
+
+export const AuthorizeReasons = ['ok', 'mfa_required', 'mfa_too_old', 'enrollment_required', 'unknown_account'] as const;
+export type AuthorizeReason = (typeof AuthorizeReasons)[number];
+
+export const VerifyFailureReasons = ['invalid_code', 'locked_out', 'no_active_device', 'method_not_allowed'] as const;
+export type VerifyFailureReason = (typeof VerifyFailureReasons)[number];
+
+export const AuditActions = [
+  'org.created',
+  'api_key.created',
+  'api_key.revoked',
+  'member.added',
+  'members.bulk_added',
+  'member.removed',
+  'policy.updated',
+  'exemption.set',
+  'exemption.removed',
+  'device.enabled',
+  'device.deactivated',
+  'device.reset',
+  'verification.locked_out',
+  'recovery_code.used',
+  'session.issued',
+] as const;
+export type AuditAction = (typeof AuditActions)[number];
+
+export const AuditActorTypes = ['platform', 'api_key', 'account', 'system'] as const;
+export type AuditActorType = (typeof AuditActorTypes)[number];

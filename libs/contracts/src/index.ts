@@ -1,0 +1,5 @@
+export * from './enums';
+export * from './errors';
+export * from './models';
+export * from './patterns';
+export * from './queues';

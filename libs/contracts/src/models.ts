@@ -1,0 +1,75 @@
+import type { ApiKeyRole, AuditAction, AuditActorType, DeviceStatus, EnforcementState, MfaMethod, RolloutStatus } from './enums';
+
+/** Shapes that cross a service boundary (HTTP answers and bus replies). Times are ISO-8601 UTC. */
+
+export interface Enforcement {
+  state: EnforcementState;
+  policyVersion: number;
+  requiredSince: string | null;
+  graceDeadline: string | null;
+  exemptUntil: string | null;
+  /** Not in the contract's minimum; added: why the account is exempt. */
+  exemptReason?: string | null;
+}
+
+export interface Member {
+  id: string;
+  orgId: string;
+  email: string;
+  displayName: string | null;
+  externalId: string | null;
+  createdAt: string;
+  enforcement: Enforcement;
+}
+
+export interface Device {
+  serialNumber: string;
+  type: MfaMethod;
+  name: string;
+  status: DeviceStatus;
+  createdAt: string;
+  enabledAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export interface MfaPolicy {
+  orgId: string;
+  version: number;
+  requireMfa: boolean;
+  gracePeriodHours: number;
+  allowedMethods: MfaMethod[];
+  maxMfaAgeSeconds: number | null;
+  updatedAt: string | null;
+}
+
+/** The policy of an org before any PUT (CONTRACT.md). */
+export function defaultPolicy(orgId: string): MfaPolicy {
+  return { orgId, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: ['totp', 'sms'], maxMfaAgeSeconds: null, updatedAt: null };
+}
+
+export interface PolicyRollout {
+  id: string;
+  orgId: string;
+  policyVersion: number;
+  status: RolloutStatus;
+  total: number;
+  applied: number;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+export interface AuditEvent {
+  id: string;
+  at: string;
+  actor: { type: AuditActorType; id: string | null };
+  action: AuditAction;
+  target: { type: string; id: string | null };
+  details: Record<string, unknown>;
+}
+
+export interface ApiKeyCreated {
+  id: string;
+  key: string;
+  role: ApiKeyRole;
+  label?: string | null;
+}

@@ -1,0 +1,148 @@
+/**
+ * ┌──────────────────────────────────────────────────────────────────────────────────────┐
+ * │ WIRE NAMES. Every string in this file is read by other processes: member services in  │
+ * │ any language, other instances of older versions, jobs already sitting in Redis.       │
+ * │ Renaming one is a breaking change of the external contract. Add, never rename.        │
+ * └──────────────────────────────────────────────────────────────────────────────────────┘
+ */
+import type { AuthorizeReason, EnforcementState, MfaMethod } from './enums';
+import type { AuditEvent, Device, Enforcement, Member, MfaPolicy } from './models';
+
+/** Patterns member services call (CONTRACT.md, "Bus"). */
+export const Patterns = {
+  MfaDevicesCreate: 'mfa.devices.create',
+  MfaDevicesEnable: 'mfa.devices.enable',
+  MfaDevicesResync: 'mfa.devices.resync',
+  MfaDevicesList: 'mfa.devices.list',
+  MfaDevicesDeactivate: 'mfa.devices.deactivate',
+  MfaSmsSend: 'mfa.sms.send',
+  MfaRecoveryCodesGenerate: 'mfa.recovery-codes.generate',
+  MfaVerify: 'mfa.verify',
+  MfaSessionsIssue: 'mfa.sessions.issue',
+  MfaSessionsJwks: 'mfa.sessions.jwks',
+  AccountsGet: 'accounts.get',
+  AccountsAuthorize: 'accounts.authorize',
+} as const;
+
+/** Patterns only this platform's own services call (documented in docs/bus-protocol.md). */
+export const InternalPatterns = {
+  AccountsPing: 'accounts.internal.ping',
+  AccountsMembersCreate: 'accounts.internal.members.create',
+  AccountsMembersBulkCreate: 'accounts.internal.members.bulk-create',
+  AccountsMembersList: 'accounts.internal.members.list',
+  AccountsMembersGet: 'accounts.internal.members.get',
+  AccountsMembersDelete: 'accounts.internal.members.delete',
+  AccountsMembersStats: 'accounts.internal.members.stats',
+  AccountsPolicyApply: 'accounts.internal.policy.apply',
+  AccountsPolicyGet: 'accounts.internal.policy.get',
+  AccountsExemptionSet: 'accounts.internal.exemption.set',
+  AccountsExemptionRemove: 'accounts.internal.exemption.remove',
+  AccountsDeviceReset: 'accounts.internal.device-reset',
+  AccountsCompliancePage: 'accounts.internal.compliance.page',
+  AccountsComplianceHistory: 'accounts.internal.compliance.history',
+  MfaPing: 'mfa.internal.ping',
+  MfaPolicyApply: 'mfa.internal.policy.apply',
+  MfaDevicesReset: 'mfa.internal.devices.reset',
+  MfaDevicesSummary: 'mfa.internal.devices.summary',
+} as const;
+
+export type PublicPattern = (typeof Patterns)[keyof typeof Patterns];
+export type InternalPattern = (typeof InternalPatterns)[keyof typeof InternalPatterns];
+export type BusPattern = PublicPattern | InternalPattern;
+
+/** Which service owns a pattern is decided by its first segment. */
+export const BusServices = {
+  mfa: { stream: 'bus:mfa:requests', group: 'mfa' },
+  accounts: { stream: 'bus:accounts:requests', group: 'accounts' },
+} as const;
+export type BusServiceName = keyof typeof BusServices;
+
+export function ownerOf(pattern: string): BusServiceName | undefined {
+  const head = pattern.split('.', 1)[0];
+  return head === 'mfa' || head === 'accounts' ? head : undefined;
+}
+
+// ---- request / reply types, one pair per pattern --------------------------------------
+
+export interface CreateDeviceRequest { accountId: string; type: MfaMethod; name: string; phoneNumber?: string }
+export interface CreateTotpDeviceReply { serialNumber: string; status: 'pending'; secretBase32: string; otpauthUri: string; qrCodePng: string }
+export interface CreateSmsDeviceReply { serialNumber: string; status: 'pending' }
+export interface EnableDeviceRequest { accountId: string; serialNumber: string; code1: string; code2?: string }
+export interface ResyncDeviceRequest { accountId: string; serialNumber: string; code1: string; code2: string }
+export interface AccountRequest { accountId: string }
+export interface DeviceRequest { accountId: string; serialNumber: string }
+export interface SmsSentReply { sent: true; expiresAt: string }
+export interface RecoveryCodesReply { codes: string[] }
+export interface VerifyRequest { accountId: string; code: string; serialNumber?: string }
+export type VerifyReply =
+  | { valid: true; serialNumber: string | null; method: MfaMethod | 'recovery_code'; verifiedAt: string }
+  | { valid: false; reason: 'invalid_code' | 'locked_out' | 'no_active_device' | 'method_not_allowed' };
+export interface IssueSessionRequest { accountId: string; code: string; serialNumber?: string; durationSeconds?: number }
+export interface IssueSessionReply { token: string; expiresAt: string; mfaAuthenticatedAt: string }
+export interface JwksReply { keys: Array<Record<string, unknown>> }
+export interface AuthorizeRequest { accountId: string; sessionToken?: string; maxMfaAgeSeconds?: number }
+export interface AuthorizeReply { allowed: boolean; reason: AuthorizeReason; enforcement: Enforcement | null }
+
+export interface NewMember { email: string; displayName?: string; externalId?: string }
+export interface OrgScoped { orgId: string }
+export interface MemberRef { orgId: string; accountId: string }
+export interface ListMembersRequest { orgId: string; state?: EnforcementState; limit: number; cursor?: string }
+export interface Page<T> { items: T[]; nextCursor: string | null }
+export interface MemberStats { total: number; byState: Record<EnforcementState, number> }
+export interface ApplyPolicyRequest { policy: MfaPolicy; rolloutId: string }
+export interface ApplyPolicyReply { accepted: boolean; total: number }
+export interface SetExemptionRequest { orgId: string; accountId: string; until: string; reason: string }
+export interface DeviceResetRequest { orgId: string; accountId: string; serialNumber: string }
+export interface AccountDeviceResetRequest { orgId: string; accountId: string; activeDeviceCount: number; at: string }
+export interface DeviceResetReply { device: Device; activeDeviceCount: number }
+export interface ComplianceRow {
+  accountId: string; email: string; state: EnforcementState; graceDeadline: string | null; exemptUntil: string | null;
+}
+export interface CompliancePageRequest { orgId: string; cursor?: string; limit: number }
+export interface ComplianceHistoryRequest { orgId: string; days: number }
+export interface ComplianceHistoryItem { date: string; total: number; byState: Record<EnforcementState, number>; compliantPercent: number }
+export interface DevicesSummaryRequest { orgId?: string; accountIds?: string[] }
+export interface DevicesSummaryReply {
+  devicesByType: Record<MfaMethod, number>;
+  accounts: Record<string, { activeCount: number; deviceCount: number; lastUsedAt: string | null }>;
+}
+
+/** The type map the typed client uses: `bus.send(Patterns.MfaVerify, req)` is checked both ways. */
+export interface BusContract {
+  'mfa.devices.create': { request: CreateDeviceRequest; reply: CreateTotpDeviceReply | CreateSmsDeviceReply };
+  'mfa.devices.enable': { request: EnableDeviceRequest; reply: Device };
+  'mfa.devices.resync': { request: ResyncDeviceRequest; reply: Device };
+  'mfa.devices.list': { request: AccountRequest; reply: { items: Device[] } };
+  'mfa.devices.deactivate': { request: DeviceRequest; reply: Device };
+  'mfa.sms.send': { request: DeviceRequest; reply: SmsSentReply };
+  'mfa.recovery-codes.generate': { request: AccountRequest; reply: RecoveryCodesReply };
+  'mfa.verify': { request: VerifyRequest; reply: VerifyReply };
+  'mfa.sessions.issue': { request: IssueSessionRequest; reply: IssueSessionReply };
+  'mfa.sessions.jwks': { request: Record<string, never>; reply: JwksReply };
+  'accounts.get': { request: AccountRequest; reply: Member };
+  'accounts.authorize': { request: AuthorizeRequest; reply: AuthorizeReply };
+
+  'accounts.internal.ping': { request: Record<string, never>; reply: { pong: true } };
+  'accounts.internal.members.create': { request: OrgScoped & NewMember; reply: Member };
+  'accounts.internal.members.bulk-create': { request: OrgScoped & { members: NewMember[] }; reply: { created: number; existing: number } };
+  'accounts.internal.members.list': { request: ListMembersRequest; reply: Page<Member> };
+  'accounts.internal.members.get': { request: MemberRef; reply: Member };
+  'accounts.internal.members.delete': { request: MemberRef; reply: { deleted: true } };
+  'accounts.internal.members.stats': { request: OrgScoped; reply: MemberStats };
+  'accounts.internal.policy.apply': { request: ApplyPolicyRequest; reply: ApplyPolicyReply };
+  'accounts.internal.policy.get': { request: OrgScoped; reply: MfaPolicy };
+  'accounts.internal.exemption.set': { request: SetExemptionRequest; reply: Member };
+  'accounts.internal.exemption.remove': { request: MemberRef; reply: Member };
+  'accounts.internal.device-reset': { request: AccountDeviceResetRequest; reply: Member };
+  'accounts.internal.compliance.page': { request: CompliancePageRequest; reply: Page<ComplianceRow> };
+  'accounts.internal.compliance.history': { request: ComplianceHistoryRequest; reply: { items: ComplianceHistoryItem[] } };
+  'mfa.internal.ping': { request: Record<string, never>; reply: { pong: true } };
+  'mfa.internal.policy.apply': { request: { policy: MfaPolicy }; reply: { accepted: boolean } };
+  'mfa.internal.devices.reset': { request: DeviceResetRequest; reply: DeviceResetReply };
+  'mfa.internal.devices.summary': { request: DevicesSummaryRequest; reply: DevicesSummaryReply };
+}
+
+export type RequestOf<P extends BusPattern> = BusContract[P]['request'];
+export type ReplyOf<P extends BusPattern> = BusContract[P]['reply'];
+
+export type { AuditEvent };

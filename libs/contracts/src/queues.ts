@@ -1,0 +1,113 @@
+/**
+ * ┌──────────────────────────────────────────────────────────────────────────────────────┐
+ * │ WIRE NAMES. Queue and job names are keys in Redis and are read by other services and  │
+ * │ by jobs already queued by older versions. Add, never rename.                          │
+ * └──────────────────────────────────────────────────────────────────────────────────────┘
+ * Each queue has exactly one consuming app; producers may be anywhere.
+ */
+import type { AuditAction, AuditActorType, MfaMethod, RolloutStatus } from './enums';
+
+/** BullMQ key prefix. The braces are a Redis Cluster hash tag: every queue key lands in one slot. */
+export const QUEUE_PREFIX = '{mfa-platform}';
+
+export const Queues = {
+  /** consumed by account-service: materialize a policy version for every member of an org */
+  PolicyRollouts: 'policy-rollouts',
+  /** consumed by account-service: a device became active or inactive (produced by mfa-service) */
+  DeviceEvents: 'device-events',
+  /** consumed by account-service: notifications to members, one job per chunk of accounts */
+  Notifications: 'notifications',
+  /** consumed by account-service: the repeatable compliance jobs */
+  Compliance: 'compliance',
+  /** consumed by org-service: rollout progress reported by account-service */
+  RolloutProgress: 'rollout-progress',
+  /** consumed by org-service: audit events raised anywhere */
+  AuditEvents: 'audit-events',
+} as const;
+export type QueueName = (typeof Queues)[keyof typeof Queues];
+
+export const Jobs = {
+  MaterializePolicy: 'materialize-policy',
+  DeviceActivated: 'device-activated',
+  DeviceDeactivated: 'device-deactivated',
+  PolicyRequiredNotice: 'policy-required-notice',
+  DeadlineReminder: 'deadline-reminder',
+  MaterializeDeadlines: 'materialize-deadlines',
+  ExpireExemptions: 'expire-exemptions',
+  SendReminders: 'send-reminders',
+  ReconcilePolicyVersions: 'reconcile-policy-versions',
+  SnapshotCompliance: 'snapshot-compliance',
+  RolloutProgress: 'rollout-progress',
+  RecordAuditEvent: 'record-audit-event',
+} as const;
+export type JobName = (typeof Jobs)[keyof typeof Jobs];
+
+/** Which queue each job goes on. */
+export const QueueOfJob: Record<JobName, QueueName> = {
+  'materialize-policy': Queues.PolicyRollouts,
+  'device-activated': Queues.DeviceEvents,
+  'device-deactivated': Queues.DeviceEvents,
+  'policy-required-notice': Queues.Notifications,
+  'deadline-reminder': Queues.Notifications,
+  'materialize-deadlines': Queues.Compliance,
+  'expire-exemptions': Queues.Compliance,
+  'send-reminders': Queues.Compliance,
+  'reconcile-policy-versions': Queues.Compliance,
+  'snapshot-compliance': Queues.Compliance,
+  'rollout-progress': Queues.RolloutProgress,
+  'record-audit-event': Queues.AuditEvents,
+};
+
+// ---- job payloads ---------------------------------------------------------------------
+
+export interface MaterializePolicyJob { orgId: string; rolloutId: string; policyVersion: number }
+
+export interface DeviceEventJob {
+  accountId: string;
+  orgId: string;
+  serialNumber: string;
+  type: MfaMethod;
+  /** active devices the account has after this event */
+  activeDeviceCount: number;
+  cause: 'enabled' | 'member_deactivated' | 'admin_reset' | 'expired';
+  at: string;
+}
+
+export interface PolicyRequiredNoticeJob { orgId: string; policyVersion: number; accountIds: string[] }
+export interface DeadlineReminderJob { orgId: string; accountIds: string[]; offsetHours: number }
+
+export interface RolloutProgressJob {
+  rolloutId: string;
+  orgId: string;
+  policyVersion: number;
+  status: RolloutStatus;
+  total: number;
+  applied: number;
+  completedAt: string | null;
+}
+
+export interface AuditEventJob {
+  /** a UUID chosen by the producer, so a retried job records the event once */
+  id: string;
+  orgId: string;
+  at: string;
+  actor: { type: AuditActorType; id: string | null };
+  action: AuditAction;
+  target: { type: string; id: string | null };
+  details: Record<string, unknown>;
+}
+
+export interface JobPayloads {
+  'materialize-policy': MaterializePolicyJob;
+  'device-activated': DeviceEventJob;
+  'device-deactivated': DeviceEventJob;
+  'policy-required-notice': PolicyRequiredNoticeJob;
+  'deadline-reminder': DeadlineReminderJob;
+  'materialize-deadlines': Record<string, never>;
+  'expire-exemptions': Record<string, never>;
+  'send-reminders': Record<string, never>;
+  'reconcile-policy-versions': Record<string, never>;
+  'snapshot-compliance': Record<string, never>;
+  'rollout-progress': RolloutProgressJob;
+  'record-audit-event': AuditEventJob;
+}
