@@ -5,6 +5,9 @@ const esmPackages = ['@nestjs', 'otplib', '@otplib', '@noble', '@scure', 'file-t
 const swcTs = {
   jsc: {
     parser: { syntax: 'typescript', decorators: true },
+    // swc rewrites the @mfa/* aliases itself, so globalSetup (which skips moduleNameMapper) resolves them too
+    baseUrl: __dirname,
+    paths: { '@mfa/*': ['libs/*/src'] },
     transform: { legacyDecorator: true, decoratorMetadata: true },
     target: 'es2022',
   },
@@ -26,5 +29,6 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   moduleNameMapper: { '^@mfa/([a-z-]+)$': '<rootDir>/libs/$1/src' },
   globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+  globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
   testTimeout: 120000,
 };

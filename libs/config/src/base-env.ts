@@ -1,0 +1,37 @@
+import { IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
+
+export const DEV_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/mfa_platform';
+export const DEV_REDIS_URL = 'redis://127.0.0.1:6379/5';
+
+/**
+ * Declare every field with its type (`PORT: number = 3000`): the declared type is what
+ * converts the string from the environment.
+ *
+ * Variables every service reads. Each has a default that works on a developer machine. */
+export class BaseEnv {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// URL' })
+  DATABASE_URL: string = DEV_DATABASE_URL;
+
+  @Matches(/^rediss?:\/\/[^\s/]+(\/\d{1,2})?$/, { message: 'must be a redis:// URL, optionally with a /db number' })
+  REDIS_URL: string = DEV_REDIS_URL;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: string = 'info';
+
+  /** Where development keys are generated and kept when none is given in the environment. */
+  @IsString()
+  KEYS_DIR: string = '.keys';
+
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  BUS_TIMEOUT_MS: number = 5000;
+
+  /** Problems that only matter in production (development defaults of secrets). */
+  productionProblems(): string[] {
+    return [];
+  }
+}

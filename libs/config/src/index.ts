@@ -1,0 +1,4 @@
+export * from './load-config';
+export * from './base-env';
+export * from './config.module';
+export * from './dev-secret';

@@ -1,0 +1,35 @@
+import { Controller, Get, Header, Module, type DynamicModule, Global } from '@nestjs/common';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+
+/** One registry per process, with Node's default metrics labelled by service. */
+export class Metrics {
+  readonly registry = new Registry();
+  constructor(service: string) {
+    this.registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: this.registry });
+  }
+}
+
+@Controller()
+export class MetricsController {
+  constructor(private readonly metrics: Metrics) {}
+
+  @Get('metrics')
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  scrape(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+}
+
+@Global()
+@Module({})
+export class MetricsModule {
+  static forRoot(service: string): DynamicModule {
+    return {
+      module: MetricsModule,
+      controllers: [MetricsController],
+      providers: [{ provide: Metrics, useValue: new Metrics(service) }],
+      exports: [Metrics],
+    };
+  }
+}
