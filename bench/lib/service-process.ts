@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export type ServiceName = 'org-service' | 'account-service' | 'mfa-service';
+const PORT_VARIABLE: Record<ServiceName, string> = {
+  'org-service': 'ORG_API_PORT',
+  'account-service': 'ACCOUNT_SERVICE_PORT',
+  'mfa-service': 'MFA_SERVICE_PORT',
+};
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A service running as its own process from dist/, as in production. */
+export class ServiceProcess {
+  private constructor(
+    readonly name: ServiceName,
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {}
+
+  static async start(name: ServiceName, env: NodeJS.ProcessEnv, root = join(__dirname, '..', '..', '..')): Promise<ServiceProcess> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(root, `dist/apps/${name}/src/main.js`)], {
+      cwd: root,
+      env: { ...process.env, ...env, [PORT_VARIABLE[name]]: String(port) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const service = new ServiceProcess(name, port, child);
+    await service.waitHealthy();
+    return service;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Peak resident set size of the process so far (VmHWM), in MB. */
+  peakRssMb(): number {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+    return kb / 1024;
+  }
+
+  async waitHealthy(timeoutMs = 20_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      if (this.child.exitCode !== null) throw new Error(`${this.name} exited with ${this.child.exitCode}`);
+      try {
+        const res = await fetch(`http://127.0.0.1:${this.port}/health`);
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${this.name} not healthy after ${timeoutMs} ms`);
+  }
+
+  /** SIGTERM and wait; SIGKILL with `kill: true` (a crash, for fault tests). */
+  async stop(kill = false): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill(kill ? 'SIGKILL' : 'SIGTERM');
+    await exited;
+  }
+}

@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import type { ReadPacket, WritePacket } from '@nestjs/microservices';
+import type { Redis } from 'ioredis';
+import { AppError, BusServices, ErrorCodes, isWireError, ownerOf } from '@mfa/contracts';
+import { openRedis } from './redis-connection';
+import { DEFAULT_TIMEOUT_MS, isWireReply, REPLY_LIST_PREFIX, requestFields } from './wire';
+
+export interface BusClientOptions {
+  redisUrl: string;
+  /** default time a request waits for its reply (and its deadline on the wire) */
+  timeoutMs?: number;
+}
+
+interface Waiter {
+  resolve: (data: unknown) => void;
+  reject: (err: AppError) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface Outgoing {
+  stream: string;
+  fields: string[];
+  fail: (err: AppError) => void;
+}
+
+const DRAIN_COUNT = 100;
+
+/**
+ * The bus client (a ClientProxy). One reply list per instance (`bus:reply:<uuid>`), many requests
+ * in flight over it: one blocking connection BLPOPs it and drains with LPOP; replies are matched
+ * to callers by id. XADDs issued in the same tick go out in one pipeline.
+ */
+export class BusClient extends ClientProxy {
+  readonly replyList = `${REPLY_LIST_PREFIX}${randomUUID()}`;
+  private readonly logger = new Logger(BusClient.name);
+  private readonly timeoutMs: number;
+  private cmd?: Redis;
+  private blocking?: Redis;
+  private poller?: Promise<void>;
+  private closed = false;
+  private readonly waiting = new Map<string, Waiter>();
+  private outbox: Outgoing[] = [];
+
+  constructor(private readonly options: BusClientOptions) {
+    super();
+    if (!options?.redisUrl) throw new Error('BusClient: redisUrl is required');
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /** Opens the connections (ioredis connects in the background; commands wait for it). */
+  async connect(): Promise<void> {
+    if (this.cmd) return;
+    this.closed = false;
+    this.cmd = openRedis(this.options.redisUrl, `bus-client:${this.replyList}`, false, this.logger);
+    this.blocking = openRedis(this.options.redisUrl, `bus-client:${this.replyList}:replies`, true, this.logger);
+    this.poller = this.poll(this.blocking);
+  }
+
+  async close(): Promise<void> {
+    if (!this.cmd) return;
+    this.closed = true;
+    for (const [id, w] of this.waiting) {
+      clearTimeout(w.timer);
+      w.reject(new AppError(ErrorCodes.Unavailable, 'bus client closed'));
+      this.waiting.delete(id);
+    }
+    this.blocking?.disconnect(); // ends the BLPOP at once; nothing more is read from our list
+    await this.poller;
+    await this.cmd.del(this.replyList).catch(() => 0);
+    await this.cmd.quit().catch(() => this.cmd?.disconnect());
+    this.cmd = undefined;
+    this.blocking = undefined;
+    this.poller = undefined;
+  }
+
+  unwrap<T>(): T {
+    return this.cmd as T;
+  }
+
+  /**
+   * Sends one request and resolves with the reply's `data`; rejects with an AppError carrying
+   * the reply's error code, `timeout` past the deadline, or `unknown_pattern` at once.
+   */
+  async request(pattern: string, data: unknown, timeoutMs = this.timeoutMs): Promise<unknown> {
+    const owner = ownerOf(pattern);
+    if (!owner) throw new AppError(ErrorCodes.UnknownPattern, `no service owns pattern ${pattern}`);
+    await this.connect();
+    if (this.closed) throw new AppError(ErrorCodes.Unavailable, 'bus client closed');
+    const id = randomUUID();
+    const deadline = Date.now() + timeoutMs;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id); // a late reply finds no waiter and is ignored
+        reject(new AppError(ErrorCodes.Timeout, `no reply to ${pattern} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(id, { resolve, reject, timer });
+      const fail = (err: AppError) => {
+        if (!this.waiting.delete(id)) return;
+        clearTimeout(timer);
+        reject(err);
+      };
+      this.enqueue({ stream: BusServices[owner].stream, fields: requestFields(id, pattern, data, this.replyList, deadline), fail });
+    });
+  }
+
+  /** ClientProxy.send(): the default timeout applies. */
+  protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    const pattern = typeof packet.pattern === 'string' ? packet.pattern : this.normalizePattern(packet.pattern);
+    let live = true;
+    this.request(pattern, packet.data).then(
+      (response) => live && callback({ response, isDisposed: true }),
+      (err) => live && callback({ err }),
+    );
+    return () => {
+      live = false;
+    };
+  }
+
+  /** ClientProxy.emit(): fire and forget; the entry has no replyTo, so no reply is written. */
+  protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
+    const pattern = typeof packet.pattern === 'string' ? packet.pattern : this.normalizePattern(packet.pattern);
+    const owner = ownerOf(pattern);
+    if (!owner) throw new AppError(ErrorCodes.UnknownPattern, `no service owns pattern ${pattern}`);
+    await this.connect();
+    const fields = requestFields(randomUUID(), pattern, packet.data, null, Date.now() + this.timeoutMs);
+    return (await this.cmd!.xadd(BusServices[owner].stream, '*', ...fields)) as T;
+  }
+
+  private enqueue(out: Outgoing): void {
+    this.outbox.push(out);
+    if (this.outbox.length === 1) setImmediate(() => this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.outbox;
+    this.outbox = [];
+    if (!this.cmd) return batch.forEach((o) => o.fail(new AppError(ErrorCodes.Unavailable, 'bus client closed')));
+    const p = this.cmd.pipeline();
+    for (const o of batch) p.xadd(o.stream, '*', ...o.fields);
+    try {
+      const results = (await p.exec()) ?? [];
+      results.forEach(([err], i) => err && batch[i].fail(new AppError(ErrorCodes.Unavailable, `bus send failed: ${err.message}`)));
+    } catch (err) {
+      batch.forEach((o) => o.fail(new AppError(ErrorCodes.Unavailable, `bus send failed: ${err?.message}`)));
+    }
+  }
+
+  private async poll(conn: Redis): Promise<void> {
+    while (!this.closed) {
+      try {
+        const first = await conn.blpop(this.replyList, 1);
+        if (!first) continue;
+        this.dispatch(first[1]);
+        // drain what queued up behind it in one round trip per 100
+        for (;;) {
+          const more = (await conn.lpop(this.replyList, DRAIN_COUNT)) as string[] | null;
+          more?.forEach((json) => this.dispatch(json));
+          if (!more || more.length < DRAIN_COUNT) break;
+        }
+      } catch (err) {
+        if (this.closed) break;
+        this.logger.error(`reading replies failed: ${err?.message}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  private dispatch(json: string): void {
+    let reply: unknown;
+    try {
+      reply = JSON.parse(json);
+    } catch {
+      return this.logger.warn(`ignored a reply that is not JSON on ${this.replyList}`);
+    }
+    if (!isWireReply(reply) || typeof reply.id !== 'string') return;
+    const w = this.waiting.get(reply.id);
+    if (!w) return; // late (timed out) or not ours
+    this.waiting.delete(reply.id);
+    clearTimeout(w.timer);
+    if (reply.ok) return w.resolve(reply.data);
+    const e = isWireError(reply.error) ? reply.error : { code: ErrorCodes.Internal, message: 'malformed error reply' };
+    // errorId (internal errors) stays reachable for logs: `err.errorId`
+    w.reject(Object.assign(new AppError(e.code, e.message, e.details), e.errorId ? { errorId: e.errorId } : {}));
+  }
+}

@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import type { INestMicroservice } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { lastValueFrom } from 'rxjs';
+import { NestFactory } from '@nestjs/core';
+import { Bus } from './bus';
+import { BusClient } from './bus.client';
+import { BusModule } from './bus.module';
+import { BUS_CLIENT } from './wire';
+import { calls, MFA_STREAM, popReply, rawRedis, rawRequest, REDIS_URL, startService, waitFor } from './testing/bus.fixtures';
+
+const FAR = '4102444800000'; // 2100-01-01: never expires during a test
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let redis: Redis;
+let apps: INestMicroservice[] = [];
+let clients: BusClient[] = [];
+
+async function start(opts?: Parameters<typeof startService>[0]) {
+  const app = await startService(opts);
+  apps.push(app);
+  return app;
+}
+function newBus(timeoutMs?: number) {
+  const client = new BusClient({ redisUrl: REDIS_URL, timeoutMs });
+  clients.push(client);
+  return new Bus(client);
+}
+const pending = async () => ((await redis.xpending(MFA_STREAM, 'mfa')) as [number])[0];
+const failure = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a rejection'); }, (e) => e);
+
+beforeAll(async () => {
+  redis = rawRedis();
+  await redis.flushdb();
+});
+afterAll(() => redis.quit());
+beforeEach(async () => {
+  calls.length = 0;
+  await redis.del(MFA_STREAM);
+});
+afterEach(async () => {
+  await Promise.all(apps.map((a) => a.close()));
+  await Promise.all(clients.map((c) => c.close()));
+  apps = [];
+  clients = [];
+});
+
+describe('request/reply', () => {
+  it('round-trips through Bus, ClientProxy.send and validates/whitelists the payload', async () => {
+    await start();
+    const bus = newBus();
+    await expect(bus.send('mfa.internal.ping', {})).resolves.toEqual({ pong: true });
+    const accountId = randomUUID();
+    const reply = await bus.send('mfa.devices.list', { accountId, extra: 'dropped' } as never);
+    expect(reply).toEqual({ items: [], accountId, isDto: true, keys: ['accountId'] });
+    await expect(lastValueFrom(bus.client.send('mfa.internal.ping', {}))).resolves.toEqual({ pong: true });
+    expect(await redis.xlen(MFA_STREAM)).toBe(0); // acked and deleted
+    expect(await pending()).toBe(0);
+  });
+
+  it('answers 500 requests exactly once across two instances, both doing work', async () => {
+    await start({ consumerName: 'inst-a' });
+    await start({ consumerName: 'inst-b' });
+    const bus = newBus(20000);
+    const replies = await Promise.all(Array.from({ length: 500 }, () => bus.send('mfa.internal.ping', {})));
+    expect(replies.every((r) => r.pong === true)).toBe(true);
+    expect(calls).toHaveLength(500);
+    expect(new Set(calls.map((c) => c.requestId)).size).toBe(500);
+    const byConsumer = new Set(calls.map((c) => c.consumer));
+    expect([...byConsumer].sort()).toEqual(['inst-a', 'inst-b']);
+    expect(await pending()).toBe(0);
+  });
+
+  it('serves a request sent while no instance ran once one starts', async () => {
+    const bus = newBus(10000);
+    const reply = bus.send('mfa.internal.ping', {});
+    await waitFor(async () => (await redis.xlen(MFA_STREAM)) === 1);
+    await start();
+    await expect(reply).resolves.toEqual({ pong: true });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('claims an entry a dead instance read but never answered, after claimIdleMs', async () => {
+    await redis.xgroup('CREATE', MFA_STREAM, 'mfa', '0', 'MKSTREAM');
+    const list = `bus:reply:${randomUUID()}`;
+    await rawRequest(redis, { id: 'orphan', pattern: 'mfa.internal.ping', data: '{}', replyTo: list, deadline: FAR });
+    const stolen = await redis.xreadgroup('GROUP', 'mfa', 'dead-instance', 'COUNT', 10, 'STREAMS', MFA_STREAM, '>');
+    expect(stolen).not.toBeNull();
+    const t0 = Date.now();
+    await start({ claimIdleMs: 300 });
+    expect(await popReply(redis, list)).toEqual({ id: 'orphan', ok: true, data: { pong: true } });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250); // not before it looked abandoned
+    expect(calls.map((c) => c.requestId)).toEqual(['orphan']);
+    await waitFor(async () => (await pending()) === 0);
+  });
+
+  it('drops an entry past its deadline unhandled', async () => {
+    const list = `bus:reply:${randomUUID()}`;
+    await rawRequest(redis, { id: 'late', pattern: 'mfa.internal.ping', data: '{}', replyTo: list, deadline: String(Date.now() - 1) });
+    await start();
+    await expect(newBus().send('mfa.internal.ping', {})).resolves.toEqual({ pong: true });
+    await waitFor(async () => (await redis.xlen(MFA_STREAM)) === 0);
+    expect(await redis.llen(list)).toBe(0);
+    expect(calls.map((c) => c.requestId)).not.toContain('late');
+    expect(await pending()).toBe(0);
+  });
+});
+
+describe('bad input and handler errors', () => {
+  const d = { deadline: FAR };
+  const cases: Array<[string, Record<string, string>, string, RegExp]> = [
+    ['no id', { pattern: 'mfa.internal.ping', data: '{}', ...d }, 'validation_failed', /^id: /],
+    ['no pattern', { id: 'x', data: '{}', ...d }, 'validation_failed', /^pattern: /],
+    ['no deadline', { id: 'x', pattern: 'mfa.internal.ping', data: '{}' }, 'validation_failed', /^deadline: /],
+    ['an unknown pattern', { id: 'x', pattern: 'mfa.nope', data: '{}', ...d }, 'unknown_pattern', /mfa\.nope/],
+    ['data not JSON', { id: 'x', pattern: 'mfa.internal.ping', data: '{nope', ...d }, 'validation_failed', /^data: /],
+    ['data failing validation', { id: 'x', pattern: 'mfa.devices.list', data: '{"accountId":5}', ...d }, 'validation_failed', /^accountId: accountId must be a UUID$/],
+  ];
+
+  it.each(cases)('answers an entry with %s with an error reply', async (_name, fields, code, message) => {
+    await start();
+    const list = `bus:reply:${randomUUID()}`;
+    await rawRequest(redis, { ...fields, replyTo: list });
+    const reply = await popReply(redis, list);
+    expect(reply).toMatchObject({ id: fields.id ?? null, ok: false, error: { code } });
+    expect(reply.error.message).toMatch(message);
+    await expect(newBus().send('mfa.internal.ping', {})).resolves.toEqual({ pong: true }); // still serving
+    expect(calls.filter((c) => c.requestId === 'x')).toHaveLength(0);
+    expect(await pending()).toBe(0);
+  });
+
+  it('names every bad field, nested ones by path and index', async () => {
+    await start();
+    const bus = newBus();
+    const err = await failure(bus.send('mfa.internal.devices.summary', {
+      orgId: 'nope', members: [{ email: 'a@b.co' }, { email: 'bad', displayName: 'far too long' }],
+    } as never));
+    expect(err.code).toBe('validation_failed');
+    expect(err.message).toContain('orgId: orgId must be a UUID');
+    expect(err.message).toContain('members.1.email: email must be an email');
+    expect(err.message).toContain('members.1.displayName: displayName must be shorter than or equal to 10 characters');
+    expect(err.message).not.toContain('members.0');
+  });
+
+  it('acks a bad entry without replyTo and keeps serving', async () => {
+    await start();
+    await rawRequest(redis, { id: 'x', pattern: 'mfa.internal.ping', data: '{nope', deadline: FAR });
+    await waitFor(async () => (await redis.xlen(MFA_STREAM)) === 0);
+    await expect(newBus().send('mfa.internal.ping', {})).resolves.toEqual({ pong: true });
+  });
+
+  it('maps AppError to its code, plain errors to internal with a logged errorId', async () => {
+    await start();
+    const bus = newBus();
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      await expect(failure(bus.send('mfa.sms.send', { accountId: 'a', serialNumber: 's' })))
+        .resolves.toMatchObject({ name: 'AppError', code: 'invalid_code', message: 'wrong code' });
+      await expect(failure(bus.send('mfa.verify', { accountId: 'a', code: '1' })))
+        .resolves.toMatchObject({ code: 'locked_out', message: 'locked out' });
+      const list = `bus:reply:${randomUUID()}`;
+      await rawRequest(redis, { id: 'b', pattern: 'mfa.sessions.jwks', data: '{}', replyTo: list, deadline: FAR });
+      const reply = await popReply(redis, list);
+      expect(reply).toMatchObject({ id: 'b', ok: false, error: { code: 'internal' } });
+      expect(reply.error.errorId).toMatch(UUID);
+      expect(reply.error.message).not.toContain('boom'); // no internals leak to callers
+      const lines = logged.mock.calls.map((c) => c.join(' '));
+      expect(lines.some((l) => l.includes(reply.error.errorId) && l.includes('boom: a bug') && l.includes('at '))).toBe(true);
+      const viaBus = await failure(bus.send('mfa.sessions.jwks', {}));
+      expect(viaBus).toMatchObject({ code: 'internal', errorId: expect.stringMatching(UUID) });
+    } finally {
+      logged.mockRestore();
+    }
+  });
+});
+
+describe('client', () => {
+  it('times out with no server, fails unknown owners at once', async () => {
+    const bus = newBus();
+    const t0 = Date.now();
+    await expect(failure(bus.send('mfa.internal.ping', {}, { timeoutMs: 150 }))).resolves.toMatchObject({ code: 'timeout' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(145);
+    const t1 = Date.now();
+    await expect(failure(bus.send('nobody.ping' as never, {} as never))).resolves.toMatchObject({ code: 'unknown_pattern' });
+    expect(Date.now() - t1).toBeLessThan(50);
+  });
+
+  it('ignores a late reply and keeps serving', async () => {
+    await start();
+    const bus = newBus();
+    await expect(failure(bus.send('mfa.devices.resync', { ms: 400 } as never, { timeoutMs: 100 }))).resolves.toMatchObject({ code: 'timeout' });
+    await new Promise((r) => setTimeout(r, 400)); // the late reply lands on our list
+    await expect(bus.send('mfa.internal.ping', {})).resolves.toEqual({ pong: true });
+  });
+});
+
+describe('close', () => {
+  it('finishes the batch in flight, writes its replies, then stops reading', async () => {
+    const app = await start();
+    const bus = newBus();
+    const slow = bus.send('mfa.devices.resync', { ms: 300 } as never);
+    await waitFor(() => calls.length === 1);
+    const closing = app.close();
+    await expect(slow).resolves.toEqual({ slept: 300 });
+    await closing;
+    apps = [];
+    expect(await pending()).toBe(0);
+    await expect(failure(bus.send('mfa.internal.ping', {}, { timeoutMs: 300 }))).resolves.toMatchObject({ code: 'timeout' });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('BusModule.forRoot provides a connected Bus and closes it with the app', async () => {
+    await start();
+    const ctx = await NestFactory.createApplicationContext(BusModule.forRoot({ redisUrl: REDIS_URL }), { logger: false });
+    await ctx.init();
+    const bus = ctx.get(Bus);
+    expect(ctx.get(BUS_CLIENT)).toBe(bus.client);
+    await expect(bus.send('mfa.internal.ping', {})).resolves.toEqual({ pong: true });
+    await ctx.close();
+    expect(bus.client.unwrap()).toBeUndefined();
+  });
+
+  it('rejects requests in flight when the client closes', async () => {
+    const bus = newBus();
+    const inFlight = failure(bus.send('mfa.internal.ping', {}));
+    await new Promise((r) => setTimeout(r, 20));
+    await bus.client.close();
+    await expect(inFlight).resolves.toMatchObject({ code: 'unavailable' });
+  });
+});

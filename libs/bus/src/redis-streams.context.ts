@@ -1,0 +1,26 @@
+import { BaseRpcContext } from '@nestjs/microservices';
+
+/** [stream, entryId, pattern, requestId, consumer] */
+type RedisStreamsContextArgs = [string, string, string, string, string];
+
+/** What `@Ctx()` gives a bus handler. */
+export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs> {
+  getStream(): string {
+    return this.args[0];
+  }
+  /** The Redis stream entry id (not the request id). */
+  getEntryId(): string {
+    return this.args[1];
+  }
+  getPattern(): string {
+    return this.args[2];
+  }
+  /** The caller's request id. */
+  getRequestId(): string {
+    return this.args[3];
+  }
+  /** The consumer (instance) that handles this entry. */
+  getConsumer(): string {
+    return this.args[4];
+  }
+}
