@@ -5,7 +5,7 @@ import { closedLoop } from './load';
 
 /** A thin client of the admin HTTP API, as a script would use it. */
 export class AdminApi {
-  constructor(readonly baseUrl: string, private readonly key: string) {}
+  constructor(readonly baseUrl: string, readonly key: string) {}
 
   async call<T>(method: string, path: string, body?: unknown, key = this.key): Promise<T> {
     const res = await fetch(this.baseUrl + path, {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export type ServiceName = 'org-service' | 'account-service' | 'mfa-service';
 const PORT_VARIABLE: Record<ServiceName, string> = {
@@ -9,6 +9,17 @@ const PORT_VARIABLE: Record<ServiceName, string> = {
   'account-service': 'ACCOUNT_SERVICE_PORT',
   'mfa-service': 'MFA_SERVICE_PORT',
 };
+
+/** The repository root, from bench/lib (under jest) or dist/bench/lib (built) alike. */
+export function repoRoot(from = __dirname): string {
+  let dir = from;
+  while (!(existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'apps')))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${from}`);
+    dir = up;
+  }
+  return dir;
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -29,7 +40,7 @@ export class ServiceProcess {
     private readonly child: ChildProcess,
   ) {}
 
-  static async start(name: ServiceName, env: NodeJS.ProcessEnv, root = join(__dirname, '..', '..', '..')): Promise<ServiceProcess> {
+  static async start(name: ServiceName, env: NodeJS.ProcessEnv, root = repoRoot()): Promise<ServiceProcess> {
     const port = await freePort();
     const child = spawn(process.execPath, [join(root, `dist/apps/${name}/src/main.js`)], {
       cwd: root,

@@ -1,1 +1,3 @@
 export * from './test-env';
+export * from './service-harness';
+export * from './org-fixtures';

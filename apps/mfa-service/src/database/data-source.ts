@@ -1,12 +1,19 @@
 import type { DataSourceOptions } from 'typeorm';
 import { serviceDataSourceOptions } from '@mfa/database';
+import { AccountFailureEntity } from './entities/account-failure.entity';
+import { EventOutboxEntity } from './entities/event-outbox.entity';
+import { MfaDeviceEntity } from './entities/mfa-device.entity';
+import { OrgPolicyEntity } from './entities/org-policy.entity';
+import { RecoveryCodeEntity } from './entities/recovery-code.entity';
+import { SmsOutboxEntity } from './entities/sms-outbox.entity';
+import { MfaInit1764450000000 } from './migrations/1764450000000-mfa-init';
 
 /** The Postgres schema mfa-service owns. No other service reads it. */
 export const SCHEMA = 'mfa';
 
-export const ENTITIES: Function[] = [];
-export const MIGRATIONS: Function[] = [];
+export const ENTITIES: Function[] = [MfaDeviceEntity, RecoveryCodeEntity, AccountFailureEntity, OrgPolicyEntity, SmsOutboxEntity, EventOutboxEntity];
+export const MIGRATIONS: Function[] = [MfaInit1764450000000];
 
-export function dataSourceOptions(url: string): DataSourceOptions {
-  return serviceDataSourceOptions({ url, schema: SCHEMA, entities: ENTITIES, migrations: MIGRATIONS });
+export function dataSourceOptions(url: string, poolSize?: number): DataSourceOptions {
+  return serviceDataSourceOptions({ url, schema: SCHEMA, entities: ENTITIES, migrations: MIGRATIONS, poolSize });
 }

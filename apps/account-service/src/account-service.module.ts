@@ -1,0 +1,32 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BusModule } from '@mfa/bus';
+import { ConfigModule } from '@mfa/config';
+import { HealthModule, MetricsModule } from '@mfa/observability';
+import { AccountsModule } from './accounts/accounts.module';
+import { ComplianceModule } from './compliance/compliance.module';
+import { AccountServiceEnv } from './config/account-service.env';
+import { dataSourceOptions } from './database/data-source';
+import { EnforcementModule } from './enforcement/enforcement.module';
+
+/** Feature modules of account-service; add new ones here (one line each). */
+export const ACCOUNT_FEATURE_MODULES = [AccountsModule, ComplianceModule, EnforcementModule];
+
+/** account-service's root module, built from an already validated env (main.ts or a test). */
+@Module({})
+export class AccountServiceModule {
+  static forRoot(env: AccountServiceEnv): DynamicModule {
+    return {
+      module: AccountServiceModule,
+      imports: [
+        ConfigModule.forRoot(AccountServiceEnv, env),
+        TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
+        // a client too: account-service calls mfa-service (device facts) and itself in tests
+        BusModule.forRoot({ redisUrl: env.REDIS_URL, timeoutMs: env.BUS_TIMEOUT_MS }),
+        MetricsModule.forRoot('account-service'),
+        HealthModule.forRoot(env.REDIS_URL),
+        ...ACCOUNT_FEATURE_MODULES,
+      ],
+    };
+  }
+}

@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import type { EnforcementState, NewMember } from '@mfa/contracts';
+import { DataSource, MoreThan, type FindOptionsWhere } from 'typeorm';
+import { AccountEntity } from '../database/entities/account.entity';
+
+interface AccountRow {
+  id: string;
+  org_id: string;
+  email: string;
+  display_name: string | null;
+  external_id: string | null;
+  created_at: Date;
+}
+
+const MEMBER_COLUMNS = 'id, org_id, email, display_name, external_id, created_at';
+
+function toEntity(row: AccountRow): AccountEntity {
+  return Object.assign(new AccountEntity(), {
+    id: row.id, orgId: row.org_id, email: row.email, displayName: row.display_name, externalId: row.external_id, createdAt: row.created_at,
+  });
+}
+
+export interface MemberPageQuery {
+  orgId: string;
+  afterId?: string;
+  limit: number;
+  state?: EnforcementState;
+}
+
+/** Every query on the member columns of accounts.accounts. */
+@Injectable()
+export class AccountRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private get repo() {
+    return this.dataSource.getRepository(AccountEntity);
+  }
+
+  /** The new account, or null when the org already has a member with that email. */
+  async insertOne(orgId: string, m: NewMember): Promise<AccountEntity | null> {
+    const rows: AccountRow[] = await this.dataSource.query(
+      `INSERT INTO accounts.accounts (org_id, email, display_name, external_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (org_id, email) DO NOTHING RETURNING ${MEMBER_COLUMNS}`,
+      [orgId, m.email, m.displayName ?? null, m.externalId ?? null],
+    );
+    return rows[0] ? toEntity(rows[0]) : null;
+  }
+
+  /**
+   * One set-based statement for the whole batch: the rows travel as three arrays and are
+   * unnested server-side. Duplicates within the batch and emails already present are skipped
+   * by ON CONFLICT; the count of rows actually inserted comes back, not the rows.
+   */
+  async insertMany(orgId: string, members: NewMember[]): Promise<number> {
+    const rows: Array<{ created: number }> = await this.dataSource.query(
+      `WITH inserted AS (
+         INSERT INTO accounts.accounts (org_id, email, display_name, external_id)
+         SELECT $1::uuid, t.email, t.display_name, t.external_id
+           FROM unnest($2::text[], $3::text[], $4::text[]) AS t(email, display_name, external_id)
+         ON CONFLICT (org_id, email) DO NOTHING
+         RETURNING 1)
+       SELECT count(*)::int AS created FROM inserted`,
+      [orgId, members.map((m) => m.email), members.map((m) => m.displayName ?? null), members.map((m) => m.externalId ?? null)],
+    );
+    return rows[0].created;
+  }
+
+  /**
+   * One keyset page in id order, `limit + 1` rows so the caller knows whether more follow.
+   * The state filter is the enforcement engineer's to extend: until enforcement columns exist
+   * every member is `not_required`.
+   */
+  async page(q: MemberPageQuery): Promise<AccountEntity[]> {
+    if (q.state && q.state !== 'not_required') return [];
+    const where: FindOptionsWhere<AccountEntity> = { orgId: q.orgId, ...(q.afterId ? { id: MoreThan(q.afterId) } : {}) };
+    return this.repo.find({ where, order: { id: 'ASC' }, take: q.limit + 1 });
+  }
+
+  findInOrg(orgId: string, id: string): Promise<AccountEntity | null> {
+    return this.repo.findOneBy({ orgId, id });
+  }
+
+  findById(id: string): Promise<AccountEntity | null> {
+    return this.repo.findOneBy({ id });
+  }
+
+  async deleteInOrg(orgId: string, id: string): Promise<boolean> {
+    const result = await this.repo.delete({ orgId, id });
+    return (result.affected ?? 0) > 0;
+  }
+
+  countInOrg(orgId: string): Promise<number> {
+    return this.repo.countBy({ orgId });
+  }
+}

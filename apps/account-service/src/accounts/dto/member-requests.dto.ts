@@ -1,0 +1,82 @@
+import { Transform, Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { type EnforcementState, EnforcementStates } from '@mfa/contracts';
+
+/**
+ * Payloads of the account-service bus patterns, validated at this boundary too: the bus is
+ * also open to member services in other languages, and org-service's checks are not ours.
+ */
+const normalizedEmail = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+
+export const MAX_BULK_MEMBERS = 10_000;
+
+export class AccountIdDto {
+  @IsUUID()
+  accountId: string;
+}
+
+export class OrgIdDto {
+  @IsUUID()
+  orgId: string;
+}
+
+export class MemberRefDto {
+  @IsUUID()
+  orgId: string;
+
+  @IsUUID()
+  accountId: string;
+}
+
+export class NewMemberDto {
+  @Transform(normalizedEmail)
+  @IsEmail()
+  @MaxLength(254)
+  email: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  displayName?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  externalId?: string;
+}
+
+export class CreateMemberDto extends NewMemberDto {
+  @IsUUID()
+  orgId: string;
+}
+
+export class BulkCreateMembersDto {
+  @IsUUID()
+  orgId: string;
+
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_BULK_MEMBERS)
+  @ValidateNested({ each: true })
+  @Type(() => NewMemberDto)
+  members: NewMemberDto[];
+}
+
+export class ListMembersDto {
+  @IsUUID()
+  orgId: string;
+
+  @IsOptional()
+  @IsIn(EnforcementStates)
+  state?: EnforcementState;
+
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit: number = 100;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}

@@ -1,0 +1,164 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Jobs } from '@mfa/contracts';
+import { OrgPolicyRepository } from '../enforcement/org-policy.repository';
+import { FIRST_CURSOR, RolloutMaterializerRepository } from '../enforcement/rollout-materializer.repository';
+import { ComplianceClock, utcDate } from './compliance-clock';
+import { ComplianceJobsRepository, ZERO_UUID } from './compliance-jobs.repository';
+import { ComplianceMetrics } from './compliance-metrics';
+import { ComplianceNotifications } from './compliance-notifications';
+import { COMPLIANCE_SETTINGS, type ComplianceSettings } from './compliance-settings';
+
+export const ComplianceJobNames = [
+  Jobs.MaterializeDeadlines, Jobs.ExpireExemptions, Jobs.SendReminders, Jobs.ReconcilePolicyVersions, Jobs.SnapshotCompliance,
+] as const;
+export type ComplianceJobName = (typeof ComplianceJobNames)[number];
+
+export interface JobOutcome {
+  job: ComplianceJobName;
+  /** accounts (reminders: reminders sent; snapshots: orgs written) this run changed */
+  changed: number;
+  /** true when another instance held the job's lock: it does the work this tick */
+  skipped: boolean;
+}
+
+/** Reminder rows for deadlines this far gone are deleted: they can never match again. */
+const FORGET_REMINDERS_AFTER_MS = 30 * 86_400_000;
+
+/**
+ * The scheduled compliance jobs. Each run walks the accounts in chunks, one set-based
+ * statement per chunk in a transaction holding the job's advisory lock; a chunk that finds the
+ * lock taken stops the run (another instance is on it). A handled row stops matching, so a run
+ * is idempotent and a run that died half-way is finished by the next tick.
+ */
+@Injectable()
+export class ComplianceJobsService {
+  private readonly logger = new Logger(ComplianceJobsService.name);
+
+  constructor(
+    private readonly repo: ComplianceJobsRepository,
+    private readonly policies: OrgPolicyRepository,
+    private readonly materializer: RolloutMaterializerRepository,
+    private readonly notifications: ComplianceNotifications,
+    private readonly clock: ComplianceClock,
+    private readonly metrics: ComplianceMetrics,
+    @Inject(COMPLIANCE_SETTINGS) private readonly settings: ComplianceSettings,
+  ) {}
+
+  async run(job: ComplianceJobName): Promise<JobOutcome> {
+    const started = Date.now();
+    const now = this.clock.now();
+    const result = await this.dispatch(job, now);
+    const outcome = { job, changed: result ?? 0, skipped: result === null };
+    if (!outcome.skipped) this.metrics.record(job, started, Date.now(), outcome.changed);
+    if (outcome.changed > 0) this.logger.log({ job, changed: outcome.changed, ms: Date.now() - started, msg: `${job} changed ${outcome.changed}` });
+    return outcome;
+  }
+
+  /** null: skipped, the lock was held elsewhere. */
+  private dispatch(job: ComplianceJobName, now: Date): Promise<number | null> {
+    switch (job) {
+      case Jobs.MaterializeDeadlines:
+        return this.untilDone(job, (m) => this.repo.materializeDeadlines(m, now, this.settings.chunkSize));
+      case Jobs.ExpireExemptions:
+        return this.untilDone(job, (m) => this.repo.expireExemptions(m, now, this.settings.chunkSize));
+      case Jobs.SendReminders:
+        return this.sendReminders(now);
+      case Jobs.ReconcilePolicyVersions:
+        return this.reconcilePolicyVersions(now);
+      case Jobs.SnapshotCompliance:
+        return this.snapshot(now);
+    }
+  }
+
+  /** Chunks of an UPDATE whose handled rows stop matching: repeat until a chunk comes back short. */
+  private async untilDone(job: string, chunk: Parameters<ComplianceJobsRepository['inLockedChunk']>[1]): Promise<number | null> {
+    let total = 0;
+    for (;;) {
+      const n = (await this.repo.inLockedChunk(job, chunk)) as number | null;
+      if (n === null) return total > 0 ? total : null;
+      total += n;
+      if (n < this.settings.chunkSize) return total;
+    }
+  }
+
+  /**
+   * Offsets most distant first; each offset reminds members whose deadline is between it and
+   * the next smaller one, so a member who enters late gets only the most urgent reminder.
+   * The notifier job of a chunk is queued before the chunk commits: if queuing fails nothing is
+   * recorded and the next run tries again (at worst a crash between the two sends one twice).
+   */
+  private async sendReminders(now: Date): Promise<number | null> {
+    const offsets = this.settings.reminderOffsetsHours;
+    let sent = 0;
+    for (let i = 0; i < offsets.length; i++) {
+      let after = { orgId: ZERO_UUID, id: ZERO_UUID };
+      for (;;) {
+        const chunk = await this.repo.inLockedChunk(Jobs.SendReminders, async (m) => {
+          const c = await this.repo.reminderChunk(m, now, offsets[i], offsets[i + 1] ?? 0, after, this.settings.chunkSize);
+          for (const group of c.sent) {
+            await this.notifications.deadlineReminder({ orgId: group.orgId, accountIds: group.accountIds, offsetHours: offsets[i] });
+          }
+          return c;
+        });
+        if (chunk === null) return sent > 0 ? sent : null;
+        sent += chunk.sent.reduce((n, g) => n + g.accountIds.length, 0);
+        if (!chunk.last || chunk.scanned < this.settings.chunkSize) break;
+        after = chunk.last;
+      }
+    }
+    await this.repo.forgetOldReminders(new Date(now.getTime() - FORGET_REMINDERS_AFTER_MS));
+    return sent;
+  }
+
+  /**
+   * Members left behind their org's policy version (a lost rollout job, a crash, a member
+   * written by an older instance) are brought up with the rollout's own set-based chunk
+   * statement, which skips rows already at the version: overlapping a rollout is harmless.
+   * Newly required members get the same notice a rollout sends them. The chunk statement
+   * runs on the pool, so this job holds a session advisory lock for its whole run instead.
+   */
+  private async reconcilePolicyVersions(now: Date): Promise<number | null> {
+    const settled = new Date(now.getTime() - this.settings.reconcileSettleSeconds * 1000);
+    return this.repo.withSessionLock(Jobs.ReconcilePolicyVersions, async () => {
+      let healed = 0;
+      let afterOrg = ZERO_UUID;
+      for (;;) {
+        const orgIds = await this.repo.orgsBehind(afterOrg, settled, 100);
+        for (const orgId of orgIds) healed += await this.healOrg(orgId);
+        if (orgIds.length < 100) return healed;
+        afterOrg = orgIds[orgIds.length - 1];
+      }
+    });
+  }
+
+  private async healOrg(orgId: string): Promise<number> {
+    const policy = await this.policies.get(orgId);
+    let healed = 0;
+    let after = FIRST_CURSOR;
+    for (;;) {
+      const chunk = await this.materializer.materializeChunk(orgId, policy, after, this.settings.chunkSize);
+      healed += chunk.updated;
+      if (chunk.newlyRequired.length > 0) {
+        await this.notifications.policyRequired({ orgId, policyVersion: policy.version, accountIds: chunk.newlyRequired });
+      }
+      if (!chunk.lastId || chunk.scanned < this.settings.chunkSize) break;
+      after = chunk.lastId;
+    }
+    if (healed > 0) this.logger.warn(`reconciled ${healed} accounts of org ${orgId} up to policy version ${policy.version}`);
+    return healed;
+  }
+
+  /** Today's (UTC) figures per org: re-run every tick, so a day's row ends with its last figures. */
+  private async snapshot(now: Date): Promise<number | null> {
+    const date = utcDate(now);
+    let written = 0;
+    let afterOrg = ZERO_UUID;
+    for (;;) {
+      const chunk = await this.repo.inLockedChunk(Jobs.SnapshotCompliance, (m) => this.repo.snapshotChunk(m, now, date, afterOrg, this.settings.orgChunkSize));
+      if (chunk === null) return written > 0 ? written : null;
+      written += chunk.written;
+      if (!chunk.lastOrgId || chunk.scanned < this.settings.orgChunkSize) return written;
+      afterOrg = chunk.lastOrgId;
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { QUEUE_PREFIX, Queues } from '@mfa/contracts';
+import { ComplianceJobNames, type ComplianceJobName, ComplianceJobsService, type JobOutcome } from './compliance-jobs.service';
+import { COMPLIANCE_SETTINGS, type ComplianceSettings } from './compliance-settings';
+
+/** The scheduler id of a job: one per job name, shared by every instance (upsert, not add). */
+export function schedulerId(job: ComplianceJobName): string {
+  return `compliance-${job}`;
+}
+
+/**
+ * The repeatable compliance jobs on the `compliance` queue. Every instance upserts the same
+ * job schedulers (idempotent by id) and runs a worker; a scheduler yields one job per tick,
+ * which exactly one worker takes, however many instances are up.
+ */
+@Injectable()
+export class ComplianceScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(ComplianceScheduler.name);
+  readonly queue: Queue;
+  private worker?: Worker;
+
+  constructor(
+    private readonly jobs: ComplianceJobsService,
+    @Inject(COMPLIANCE_SETTINGS) private readonly settings: ComplianceSettings,
+  ) {
+    this.queue = new Queue(Queues.Compliance, { connection: this.connection(), prefix: QUEUE_PREFIX });
+  }
+
+  private connection() {
+    return { url: this.settings.redisUrl, maxRetriesPerRequest: null };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    // a hybrid app (HTTP + bus microservice) runs bootstrap hooks twice: one worker only
+    if (this.worker) return;
+    this.worker = new Worker(Queues.Compliance, (job) => this.handle(job), { connection: this.connection(), prefix: QUEUE_PREFIX, concurrency: 2 });
+    this.worker.on('failed', (job, err) => this.logger.error(`compliance job ${job?.name} failed: ${err.message}`));
+    this.worker.on('error', (err) => this.logger.warn(`compliance worker: ${err.message}`));
+    if (this.settings.schedule) await this.upsertSchedulers();
+  }
+
+  /** Re-running it (every boot of every instance) keeps one scheduler per job, with the current interval. */
+  async upsertSchedulers(): Promise<void> {
+    for (const name of ComplianceJobNames) {
+      await this.queue.upsertJobScheduler(schedulerId(name), { every: this.settings.intervalSeconds * 1000 }, {
+        name,
+        data: {},
+        // a tick's job is not worth keeping; a failed one a while, to see why
+        opts: { removeOnComplete: true, removeOnFail: { count: 100 }, attempts: 1 },
+      });
+    }
+  }
+
+  async handle(job: Job): Promise<JobOutcome> {
+    if (!(ComplianceJobNames as readonly string[]).includes(job.name)) throw new UnrecoverableError(`unknown job ${job.name} on ${Queues.Compliance}`);
+    return this.jobs.run(job.name as ComplianceJobName);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    // a job in flight finishes; its work is idempotent, so one cut short is redone next tick
+    await this.worker?.close();
+    await this.queue.close();
+  }
+}

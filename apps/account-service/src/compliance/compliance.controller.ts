@@ -1,0 +1,22 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { InternalPatterns } from '@mfa/contracts';
+import { BusValidationPipe } from '@mfa/bus';
+import { ComplianceReportService } from './compliance-report.service';
+import { ComplianceHistoryDto, CompliancePageDto } from './dto/compliance-page.dto';
+
+/** Bus handlers of the compliance report (called by org-service). */
+@Controller()
+export class ComplianceController {
+  constructor(private readonly reports: ComplianceReportService) {}
+
+  @MessagePattern(InternalPatterns.AccountsCompliancePage)
+  page(@Payload(BusValidationPipe) req: CompliancePageDto) {
+    return this.reports.page(req.orgId, req.limit, req.cursor);
+  }
+
+  @MessagePattern(InternalPatterns.AccountsComplianceHistory)
+  history(@Payload(BusValidationPipe) req: ComplianceHistoryDto) {
+    return this.reports.history(req.orgId, req.days);
+  }
+}

@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { AccountEnforcementFacts, OrgPolicyState } from './compute-enforcement';
+import { type OrgPolicyRow, toOrgPolicyState } from './org-policy.repository';
+
+/** The account columns the enforcement rule reads, plus the org's policy joined to it. */
+export interface AccountWithPolicy {
+  accountId: string;
+  orgId: string;
+  facts: AccountEnforcementFacts;
+  policy: OrgPolicyState;
+}
+
+interface FactsRow extends Partial<OrgPolicyRow> {
+  id: string;
+  account_org_id: string;
+  created_at: Date;
+  active_device_count: number;
+  grace_anchor_at: Date | null;
+  exempt_until: Date | null;
+  exempt_reason: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Facts columns of `accounts a`, for any query that maps a member. */
+export const FACTS_COLUMNS = 'a.created_at, a.active_device_count, a.grace_anchor_at, a.exempt_until, a.exempt_reason';
+
+export function toFacts(row: { created_at: Date; active_device_count: number; grace_anchor_at: Date | null; exempt_until: Date | null; exempt_reason: string | null }): AccountEnforcementFacts {
+  return {
+    createdAt: new Date(row.created_at),
+    activeDeviceCount: Number(row.active_device_count ?? 0),
+    graceAnchorAt: row.grace_anchor_at ? new Date(row.grace_anchor_at) : null,
+    exemptUntil: row.exempt_until ? new Date(row.exempt_until) : null,
+    exemptReason: row.exempt_reason ?? null,
+  };
+}
+
+/** Queries on the enforcement columns of accounts.accounts (the member columns belong to members/). */
+@Injectable()
+export class AccountEnforcementRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** One round trip: the account's facts and its org's current policy. Null for an unknown id. */
+  async findWithPolicy(accountId: string, orgId?: string): Promise<AccountWithPolicy | null> {
+    if (!UUID.test(accountId) || (orgId !== undefined && !UUID.test(orgId))) return null;
+    const rows: FactsRow[] = await this.dataSource.query(
+      `SELECT a.id, a.org_id AS account_org_id, ${FACTS_COLUMNS},
+              p.version, p.require_mfa, p.grace_period_hours, p.allowed_methods, p.max_mfa_age_seconds, p.required_since, p.policy_updated_at
+         FROM accounts.accounts a LEFT JOIN accounts.org_policies p ON p.org_id = a.org_id
+        WHERE a.id = $1 AND ($2::uuid IS NULL OR a.org_id = $2::uuid)`,
+      [accountId, orgId ?? null],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return { accountId: row.id, orgId: row.account_org_id, facts: toFacts(row), policy: toOrgPolicyState(row.account_org_id, row) };
+  }
+
+  /** False when the account is not in the org. */
+  async setExemption(orgId: string, accountId: string, until: Date | null, reason: string | null): Promise<boolean> {
+    const [, count] = await this.dataSource.query(
+      `UPDATE accounts.accounts SET exempt_until = $3, exempt_reason = $4 WHERE id = $1 AND org_id = $2`,
+      [accountId, orgId, until, reason],
+    );
+    return count > 0;
+  }
+
+  /**
+   * An admin reset: the count from mfa-service unless a newer device event already landed; the
+   * last device gone restarts the grace period from the reset (never silently compliant).
+   */
+  async applyDeviceReset(orgId: string, accountId: string, activeDeviceCount: number, at: Date): Promise<boolean> {
+    const [, count] = await this.dataSource.query(
+      `UPDATE accounts.accounts SET
+         active_device_count = CASE WHEN device_event_at IS NULL OR device_event_at <= $4 THEN $3 ELSE active_device_count END,
+         device_event_at = GREATEST(device_event_at, $4),
+         grace_anchor_at = CASE WHEN $3 = 0 THEN LEAST($4, now()) ELSE grace_anchor_at END
+       WHERE id = $1 AND org_id = $2`,
+      [accountId, orgId, activeDeviceCount, at],
+    );
+    return count > 0;
+  }
+
+  /** A device event: applied only when not older than the last one applied (out-of-order safe). */
+  async applyDeviceEvent(accountId: string, activeDeviceCount: number, at: Date): Promise<boolean> {
+    if (!UUID.test(accountId)) return false;
+    const [, count] = await this.dataSource.query(
+      `UPDATE accounts.accounts SET active_device_count = $2, device_event_at = $3
+        WHERE id = $1 AND (device_event_at IS NULL OR device_event_at <= $3)`,
+      [accountId, activeDeviceCount, at],
+    );
+    return count > 0;
+  }
+
+  async countOrg(orgId: string): Promise<number> {
+    const rows: Array<{ n: number }> = await this.dataSource.query(`SELECT count(*)::int AS n FROM accounts.accounts WHERE org_id = $1`, [orgId]);
+    return rows[0].n;
+  }
+}

@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthorizeReply, AuthorizeRequest } from '@mfa/contracts';
+import { AccountEnforcementRepository } from './account-enforcement.repository';
+import { decideAuthorization } from './authorize-decision';
+import { computeEnforcement } from './compute-enforcement';
+import { SessionTokenVerifier } from './session-token.verifier';
+
+/** `accounts.authorize`: "may this account act now?" from the state computed now and the token. */
+@Injectable()
+export class AuthorizeService {
+  constructor(
+    private readonly accounts: AccountEnforcementRepository,
+    private readonly tokens: SessionTokenVerifier,
+  ) {}
+
+  async authorize(req: AuthorizeRequest, now = new Date()): Promise<AuthorizeReply> {
+    const found = await this.accounts.findWithPolicy(req.accountId);
+    if (!found) return { allowed: false, reason: 'unknown_account', enforcement: null };
+    const enforcement = computeEnforcement(found.policy, found.facts, now);
+    const decision = await decideAuthorization({
+      enforcement,
+      policyMaxAge: found.policy.maxMfaAgeSeconds,
+      requestMaxAge: req.maxMfaAgeSeconds ?? null,
+      checkToken: () => this.tokens.check(req.sessionToken, found.accountId, now),
+      now,
+    });
+    return { ...decision, enforcement };
+  }
+}

@@ -1,0 +1,64 @@
+import { type AccountEnforcementFacts, computeEnforcement, defaultOrgPolicy, enforcementState, graceDeadline, type OrgPolicyState } from './compute-enforcement';
+
+const H = 3_600_000;
+const t0 = new Date('2026-01-01T00:00:00.000Z');
+const at = (hours: number) => new Date(t0.getTime() + hours * H);
+
+function policy(over: Partial<OrgPolicyState> = {}): OrgPolicyState {
+  return { ...defaultOrgPolicy('org'), version: 1, requireMfa: true, gracePeriodHours: 72, requiredSince: t0, updatedAt: t0, ...over };
+}
+function account(over: Partial<AccountEnforcementFacts> = {}): AccountEnforcementFacts {
+  return { createdAt: at(-1000), activeDeviceCount: 0, graceAnchorAt: null, exemptUntil: null, exemptReason: null, ...over };
+}
+
+describe(computeEnforcement.name, () => {
+  it('is not_required while the policy is off, whatever the account holds', () => {
+    const off = policy({ requireMfa: false, requiredSince: null });
+    expect(enforcementState(off, account({ activeDeviceCount: 2, exemptUntil: at(10) }), at(500))).toBe('not_required');
+    expect(computeEnforcement(off, account(), at(500))).toMatchObject({ state: 'not_required', requiredSince: null, graceDeadline: null });
+    expect(enforcementState(defaultOrgPolicy('org'), account(), at(0))).toBe('not_required');
+  });
+
+  it('is compliant with an active device, before an exemption and past the deadline', () => {
+    expect(enforcementState(policy(), account({ activeDeviceCount: 1, exemptUntil: at(1000) }), at(500))).toBe('compliant');
+  });
+
+  it('is exempt while the exemption is in force, then falls back to the deadline', () => {
+    const a = account({ exemptUntil: at(200), exemptReason: 'travel' });
+    expect(computeEnforcement(policy(), a, at(100))).toMatchObject({ state: 'exempt', exemptUntil: at(200).toISOString(), exemptReason: 'travel' });
+    expect(computeEnforcement(policy(), a, at(200))).toMatchObject({ state: 'non_compliant', exemptUntil: null });
+    expect(enforcementState(policy(), a, at(10))).toBe('exempt');
+  });
+
+  it('is pending before the deadline and non_compliant from the deadline on', () => {
+    expect(enforcementState(policy(), account(), at(71.99))).toBe('pending');
+    expect(enforcementState(policy(), account(), at(72))).toBe('non_compliant');
+    expect(computeEnforcement(policy(), account(), at(1))).toMatchObject({
+      state: 'pending', policyVersion: 1, requiredSince: t0.toISOString(), graceDeadline: at(72).toISOString(),
+    });
+  });
+
+  it('is non_compliant at once with a grace period of 0', () => {
+    expect(enforcementState(policy({ gracePeriodHours: 0 }), account(), t0)).toBe('non_compliant');
+  });
+
+  it('moves every deadline with the grace period of a new version, earlier or later', () => {
+    const a = account();
+    expect(graceDeadline(policy({ gracePeriodHours: 24 }), a)).toEqual(at(24));
+    expect(enforcementState(policy({ version: 2, gracePeriodHours: 24 }), a, at(30))).toBe('non_compliant');
+    expect(enforcementState(policy({ version: 3, gracePeriodHours: 100 }), a, at(30))).toBe('pending');
+  });
+
+  it('counts from the member creation when the member joined after MFA became required', () => {
+    const late = account({ createdAt: at(50) });
+    expect(graceDeadline(policy(), late)).toEqual(at(122));
+    expect(enforcementState(policy(), late, at(100))).toBe('pending');
+  });
+
+  it('restarts the grace period from an admin reset of the last device', () => {
+    const reset = account({ graceAnchorAt: at(300) });
+    expect(graceDeadline(policy(), reset)).toEqual(at(372));
+    expect(enforcementState(policy(), reset, at(301))).toBe('pending');
+    expect(enforcementState(policy({ gracePeriodHours: 0 }), reset, at(300))).toBe('non_compliant');
+  });
+});

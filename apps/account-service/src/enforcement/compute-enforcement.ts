@@ -1,0 +1,82 @@
+import type { Enforcement, EnforcementState, MfaMethod, MfaPolicy } from '@mfa/contracts';
+
+/**
+ * THE enforcement rule (CONTRACT.md "Enforcement state"), in TypeScript. Its SQL twin is
+ * `enforcementStateSql` in enforcement.sql.ts; enforcement-rule.spec.ts checks both agree.
+ * State is computed from the org's CURRENT policy at each request: a stored snapshot may lag,
+ * it never makes a state true.
+ */
+
+/** The org's current policy as account-service keeps it (org_policies), with requiredSince. */
+export interface OrgPolicyState {
+  orgId: string;
+  version: number;
+  requireMfa: boolean;
+  gracePeriodHours: number;
+  allowedMethods: MfaMethod[];
+  maxMfaAgeSeconds: number | null;
+  /** when MFA became required; kept while it stays required, null when off */
+  requiredSince: Date | null;
+  updatedAt: Date | null;
+}
+
+/** What of an account row the rule reads. */
+export interface AccountEnforcementFacts {
+  createdAt: Date;
+  activeDeviceCount: number;
+  /** set by an admin reset of the last active device: the deadline restarts from it */
+  graceAnchorAt: Date | null;
+  exemptUntil: Date | null;
+  exemptReason: string | null;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** max(requiredSince, createdAt, graceAnchorAt) + grace; null while MFA is not required. */
+export function graceDeadline(policy: OrgPolicyState, account: AccountEnforcementFacts): Date | null {
+  if (!policy.requireMfa) return null;
+  const start = Math.max(policy.requiredSince?.getTime() ?? 0, account.createdAt.getTime(), account.graceAnchorAt?.getTime() ?? 0);
+  return new Date(start + policy.gracePeriodHours * HOUR_MS);
+}
+
+/** Precedence: not_required · compliant · exempt · non_compliant · pending. */
+export function enforcementState(policy: OrgPolicyState, account: AccountEnforcementFacts, now: Date): EnforcementState {
+  if (!policy.requireMfa) return 'not_required';
+  if (account.activeDeviceCount > 0) return 'compliant';
+  if (account.exemptUntil && account.exemptUntil.getTime() > now.getTime()) return 'exempt';
+  const deadline = graceDeadline(policy, account)!;
+  return deadline.getTime() <= now.getTime() ? 'non_compliant' : 'pending';
+}
+
+export function computeEnforcement(policy: OrgPolicyState, account: AccountEnforcementFacts, now: Date): Enforcement {
+  const deadline = graceDeadline(policy, account);
+  // an expired exemption is history, not part of the current answer
+  const exemptInForce = account.exemptUntil && account.exemptUntil.getTime() > now.getTime();
+  return {
+    state: enforcementState(policy, account, now),
+    policyVersion: policy.version,
+    requiredSince: policy.requireMfa && policy.requiredSince ? policy.requiredSince.toISOString() : null,
+    graceDeadline: deadline ? deadline.toISOString() : null,
+    exemptUntil: exemptInForce ? account.exemptUntil!.toISOString() : null,
+    // an added field: present only while an exemption is in force
+    ...(exemptInForce ? { exemptReason: account.exemptReason } : {}),
+  };
+}
+
+/** An org that never received a policy: version 0, MFA off. */
+export function defaultOrgPolicy(orgId: string): OrgPolicyState {
+  return { orgId, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: ['totp', 'sms'], maxMfaAgeSeconds: null, requiredSince: null, updatedAt: null };
+}
+
+/** The wire shape (MfaPolicy) of what account-service holds. */
+export function toWirePolicy(policy: OrgPolicyState): MfaPolicy {
+  return {
+    orgId: policy.orgId,
+    version: policy.version,
+    requireMfa: policy.requireMfa,
+    gracePeriodHours: policy.gracePeriodHours,
+    allowedMethods: policy.allowedMethods,
+    maxMfaAgeSeconds: policy.maxMfaAgeSeconds,
+    updatedAt: policy.updatedAt ? policy.updatedAt.toISOString() : null,
+  };
+}

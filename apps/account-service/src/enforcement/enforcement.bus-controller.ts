@@ -1,0 +1,48 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { BusValidationPipe } from '@mfa/bus';
+import { InternalPatterns, Patterns } from '@mfa/contracts';
+import { AuthorizeService } from './authorize.service';
+import { AccountDeviceResetDto, ApplyPolicyDto, AuthorizeDto, MemberRefDto, OrgRefDto, SetExemptionDto } from './dto/enforcement-requests.dto';
+import { MemberEnforcementService } from './member-enforcement.service';
+import { OrgPolicyService } from './org-policy.service';
+
+/** Bus patterns of the enforcement feature; each is one service call. */
+@Controller()
+export class EnforcementBusController {
+  constructor(
+    private readonly policies: OrgPolicyService,
+    private readonly members: MemberEnforcementService,
+    private readonly authorization: AuthorizeService,
+  ) {}
+
+  @MessagePattern(InternalPatterns.AccountsPolicyApply)
+  applyPolicy(@Payload(BusValidationPipe) req: ApplyPolicyDto) {
+    return this.policies.apply(req);
+  }
+
+  @MessagePattern(InternalPatterns.AccountsPolicyGet)
+  getPolicy(@Payload(BusValidationPipe) req: OrgRefDto) {
+    return this.policies.get(req.orgId);
+  }
+
+  @MessagePattern(InternalPatterns.AccountsExemptionSet)
+  setExemption(@Payload(BusValidationPipe) req: SetExemptionDto) {
+    return this.members.setExemption(req);
+  }
+
+  @MessagePattern(InternalPatterns.AccountsExemptionRemove)
+  removeExemption(@Payload(BusValidationPipe) req: MemberRefDto) {
+    return this.members.removeExemption(req);
+  }
+
+  @MessagePattern(InternalPatterns.AccountsDeviceReset)
+  deviceReset(@Payload(BusValidationPipe) req: AccountDeviceResetDto) {
+    return this.members.deviceReset(req);
+  }
+
+  @MessagePattern(Patterns.AccountsAuthorize)
+  authorize(@Payload(BusValidationPipe) req: AuthorizeDto) {
+    return this.authorization.authorize(req);
+  }
+}

@@ -1,0 +1,45 @@
+import { Module } from '@nestjs/common';
+import { AccountServiceEnv } from '../config/account-service.env';
+import { AccountEnforcementRepository } from './account-enforcement.repository';
+import { AuthorizeService } from './authorize.service';
+import { EnforcementBusController } from './enforcement.bus-controller';
+import { ENFORCEMENT_OPTIONS, enforcementOptionsFromEnv } from './enforcement.options';
+import { EnforcementQueues } from './enforcement-queues';
+import { EnforcementWorkers } from './enforcement-workers';
+import { MemberEnforcementRepository } from './member-enforcement.repository';
+import { MemberEnforcementService } from './member-enforcement.service';
+import { NOTIFIER, OutboxNotifier } from './notifier';
+import { OrgPolicyRepository } from './org-policy.repository';
+import { OrgPolicyService } from './org-policy.service';
+import { RolloutMaterializerRepository } from './rollout-materializer.repository';
+import { RolloutMaterializerService } from './rollout-materializer.service';
+import { SessionTokenVerifier } from './session-token.verifier';
+
+/**
+ * Org policies, computed enforcement, rollouts, device events, notifications, exemptions and
+ * accounts.authorize. Exports MemberEnforcementService for the member patterns (accounts/).
+ */
+@Module({
+  controllers: [EnforcementBusController],
+  providers: [
+    {
+      provide: ENFORCEMENT_OPTIONS,
+      inject: [AccountServiceEnv],
+      useFactory: (env: AccountServiceEnv) => enforcementOptionsFromEnv(env),
+    },
+    { provide: NOTIFIER, useClass: OutboxNotifier },
+    EnforcementQueues,
+    EnforcementWorkers,
+    OrgPolicyRepository,
+    OrgPolicyService,
+    AccountEnforcementRepository,
+    MemberEnforcementRepository,
+    MemberEnforcementService,
+    RolloutMaterializerRepository,
+    RolloutMaterializerService,
+    SessionTokenVerifier,
+    AuthorizeService,
+  ],
+  exports: [MemberEnforcementService, OrgPolicyService],
+})
+export class EnforcementModule {}

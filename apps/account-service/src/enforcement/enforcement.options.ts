@@ -1,0 +1,43 @@
+import { IsInt, Max, Min } from 'class-validator';
+import { BaseEnv } from '@mfa/config';
+
+/** The variables the enforcement feature reads, validated once at boot (with BaseEnv's). */
+export class EnforcementEnv extends BaseEnv {
+  /** accounts per set-based UPDATE of a rollout; big chunks keep a rollout close to one raw UPDATE */
+  @IsInt()
+  @Min(100)
+  @Max(1_000_000)
+  ROLLOUT_CHUNK_SIZE: number = 20_000;
+
+  /** rollouts (orgs) materialized at once per instance */
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  ROLLOUT_CONCURRENCY: number = 2;
+
+  /** an unknown key id in a session token refetches the JWKS at most this often */
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  JWKS_REFETCH_MIN_SECONDS: number = 10;
+}
+
+export interface EnforcementOptions {
+  redisUrl: string;
+  chunkSize: number;
+  rolloutConcurrency: number;
+  jwksRefetchMinMs: number;
+  busTimeoutMs: number;
+}
+
+export const ENFORCEMENT_OPTIONS = Symbol('ENFORCEMENT_OPTIONS');
+
+export function enforcementOptionsFromEnv(env: EnforcementEnv): EnforcementOptions {
+  return {
+    redisUrl: env.REDIS_URL,
+    chunkSize: env.ROLLOUT_CHUNK_SIZE,
+    rolloutConcurrency: env.ROLLOUT_CONCURRENCY,
+    jwksRefetchMinMs: env.JWKS_REFETCH_MIN_SECONDS * 1000,
+    busTimeoutMs: env.BUS_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { EnforcementState } from '@mfa/contracts';
+import { AccountEntity } from '../database/entities/account.entity';
+import type { AccountEnforcementFacts, OrgPolicyState } from './compute-enforcement';
+import { FACTS_COLUMNS, toFacts } from './account-enforcement.repository';
+import { enforcementStateSql, type PolicyExprs } from './enforcement.sql';
+
+export interface MemberFactsRow {
+  member: AccountEntity;
+  facts: AccountEnforcementFacts;
+}
+
+interface Row {
+  id: string;
+  org_id: string;
+  email: string;
+  display_name: string | null;
+  external_id: string | null;
+  created_at: Date;
+  active_device_count: number;
+  grace_anchor_at: Date | null;
+  exempt_until: Date | null;
+  exempt_reason: string | null;
+}
+
+const COLUMNS = `a.id, a.org_id, a.email, a.display_name, a.external_id, ${FACTS_COLUMNS}`;
+
+function toMemberFacts(row: Row): MemberFactsRow {
+  const member = Object.assign(new AccountEntity(), {
+    id: row.id, orgId: row.org_id, email: row.email, displayName: row.display_name, externalId: row.external_id, createdAt: row.created_at,
+  });
+  return { member, facts: toFacts(row) };
+}
+
+/**
+ * The org's policy is read first and bound as parameters, so the state predicate is a filter
+ * on the (org_id, id) index scan and TS and SQL judge with the same policy and the same `now`.
+ */
+function boundPolicy(params: unknown[], policy: OrgPolicyState, now: Date): { p: PolicyExprs; now: string } {
+  params.push(policy.requireMfa, policy.requiredSince, policy.gracePeriodHours, now);
+  const n = params.length;
+  return {
+    p: { requireMfa: `$${n - 3}::boolean`, requiredSince: `$${n - 2}::timestamptz`, gracePeriodHours: `$${n - 1}::int` },
+    now: `$${n}::timestamptz`,
+  };
+}
+
+/** Member listing and counting by computed state: set-based, no per-row code. */
+@Injectable()
+export class MemberEnforcementRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** One keyset page in id order (`limit` rows as asked; callers ask one extra to see a next page). */
+  async page(orgId: string, policy: OrgPolicyState, now: Date, q: { afterId?: string; limit: number; state?: EnforcementState }): Promise<MemberFactsRow[]> {
+    const params: unknown[] = [orgId, q.afterId ?? null, q.limit];
+    let filter = '';
+    if (q.state) {
+      const b = boundPolicy(params, policy, now);
+      params.push(q.state);
+      filter = `AND ${enforcementStateSql(b.p, 'a', b.now)} = $${params.length}`;
+    }
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM accounts.accounts a
+        WHERE a.org_id = $1 AND ($2::uuid IS NULL OR a.id > $2::uuid) ${filter}
+        ORDER BY a.id LIMIT $3`,
+      params,
+    );
+    return rows.map(toMemberFacts);
+  }
+
+  async countByState(orgId: string, policy: OrgPolicyState, now: Date): Promise<Array<{ state: EnforcementState; n: number }>> {
+    const params: unknown[] = [orgId];
+    const b = boundPolicy(params, policy, now);
+    return this.dataSource.query(
+      `SELECT ${enforcementStateSql(b.p, 'a', b.now)} AS state, count(*)::int AS n
+         FROM accounts.accounts a WHERE a.org_id = $1 GROUP BY 1`,
+      params,
+    );
+  }
+
+  /** By id, scoped to an org when one is given. */
+  async findOne(accountId: string, orgId?: string): Promise<MemberFactsRow | null> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM accounts.accounts a WHERE a.id = $1 AND ($2::uuid IS NULL OR a.org_id = $2::uuid)`,
+      [accountId, orgId ?? null],
+    );
+    return rows[0] ? toMemberFacts(rows[0]) : null;
+  }
+}

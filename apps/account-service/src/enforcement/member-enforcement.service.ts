@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { AppError, type AccountDeviceResetRequest, type EnforcementState, type Member, type MemberRef, type MemberStats, type SetExemptionRequest } from '@mfa/contracts';
+import { toMember, zeroByState } from '../accounts/member.mapper';
+import type { AccountEntity } from '../database/entities/account.entity';
+import { AccountEnforcementRepository } from './account-enforcement.repository';
+import { computeEnforcement } from './compute-enforcement';
+import { MemberEnforcementRepository, type MemberFactsRow } from './member-enforcement.repository';
+import { OrgPolicyRepository } from './org-policy.repository';
+
+/** A member that has no device, exemption or reset yet: what a brand-new row holds. */
+const NEW_FACTS = { activeDeviceCount: 0, graceAnchorAt: null, exemptUntil: null, exemptReason: null };
+
+/**
+ * Members with their enforcement computed from the org's CURRENT policy at the moment of the
+ * request, and the admin actions that change an account's enforcement facts.
+ */
+@Injectable()
+export class MemberEnforcementService {
+  constructor(
+    private readonly policies: OrgPolicyRepository,
+    private readonly members: MemberEnforcementRepository,
+    private readonly accounts: AccountEnforcementRepository,
+  ) {}
+
+  /** A member just created: it is under the org's current policy from its first answer on. */
+  async ofNewMember(row: AccountEntity, now = new Date()): Promise<Member> {
+    const policy = await this.policies.get(row.orgId);
+    return toMember(row, computeEnforcement(policy, { ...NEW_FACTS, createdAt: new Date(row.createdAt) }, now));
+  }
+
+  async find(accountId: string, orgId?: string, now = new Date()): Promise<Member | null> {
+    const row = await this.members.findOne(accountId, orgId);
+    if (!row) return null;
+    return this.map(row, await this.policies.get(row.member.orgId), now);
+  }
+
+  /** Up to `limit` members after `afterId`, filtered by computed state when asked. */
+  async page(orgId: string, q: { afterId?: string; limit: number; state?: EnforcementState }, now = new Date()): Promise<Member[]> {
+    const policy = await this.policies.get(orgId);
+    const rows = await this.members.page(orgId, policy, now, q);
+    return rows.map((row) => toMember(row.member, computeEnforcement(policy, row.facts, now)));
+  }
+
+  async stats(orgId: string, now = new Date()): Promise<MemberStats> {
+    const policy = await this.policies.get(orgId);
+    const byState = zeroByState();
+    let total = 0;
+    for (const { state, n } of await this.members.countByState(orgId, policy, now)) {
+      byState[state] = n;
+      total += n;
+    }
+    return { total, byState };
+  }
+
+  /** Exemptions live on the account, not the policy: they outlive policy changes. */
+  async setExemption(req: SetExemptionRequest): Promise<Member> {
+    const until = new Date(req.until);
+    if (!(until.getTime() > Date.now())) throw AppError.validation('until: must be in the future', [{ field: 'until', messages: ['must be in the future'] }]);
+    if (!(await this.accounts.setExemption(req.orgId, req.accountId, until, req.reason))) throw AppError.notFound('member');
+    return this.require(req.accountId, req.orgId);
+  }
+
+  async removeExemption(ref: MemberRef): Promise<Member> {
+    if (!(await this.accounts.setExemption(ref.orgId, ref.accountId, null, null))) throw AppError.notFound('member');
+    return this.require(ref.accountId, ref.orgId);
+  }
+
+  /** After mfa-service reset a device: the new count, and a fresh grace period when none is left. */
+  async deviceReset(req: AccountDeviceResetRequest): Promise<Member> {
+    if (!(await this.accounts.applyDeviceReset(req.orgId, req.accountId, req.activeDeviceCount, new Date(req.at)))) throw AppError.notFound('member');
+    return this.require(req.accountId, req.orgId);
+  }
+
+  private async require(accountId: string, orgId: string): Promise<Member> {
+    const member = await this.find(accountId, orgId);
+    if (!member) throw AppError.notFound('member');
+    return member;
+  }
+
+  private map(row: MemberFactsRow, policy: Parameters<typeof computeEnforcement>[0], now: Date): Member {
+    return toMember(row.member, computeEnforcement(policy, row.facts, now));
+  }
+}

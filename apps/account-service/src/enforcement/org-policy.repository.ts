@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { MfaMethod, MfaPolicy } from '@mfa/contracts';
+import { defaultOrgPolicy, type OrgPolicyState } from './compute-enforcement';
+
+export interface OrgPolicyRow {
+  org_id: string;
+  version: number;
+  require_mfa: boolean;
+  grace_period_hours: number;
+  allowed_methods: MfaMethod[];
+  max_mfa_age_seconds: number | null;
+  required_since: Date | null;
+  policy_updated_at: Date | null;
+}
+
+export const ORG_POLICY_COLUMNS = 'org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, required_since, policy_updated_at';
+
+/** A row (or the columns of a joined `p.*`) as the rule reads it; no row = the default policy. */
+export function toOrgPolicyState(orgId: string, row: Partial<OrgPolicyRow> | null | undefined): OrgPolicyState {
+  if (!row || row.version === null || row.version === undefined) return defaultOrgPolicy(orgId);
+  return {
+    orgId,
+    version: Number(row.version),
+    requireMfa: !!row.require_mfa,
+    gracePeriodHours: Number(row.grace_period_hours ?? 0),
+    allowedMethods: (row.allowed_methods ?? ['totp', 'sms']) as MfaMethod[],
+    maxMfaAgeSeconds: row.max_mfa_age_seconds ?? null,
+    requiredSince: row.required_since ? new Date(row.required_since) : null,
+    updatedAt: row.policy_updated_at ? new Date(row.policy_updated_at) : null,
+  };
+}
+
+/** Every query on accounts.org_policies. */
+@Injectable()
+export class OrgPolicyRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async get(orgId: string): Promise<OrgPolicyState> {
+    const rows: OrgPolicyRow[] = await this.dataSource.query(`SELECT ${ORG_POLICY_COLUMNS} FROM accounts.org_policies WHERE org_id = $1`, [orgId]);
+    return toOrgPolicyState(orgId, rows[0]);
+  }
+
+  /**
+   * Stores `policy` unless the org already has this version or a newer one (never goes back).
+   * requiredSince: the policy's own time when MFA turns on, kept while it stays on, null when off.
+   * Returns the stored policy after the call, and whether this call changed it.
+   */
+  async applyIfNewer(policy: MfaPolicy): Promise<{ changed: boolean; policy: OrgPolicyState }> {
+    const at = policy.updatedAt ?? new Date().toISOString();
+    const rows: OrgPolicyRow[] = await this.dataSource.query(
+      `INSERT INTO accounts.org_policies AS o
+         (org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, required_since, policy_updated_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5::text[], $6, CASE WHEN $3 THEN $7::timestamptz END, $7::timestamptz, now())
+       ON CONFLICT (org_id) DO UPDATE SET
+         version = EXCLUDED.version,
+         require_mfa = EXCLUDED.require_mfa,
+         grace_period_hours = EXCLUDED.grace_period_hours,
+         allowed_methods = EXCLUDED.allowed_methods,
+         max_mfa_age_seconds = EXCLUDED.max_mfa_age_seconds,
+         required_since = CASE WHEN NOT EXCLUDED.require_mfa THEN NULL
+                               WHEN o.require_mfa THEN COALESCE(o.required_since, EXCLUDED.required_since)
+                               ELSE EXCLUDED.required_since END,
+         policy_updated_at = EXCLUDED.policy_updated_at,
+         updated_at = now()
+       WHERE o.version < EXCLUDED.version
+       RETURNING ${ORG_POLICY_COLUMNS}`,
+      [policy.orgId, policy.version, policy.requireMfa, policy.gracePeriodHours, policy.allowedMethods, policy.maxMfaAgeSeconds, at],
+    );
+    if (rows[0]) return { changed: true, policy: toOrgPolicyState(policy.orgId, rows[0]) };
+    return { changed: false, policy: await this.get(policy.orgId) };
+  }
+}

@@ -1,0 +1,4 @@
+import { bootstrapService } from '@mfa/observability';
+import { accountServiceApp } from './account-service.app';
+
+void bootstrapService(accountServiceApp);

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { Bus, BusClient } from '@mfa/bus';
+import { loadConfig } from '@mfa/config';
+import { InternalPatterns, Patterns } from '@mfa/contracts';
+import { type RunningService, startService } from '@mfa/observability';
+import { accountServiceApp } from '../src/account-service.app';
+import { AccountServiceEnv } from '../src/config/account-service.env';
+
+/** account-service alone, driven over the real bus exactly as org-service and member services do. */
+let service: RunningService;
+let client: BusClient;
+let bus: Bus;
+
+beforeAll(async () => {
+  service = await startService(accountServiceApp, loadConfig(AccountServiceEnv, { ...process.env, ACCOUNT_SERVICE_PORT: '0' }));
+  client = new BusClient({ redisUrl: process.env.REDIS_URL!, timeoutMs: 10_000 });
+  await client.connect();
+  bus = new Bus(client);
+});
+afterAll(async () => {
+  await client?.close();
+  await service?.app.close();
+});
+
+/** The raw (untyped) request: bad payloads are what these tests send. */
+const raw = (pattern: string, data: unknown) => client.request(pattern, data);
+const failure = (p: Promise<unknown>): Promise<{ code?: string; message?: string; unexpected?: unknown }> =>
+  p.then((v) => ({ unexpected: v }), (e) => ({ code: e.code, message: e.message as string }));
+
+it('answers accounts.internal.ping', async () => {
+  await expect(bus.send(InternalPatterns.AccountsPing, {})).resolves.toEqual({ pong: true });
+});
+
+describe('members', () => {
+  const orgId = randomUUID();
+
+  it('creates, gets (scoped and by id), lists, counts and deletes', async () => {
+    const m = await bus.send(InternalPatterns.AccountsMembersCreate, { orgId, email: ' Lin@Example.ORG', displayName: 'Lin' });
+    expect(m).toMatchObject({ orgId, email: 'lin@example.org', displayName: 'Lin', externalId: null, enforcement: { state: 'not_required', policyVersion: 0 } });
+    await expect(bus.send(InternalPatterns.AccountsMembersGet, { orgId, accountId: m.id })).resolves.toEqual(m);
+    await expect(bus.send(Patterns.AccountsGet, { accountId: m.id })).resolves.toEqual(m);
+    await expect(failure(bus.send(InternalPatterns.AccountsMembersGet, { orgId: randomUUID(), accountId: m.id }))).resolves.toMatchObject({ code: 'not_found' });
+    await expect(failure(bus.send(InternalPatterns.AccountsMembersCreate, { orgId, email: 'LIN@example.org' }))).resolves.toMatchObject({ code: 'conflict' });
+    await expect(bus.send(InternalPatterns.AccountsMembersStats, { orgId })).resolves.toEqual({
+      total: 1,
+      byState: { not_required: 1, pending: 0, compliant: 0, non_compliant: 0, exempt: 0 },
+    });
+    await expect(bus.send(InternalPatterns.AccountsMembersDelete, { orgId: randomUUID(), accountId: m.id }).catch((e) => e.code)).resolves.toBe('not_found');
+    await expect(bus.send(InternalPatterns.AccountsMembersDelete, { orgId, accountId: m.id })).resolves.toEqual({ deleted: true });
+    await expect(failure(bus.send(Patterns.AccountsGet, { accountId: m.id }))).resolves.toMatchObject({ code: 'not_found' });
+  });
+
+  it('bulk-creates with one statement, counting duplicates and existing rows, and pages by keyset', async () => {
+    const org = randomUUID();
+    const members = Array.from({ length: 2500 }, (_, i) => ({ email: `p${i}@example.test` }));
+    await expect(bus.send(InternalPatterns.AccountsMembersBulkCreate, { orgId: org, members })).resolves.toEqual({ created: 2500, existing: 0 });
+    const again = [...members.slice(0, 10), { email: 'fresh@example.test' }, { email: 'FRESH@example.test' }];
+    await expect(bus.send(InternalPatterns.AccountsMembersBulkCreate, { orgId: org, members: again })).resolves.toEqual({ created: 1, existing: 11 });
+
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await bus.send(InternalPatterns.AccountsMembersList, { orgId: org, limit: 1000, cursor });
+      ids.push(...page.items.map((m) => m.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(ids).toHaveLength(2501);
+    expect(new Set(ids).size).toBe(2501);
+    expect([...ids].sort()).toEqual(ids); // id order
+    // another org sees none of them
+    await expect(bus.send(InternalPatterns.AccountsMembersList, { orgId: randomUUID(), limit: 10 })).resolves.toEqual({ items: [], nextCursor: null });
+  });
+});
+
+describe('validation', () => {
+  it('names the bad field of every pattern', async () => {
+    const orgId = randomUUID();
+    const cases: Array<[string, unknown, string]> = [
+      [Patterns.AccountsGet, { accountId: 'nope' }, 'accountId'],
+      [Patterns.AccountsGet, {}, 'accountId'],
+      [InternalPatterns.AccountsMembersCreate, { orgId, email: 'nope' }, 'email'],
+      [InternalPatterns.AccountsMembersCreate, { orgId: 'x', email: 'a@b.io' }, 'orgId'],
+      [InternalPatterns.AccountsMembersCreate, { orgId, email: 'a@b.io', displayName: 5 }, 'displayName'],
+      [InternalPatterns.AccountsMembersBulkCreate, { orgId, members: [] }, 'members'],
+      [InternalPatterns.AccountsMembersBulkCreate, { orgId, members: [{ email: 'a@b.io' }, { email: 'bad' }] }, 'members.1.email'],
+      [InternalPatterns.AccountsMembersList, { orgId, limit: 0 }, 'limit'],
+      [InternalPatterns.AccountsMembersList, { orgId, limit: 5, state: 'x' }, 'state'],
+      [InternalPatterns.AccountsMembersList, { orgId, limit: 5, cursor: 'garbage' }, 'cursor'],
+      [InternalPatterns.AccountsMembersGet, { orgId, accountId: 1 }, 'accountId'],
+      [InternalPatterns.AccountsMembersDelete, { orgId: 'x', accountId: randomUUID() }, 'orgId'],
+      [InternalPatterns.AccountsMembersStats, {}, 'orgId'],
+    ];
+    for (const [pattern, data, field] of cases) {
+      const result = await failure(raw(pattern, data));
+      expect({ pattern, code: result.code }).toEqual({ pattern, code: 'validation_failed' });
+      expect(result.message).toContain(field);
+    }
+  });
+
+  it('a payload that is not an object is validation_failed, and the consumer keeps serving', async () => {
+    await expect(failure(raw(Patterns.AccountsGet, 'text'))).resolves.toMatchObject({ code: 'validation_failed' });
+    await expect(bus.send(InternalPatterns.AccountsPing, {})).resolves.toEqual({ pong: true });
+  });
+});

@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import type { DeviceEventJob } from '@mfa/contracts';
+import type { Db } from '../common/db';
+import { MfaEvents } from '../events/mfa-events';
+import { DeviceRepository, type DeviceRow } from './device.repository';
+
+/**
+ * Inside the transaction that activated or deactivated a device: counts the account's active
+ * devices after the change and writes the device event (and the audit event) with it.
+ */
+@Injectable()
+export class DeviceChanges {
+  constructor(
+    private readonly devices: DeviceRepository,
+    private readonly events: MfaEvents,
+  ) {}
+
+  async record(tx: Db, device: DeviceRow, cause: DeviceEventJob['cause'], at: Date): Promise<number> {
+    const activeDeviceCount = await this.devices.countActive(tx, device.account_id);
+    await this.events.deviceChanged(tx, {
+      accountId: device.account_id,
+      orgId: device.org_id,
+      serialNumber: device.serial_number,
+      type: device.type,
+      activeDeviceCount,
+      cause,
+      at: at.toISOString(),
+    });
+    // an admin reset is audited by org-service as device.reset, with the admin as actor
+    if (cause !== 'admin_reset') {
+      await this.events.audit(tx, {
+        orgId: device.org_id,
+        accountId: device.account_id,
+        action: cause === 'enabled' ? 'device.enabled' : 'device.deactivated',
+        at,
+        target: { type: 'device', id: device.serial_number },
+        details: { type: device.type, activeDeviceCount },
+      });
+    }
+    return activeDeviceCount;
+  }
+
+  /** After the commit: move the written jobs to Redis now. */
+  flush(): void {
+    this.events.flush();
+  }
+}

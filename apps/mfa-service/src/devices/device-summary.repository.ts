@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { MfaMethod } from '@mfa/contracts';
+import { rows } from '../common/db';
+
+export interface AccountDeviceSummaryRow {
+  account_id: string;
+  active_count: number;
+  device_count: number;
+  last_used_at: Date | null;
+}
+
+/** Set-based figures for org-service and account-service (one statement per question). */
+@Injectable()
+export class DeviceSummaryRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  activeByType(orgId: string): Promise<Array<{ type: MfaMethod; n: number }>> {
+    return rows(this.dataSource, `SELECT type, count(*)::int AS n FROM mfa.devices WHERE org_id = $1 AND status = 'active' GROUP BY type`, [orgId]);
+  }
+
+  /** deviceCount: active and unexpired pending devices (what counts toward the 8). */
+  perAccount(accountIds: string[], orgId: string | null, now: Date): Promise<AccountDeviceSummaryRow[]> {
+    return rows(
+      this.dataSource,
+      `SELECT account_id,
+              count(*) FILTER (WHERE status = 'active')::int AS active_count,
+              count(*) FILTER (WHERE status = 'active' OR (status = 'pending' AND pending_expires_at > $3))::int AS device_count,
+              max(last_used_at) AS last_used_at
+         FROM mfa.devices
+        WHERE account_id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR org_id = $2)
+        GROUP BY account_id`,
+      [accountIds, orgId, now],
+    );
+  }
+}

@@ -1,0 +1,54 @@
+import { Transform } from 'class-transformer';
+import { IsIn, IsString, IsUUID, Length, Matches, ValidateIf } from 'class-validator';
+import { MfaMethods, type MfaMethod } from '@mfa/contracts';
+import { SERIAL_NUMBER_PATTERN } from '../serial-number';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+const SIX_DIGITS = /^\d{6}$/;
+
+export class AccountDto {
+  @IsUUID()
+  accountId: string;
+}
+
+export class DeviceRefDto extends AccountDto {
+  @Matches(SERIAL_NUMBER_PATTERN, { message: 'serialNumber must be 1..128 characters of [A-Za-z0-9._:-]' })
+  serialNumber: string;
+}
+
+export class CreateDeviceDto extends AccountDto {
+  @IsIn(MfaMethods)
+  type: MfaMethod;
+
+  @Transform(trim)
+  @IsString()
+  @Length(1, 128)
+  name: string;
+
+  /** E.164: + then 8 to 15 digits, no leading zero */
+  @ValidateIf((o: CreateDeviceDto) => o.type === 'sms' || o.phoneNumber !== undefined)
+  @Matches(/^\+[1-9]\d{7,14}$/, { message: 'phoneNumber must be an E.164 number such as +14155550123' })
+  phoneNumber?: string;
+}
+
+export class EnableDeviceDto extends DeviceRefDto {
+  @Transform(trim)
+  @Matches(SIX_DIGITS, { message: 'code1 must be a 6-digit code' })
+  code1: string;
+
+  /** required for TOTP (checked by the service, which knows the device type) */
+  @ValidateIf((o: EnableDeviceDto) => o.code2 !== undefined)
+  @Transform(trim)
+  @Matches(SIX_DIGITS, { message: 'code2 must be a 6-digit code' })
+  code2?: string;
+}
+
+export class ResyncDeviceDto extends DeviceRefDto {
+  @Transform(trim)
+  @Matches(SIX_DIGITS, { message: 'code1 must be a 6-digit code' })
+  code1: string;
+
+  @Transform(trim)
+  @Matches(SIX_DIGITS, { message: 'code2 must be a 6-digit code' })
+  code2: string;
+}

@@ -1,0 +1,107 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { QUEUE_PREFIX, QueueOfJob, type JobName, type QueueName } from '@mfa/contracts';
+import { MfaServiceEnv } from '../config/mfa-service.env';
+
+const BATCH = 200;
+const SWEEP_MS = 1000;
+
+/** Moves jobs from mfa.event_outbox to their BullMQ queues; the outbox row id is the job id. */
+@Injectable()
+export class EventRelay implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(EventRelay.name);
+  private readonly connection: Redis;
+  private readonly queues = new Map<QueueName, Queue>();
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(MfaServiceEnv) env: MfaServiceEnv,
+  ) {
+    // BullMQ needs maxRetriesPerRequest null (TOOLCHAIN.md)
+    this.connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.connection.on('error', (err) => this.logger.warn(`redis: ${err.message}`));
+  }
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => this.kick(), SWEEP_MS);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+    await this.flushOnce().catch(() => undefined); // last chance; rows left are sent at the next start
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.connection.disconnect();
+  }
+
+  /** Runs a flush now, or once more after the running one (never two at a time). */
+  kick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => (this.running = undefined));
+  }
+
+  /** Resolves when nothing written so far is left in the outbox (tests, shutdown). */
+  async drain(): Promise<void> {
+    while (this.running) await this.running;
+    await this.flushOnce();
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        while ((await this.flushOnce()) === BATCH);
+      } catch (err) {
+        this.logger.warn(`event relay: ${(err as Error).message}; retrying`);
+        return;
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  /** One batch: lock rows (SKIP LOCKED: instances share the work), enqueue, delete. */
+  private async flushOnce(): Promise<number> {
+    return this.dataSource.transaction(async (tx) => {
+      const batch: Array<{ id: string; job_name: JobName; payload: object }> = await tx.query(
+        `SELECT id, job_name, payload FROM mfa.event_outbox ORDER BY created_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+      );
+      if (batch.length === 0) return 0;
+      const byQueue = new Map<QueueName, typeof batch>();
+      for (const row of batch) {
+        const name = QueueOfJob[row.job_name];
+        byQueue.set(name, [...(byQueue.get(name) ?? []), row]);
+      }
+      for (const [name, jobs] of byQueue) {
+        await this.queue(name).addBulk(
+          jobs.map((j) => ({
+            name: j.job_name,
+            data: j.payload,
+            // the job id dedupes a batch re-sent after a crash between add and delete
+            opts: { jobId: j.id, attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 10000 },
+          })),
+        );
+      }
+      await tx.query(`DELETE FROM mfa.event_outbox WHERE id = ANY($1::uuid[])`, [batch.map((r) => r.id)]);
+      return batch.length;
+    });
+  }
+
+  private queue(name: QueueName): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.connection, prefix: QUEUE_PREFIX });
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+}

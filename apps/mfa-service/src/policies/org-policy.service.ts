@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { MfaMethods, type MfaMethod, type MfaPolicy } from '@mfa/contracts';
+import { Clock } from '../common/clock';
+import type { Db } from '../common/db';
+import { OrgPolicyRepository } from './org-policy.repository';
+
+/** The part of an org's policy mfa-service acts on. */
+export interface OrgMfaRules {
+  version: number;
+  requireMfa: boolean;
+  allowedMethods: MfaMethod[];
+}
+
+/** No row yet: the contract's default policy (MFA not required, every method allowed). */
+export const DEFAULT_RULES: OrgMfaRules = { version: 0, requireMfa: false, allowedMethods: [...MfaMethods] };
+
+@Injectable()
+export class OrgPolicyService {
+  constructor(
+    private readonly policies: OrgPolicyRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async rulesOf(orgId: string, db?: Db): Promise<OrgMfaRules> {
+    const row = await this.policies.find(orgId, db);
+    return row ? { version: row.version, requireMfa: row.require_mfa, allowedMethods: row.allowed_methods } : DEFAULT_RULES;
+  }
+
+  /** Idempotent by version: an older or equal version changes nothing. Accepted when stored. */
+  async apply(policy: Pick<MfaPolicy, 'orgId' | 'version' | 'requireMfa' | 'allowedMethods'>): Promise<{ accepted: boolean; version: number }> {
+    const stored = await this.policies.apply(policy, this.clock.now());
+    return { accepted: stored === policy.version, version: stored };
+  }
+}

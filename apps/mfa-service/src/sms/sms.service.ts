@@ -1,0 +1,46 @@
+import { randomInt } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { AppError, ErrorCodes, type SmsSentReply } from '@mfa/contracts';
+import { Clock } from '../common/clock';
+import { phoneAad } from '../common/aad';
+import { KeyMaterial } from '../common/key-material';
+import { MfaServiceEnv } from '../config/mfa-service.env';
+import { DeviceRepository, type DeviceRow } from '../devices/device.repository';
+import { OrgPolicyService } from '../policies/org-policy.service';
+import { SmsSender } from './sms-sender';
+
+export const SMS_CODE_TTL_SECONDS = 300;
+
+/** SMS codes: 6 digits, one per send, valid 5 minutes, single use, stored as a keyed hash. */
+@Injectable()
+export class SmsService {
+  constructor(
+    private readonly devices: DeviceRepository,
+    private readonly policies: OrgPolicyService,
+    private readonly keys: KeyMaterial,
+    private readonly sender: SmsSender,
+    private readonly clock: Clock,
+    @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
+  ) {}
+
+  async send(accountId: string, serialNumber: string): Promise<SmsSentReply> {
+    const now = this.clock.now();
+    const device = await this.devices.findBySerial(accountId, serialNumber, now);
+    if (!device || device.status === 'deactivated') throw AppError.notFound('device');
+    if (device.type !== 'sms') throw new AppError(ErrorCodes.Conflict, 'serialNumber: not an SMS device');
+    const rules = await this.policies.rulesOf(device.org_id);
+    if (!rules.allowedMethods.includes('sms')) throw new AppError(ErrorCodes.MethodNotAllowed, 'the organization does not allow SMS devices');
+    return this.sendCode(device, now);
+  }
+
+  /** Also used right after an SMS device is created. */
+  async sendCode(device: DeviceRow, now: Date): Promise<SmsSentReply> {
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const expiresAt = new Date(now.getTime() + SMS_CODE_TTL_SECONDS * 1000);
+    const stored = await this.devices.storeSmsCode(device.id, this.keys.hashSmsCode(device.id, code), expiresAt, now, this.env.SMS_RESEND_SECONDS);
+    if (!stored) throw new AppError(ErrorCodes.RateLimited, `an SMS code was sent less than ${this.env.SMS_RESEND_SECONDS} s ago`);
+    const to = this.keys.envelope.decrypt(device.phone_enc!, phoneAad(device.id)).toString('utf8');
+    await this.sender.send({ to, serialNumber: device.serial_number, body: `Your verification code is ${code}. It expires in 5 minutes.` });
+    return { sent: true, expiresAt: expiresAt.toISOString() };
+  }
+}

@@ -1,0 +1,116 @@
+import { Injectable } from '@nestjs/common';
+import type { MfaMethod, VerifyFailureReason, VerifyReply } from '@mfa/contracts';
+import { seedAad } from '../common/aad';
+import { Clock } from '../common/clock';
+import { KeyMaterial } from '../common/key-material';
+import { RecoveryCodesService } from '../recovery/recovery-codes.service';
+import { normalizeRecoveryCode } from '../recovery/recovery-code-format';
+import { codesEqual, findStep, looksLikeOtp, timeStep, VERIFY_WINDOW_STEPS } from '../totp/totp';
+import { LockoutService } from './lockout.service';
+import { VerificationRepository, type VerifyRow } from './verification.repository';
+import { VerifyMetrics } from './verify-metrics';
+import { MfaEvents } from '../events/mfa-events';
+
+export type CheckOutcome =
+  | { valid: true; method: MfaMethod | 'recovery_code'; serialNumber: string | null; orgId: string; at: Date }
+  | { valid: false; reason: VerifyFailureReason };
+
+type ActiveDevice = VerifyRow & { id: string; type: MfaMethod; serial_number: string; org_id: string };
+
+/**
+ * The hot path: is this code right for this account now? One read (lockout, active devices,
+ * org methods), the code checked in memory, then one compare-and-set that makes each TOTP step
+ * and each SMS or recovery code count once, however many instances receive it at once.
+ */
+@Injectable()
+export class VerificationService {
+  constructor(
+    private readonly repo: VerificationRepository,
+    private readonly lockout: LockoutService,
+    private readonly recovery: RecoveryCodesService,
+    private readonly keys: KeyMaterial,
+    private readonly events: MfaEvents,
+    private readonly metrics: VerifyMetrics,
+    private readonly clock: Clock,
+  ) {}
+
+  async verify(accountId: string, code: string, serialNumber?: string): Promise<VerifyReply> {
+    const outcome = await this.check(accountId, code, serialNumber);
+    if (!outcome.valid) return { valid: false, reason: outcome.reason };
+    return { valid: true, serialNumber: outcome.serialNumber, method: outcome.method, verifiedAt: outcome.at.toISOString() };
+  }
+
+  /** Checks a code and counts a failure; shared by mfa.verify and mfa.sessions.issue. */
+  async check(accountId: string, rawCode: string, serialNumber?: string): Promise<CheckOutcome> {
+    const done = this.metrics.start();
+    const outcome = await this.checkUntimed(accountId, rawCode.replace(/\s/g, ''), serialNumber ?? null);
+    done(outcome.valid ? 'valid' : outcome.reason, outcome.valid ? outcome.method : undefined);
+    return outcome;
+  }
+
+  private async checkUntimed(accountId: string, code: string, serialNumber: string | null): Promise<CheckOutcome> {
+    const now = this.clock.now();
+    const rows = await this.repo.load(accountId, serialNumber, now);
+    if (rows[0]?.locked_until) return { valid: false, reason: 'locked_out' };
+    const devices = rows.filter((r): r is ActiveDevice => r.id !== null);
+
+    // recovery codes are tried only when the code cannot be a TOTP/SMS code: scrypt is slow
+    if (!looksLikeOtp(code) && serialNumber === null && normalizeRecoveryCode(code)) {
+      const attempt = await this.recovery.use(accountId, code, now);
+      if (attempt.status === 'used') {
+        await this.events.auditNow({
+          orgId: attempt.orgId,
+          accountId,
+          action: 'recovery_code.used',
+          at: now,
+          target: { type: 'account', id: accountId },
+          details: { remaining: attempt.remaining },
+        });
+        return { valid: true, method: 'recovery_code', serialNumber: null, orgId: attempt.orgId, at: now };
+      }
+      if (attempt.status === 'wrong') return this.failed(accountId, attempt.orgId, now);
+    }
+
+    if (devices.length === 0) return { valid: false, reason: 'no_active_device' };
+    const allowed = devices.filter((d) => !d.allowed_methods || d.allowed_methods.includes(d.type));
+    if (allowed.length === 0) return { valid: false, reason: 'method_not_allowed' };
+    if (!looksLikeOtp(code)) return this.failed(accountId, devices[0].org_id, now);
+
+    const step = timeStep(now);
+    for (const device of allowed) {
+      const matched = device.type === 'totp' ? this.matchTotp(device, code, step) : this.matchSms(device, code, now);
+      if (matched === null) continue;
+      // a lost race (the same code accepted by another request) is a replay: plain invalid_code
+      const accepted =
+        device.type === 'totp'
+          ? await this.repo.acceptTotpStep(device.id, accountId, matched, now)
+          : await this.repo.consumeSmsCode(device.id, device.sms_code_hash!, now, accountId);
+      if (!accepted) break;
+      return { valid: true, method: device.type, serialNumber: device.serial_number, orgId: device.org_id, at: now };
+    }
+    return this.failed(accountId, devices[0].org_id, now);
+  }
+
+  /** The matching step within one step of now + drift and after the last accepted step. */
+  private matchTotp(device: ActiveDevice, code: string, step: number): number | null {
+    const key = this.keys.envelope.decrypt(device.secret_enc!, seedAad(device.id));
+    try {
+      const center = step + (device.drift_steps ?? 0);
+      const after = device.last_step === null ? -Infinity : Number(device.last_step) + 1;
+      return findStep(key, code, Math.max(center - VERIFY_WINDOW_STEPS, after), center + VERIFY_WINDOW_STEPS);
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  private matchSms(device: ActiveDevice, code: string, now: Date): 0 | null {
+    if (!device.sms_code_hash || !device.sms_code_expires_at || device.sms_code_expires_at <= now) return null;
+    const hash = this.keys.hashSmsCode(device.id, code).toString('hex');
+    return codesEqual(hash, device.sms_code_hash.toString('hex')) ? 0 : null;
+  }
+
+  private async failed(accountId: string, orgId: string, now: Date): Promise<CheckOutcome> {
+    await this.lockout.fail(accountId, orgId, now);
+    return { valid: false, reason: 'invalid_code' };
+  }
+}

@@ -1,0 +1,134 @@
+/** Test-only: two in-process mfa-service instances on one stream, a stub accounts.get, helpers. */
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { Controller, Module } from '@nestjs/common';
+import type { INestMicroservice } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { AppError, Patterns, QUEUE_PREFIX, Queues, type BusPattern, type Member, type ReplyOf, type RequestOf } from '@mfa/contracts';
+import { Bus, createBusMicroservice } from '@mfa/bus';
+import { loadConfig } from '@mfa/config';
+import { startService, type RunningService } from '@mfa/observability';
+import { FixedClock } from '../src/common/clock';
+import { MfaServiceEnv } from '../src/config/mfa-service.env';
+import { mfaServiceApp } from '../src/main';
+import { MfaServiceModule } from '../src/mfa-service.module';
+import { base32Decode } from '../src/totp/base32';
+import { hotp, timeStep } from '../src/totp/totp';
+
+/**
+ * accounts.get stand-in: a tiny responder on bus:accounts:requests. Kept instead of booting
+ * account-service in-process because that module is being written concurrently; replace with
+ * AccountServiceModule once it is stable (only members would need creating through it).
+ */
+export const members = new Map<string, Member>();
+
+@Controller()
+class AccountsStubController {
+  @MessagePattern(Patterns.AccountsGet)
+  get(@Payload() data: { accountId: string }): Member {
+    const m = members.get(data?.accountId);
+    if (!m) throw AppError.notFound('account');
+    return m;
+  }
+}
+
+@Module({ controllers: [AccountsStubController] })
+class AccountsStubModule {}
+
+export function newMember(orgId: string = randomUUID()): Member {
+  const id = randomUUID();
+  const m: Member = {
+    id,
+    orgId,
+    email: `user-${id.slice(0, 8)}@example.com`,
+    displayName: null,
+    externalId: null,
+    createdAt: new Date().toISOString(),
+    enforcement: { state: 'not_required', policyVersion: 0, requiredSince: null, graceDeadline: null, exemptUntil: null },
+  };
+  members.set(id, m);
+  return m;
+}
+
+export interface Harness {
+  env: MfaServiceEnv;
+  clock: FixedClock;
+  a: RunningService;
+  b: RunningService;
+  bus: Bus;
+  db: DataSource;
+  redis: Redis;
+  queues: { devices: Queue; audit: Queue };
+  send<P extends BusPattern>(pattern: P, data: RequestOf<P>): Promise<ReplyOf<P>>;
+  /** the AppError code a request fails with (throws if it succeeds) */
+  failure(pattern: BusPattern, data: unknown): Promise<{ code: string; message: string }>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(vars: Record<string, string> = {}): Promise<Harness> {
+  const env = loadConfig(MfaServiceEnv, { ...process.env, MFA_SERVICE_PORT: '0', ...vars });
+  // 5 s into a time step, so "now" and its neighbours are unambiguous
+  const clock = new FixedClock(new Date(Date.UTC(2030, 0, 1, 0, 0, 5)));
+  const def = { ...mfaServiceApp, module: (e: MfaServiceEnv) => MfaServiceModule.forRoot(e, { clock }) };
+  const stub: INestMicroservice = await createBusMicroservice(AccountsStubModule, { redisUrl: env.REDIS_URL, service: 'accounts', blockMs: 200 }, { logger: false });
+  await stub.listen();
+  const a = await startService(def, env);
+  const b = await startService(def, env);
+  const bus = a.app.get(Bus);
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  const queues = {
+    devices: new Queue(Queues.DeviceEvents, { connection: redis, prefix: QUEUE_PREFIX }),
+    audit: new Queue(Queues.AuditEvents, { connection: redis, prefix: QUEUE_PREFIX }),
+  };
+  const send = <P extends BusPattern>(pattern: P, data: RequestOf<P>) => bus.send(pattern, data, { timeoutMs: 10_000 });
+  return {
+    env,
+    clock,
+    a,
+    b,
+    bus,
+    db: a.app.get(DataSource),
+    redis,
+    queues,
+    send,
+    async failure(pattern, data) {
+      try {
+        await bus.send(pattern, data as never, { timeoutMs: 10_000 });
+      } catch (err) {
+        return { code: (err as AppError).code, message: (err as AppError).message };
+      }
+      throw new Error(`${pattern} succeeded`);
+    },
+    async close() {
+      await Promise.all([queues.devices.close(), queues.audit.close()]);
+      await a.app.close();
+      await b.app.close();
+      await stub.close();
+      redis.disconnect();
+    },
+  };
+}
+
+/** The code of `secret` at `offsetSteps` steps from the clock. */
+export function codeAt(secretBase32: string, clock: FixedClock, offsetSteps = 0): string {
+  return hotp(base32Decode(secretBase32), timeStep(clock.now()) + offsetSteps);
+}
+
+/** oathtool, the independent authenticator: the code at `offsetSteps` from the clock. */
+export function oathtool(secretBase32: string, clock: FixedClock, offsetSteps = 0): string {
+  const seconds = Math.floor(clock.now().getTime() / 1000) + offsetSteps * 30;
+  return execFileSync('oathtool', ['--totp', '-b', secretBase32, '--now', `@${seconds}`], { encoding: 'utf8' }).trim();
+}
+
+export async function waitFor<T>(check: () => T | Promise<T>, ms = 5000): Promise<NonNullable<T>> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > until) throw new Error('waitFor: condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,22 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+
+export const ReportFormats = ['json', 'csv'] as const;
+export type ReportFormat = (typeof ReportFormats)[number];
+
+/** `GET /v1/orgs/:orgId/compliance-report?format=json|csv` */
+export class ComplianceReportQuery {
+  @IsOptional()
+  @IsIn(ReportFormats as unknown as string[], { message: 'format must be json or csv' })
+  format: ReportFormat = 'json';
+}
+
+/** `GET /v1/orgs/:orgId/compliance-report/history?days=` */
+export class ComplianceHistoryQuery {
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(366)
+  days: number = 30;
+}

@@ -1,0 +1,72 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { type EnforcementState, EnforcementStates } from '@mfa/contracts';
+import { trimmed } from '../../orgs/dto/create-org.dto';
+
+export const MAX_BULK_MEMBERS = 10_000;
+
+/** Emails are compared lower-cased and trimmed everywhere: `Bob@X.io ` and `bob@x.io` are one member. */
+export const normalizedEmail = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+
+export class NewMemberDto {
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @Transform(normalizedEmail)
+  @IsEmail()
+  @MaxLength(254)
+  email: string;
+
+  @ApiPropertyOptional({ maxLength: 200 })
+  @IsOptional()
+  @Transform(trimmed)
+  @IsString()
+  @MaxLength(200)
+  displayName?: string;
+
+  @ApiPropertyOptional({ maxLength: 200, description: "the member's id in the org's own directory" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  externalId?: string;
+}
+
+export class BulkMembersDto {
+  @ApiProperty({ type: [NewMemberDto], minItems: 1, maxItems: MAX_BULK_MEMBERS })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_BULK_MEMBERS)
+  @ValidateNested({ each: true })
+  @Type(() => NewMemberDto)
+  members: NewMemberDto[];
+}
+
+export class ListMembersQueryDto {
+  @ApiPropertyOptional({ enum: EnforcementStates })
+  @IsOptional()
+  @IsIn(EnforcementStates)
+  state?: EnforcementState;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit: number = 100;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page, as is' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
+
+export class MemberParamsDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsString()
+  orgId: string;
+
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  accountId: string;
+}

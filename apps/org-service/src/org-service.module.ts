@@ -1,0 +1,34 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BusModule } from '@mfa/bus';
+import { ConfigModule } from '@mfa/config';
+import { HealthModule, MetricsModule } from '@mfa/observability';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AuditModule } from './audit/audit.module';
+import { ComplianceModule } from './compliance/compliance.module';
+import { OrgServiceEnv } from './config/org-service.env';
+import { dataSourceOptions } from './database/data-source';
+import { MembersModule } from './members/members.module';
+import { OrgsModule } from './orgs/orgs.module';
+import { PolicyModule } from './policy/policy.module';
+
+/** Feature modules of the admin API; add new ones here (one line each). */
+export const ORG_FEATURE_MODULES = [ApiKeysModule, OrgsModule, MembersModule, AuditModule, ComplianceModule, PolicyModule];
+
+/** org-service's root module, built from an already validated env (main.ts or a test). */
+@Module({})
+export class OrgServiceModule {
+  static forRoot(env: OrgServiceEnv): DynamicModule {
+    return {
+      module: OrgServiceModule,
+      imports: [
+        ConfigModule.forRoot(OrgServiceEnv, env),
+        TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
+        BusModule.forRoot({ redisUrl: env.REDIS_URL, timeoutMs: env.BUS_TIMEOUT_MS }),
+        MetricsModule.forRoot('org-service'),
+        HealthModule.forRoot(env.REDIS_URL),
+        ...ORG_FEATURE_MODULES,
+      ],
+    };
+  }
+}

@@ -1,0 +1,19 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsString, Length } from 'class-validator';
+
+export const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class CreateOrgDto {
+  @ApiProperty({ example: 'Acme Corp', minLength: 1, maxLength: 200 })
+  @Transform(trimmed)
+  @IsString()
+  @Length(1, 200)
+  name: string;
+}
+
+export class OrgParamsDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsString()
+  orgId: string;
+}

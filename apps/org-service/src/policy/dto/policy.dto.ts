@@ -1,0 +1,59 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { type MfaMethod, MfaMethods } from '@mfa/contracts';
+import { MemberParamsDto } from '../../members/dto/member.dto';
+
+/** `PUT /v1/orgs/:orgId/mfa-policy` (CONTRACT.md). */
+export class PutPolicyDto {
+  @ApiProperty()
+  @IsBoolean()
+  requireMfa: boolean;
+
+  @ApiProperty({ minimum: 0, maximum: 8760, description: 'hours a member has, from when MFA became required (or they joined), to enroll' })
+  @IsInt()
+  @Min(0)
+  @Max(8760)
+  gracePeriodHours: number;
+
+  @ApiProperty({ enum: MfaMethods, isArray: true, minItems: 1 })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsIn(MfaMethods, { each: true })
+  allowedMethods: MfaMethod[];
+
+  @ApiPropertyOptional({ minimum: 60, maximum: 129_600, description: 'accounts.authorize asks compliant members for an MFA session at most this old' })
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(129_600)
+  maxMfaAgeSeconds?: number | null;
+}
+
+/** `PUT .../members/:accountId/exemption`. */
+export class SetExemptionDto {
+  @ApiProperty({ format: 'date-time', description: 'must be in the future' })
+  @IsISO8601({ strict: true })
+  until: string;
+
+  @ApiProperty({ minLength: 1, maxLength: 500 })
+  @IsString()
+  @Length(1, 500)
+  reason: string;
+}
+
+export class RolloutParamsDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsString()
+  orgId: string;
+
+  @ApiProperty({ format: 'uuid' })
+  @IsString()
+  rolloutId: string;
+}
+
+export class DeviceParamsDto extends MemberParamsDto {
+  @ApiProperty({ pattern: '^[A-Za-z0-9._:-]+$' })
+  @Matches(/^[A-Za-z0-9._:-]{1,200}$/)
+  serialNumber: string;
+}

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { Bus } from '@mfa/bus';
+import { type AuditEventJob, InternalPatterns, type MfaPolicy } from '@mfa/contracts';
+import { type OutboxRow, OutboxRepository } from './outbox.repository';
+import { PolicyQueues } from './policy-queues';
+import { POLICY_OPTIONS, type PolicyOptions } from './policy.options';
+import { PolicyRepository } from './policy.repository';
+
+/** Outbox kinds (stored in org.outbox.kind: keep them stable). */
+export const OutboxKinds = { PolicyHandover: 'policy.handover', AuditEvent: 'audit.event' } as const;
+
+export interface HandoverPayload {
+  policy: MfaPolicy;
+  rolloutId: string;
+  /** false for a superseded version being finished by reconciliation: mfa-service keeps the newer one */
+  toMfa?: boolean;
+}
+
+export type NewAudit = Omit<AuditEventJob, 'id' | 'at'>;
+
+/**
+ * Hands a policy version to account-service and mfa-service (both idempotent by version) and
+ * delivers outbox rows. Used right after the PUT commits, by the relay, and by reconciliation.
+ */
+@Injectable()
+export class PolicyHandoverService {
+  private readonly logger = new Logger(PolicyHandoverService.name);
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly outbox: OutboxRepository,
+    private readonly rollouts: PolicyRepository,
+    private readonly queues: PolicyQueues,
+    @Inject(POLICY_OPTIONS) private readonly options: PolicyOptions,
+  ) {}
+
+  /** Both services ack, then the rollout is `running` with account-service's member count. */
+  async handOver(p: HandoverPayload): Promise<void> {
+    const timeoutMs = this.options.handoverTimeoutMs;
+    const [accounts] = await Promise.all([
+      this.bus.send(InternalPatterns.AccountsPolicyApply, { policy: p.policy, rolloutId: p.rolloutId }, { timeoutMs }),
+      p.toMfa === false ? null : this.bus.send(InternalPatterns.MfaPolicyApply, { policy: p.policy }, { timeoutMs }),
+    ]);
+    await this.rollouts.markHandedOver(p.rolloutId, accounts.total);
+  }
+
+  /** An audit event as an outbox row (in the caller's transaction when given), so it survives a Redis outage. */
+  recordAudit(audit: NewAudit, m?: EntityManager): Promise<OutboxRow> {
+    const event: AuditEventJob = { ...audit, id: randomUUID(), at: new Date().toISOString() };
+    return this.outbox.insert(OutboxKinds.AuditEvent, event, this.leaseSeconds(), m);
+  }
+
+  /** Delivers outbox rows now; a failure is left to the relay (the caller still succeeds). */
+  async deliver(rows: OutboxRow[]): Promise<void> {
+    await Promise.all(rows.map((row) => this.deliverOne(row)));
+  }
+
+  leaseSeconds(): number {
+    return Math.ceil(this.options.handoverTimeoutMs / 1000) + 5;
+  }
+
+  private async deliverOne(row: OutboxRow): Promise<boolean> {
+    try {
+      if (row.kind === OutboxKinds.PolicyHandover) await this.handOver(row.payload as HandoverPayload);
+      else if (row.kind === OutboxKinds.AuditEvent) await this.queues.addAudit(row.payload as AuditEventJob);
+      else throw new Error(`unknown outbox kind ${row.kind}`);
+      await this.outbox.markDelivered(row.id);
+      return true;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.logger.warn(`outbox ${row.kind} #${row.id} not delivered (attempt ${row.attempts}): ${message}`);
+      // back off, but never longer than a minute: the relay keeps trying until it acks
+      const retry = Math.min(60, Math.max(1, this.options.relayIntervalMs / 1000) * 2 ** Math.min(row.attempts, 6));
+      await this.outbox.release(row.id, message, row.attempts === 0 ? 0 : retry).catch(() => undefined);
+      return false;
+    }
+  }
+}

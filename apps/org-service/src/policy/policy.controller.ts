@@ -1,0 +1,38 @@
+import { Body, Controller, Get, HttpCode, Param, Put, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireAccess } from '../auth/access.decorator';
+import { ApiKeyGuard } from '../auth/api-key.guard';
+import type { Principal } from '../auth/principal';
+import { OrgParamsDto } from '../orgs/dto/create-org.dto';
+import { PutPolicyDto, RolloutParamsDto } from './dto/policy.dto';
+import { PolicyService } from './policy.service';
+
+@ApiTags('mfa-policy')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@Controller('v1/orgs/:orgId')
+export class PolicyController {
+  constructor(private readonly policies: PolicyService) {}
+
+  @Put('mfa-policy')
+  @HttpCode(202)
+  @RequireAccess('org-admin')
+  @ApiAcceptedResponse({ description: '`{policy, rollout}`: the new version applies to every member at once; the rollout materializes it.' })
+  put(@Param() params: OrgParamsDto, @Body() body: PutPolicyDto, @CurrentPrincipal() principal: Principal) {
+    return this.policies.put(params.orgId, body, principal);
+  }
+
+  @Get('mfa-policy')
+  @RequireAccess('org-read')
+  @ApiOkResponse({ description: 'The current policy; version 0 (MFA off) before the first PUT.' })
+  get(@Param() params: OrgParamsDto) {
+    return this.policies.get(params.orgId);
+  }
+
+  @Get('rollouts/:rolloutId')
+  @RequireAccess('org-read')
+  @ApiOkResponse({ description: 'A rollout: queued, running, completed (applied == total).' })
+  rollout(@Param() params: RolloutParamsDto) {
+    return this.policies.rollout(params.orgId, params.rolloutId);
+  }
+}

@@ -1,0 +1,47 @@
+import type { MfaMethod, MfaPolicy, PolicyRollout, RolloutStatus } from '@mfa/contracts';
+
+export interface PolicyRow {
+  org_id: string;
+  version: number;
+  require_mfa: boolean;
+  grace_period_hours: number;
+  allowed_methods: MfaMethod[];
+  max_mfa_age_seconds: number | null;
+  created_at: Date;
+}
+
+export interface RolloutRow {
+  id: string;
+  org_id: string;
+  policy_version: number;
+  status: RolloutStatus;
+  total: number;
+  applied: number;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+export function toPolicy(row: PolicyRow): MfaPolicy {
+  return {
+    orgId: row.org_id,
+    version: row.version,
+    requireMfa: row.require_mfa,
+    gracePeriodHours: row.grace_period_hours,
+    allowedMethods: row.allowed_methods,
+    maxMfaAgeSeconds: row.max_mfa_age_seconds ?? null,
+    updatedAt: new Date(row.created_at).toISOString(),
+  };
+}
+
+export function toRollout(row: RolloutRow): PolicyRollout {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    policyVersion: row.policy_version,
+    status: row.status,
+    total: row.total,
+    applied: row.applied,
+    createdAt: new Date(row.created_at).toISOString(),
+    completedAt: row.completed_at ? new Date(row.completed_at).toISOString() : null,
+  };
+}

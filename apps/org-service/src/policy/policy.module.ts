@@ -1,0 +1,37 @@
+import { Module } from '@nestjs/common';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { OrgServiceEnv } from '../config/org-service.env';
+import { MemberAdminController } from './member-admin.controller';
+import { MemberAdminService } from './member-admin.service';
+import { OutboxRepository } from './outbox.repository';
+import { PolicyController } from './policy.controller';
+import { PolicyHandoverService } from './policy-handover.service';
+import { PolicyQueues } from './policy-queues';
+import { PolicyRelayService } from './policy-relay.service';
+import { POLICY_OPTIONS, type PolicyOptions } from './policy.options';
+import { PolicyRepository } from './policy.repository';
+import { PolicyService } from './policy.service';
+
+/** MFA policy versions, rollouts, the outbox and its relay, and per-member admin actions. */
+@Module({
+  imports: [ApiKeysModule],
+  controllers: [PolicyController, MemberAdminController],
+  providers: [
+    {
+      provide: POLICY_OPTIONS,
+      inject: [OrgServiceEnv],
+      useFactory: (env: OrgServiceEnv): PolicyOptions => {
+        return { redisUrl: env.REDIS_URL, relayIntervalMs: env.OUTBOX_RELAY_INTERVAL_MS, staleSeconds: env.ROLLOUT_STALE_SECONDS, handoverTimeoutMs: env.POLICY_HANDOVER_TIMEOUT_MS };
+      },
+    },
+    PolicyRepository,
+    OutboxRepository,
+    PolicyQueues,
+    PolicyHandoverService,
+    PolicyRelayService,
+    PolicyService,
+    MemberAdminService,
+  ],
+  exports: [PolicyService],
+})
+export class PolicyModule {}

@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { AppError, defaultPolicy, type MfaPolicy, type PolicyRollout } from '@mfa/contracts';
+import { actorOf } from '../audit/audit.service';
+import type { Principal } from '../auth/principal';
+import type { PutPolicyDto } from './dto/policy.dto';
+import { OutboxRepository } from './outbox.repository';
+import { OutboxKinds, type HandoverPayload, PolicyHandoverService } from './policy-handover.service';
+import { toPolicy, toRollout } from './policy.mapper';
+import { PolicyRepository } from './policy.repository';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Versioned org MFA policies and their rollouts. */
+@Injectable()
+export class PolicyService {
+  constructor(
+    private readonly policies: PolicyRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly handover: PolicyHandoverService,
+  ) {}
+
+  /**
+   * One transaction writes version + 1, its `queued` rollout, the hand-over and the audit event
+   * (both as outbox rows). Then, before answering, the hand-over is tried at once; if it fails the
+   * answer is still 202 and the relay delivers it.
+   */
+  async put(orgId: string, input: PutPolicyDto, principal: Principal): Promise<{ policy: MfaPolicy; rollout: PolicyRollout }> {
+    const actor = actorOf(principal);
+    const { policy, rows } = await this.policies.transaction(async (m) => {
+      const created = await this.policies.insertNextVersion(m, orgId, input, actor.id);
+      const wire = toPolicy(created.policy);
+      const payload: HandoverPayload = { policy: wire, rolloutId: created.rollout.id };
+      const handoverRow = await this.outbox.insert(OutboxKinds.PolicyHandover, payload, this.handover.leaseSeconds(), m);
+      const auditRow = await this.handover.recordAudit({
+        orgId, actor, action: 'policy.updated', target: { type: 'mfa_policy', id: orgId },
+        details: { version: wire.version, requireMfa: wire.requireMfa, gracePeriodHours: wire.gracePeriodHours, allowedMethods: wire.allowedMethods, maxMfaAgeSeconds: wire.maxMfaAgeSeconds, rolloutId: created.rollout.id },
+      }, m);
+      return { policy: wire, rows: [handoverRow, auditRow] };
+    });
+    await this.handover.deliver(rows);
+    const rollout = await this.policies.rollout(orgId, (rows[0].payload as HandoverPayload).rolloutId);
+    return { policy, rollout: toRollout(rollout!) };
+  }
+
+  /** Version 0 (MFA off) before the first PUT. */
+  async get(orgId: string): Promise<MfaPolicy> {
+    const row = await this.policies.latest(orgId);
+    return row ? toPolicy(row) : defaultPolicy(orgId);
+  }
+
+  async rollout(orgId: string, rolloutId: string): Promise<PolicyRollout> {
+    const row = UUID.test(rolloutId) ? await this.policies.rollout(orgId, rolloutId) : null;
+    if (!row) throw AppError.notFound('rollout');
+    return toRollout(row);
+  }
+}

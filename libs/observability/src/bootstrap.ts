@@ -1,0 +1,166 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DynamicModule, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { Counter, Histogram } from 'prom-client';
+import { BusExceptionFilter, RedisStreamsServer } from '@mfa/bus';
+import { type BaseEnv, ConfigError, loadConfig } from '@mfa/config';
+import { createRootLogger, PinoLogger } from './logger';
+import { Metrics } from './metrics';
+
+/** Everything that differs between the three services' main.ts. */
+export interface ServiceDefinition<E extends BaseEnv> {
+  /** `org-service`, `account-service`, `mfa-service`: the `service` field of every log line */
+  name: string;
+  env: new () => E;
+  /** the root module, built from the validated env (so tests can pass their own) */
+  module(env: E): DynamicModule | Type<unknown>;
+  port(env: E): number;
+  /** the bus consumer group this service serves, if it has a bus side */
+  bus?: 'mfa' | 'accounts';
+  /** service-specific HTTP setup (pipes, filters, OpenAPI), run before listening */
+  configure?(app: NestExpressApplication, env: E, logger: Logger): void | Promise<void>;
+  /** JSON body limit; the bulk member import needs room for 10,000 rows */
+  bodyLimit?: string;
+}
+
+export interface RunningService {
+  app: NestExpressApplication;
+  port: number;
+  logger: Logger;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const SENSITIVE_VAR = /KEY|SECRET|TOKEN|PASSWORD|URL/i;
+
+/** A caller's x-request-id when it is sane (it goes into every log line), else a new uuid. */
+export function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  res.setHeader('x-request-id', id);
+  return id;
+}
+
+/**
+ * ConfigError problems read `NAME=<json value>: rules`. Values of secret-bearing variables
+ * (keys, URLs with passwords) are replaced so the boot message never leaks them.
+ */
+export function describeConfigProblems(service: string, error: ConfigError): string {
+  const lines = error.problems.map((p) => {
+    const m = /^([A-Za-z0-9_]+)=(.*?): (.*)$/.exec(p);
+    if (!m || !SENSITIVE_VAR.test(m[1])) return p;
+    return `${m[1]}=[redacted]: ${m[3]}`;
+  });
+  return `${service}: invalid environment, fix every variable below: ${lines.join('; ')}`;
+}
+
+/** Loads the env class once; a bad environment prints one message and exits 1. */
+export function loadEnvOrExit<E extends BaseEnv>(def: ServiceDefinition<E>, env: NodeJS.ProcessEnv = process.env): E {
+  try {
+    return loadConfig(def.env, env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(describeConfigProblems(def.name, err) + '\n');
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+/** Counter + histogram of HTTP requests, labelled by the matched route (never the raw URL). */
+function httpMetrics(app: NestExpressApplication): (req: Request, res: Response, next: NextFunction) => void {
+  const registry = app.get(Metrics).registry;
+  const labelNames = ['method', 'route', 'status_code'] as const;
+  const total = new Counter({ name: 'http_requests_total', help: 'HTTP requests served', labelNames, registers: [registry] });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration',
+    labelNames,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  return (req, res, next) => {
+    const end = duration.startTimer();
+    res.once('finish', () => {
+      // unmatched URLs share one label so a scanner cannot blow up the series count
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const labels = { method: req.method, route, status_code: String(res.statusCode) };
+      total.inc(labels);
+      end(labels);
+    });
+    next();
+  };
+}
+
+/** JSON bodies with the contract's error shape for malformed JSON and oversized bodies. */
+function jsonBody(app: NestExpressApplication, limit: string): void {
+  app.useBodyParser('json', { limit });
+  app.use((err: { type?: string; status?: number }, req: Request, res: Response, next: NextFunction) => {
+    if (!err || typeof err.status !== 'number' || err.status >= 500) return next(err);
+    const tooLarge = err.type === 'entity.too.large';
+    const message = tooLarge ? `request body is larger than ${limit}` : err.type === 'entity.parse.failed' ? 'request body is not valid JSON' : 'request body could not be read';
+    res.status(tooLarge ? 413 : 400).json({ statusCode: tooLarge ? 413 : 400, code: 'validation_failed', message });
+  });
+}
+
+/**
+ * Creates the app (pino logger, request ids, HTTP metrics, bus consumer when the service has
+ * one), starts it and listens on the port from its env (0 = any free port). Used by main.ts
+ * and by the in-process e2e tests alike, so both run the same wiring.
+ */
+export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>, env: E): Promise<RunningService> {
+  const logger = createRootLogger(def.name, env.LOG_LEVEL);
+  const app = await NestFactory.create<NestExpressApplication>(def.module(env), {
+    logger: new PinoLogger(logger),
+    bodyParser: false,
+    abortOnError: false,
+  });
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: requestIdOf,
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+    }),
+  );
+  app.use(httpMetrics(app));
+  jsonBody(app, def.bodyLimit ?? '1mb');
+  await def.configure?.(app, env, logger);
+
+  if (def.bus) {
+    // deferred: Nest 12 initializes a connected microservice at once, and global filters
+    // registered after that are ignored
+    const bus = app.connectMicroservice(
+      { strategy: new RedisStreamsServer({ redisUrl: env.REDIS_URL, service: def.bus }) },
+      { deferInitialization: true },
+    );
+    // without it Nest's RPC handler drops every error code (see BusExceptionFilter)
+    bus.useGlobalFilters(new BusExceptionFilter());
+    await app.startAllMicroservices();
+  }
+  await app.listen(def.port(env));
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  logger.info({ port, bus: def.bus ?? null }, `${def.name} listening on port ${port}`);
+  return { app, port, logger };
+}
+
+/** The whole of a main.ts: load config (exit 1 listing every bad variable), start, stop cleanly on SIGINT/SIGTERM. */
+export async function bootstrapService<E extends BaseEnv>(def: ServiceDefinition<E>): Promise<RunningService> {
+  const env = loadEnvOrExit(def);
+  try {
+    const running = await startService(def, env);
+    // app.close() finishes in-flight requests and runs every onModuleDestroy (bus consumer,
+    // queues, pools); process.exit lets pino flush
+    running.app.enableShutdownHooks(['SIGINT', 'SIGTERM'], { useProcessExit: true });
+    return running;
+  } catch (err) {
+    process.stderr.write(`${def.name}: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+}

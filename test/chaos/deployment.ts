@@ -1,0 +1,68 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Bus, BusClient } from '@mfa/bus';
+import { AdminApi, createOrg } from '../../bench/lib/fixture';
+import { ServiceProcess, type ServiceName } from '../../bench/lib/service-process';
+import { PgProxy } from './pg-proxy';
+
+export const PLATFORM_API_KEY = 'chaos-platform-key-0123456789abcdef0123456789';
+
+/**
+ * The system as operators run it: each service its own process from dist/, Postgres reached
+ * through a proxy the test can cut, Redis direct (the test database from globalSetup).
+ */
+export class Deployment {
+  readonly proxy = new PgProxy();
+  readonly services: ServiceProcess[] = [];
+  bus!: Bus;
+  platform!: AdminApi;
+  private client!: BusClient;
+  private env: NodeJS.ProcessEnv = {};
+
+  async start(extraEnv: NodeJS.ProcessEnv = {}): Promise<this> {
+    const port = await this.proxy.start();
+    const dbUrl = new URL(process.env.DATABASE_URL!);
+    dbUrl.host = `127.0.0.1:${port}`;
+    this.env = {
+      NODE_ENV: 'development',
+      DATABASE_URL: dbUrl.toString(),
+      REDIS_URL: process.env.REDIS_URL,
+      PLATFORM_API_KEY,
+      LOG_LEVEL: 'error',
+      KEYS_DIR: mkdtempSync(join(tmpdir(), 'mfa-chaos-keys-')),
+      ...extraEnv,
+    };
+    try {
+      for (const name of ['org-service', 'account-service', 'mfa-service'] as const) await this.add(name);
+    } catch (err) {
+      await this.stop(); // leave no process behind a failed start
+      throw err;
+    }
+    this.client = new BusClient({ redisUrl: process.env.REDIS_URL!, timeoutMs: 10_000 });
+    await this.client.connect();
+    this.bus = new Bus(this.client);
+    this.platform = new AdminApi(`http://127.0.0.1:${this.services[0].port}`, PLATFORM_API_KEY);
+    return this;
+  }
+
+  async add(name: ServiceName): Promise<ServiceProcess> {
+    const service = await ServiceProcess.start(name, this.env);
+    this.services.push(service);
+    return service;
+  }
+
+  instances(name: ServiceName): ServiceProcess[] {
+    return this.services.filter((s) => s.name === name);
+  }
+
+  newOrg(name = `chaos-${Date.now()}`) {
+    return createOrg(this.platform, name);
+  }
+
+  async stop(): Promise<void> {
+    await this.client?.close();
+    await Promise.all(this.services.map((s) => s.stop()));
+    await this.proxy.stop();
+  }
+}

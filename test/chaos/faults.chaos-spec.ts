@@ -1,0 +1,128 @@
+import { Redis } from 'ioredis';
+import { generateSync } from 'otplib';
+import { BusServices, InternalPatterns, Patterns, type CreateTotpDeviceReply } from '@mfa/contracts';
+import { addMembers } from '../../bench/lib/fixture';
+import { closedLoop } from '../../bench/lib/load';
+import { Deployment } from './deployment';
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await wait(200);
+  }
+}
+
+describe('faults (real processes)', () => {
+  const system = new Deployment();
+  let redis: Redis;
+
+  beforeAll(async () => {
+    redis = new Redis(process.env.REDIS_URL!);
+    await system.start({ MFA_MAX_FAILURES: '5', MFA_LOCKOUT_SECONDS: '900' });
+  });
+  afterAll(async () => {
+    await system.stop();
+    redis.disconnect();
+  });
+
+  it('an mfa-service instance killed with requests in flight: every request answered exactly once', async () => {
+    const survivor = await system.add('mfa-service');
+    const victim = system.instances('mfa-service')[0];
+    const total = 20_000;
+    const deadline = String(Date.now() + 60_000);
+    const pipeline = redis.pipeline();
+    for (let i = 0; i < total; i++) {
+      pipeline.xadd(BusServices.mfa.stream, '*', 'id', `k${i}`, 'pattern', InternalPatterns.MfaPing, 'data', '{}', 'replyTo', `chaos:reply:${i}`, 'deadline', deadline);
+    }
+    await pipeline.exec();
+    await wait(30);
+    await victim.stop(true); // SIGKILL: no clean shutdown, entries it read stay pending
+
+    // the survivor claims what the victim read but never answered (after the claim idle time)
+    await until(async () => {
+      const pending = await redis.xpending(BusServices.mfa.stream, BusServices.mfa.group);
+      const length = await redis.xlen(BusServices.mfa.stream);
+      return Number((pending as unknown[])[0]) === 0 && length === 0 ? true : undefined;
+    }, 60_000, 'the stream to drain');
+
+    const lengths = redis.pipeline();
+    for (let i = 0; i < total; i++) lengths.llen(`chaos:reply:${i}`);
+    const counts = (await lengths.exec())!.map(([, n]) => Number(n));
+    expect(counts.filter((n) => n === 0).length).toBe(0);
+    expect(counts.filter((n) => n > 1).length).toBe(0);
+    expect(survivor.pid).toBeGreaterThan(0);
+  });
+
+  it('1,000 wrong codes: locked out after the limit, and the right code is refused while locked', async () => {
+    const { orgId, admin } = await system.newOrg();
+    const [accountId] = await addMembers(admin, orgId, 1, 'lock');
+    const device = (await system.bus.send(Patterns.MfaDevicesCreate, { accountId, type: 'totp', name: 'phone' })) as CreateTotpDeviceReply;
+    const now = Math.floor(Date.now() / 1000);
+    const code = (t: number) => generateSync({ secret: device.secretBase32, epoch: t });
+    await system.bus.send(Patterns.MfaDevicesEnable, { accountId, serialNumber: device.serialNumber, code1: code(now - 60), code2: code(now - 30) });
+
+    const right = code(now);
+    const wrong = (i: number) => String((Number(right) + 1 + i) % 1_000_000).padStart(6, '0');
+    const inFlight = 20;
+    const answers: string[] = [];
+    const result = await closedLoop(1000, inFlight, async (i) => {
+      const reply = await system.bus.send(Patterns.MfaVerify, { accountId, code: wrong(i) });
+      answers.push(reply.valid ? 'valid' : reply.reason);
+    });
+    expect(result.errors).toBe(0);
+    expect(answers).not.toContain('valid');
+    const evaluated = answers.filter((a) => a === 'invalid_code').length;
+    // 5 in a row lock the account; only requests already past the lock check when it began can add to them
+    expect(evaluated).toBeGreaterThanOrEqual(5);
+    expect(evaluated).toBeLessThan(5 + inFlight);
+    expect(answers.filter((a) => a === 'locked_out').length).toBe(1000 - evaluated);
+
+    expect(await system.bus.send(Patterns.MfaVerify, { accountId, code: right })).toEqual({ valid: false, reason: 'locked_out' });
+  });
+
+  it('Postgres unreachable for a while: clear errors, nothing half-written, recovery without a restart', async () => {
+    const { orgId, admin } = await system.newOrg();
+    await addMembers(admin, orgId, 3, 'pg');
+    const before = await admin.call<{ version: number }>('GET', `/v1/orgs/${orgId}/mfa-policy`);
+    const pids = system.services.map((s) => s.pid);
+
+    await system.proxy.cut();
+    const health = await fetch(`${system.platform.baseUrl}/health`);
+    expect(health.status).toBe(503);
+
+    const started = Date.now();
+    const put = await fetch(`${system.platform.baseUrl}/v1/orgs/${orgId}/mfa-policy`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ requireMfa: true, gracePeriodHours: 24, allowedMethods: ['totp'] }),
+    });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(put.status).toBeGreaterThanOrEqual(500);
+    const body = (await put.json()) as { code?: unknown; message?: unknown };
+    expect(typeof body.code).toBe('string');
+    expect(typeof body.message).toBe('string');
+
+    await expect(system.bus.send(Patterns.AccountsGet, { accountId: '00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({ code: expect.stringMatching(/unavailable|internal|timeout/) });
+
+    await system.proxy.restore();
+    const after = await until(async () => {
+      const res = await fetch(`${system.platform.baseUrl}/v1/orgs/${orgId}/mfa-policy`, { headers: { authorization: `Bearer ${admin.key}` } });
+      return res.ok ? ((await res.json()) as { version: number }) : undefined;
+    }, 30_000, 'org-service to reach Postgres again');
+    expect(after.version).toBe(before.version);
+    await until(async () => ((await fetch(`${system.platform.baseUrl}/health`)).ok ? true : undefined), 30_000, 'health');
+    expect((await system.bus.send(InternalPatterns.AccountsPing, {})).pong).toBe(true);
+    const members = await admin.call<{ items: unknown[] }>('GET', `/v1/orgs/${orgId}/members`);
+    expect(members.items).toHaveLength(3);
+    expect(system.services.map((s) => s.pid)).toEqual(pids);
+  });
+});
