@@ -8,3 +8,4 @@ export * from './bus.client';
 export * from './bus';
 export * from './bus.module';
 export * from './bus-microservice';
+export * from './job-queues';

@@ -1,10 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Jobs, type MaterializePolicyJob, type RolloutStatus } from '@mfa/contracts';
+import { Jobs, type MaterializePolicyJob, Queues, type RolloutStatus } from '@mfa/contracts';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
 import { EnforcementQueues } from './enforcement-queues';
 import { ENFORCEMENT_OPTIONS, type EnforcementOptions } from './enforcement.options';
 import { OrgPolicyRepository } from './org-policy.repository';
 import { FIRST_CURSOR, RolloutMaterializerRepository } from './rollout-materializer.repository';
+
+/**
+ * Notices are queued per chunk but held (delayed) until the walk ends, then promoted: the
+ * notifier's inserts would otherwise compete with the walk's UPDATEs for the same disk and CPU
+ * (docs/benchmarks.md, P2). The delay is only the fallback of a walk that dies before promoting.
+ */
+export const NOTICE_HOLD_MS = 10 * 60_000;
 
 export interface MaterializeOutcome {
   completed: boolean;
@@ -39,13 +46,18 @@ export class RolloutMaterializerService {
     let cursor = FIRST_CURSOR;
     let applied = 0;
     let chunks = 0;
+    const held: string[] = [];
     for (;;) {
-      if (shouldStop()) return { completed: false, applied, chunks };
+      if (shouldStop()) {
+        await this.queues.promote(Queues.Notifications, held);
+        return { completed: false, applied, chunks };
+      }
       const chunk = await this.chunks.materializeChunk(job.orgId, policy, cursor, size);
       chunks++;
       applied += chunk.scanned;
       if (chunk.newlyRequired.length > 0) {
-        await this.queues.add(Jobs.PolicyRequiredNotice, { orgId: job.orgId, policyVersion: policy.version, accountIds: chunk.newlyRequired });
+        const id = await this.queues.add(Jobs.PolicyRequiredNotice, { orgId: job.orgId, policyVersion: policy.version, accountIds: chunk.newlyRequired }, { delay: NOTICE_HOLD_MS });
+        if (id) held.push(id);
       }
       if (chunk.scanned < size || !chunk.lastId) break;
       cursor = chunk.lastId;
@@ -54,11 +66,12 @@ export class RolloutMaterializerService {
     }
     // every account that exists now is at the version (or newer): that is the final total
     await this.report(job, 'completed', applied, applied, new Date().toISOString());
+    await this.queues.promote(Queues.Notifications, held);
     this.logger.log(`org ${job.orgId} rollout ${job.rolloutId}: ${applied} accounts at v${policy.version} in ${chunks} chunks`);
     return { completed: true, applied, chunks };
   }
 
-  private report(job: MaterializePolicyJob, status: RolloutStatus, total: number, applied: number, completedAt: string | null = null): Promise<void> {
-    return this.queues.add(Jobs.RolloutProgress, { rolloutId: job.rolloutId, orgId: job.orgId, policyVersion: job.policyVersion, status, total, applied, completedAt });
+  private async report(job: MaterializePolicyJob, status: RolloutStatus, total: number, applied: number, completedAt: string | null = null): Promise<void> {
+    await this.queues.add(Jobs.RolloutProgress, { rolloutId: job.rolloutId, orgId: job.orgId, policyVersion: job.policyVersion, status, total, applied, completedAt });
   }
 }

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { QUEUE_PREFIX, QueueOfJob, type JobName, type QueueName } from '@mfa/contracts';
+import { JobQueues } from '@mfa/bus';
+import { QueueOfJob, type JobName, type QueueName } from '@mfa/contracts';
 import { MfaServiceEnv } from '../config/mfa-service.env';
 
 const BATCH = 200;
@@ -12,8 +11,7 @@ const SWEEP_MS = 1000;
 @Injectable()
 export class EventRelay implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(EventRelay.name);
-  private readonly connection: Redis;
-  private readonly queues = new Map<QueueName, Queue>();
+  private readonly jobs: JobQueues;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
@@ -23,12 +21,12 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
     private readonly dataSource: DataSource,
     @Inject(MfaServiceEnv) env: MfaServiceEnv,
   ) {
-    // BullMQ needs maxRetriesPerRequest null (TOOLCHAIN.md)
-    this.connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
-    this.connection.on('error', (err) => this.logger.warn(`redis: ${err.message}`));
+    this.jobs = new JobQueues(env.REDIS_URL, EventRelay.name);
   }
 
   onModuleInit(): void {
+    // a hybrid app (HTTP + bus microservice) runs init hooks twice: one sweep timer only
+    if (this.timer) return;
     this.timer = setInterval(() => this.kick(), SWEEP_MS);
     this.timer.unref();
   }
@@ -38,8 +36,7 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.timer);
     await this.running;
     await this.flushOnce().catch(() => undefined); // last chance; rows left are sent at the next start
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
-    this.connection.disconnect();
+    await this.jobs.close();
   }
 
   /** Runs a flush now, or once more after the running one (never two at a time). */
@@ -82,7 +79,7 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
         byQueue.set(name, [...(byQueue.get(name) ?? []), row]);
       }
       for (const [name, jobs] of byQueue) {
-        await this.queue(name).addBulk(
+        await this.jobs.queue(name).addBulk(
           jobs.map((j) => ({
             name: j.job_name,
             data: j.payload,
@@ -94,14 +91,5 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
       await tx.query(`DELETE FROM mfa.event_outbox WHERE id = ANY($1::uuid[])`, [batch.map((r) => r.id)]);
       return batch.length;
     });
-  }
-
-  private queue(name: QueueName): Queue {
-    let q = this.queues.get(name);
-    if (!q) {
-      q = new Queue(name, { connection: this.connection, prefix: QUEUE_PREFIX });
-      this.queues.set(name, q);
-    }
-    return q;
   }
 }
