@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { Patterns } from '@mfa/contracts';
+import { generateSync } from 'otplib';
+import { type CreateTotpDeviceReply, Patterns } from '@mfa/contracts';
 import { addMember, bearer, createApiKey, createOrg, memberRows, startTestServices, type TestOrg, type TestServices } from '@mfa/testing';
 
 /** Org-service HTTP + account-service bus in this process, on the test Postgres and Redis. */
@@ -98,6 +99,25 @@ describe('members', () => {
     expect(gone.body.code).toBe('not_found');
     expect((await http().delete(`/v1/orgs/${org.id}/members/${res.body.id}`).set(org.auth)).status).toBe(404);
     await expect(s.bus.send(Patterns.AccountsGet, { accountId: res.body.id })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('removing a member retires their MFA: their codes stop verifying and no session can be issued', async () => {
+    const member = await addMember(s.orgUrl, org);
+    const device = (await s.bus.send(Patterns.MfaDevicesCreate, { accountId: member.id, type: 'totp', name: 'phone' })) as CreateTotpDeviceReply;
+    const at = (stepsBack: number) => generateSync({ secret: device.secretBase32, epoch: Math.floor(Date.now() / 1000) - 30 * stepsBack });
+    await s.bus.send(Patterns.MfaDevicesEnable, { accountId: member.id, serialNumber: device.serialNumber, code1: at(2), code2: at(1) });
+    const listed = await http().get(`/v1/orgs/${org.id}/members/${member.id}`).set(org.auth);
+    expect(listed.body.devices).toEqual([expect.objectContaining({ serialNumber: device.serialNumber, status: 'active' })]);
+
+    // another org's admin cannot touch this member's MFA through its own org's route
+    const other = await createOrg(s.orgUrl, s.platformKey);
+    expect((await http().delete(`/v1/orgs/${other.id}/members/${member.id}`).set(other.auth)).status).toBe(404);
+    expect((await s.bus.send(Patterns.MfaDevicesList, { accountId: member.id })).items[0].status).toBe('active');
+
+    expect((await http().delete(`/v1/orgs/${org.id}/members/${member.id}`).set(org.auth)).status).toBe(204);
+    expect(await s.bus.send(Patterns.MfaVerify, { accountId: member.id, code: at(0) })).toEqual({ valid: false, reason: 'no_active_device' });
+    await expect(s.bus.send(Patterns.MfaSessionsIssue, { accountId: member.id, code: at(0) })).rejects.toMatchObject({ code: 'invalid_code' });
+    expect((await s.bus.send(Patterns.MfaDevicesList, { accountId: member.id })).items).toEqual([expect.objectContaining({ status: 'deactivated' })]);
   });
 
   it('bulk-adds 10,000 members in one call, then pages through all of them 1000 at a time', async () => {

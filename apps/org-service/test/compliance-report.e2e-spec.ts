@@ -42,7 +42,7 @@ const http = () => request(s.orgUrl);
 const HOUR = 3_600_000;
 
 beforeAll(async () => {
-  s = await startTestServices({ mfaStub: false });
+  s = await startTestServices({ mfa: false });
   mfa = await createBusMicroservice(MfaStandInModule, { redisUrl: process.env.REDIS_URL!, service: 'mfa' }, { logger: false });
   await mfa.listen();
   db = s.account.app.get(DataSource);

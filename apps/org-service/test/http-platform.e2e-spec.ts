@@ -4,7 +4,7 @@ import { startTestServices, type TestServices } from '@mfa/testing';
 /** The plumbing every HTTP answer shares: error shape, request ids, health, metrics, docs. */
 let s: TestServices;
 beforeAll(async () => {
-  s = await startTestServices({ mfaStub: false });
+  s = await startTestServices({ mfa: false });
 });
 afterAll(async () => {
   await s?.close();
@@ -45,7 +45,7 @@ it('account-service serves its own /health and /metrics', async () => {
 
 it('answers member reads with 503 unavailable when mfa-service does not answer', async () => {
   const { createOrg, addMember } = await import('@mfa/testing');
-  const slow = await startTestServices({ mfaStub: false, env: { BUS_TIMEOUT_MS: '300' } });
+  const slow = await startTestServices({ mfa: false, env: { BUS_TIMEOUT_MS: '300' } });
   try {
     const org = await createOrg(slow.orgUrl, slow.platformKey);
     const m = await addMember(slow.orgUrl, org);

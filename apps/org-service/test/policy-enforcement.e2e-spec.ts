@@ -57,7 +57,7 @@ async function enroll(accountId: string): Promise<{ serialNumber: string; secret
 }
 
 beforeAll(async () => {
-  services = await startTestServices({ mfaStub: false, env: FAST });
+  services = await startTestServices({ mfa: false, env: FAST });
   mfa = await startService(mfaServiceApp, loadConfig(MfaServiceEnv, { ...process.env, MFA_SERVICE_PORT: '0' }));
   org = await createOrg(services.orgUrl, services.platformKey);
 });

@@ -44,6 +44,7 @@ export const InternalPatterns = {
   MfaPolicyApply: 'mfa.internal.policy.apply',
   MfaDevicesReset: 'mfa.internal.devices.reset',
   MfaDevicesSummary: 'mfa.internal.devices.summary',
+  MfaAccountsRemove: 'mfa.internal.accounts.remove',
 } as const;
 
 export type PublicPattern = (typeof Patterns)[keyof typeof Patterns];
@@ -140,6 +141,8 @@ export interface BusContract {
   'mfa.internal.policy.apply': { request: { policy: MfaPolicy }; reply: { accepted: boolean } };
   'mfa.internal.devices.reset': { request: DeviceResetRequest; reply: DeviceResetReply };
   'mfa.internal.devices.summary': { request: DevicesSummaryRequest; reply: DevicesSummaryReply };
+  /** a removed member: every device retired (secrets wiped), recovery codes and failure count gone */
+  'mfa.internal.accounts.remove': { request: MemberRef; reply: { devicesRetired: number } };
 }
 
 export type RequestOf<P extends BusPattern> = BusContract[P]['request'];

@@ -69,7 +69,7 @@ export interface DeviceEventJob {
   type: MfaMethod;
   /** active devices the account has after this event */
   activeDeviceCount: number;
-  cause: 'enabled' | 'member_deactivated' | 'admin_reset' | 'expired';
+  cause: 'enabled' | 'member_deactivated' | 'admin_reset' | 'expired' | 'account_removed';
   at: string;
 }
 

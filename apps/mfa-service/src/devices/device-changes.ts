@@ -26,8 +26,9 @@ export class DeviceChanges {
       cause,
       at: at.toISOString(),
     });
-    // an admin reset is audited by org-service as device.reset, with the admin as actor
-    if (cause !== 'admin_reset') {
+    // an admin reset (device.reset) and a member's removal (member.removed) are audited by
+    // org-service, with the admin as actor
+    if (cause !== 'admin_reset' && cause !== 'account_removed') {
       await this.events.audit(tx, {
         orgId: device.org_id,
         accountId: device.account_id,

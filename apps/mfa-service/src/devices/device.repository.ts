@@ -132,6 +132,24 @@ export class DeviceRepository {
     );
   }
 
+  /**
+   * A removed member: every device of the account in that org retired with its secrets wiped,
+   * and its recovery codes deleted, in one statement. Rows of another org are never touched.
+   */
+  async retireAccount(db: Db, orgId: string, accountId: string, now: Date): Promise<DeviceRow[]> {
+    return rows<DeviceRow>(
+      db,
+      `WITH retired AS (
+         UPDATE mfa.devices SET status = 'deactivated', deactivated_at = $3, secret_enc = NULL, phone_enc = NULL,
+                sms_code_hash = NULL, sms_code_expires_at = NULL, pending_expires_at = NULL
+          WHERE org_id = $1 AND account_id = $2 AND status <> 'deactivated' RETURNING *),
+       -- runs although nothing reads it: Postgres always completes data-modifying CTEs
+       codes AS (DELETE FROM mfa.recovery_codes WHERE org_id = $1 AND account_id = $2)
+       SELECT * FROM retired`,
+      [orgId, accountId, now],
+    );
+  }
+
   /** Resync: new drift and last step together, only forward (a replayed pair does nothing). */
   async setDrift(id: string, drift: number, step: number, now: Date): Promise<DeviceRow | null> {
     return one<DeviceRow>(

@@ -62,6 +62,21 @@ export class DevicesService {
     return { device: toDevice(result.device), activeDeviceCount: result.activeDeviceCount };
   }
 
+  /** A removed member can no longer verify: devices retired, recovery codes gone. */
+  async retireAccount(orgId: string, accountId: string): Promise<{ devicesRetired: number }> {
+    const now = this.clock.now();
+    const retired = await this.dataSource.transaction(async (tx) => {
+      await this.devices.lockAccount(tx, accountId);
+      const rows = await this.devices.retireAccount(tx, orgId, accountId, now);
+      const wasActive = rows.find((r) => r.enabled_at !== null);
+      // one event brings account-service's count to 0 should the account outlive this call
+      if (wasActive) await this.changes.record(tx, wasActive, 'account_removed', now);
+      return rows;
+    });
+    if (retired.length) this.changes.flush();
+    return { devicesRetired: retired.length };
+  }
+
   async summary(req: DevicesSummaryRequest): Promise<DevicesSummaryReply> {
     const devicesByType = { totp: 0, sms: 0 };
     if (req.orgId) for (const r of await this.summaries.activeByType(req.orgId)) devicesByType[r.type] = r.n;

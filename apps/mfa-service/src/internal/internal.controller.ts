@@ -4,7 +4,7 @@ import { InternalPatterns } from '@mfa/contracts';
 import { BusValidationPipe } from '@mfa/bus';
 import { DevicesService } from '../devices/devices.service';
 import { OrgPolicyService } from '../policies/org-policy.service';
-import { ApplyPolicyDto, DeviceResetDto, DevicesSummaryDto } from './internal.dto';
+import { AccountRefDto, ApplyPolicyDto, DeviceResetDto, DevicesSummaryDto } from './internal.dto';
 
 /** Patterns only the platform's own services call (docs/mfa.md, docs/bus-protocol.md). */
 @Controller()
@@ -29,6 +29,11 @@ export class InternalController {
   @MessagePattern(InternalPatterns.MfaDevicesReset)
   reset(@Payload(BusValidationPipe) dto: DeviceResetDto) {
     return this.devices.reset(dto.orgId, dto.accountId, dto.serialNumber);
+  }
+
+  @MessagePattern(InternalPatterns.MfaAccountsRemove)
+  removeAccount(@Payload(BusValidationPipe) dto: AccountRefDto) {
+    return this.devices.retireAccount(dto.orgId, dto.accountId);
   }
 
   @MessagePattern(InternalPatterns.MfaDevicesSummary)

@@ -40,6 +40,14 @@ export class ApplyPolicyDto {
   policy: PolicyDto;
 }
 
+export class AccountRefDto {
+  @IsUUID()
+  orgId: string;
+
+  @IsUUID()
+  accountId: string;
+}
+
 export class DeviceResetDto {
   @IsUUID()
   orgId: string;

@@ -60,7 +60,13 @@ export class MemberService {
     }
   }
 
+  /**
+   * MFA first: a member whose removal fails half-way can still be removed again, while a member
+   * removed with devices left active could still verify codes and get session tokens.
+   */
   async remove(principal: Principal, orgId: string, accountId: string): Promise<void> {
+    await this.bus.send(InternalPatterns.AccountsMembersGet, { orgId, accountId }); // not_found for another org's account
+    await this.bus.send(InternalPatterns.MfaAccountsRemove, { orgId, accountId });
     await this.bus.send(InternalPatterns.AccountsMembersDelete, { orgId, accountId });
     await this.audit.record({ orgId, action: 'member.removed', actor: actorOf(principal), target: { type: 'account', id: accountId } });
   }
