@@ -5,6 +5,8 @@ import { InternalPatterns, Jobs, Patterns, type CreateTotpDeviceReply, type Memb
 import { verifySessionToken } from '@mfa/crypto';
 import { base32Decode } from '../src/totp/base32';
 import { EventRelay } from '../src/events/event-relay';
+import { LockoutService } from '../src/verification/lockout.service';
+import { VerificationRepository } from '../src/verification/verification.repository';
 import { VerificationService } from '../src/verification/verification.service';
 import { codeAt, newMember, oathtool, startHarness, waitFor, type Harness } from './mfa-test-harness';
 
@@ -137,6 +139,19 @@ describe('verification', () => {
     expect(await verify(m, codeAt(dev.secretBase32, h.clock))).toEqual({ valid: false, reason: 'locked_out' });
     h.clock.advance(1_000);
     expect(await verify(m, codeAt(dev.secretBase32, h.clock))).toMatchObject({ valid: true });
+  });
+
+  it('refuses a right code whose check raced the start of a lockout (no guess beyond the limit)', async () => {
+    const { m, dev } = await enrolled();
+    const [{ id, last_step }] = await h.db.query(`SELECT id, last_step FROM mfa.devices WHERE serial_number = $1`, [dev.serialNumber]);
+    const repo = h.a.app.get(VerificationRepository);
+    const now = h.clock.now();
+    const wrong = '000000' === codeAt(dev.secretBase32, h.clock) ? '111111' : '000000';
+    for (let i = 0; i < 5; i++) await verify(m, wrong);
+    // a request that read "not locked" and matched its code before the 5th failure landed
+    expect(await repo.acceptTotpStep(id, m.id, Number(last_step) + 1, now)).toBe(false);
+    // its failure is then recorded under the lockout, which makes its answer locked_out
+    expect(await h.a.app.get(LockoutService).fail(m.id, m.orgId, now)).toBe(true);
   });
 
   it('does not count no_active_device', async () => {

@@ -22,8 +22,11 @@ export class LockoutService {
     if (until) throw lockedOut(until);
   }
 
-  /** Counts a failure; the one that starts a lockout raises `verification.locked_out`. */
-  async fail(accountId: string, orgId: string | null, now: Date): Promise<void> {
+  /**
+   * Counts a failure; the one that starts a lockout raises `verification.locked_out`. Answers
+   * whether a lockout was already in force (a request that raced one: its answer is `locked_out`).
+   */
+  async fail(accountId: string, orgId: string | null, now: Date): Promise<boolean> {
     const outcome = await this.failures.recordFailure(accountId, now, this.env.MFA_MAX_FAILURES, this.env.MFA_LOCKOUT_SECONDS);
     if (outcome.lockoutStarted && orgId) {
       await this.events.auditNow({
@@ -35,6 +38,7 @@ export class LockoutService {
         details: { failures: outcome.failures, lockedUntil: outcome.lockedUntil?.toISOString() ?? null },
       });
     }
+    return !outcome.lockoutStarted && outcome.lockedUntil !== null && outcome.lockedUntil > now;
   }
 
   async reset(accountId: string, now: Date): Promise<void> {

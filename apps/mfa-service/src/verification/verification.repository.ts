@@ -19,6 +19,10 @@ export interface VerifyRow {
   allowed_methods: MfaMethod[] | null;
 }
 
+// A code evaluated while a lockout began in a concurrent request is refused when it is written,
+// so a flood of guesses gets no more than MFA_MAX_FAILURES chances per lockout period.
+const NOT_LOCKED = `NOT EXISTS (SELECT 1 FROM mfa.account_failures WHERE account_id = $4 AND locked_until > $3)`;
+
 // Deletes the failure count on success, unless a lockout is in force (a lockout runs its course).
 const RESET_FAILURES = `reset AS (
   DELETE FROM mfa.account_failures WHERE account_id = $4 AND EXISTS (SELECT 1 FROM upd) AND (locked_until IS NULL OR locked_until <= $3))`;
@@ -52,7 +56,7 @@ export class VerificationRepository {
       this.dataSource,
       `WITH upd AS (
          UPDATE mfa.devices SET last_step = $2, last_used_at = $3
-          WHERE id = $1 AND status = 'active' AND (last_step IS NULL OR last_step < $2) RETURNING id),
+          WHERE id = $1 AND status = 'active' AND (last_step IS NULL OR last_step < $2) AND ${NOT_LOCKED} RETURNING id),
        ${RESET_FAILURES}
        SELECT count(*)::int AS n FROM upd`,
       [deviceId, step, now, accountId],
@@ -66,7 +70,7 @@ export class VerificationRepository {
       this.dataSource,
       `WITH upd AS (
          UPDATE mfa.devices SET sms_code_hash = NULL, sms_code_expires_at = NULL, last_used_at = $3
-          WHERE id = $1 AND status = 'active' AND sms_code_hash = $2 AND sms_code_expires_at > $3 RETURNING id),
+          WHERE id = $1 AND status = 'active' AND sms_code_hash = $2 AND sms_code_expires_at > $3 AND ${NOT_LOCKED} RETURNING id),
        ${RESET_FAILURES}
        SELECT count(*)::int AS n FROM upd`,
       [deviceId, codeHash, now, accountId],

@@ -110,7 +110,7 @@ export class VerificationService {
   }
 
   private async failed(accountId: string, orgId: string, now: Date): Promise<CheckOutcome> {
-    await this.lockout.fail(accountId, orgId, now);
-    return { valid: false, reason: 'invalid_code' };
+    const lockedBefore = await this.lockout.fail(accountId, orgId, now);
+    return { valid: false, reason: lockedBefore ? 'locked_out' : 'invalid_code' };
   }
 }
