@@ -14,69 +14,143 @@ import { Bus, BusClient } from '@mfa/bus';
 import { dropDatabase } from '@mfa/database';
 import { migrateAll } from '../tools/migrate';
 import { sequentialLatency, throughput } from './bus-load.bench';
+import { checkCost } from './check-cost.bench';
 import { AdminApi, addMembers, createOrg, enrollTotp } from './lib/fixture';
+import { policyPush, waitRollout } from './policy-push.bench';
+import { rolloutVsRawUpdate } from './rollout.bench';
 import { ServiceProcess, type ServiceName } from './lib/service-process';
 import { fmt, markdownTable, timed, type BenchRow } from './lib/stats';
 
 const full = process.argv.includes('--full');
+const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+/** `--only=p1,p2`: run some figures only (m = M1/M2; p6 comes with p3) */
+const only = new Set((arg('only') ?? 'm,p1,p2,p3,p4,p5').toLowerCase().split(','));
 const SIZES = full
-  ? { enrolled: 20_000, sequential: 5_000, pageMembers: 1_000_000 }
-  : { enrolled: 5_000, sequential: 2_000, pageMembers: 100_000 };
+  ? { enrolled: 20_000, sequential: 5_000, pageMembers: 1_000_000, bigOrg: 1_000_000, rolloutReps: 1, checks: 1_000_000 }
+  : { enrolled: 5_000, sequential: 2_000, pageMembers: 100_000, bigOrg: 100_000, rolloutReps: 5, checks: 200_000 };
+if (arg('members')) SIZES.bigOrg = Number(arg('members'));
+if (arg('reps')) SIZES.rolloutReps = Number(arg('reps'));
+const P1_SAMPLES = 50;
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/mfa_bench';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8';
 const PLATFORM_API_KEY = 'bench-platform-key-0123456789abcdef0123456789';
 
-async function main(): Promise<void> {
-  const rows: BenchRow[] = [];
-  const log = (line: string) => console.error(`[bench] ${line}`);
-  await dropDatabase(DATABASE_URL);
-  await migrateAll(DATABASE_URL);
+async function flushRedis(): Promise<void> {
   const redis = new Redis(REDIS_URL);
   await redis.flushdb();
   redis.disconnect();
+}
+
+async function main(): Promise<void> {
+  const rows: BenchRow[] = [];
+  const log = (line: string) => console.error(`[bench] ${new Date().toISOString().slice(11, 19)} ${line}`);
+  const began = Date.now();
+  await dropDatabase(DATABASE_URL);
+  await migrateAll(DATABASE_URL);
+  await flushRedis();
+
+  // in-process figures first, while nothing else runs
+  if (only.has('p5')) {
+    log(`P5 CPU cost of one code check, n=${SIZES.checks}`);
+    rows.push(...checkCost(SIZES.checks).rows);
+  }
+  if (only.has('p2')) {
+    // its own account-service in this process: before the service processes start, so no other
+    // instance takes its jobs
+    log(`P2 rollout of ${SIZES.bigOrg} members vs raw UPDATE, ${SIZES.rolloutReps} rep(s)`);
+    rows.push(...(await rolloutVsRawUpdate({ databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, members: SIZES.bigOrg, reps: SIZES.rolloutReps, log })).rows);
+    await flushRedis();
+  }
+  const needServices = ['m', 'p1', 'p3', 'p4'].some((k) => only.has(k));
 
   const env = { NODE_ENV: 'development', DATABASE_URL, REDIS_URL, PLATFORM_API_KEY, LOG_LEVEL: 'warn', KEYS_DIR: mkdtempSync(join(tmpdir(), 'mfa-bench-keys-')) };
   const start = (name: ServiceName) => ServiceProcess.start(name, env);
-  const services = [await start('org-service'), await start('account-service'), await start('mfa-service')];
+  const services: ServiceProcess[] = [];
   const client = new BusClient({ redisUrl: REDIS_URL, timeoutMs: 30_000 });
-  await client.connect();
+  if (needServices) {
+    services.push(await start('org-service'), await start('account-service'), await start('mfa-service'));
+    await client.connect();
+  }
   const bus = new Bus(client);
   try {
-    const platform = new AdminApi(`http://127.0.0.1:${services[0].port}`, PLATFORM_API_KEY);
-
-    log(`members: bulk add 10,000, then page through ${SIZES.pageMembers}`);
-    const { orgId: pagedOrg, admin: pagedAdmin } = await createOrg(platform, 'paging');
-    const bulk = await timed(() => pagedAdmin.call('POST', `/v1/orgs/${pagedOrg}/members/bulk`, { members: Array.from({ length: 10_000 }, (_, i) => ({ email: `b${i}@bench.example` })) }));
-    const paging = await timed(() => addMembers(pagedAdmin, pagedOrg, SIZES.pageMembers - 10_000, 'p'));
-    rows.push({ id: 'M1', what: 'bulk add of 10,000 members (one call)', figure: `${fmt(bulk.ms, 0)} ms`, baseline: '-', ratio: '-', goal: '-', met: null });
-    rows.push({ id: 'M2', what: `add ${SIZES.pageMembers - 10_000} more in 10k calls, then page through all ${paging.value.length} (limit 1000)`, figure: `${fmt(paging.ms / 1000)} s`, baseline: '-', ratio: '-', goal: '-', met: null });
-
-    log(`enrolling ${SIZES.enrolled * 2 + SIZES.sequential} TOTP devices over the bus`);
-    const { orgId, admin } = await createOrg(platform, 'verify');
-    const ids = await addMembers(admin, orgId, SIZES.enrolled * 2 + SIZES.sequential, 'v');
-    const enrolled = await enrollTotp(bus, ids);
-    const [oneInstance, twoInstances, sequential] = [enrolled.slice(0, SIZES.enrolled), enrolled.slice(SIZES.enrolled, SIZES.enrolled * 2), enrolled.slice(SIZES.enrolled * 2)];
-
-    log('P4 sequential latency');
-    rows.push(...(await sequentialLatency(bus, sequential)).rows);
-    log('P3 throughput, one mfa-service instance');
-    rows.push(...(await throughput(bus, oneInstance, 'one instance')).rows);
-    log('P3 throughput, two mfa-service instances');
-    const second = await start('mfa-service');
-    services.push(second);
-    rows.push(...(await throughput(bus, twoInstances, 'two instances')).rows);
-
-    for (const s of services) {
-      const peak = s.peakRssMb();
-      rows.push({ id: 'P6', what: `peak RSS of ${s.name} (pid ${s.pid}) after the load above`, figure: `${fmt(peak, 0)} MB`, baseline: '-', ratio: '-', goal: '<= 200 MB', met: peak <= 200 });
-    }
+    if (needServices) await serviceFigures();
   } finally {
-    await client.close();
+    if (needServices) await client.close();
     await Promise.all(services.map((s) => s.stop()));
   }
 
-  console.log(`\n## Results (${full ? 'full' : 'small'} sizes, ${new Date().toISOString()})\n`);
+  async function serviceFigures(): Promise<void> {
+    const platform = new AdminApi(`http://127.0.0.1:${services[0].port}`, PLATFORM_API_KEY);
+    await new Promise((r) => setTimeout(r, 1000));
+    const idle = new Map(services.map((s) => [s.pid, s.rssMb()]));
+
+    if (only.has('m')) {
+      log(`members: bulk add 10,000, then page through ${SIZES.pageMembers}`);
+      const { orgId: pagedOrg, admin: pagedAdmin } = await createOrg(platform, 'paging');
+      const bulk = await timed(() => pagedAdmin.call('POST', `/v1/orgs/${pagedOrg}/members/bulk`, { members: Array.from({ length: 10_000 }, (_, i) => ({ email: `b${i}@bench.example` })) }));
+      const paging = await timed(() => addMembers(pagedAdmin, pagedOrg, SIZES.pageMembers - 10_000, 'p'));
+      rows.push({ id: 'M1', what: 'bulk add of 10,000 members (one call)', figure: `${fmt(bulk.ms, 0)} ms`, baseline: '-', ratio: '-', goal: '-', met: null });
+      rows.push({ id: 'M2', what: `add ${SIZES.pageMembers - 10_000} more in 10k calls, then page through all ${paging.value.length} (limit 1000)`, figure: `${fmt(paging.ms / 1000)} s`, baseline: '-', ratio: '-', goal: '-', met: null });
+    }
+
+    if (only.has('p1')) {
+      log(`P1 policy PUT -> authorize, org of ${SIZES.bigOrg} members`);
+      const { orgId: bigOrg, admin: bigAdmin } = await createOrg(platform, 'policy-push');
+      const p1 = await policyPush(bus, bigAdmin, bigOrg, { databaseUrl: DATABASE_URL, members: SIZES.bigOrg, samples: P1_SAMPLES });
+      rows.push(...p1.rows);
+      // the rollout keeps Postgres busy: let it finish before the next figures
+      const done = await waitRollout(bigAdmin, bigOrg, p1.rolloutId);
+      log(`P1 rollout completed (${done.total} members) ${fmt(done.ms / 1000)} s after the samples flipped`);
+    }
+
+    if (only.has('p3') || only.has('p4')) {
+      const want = (only.has('p3') ? SIZES.enrolled * 2 : 0) + (only.has('p4') ? SIZES.sequential : 0);
+      log(`enrolling ${want} TOTP devices over the bus`);
+      const { orgId, admin } = await createOrg(platform, 'verify');
+      const ids = await addMembers(admin, orgId, want, 'v');
+      const enrolled = await enrollTotp(bus, ids);
+      const p3 = only.has('p3') ? SIZES.enrolled * 2 : 0;
+      const [oneInstance, twoInstances, sequential] = [enrolled.slice(0, SIZES.enrolled), enrolled.slice(SIZES.enrolled, p3), enrolled.slice(p3)];
+
+      if (only.has('p4')) {
+        log('P4 sequential latency');
+        rows.push(...(await sequentialLatency(bus, sequential)).rows);
+      }
+      if (only.has('p3')) {
+        const peaks = new Map<number, string[]>();
+        const p6 = () => services.forEach((s) => peaks.set(s.pid, [...(peaks.get(s.pid) ?? []), `${fmt(s.peakRssMb(), 0)} MB`]));
+        log('P3 throughput, one mfa-service instance');
+        services.forEach((s) => s.resetPeakRss());
+        rows.push(...(await throughput(bus, oneInstance, 'one instance')).rows);
+        p6();
+        log('P3 throughput, two mfa-service instances');
+        const second = await start('mfa-service');
+        services.push(second);
+        await new Promise((r) => setTimeout(r, 1000));
+        idle.set(second.pid, second.rssMb());
+        peaks.set(second.pid, ['-']);
+        services.forEach((s) => s.resetPeakRss());
+        rows.push(...(await throughput(bus, twoInstances, 'two instances')).rows);
+        p6();
+        for (const s of services) {
+          const worst = s.peakRssMb();
+          rows.push({
+            id: 'P6',
+            what: `peak RSS of ${s.name} (pid ${s.pid}) under P3 load: one instance / two instances`,
+            figure: (peaks.get(s.pid) ?? []).join(' / '),
+            baseline: `idle after boot ${fmt(idle.get(s.pid) ?? NaN, 0)} MB`,
+            ratio: `${fmt(worst / (idle.get(s.pid) ?? NaN))}x idle`,
+            goal: '<= 200 MB',
+            met: Math.max(...(peaks.get(s.pid) ?? []).filter((x) => x !== '-').map((x) => Number(x.split(' ')[0]))) <= 200,
+          });
+        }
+      }
+    }
+  }
+
+  const flags = process.argv.slice(2).join(' ');
+  console.log(`\n## Results (${full ? 'full' : 'small'} sizes${flags ? `, flags \`${flags}\`` : ''}, ${new Date().toISOString()}, ${fmt((Date.now() - began) / 60000, 1)} min)\n`);
   console.log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}\n`);
   console.log(markdownTable(rows));
 }

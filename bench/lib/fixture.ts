@@ -50,18 +50,30 @@ export interface EnrolledAccount { accountId: string; secret: string }
 /** Creates and enables one TOTP device per account over the bus (two consecutive codes). */
 export async function enrollTotp(bus: Bus, accountIds: string[], inFlight = 50): Promise<EnrolledAccount[]> {
   const enrolled: EnrolledAccount[] = new Array(accountIds.length);
+  let firstError: unknown;
   const result = await closedLoop(accountIds.length, inFlight, async (i) => {
     const accountId = accountIds[i];
     const device = (await bus.send(Patterns.MfaDevicesCreate, { accountId, type: 'totp', name: 'bench' }, { timeoutMs: 30_000 })) as CreateTotpDeviceReply;
     // the two previous steps: the later is within one step of now, and the current step stays
-    // unused so the benchmark's first verify is not a replay
-    const now = Math.floor(Date.now() / 1000);
-    const code1 = generateSync({ secret: device.secretBase32, epoch: now - 60 });
-    const code2 = generateSync({ secret: device.secretBase32, epoch: now - 30 });
-    await bus.send(Patterns.MfaDevicesEnable, { accountId, serialNumber: device.serialNumber, code1, code2 }, { timeoutMs: 30_000 });
+    // unused so the benchmark's first verify is not a replay. A time step that turns between
+    // computing the codes and the server checking them fails the enable: try again with fresh codes.
+    for (let attempt = 1; ; attempt++) {
+      const now = Math.floor(Date.now() / 1000);
+      const code1 = generateSync({ secret: device.secretBase32, epoch: now - 60 });
+      const code2 = generateSync({ secret: device.secretBase32, epoch: now - 30 });
+      try {
+        await bus.send(Patterns.MfaDevicesEnable, { accountId, serialNumber: device.serialNumber, code1, code2 }, { timeoutMs: 30_000 });
+        break;
+      } catch (err) {
+        if (attempt >= 3) {
+          firstError ??= err;
+          throw err;
+        }
+      }
+    }
     enrolled[i] = { accountId, secret: device.secretBase32 };
   });
-  if (result.errors) throw new Error(`enrollment failed for ${result.errors} of ${accountIds.length} accounts`);
+  if (result.errors) throw new Error(`enrollment failed for ${result.errors} of ${accountIds.length} accounts; first error: ${String(firstError)}`);
   return enrolled;
 }
 

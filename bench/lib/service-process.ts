@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 
@@ -42,7 +42,9 @@ export class ServiceProcess {
 
   static async start(name: ServiceName, env: NodeJS.ProcessEnv, root = repoRoot()): Promise<ServiceProcess> {
     const port = await freePort();
-    const child = spawn(process.execPath, [join(root, `dist/apps/${name}/src/main.js`)], {
+    // BENCH_PROFILE_DIR: each service writes a V8 CPU profile there when it stops (node --cpu-prof)
+    const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+    const child = spawn(process.execPath, [...profile, join(root, `dist/apps/${name}/src/main.js`)], {
       cwd: root,
       env: { ...process.env, ...env, [PORT_VARIABLE[name]]: String(port) },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -61,6 +63,17 @@ export class ServiceProcess {
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
     const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN);
     return kb / 1024;
+  }
+
+  /** Current resident set size (VmRSS), in MB. */
+  rssMb(): number {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+  }
+
+  /** Resets the peak (VmHWM) to the current RSS (Linux: `echo 5 > /proc/pid/clear_refs`), so the next peakRssMb() covers only what follows. */
+  resetPeakRss(): void {
+    writeFileSync(`/proc/${this.pid}/clear_refs`, '5');
   }
 
   async waitHealthy(timeoutMs = 20_000): Promise<void> {
