@@ -3,3 +3,4 @@ export * from './errors';
 export * from './models';
 export * from './patterns';
 export * from './queues';
+export * from './dto';

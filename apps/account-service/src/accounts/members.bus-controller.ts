@@ -1,8 +1,8 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { BusValidationPipe } from '@mfa/bus';
-import { InternalPatterns } from '@mfa/contracts';
-import { BulkCreateMembersDto, CreateMemberDto, ListMembersDto, MemberRefDto, OrgIdDto } from './dto/member-requests.dto';
+import { InternalPatterns, MemberRefDto, OrgRefDto } from '@mfa/contracts';
+import { BulkCreateMembersDto, CreateMemberDto, ListMembersDto } from './dto/member-requests.dto';
 import { MemberService } from './member.service';
 
 /** The member patterns org-service calls; every request carries the org it is scoped to. */
@@ -37,7 +37,7 @@ export class MembersBusController {
   }
 
   @MessagePattern(InternalPatterns.AccountsMembersStats)
-  stats(@Payload(BusValidationPipe) req: OrgIdDto) {
+  stats(@Payload(BusValidationPipe) req: OrgRefDto) {
     return this.members.stats(req.orgId);
   }
 }

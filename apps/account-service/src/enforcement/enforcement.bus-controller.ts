@@ -1,9 +1,9 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { BusValidationPipe } from '@mfa/bus';
-import { InternalPatterns, Patterns } from '@mfa/contracts';
+import { InternalPatterns, MemberRefDto, OrgRefDto, Patterns } from '@mfa/contracts';
 import { AuthorizeService } from './authorize.service';
-import { AccountDeviceResetDto, ApplyPolicyDto, AuthorizeDto, MemberRefDto, OrgRefDto, SetExemptionDto } from './dto/enforcement-requests.dto';
+import { AccountDeviceResetDto, ApplyPolicyDto, AuthorizeDto, SetExemptionDto } from './dto/enforcement-requests.dto';
 import { MemberEnforcementService } from './member-enforcement.service';
 import { OrgPolicyService } from './org-policy.service';
 

@@ -1,10 +1,10 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { InternalPatterns } from '@mfa/contracts';
+import { InternalPatterns, MemberRefDto } from '@mfa/contracts';
 import { BusValidationPipe } from '@mfa/bus';
 import { DevicesService } from '../devices/devices.service';
 import { OrgPolicyService } from '../policies/org-policy.service';
-import { AccountRefDto, ApplyPolicyDto, DeviceResetDto, DevicesSummaryDto } from './internal.dto';
+import { ApplyPolicyDto, DeviceResetDto, DevicesSummaryDto } from './internal.dto';
 
 /** Patterns only the platform's own services call (docs/mfa.md, docs/bus-protocol.md). */
 @Controller()
@@ -32,7 +32,7 @@ export class InternalController {
   }
 
   @MessagePattern(InternalPatterns.MfaAccountsRemove)
-  removeAccount(@Payload(BusValidationPipe) dto: AccountRefDto) {
+  removeAccount(@Payload(BusValidationPipe) dto: MemberRefDto) {
     return this.devices.retireAccount(dto.orgId, dto.accountId);
   }
 

@@ -15,19 +15,6 @@ export class AccountIdDto {
   accountId: string;
 }
 
-export class OrgIdDto {
-  @IsUUID()
-  orgId: string;
-}
-
-export class MemberRefDto {
-  @IsUUID()
-  orgId: string;
-
-  @IsUUID()
-  accountId: string;
-}
-
 export class NewMemberDto {
   @Transform(normalizedEmail)
   @IsEmail()

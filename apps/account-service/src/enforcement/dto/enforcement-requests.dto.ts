@@ -1,63 +1,16 @@
 import { Type } from 'class-transformer';
-import {
-  ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, ValidateNested,
-} from 'class-validator';
-import { type MfaMethod, MfaMethods } from '@mfa/contracts';
+import { IsInt, IsISO8601, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { MemberRefDto, MfaPolicyDto } from '@mfa/contracts';
 
 /** Bus payloads of the enforcement patterns, validated here whoever sent them. */
-export class PolicyDto {
-  @IsUUID()
-  orgId: string;
-
-  @IsInt()
-  @Min(0)
-  version: number;
-
-  @IsBoolean()
-  requireMfa: boolean;
-
-  @IsInt()
-  @Min(0)
-  @Max(8760)
-  gracePeriodHours: number;
-
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayUnique()
-  @IsIn(MfaMethods, { each: true })
-  allowedMethods: MfaMethod[];
-
-  @IsOptional()
-  @IsInt()
-  @Min(60)
-  @Max(129_600)
-  maxMfaAgeSeconds: number | null;
-
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  updatedAt: string | null;
-}
 
 export class ApplyPolicyDto {
   @ValidateNested()
-  @Type(() => PolicyDto)
-  policy: PolicyDto;
+  @Type(() => MfaPolicyDto)
+  policy: MfaPolicyDto;
 
   @IsUUID()
   rolloutId: string;
-}
-
-export class OrgRefDto {
-  @IsUUID()
-  orgId: string;
-}
-
-export class MemberRefDto {
-  @IsUUID()
-  orgId: string;
-
-  @IsUUID()
-  accountId: string;
 }
 
 export class SetExemptionDto extends MemberRefDto {
