@@ -74,7 +74,13 @@ export interface DeviceEventJob {
 }
 
 export interface PolicyRequiredNoticeJob { orgId: string; policyVersion: number; accountIds: string[] }
-export interface DeadlineReminderJob { orgId: string; accountIds: string[]; offsetHours: number }
+export interface DeadlineReminderJob {
+  orgId: string;
+  accountIds: string[];
+  offsetHours: number;
+  /** the deadline each reminder is about, parallel to accountIds (ISO-8601) */
+  deadlines?: string[];
+}
 
 export interface RolloutProgressJob {
   rolloutId: string;

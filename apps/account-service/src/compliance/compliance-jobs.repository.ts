@@ -8,7 +8,8 @@ export interface ReminderChunk {
   scanned: number;
   last: { orgId: string; id: string } | null;
   /** who gets a reminder now (this statement inserted their row), grouped by org */
-  sent: Array<{ orgId: string; accountIds: string[] }>;
+  /** who was reminded now, with the deadline each reminder is about (parallel arrays) */
+  sent: Array<{ orgId: string; accountIds: string[]; deadlines: string[] }>;
 }
 
 export interface SnapshotChunk {
@@ -94,7 +95,7 @@ export class ComplianceJobsRepository {
    * returned, so each (account, deadline, offset) is reminded once.
    */
   async reminderChunk(m: EntityManager, now: Date, offsetHours: number, nextOffsetHours: number, after: { orgId: string; id: string }, limit: number): Promise<ReminderChunk> {
-    const rows: Array<{ scanned: number; last_org: string | null; last_id: string | null; sent: Array<{ orgId: string; accountIds: string[] }> | null }> = await m.query(
+    const rows: Array<{ scanned: number; last_org: string | null; last_id: string | null; sent: Array<{ orgId: string; accountIds: string[]; deadlines: string[] }> | null }> = await m.query(
       `WITH cand AS MATERIALIZED (
          SELECT a.org_id, a.id, ${DEADLINE} AS deadline, ${stateAt('$1')} AS state
            FROM accounts.accounts a JOIN accounts.org_policies p ON p.org_id = a.org_id
@@ -108,12 +109,14 @@ export class ComplianceJobsRepository {
        ), ins AS (
          INSERT INTO accounts.reminders_sent (account_id, deadline, offset_hours, org_id, sent_at)
          SELECT id, deadline, $2::int, org_id, $1::timestamptz FROM due
-         ON CONFLICT DO NOTHING RETURNING org_id, account_id
+         ON CONFLICT DO NOTHING RETURNING org_id, account_id, deadline
        )
        SELECT (SELECT count(*)::int FROM cand) AS scanned,
               l.org_id AS last_org, l.id AS last_id,
-              (SELECT json_agg(json_build_object('orgId', g.org_id, 'accountIds', g.ids))
-                 FROM (SELECT org_id, array_agg(account_id ORDER BY account_id) AS ids FROM ins GROUP BY org_id) g) AS sent
+              (SELECT json_agg(json_build_object('orgId', g.org_id, 'accountIds', g.ids, 'deadlines', g.deadlines))
+                 FROM (SELECT org_id, array_agg(account_id ORDER BY account_id) AS ids,
+                              array_agg(to_char(deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ORDER BY account_id) AS deadlines
+                         FROM ins GROUP BY org_id) g) AS sent
          FROM (SELECT NULL) x
          LEFT JOIN LATERAL (SELECT org_id, id FROM cand ORDER BY org_id DESC, id DESC LIMIT 1) l ON true`,
       [now, offsetHours, nextOffsetHours, after.orgId, after.id, limit],

@@ -96,7 +96,7 @@ export class ComplianceJobsService {
         const chunk = await this.repo.inLockedChunk(Jobs.SendReminders, async (m) => {
           const c = await this.repo.reminderChunk(m, now, offsets[i], offsets[i + 1] ?? 0, after, this.settings.chunkSize);
           for (const group of c.sent) {
-            await this.notifications.deadlineReminder({ orgId: group.orgId, accountIds: group.accountIds, offsetHours: offsets[i] });
+            await this.notifications.deadlineReminder({ orgId: group.orgId, accountIds: group.accountIds, deadlines: group.deadlines, offsetHours: offsets[i] });
           }
           return c;
         });

@@ -20,21 +20,22 @@ export class OutboxNotifier implements Notifier {
   constructor(private readonly dataSource: DataSource) {}
 
   policyRequired(notice: PolicyRequiredNoticeJob): Promise<number> {
-    return this.insert(notice.orgId, notice.accountIds, 'policy_required', notice.policyVersion, {});
+    return this.insert(notice.orgId, notice.accountIds, null, 'policy_required', notice.policyVersion, {});
   }
 
+  /** The offset and the deadline tell reminders apart: a moved deadline is reminded of again. */
   deadlineReminder(reminder: DeadlineReminderJob): Promise<number> {
-    // the offset tells reminders apart (e.g. 72 h and 24 h before the deadline)
-    return this.insert(reminder.orgId, reminder.accountIds, 'deadline_reminder', reminder.offsetHours, { offsetHours: reminder.offsetHours });
+    return this.insert(reminder.orgId, reminder.accountIds, reminder.deadlines ?? null, 'deadline_reminder', reminder.offsetHours, { offsetHours: reminder.offsetHours });
   }
 
-  private async insert(orgId: string, accountIds: string[], kind: string, version: number, payload: object): Promise<number> {
+  private async insert(orgId: string, accountIds: string[], keys: string[] | null, kind: string, version: number, payload: object): Promise<number> {
     if (accountIds.length === 0) return 0;
     const rows: unknown[] = await this.dataSource.query(
-      `INSERT INTO accounts.notification_outbox (org_id, account_id, kind, policy_version, payload)
-       SELECT $1, id, $3, $4, $5::jsonb FROM unnest($2::uuid[]) AS id
-       ON CONFLICT (account_id, kind, policy_version) DO NOTHING RETURNING id`,
-      [orgId, accountIds, kind, version, JSON.stringify(payload)],
+      `INSERT INTO accounts.notification_outbox (org_id, account_id, kind, policy_version, dedupe_key, payload)
+       SELECT $1, n.id, $3, $4, coalesce(n.key, ''), $5::jsonb || jsonb_strip_nulls(jsonb_build_object('deadline', n.key))
+         FROM unnest($2::uuid[], $6::text[]) AS n(id, key)
+       ON CONFLICT (account_id, kind, policy_version, dedupe_key) DO NOTHING RETURNING id`,
+      [orgId, accountIds, kind, version, JSON.stringify(payload), keys ?? accountIds.map(() => null)],
     );
     return rows.length;
   }
