@@ -56,6 +56,15 @@ describe('totp', () => {
     expect(findConsecutive(seed, hotp(seed, n - 1), hotp(seed, n), n - 1, n + 1)).toBe(n);
     expect(findConsecutive(seed, hotp(seed, n), hotp(seed, n - 1), n - 1, n + 1)).toBeNull();
   });
+
+  it('tries the expected step first and still finds every other step of the window', () => {
+    const seed = randomBytes(20);
+    const n = timeStep(new Date());
+    for (const step of [n - 1, n, n + 1]) expect(findStep(seed, hotp(seed, step), n - 1, n + 1, n)).toBe(step);
+    // an expected step outside the range is ignored, not tried
+    expect(findStep(seed, hotp(seed, n + 5), n - 1, n + 1, n + 5)).toBeNull();
+    expect(findStep(seed, hotp(seed, n - 1), n - 1, n + 1, n + 5)).toBe(n - 1);
+  });
 });
 
 describe('base32', () => {

@@ -41,9 +41,15 @@ export function codesEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** The first step in [from, to] whose code is `code`, or null. */
-export function findStep(key: Buffer, code: string, from: number, to: number): number | null {
+/**
+ * A step in [from, to] whose code is `code`, or null. `first`, when inside the range, is tried
+ * before the others: verification passes the expected step, so a right code costs one HMAC.
+ */
+export function findStep(key: Buffer, code: string, from: number, to: number, first?: number): number | null {
+  const preferred = first !== undefined && first >= from && first <= to;
+  if (preferred && codesEqual(hotp(key, first), code)) return first;
   for (let step = from; step <= to; step++) {
+    if (preferred && step === first) continue;
     if (codesEqual(hotp(key, step), code)) return step;
   }
   return null;

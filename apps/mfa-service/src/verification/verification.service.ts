@@ -97,7 +97,7 @@ export class VerificationService {
     try {
       const center = step + (device.drift_steps ?? 0);
       const after = device.last_step === null ? -Infinity : Number(device.last_step) + 1;
-      return findStep(key, code, Math.max(center - VERIFY_WINDOW_STEPS, after), center + VERIFY_WINDOW_STEPS);
+      return findStep(key, code, Math.max(center - VERIFY_WINDOW_STEPS, after), center + VERIFY_WINDOW_STEPS, center);
     } finally {
       key.fill(0);
     }
