@@ -7,6 +7,12 @@ import type { MfaPolicy } from './models';
  * validates every payload itself (whoever sent it); these keep the rules in one place.
  */
 
+/** Most members one bulk call may add (CONTRACT.md: 1..10,000 rows). */
+export const MAX_BULK_MEMBERS = 10_000;
+
+/** Emails are compared lower-cased and trimmed everywhere: `Bob@X.io ` and `bob@x.io` are one member. */
+export const normalizedEmail = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+
 export class OrgRefDto {
   @IsUUID()
   orgId: string;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { EnforcementState, NewMember } from '@mfa/contracts';
-import { DataSource, MoreThan, type FindOptionsWhere } from 'typeorm';
+import type { NewMember } from '@mfa/contracts';
+import { DataSource } from 'typeorm';
 import { AccountEntity } from '../database/entities/account.entity';
 
 interface AccountRow {
@@ -18,13 +18,6 @@ function toEntity(row: AccountRow): AccountEntity {
   return Object.assign(new AccountEntity(), {
     id: row.id, orgId: row.org_id, email: row.email, displayName: row.display_name, externalId: row.external_id, createdAt: row.created_at,
   });
-}
-
-export interface MemberPageQuery {
-  orgId: string;
-  afterId?: string;
-  limit: number;
-  state?: EnforcementState;
 }
 
 /** Every query on the member columns of accounts.accounts. */
@@ -65,31 +58,8 @@ export class AccountRepository {
     return rows[0].created;
   }
 
-  /**
-   * One keyset page in id order, `limit + 1` rows so the caller knows whether more follow.
-   * The state filter is the enforcement engineer's to extend: until enforcement columns exist
-   * every member is `not_required`.
-   */
-  async page(q: MemberPageQuery): Promise<AccountEntity[]> {
-    if (q.state && q.state !== 'not_required') return [];
-    const where: FindOptionsWhere<AccountEntity> = { orgId: q.orgId, ...(q.afterId ? { id: MoreThan(q.afterId) } : {}) };
-    return this.repo.find({ where, order: { id: 'ASC' }, take: q.limit + 1 });
-  }
-
-  findInOrg(orgId: string, id: string): Promise<AccountEntity | null> {
-    return this.repo.findOneBy({ orgId, id });
-  }
-
-  findById(id: string): Promise<AccountEntity | null> {
-    return this.repo.findOneBy({ id });
-  }
-
   async deleteInOrg(orgId: string, id: string): Promise<boolean> {
     const result = await this.repo.delete({ orgId, id });
     return (result.affected ?? 0) > 0;
-  }
-
-  countInOrg(orgId: string): Promise<number> {
-    return this.repo.countBy({ orgId });
   }
 }

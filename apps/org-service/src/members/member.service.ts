@@ -62,10 +62,11 @@ export class MemberService {
 
   /**
    * MFA first: a member whose removal fails half-way can still be removed again, while a member
-   * removed with devices left active could still verify codes and get session tokens.
+   * removed with devices left active could still verify codes and get session tokens. Both
+   * services match the account within this org only, so another org's id changes nothing and
+   * answers not_found.
    */
   async remove(principal: Principal, orgId: string, accountId: string): Promise<void> {
-    await this.bus.send(InternalPatterns.AccountsMembersGet, { orgId, accountId }); // not_found for another org's account
     await this.bus.send(InternalPatterns.MfaAccountsRemove, { orgId, accountId });
     await this.bus.send(InternalPatterns.AccountsMembersDelete, { orgId, accountId });
     await this.audit.record({ orgId, action: 'member.removed', actor: actorOf(principal), target: { type: 'account', id: accountId } });

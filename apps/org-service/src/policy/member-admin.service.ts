@@ -1,17 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { Bus } from '@mfa/bus';
 import { AppError, InternalPatterns, type Member } from '@mfa/contracts';
-import { actorOf } from '../audit/audit.service';
+import { actorOf, AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { SetExemptionDto } from './dto/policy.dto';
-import { PolicyHandoverService } from './policy-handover.service';
 
 /** Admin actions on one member's enforcement: exemptions and the reset of a lost device. */
 @Injectable()
 export class MemberAdminService {
   constructor(
     private readonly bus: Bus,
-    private readonly handover: PolicyHandoverService,
+    private readonly auditLog: AuditService,
   ) {}
 
   async setExemption(orgId: string, accountId: string, body: SetExemptionDto, principal: Principal): Promise<Member> {
@@ -40,7 +39,6 @@ export class MemberAdminService {
   }
 
   private async audit(orgId: string, principal: Principal, action: 'exemption.set' | 'exemption.removed' | 'device.reset', target: { type: string; id: string }, details: Record<string, unknown>): Promise<void> {
-    const row = await this.handover.recordAudit({ orgId, actor: actorOf(principal), action, target, details });
-    await this.handover.deliver([row]);
+    await this.auditLog.record({ orgId, actor: actorOf(principal), action, target, details });
   }
 }

@@ -1,15 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { Bus } from '@mfa/bus';
-import { type AuditEventJob, InternalPatterns, type MfaPolicy } from '@mfa/contracts';
+import { InternalPatterns, type MfaPolicy } from '@mfa/contracts';
 import { type OutboxRow, OutboxRepository } from './outbox.repository';
-import { PolicyQueues } from './policy-queues';
 import { POLICY_OPTIONS, type PolicyOptions } from './policy.options';
 import { PolicyRepository } from './policy.repository';
 
 /** Outbox kinds (stored in org.outbox.kind: keep them stable). */
-export const OutboxKinds = { PolicyHandover: 'policy.handover', AuditEvent: 'audit.event' } as const;
+export const OutboxKinds = { PolicyHandover: 'policy.handover' } as const;
 
 export interface HandoverPayload {
   policy: MfaPolicy;
@@ -18,7 +15,6 @@ export interface HandoverPayload {
   toMfa?: boolean;
 }
 
-export type NewAudit = Omit<AuditEventJob, 'id' | 'at'>;
 
 /**
  * Hands a policy version to account-service and mfa-service (both idempotent by version) and
@@ -32,7 +28,6 @@ export class PolicyHandoverService {
     private readonly bus: Bus,
     private readonly outbox: OutboxRepository,
     private readonly rollouts: PolicyRepository,
-    private readonly queues: PolicyQueues,
     @Inject(POLICY_OPTIONS) private readonly options: PolicyOptions,
   ) {}
 
@@ -44,12 +39,6 @@ export class PolicyHandoverService {
       p.toMfa === false ? null : this.bus.send(InternalPatterns.MfaPolicyApply, { policy: p.policy }, { timeoutMs }),
     ]);
     await this.rollouts.markHandedOver(p.rolloutId, accounts.total);
-  }
-
-  /** An audit event as an outbox row (in the caller's transaction when given), so it survives a Redis outage. */
-  recordAudit(audit: NewAudit, m?: EntityManager): Promise<OutboxRow> {
-    const event: AuditEventJob = { ...audit, id: randomUUID(), at: new Date().toISOString() };
-    return this.outbox.insert(OutboxKinds.AuditEvent, event, this.leaseSeconds(), m);
   }
 
   /** Delivers outbox rows now; a failure is left to the relay (the caller still succeeds). */
@@ -64,7 +53,6 @@ export class PolicyHandoverService {
   private async deliverOne(row: OutboxRow): Promise<boolean> {
     try {
       if (row.kind === OutboxKinds.PolicyHandover) await this.handOver(row.payload as HandoverPayload);
-      else if (row.kind === OutboxKinds.AuditEvent) await this.queues.addAudit(row.payload as AuditEventJob);
       else throw new Error(`unknown outbox kind ${row.kind}`);
       await this.outbox.markDelivered(row.id);
       return true;

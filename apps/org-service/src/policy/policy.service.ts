@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, defaultPolicy, type MfaPolicy, type PolicyRollout } from '@mfa/contracts';
-import { actorOf } from '../audit/audit.service';
+import { actorOf, AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { PutPolicyDto } from './dto/policy.dto';
 import { OutboxRepository } from './outbox.repository';
@@ -17,11 +17,12 @@ export class PolicyService {
     private readonly policies: PolicyRepository,
     private readonly outbox: OutboxRepository,
     private readonly handover: PolicyHandoverService,
+    private readonly audit: AuditService,
   ) {}
 
   /**
-   * One transaction writes version + 1, its `queued` rollout, the hand-over and the audit event
-   * (both as outbox rows). Then, before answering, the hand-over is tried at once; if it fails the
+   * One transaction writes version + 1, its `queued` rollout, the hand-over (an outbox row) and
+   * the audit event. Then, before answering, the hand-over is tried at once; if it fails the
    * answer is still 202 and the relay delivers it.
    */
   async put(orgId: string, input: PutPolicyDto, principal: Principal): Promise<{ policy: MfaPolicy; rollout: PolicyRollout }> {
@@ -31,11 +32,11 @@ export class PolicyService {
       const wire = toPolicy(created.policy);
       const payload: HandoverPayload = { policy: wire, rolloutId: created.rollout.id };
       const handoverRow = await this.outbox.insert(OutboxKinds.PolicyHandover, payload, this.handover.leaseSeconds(), m);
-      const auditRow = await this.handover.recordAudit({
+      await this.audit.record({
         orgId, actor, action: 'policy.updated', target: { type: 'mfa_policy', id: orgId },
         details: { version: wire.version, requireMfa: wire.requireMfa, gracePeriodHours: wire.gracePeriodHours, allowedMethods: wire.allowedMethods, maxMfaAgeSeconds: wire.maxMfaAgeSeconds, rolloutId: created.rollout.id },
       }, m);
-      return { policy: wire, rows: [handoverRow, auditRow] };
+      return { policy: wire, rows: [handoverRow] };
     });
     await this.handover.deliver(rows);
     const rollout = await this.policies.rollout(orgId, (rows[0].payload as HandoverPayload).rolloutId);

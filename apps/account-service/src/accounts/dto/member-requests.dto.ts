@@ -1,15 +1,11 @@
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { type EnforcementState, EnforcementStates } from '@mfa/contracts';
+import { type EnforcementState, EnforcementStates, MAX_BULK_MEMBERS, normalizedEmail } from '@mfa/contracts';
 
 /**
  * Payloads of the account-service bus patterns, validated at this boundary too: the bus is
  * also open to member services in other languages, and org-service's checks are not ours.
  */
-const normalizedEmail = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
-
-export const MAX_BULK_MEMBERS = 10_000;
-
 export class AccountIdDto {
   @IsUUID()
   accountId: string;

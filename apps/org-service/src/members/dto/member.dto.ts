@@ -1,13 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { type EnforcementState, EnforcementStates } from '@mfa/contracts';
+import { type EnforcementState, EnforcementStates, MAX_BULK_MEMBERS, normalizedEmail } from '@mfa/contracts';
 import { trimmed } from '../../orgs/dto/create-org.dto';
-
-export const MAX_BULK_MEMBERS = 10_000;
-
-/** Emails are compared lower-cased and trimmed everywhere: `Bob@X.io ` and `bob@x.io` are one member. */
-export const normalizedEmail = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 
 export class NewMemberDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
