@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import request from 'supertest';
-import { type AuditEventJob, Jobs, QUEUE_PREFIX, Queues } from '@mfa/contracts';
+import { generateSync } from 'otplib';
+import { type AuditEventJob, type CreateTotpDeviceReply, Jobs, Patterns, QUEUE_PREFIX, Queues } from '@mfa/contracts';
 import { bearer, createApiKey, createOrg, startTestServices, type TestOrg, type TestServices } from '@mfa/testing';
 import { AuditService } from '../src/audit/audit.service';
 import { DataSource } from 'typeorm';
@@ -173,5 +174,21 @@ describe('admin actions leave one event with their actor', () => {
     }
     expect(JSON.stringify(page.items)).not.toContain(admin.key);
     expect(JSON.stringify(page.items)).not.toContain(spare.key);
+  });
+
+  it("an admin's reset of a member's device, with the admin as actor and the serial as target", async () => {
+    const org = await createOrg(s.orgUrl, s.platformKey);
+    const admin = await createApiKey(s.orgUrl, org, 'admin');
+    const member = (await http().post(`/v1/orgs/${org.id}/members`).set(org.auth).send({ email: `r-${Date.now()}@example.test` })).body;
+    const device = (await s.bus.send(Patterns.MfaDevicesCreate, { accountId: member.id, type: 'totp', name: 'lost phone' })) as CreateTotpDeviceReply;
+    const at = (stepsBack: number) => generateSync({ secret: device.secretBase32, epoch: Math.floor(Date.now() / 1000) - 30 * stepsBack });
+    await s.bus.send(Patterns.MfaDevicesEnable, { accountId: member.id, serialNumber: device.serialNumber, code1: at(2), code2: at(1) });
+
+    expect((await http().delete(`/v1/orgs/${org.id}/members/${member.id}/mfa-devices/${device.serialNumber}`).set(bearer(admin.key))).status).toBe(204);
+    const resets = (await events(org, '?action=device.reset')).items;
+    expect(resets).toEqual([
+      expect.objectContaining({ actor: { type: 'api_key', id: admin.id }, target: { type: 'mfa_device', id: device.serialNumber }, details: expect.objectContaining({ accountId: member.id, activeDeviceCount: 0 }) }),
+    ]);
+    expect(JSON.stringify(resets)).not.toContain(device.secretBase32);
   });
 });
