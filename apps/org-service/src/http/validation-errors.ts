@@ -15,13 +15,20 @@ function joinPath(parent: string, property: string): string {
   return parent ? `${parent}.${property}` : property;
 }
 
+// class-validator starts its messages with the bare property name ("each value in <name>" for `each`)
+function namedProblem(message: string, property: string, field: string): string {
+  if (message.startsWith(`${property} `)) return field + message.slice(property.length);
+  const each = `each value in ${property} `;
+  if (message.startsWith(each)) return `each value in ${field} ${message.slice(each.length)}`;
+  return `${field} ${message}`;
+}
+
 export function fieldProblems(errors: ValidationError[], parent = '', out: FieldProblem[] = []): FieldProblem[] {
   for (const e of errors) {
     if (out.length >= MAX_NAMED_FIELDS + 1) break;
     const field = joinPath(parent, e.property);
     const constraints = Object.values(e.constraints ?? {});
-    // class-validator starts its messages with the bare property name: name the full path instead
-    if (constraints.length) out.push({ field, problems: constraints.map((m) => (m.startsWith(`${e.property} `) ? field + m.slice(e.property.length) : `${field} ${m}`)) });
+    if (constraints.length) out.push({ field, problems: constraints.map((m) => namedProblem(m, e.property, field)) });
     if (e.children?.length) fieldProblems(e.children, field, out);
   }
   return out;

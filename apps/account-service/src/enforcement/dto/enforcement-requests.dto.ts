@@ -1,10 +1,11 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsISO8601, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { MemberRefDto, MfaPolicyDto } from '@mfa/contracts';
 
 /** Bus payloads of the enforcement patterns, validated here whoever sent them. */
 
 export class ApplyPolicyDto {
+  @IsObject() // ValidateNested alone lets `[]` through
   @ValidateNested()
   @Type(() => MfaPolicyDto)
   policy: MfaPolicyDto;

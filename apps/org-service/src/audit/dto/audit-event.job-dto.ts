@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsISO8601, IsObject, IsOptional, IsString, IsUUID, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
+import { IsIn, IsISO8601, IsObject, IsOptional, IsString, IsUUID, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
 import { type AuditAction, type AuditActorType, AuditActions, AuditActorTypes } from '@mfa/contracts';
 
 class AuditActorDto {
@@ -34,7 +34,7 @@ export class AuditEventJobDto {
   @IsISO8601({ strict: true })
   at: string;
 
-  @IsDefined()
+  @IsObject() // ValidateNested alone lets `[]` through
   @ValidateNested()
   @Type(() => AuditActorDto)
   actor: AuditActorDto;
@@ -42,7 +42,7 @@ export class AuditEventJobDto {
   @IsIn(AuditActions as unknown as string[])
   action: AuditAction;
 
-  @IsDefined()
+  @IsObject() // ValidateNested alone lets `[]` through
   @ValidateNested()
   @Type(() => AuditTargetDto)
   target: AuditTargetDto;

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { type EnforcementState, EnforcementStates, MAX_BULK_MEMBERS, normalizedEmail } from '@mfa/contracts';
 import { trimmed } from '../../orgs/dto/create-org.dto';
 
@@ -30,6 +30,7 @@ export class BulkMembersDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_BULK_MEMBERS)
+  @IsObject({ each: true }) // ValidateNested alone lets `[[]]` through: an inner array has no fields to fail
   @ValidateNested({ each: true })
   @Type(() => NewMemberDto)
   members: NewMemberDto[];
