@@ -30,7 +30,7 @@ export interface CheckCostResult { rows: BenchRow[]; checkRate: number; hmacRate
 export function checkCost(n: number, rounds = 5): CheckCostResult {
   const keys = new KeyMaterial(new Envelope(parseKeyRing(generateKeyRing())), [], Buffer.alloc(32));
   // only `keys` is used by matchTotp; the other dependencies are for the database and bus paths
-  const service = new VerificationService(null as never, null as never, null as never, keys, null as never, null as never, null as never);
+  const service = new VerificationService(null as never, null as never, null as never, null as never, keys, null as never, null as never, null as never);
   const match: Match = (service as unknown as { matchTotp: Match }).matchTotp.bind(service);
 
   const seed = randomBytes(20);

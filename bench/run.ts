@@ -30,6 +30,8 @@ const SIZES = full
   : { enrolled: 5_000, sequential: 2_000, pageMembers: 100_000, bigOrg: 100_000, rolloutReps: 5, checks: 200_000 };
 if (arg('members')) SIZES.bigOrg = Number(arg('members'));
 if (arg('reps')) SIZES.rolloutReps = Number(arg('reps'));
+if (arg('verifies')) SIZES.enrolled = Number(arg('verifies'));
+if (arg('sequential')) SIZES.sequential = Number(arg('sequential'));
 const P1_SAMPLES = 50;
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/mfa_bench';

@@ -21,6 +21,10 @@ function mutations(valid: Record<string, unknown>): fc.Arbitrary<unknown> {
 }
 const queryValue = fc.oneof(fc.string({ maxLength: 20 }), fc.integer().map(String), fc.constantFrom('-1', '0', '1e9', '1.5', 'NaN', '%00', '[]', 'null'));
 
+/** FUZZ_SCALE=10 npm run test:chaos -- bad-input: ten times the generated inputs, for a deeper hunt. */
+const SCALE = Math.max(1, Number(process.env.FUZZ_SCALE) || 1);
+const runs = (n: number) => ({ numRuns: n * SCALE, endOnFailure: true });
+
 let http4xx = 0;
 let busErrors = 0;
 
@@ -75,7 +79,7 @@ describe('bad input (generated): HTTP bodies, queries and bus entries', () => {
   it.each(bodies)('%s %s: every generated body answers < 500 in the contract shape', async (method, _name, path, valid, key) => {
     await fc.assert(
       fc.asyncProperty(mutations(valid), async (body) => expectContractAnswer(await send(method, path(), body, key()))),
-      { numRuns: 120, endOnFailure: true },
+      runs(120),
     );
   });
 
@@ -94,7 +98,7 @@ describe('bad input (generated): HTTP bodies, queries and bus entries', () => {
         if (res.status >= 400) await expectContractAnswer(await send('GET', `${path()}?${new URLSearchParams(query)}`, undefined));
         expect(res.status).toBeLessThan(500);
       }),
-      { numRuns: 60, endOnFailure: true },
+      runs(60),
     );
   });
 
@@ -108,7 +112,7 @@ describe('bad input (generated): HTTP bodies, queries and bus entries', () => {
           expect([400, 404]).toContain(res.status);
         }
       }),
-      { numRuns: 60, endOnFailure: true },
+      runs(60),
     );
   });
 
@@ -137,7 +141,7 @@ describe('bad input (generated): HTTP bodies, queries and bus entries', () => {
           busErrors++;
         }
       }),
-      { numRuns: 500, endOnFailure: true },
+      runs(500),
     );
     expect(await system.bus.send(InternalPatterns.MfaPing, {})).toEqual({ pong: true });
     expect(await system.bus.send(InternalPatterns.AccountsPing, {})).toEqual({ pong: true });

@@ -33,6 +33,7 @@ import { VerificationController } from './verification/verification.controller';
 import { VerificationRepository } from './verification/verification.repository';
 import { VerificationService } from './verification/verification.service';
 import { VerifyMetrics } from './verification/verify-metrics';
+import { VerifyState } from './verification/verify-state';
 
 export interface MfaServiceModuleOptions {
   /** tests move time with a FixedClock instead of sleeping */
@@ -72,6 +73,7 @@ export class MfaServiceModule {
         MfaEvents,
         DeviceChanges,
         OrgPolicyService,
+        VerifyState,
         LockoutService,
         SmsService,
         RecoveryCodesService,

@@ -6,7 +6,7 @@ import { verifySessionToken } from '@mfa/crypto';
 import { base32Decode } from '../src/totp/base32';
 import { EventRelay } from '../src/events/event-relay';
 import { LockoutService } from '../src/verification/lockout.service';
-import { VerificationRepository } from '../src/verification/verification.repository';
+import { VerifyState } from '../src/verification/verify-state';
 import { VerificationService } from '../src/verification/verification.service';
 import { codeAt, newMember, oathtool, startHarness, waitFor, type Harness } from './mfa-test-harness';
 
@@ -78,10 +78,10 @@ describe('TOTP devices', () => {
     for (const [c1, c2] of [[codeAt(s, h.clock, 0), codeAt(s, h.clock, -1)], [codeAt(s, h.clock, 1), codeAt(s, h.clock, 2)]]) {
       expect((await h.failure(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: c1, code2: c2 })).code).toBe('invalid_code');
     }
-    const [f] = await h.db.query(`SELECT failures FROM mfa.account_failures WHERE account_id = $1`, [m.id]);
-    expect(f.failures).toBe(2);
+    const state = h.a.app.get(VerifyState);
+    expect(await state.failures(m.id)).toBe(2);
     await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: codeAt(s, h.clock, 0), code2: codeAt(s, h.clock, 1) });
-    expect(await h.db.query(`SELECT 1 FROM mfa.account_failures WHERE account_id = $1`, [m.id])).toHaveLength(0);
+    expect(await state.failures(m.id)).toBe(0);
   });
 
   it('resyncs a drifted device within ±10 steps and then checks one step around the drift only', async () => {
@@ -144,20 +144,39 @@ describe('verification', () => {
   it('refuses a right code whose check raced the start of a lockout (no guess beyond the limit)', async () => {
     const { m, dev } = await enrolled();
     const [{ id, last_step }] = await h.db.query(`SELECT id, last_step FROM mfa.devices WHERE serial_number = $1`, [dev.serialNumber]);
-    const repo = h.a.app.get(VerificationRepository);
+    const state = h.a.app.get(VerifyState);
     const now = h.clock.now();
     const wrong = '000000' === codeAt(dev.secretBase32, h.clock) ? '111111' : '000000';
     for (let i = 0; i < 5; i++) await verify(m, wrong);
     // a request that read "not locked" and matched its code before the 5th failure landed
-    expect(await repo.acceptTotpStep(id, m.id, Number(last_step) + 1, now)).toBe(false);
+    expect(await state.acceptStep(m.id, id, Number(last_step) + 1, Number(last_step), now)).toBe('locked');
+    // the lockout is also in Postgres, where it outlives a Redis that loses its data
+    const [stored] = await h.db.query(`SELECT failures, locked_until FROM mfa.account_failures WHERE account_id = $1`, [m.id]);
+    expect(stored).toEqual({ failures: 5, locked_until: new Date(now.getTime() + 60_000) });
     // its failure is then recorded under the lockout, which makes its answer locked_out
     expect(await h.a.app.get(LockoutService).fail(m.id, m.orgId, now)).toBe(true);
+  });
+
+  it('keeps accepted steps and lockouts when Redis loses the verification state', async () => {
+    const { m, dev } = await enrolled();
+    const code = codeAt(dev.secretBase32, h.clock);
+    const lose = () => h.redis.del(`mfa:verify:${m.id}`);
+    expect(await verify(m, code)).toMatchObject({ valid: true });
+    // the step is written behind the reply: once it is in Postgres, Redis may forget it
+    const stored = async () => (await h.db.query(`SELECT last_step FROM mfa.devices WHERE serial_number = $1`, [dev.serialNumber]))[0].last_step;
+    await waitFor(async () => Number(await stored()) === Math.floor(h.clock.now().getTime() / 30_000) || null);
+    await lose();
+    expect(await verify(m, code)).toEqual({ valid: false, reason: 'invalid_code' });
+    for (let i = 0; i < 4; i++) await verify(m, code);
+    await lose();
+    h.clock.advance(30_000);
+    expect(await verify(m, codeAt(dev.secretBase32, h.clock))).toEqual({ valid: false, reason: 'locked_out' });
   });
 
   it('does not count no_active_device', async () => {
     const m = newMember();
     for (let i = 0; i < 6; i++) expect(await verify(m, '123456')).toEqual({ valid: false, reason: 'no_active_device' });
-    expect(await h.db.query(`SELECT 1 FROM mfa.account_failures WHERE account_id = $1`, [m.id])).toHaveLength(0);
+    expect(await h.a.app.get(VerifyState).failures(m.id)).toBe(0);
   });
 
   it('names the bad field in validation errors', async () => {
@@ -274,8 +293,13 @@ describe('org policy, deactivation and admin reset', () => {
     expect(await h.send(Patterns.MfaDevicesDeactivate, { accountId: m.id, serialNumber: dev.serialNumber })).toMatchObject({ status: 'deactivated' });
     const [row] = await h.db.query(`SELECT secret_enc FROM mfa.devices WHERE serial_number = $1`, [dev.serialNumber]);
     expect(row.secret_enc).toBeNull();
-    await verify(m, codeAt(second.secretBase32, h.clock));
-    const summary = await h.send(InternalPatterns.MfaDevicesSummary, { orgId: m.orgId, accountIds: [m.id, randomUUID()] });
+    expect(await verify(m, codeAt(second.secretBase32, h.clock))).toMatchObject({ valid: true });
+    // the last use is written behind the reply (within WRITE_BEHIND_MS)
+    const summarize = () => h.send(InternalPatterns.MfaDevicesSummary, { orgId: m.orgId, accountIds: [m.id, randomUUID()] });
+    const summary = await waitFor(async () => {
+      const s = await summarize();
+      return s.accounts[m.id].lastUsedAt ? s : null;
+    });
     expect(summary.devicesByType).toEqual({ totp: 1, sms: 0 });
     expect(summary.accounts[m.id]).toEqual({ activeCount: 1, deviceCount: 1, lastUsedAt: h.clock.now().toISOString() });
     expect(Object.values(summary.accounts)[1]).toEqual({ activeCount: 0, deviceCount: 0, lastUsedAt: null });

@@ -1,3 +1,7 @@
+import type { Pool, QueryResultRow } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+
 /** What a repository needs to run SQL: the DataSource or a transaction's EntityManager. */
 export interface Db {
   query(sql: string, params?: unknown[]): Promise<any>;
@@ -15,4 +19,14 @@ export async function rows<T>(db: Db, sql: string, params: unknown[] = []): Prom
 
 export async function one<T>(db: Db, sql: string, params: unknown[] = []): Promise<T | null> {
   return (await rows<T>(db, sql, params))[0] ?? null;
+}
+
+/**
+ * Rows of a named (prepared) statement, straight on the pg pool under the DataSource: Postgres
+ * plans it once per connection, and TypeORM's per-call query runner is skipped. For the few hot
+ * statements whose planning costs as much as their execution; the SQL must not vary.
+ */
+export async function preparedRows<T>(dataSource: DataSource, name: string, sql: string, params: unknown[]): Promise<T[]> {
+  const pool = (dataSource.driver as PostgresDriver).master as Pool;
+  return (await pool.query<T & QueryResultRow>({ name, text: sql, values: params })).rows;
 }

@@ -15,6 +15,7 @@ import { base32Encode } from '../totp/base32';
 import { otpauthUri } from '../totp/otpauth-uri';
 import { findConsecutive, MAX_DRIFT_STEPS, TOTP_SEED_BYTES, timeStep } from '../totp/totp';
 import { LockoutService } from '../verification/lockout.service';
+import { VerifyState } from '../verification/verify-state';
 import { DeviceChanges } from './device-changes';
 import { DeviceRepository, toDevice, type DeviceRow } from './device.repository';
 import { newSerialNumber } from './serial-number';
@@ -31,6 +32,7 @@ export class DeviceEnrollmentService {
     private readonly accounts: AccountDirectory,
     private readonly policies: OrgPolicyService,
     private readonly lockout: LockoutService,
+    private readonly verifyState: VerifyState,
     private readonly sms: SmsService,
     private readonly keys: KeyMaterial,
     private readonly clock: Clock,
@@ -113,6 +115,8 @@ export class DeviceEnrollmentService {
     // the CAS refuses a step at or before the last accepted one (a replayed pair)
     const updated = step === null ? null : await this.devices.setDrift(device.id, step - n, step, now);
     if (!updated) return this.rejectCode(accountId, device.org_id, now);
+    // the live replay state follows the new drift (a slow clock moves the device's steps back)
+    await this.verifyState.setStep(accountId, device.id, step!);
     await this.lockout.reset(accountId, now);
     return toDevice(updated);
   }

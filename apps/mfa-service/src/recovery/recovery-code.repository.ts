@@ -35,12 +35,11 @@ export class RecoveryCodeRepository {
     return rows<RecoveryCodeRow>(this.dataSource, `SELECT id, org_id, salt, hash FROM mfa.recovery_codes WHERE account_id = $1 AND used_at IS NULL`, [accountId]);
   }
 
-  /** Single use: only the first of concurrent uses flips used_at; success also clears failures. */
+  /** Single use: only the first of concurrent uses flips used_at. */
   async consume(id: string, accountId: string, now: Date): Promise<number | null> {
     const r = await one<{ n: number; remaining: number }>(
       this.dataSource,
-      `WITH upd AS (UPDATE mfa.recovery_codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL RETURNING id),
-       reset AS (DELETE FROM mfa.account_failures WHERE account_id = $3 AND EXISTS (SELECT 1 FROM upd) AND (locked_until IS NULL OR locked_until <= $2))
+      `WITH upd AS (UPDATE mfa.recovery_codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL RETURNING id)
        SELECT (SELECT count(*)::int FROM upd) AS n,
               (SELECT count(*)::int FROM mfa.recovery_codes WHERE account_id = $3 AND used_at IS NULL AND id <> $1) AS remaining`,
       [id, now, accountId],

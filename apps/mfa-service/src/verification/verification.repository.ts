@@ -1,10 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import type { MfaMethod } from '@mfa/contracts';
-import { one, rows } from '../common/db';
+import { one, preparedRows } from '../common/db';
 
 /** One row per active device (or one all-null row when there is none), with lock and policy. */
 export interface VerifyRow {
+  /** a lockout stored in Postgres (it may have ended: compare with now) */
   locked_until: Date | null;
   id: string | null;
   serial_number: string | null;
@@ -19,62 +21,110 @@ export interface VerifyRow {
   allowed_methods: MfaMethod[] | null;
 }
 
-// A code evaluated while a lockout began in a concurrent request is refused when it is written,
-// so a flood of guesses gets no more than MFA_MAX_FAILURES chances per lockout period.
-const NOT_LOCKED = `NOT EXISTS (SELECT 1 FROM mfa.account_failures WHERE account_id = $4 AND locked_until > $3)`;
+interface DeviceUse {
+  step: number;
+  at: Date;
+}
 
-// Deletes the failure count on success, unless a lockout is in force (a lockout runs its course).
-const RESET_FAILURES = `reset AS (
-  DELETE FROM mfa.account_failures WHERE account_id = $4 AND EXISTS (SELECT 1 FROM upd) AND (locked_until IS NULL OR locked_until <= $3))`;
+interface LoadKey {
+  accountId: string;
+  serialNumber: string | null;
+}
 
-/** The queries of the verification hot path: one read, then one compare-and-set on success. */
+/** Requests of one tick share a query: the bus hands a batch of entries to handlers at once. */
+const batchInTick = { cache: false, maxBatchSize: 1000, batchScheduleFn: (run: () => void) => setImmediate(run) } as const;
+
+const LOAD_SQL = `
+  SELECT a.i, f.locked_until, d.id, d.serial_number, d.type, d.org_id, d.secret_enc, d.drift_steps, d.last_step,
+         d.sms_code_hash, d.sms_code_expires_at, p.allowed_methods
+    FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS a(account_id, serial_number, i)
+    LEFT JOIN mfa.account_failures f ON f.account_id = a.account_id
+    LEFT JOIN mfa.devices d ON d.account_id = a.account_id AND d.status = 'active' AND (a.serial_number IS NULL OR d.serial_number = a.serial_number)
+    LEFT JOIN mfa.org_policies p ON p.org_id = d.org_id
+   ORDER BY a.i, d.last_used_at DESC NULLS LAST`;
+
+/** How long accepted steps wait to be written behind (one statement for all of them). */
+export const WRITE_BEHIND_MS = 100;
+
+/**
+ * The queries of the verification hot path. Loads of the requests in flight go out as one
+ * prepared statement; accepted steps and last-used times are written behind, at most every
+ * WRITE_BEHIND_MS, in one statement (Redis holds the live replay state, see VerifyState; this is
+ * its durable floor).
+ */
 @Injectable()
-export class VerificationRepository {
+export class VerificationRepository implements OnModuleDestroy {
+  private readonly logger = new Logger(VerificationRepository.name);
+  /** device id -> the latest accepted step and use not yet stored */
+  private pendingUses = new Map<string, DeviceUse>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  private readonly loader = new DataLoader<LoadKey, VerifyRow[]>(async (keys) => {
+    const found = await preparedRows<VerifyRow & { i: string }>(this.dataSource, 'mfa_verify_load', LOAD_SQL, [
+      keys.map((k) => k.accountId),
+      keys.map((k) => k.serialNumber),
+    ]);
+    const byKey: VerifyRow[][] = keys.map(() => []);
+    for (const { i, ...row } of found) byKey[Number(i) - 1].push(row);
+    return byKey;
+  }, batchInTick);
+
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Lockout, active devices (optionally one serial) and the org's allowed methods in one round trip. */
-  load(accountId: string, serialNumber: string | null, now: Date): Promise<VerifyRow[]> {
-    return rows<VerifyRow>(
-      this.dataSource,
-      `SELECT f.locked_until, d.id, d.serial_number, d.type, d.org_id, d.secret_enc, d.drift_steps, d.last_step,
-              d.sms_code_hash, d.sms_code_expires_at, p.allowed_methods
-         FROM (SELECT $1::uuid AS account_id) a
-         LEFT JOIN mfa.account_failures f ON f.account_id = a.account_id AND f.locked_until > $3
-         LEFT JOIN mfa.devices d ON d.account_id = a.account_id AND d.status = 'active' AND ($2::text IS NULL OR d.serial_number = $2)
-         LEFT JOIN mfa.org_policies p ON p.org_id = d.org_id
-        ORDER BY d.last_used_at DESC NULLS LAST`,
-      [accountId, serialNumber, now],
-    );
+  /** Lockout, active devices (optionally one serial) and the org's allowed methods. */
+  load(accountId: string, serialNumber: string | null): Promise<VerifyRow[]> {
+    return this.loader.load({ accountId, serialNumber });
   }
 
   /**
-   * Replay protection: the step is accepted only if it is after the last accepted one. Postgres
-   * row locking makes this exact across instances: of N identical concurrent codes one wins.
+   * Written behind the reply: the step accepted in Redis becomes the floor Postgres keeps, and
+   * the device's last use shows in listings. A failed write is logged; Redis still holds the step.
    */
-  async acceptTotpStep(deviceId: string, accountId: string, step: number, now: Date): Promise<boolean> {
-    const r = await one<{ n: number }>(
-      this.dataSource,
-      `WITH upd AS (
-         UPDATE mfa.devices SET last_step = $2, last_used_at = $3
-          WHERE id = $1 AND status = 'active' AND (last_step IS NULL OR last_step < $2) AND ${NOT_LOCKED} RETURNING id),
-       ${RESET_FAILURES}
-       SELECT count(*)::int AS n FROM upd`,
-      [deviceId, step, now, accountId],
-    );
-    return (r?.n ?? 0) === 1;
+  recordUse(deviceId: string, step: number, at: Date): void {
+    const prev = this.pendingUses.get(deviceId);
+    this.pendingUses.set(deviceId, { step: Math.max(step, prev?.step ?? step), at: prev && prev.at > at ? prev.at : at });
+    this.flushTimer ??= setTimeout(() => void this.flushUses(), WRITE_BEHIND_MS);
+  }
+
+  /** Stores the pending uses now (also on shutdown). */
+  flushUses(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const uses = this.pendingUses;
+    this.pendingUses = new Map();
+    // one write at a time, in order: a later flush never lands before an earlier one
+    this.flushing = this.flushing.then(() => (uses.size ? this.storeUses(uses) : undefined));
+    return this.flushing;
+  }
+
+  private async storeUses(uses: Map<string, DeviceUse>): Promise<void> {
+    const list = [...uses];
+    try {
+      await this.dataSource.query(
+        `UPDATE mfa.devices d SET last_step = GREATEST(d.last_step, u.step), last_used_at = GREATEST(d.last_used_at, u.at)
+           FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS u(id, step, at)
+          WHERE d.id = u.id`,
+        [list.map(([id]) => id), list.map(([, u]) => u.step), list.map(([, u]) => u.at)],
+      );
+    } catch (err) {
+      this.logger.error(`${list.length} device uses not stored: ${(err as Error).message}`);
+    }
   }
 
   /** An SMS code is single use: the hash is cleared by the statement that accepts it. */
-  async consumeSmsCode(deviceId: string, codeHash: Buffer, now: Date, accountId: string): Promise<boolean> {
-    const r = await one<{ n: number }>(
+  async consumeSmsCode(deviceId: string, codeHash: Buffer, now: Date): Promise<boolean> {
+    const r = await one<{ id: string }>(
       this.dataSource,
-      `WITH upd AS (
-         UPDATE mfa.devices SET sms_code_hash = NULL, sms_code_expires_at = NULL, last_used_at = $3
-          WHERE id = $1 AND status = 'active' AND sms_code_hash = $2 AND sms_code_expires_at > $3 AND ${NOT_LOCKED} RETURNING id),
-       ${RESET_FAILURES}
-       SELECT count(*)::int AS n FROM upd`,
-      [deviceId, codeHash, now, accountId],
+      `UPDATE mfa.devices SET sms_code_hash = NULL, sms_code_expires_at = NULL, last_used_at = $3
+        WHERE id = $1 AND status = 'active' AND sms_code_hash = $2 AND sms_code_expires_at > $3 RETURNING id`,
+      [deviceId, codeHash, now],
     );
-    return (r?.n ?? 0) === 1;
+    return r !== null;
+  }
+
+  /** The writes behind replies already sent finish before the pool closes. */
+  async onModuleDestroy(): Promise<void> {
+    await this.flushUses();
   }
 }

@@ -9,6 +9,7 @@ import { codesEqual, findStep, looksLikeOtp, timeStep, VERIFY_WINDOW_STEPS } fro
 import { LockoutService } from './lockout.service';
 import { VerificationRepository, type VerifyRow } from './verification.repository';
 import { VerifyMetrics } from './verify-metrics';
+import { type StepOutcome, VerifyState } from './verify-state';
 import { MfaEvents } from '../events/mfa-events';
 
 export type CheckOutcome =
@@ -19,13 +20,16 @@ type ActiveDevice = VerifyRow & { id: string; type: MfaMethod; serial_number: st
 
 /**
  * The hot path: is this code right for this account now? One read (lockout, active devices,
- * org methods), the code checked in memory, then one compare-and-set that makes each TOTP step
- * and each SMS or recovery code count once, however many instances receive it at once.
+ * org methods; shared by the requests in flight), the code checked in memory, then one atomic
+ * compare-and-set in Redis that makes each TOTP step count once however many instances receive
+ * it at once (VerifyState); the step is written behind to Postgres. SMS and recovery codes are
+ * single use by their own Postgres statements.
  */
 @Injectable()
 export class VerificationService {
   constructor(
     private readonly repo: VerificationRepository,
+    private readonly state: VerifyState,
     private readonly lockout: LockoutService,
     private readonly recovery: RecoveryCodesService,
     private readonly keys: KeyMaterial,
@@ -50,14 +54,16 @@ export class VerificationService {
 
   private async checkUntimed(accountId: string, code: string, serialNumber: string | null): Promise<CheckOutcome> {
     const now = this.clock.now();
-    const rows = await this.repo.load(accountId, serialNumber, now);
-    if (rows[0]?.locked_until) return { valid: false, reason: 'locked_out' };
+    const rows = await this.repo.load(accountId, serialNumber);
+    if (rows[0]?.locked_until && rows[0].locked_until > now) return { valid: false, reason: 'locked_out' };
     const devices = rows.filter((r): r is ActiveDevice => r.id !== null);
 
     // recovery codes are tried only when the code cannot be a TOTP/SMS code: scrypt is slow
     if (!looksLikeOtp(code) && serialNumber === null && normalizeRecoveryCode(code)) {
+      if (await this.state.lockedUntil(accountId, now)) return { valid: false, reason: 'locked_out' };
       const attempt = await this.recovery.use(accountId, code, now);
       if (attempt.status === 'used') {
+        await this.state.reset(accountId, now);
         await this.events.auditNow({
           orgId: attempt.orgId,
           accountId,
@@ -80,15 +86,27 @@ export class VerificationService {
     for (const device of allowed) {
       const matched = device.type === 'totp' ? this.matchTotp(device, code, step) : this.matchSms(device, code, now);
       if (matched === null) continue;
+      const outcome = device.type === 'totp' ? await this.acceptTotp(device, accountId, matched, now) : await this.acceptSms(device, accountId, now);
+      if (outcome === 'locked') return { valid: false, reason: 'locked_out' };
       // a lost race (the same code accepted by another request) is a replay: plain invalid_code
-      const accepted =
-        device.type === 'totp'
-          ? await this.repo.acceptTotpStep(device.id, accountId, matched, now)
-          : await this.repo.consumeSmsCode(device.id, device.sms_code_hash!, now, accountId);
-      if (!accepted) break;
+      if (outcome === 'replayed') break;
       return { valid: true, method: device.type, serialNumber: device.serial_number, orgId: device.org_id, at: now };
     }
     return this.failed(accountId, devices[0].org_id, now);
+  }
+
+  private async acceptTotp(device: ActiveDevice, accountId: string, step: number, now: Date): Promise<StepOutcome> {
+    const floor = device.last_step === null ? null : Number(device.last_step);
+    const outcome = await this.state.acceptStep(accountId, device.id, step, floor, now);
+    if (outcome === 'accepted') this.repo.recordUse(device.id, step, now);
+    return outcome;
+  }
+
+  private async acceptSms(device: ActiveDevice, accountId: string, now: Date): Promise<StepOutcome> {
+    if (await this.state.lockedUntil(accountId, now)) return 'locked';
+    if (!(await this.repo.consumeSmsCode(device.id, device.sms_code_hash!, now))) return 'replayed';
+    await this.state.reset(accountId, now);
+    return 'accepted';
   }
 
   /** The matching step within one step of now + drift and after the last accepted step. */
