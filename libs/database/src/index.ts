@@ -1,3 +1,4 @@
 export * from './data-source-options';
 export * from './ensure-database';
 export * from './raw-query';
+export * from './coalescing-batches';

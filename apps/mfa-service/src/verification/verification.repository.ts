@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import type { MfaMethod } from '@mfa/contracts';
-import { one, preparedRows } from '../common/db';
+import { coalescingBatches, one, preparedRows } from '../common/db';
 
 /** One row per active device (or one all-null row when there is none), with lock and policy. */
 export interface VerifyRow {
@@ -31,9 +31,6 @@ interface LoadKey {
   serialNumber: string | null;
 }
 
-/** Requests of one tick share a query: the bus hands a batch of entries to handlers at once. */
-const batchInTick = { cache: false, maxBatchSize: 1000, batchScheduleFn: (run: () => void) => setImmediate(run) } as const;
-
 const LOAD_SQL = `
   SELECT a.i, f.locked_until, d.id, d.serial_number, d.type, d.org_id, d.secret_enc, d.drift_steps, d.last_step,
          d.sms_code_hash, d.sms_code_expires_at, p.allowed_methods
@@ -60,15 +57,19 @@ export class VerificationRepository implements OnModuleDestroy {
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
-  private readonly loader = new DataLoader<LoadKey, VerifyRow[]>(async (keys) => {
-    const found = await preparedRows<VerifyRow & { i: string }>(this.dataSource, 'mfa_verify_load', LOAD_SQL, [
-      keys.map((k) => k.accountId),
-      keys.map((k) => k.serialNumber),
-    ]);
-    const byKey: VerifyRow[][] = keys.map(() => []);
-    for (const { i, ...row } of found) byKey[Number(i) - 1].push(row);
-    return byKey;
-  }, batchInTick);
+  private readonly loads = coalescingBatches(2);
+  private readonly loader = new DataLoader<LoadKey, VerifyRow[]>(
+    this.loads.track(async (keys: readonly LoadKey[]) => {
+      const found = await preparedRows<VerifyRow & { i: string }>(this.dataSource, 'mfa_verify_load', LOAD_SQL, [
+        keys.map((k) => k.accountId),
+        keys.map((k) => k.serialNumber),
+      ]);
+      const byKey: VerifyRow[][] = keys.map(() => []);
+      for (const { i, ...row } of found) byKey[Number(i) - 1].push(row);
+      return byKey;
+    }),
+    { cache: false, maxBatchSize: 1000, batchScheduleFn: this.loads.schedule },
+  );
 
   constructor(private readonly dataSource: DataSource) {}
 
