@@ -11,6 +11,8 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
+# a bounded old generation keeps each service under 200 MB RSS (docs/benchmarks.md, P6)
+ENV NODE_OPTIONS=--max-old-space-size=128
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

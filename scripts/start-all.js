@@ -9,8 +9,13 @@ const services = ['org-service', 'account-service', 'mfa-service'];
 
 execFileSync(process.execPath, [join(root, 'dist/tools/migrate.js')], { stdio: 'inherit', cwd: root });
 
+// V8 grows the old generation lazily under load (promoted request garbage), past 200 MB RSS;
+// a 128 MB old space keeps each service near 175 MB at the same throughput (docs/benchmarks.md, P6).
+// NODE_OPTIONS set by the operator wins.
+const env = { ...process.env, NODE_OPTIONS: process.env.NODE_OPTIONS || '--max-old-space-size=128' };
+
 const children = services.map((name) => {
-  const child = spawn(process.execPath, [join(root, `dist/apps/${name}/src/main.js`)], { cwd: root, stdio: 'inherit' });
+  const child = spawn(process.execPath, [join(root, `dist/apps/${name}/src/main.js`)], { cwd: root, stdio: 'inherit', env });
   child.on('exit', (code, signal) => {
     children.splice(children.indexOf(child), 1);
     if (!stopping) {

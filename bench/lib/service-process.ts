@@ -46,7 +46,8 @@ export class ServiceProcess {
     const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
     const child = spawn(process.execPath, [...profile, join(root, `dist/apps/${name}/src/main.js`)], {
       cwd: root,
-      env: { ...process.env, ...env, [PORT_VARIABLE[name]]: String(port) },
+      // the heap bound of `npm run start:all` and the Dockerfile, unless the caller sets its own
+      env: { NODE_OPTIONS: '--max-old-space-size=128', ...process.env, ...env, [PORT_VARIABLE[name]]: String(port) },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const service = new ServiceProcess(name, port, child);
