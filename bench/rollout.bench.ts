@@ -45,6 +45,9 @@ export async function rolloutVsRawUpdate(opts: RolloutBenchOptions): Promise<{ r
     ACCOUNT_SERVICE_PORT: '0',
     LOG_LEVEL: 'warn',
     KEYS_DIR: mkdtempSync(join(tmpdir(), 'rollout-bench-')),
+    // no compliance tick during the reps: reconciliation would heal the raw UPDATE's twin org
+    // (behind its policy for longer than the settle time at 1,000,000 members) while it is measured
+    COMPLIANCE_INTERVAL_SECONDS: '86400',
   });
   const svc = await startService(accountServiceApp, env);
   try {

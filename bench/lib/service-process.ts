@@ -59,6 +59,10 @@ export class ServiceProcess {
     return this.child.pid!;
   }
 
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** Peak resident set size of the process so far (VmHWM), in MB. */
   peakRssMb(): number {
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
@@ -94,7 +98,7 @@ export class ServiceProcess {
 
   /** SIGTERM and wait; SIGKILL with `kill: true` (a crash, for fault tests). */
   async stop(kill = false): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (!this.running) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill(kill ? 'SIGKILL' : 'SIGTERM');
     await exited;

@@ -88,6 +88,23 @@ describe('faults (real processes)', () => {
     expect(await system.bus.send(Patterns.MfaVerify, { accountId, code: right })).toEqual({ valid: false, reason: 'locked_out' });
   });
 
+  it('the same code sent 50 times at once to two instances: exactly 1 accepted', async () => {
+    while (system.instances('mfa-service').filter((s) => s.running).length < 2) await system.add('mfa-service');
+    const { orgId, admin } = await system.newOrg();
+    const [accountId] = await addMembers(admin, orgId, 1, 'replay');
+    const device = (await system.bus.send(Patterns.MfaDevicesCreate, { accountId, type: 'totp', name: 'phone' })) as CreateTotpDeviceReply;
+    const now = Math.floor(Date.now() / 1000);
+    const code = (t: number) => generateSync({ secret: device.secretBase32, epoch: t });
+    await system.bus.send(Patterns.MfaDevicesEnable, { accountId, serialNumber: device.serialNumber, code1: code(now - 60), code2: code(now - 30) });
+
+    const same = code(now);
+    const replies = await Promise.all(Array.from({ length: 50 }, () => system.bus.send(Patterns.MfaVerify, { accountId, code: same })));
+    expect(replies.filter((r) => r.valid)).toHaveLength(1);
+    // the replays count as failures: 5 invalid_code, then the lockout answers the rest
+    expect(replies.filter((r) => !r.valid && r.reason === 'invalid_code')).toHaveLength(5);
+    expect(replies.filter((r) => !r.valid && r.reason === 'locked_out')).toHaveLength(44);
+  });
+
   it('Postgres unreachable for a while: clear errors, nothing half-written, recovery without a restart', async () => {
     const { orgId, admin } = await system.newOrg();
     await addMembers(admin, orgId, 3, 'pg');
