@@ -100,7 +100,8 @@ export class VerificationRepository implements OnModuleDestroy {
   }
 
   private async storeUses(uses: Map<string, DeviceUse>): Promise<void> {
-    const list = [...uses];
+    // in id order: two instances writing overlapping devices lock them in the same order (no deadlock)
+    const list = [...uses].sort(([a], [b]) => (a < b ? -1 : 1));
     try {
       await this.dataSource.query(
         `UPDATE mfa.devices d SET last_step = GREATEST(d.last_step, u.step), last_used_at = GREATEST(d.last_used_at, u.at)
