@@ -14,6 +14,7 @@ import { DeviceSummaryRepository } from './devices/device-summary.repository';
 import { DeviceRepository } from './devices/device.repository';
 import { DevicesController } from './devices/devices.controller';
 import { DevicesService } from './devices/devices.service';
+import { PendingDeviceSweeper } from './devices/pending-device-sweeper';
 import { EventRelay } from './events/event-relay';
 import { MfaEvents } from './events/mfa-events';
 import { InternalController } from './internal/internal.controller';
@@ -81,6 +82,7 @@ export class MfaServiceModule {
         VerificationService,
         DeviceEnrollmentService,
         DevicesService,
+        PendingDeviceSweeper,
         SessionService,
       ],
       exports: [Clock, EventRelay],

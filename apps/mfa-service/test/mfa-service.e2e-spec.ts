@@ -4,6 +4,7 @@ import { PNG } from 'pngjs';
 import { InternalPatterns, Jobs, Patterns, type CreateTotpDeviceReply, type Member } from '@mfa/contracts';
 import { verifySessionToken } from '@mfa/crypto';
 import { base32Decode } from '../src/totp/base32';
+import { PendingDeviceSweeper } from '../src/devices/pending-device-sweeper';
 import { EventRelay } from '../src/events/event-relay';
 import { LockoutService } from '../src/verification/lockout.service';
 import { VerifyState } from '../src/verification/verify-state';
@@ -100,6 +101,22 @@ describe('TOTP devices', () => {
     const m = newMember();
     for (let i = 0; i < 8; i++) await createTotp(m, `d${i}`);
     expect((await h.failure(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'totp', name: 'ninth' })).code).toBe('device_limit_reached');
+  });
+
+  it('deletes expired pending devices, and only those, with their seeds', async () => {
+    const { m, dev: active } = await enrolled();
+    const stale = await createTotp(m, 'never enabled');
+    h.clock.advance(h.env.DEVICE_PENDING_TTL_SECONDS * 1000);
+    const fresh = await createTotp(m, 'just made');
+    const sweeper = h.a.app.get(PendingDeviceSweeper);
+    expect(await sweeper.sweep()).toBeGreaterThanOrEqual(1);
+    const left = await h.db.query(`SELECT serial_number, status FROM mfa.devices WHERE account_id = $1 ORDER BY created_at`, [m.id]);
+    expect(left).toEqual([
+      { serial_number: active.serialNumber, status: 'active' },
+      { serial_number: fresh.serialNumber, status: 'pending' },
+    ]);
+    expect(left.map((d: { serial_number: string }) => d.serial_number)).not.toContain(stale.serialNumber);
+    expect(await sweeper.sweep()).toBe(0);
   });
 
   it('answers not_found for an unknown account', async () => {

@@ -150,6 +150,20 @@ export class DeviceRepository {
     );
   }
 
+  /**
+   * Deletes up to `limit` pending devices that expired before `before` (their seed or phone
+   * number with them). SKIP LOCKED: instances sweeping at once share the rows.
+   */
+  async deleteExpiredPending(before: Date, limit: number): Promise<number> {
+    const [, count] = await this.dataSource.query(
+      `DELETE FROM mfa.devices WHERE id IN (
+         SELECT id FROM mfa.devices WHERE status = 'pending' AND pending_expires_at <= $1
+          ORDER BY pending_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [before, limit],
+    );
+    return Number(count ?? 0);
+  }
+
   /** Resync: new drift and last step together, only forward (a replayed pair does nothing). */
   async setDrift(id: string, drift: number, step: number, now: Date): Promise<DeviceRow | null> {
     return one<DeviceRow>(
