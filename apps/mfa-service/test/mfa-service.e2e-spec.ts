@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { InternalPatterns, Jobs, Patterns, type CreateTotpDeviceReply, type Member } from '@mfa/contracts';
-import { verifySessionToken } from '@mfa/crypto';
+import { Envelope, generateKeyRing, parseKeyRing, verifySessionToken } from '@mfa/crypto';
 import { base32Decode } from '../src/totp/base32';
+import { phoneAad, seedAad } from '../src/common/aad';
 import { PendingDeviceSweeper } from '../src/devices/pending-device-sweeper';
+import { reencryptSecrets } from '../src/keys/secret-reencryption';
 import { EventRelay } from '../src/events/event-relay';
 import { LockoutService } from '../src/verification/lockout.service';
 import { VerifyState } from '../src/verification/verify-state';
@@ -332,5 +336,42 @@ describe('org policy, deactivation and admin reset', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/mfa_verify_total\{[^}]*result="valid"/);
     expect(metrics).toContain('mfa_verify_duration_seconds_bucket');
+  });
+});
+
+describe('key rotation', () => {
+  it('re-encrypts every seed and phone number under the new key, then back, and old rows still verify', async () => {
+    const { m, dev } = await enrolled();
+    const sms = await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'mobile', phoneNumber: '+14155550199' });
+    const oldRing = readFileSync(join(h.env.KEYS_DIR, 'mfa-encryption-keys'), 'utf8').trim();
+    const newKey = generateKeyRing();
+    const rotated = new Envelope(parseKeyRing(`${newKey},${oldRing}`));
+    const sealed = async () =>
+      Object.fromEntries(
+        (await h.db.query(`SELECT serial_number, id, secret_enc, phone_enc FROM mfa.devices WHERE account_id = $1`, [m.id])).map((r: { serial_number: string }) => [r.serial_number, r]),
+      ) as Record<string, { id: string; secret_enc: string | null; phone_enc: string | null }>;
+
+    // a device under a key no longer in the ring: reported, left as it is, the rest goes on
+    const lost = await createTotp(newMember(), 'lost key');
+    const gone = new Envelope(parseKeyRing(generateKeyRing()));
+    const [{ id: lostId }] = await h.db.query(`SELECT id FROM mfa.devices WHERE serial_number = $1`, [lost.serialNumber]);
+    await h.db.query(`UPDATE mfa.devices SET secret_enc = $2 WHERE id = $1`, [lostId, gone.encrypt(Buffer.alloc(20, 7), seedAad(lostId))]);
+
+    const forward = await reencryptSecrets(h.db, rotated, 7);
+    expect(forward.reencrypted).toBeGreaterThanOrEqual(2);
+    expect(forward.unreadableKids).toEqual([gone.currentKid]);
+    const rows = await sealed();
+    expect(Envelope.kidOf(rows[dev.serialNumber].secret_enc!)).toBe(rotated.currentKid);
+    expect(Envelope.kidOf(rows[sms.serialNumber].phone_enc!)).toBe(rotated.currentKid);
+    // the new key alone opens them: the old one could now be removed
+    const newOnly = new Envelope(parseKeyRing(newKey));
+    expect(newOnly.decrypt(rows[dev.serialNumber].secret_enc!, seedAad(rows[dev.serialNumber].id))).toEqual(base32Decode(dev.secretBase32));
+    expect(newOnly.decrypt(rows[sms.serialNumber].phone_enc!, phoneAad(rows[sms.serialNumber].id)).toString()).toBe('+14155550199');
+    expect((await reencryptSecrets(h.db, rotated)).reencrypted).toBe(0);
+
+    // and back under the services' key (they run with the old ring only), which verifies again
+    await reencryptSecrets(h.db, new Envelope(parseKeyRing(`${oldRing},${newKey}`)));
+    expect(Envelope.kidOf((await sealed())[dev.serialNumber].secret_enc!)).toBe(oldRing.split(':')[0]);
+    expect(await verify(m, codeAt(dev.secretBase32, h.clock))).toMatchObject({ valid: true });
   });
 });
