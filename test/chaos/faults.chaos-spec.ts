@@ -34,6 +34,17 @@ describe('faults (real processes)', () => {
     redis.disconnect();
   });
 
+  /** A member of a new org with an enabled TOTP device (the two previous steps used), and the code of now. */
+  async function enrolledMember(prefix: string): Promise<{ accountId: string; right: string }> {
+    const { orgId, admin } = await system.newOrg();
+    const [accountId] = await addMembers(admin, orgId, 1, prefix);
+    const device = (await system.bus.send(Patterns.MfaDevicesCreate, { accountId, type: 'totp', name: 'phone' })) as CreateTotpDeviceReply;
+    const now = Math.floor(Date.now() / 1000);
+    const code = (t: number) => generateSync({ secret: device.secretBase32, epoch: t });
+    await system.bus.send(Patterns.MfaDevicesEnable, { accountId, serialNumber: device.serialNumber, code1: code(now - 60), code2: code(now - 30) });
+    return { accountId, right: code(now) };
+  }
+
   it('an mfa-service instance killed with requests in flight: every request answered exactly once', async () => {
     const survivor = await system.add('mfa-service');
     const victim = system.instances('mfa-service')[0];
@@ -63,14 +74,7 @@ describe('faults (real processes)', () => {
   });
 
   it('1,000 wrong codes: locked out after the limit, and the right code is refused while locked', async () => {
-    const { orgId, admin } = await system.newOrg();
-    const [accountId] = await addMembers(admin, orgId, 1, 'lock');
-    const device = (await system.bus.send(Patterns.MfaDevicesCreate, { accountId, type: 'totp', name: 'phone' })) as CreateTotpDeviceReply;
-    const now = Math.floor(Date.now() / 1000);
-    const code = (t: number) => generateSync({ secret: device.secretBase32, epoch: t });
-    await system.bus.send(Patterns.MfaDevicesEnable, { accountId, serialNumber: device.serialNumber, code1: code(now - 60), code2: code(now - 30) });
-
-    const right = code(now);
+    const { accountId, right } = await enrolledMember('lock');
     const wrong = (i: number) => String((Number(right) + 1 + i) % 1_000_000).padStart(6, '0');
     const inFlight = 20;
     const answers: string[] = [];
@@ -90,14 +94,7 @@ describe('faults (real processes)', () => {
 
   it('the same code sent 50 times at once to two instances: exactly 1 accepted', async () => {
     while (system.instances('mfa-service').filter((s) => s.running).length < 2) await system.add('mfa-service');
-    const { orgId, admin } = await system.newOrg();
-    const [accountId] = await addMembers(admin, orgId, 1, 'replay');
-    const device = (await system.bus.send(Patterns.MfaDevicesCreate, { accountId, type: 'totp', name: 'phone' })) as CreateTotpDeviceReply;
-    const now = Math.floor(Date.now() / 1000);
-    const code = (t: number) => generateSync({ secret: device.secretBase32, epoch: t });
-    await system.bus.send(Patterns.MfaDevicesEnable, { accountId, serialNumber: device.serialNumber, code1: code(now - 60), code2: code(now - 30) });
-
-    const same = code(now);
+    const { accountId, right: same } = await enrolledMember('replay');
     const replies = await Promise.all(Array.from({ length: 50 }, () => system.bus.send(Patterns.MfaVerify, { accountId, code: same })));
     expect(replies.filter((r) => r.valid)).toHaveLength(1);
     // the replays count as failures: 5 invalid_code, then the lockout answers the rest
