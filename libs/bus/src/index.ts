@@ -9,4 +9,4 @@ export * from './bus';
 export * from './bus.module';
 export * from './bus-microservice';
 export * from './job-queues';
-export { connectionName } from './redis-connection';
+export { openRedis } from './redis-connection';

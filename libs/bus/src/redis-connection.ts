@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 /**
  * One ioredis connection for the bus. RESP2 pinned so stream replies have the nested-array shape
@@ -8,11 +8,12 @@ import { Redis } from 'ioredis';
  * command connections fail requests after ioredis' usual retries. Error events are logged at
  * most once per 5 s per connection (ioredis emits one per reconnect attempt).
  */
-export function openRedis(url: string, name: string, blocking: boolean, logger: LoggerService): Redis {
+export function openRedis(url: string, name: string, blocking: boolean, logger: LoggerService, extra: RedisOptions = {}): Redis {
   const conn = new Redis(url, {
     protocol: 2,
     connectionName: connectionName(name),
     maxRetriesPerRequest: blocking ? null : 20,
+    ...extra,
   });
   let lastLog = 0;
   conn.on('error', (err: Error) => {

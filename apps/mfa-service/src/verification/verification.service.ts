@@ -96,8 +96,7 @@ export class VerificationService {
   }
 
   private async acceptTotp(device: ActiveDevice, accountId: string, step: number, now: Date): Promise<StepOutcome> {
-    const floor = device.last_step === null ? null : Number(device.last_step);
-    const outcome = await this.state.acceptStep(accountId, device.id, step, floor, now);
+    const outcome = await this.state.acceptStep(accountId, device.id, step, now);
     if (outcome === 'accepted') this.repo.recordUse(device.id, step, now);
     return outcome;
   }

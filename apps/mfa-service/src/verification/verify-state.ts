@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import { connectionName } from '@mfa/bus';
+import type { Redis } from 'ioredis';
+import { openRedis } from '@mfa/bus';
 import { MfaServiceEnv } from '../config/mfa-service.env';
 
 /**
@@ -9,7 +9,7 @@ import { MfaServiceEnv } from '../config/mfa-service.env';
  * change is one Lua script, so it is atomic across instances, and the commands of one tick go
  * out in one pipeline (auto-pipelining): the verify path costs one Redis round trip, not a
  * Postgres write. Postgres keeps the durable floor (devices.last_step, written behind, and every
- * lockout, written when it starts), passed in by the caller, so a Redis that lost its data
+ * lockout, written when it starts), which the caller reads first, so a Redis that lost its data
  * neither reopens a lockout nor lets an already-stored step be replayed.
  *
  * The time is the caller's clock (tests move it), never Redis' TIME.
@@ -22,15 +22,13 @@ const stepField = (deviceId: string) => `s:${deviceId}`;
 /** A count of failures is forgotten a day after the account's last code (a lockout lasts its own period). */
 const STATE_TTL_MS = 86_400_000;
 
-// KEYS[1] account; ARGV field, step, floor, now, ttl -> 1 accepted, 0 replayed (at or before the last), -1 locked
+// KEYS[1] account; ARGV field, step, now, ttl -> 1 accepted, 0 replayed (at or before the last), -1 locked
 const ACCEPT_STEP = `
-local now = tonumber(ARGV[4])
-if tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0') > now then return -1 end
-local last = math.max(tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1'), tonumber(ARGV[3]))
-if tonumber(ARGV[2]) <= last then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0') > tonumber(ARGV[3]) then return -1 end
+if tonumber(ARGV[2]) <= tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1') then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HDEL', KEYS[1], '${FAILS}', '${LOCKED}')
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`;
 
 // KEYS[1] account; ARGV now, max, lockout ms, ttl -> {failures, locked until (0: none), 1 if this failure started it}
@@ -72,7 +70,7 @@ export interface FailureOutcome {
 }
 
 interface VerifyStateCommands {
-  mfaAcceptStep(key: string, field: string, step: number, floor: number, now: number, ttl: number): Promise<number>;
+  mfaAcceptStep(key: string, field: string, step: number, now: number, ttl: number): Promise<number>;
   mfaRecordFailure(key: string, now: number, max: number, lockoutMs: number, ttl: number): Promise<[number, number, number]>;
   mfaReset(key: string, now: number): Promise<number>;
 }
@@ -81,32 +79,23 @@ interface VerifyStateCommands {
 export class VerifyState implements OnModuleDestroy {
   private readonly logger = new Logger(VerifyState.name);
   private readonly redis: Redis & VerifyStateCommands;
-  private lastErrorLog = 0;
 
   constructor(@Inject(MfaServiceEnv) private readonly env: MfaServiceEnv) {
-    const redis = new Redis(env.REDIS_URL, {
-      protocol: 2,
-      connectionName: connectionName('mfa-service:verify-state'),
-      enableAutoPipelining: true,
-      maxRetriesPerRequest: 2,
-    });
+    // the commands of one tick go out as one pipeline; a request fails fast rather than queue
+    const redis = openRedis(env.REDIS_URL, 'mfa-service:verify-state', false, this.logger, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
     redis.defineCommand('mfaAcceptStep', { numberOfKeys: 1, lua: ACCEPT_STEP });
     redis.defineCommand('mfaRecordFailure', { numberOfKeys: 1, lua: RECORD_FAILURE });
     redis.defineCommand('mfaReset', { numberOfKeys: 1, lua: RESET });
-    redis.on('error', (err: Error) => {
-      if (Date.now() - this.lastErrorLog < 5000) return;
-      this.lastErrorLog = Date.now();
-      this.logger.error(`redis (verification state): ${err.message}`);
-    });
     this.redis = redis as Redis & VerifyStateCommands;
   }
 
   /**
-   * Accepts `step` for the device if it is after the last accepted one (and after `floor`, the
-   * step Postgres holds) and no lockout is in force; success clears the failure count.
+   * Accepts `step` for the device if it is after the last one accepted here and no lockout is in
+   * force; success clears the failure count. The caller matched only steps after the one Postgres
+   * holds (the durable floor), so a Redis that lost this hash cannot accept a stored step again.
    */
-  async acceptStep(accountId: string, deviceId: string, step: number, floor: number | null, now: Date): Promise<StepOutcome> {
-    const r = await this.redis.mfaAcceptStep(KEY_PREFIX + accountId, stepField(deviceId), step, floor ?? -1, now.getTime(), STATE_TTL_MS);
+  async acceptStep(accountId: string, deviceId: string, step: number, now: Date): Promise<StepOutcome> {
+    const r = await this.redis.mfaAcceptStep(KEY_PREFIX + accountId, stepField(deviceId), step, now.getTime(), STATE_TTL_MS);
     return r === 1 ? 'accepted' : r === 0 ? 'replayed' : 'locked';
   }
 
