@@ -2,3 +2,4 @@ export * from './key-ring';
 export * from './envelope';
 export * from './signing-keys';
 export * from './session-token';
+export * from './constant-time';

@@ -68,7 +68,7 @@ export class DeviceEnrollmentService {
     });
 
     if (!seed) {
-      await this.sms.sendCode(row, now);
+      await this.sms.sendCode(row, now, req.phoneNumber);
       return { serialNumber: row.serial_number, status: 'pending' };
     }
     // the only moment the seed leaves the service: this reply (never logged, never stored plain)

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { hashesEqual, hashRecoveryCode, newRecoveryCode, normalizeRecoveryCode, RECOVERY_CODE_BITS } from './recovery-code-format';
+import { constantTimeEqual as hashesEqual } from '@mfa/crypto';
+import { hashRecoveryCode, newRecoveryCode, normalizeRecoveryCode, RECOVERY_CODE_BITS } from './recovery-code-format';
 
 describe('recovery code format', () => {
   it('has at least 50 random bits in a readable grouped form', () => {

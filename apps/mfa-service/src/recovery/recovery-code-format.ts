@@ -1,4 +1,4 @@
-import { randomInt, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomInt, scrypt } from 'node:crypto';
 import { promisify } from 'node:util';
 
 // Crockford Base32, lower case: no i, l, o, u, so a code read aloud or copied by hand survives.
@@ -28,6 +28,3 @@ export function hashRecoveryCode(normalized: string, salt: Buffer): Promise<Buff
   return scryptAsync(normalized, salt, 32, SCRYPT);
 }
 
-export function hashesEqual(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
-}

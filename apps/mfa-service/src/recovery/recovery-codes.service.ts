@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { RecoveryCodesReply } from '@mfa/contracts';
+import { constantTimeEqual } from '@mfa/crypto';
 import { AccountDirectory } from '../accounts/account-directory';
 import { Clock } from '../common/clock';
-import { hashesEqual, hashRecoveryCode, newRecoveryCode, normalizeRecoveryCode } from './recovery-code-format';
+import { hashRecoveryCode, newRecoveryCode, normalizeRecoveryCode } from './recovery-code-format';
 import { RecoveryCodeRepository } from './recovery-code.repository';
 
 export const RECOVERY_CODE_COUNT = 10;
@@ -46,7 +47,7 @@ export class RecoveryCodesService {
     for (const row of unused) {
       const key = row.salt.toString('hex');
       if (!hashBySalt.has(key)) hashBySalt.set(key, await hashRecoveryCode(normalized, row.salt));
-      if (hashesEqual(hashBySalt.get(key)!, row.hash)) {
+      if (constantTimeEqual(hashBySalt.get(key)!, row.hash)) {
         const remaining = await this.codes.consume(row.id, accountId, now);
         return remaining === null ? { status: 'wrong', orgId } : { status: 'used', orgId, remaining };
       }

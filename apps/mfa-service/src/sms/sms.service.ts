@@ -33,13 +33,13 @@ export class SmsService {
     return this.sendCode(device, now);
   }
 
-  /** Also used right after an SMS device is created. */
-  async sendCode(device: DeviceRow, now: Date): Promise<SmsSentReply> {
+  /** Also used right after an SMS device is created, with the number it was just given. */
+  async sendCode(device: DeviceRow, now: Date, phoneNumber?: string): Promise<SmsSentReply> {
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const expiresAt = new Date(now.getTime() + SMS_CODE_TTL_SECONDS * 1000);
     const stored = await this.devices.storeSmsCode(device.id, this.keys.hashSmsCode(device.id, code), expiresAt, now, this.env.SMS_RESEND_SECONDS);
     if (!stored) throw new AppError(ErrorCodes.RateLimited, `an SMS code was sent less than ${this.env.SMS_RESEND_SECONDS} s ago`);
-    const to = this.keys.envelope.decrypt(device.phone_enc!, phoneAad(device.id)).toString('utf8');
+    const to = phoneNumber ?? this.keys.envelope.decrypt(device.phone_enc!, phoneAad(device.id)).toString('utf8');
     await this.sender.send({ to, serialNumber: device.serial_number, body: `Your verification code is ${code}. It expires in 5 minutes.` });
     return { sent: true, expiresAt: expiresAt.toISOString() };
   }

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { constantTimeEqual } from '@mfa/crypto';
 
 /** TOTP parameters of every device (CONTRACT.md "TOTP defaults"). */
 export const TOTP_PERIOD_SECONDS = 30;
@@ -34,23 +35,16 @@ export function totp(key: Buffer, at: Date | number, digits = TOTP_DIGITS, algor
   return hotp(key, timeStep(at, period), digits, algorithm);
 }
 
-/** Constant-time comparison of two codes of the same length. */
-export function codesEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /**
  * A step in [from, to] whose code is `code`, or null. `first`, when inside the range, is tried
  * before the others: verification passes the expected step, so a right code costs one HMAC.
  */
 export function findStep(key: Buffer, code: string, from: number, to: number, first?: number): number | null {
   const preferred = first !== undefined && first >= from && first <= to;
-  if (preferred && codesEqual(hotp(key, first), code)) return first;
+  if (preferred && constantTimeEqual(hotp(key, first), code)) return first;
   for (let step = from; step <= to; step++) {
     if (preferred && step === first) continue;
-    if (codesEqual(hotp(key, step), code)) return step;
+    if (constantTimeEqual(hotp(key, step), code)) return step;
   }
   return null;
 }
@@ -61,7 +55,7 @@ export function findStep(key: Buffer, code: string, from: number, to: number, fi
  */
 export function findConsecutive(key: Buffer, code1: string, code2: string, from: number, to: number): number | null {
   for (let step = from; step <= to; step++) {
-    if (codesEqual(hotp(key, step), code2) && codesEqual(hotp(key, step - 1), code1)) return step;
+    if (constantTimeEqual(hotp(key, step), code2) && constantTimeEqual(hotp(key, step - 1), code1)) return step;
   }
   return null;
 }

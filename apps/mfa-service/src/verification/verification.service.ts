@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { MfaMethod, VerifyFailureReason, VerifyReply } from '@mfa/contracts';
+import { constantTimeEqual } from '@mfa/crypto';
 import { seedAad } from '../common/aad';
 import { Clock } from '../common/clock';
 import { KeyMaterial } from '../common/key-material';
 import { RecoveryCodesService } from '../recovery/recovery-codes.service';
 import { normalizeRecoveryCode } from '../recovery/recovery-code-format';
-import { codesEqual, findStep, looksLikeOtp, timeStep, VERIFY_WINDOW_STEPS } from '../totp/totp';
+import { findStep, looksLikeOtp, timeStep, VERIFY_WINDOW_STEPS } from '../totp/totp';
 import { LockoutService } from './lockout.service';
 import { VerificationRepository, type VerifyRow } from './verification.repository';
 import { VerifyMetrics } from './verify-metrics';
@@ -122,8 +123,7 @@ export class VerificationService {
 
   private matchSms(device: ActiveDevice, code: string, now: Date): 0 | null {
     if (!device.sms_code_hash || !device.sms_code_expires_at || device.sms_code_expires_at <= now) return null;
-    const hash = this.keys.hashSmsCode(device.id, code).toString('hex');
-    return codesEqual(hash, device.sms_code_hash.toString('hex')) ? 0 : null;
+    return constantTimeEqual(this.keys.hashSmsCode(device.id, code), device.sms_code_hash) ? 0 : null;
   }
 
   private async failed(accountId: string, orgId: string, now: Date): Promise<CheckOutcome> {

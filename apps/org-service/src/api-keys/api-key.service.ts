@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { ApiKeyCreated, ApiKeyRole } from '@mfa/contracts';
 import { AppError } from '@mfa/contracts';
 import type { EntityManager } from 'typeorm';
-import { newApiKeySecret, parseApiKey, sameDigest } from '../auth/api-key-secret';
+import { constantTimeEqual } from '@mfa/crypto';
+import { newApiKeySecret, parseApiKey } from '../auth/api-key-secret';
 import { PlatformKey } from '../auth/platform-key';
 import type { Principal } from '../auth/principal';
 import { actorOf, AuditService } from '../audit/audit.service';
@@ -48,7 +49,7 @@ export class ApiKeyService {
     const parsed = parseApiKey(token);
     if (!parsed) return null;
     const row = await this.keys.findById(parsed.id);
-    if (!row || row.revokedAt || !sameDigest(parsed.hash, row.keyHash)) return null;
+    if (!row || row.revokedAt || !constantTimeEqual(parsed.hash, row.keyHash)) return null;
     return { kind: 'api_key', keyId: row.id, orgId: row.orgId, role: row.role };
   }
 }

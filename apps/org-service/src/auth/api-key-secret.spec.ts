@@ -1,4 +1,5 @@
-import { newApiKeySecret, parseApiKey, sameDigest, sameSecret } from './api-key-secret';
+import { constantTimeEqual as sameDigest } from '@mfa/crypto';
+import { newApiKeySecret, parseApiKey, sameSecret } from './api-key-secret';
 
 describe('api key secrets', () => {
   it('embeds the key id and stores only the hash of the secret', () => {

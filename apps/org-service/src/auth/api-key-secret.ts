@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { constantTimeEqual } from '@mfa/crypto';
 
 /**
  * Org API keys read `mfak_<keyId>_<secret>`: the id makes lookup a primary-key read, the
@@ -29,13 +30,9 @@ export function parseApiKey(presented: string): { id: string; hash: Buffer } | n
   return m ? { id: m[1], hash: sha256(m[2]) } : null;
 }
 
-/** Constant-time comparison of two digests (or of two strings, through their digests). */
-export function sameDigest(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 export function sameSecret(a: string, b: string): boolean {
-  return sameDigest(sha256(a), sha256(b));
+  return constantTimeEqual(sha256(a), sha256(b));
 }
 
 export function newPlatformKey(): string {
