@@ -9,9 +9,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** Variables whose values may hold secrets (keys, URLs with passwords): never echoed. */
+const SENSITIVE_VAR = /KEY|SECRET|TOKEN|PASSWORD|URL/i;
+
 function flatten(errors: ValidationError[]): string[] {
-  // one line per variable, all its broken rules together
-  return errors.map((e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+  // one line per variable, all its broken rules together; the value only when it cannot be a secret
+  return errors.map((e) => {
+    const value = SENSITIVE_VAR.test(e.property) ? '[redacted]' : JSON.stringify(e.value);
+    return `${e.property}=${value}: ${Object.values(e.constraints ?? {}).join(', ')}`;
+  });
 }
 
 /**

@@ -37,7 +37,6 @@ export interface RunningService {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const SENSITIVE_VAR = /KEY|SECRET|TOKEN|PASSWORD|URL/i;
 
 /** A caller's x-request-id when it is sane (it goes into every log line), else a new uuid. */
 export function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
@@ -47,17 +46,9 @@ export function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
   return id;
 }
 
-/**
- * ConfigError problems read `NAME=<json value>: rules`. Values of secret-bearing variables
- * (keys, URLs with passwords) are replaced so the boot message never leaks them.
- */
+/** One boot message for every bad variable (ConfigError already keeps secret values out). */
 export function describeConfigProblems(service: string, error: ConfigError): string {
-  const lines = error.problems.map((p) => {
-    const m = /^([A-Za-z0-9_]+)=(.*?): (.*)$/.exec(p);
-    if (!m || !SENSITIVE_VAR.test(m[1])) return p;
-    return `${m[1]}=[redacted]: ${m[3]}`;
-  });
-  return `${service}: invalid environment, fix every variable below: ${lines.join('; ')}`;
+  return `${service}: invalid environment, fix every variable below: ${error.problems.join('; ')}`;
 }
 
 /** Loads the env class once; a bad environment prints one message and exits 1. */
