@@ -10,6 +10,17 @@ import type { MfaPolicy } from './models';
 /** Most members one bulk call may add (CONTRACT.md: 1..10,000 rows). */
 export const MAX_BULK_MEMBERS = 10_000;
 
+/** The smallest uuid: a keyset walk by id starts after it. */
+export const MIN_UUID = '00000000-0000-0000-0000-000000000000';
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Any 8-4-4-4-12 hex id, as Postgres' uuid type reads it (class-validator's IsUUID also checks the version). */
+export const isUuid = (value: string): boolean => UUID_PATTERN.test(value);
+
+/** Free-text fields are stored without surrounding blanks. */
+export const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
 /** Emails are compared lower-cased and trimmed everywhere: `Bob@X.io ` and `bob@x.io` are one member. */
 export const normalizedEmail = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 

@@ -1,6 +1,5 @@
-import { AppError } from '@mfa/contracts';
+import { AppError, isUuid } from '@mfa/contracts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * The opaque `nextCursor` of member listings: the last id of the page (keyset paging on
@@ -14,6 +13,6 @@ export function encodeMemberCursor(lastId: string): string {
 export function decodeMemberCursor(cursor: string): string {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const id = text.startsWith('m1:') ? text.slice(3) : '';
-  if (!UUID.test(id)) throw AppError.validation('cursor is invalid: pass nextCursor from the previous page unchanged', [{ field: 'cursor' }]);
+  if (!isUuid(id)) throw AppError.validation('cursor is invalid: pass nextCursor from the previous page unchanged', [{ field: 'cursor' }]);
   return id;
 }

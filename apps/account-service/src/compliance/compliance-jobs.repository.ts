@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AT_CURRENT_VERSION, DEADLINE, POLICY_JOIN, stateAt } from './compliance-sql';
 
-export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 export interface ReminderChunk {
   scanned: number;

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Jobs } from '@mfa/contracts';
+import { Jobs, MIN_UUID } from '@mfa/contracts';
 import { OrgPolicyRepository } from '../enforcement/org-policy.repository';
-import { FIRST_CURSOR, RolloutMaterializerRepository } from '../enforcement/rollout-materializer.repository';
+import { RolloutMaterializerRepository } from '../enforcement/rollout-materializer.repository';
 import { ComplianceClock, utcDate } from './compliance-clock';
-import { ComplianceJobsRepository, ZERO_UUID } from './compliance-jobs.repository';
+import { ComplianceJobsRepository } from './compliance-jobs.repository';
 import { ComplianceMetrics } from './compliance-metrics';
 import { ComplianceNotifications } from './compliance-notifications';
 import { COMPLIANCE_SETTINGS, type ComplianceSettings } from './compliance-settings';
@@ -91,7 +91,7 @@ export class ComplianceJobsService {
     const offsets = this.settings.reminderOffsetsHours;
     let sent = 0;
     for (let i = 0; i < offsets.length; i++) {
-      let after = { orgId: ZERO_UUID, id: ZERO_UUID };
+      let after = { orgId: MIN_UUID, id: MIN_UUID };
       for (;;) {
         const chunk = await this.repo.inLockedChunk(Jobs.SendReminders, async (m) => {
           const c = await this.repo.reminderChunk(m, now, offsets[i], offsets[i + 1] ?? 0, after, this.settings.chunkSize);
@@ -121,7 +121,7 @@ export class ComplianceJobsService {
     const settled = new Date(now.getTime() - this.settings.reconcileSettleSeconds * 1000);
     return this.repo.withSessionLock(Jobs.ReconcilePolicyVersions, async () => {
       let healed = 0;
-      let afterOrg = ZERO_UUID;
+      let afterOrg = MIN_UUID;
       for (;;) {
         const orgIds = await this.repo.orgsBehind(afterOrg, settled, 100);
         for (const orgId of orgIds) healed += await this.healOrg(orgId);
@@ -134,7 +134,7 @@ export class ComplianceJobsService {
   private async healOrg(orgId: string): Promise<number> {
     const policy = await this.policies.get(orgId);
     let healed = 0;
-    let after = FIRST_CURSOR;
+    let after = MIN_UUID;
     for (;;) {
       const chunk = await this.materializer.materializeChunk(orgId, policy, after, this.settings.chunkSize);
       healed += chunk.updated;
@@ -152,7 +152,7 @@ export class ComplianceJobsService {
   private async snapshot(now: Date): Promise<number | null> {
     const date = utcDate(now);
     let written = 0;
-    let afterOrg = ZERO_UUID;
+    let afterOrg = MIN_UUID;
     for (;;) {
       const chunk = await this.repo.inLockedChunk(Jobs.SnapshotCompliance, (m) => this.repo.snapshotChunk(m, now, date, afterOrg, this.settings.orgChunkSize));
       if (chunk === null) return written > 0 ? written : null;

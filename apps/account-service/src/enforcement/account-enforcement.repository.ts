@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AccountEnforcementFacts, OrgPolicyState } from './compute-enforcement';
 import { type OrgPolicyRow, toOrgPolicyState } from './org-policy.repository';
+import { isUuid } from '@mfa/contracts';
 
 /** The account columns the enforcement rule reads, plus the org's policy joined to it. */
 export interface AccountWithPolicy {
@@ -21,7 +22,6 @@ interface FactsRow extends Partial<OrgPolicyRow> {
   exempt_reason: string | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Facts columns of `accounts a`, for any query that maps a member. */
 export const FACTS_COLUMNS = 'a.created_at, a.active_device_count, a.grace_anchor_at, a.exempt_until, a.exempt_reason';
@@ -43,7 +43,7 @@ export class AccountEnforcementRepository {
 
   /** One round trip: the account's facts and its org's current policy. Null for an unknown id. */
   async findWithPolicy(accountId: string, orgId?: string): Promise<AccountWithPolicy | null> {
-    if (!UUID.test(accountId) || (orgId !== undefined && !UUID.test(orgId))) return null;
+    if (!isUuid(accountId) || (orgId !== undefined && !isUuid(orgId))) return null;
     const rows: FactsRow[] = await this.dataSource.query(
       `SELECT a.id, a.org_id AS account_org_id, ${FACTS_COLUMNS},
               p.version, p.require_mfa, p.grace_period_hours, p.allowed_methods, p.max_mfa_age_seconds, p.required_since, p.policy_updated_at
@@ -83,7 +83,7 @@ export class AccountEnforcementRepository {
 
   /** A device event: applied only when not older than the last one applied (out-of-order safe). */
   async applyDeviceEvent(accountId: string, activeDeviceCount: number, at: Date): Promise<boolean> {
-    if (!UUID.test(accountId)) return false;
+    if (!isUuid(accountId)) return false;
     const [, count] = await this.dataSource.query(
       `UPDATE accounts.accounts SET active_device_count = $2, device_event_at = $3
         WHERE id = $1 AND (device_event_at IS NULL OR device_event_at <= $3)`,

@@ -3,8 +3,6 @@ import { DataSource } from 'typeorm';
 import type { OrgPolicyState } from './compute-enforcement';
 import { enforcementStateSql, graceDeadlineSql, type PolicyExprs } from './enforcement.sql';
 
-/** The smallest uuid: a walk starts after it. */
-export const FIRST_CURSOR = '00000000-0000-0000-0000-000000000000';
 
 export interface ChunkResult {
   /** accounts in the chunk (already at the version or not) */

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Jobs, type MaterializePolicyJob, Queues, type RolloutStatus } from '@mfa/contracts';
+import { Jobs, type MaterializePolicyJob, Queues, type RolloutStatus, MIN_UUID } from '@mfa/contracts';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
 import { EnforcementQueues } from './enforcement-queues';
 import { ENFORCEMENT_OPTIONS, type EnforcementOptions } from './enforcement.options';
 import { OrgPolicyRepository } from './org-policy.repository';
-import { FIRST_CURSOR, RolloutMaterializerRepository } from './rollout-materializer.repository';
+import { RolloutMaterializerRepository } from './rollout-materializer.repository';
 
 /**
  * Notices are queued per chunk but held (delayed) until the walk ends, then promoted: the
@@ -43,7 +43,7 @@ export class RolloutMaterializerService {
     if (policy.version < job.policyVersion) throw new Error(`org ${job.orgId} holds policy v${policy.version}, job is for v${job.policyVersion}`);
     const size = this.options.chunkSize;
     let total = await this.accounts.countOrg(job.orgId);
-    let cursor = FIRST_CURSOR;
+    let cursor = MIN_UUID;
     let applied = 0;
     let chunks = 0;
     const held: string[] = [];

@@ -1,8 +1,8 @@
 import { DataSource } from 'typeorm';
 import { Envelope } from '@mfa/crypto';
 import { phoneAad, seedAad } from '../common/aad';
+import { MIN_UUID } from '@mfa/contracts';
 
-const FIRST_ID = '00000000-0000-0000-0000-000000000000';
 
 interface SealedRow {
   id: string;
@@ -31,7 +31,7 @@ export interface ReencryptionOutcome {
 export async function reencryptSecrets(dataSource: DataSource, envelope: Envelope, chunk = 500): Promise<ReencryptionOutcome> {
   const current = envelope.currentKid;
   const outcome: ReencryptionOutcome = { reencrypted: 0, skipped: 0, unreadable: 0, unreadableKids: [] };
-  let after = FIRST_ID;
+  let after = MIN_UUID;
   for (;;) {
     const rows: SealedRow[] = await dataSource.query(
       `SELECT id, secret_enc, phone_enc FROM mfa.devices

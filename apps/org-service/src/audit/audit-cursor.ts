@@ -1,4 +1,4 @@
-import { AppError } from '@mfa/contracts';
+import { AppError, isUuid } from '@mfa/contracts';
 
 /** The last row of a page: opaque to callers (base64url JSON), checked when it comes back. */
 export interface AuditCursor {
@@ -6,7 +6,6 @@ export interface AuditCursor {
   id: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 export function encodeAuditCursor(c: AuditCursor): string {
@@ -16,7 +15,7 @@ export function encodeAuditCursor(c: AuditCursor): string {
 export function decodeAuditCursor(raw: string): AuditCursor {
   try {
     const value: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && AT.test(String(value[0])) && UUID.test(String(value[1]))) {
+    if (Array.isArray(value) && value.length === 2 && AT.test(String(value[0])) && isUuid(String(value[1]))) {
       return { atKey: String(value[0]), id: String(value[1]) };
     }
   } catch {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, defaultPolicy, type MfaPolicy, type PolicyRollout } from '@mfa/contracts';
+import { AppError, defaultPolicy, type MfaPolicy, type PolicyRollout, isUuid } from '@mfa/contracts';
 import { actorOf, AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { PutPolicyDto } from './dto/policy.dto';
@@ -8,7 +8,6 @@ import { OutboxKinds, type HandoverPayload, PolicyHandoverService } from './poli
 import { toPolicy, toRollout } from './policy.mapper';
 import { PolicyRepository } from './policy.repository';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Versioned org MFA policies and their rollouts. */
 @Injectable()
@@ -50,7 +49,7 @@ export class PolicyService {
   }
 
   async rollout(orgId: string, rolloutId: string): Promise<PolicyRollout> {
-    const row = UUID.test(rolloutId) ? await this.policies.rollout(orgId, rolloutId) : null;
+    const row = isUuid(rolloutId) ? await this.policies.rollout(orgId, rolloutId) : null;
     if (!row) throw AppError.notFound('rollout');
     return toRollout(row);
   }

@@ -1,9 +1,8 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsString, IsUUID, Length, Matches, ValidateIf } from 'class-validator';
-import { MfaMethods, type MfaMethod } from '@mfa/contracts';
+import { MfaMethods, type MfaMethod, trimmed } from '@mfa/contracts';
 import { SERIAL_NUMBER_PATTERN } from '../serial-number';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const SIX_DIGITS = /^\d{6}$/;
 
 export class AccountDto {
@@ -20,7 +19,7 @@ export class CreateDeviceDto extends AccountDto {
   @IsIn(MfaMethods)
   type: MfaMethod;
 
-  @Transform(trim)
+  @Transform(trimmed)
   @IsString()
   @Length(1, 128)
   name: string;
@@ -32,23 +31,23 @@ export class CreateDeviceDto extends AccountDto {
 }
 
 export class EnableDeviceDto extends DeviceRefDto {
-  @Transform(trim)
+  @Transform(trimmed)
   @Matches(SIX_DIGITS, { message: 'code1 must be a 6-digit code' })
   code1: string;
 
   /** required for TOTP (checked by the service, which knows the device type) */
   @ValidateIf((o: EnableDeviceDto) => o.code2 !== undefined)
-  @Transform(trim)
+  @Transform(trimmed)
   @Matches(SIX_DIGITS, { message: 'code2 must be a 6-digit code' })
   code2?: string;
 }
 
 export class ResyncDeviceDto extends DeviceRefDto {
-  @Transform(trim)
+  @Transform(trimmed)
   @Matches(SIX_DIGITS, { message: 'code1 must be a 6-digit code' })
   code1: string;
 
-  @Transform(trim)
+  @Transform(trimmed)
   @Matches(SIX_DIGITS, { message: 'code2 must be a 6-digit code' })
   code2: string;
 }

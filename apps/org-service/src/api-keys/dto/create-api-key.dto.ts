@@ -1,8 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
-import { type ApiKeyRole, ApiKeyRoles } from '@mfa/contracts';
-import { trimmed } from '../../orgs/dto/create-org.dto';
+import { type ApiKeyRole, ApiKeyRoles, trimmed } from '@mfa/contracts';
 
 export class CreateApiKeyDto {
   @ApiProperty({ enum: ApiKeyRoles })

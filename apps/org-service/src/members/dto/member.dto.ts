@@ -1,8 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { type EnforcementState, EnforcementStates, MAX_BULK_MEMBERS, normalizedEmail } from '@mfa/contracts';
-import { trimmed } from '../../orgs/dto/create-org.dto';
+import { type EnforcementState, EnforcementStates, MAX_BULK_MEMBERS, normalizedEmail, trimmed } from '@mfa/contracts';
 
 export class NewMemberDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })

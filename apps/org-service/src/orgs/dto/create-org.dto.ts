@@ -1,8 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, Length } from 'class-validator';
+import { trimmed } from '@mfa/contracts';
 
-export const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class CreateOrgDto {
   @ApiProperty({ example: 'Acme Corp', minLength: 1, maxLength: 200 })
