@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AccountEnforcementFacts, OrgPolicyState } from './compute-enforcement';
-import { type OrgPolicyRow, toOrgPolicyState } from './org-policy.repository';
+import { JOINED_POLICY_COLUMNS, type OrgPolicyRow, toOrgPolicyState } from './org-policy.repository';
 import { isUuid } from '@mfa/contracts';
 
 /** The account columns the enforcement rule reads, plus the org's policy joined to it. */
@@ -45,8 +45,7 @@ export class AccountEnforcementRepository {
   async findWithPolicy(accountId: string, orgId?: string): Promise<AccountWithPolicy | null> {
     if (!isUuid(accountId) || (orgId !== undefined && !isUuid(orgId))) return null;
     const rows: FactsRow[] = await this.dataSource.query(
-      `SELECT a.id, a.org_id AS account_org_id, ${FACTS_COLUMNS},
-              p.version, p.require_mfa, p.grace_period_hours, p.allowed_methods, p.max_mfa_age_seconds, p.required_since, p.policy_updated_at
+      `SELECT a.id, a.org_id AS account_org_id, ${FACTS_COLUMNS}, ${JOINED_POLICY_COLUMNS}
          FROM accounts.accounts a LEFT JOIN accounts.org_policies p ON p.org_id = a.org_id
         WHERE a.id = $1 AND ($2::uuid IS NULL OR a.org_id = $2::uuid)`,
       [accountId, orgId ?? null],

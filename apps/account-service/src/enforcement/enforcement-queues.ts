@@ -13,10 +13,8 @@ export class EnforcementQueues extends JobQueues implements OnModuleDestroy {
   /** Makes delayed jobs due now; jobs already promoted, running or gone are left as they are. */
   async promote(queue: QueueName, ids: string[]): Promise<void> {
     const q = this.queue(queue);
-    for (const id of ids) {
-      const job = await q.getJob(id);
-      if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
-    }
+    // promote() refuses a job that is not delayed: that refusal is the "left as it is"
+    await Promise.all(ids.map(async (id) => (await q.getJob(id))?.promote().catch(() => undefined)));
   }
 
   onModuleDestroy(): Promise<void> {

@@ -27,7 +27,6 @@ export interface EnforcementOptions {
   chunkSize: number;
   rolloutConcurrency: number;
   jwksRefetchMinMs: number;
-  busTimeoutMs: number;
 }
 
 export const ENFORCEMENT_OPTIONS = Symbol('ENFORCEMENT_OPTIONS');
@@ -38,6 +37,5 @@ export function enforcementOptionsFromEnv(env: EnforcementEnv): EnforcementOptio
     chunkSize: env.ROLLOUT_CHUNK_SIZE,
     rolloutConcurrency: env.ROLLOUT_CONCURRENCY,
     jwksRefetchMinMs: env.JWKS_REFETCH_MIN_SECONDS * 1000,
-    busTimeoutMs: env.BUS_TIMEOUT_MS,
   };
 }

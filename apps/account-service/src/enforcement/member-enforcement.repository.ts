@@ -5,6 +5,7 @@ import { AccountEntity } from '../database/entities/account.entity';
 import type { AccountEnforcementFacts, OrgPolicyState } from './compute-enforcement';
 import { FACTS_COLUMNS, toFacts } from './account-enforcement.repository';
 import { enforcementStateSql, type PolicyExprs } from './enforcement.sql';
+import { JOINED_POLICY_COLUMNS, type OrgPolicyRow, toOrgPolicyState } from './org-policy.repository';
 
 export interface MemberFactsRow {
   member: AccountEntity;
@@ -79,12 +80,15 @@ export class MemberEnforcementRepository {
     );
   }
 
-  /** By id, scoped to an org when one is given. */
-  async findOne(accountId: string, orgId?: string): Promise<MemberFactsRow | null> {
-    const rows: Row[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM accounts.accounts a WHERE a.id = $1 AND ($2::uuid IS NULL OR a.org_id = $2::uuid)`,
+  /** By id, scoped to an org when one is given, with its org's current policy: one round trip. */
+  async findOne(accountId: string, orgId?: string): Promise<(MemberFactsRow & { policy: OrgPolicyState }) | null> {
+    const rows: Array<Row & Partial<OrgPolicyRow>> = await this.dataSource.query(
+      `SELECT ${COLUMNS}, ${JOINED_POLICY_COLUMNS}
+         FROM accounts.accounts a LEFT JOIN accounts.org_policies p ON p.org_id = a.org_id
+        WHERE a.id = $1 AND ($2::uuid IS NULL OR a.org_id = $2::uuid)`,
       [accountId, orgId ?? null],
     );
-    return rows[0] ? toMemberFacts(rows[0]) : null;
+    const row = rows[0];
+    return row ? { ...toMemberFacts(row), policy: toOrgPolicyState(row.org_id, row) } : null;
   }
 }

@@ -4,7 +4,7 @@ import { toMember, zeroByState } from '../accounts/member.mapper';
 import type { AccountEntity } from '../database/entities/account.entity';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
 import { computeEnforcement } from './compute-enforcement';
-import { MemberEnforcementRepository, type MemberFactsRow } from './member-enforcement.repository';
+import { MemberEnforcementRepository } from './member-enforcement.repository';
 import { OrgPolicyRepository } from './org-policy.repository';
 
 /** A member that has no device, exemption or reset yet: what a brand-new row holds. */
@@ -30,8 +30,7 @@ export class MemberEnforcementService {
 
   async find(accountId: string, orgId?: string, now = new Date()): Promise<Member | null> {
     const row = await this.members.findOne(accountId, orgId);
-    if (!row) return null;
-    return this.map(row, await this.policies.get(row.member.orgId), now);
+    return row ? toMember(row.member, computeEnforcement(row.policy, row.facts, now)) : null;
   }
 
   /** Up to `limit` members after `afterId`, filtered by computed state when asked. */
@@ -75,9 +74,5 @@ export class MemberEnforcementService {
     const member = await this.find(accountId, orgId);
     if (!member) throw AppError.notFound('member');
     return member;
-  }
-
-  private map(row: MemberFactsRow, policy: Parameters<typeof computeEnforcement>[0], now: Date): Member {
-    return toMember(row.member, computeEnforcement(policy, row.facts, now));
   }
 }

@@ -60,13 +60,4 @@ export class RolloutMaterializerRepository {
     const r = rows[0];
     return { scanned: r.scanned, updated: r.updated, lastId: r.last_id, newlyRequired: r.newly_required ?? [] };
   }
-
-  /** Accounts of the org still behind `version` (reconciliation and tests). */
-  async countBehind(orgId: string, version: number): Promise<number> {
-    const rows: Array<{ n: number }> = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM accounts.accounts WHERE org_id = $1 AND policy_version < $2`,
-      [orgId, version],
-    );
-    return rows[0].n;
-  }
 }
