@@ -30,3 +30,9 @@ export async function preparedRows<T>(dataSource: DataSource, name: string, sql:
   const pool = (dataSource.driver as PostgresDriver).master as Pool;
   return (await pool.query<T & QueryResultRow>({ name, text: sql, values: params })).rows;
 }
+
+/** Rows an UPDATE or DELETE without RETURNING changed (TypeORM answers those `[rows, count]`). */
+export async function affected(db: Db, sql: string, params: unknown[] = []): Promise<number> {
+  const out = await db.query(sql, params);
+  return Array.isArray(out) && typeof out[1] === 'number' ? out[1] : 0;
+}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { affected } from '@mfa/database';
 import { AT_CURRENT_VERSION, DEADLINE, POLICY_JOIN, stateAt } from './compliance-sql';
 
 
@@ -58,8 +59,8 @@ export class ComplianceJobsRepository {
 
   /** Stored `pending` whose deadline passed (and no device, no exemption) -> `non_compliant`. */
   async materializeDeadlines(m: EntityManager, now: Date, limit: number): Promise<number> {
-    // TypeORM answers an UPDATE with [rows, rowCount]
-    const [, count] = await m.query(
+    const count = await affected(
+      m,
       `WITH due AS (
          SELECT a.org_id, a.id FROM ${POLICY_JOIN}
           WHERE a.enforcement_state = 'pending' AND ${AT_CURRENT_VERSION} AND ${stateAt('$1')} = 'non_compliant'
@@ -68,13 +69,13 @@ export class ComplianceJobsRepository {
          FROM due WHERE a.org_id = due.org_id AND a.id = due.id`,
       [now, limit],
     );
-    return Number(count ?? 0);
+    return count;
   }
 
   /** Stored `exempt` whose exemption ended (or was removed) -> the state the rule gives now. */
   async expireExemptions(m: EntityManager, now: Date, limit: number): Promise<number> {
-    // TypeORM answers an UPDATE with [rows, rowCount]
-    const [, count] = await m.query(
+    const count = await affected(
+      m,
       `WITH ended AS (
          SELECT a.org_id, a.id FROM ${POLICY_JOIN}
           WHERE a.enforcement_state = 'exempt' AND (a.exempt_until IS NULL OR a.exempt_until <= $1::timestamptz) AND ${AT_CURRENT_VERSION}
@@ -84,7 +85,7 @@ export class ComplianceJobsRepository {
         WHERE a.org_id = ended.org_id AND a.id = ended.id`,
       [now, limit],
     );
-    return Number(count ?? 0);
+    return count;
   }
 
   /**
@@ -126,8 +127,8 @@ export class ComplianceJobsRepository {
 
   /** Reminder rows for deadlines long gone: nobody is reminded of those again. */
   async forgetOldReminders(before: Date): Promise<number> {
-    const [, count] = await this.dataSource.query(`DELETE FROM accounts.reminders_sent WHERE deadline < $1`, [before]);
-    return Number(count ?? 0);
+    const count = await affected(this.dataSource, `DELETE FROM accounts.reminders_sent WHERE deadline < $1`, [before]);
+    return count;
   }
 
   /** Orgs (after `afterOrgId`) with an account behind the org's policy version; settled policies only. */

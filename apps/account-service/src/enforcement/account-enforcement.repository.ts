@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import type { AccountEnforcementFacts, OrgPolicyState } from './compute-enforcement';
 import { JOINED_POLICY_COLUMNS, type OrgPolicyRow, toOrgPolicyState } from './org-policy.repository';
 import { isUuid } from '@mfa/contracts';
+import { affected } from '@mfa/database';
 
 /** The account columns the enforcement rule reads, plus the org's policy joined to it. */
 export interface AccountWithPolicy {
@@ -57,7 +58,8 @@ export class AccountEnforcementRepository {
 
   /** False when the account is not in the org. */
   async setExemption(orgId: string, accountId: string, until: Date | null, reason: string | null): Promise<boolean> {
-    const [, count] = await this.dataSource.query(
+    const count = await affected(
+      this.dataSource,
       `UPDATE accounts.accounts SET exempt_until = $3, exempt_reason = $4 WHERE id = $1 AND org_id = $2`,
       [accountId, orgId, until, reason],
     );
@@ -69,7 +71,8 @@ export class AccountEnforcementRepository {
    * last device gone restarts the grace period from the reset (never silently compliant).
    */
   async applyDeviceReset(orgId: string, accountId: string, activeDeviceCount: number, at: Date): Promise<boolean> {
-    const [, count] = await this.dataSource.query(
+    const count = await affected(
+      this.dataSource,
       `UPDATE accounts.accounts SET
          active_device_count = CASE WHEN device_event_at IS NULL OR device_event_at <= $4 THEN $3 ELSE active_device_count END,
          device_event_at = GREATEST(device_event_at, $4),
@@ -83,7 +86,8 @@ export class AccountEnforcementRepository {
   /** A device event: applied only when not older than the last one applied (out-of-order safe). */
   async applyDeviceEvent(accountId: string, activeDeviceCount: number, at: Date): Promise<boolean> {
     if (!isUuid(accountId)) return false;
-    const [, count] = await this.dataSource.query(
+    const count = await affected(
+      this.dataSource,
       `UPDATE accounts.accounts SET active_device_count = $2, device_event_at = $3
         WHERE id = $1 AND (device_event_at IS NULL OR device_event_at <= $3)`,
       [accountId, activeDeviceCount, at],

@@ -1,2 +1,2 @@
 // shared with the other services' repositories
-export { coalescingBatches, type Db, one, preparedRows, rows } from '@mfa/database';
+export { affected, coalescingBatches, type Db, one, preparedRows, rows } from '@mfa/database';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Device, MfaMethod } from '@mfa/contracts';
-import { type Db, one, rows } from '../common/db';
+import { affected, type Db, one, rows } from '../common/db';
 
 /** A device row as SQL returns it (snake_case, bigint as string). */
 export interface DeviceRow {
@@ -155,13 +155,14 @@ export class DeviceRepository {
    * number with them). SKIP LOCKED: instances sweeping at once share the rows.
    */
   async deleteExpiredPending(before: Date, limit: number): Promise<number> {
-    const [, count] = await this.dataSource.query(
+    const count = await affected(
+      this.dataSource,
       `DELETE FROM mfa.devices WHERE id IN (
          SELECT id FROM mfa.devices WHERE status = 'pending' AND pending_expires_at <= $1
           ORDER BY pending_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
       [before, limit],
     );
-    return Number(count ?? 0);
+    return count;
   }
 
   /** Resync: new drift and last step together, only forward (a replayed pair does nothing). */

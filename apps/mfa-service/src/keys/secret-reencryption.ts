@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
+import { MIN_UUID } from '@mfa/contracts';
 import { Envelope } from '@mfa/crypto';
 import { phoneAad, seedAad } from '../common/aad';
-import { MIN_UUID } from '@mfa/contracts';
+import { affected } from '../common/db';
 
 
 interface SealedRow {
@@ -64,13 +65,14 @@ export async function reencryptSecrets(dataSource: DataSource, envelope: Envelop
     }
     after = rows[rows.length - 1].id;
     if (readable.length === 0) continue;
-    const [, written] = await dataSource.query(
+    const written = await affected(
+      dataSource,
       `UPDATE mfa.devices d SET secret_enc = u.secret, phone_enc = u.phone
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, old_secret, old_phone, secret, phone)
         WHERE d.id = u.id AND d.secret_enc IS NOT DISTINCT FROM u.old_secret AND d.phone_enc IS NOT DISTINCT FROM u.old_phone`,
       [readable.map((r) => r.id), readable.map((r) => r.secret_enc), readable.map((r) => r.phone_enc), fresh.map((f) => f.secret), fresh.map((f) => f.phone)],
     );
-    outcome.reencrypted += Number(written);
-    outcome.skipped += readable.length - Number(written);
+    outcome.reencrypted += written;
+    outcome.skipped += readable.length - written;
   }
 }
