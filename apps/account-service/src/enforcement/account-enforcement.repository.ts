@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { AccountEnforcementFacts, OrgPolicyState } from './compute-enforcement';
-import { JOINED_POLICY_COLUMNS, type OrgPolicyRow, toOrgPolicyState } from './org-policy.repository';
 import { isUuid } from '@mfa/contracts';
 import { affected } from '@mfa/database';
+import type { AccountEnforcementFacts, OrgPolicyState } from './compute-enforcement';
+import { JOINED_POLICY_COLUMNS, type OrgPolicyRow, toOrgPolicyState } from './org-policy.repository';
 
 /** The account columns the enforcement rule reads, plus the org's policy joined to it. */
 export interface AccountWithPolicy {

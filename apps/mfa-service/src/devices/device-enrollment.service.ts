@@ -41,8 +41,7 @@ export class DeviceEnrollmentService {
 
   async create(req: CreateDeviceRequest): Promise<CreateTotpDeviceReply | CreateSmsDeviceReply> {
     const account = await this.accounts.get(req.accountId);
-    const rules = await this.policies.rulesOf(account.orgId);
-    if (!rules.allowedMethods.includes(req.type)) throw new AppError(ErrorCodes.MethodNotAllowed, `the organization does not allow ${req.type} devices`);
+    await this.policies.assertAllows(account.orgId, req.type);
 
     const now = this.clock.now();
     const id = randomUUID();
@@ -125,8 +124,7 @@ export class DeviceEnrollmentService {
     const device = await this.devices.findBySerial(accountId, serialNumber, now);
     if (!device || device.status === 'deactivated') throw AppError.notFound('device');
     if (device.status === 'active') throw new AppError(ErrorCodes.Conflict, 'device is already enabled');
-    const rules = await this.policies.rulesOf(device.org_id);
-    if (!rules.allowedMethods.includes(device.type)) throw new AppError(ErrorCodes.MethodNotAllowed, `the organization does not allow ${device.type} devices`);
+    await this.policies.assertAllows(device.org_id, device.type);
     return device;
   }
 

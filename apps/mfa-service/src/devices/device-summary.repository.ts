@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { MfaMethod } from '@mfa/contracts';
 import { rows } from '../common/db';
+import { live } from './device.repository';
 
 export interface AccountDeviceSummaryRow {
   account_id: string;
@@ -25,7 +26,7 @@ export class DeviceSummaryRepository {
       this.dataSource,
       `SELECT account_id,
               count(*) FILTER (WHERE status = 'active')::int AS active_count,
-              count(*) FILTER (WHERE status = 'active' OR (status = 'pending' AND pending_expires_at > $3))::int AS device_count,
+              count(*) FILTER (WHERE ${live('$3')})::int AS device_count,
               max(last_used_at) AS last_used_at
          FROM mfa.devices
         WHERE account_id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR org_id = $2)

@@ -42,8 +42,8 @@ export function toDevice(row: DeviceRow): Device {
 }
 
 // a pending device past its TTL is gone for every purpose: listing, counting, enabling
-const LIVE = `(status = 'active' OR (status = 'pending' AND pending_expires_at > $NOW))`;
-const live = (param: string) => LIVE.replace('$NOW', param);
+export const live = (now: string) => `(status = 'active' OR (status = 'pending' AND pending_expires_at > ${now}))`;
+const notExpired = (now: string) => `(status <> 'pending' OR pending_expires_at > ${now})`;
 
 @Injectable()
 export class DeviceRepository {
@@ -78,7 +78,7 @@ export class DeviceRepository {
     return one<DeviceRow>(
       db,
       `SELECT * FROM mfa.devices WHERE account_id = $1 AND serial_number = $2 AND ($4::uuid IS NULL OR org_id = $4)
-         AND (status <> 'pending' OR pending_expires_at > $3)`,
+         AND ${notExpired('$3')}`,
       [accountId, serialNumber, now, orgId ?? null],
     );
   }
@@ -86,7 +86,7 @@ export class DeviceRepository {
   async listForAccount(accountId: string, now: Date): Promise<DeviceRow[]> {
     return rows<DeviceRow>(
       this.dataSource,
-      `SELECT * FROM mfa.devices WHERE account_id = $1 AND (status <> 'pending' OR pending_expires_at > $2) ORDER BY created_at, serial_number`,
+      `SELECT * FROM mfa.devices WHERE account_id = $1 AND ${notExpired('$2')} ORDER BY created_at, serial_number`,
       [accountId, now],
     );
   }
@@ -98,11 +98,9 @@ export class DeviceRepository {
   async activate(db: Db, id: string, now: Date, lastStep: number | null): Promise<DeviceRow | null> {
     return one<DeviceRow>(
       db,
-      `WITH upd AS (
-         UPDATE mfa.devices SET status = 'active', enabled_at = $2, last_step = $3, pending_expires_at = NULL,
-                sms_code_hash = NULL, sms_code_expires_at = NULL
-          WHERE id = $1 AND status = 'pending' AND pending_expires_at > $2 RETURNING *)
-       SELECT * FROM upd`,
+      `UPDATE mfa.devices SET status = 'active', enabled_at = $2, last_step = $3, pending_expires_at = NULL,
+              sms_code_hash = NULL, sms_code_expires_at = NULL
+        WHERE id = $1 AND status = 'pending' AND pending_expires_at > $2 RETURNING *`,
       [id, now, lastStep],
     );
   }
@@ -111,10 +109,8 @@ export class DeviceRepository {
   async activateWithSmsCode(db: Db, id: string, now: Date, codeHash: Buffer): Promise<DeviceRow | null> {
     return one<DeviceRow>(
       db,
-      `WITH upd AS (
-         UPDATE mfa.devices SET status = 'active', enabled_at = $2, pending_expires_at = NULL, sms_code_hash = NULL, sms_code_expires_at = NULL
-          WHERE id = $1 AND status = 'pending' AND pending_expires_at > $2 AND sms_code_hash = $3 AND sms_code_expires_at > $2 RETURNING *)
-       SELECT * FROM upd`,
+      `UPDATE mfa.devices SET status = 'active', enabled_at = $2, pending_expires_at = NULL, sms_code_hash = NULL, sms_code_expires_at = NULL
+        WHERE id = $1 AND status = 'pending' AND pending_expires_at > $2 AND sms_code_hash = $3 AND sms_code_expires_at > $2 RETURNING *`,
       [id, now, codeHash],
     );
   }
@@ -123,11 +119,9 @@ export class DeviceRepository {
   async deactivate(db: Db, id: string, now: Date): Promise<DeviceRow | null> {
     return one<DeviceRow>(
       db,
-      `WITH upd AS (
-         UPDATE mfa.devices SET status = 'deactivated', deactivated_at = $2, secret_enc = NULL, phone_enc = NULL,
-                sms_code_hash = NULL, sms_code_expires_at = NULL, pending_expires_at = NULL
-          WHERE id = $1 AND status <> 'deactivated' RETURNING *)
-       SELECT * FROM upd`,
+      `UPDATE mfa.devices SET status = 'deactivated', deactivated_at = $2, secret_enc = NULL, phone_enc = NULL,
+              sms_code_hash = NULL, sms_code_expires_at = NULL, pending_expires_at = NULL
+        WHERE id = $1 AND status <> 'deactivated' RETURNING *`,
       [id, now],
     );
   }
@@ -169,10 +163,8 @@ export class DeviceRepository {
   async setDrift(id: string, drift: number, step: number, now: Date): Promise<DeviceRow | null> {
     return one<DeviceRow>(
       this.dataSource,
-      `WITH upd AS (
-         UPDATE mfa.devices SET drift_steps = $2, last_step = $3, last_used_at = $4
-          WHERE id = $1 AND status = 'active' AND (last_step IS NULL OR last_step < $3) RETURNING *)
-       SELECT * FROM upd`,
+      `UPDATE mfa.devices SET drift_steps = $2, last_step = $3, last_used_at = $4
+        WHERE id = $1 AND status = 'active' AND (last_step IS NULL OR last_step < $3) RETURNING *`,
       [id, drift, step, now],
     );
   }
@@ -181,11 +173,9 @@ export class DeviceRepository {
   async storeSmsCode(id: string, codeHash: Buffer, expiresAt: Date, now: Date, resendSeconds: number): Promise<boolean> {
     const r = await one<{ id: string }>(
       this.dataSource,
-      `WITH upd AS (
-         UPDATE mfa.devices SET sms_code_hash = $2, sms_code_expires_at = $3, sms_sent_at = $4
-          WHERE id = $1 AND status <> 'deactivated' AND (sms_sent_at IS NULL OR sms_sent_at <= $4::timestamptz - make_interval(secs => $5))
-          RETURNING id)
-       SELECT id FROM upd`,
+      `UPDATE mfa.devices SET sms_code_hash = $2, sms_code_expires_at = $3, sms_sent_at = $4
+        WHERE id = $1 AND status <> 'deactivated' AND (sms_sent_at IS NULL OR sms_sent_at <= $4::timestamptz - make_interval(secs => $5))
+        RETURNING id`,
       [id, codeHash, expiresAt, now, resendSeconds],
     );
     return r !== null;

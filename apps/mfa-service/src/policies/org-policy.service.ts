@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { MfaMethods, type MfaMethod, type MfaPolicy } from '@mfa/contracts';
+import { AppError, ErrorCodes, MfaMethods, type MfaMethod, type MfaPolicy } from '@mfa/contracts';
 import { Clock } from '../common/clock';
 import type { Db } from '../common/db';
 import { OrgPolicyRepository } from './org-policy.repository';
@@ -14,6 +14,8 @@ export interface OrgMfaRules {
 /** No row yet: the contract's default policy (MFA not required, every method allowed). */
 export const DEFAULT_RULES: OrgMfaRules = { version: 0, requireMfa: false, allowedMethods: [...MfaMethods] };
 
+const METHOD_LABEL: Record<MfaMethod, string> = { totp: 'totp', sms: 'SMS' };
+
 @Injectable()
 export class OrgPolicyService {
   constructor(
@@ -27,6 +29,12 @@ export class OrgPolicyService {
   }
 
   /** Idempotent by version: an older or equal version changes nothing. Accepted when stored. */
+  /** `method_not_allowed` unless the org's policy allows this device type. */
+  async assertAllows(orgId: string, method: MfaMethod): Promise<void> {
+    const { allowedMethods } = await this.rulesOf(orgId);
+    if (!allowedMethods.includes(method)) throw new AppError(ErrorCodes.MethodNotAllowed, `the organization does not allow ${METHOD_LABEL[method]} devices`);
+  }
+
   async apply(policy: Pick<MfaPolicy, 'orgId' | 'version' | 'requireMfa' | 'allowedMethods'>): Promise<{ accepted: boolean; version: number }> {
     const stored = await this.policies.apply(policy, this.clock.now());
     return { accepted: stored === policy.version, version: stored };

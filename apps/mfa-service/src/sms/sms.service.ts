@@ -28,8 +28,7 @@ export class SmsService {
     const device = await this.devices.findBySerial(accountId, serialNumber, now);
     if (!device || device.status === 'deactivated') throw AppError.notFound('device');
     if (device.type !== 'sms') throw new AppError(ErrorCodes.Conflict, 'serialNumber: not an SMS device');
-    const rules = await this.policies.rulesOf(device.org_id);
-    if (!rules.allowedMethods.includes('sms')) throw new AppError(ErrorCodes.MethodNotAllowed, 'the organization does not allow SMS devices');
+    await this.policies.assertAllows(device.org_id, 'sms');
     return this.sendCode(device, now);
   }
 

@@ -28,22 +28,21 @@ export class LockoutService {
    * Counts a failure; the one that starts a lockout stores it and raises `verification.locked_out`.
    * Answers whether a lockout was already in force (a request that raced one: its answer is `locked_out`).
    */
-  async fail(accountId: string, orgId: string | null, now: Date): Promise<boolean> {
-    const outcome = await this.state.recordFailure(accountId, now);
-    if (outcome.lockoutStarted && outcome.lockedUntil) {
-      await this.lockouts.recordLockout(accountId, outcome.failures, outcome.lockedUntil, now);
-      if (orgId) {
-        await this.events.auditNow({
-          orgId,
-          accountId,
-          action: 'verification.locked_out',
-          at: now,
-          target: { type: 'account', id: accountId },
-          details: { failures: outcome.failures, lockedUntil: outcome.lockedUntil.toISOString() },
-        });
-      }
+  async fail(accountId: string, orgId: string, now: Date): Promise<boolean> {
+    const { failures, lockedUntil, lockoutStarted } = await this.state.recordFailure(accountId, now);
+    if (lockoutStarted && lockedUntil) {
+      await this.lockouts.recordLockout(accountId, failures, lockedUntil, now);
+      await this.events.auditNow({
+        orgId,
+        accountId,
+        action: 'verification.locked_out',
+        at: now,
+        target: { type: 'account', id: accountId },
+        details: { failures, lockedUntil: lockedUntil.toISOString() },
+      });
     }
-    return !outcome.lockoutStarted && outcome.lockedUntil !== null && outcome.lockedUntil > now;
+    // the script reports a lockout only while it is in force
+    return !lockoutStarted && lockedUntil !== null;
   }
 
   async reset(accountId: string, now: Date): Promise<void> {
