@@ -73,3 +73,13 @@ export interface ApiKeyCreated {
   role: ApiKeyRole;
   label?: string | null;
 }
+
+/**
+ * Field names that carry secrets (keys, seeds, codes, tokens, hashes) or a member's phone number.
+ * Their values never reach a log line (pino redaction) or an audit event's details (scrubbed
+ * at any depth), whoever passes them by mistake.
+ */
+export const SECRET_FIELD_NAMES = [
+  'key', 'apiKey', 'keyHash', 'hash', 'secret', 'secretBase32', 'seed', 'otpauthUri', 'qrCodePng',
+  'code', 'code1', 'code2', 'codes', 'recoveryCode', 'recoveryCodes', 'token', 'sessionToken', 'password', 'phoneNumber',
+] as const;

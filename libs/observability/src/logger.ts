@@ -1,15 +1,13 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
+import { SECRET_FIELD_NAMES } from '@mfa/contracts';
 
-/** Field names whose values never reach a log line, wherever they appear. */
-export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  '*.secret', '*.secretBase32', '*.otpauthUri', '*.qrCodePng', '*.code', '*.code1', '*.code2', '*.codes',
-  '*.key', '*.token', '*.sessionToken', '*.password', '*.phoneNumber',
-];
+/** Values that never reach a log line: the Authorization header and every secret-bearing field. */
+const REDACTED_PATHS = ['req.headers.authorization', ...SECRET_FIELD_NAMES.map((name) => `*.${name}`)];
 
-export function createRootLogger(service: string, level: string): Logger {
-  return pino({ level, base: { service }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime });
+export function createRootLogger(service: string, level: string, destination?: pino.DestinationStream): Logger {
+  const options = { level, base: { service }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Nest's logger interface over pino: JSON lines with the service name and context. */

@@ -1,12 +1,11 @@
+import { SECRET_FIELD_NAMES } from '@mfa/contracts';
+
 /**
- * Field names that never enter an audit event's details, at any depth. Callers should not
- * pass secrets in the first place; this is the net under them (an API key, a TOTP seed or a
- * recovery code in the audit log would be readable by every auditor key of the org).
+ * Field names that never enter an audit event's details, at any depth, in any letter case.
+ * Callers should not pass secrets in the first place; this is the net under them (an API key,
+ * a TOTP seed or a recovery code in the audit log would be readable by every auditor key).
  */
-const SECRET_FIELDS = new Set(
-  ['key', 'apikey', 'secret', 'secretbase32', 'seed', 'code', 'code1', 'code2', 'codes', 'recoverycode', 'recoverycodes',
-    'token', 'sessiontoken', 'password', 'otpauthuri', 'qrcodepng', 'keyhash', 'hash'],
-);
+const SECRET_FIELDS = new Set<string>(SECRET_FIELD_NAMES.map((name) => name.toLowerCase()));
 
 export function scrubDetails(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[truncated]';

@@ -25,6 +25,10 @@ describe(scrubDetails.name, () => {
 });
 
 describe(actorOf.name, () => {
+  it('drops every field the logger redacts too (one list)', () => {
+    expect(scrubDetails({ phoneNumber: '+14155550123', seed: 'x', RecoveryCode: 'y', type: 'sms' })).toEqual({ type: 'sms' });
+  });
+
   it('names an org key by its id and the platform key by nothing', () => {
     expect(actorOf({ kind: 'platform' })).toEqual({ type: 'platform', id: null });
     expect(actorOf({ kind: 'api_key', keyId: 'k1', orgId: 'o1', role: 'admin' })).toEqual({ type: 'api_key', id: 'k1' });
