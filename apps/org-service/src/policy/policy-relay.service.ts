@@ -35,16 +35,20 @@ export class PolicyRelayService implements OnApplicationBootstrap, OnModuleDestr
     await this.running;
   }
 
-  /** One pass (also called by tests). */
+  /** One pass: due outbox rows, then rollouts gone silent. */
   async tick(): Promise<void> {
     const due = await this.outbox.claimDue(50, this.handover.leaseSeconds());
     await this.handover.deliver(due);
-    for (const stale of await this.rollouts.claimStale(this.options.staleSeconds)) {
-      this.logger.log(`rollout ${stale.rollout.id} (org ${stale.rollout.org_id} v${stale.rollout.policy_version}) is silent: handing it over again`);
-      await this.handover
-        .handOver({ policy: toPolicy(stale.policy), rolloutId: stale.rollout.id, toMfa: stale.latest })
-        .catch((err: Error) => this.logger.warn(`re-hand-over of rollout ${stale.rollout.id} failed: ${err.message}`));
-    }
+    // side by side, as deliver() does: one silent account-service must not hold the others for a timeout each
+    const stale = await this.rollouts.claimStale(this.options.staleSeconds);
+    await Promise.all(
+      stale.map((s) => {
+        this.logger.log(`rollout ${s.rollout.id} (org ${s.rollout.org_id} v${s.rollout.policy_version}) is silent: handing it over again`);
+        return this.handover
+          .handOver({ policy: toPolicy(s.policy), rolloutId: s.rollout.id, toMfa: s.latest })
+          .catch((err: Error) => this.logger.warn(`re-hand-over of rollout ${s.rollout.id} failed: ${err.message}`));
+      }),
+    );
   }
 
   private schedule(): void {

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { type ApiKeyRole, ApiKeyRoles, trimmed } from '@mfa/contracts';
+import { OrgParamsDto } from '../../orgs/dto/create-org.dto';
 
 export class CreateApiKeyDto {
   @ApiProperty({ enum: ApiKeyRoles })
@@ -16,11 +17,7 @@ export class CreateApiKeyDto {
   label?: string;
 }
 
-export class ApiKeyParamsDto {
-  @ApiProperty({ format: 'uuid' })
-  @IsString()
-  orgId: string;
-
+export class ApiKeyParamsDto extends OrgParamsDto {
   @ApiProperty({ format: 'uuid' })
   @IsUUID()
   keyId: string;

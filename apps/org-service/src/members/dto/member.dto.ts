@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { type EnforcementState, EnforcementStates, MAX_BULK_MEMBERS, normalizedEmail, trimmed } from '@mfa/contracts';
+import { OrgParamsDto } from '../../orgs/dto/create-org.dto';
 
 export class NewMemberDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
@@ -56,11 +57,7 @@ export class ListMembersQueryDto {
   cursor?: string;
 }
 
-export class MemberParamsDto {
-  @ApiProperty({ format: 'uuid' })
-  @IsString()
-  orgId: string;
-
+export class MemberParamsDto extends OrgParamsDto {
   @ApiProperty({ format: 'uuid' })
   @IsUUID()
   accountId: string;

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { type MfaMethod, MfaMethods } from '@mfa/contracts';
 import { MemberParamsDto } from '../../members/dto/member.dto';
+import { OrgParamsDto } from '../../orgs/dto/create-org.dto';
 
 /** `PUT /v1/orgs/:orgId/mfa-policy` (CONTRACT.md). */
 export class PutPolicyDto {
@@ -42,11 +43,7 @@ export class SetExemptionDto {
   reason: string;
 }
 
-export class RolloutParamsDto {
-  @ApiProperty({ format: 'uuid' })
-  @IsString()
-  orgId: string;
-
+export class RolloutParamsDto extends OrgParamsDto {
   @ApiProperty({ format: 'uuid' })
   @IsString()
   rolloutId: string;
