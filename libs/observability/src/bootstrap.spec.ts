@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IsInt, MinLength } from 'class-validator';
 import { BaseEnv, ConfigError, loadConfig } from '@mfa/config';
-import { describeConfigProblems, loadEnvOrExit, requestIdOf, type ServiceDefinition } from './bootstrap';
+import { Injectable, Module } from '@nestjs/common';
+import { MetricsModule } from './metrics';
+import { describeConfigProblems, loadEnvOrExit, requestIdOf, type ServiceDefinition, startService } from './bootstrap';
 
 class DemoEnv extends BaseEnv {
   @IsInt()
@@ -65,5 +67,29 @@ describe(requestIdOf.name, () => {
   it('makes a uuid for a missing or unsafe id', () => {
     expect(requestIdOf({ headers: {} } as unknown as IncomingMessage, res())).toMatch(/^[0-9a-f-]{36}$/);
     expect(requestIdOf({ headers: { 'x-request-id': 'x'.repeat(500) } } as unknown as IncomingMessage, res())).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe(startService.name, () => {
+  it('runs each lifecycle hook once in a service with both a bus side and HTTP', async () => {
+    const calls = { init: 0, bootstrap: 0 };
+    @Injectable()
+    class HookCounter {
+      onModuleInit() {
+        calls.init++;
+      }
+      onApplicationBootstrap() {
+        calls.bootstrap++;
+      }
+    }
+    @Module({ imports: [MetricsModule.forRoot('hook-demo')], providers: [HookCounter] })
+    class HookModule {}
+    const env = loadConfig(DemoEnv, { ...process.env, DEMO_PORT: '0', LOG_LEVEL: 'silent' });
+    const running = await startService({ ...def, module: () => HookModule, bus: 'accounts' }, env);
+    try {
+      expect(calls).toEqual({ init: 1, bootstrap: 1 });
+    } finally {
+      await running.app.close();
+    }
   });
 });

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestMicroservice } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
@@ -133,6 +134,10 @@ export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>,
     );
     // without it Nest's RPC handler drops every error code (see BusExceptionFilter)
     bus.useGlobalFilters(new BusExceptionFilter());
+    // the lifecycle hooks run once, here, before the bus or HTTP takes a request: left alone, a
+    // hybrid app runs them when the bus starts and again when HTTP listens
+    await app.init();
+    (bus as NestMicroservice).setIsInitHookCalled(true);
     await app.startAllMicroservices();
   }
   await app.listen(def.port(env));

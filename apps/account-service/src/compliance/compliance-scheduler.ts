@@ -32,8 +32,6 @@ export class ComplianceScheduler implements OnApplicationBootstrap, OnModuleDest
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    // a hybrid app (HTTP + bus microservice) runs bootstrap hooks twice: one worker only
-    if (this.worker) return;
     this.worker = new Worker(Queues.Compliance, (job) => this.handle(job), { connection: this.connection(), prefix: QUEUE_PREFIX, concurrency: 2 });
     this.worker.on('failed', (job, err) => this.logger.error(`compliance job ${job?.name} failed: ${err.message}`));
     this.worker.on('error', (err) => this.logger.warn(`compliance worker: ${err.message}`));

@@ -14,7 +14,6 @@ import { RolloutMaterializerService } from './rollout-materializer.service';
 @Injectable()
 export class EnforcementWorkers implements OnModuleInit, OnModuleDestroy {
   private stopping = false;
-  private started = false;
 
   constructor(
     private readonly queues: EnforcementQueues,
@@ -25,9 +24,6 @@ export class EnforcementWorkers implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    // a hybrid app (HTTP + bus microservice) runs init hooks twice: start the workers once
-    if (this.started) return;
-    this.started = true;
     this.queues.work(Queues.PolicyRollouts, (job, token) => this.materialize(job, token), { concurrency: this.options.rolloutConcurrency });
     this.queues.work(Queues.DeviceEvents, (job: Job<DeviceEventJob>) => this.deviceEvent(job.data), { concurrency: 8 });
     this.queues.work(Queues.Notifications, (job) => this.notify(job), { concurrency: 2 });

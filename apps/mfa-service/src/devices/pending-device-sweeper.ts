@@ -22,8 +22,6 @@ export class PendingDeviceSweeper implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    // a hybrid app (HTTP + bus microservice) runs init hooks twice: one timer only
-    if (this.timer) return;
     this.timer = setInterval(() => void this.sweep().catch((err: Error) => this.logger.warn(`pending device sweep: ${err.message}`)), SWEEP_INTERVAL_MS);
     this.timer.unref();
   }

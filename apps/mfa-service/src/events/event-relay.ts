@@ -25,8 +25,6 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    // a hybrid app (HTTP + bus microservice) runs init hooks twice: one sweep timer only
-    if (this.timer) return;
     this.timer = setInterval(() => this.kick(), SWEEP_MS);
     this.timer.unref();
   }

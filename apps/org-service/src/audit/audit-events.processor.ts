@@ -23,8 +23,6 @@ export class AuditEventsProcessor implements OnApplicationBootstrap, OnModuleDes
   ) {}
 
   onApplicationBootstrap(): void {
-    // bootstrap hooks run twice in a hybrid app (HTTP + microservice): start one worker only
-    if (this.worker) return;
     this.worker = new Worker<AuditEventJob>(Queues.AuditEvents, (job) => this.handle(job), {
       connection: { url: this.env.REDIS_URL, maxRetriesPerRequest: null },
       prefix: QUEUE_PREFIX,
