@@ -11,6 +11,9 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   backoff: { type: 'exponential', delay: 500 },
 };
 
+/** A job for addBulk: its name decides the queue and the payload type. */
+export type BulkJob = { [N in JobName]: { name: N; data: JobPayloads[N]; opts?: JobsOptions } }[JobName];
+
 /**
  * The durable-queue side of the bus: BullMQ producers and workers on the registry's queues,
  * sharing one command connection (workers open their own blocking ones). A job goes on the
@@ -45,10 +48,18 @@ export class JobQueues {
     return job.id;
   }
 
-  /** Many jobs of one name in one round trip. */
-  async addBulk<N extends JobName>(name: N, jobs: Array<{ data: JobPayloads[N]; opts?: JobsOptions }>): Promise<void> {
-    if (jobs.length === 0) return;
-    await this.queue(QueueOfJob[name]).addBulk(jobs.map((j) => ({ name, data: j.data, opts: { ...DEFAULT_JOB_OPTIONS, ...j.opts } })));
+  /** Many jobs, of any names, in one round trip per queue. */
+  async addBulk(jobs: BulkJob[]): Promise<void> {
+    const byQueue = new Map<QueueName, BulkJob[]>();
+    for (const job of jobs) {
+      const queue = QueueOfJob[job.name];
+      const list = byQueue.get(queue);
+      if (list) list.push(job);
+      else byQueue.set(queue, [job]);
+    }
+    await Promise.all(
+      [...byQueue].map(([queue, list]) => this.queue(queue).addBulk(list.map((j) => ({ name: j.name, data: j.data, opts: { ...DEFAULT_JOB_OPTIONS, ...j.opts } })))),
+    );
   }
 
   /** Starts a worker; failures are logged here (a job that failed for good is kept for a while). */

@@ -204,7 +204,10 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private async writeBack(ids: string[], outcomes: Array<Outcome | null>): Promise<void> {
     const byList = new Map<string, string[]>();
     for (const o of outcomes) {
-      if (o) byList.set(o.replyTo, [...(byList.get(o.replyTo) ?? []), o.json]);
+      if (!o) continue;
+      const list = byList.get(o.replyTo);
+      if (list) list.push(o.json);
+      else byList.set(o.replyTo, [o.json]);
     }
     const p = this.cmd!.pipeline();
     for (const [list, replies] of byList) p.rpush(list, ...replies).expire(list, REPLY_TTL_SECONDS);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { JobQueues } from '@mfa/bus';
-import { QueueOfJob, type JobName, type QueueName } from '@mfa/contracts';
+import { type BulkJob, JobQueues } from '@mfa/bus';
+import type { JobName } from '@mfa/contracts';
 import { MfaServiceEnv } from '../config/mfa-service.env';
 
 const BATCH = 200;
@@ -71,21 +71,14 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
         `SELECT id, job_name, payload FROM mfa.event_outbox ORDER BY created_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
       );
       if (batch.length === 0) return 0;
-      const byQueue = new Map<QueueName, typeof batch>();
-      for (const row of batch) {
-        const name = QueueOfJob[row.job_name];
-        byQueue.set(name, [...(byQueue.get(name) ?? []), row]);
-      }
-      for (const [name, jobs] of byQueue) {
-        await this.jobs.queue(name).addBulk(
-          jobs.map((j) => ({
-            name: j.job_name,
-            data: j.payload,
-            // the job id dedupes a batch re-sent after a crash between add and delete
-            opts: { jobId: j.id, attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 10000 },
-          })),
-        );
-      }
+      await this.jobs.addBulk(
+        batch.map((j) => ({
+          name: j.job_name,
+          data: j.payload,
+          // the job id dedupes a batch re-sent after a crash between add and delete
+          opts: { jobId: j.id, attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 10000 },
+        }) as BulkJob),
+      );
       await tx.query(`DELETE FROM mfa.event_outbox WHERE id = ANY($1::uuid[])`, [batch.map((r) => r.id)]);
       return batch.length;
     });
