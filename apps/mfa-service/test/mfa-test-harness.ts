@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { AppError, Patterns, QUEUE_PREFIX, Queues, type BusPattern, type Member, type ReplyOf, type RequestOf } from '@mfa/contracts';
 import { Bus, createBusMicroservice } from '@mfa/bus';
+export { waitFor } from '@mfa/testing';
 import { loadConfig } from '@mfa/config';
 import { startService, type RunningService } from '@mfa/observability';
 import { FixedClock } from '../src/common/clock';
@@ -123,12 +124,3 @@ export function oathtool(secretBase32: string, clock: FixedClock, offsetSteps = 
   return execFileSync('oathtool', ['--totp', '-b', secretBase32, '--now', `@${seconds}`], { encoding: 'utf8' }).trim();
 }
 
-export async function waitFor<T>(check: () => T | Promise<T>, ms = 5000): Promise<NonNullable<T>> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > until) throw new Error('waitFor: condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { loadConfig } from '@mfa/config';
 import type { AuthorizeReply, Member, PolicyRollout } from '@mfa/contracts';
 import { startService, type RunningService } from '@mfa/observability';
-import { addMember, createOrg, startTestServices, type TestOrg, type TestServices } from '@mfa/testing';
+import { addMember, createOrg, startTestServices, type TestOrg, type TestServices, waitFor } from '@mfa/testing';
 import { MfaServiceEnv } from '../../mfa-service/src/config/mfa-service.env';
 import { mfaServiceApp } from '../../mfa-service/src/main';
 import { base32Decode } from '../../mfa-service/src/totp/base32';
@@ -22,16 +22,6 @@ let org: TestOrg;
 const http = () => request(services.orgUrl);
 const code = (secret: string, offsetSteps: number) => hotp(base32Decode(secret), timeStep(new Date()) + offsetSteps);
 
-async function waitFor<T>(check: () => Promise<T | null | undefined | false>, ms = 15_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error('waitFor: condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function putPolicy(body: object): Promise<{ policy: { version: number }; rollout: PolicyRollout }> {
   const res = await http().put(`/v1/orgs/${org.id}/mfa-policy`).set(org.auth).send(body);
   expect(res.status).toBe(202);
@@ -42,7 +32,7 @@ async function completed(rolloutId: string): Promise<PolicyRollout> {
   return waitFor(async () => {
     const res = await http().get(`/v1/orgs/${org.id}/rollouts/${rolloutId}`).set(org.auth);
     return res.body.status === 'completed' ? (res.body as PolicyRollout) : null;
-  });
+  }, 15_000, 50);
 }
 
 const member = async (id: string): Promise<Member> => (await http().get(`/v1/orgs/${org.id}/members/${id}`).set(org.auth)).body;
@@ -87,7 +77,7 @@ describe('policy push and enforcement', () => {
 
     // a enrolls: compliant, then needs a session token
     const device = await enroll(a.id);
-    await waitFor(async () => (await member(a.id)).enforcement.state === 'compliant');
+    await waitFor(async () => (await member(a.id)).enforcement.state === 'compliant', 15_000, 50);
     expect(await authorize(a.id)).toMatchObject({ allowed: false, reason: 'mfa_required', enforcement: { state: 'compliant' } });
     const session = await services.bus.send('mfa.sessions.issue', { accountId: a.id, code: code(device.secret, 1) });
     expect(await authorize(a.id, { sessionToken: session.token })).toMatchObject({ allowed: true, reason: 'ok' });

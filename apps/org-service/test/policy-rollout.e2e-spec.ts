@@ -12,7 +12,7 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '@mfa/config';
 import type { PolicyRollout } from '@mfa/contracts';
 import { startService, type RunningService } from '@mfa/observability';
-import { bearer, createOrg, TEST_REDIS_URL, type TestOrg } from '@mfa/testing';
+import { bearer, createOrg, TEST_REDIS_URL, type TestOrg, waitFor } from '@mfa/testing';
 import { accountServiceApp } from '../../account-service/src/account-service.app';
 import { AccountServiceEnv } from '../../account-service/src/config/account-service.env';
 import { MATERIALIZE_SET, policyParams } from '../../account-service/src/enforcement/rollout-materializer.repository';
@@ -37,16 +37,6 @@ const stopAccounts = async () => {
   await accountSvc?.app.close();
   accountSvc = undefined;
 };
-
-async function waitFor<T>(check: () => Promise<T | null | undefined | false>, ms: number): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error('waitFor: condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** One SQL statement for the whole fixture (the API would take ten bulk calls). */
 async function seedOrg(members = MEMBERS): Promise<TestOrg> {

@@ -1,3 +1,4 @@
 export * from './test-env';
 export * from './service-harness';
 export * from './org-fixtures';
+export * from './wait-for';
