@@ -10,3 +10,4 @@ export * from './bus.module';
 export * from './bus-microservice';
 export * from './job-queues';
 export { openRedis } from './redis-connection';
+export * from './platform-key';

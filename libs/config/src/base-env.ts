@@ -30,8 +30,15 @@ export class BaseEnv {
   @Max(60_000)
   BUS_TIMEOUT_MS: number = 5000;
 
+  /**
+   * The platform services' shared secret (base64, >= 32 bytes): signs their bus entries and
+   * jobs and derives member services' key secrets. Empty: a development key kept in KEYS_DIR.
+   */
+  @Matches(/^$|^[A-Za-z0-9+/=_-]{43,}$/, { message: 'must be base64 of at least 32 random bytes' })
+  BUS_INTERNAL_KEY: string = '';
+
   /** Problems that only matter in production (development defaults of secrets). */
   productionProblems(): string[] {
-    return [];
+    return this.BUS_INTERNAL_KEY ? [] : ['BUS_INTERNAL_KEY: required in production (development keys are refused)'];
   }
 }

@@ -20,6 +20,7 @@ export const Patterns = {
   MfaVerify: 'mfa.verify',
   MfaSessionsIssue: 'mfa.sessions.issue',
   MfaSessionsJwks: 'mfa.sessions.jwks',
+  MfaSessionsRevoke: 'mfa.sessions.revoke',
   AccountsGet: 'accounts.get',
   AccountsAuthorize: 'accounts.authorize',
 } as const;
@@ -46,6 +47,32 @@ export const InternalPatterns = {
   MfaDevicesSummary: 'mfa.internal.devices.summary',
   MfaAccountsRemove: 'mfa.internal.accounts.remove',
 } as const;
+
+/** Scopes of a service key (CONTRACT.md second wave, "Callers on the bus"). */
+export const ServiceKeyScopes = ['verify', 'enroll', 'recovery', 'sessions', 'authorize'] as const;
+export type ServiceKeyScope = (typeof ServiceKeyScopes)[number];
+
+/**
+ * The scope each member-facing pattern needs; `null`: any valid key (the JWKS is public data).
+ * A pattern missing here is internal: only the platform's own key may send it.
+ */
+export const ScopeOfPattern: Readonly<Record<string, ServiceKeyScope | null>> = {
+  'mfa.verify': 'verify',
+  'mfa.challenges.create': 'verify',
+  'mfa.devices.create': 'enroll',
+  'mfa.devices.enable': 'enroll',
+  'mfa.devices.resync': 'enroll',
+  'mfa.devices.list': 'enroll',
+  'mfa.devices.deactivate': 'enroll',
+  'mfa.sms.send': 'enroll',
+  'mfa.enrollment.links.create': 'enroll',
+  'mfa.recovery-codes.generate': 'recovery',
+  'mfa.sessions.issue': 'sessions',
+  'mfa.sessions.revoke': 'sessions',
+  'mfa.sessions.jwks': null,
+  'accounts.get': 'authorize',
+  'accounts.authorize': 'authorize',
+};
 
 export type PublicPattern = (typeof Patterns)[keyof typeof Patterns];
 export type InternalPattern = (typeof InternalPatterns)[keyof typeof InternalPatterns];
@@ -80,6 +107,8 @@ export type VerifyReply =
   | { valid: false; reason: 'invalid_code' | 'locked_out' | 'no_active_device' | 'method_not_allowed' };
 export interface IssueSessionRequest { accountId: string; code: string; serialNumber?: string; durationSeconds?: number }
 export interface IssueSessionReply { token: string; expiresAt: string; mfaAuthenticatedAt: string }
+export interface RevokeSessionsRequest { accountId: string }
+export interface RevokeSessionsReply { revoked: true; revokedBefore: string }
 export interface JwksReply { keys: Array<Record<string, unknown>> }
 export interface AuthorizeRequest { accountId: string; sessionToken?: string; maxMfaAgeSeconds?: number }
 export interface AuthorizeReply { allowed: boolean; reason: AuthorizeReason; enforcement: Enforcement | null }
@@ -120,6 +149,7 @@ export interface BusContract {
   'mfa.verify': { request: VerifyRequest; reply: VerifyReply };
   'mfa.sessions.issue': { request: IssueSessionRequest; reply: IssueSessionReply };
   'mfa.sessions.jwks': { request: Record<string, never>; reply: JwksReply };
+  'mfa.sessions.revoke': { request: RevokeSessionsRequest; reply: RevokeSessionsReply };
   'accounts.get': { request: AccountRequest; reply: Member };
   'accounts.authorize': { request: AuthorizeRequest; reply: AuthorizeReply };
 

@@ -3,3 +3,4 @@ export * from './envelope';
 export * from './signing-keys';
 export * from './session-token';
 export * from './constant-time';
+export * from './internal-key';

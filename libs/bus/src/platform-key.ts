@@ -1,0 +1,9 @@
+import { Logger } from '@nestjs/common';
+import { type BaseEnv, devSecret } from '@mfa/config';
+import { generateInternalKey, InternalKey } from '@mfa/crypto';
+
+/** `BUS_INTERNAL_KEY`, or in development one generated once and kept in KEYS_DIR (all services share it). */
+export function loadInternalKey(env: Pick<BaseEnv, 'BUS_INTERNAL_KEY' | 'KEYS_DIR'>): InternalKey {
+  const logger = new Logger('InternalKey');
+  return new InternalKey(env.BUS_INTERNAL_KEY || devSecret(env.KEYS_DIR, 'bus-internal-key', generateInternalKey, (m) => logger.warn(m)));
+}
