@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { Bus, BusClient } from '@mfa/bus';
+import { Bus, BusClient, platformCredentialsFromEnv } from '@mfa/bus';
 import { dropDatabase } from '@mfa/database';
 import { migrateAll } from '../tools/migrate';
 import { sequentialLatency, throughput } from './bus-load.bench';
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   const env = { NODE_ENV: 'development', DATABASE_URL, REDIS_URL, PLATFORM_API_KEY, LOG_LEVEL: 'warn', KEYS_DIR: mkdtempSync(join(tmpdir(), 'mfa-bench-keys-')) };
   const start = (name: ServiceName) => ServiceProcess.start(name, env);
   const services: ServiceProcess[] = [];
-  const client = new BusClient({ redisUrl: REDIS_URL, timeoutMs: 30_000 });
+  const client = new BusClient({ redisUrl: REDIS_URL, timeoutMs: 30_000, credentials: platformCredentialsFromEnv('bench', env) });
   if (needServices) {
     services.push(await start('org-service'), await start('account-service'), await start('mfa-service'));
     await client.connect();

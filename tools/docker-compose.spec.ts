@@ -18,6 +18,7 @@ const apps: Record<string, { env: new () => BaseEnv; portVariable: string; defau
 /** What an operator would put in the host environment for the `${VAR:?}` references. */
 const hostEnv: Record<string, string> = {
   PLATFORM_API_KEY: randomBytes(32).toString('hex'),
+  BUS_INTERNAL_KEY: randomBytes(32).toString('base64'),
   MFA_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
   MFA_SESSION_SIGNING_KEYS: `s1:${randomBytes(32).toString('base64')}`,
 };

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Bus, BusClient } from '@mfa/bus';
+import { Bus, BusClient, platformCredentialsFromEnv } from '@mfa/bus';
 import { AdminApi, createOrg } from '../../bench/lib/fixture';
 import { ServiceProcess, type ServiceName } from '../../bench/lib/service-process';
 import { PgProxy } from './pg-proxy';
@@ -39,7 +39,7 @@ export class Deployment {
       await this.stop(); // leave no process behind a failed start
       throw err;
     }
-    this.client = new BusClient({ redisUrl: process.env.REDIS_URL!, timeoutMs: 10_000 });
+    this.client = new BusClient({ redisUrl: process.env.REDIS_URL!, timeoutMs: 10_000, credentials: platformCredentialsFromEnv('chaos', this.env) });
     await this.client.connect();
     this.bus = new Bus(this.client);
     this.platform = new AdminApi(`http://127.0.0.1:${this.services[0].port}`, PLATFORM_API_KEY);

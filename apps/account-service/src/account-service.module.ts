@@ -8,9 +8,10 @@ import { ComplianceModule } from './compliance/compliance.module';
 import { AccountServiceEnv } from './config/account-service.env';
 import { dataSourceOptions } from './database/data-source';
 import { EnforcementModule } from './enforcement/enforcement.module';
+import { ServiceKeysModule } from './service-keys/service-keys.module';
 
 /** Feature modules of account-service; add new ones here (one line each). */
-export const ACCOUNT_FEATURE_MODULES = [AccountsModule, ComplianceModule, EnforcementModule];
+export const ACCOUNT_FEATURE_MODULES = [AccountsModule, ComplianceModule, EnforcementModule, ServiceKeysModule];
 
 /** account-service's root module, built from an already validated env (main.ts or a test). */
 @Module({})
@@ -22,7 +23,7 @@ export class AccountServiceModule {
         ConfigModule.forRoot(AccountServiceEnv, env),
         TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
         // a client too: account-service calls mfa-service (device facts) and itself in tests
-        BusModule.forRoot({ redisUrl: env.REDIS_URL, timeoutMs: env.BUS_TIMEOUT_MS }),
+        BusModule.forPlatform('account-service', env),
         MetricsModule.forRoot('account-service'),
         HealthModule.forRoot(env.REDIS_URL),
         ...ACCOUNT_FEATURE_MODULES,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Bus, BusClient } from '@mfa/bus';
+import { Bus, BusClient, platformCredentialsFromEnv } from '@mfa/bus';
 import { loadConfig } from '@mfa/config';
 import { InternalPatterns, Patterns } from '@mfa/contracts';
 import { type RunningService, startService } from '@mfa/observability';
@@ -13,7 +13,7 @@ let bus: Bus;
 
 beforeAll(async () => {
   service = await startService(accountServiceApp, loadConfig(AccountServiceEnv, { ...process.env, ACCOUNT_SERVICE_PORT: '0' }));
-  client = new BusClient({ redisUrl: process.env.REDIS_URL!, timeoutMs: 10_000 });
+  client = new BusClient({ redisUrl: process.env.REDIS_URL!, timeoutMs: 10_000, credentials: platformCredentialsFromEnv('test') });
   await client.connect();
   bus = new Bus(client);
 });

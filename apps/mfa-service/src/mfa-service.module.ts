@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { BusModule } from '@mfa/bus';
+import { Bus, BusModule, CALLER_DIRECTORY, loadInternalKey, resolvingCallerDirectory } from '@mfa/bus';
+import { InternalPatterns } from '@mfa/contracts';
 import { ConfigModule } from '@mfa/config';
 import { HealthModule, MetricsModule } from '@mfa/observability';
 import { AccountDirectory } from './accounts/account-directory';
@@ -54,7 +55,7 @@ export class MfaServiceModule {
       imports: [
         ConfigModule.forRoot(MfaServiceEnv, env),
         TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL, env.MFA_DB_POOL_SIZE)),
-        BusModule.forRoot({ redisUrl: env.REDIS_URL, timeoutMs: env.BUS_TIMEOUT_MS }),
+        BusModule.forPlatform('mfa-service', env),
         MetricsModule.forRoot('mfa-service'),
         HealthModule.forRoot(env.REDIS_URL),
       ],
@@ -62,6 +63,12 @@ export class MfaServiceModule {
       providers: [
         options.clock ? { provide: Clock, useValue: options.clock } : { provide: Clock, useClass: SystemClock },
         { provide: KeyMaterial, useFactory: () => KeyMaterial.fromEnv(env) },
+        // the bus gate learns member services' keys and accounts' orgs from account-service
+        {
+          provide: CALLER_DIRECTORY,
+          inject: [Bus],
+          useFactory: (bus: Bus) => resolvingCallerDirectory((r) => bus.send(InternalPatterns.AccountsCallersResolve, r), loadInternalKey(env)),
+        },
         options.smsSender ?? { provide: SmsSender, useClass: SMS_SENDERS[env.SMS_SENDER] },
         AccountDirectory,
         DeviceRepository,

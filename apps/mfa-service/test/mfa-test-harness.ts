@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { AppError, Patterns, QUEUE_PREFIX, Queues, type BusPattern, type Member, type ReplyOf, type RequestOf } from '@mfa/contracts';
-import { Bus, createBusMicroservice } from '@mfa/bus';
+import { Bus, createBusMicroservice, platformCredentialsFromEnv } from '@mfa/bus';
 export { waitFor } from '@mfa/testing';
 import { loadConfig } from '@mfa/config';
 import { startService, type RunningService } from '@mfa/observability';
@@ -74,7 +74,7 @@ export async function startHarness(vars: Record<string, string> = {}): Promise<H
   // 5 s into a time step, so "now" and its neighbours are unambiguous
   const clock = new FixedClock(new Date(Date.UTC(2030, 0, 1, 0, 0, 5)));
   const def = { ...mfaServiceApp, module: (e: MfaServiceEnv) => MfaServiceModule.forRoot(e, { clock }) };
-  const stub: INestMicroservice = await createBusMicroservice(AccountsStubModule, { redisUrl: env.REDIS_URL, service: 'accounts', blockMs: 200 }, { logger: false });
+  const stub: INestMicroservice = await createBusMicroservice(AccountsStubModule, { redisUrl: env.REDIS_URL, service: 'accounts', blockMs: 200, platformSecret: platformCredentialsFromEnv('test', env as never).secret }, { logger: false });
   await stub.listen();
   const a = await startService(def, env);
   const b = await startService(def, env);

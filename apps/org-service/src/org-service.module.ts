@@ -11,9 +11,10 @@ import { dataSourceOptions } from './database/data-source';
 import { MembersModule } from './members/members.module';
 import { OrgsModule } from './orgs/orgs.module';
 import { PolicyModule } from './policy/policy.module';
+import { ServiceKeysModule } from './service-keys/service-keys.module';
 
 /** Feature modules of the admin API; add new ones here (one line each). */
-export const ORG_FEATURE_MODULES = [ApiKeysModule, OrgsModule, MembersModule, AuditModule, ComplianceModule, PolicyModule];
+export const ORG_FEATURE_MODULES = [ApiKeysModule, OrgsModule, MembersModule, AuditModule, ComplianceModule, PolicyModule, ServiceKeysModule];
 
 /** org-service's root module, built from an already validated env (main.ts or a test). */
 @Module({})
@@ -24,7 +25,7 @@ export class OrgServiceModule {
       imports: [
         ConfigModule.forRoot(OrgServiceEnv, env),
         TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
-        BusModule.forRoot({ redisUrl: env.REDIS_URL, timeoutMs: env.BUS_TIMEOUT_MS }),
+        BusModule.forPlatform('org-service', env),
         MetricsModule.forRoot('org-service'),
         HealthModule.forRoot(env.REDIS_URL),
         ...ORG_FEATURE_MODULES,

@@ -2,7 +2,7 @@ import { Controller, type INestMicroservice, Module } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { createBusMicroservice } from '@mfa/bus';
+import { createBusMicroservice, platformCredentialsFromEnv } from '@mfa/bus';
 import { type DevicesSummaryRequest, InternalPatterns, Patterns } from '@mfa/contracts';
 import { addMembers, bearer, createApiKey, createOrg, startTestServices, type TestOrg, type TestServices } from '@mfa/testing';
 import { CSV_HEADER } from '../src/compliance/compliance-csv';
@@ -43,7 +43,7 @@ const HOUR = 3_600_000;
 
 beforeAll(async () => {
   s = await startTestServices({ mfa: false });
-  mfa = await createBusMicroservice(MfaStandInModule, { redisUrl: process.env.REDIS_URL!, service: 'mfa' }, { logger: false });
+  mfa = await createBusMicroservice(MfaStandInModule, { redisUrl: process.env.REDIS_URL!, service: 'mfa', platformSecret: platformCredentialsFromEnv('test').secret }, { logger: false });
   await mfa.listen();
   db = s.account.app.get(DataSource);
 });

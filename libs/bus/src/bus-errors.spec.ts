@@ -63,7 +63,7 @@ describe('toWireError (the filter and the server fallback share it)', () => {
 
 describe('fieldsOf', () => {
   it('reads known fields, first occurrence wins, tolerates odd lists and null', () => {
-    expect(fieldsOf(['id', 'a', 'x', 'y', 'id', 'b', 'pattern'])).toEqual({ id: 'a' });
+    expect(fieldsOf(['id', 'a', 'x', 'y', 'id', 'b', 'pattern'].map((s) => Buffer.from(s)))).toEqual({ id: 'a' });
     expect(fieldsOf(null)).toEqual({});
   });
 });

@@ -5,10 +5,13 @@ import type { ReadPacket, WritePacket } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
 import { AppError, BusServices, ErrorCodes, isWireError, ownerOf } from '@mfa/contracts';
 import { openRedis } from './redis-connection';
-import { DEFAULT_TIMEOUT_MS, isWireReply, REPLY_LIST_PREFIX, requestFields } from './wire';
+import { DEFAULT_TIMEOUT_MS, isWireReply, MAX_DEADLINE_AHEAD_MS, replyPrefixOf, requestFields } from './wire';
+import type { BusCredentials } from './wire';
 
 export interface BusClientOptions {
   redisUrl: string;
+  /** the key every entry is signed with: a service key, or `platformCredentials(...)` */
+  credentials: BusCredentials;
   /** default time a request waits for its reply (and its deadline on the wire) */
   timeoutMs?: number;
 }
@@ -28,12 +31,13 @@ interface Outgoing {
 const DRAIN_COUNT = 100;
 
 /**
- * The bus client (a ClientProxy). One reply list per instance (`bus:reply:<uuid>`), many requests
+ * The bus client (a ClientProxy). Signs every entry with its credentials. One reply list per
+ * instance (`bus:reply:<keyId>:<uuid>`), many requests
  * in flight over it: one blocking connection BLPOPs it and drains with LPOP; replies are matched
  * to callers by id. XADDs issued in the same tick go out in one pipeline.
  */
 export class BusClient extends ClientProxy {
-  readonly replyList = `${REPLY_LIST_PREFIX}${randomUUID()}`;
+  readonly replyList: string;
   private readonly logger = new Logger(BusClient.name);
   private readonly timeoutMs: number;
   private cmd?: Redis;
@@ -46,6 +50,8 @@ export class BusClient extends ClientProxy {
   constructor(private readonly options: BusClientOptions) {
     super();
     if (!options?.redisUrl) throw new Error('BusClient: redisUrl is required');
+    if (!options.credentials?.keyId || !options.credentials.secret) throw new Error('BusClient: credentials (keyId, secret) are required');
+    this.replyList = `${replyPrefixOf(options.credentials.keyId)}${randomUUID()}`;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
@@ -89,6 +95,7 @@ export class BusClient extends ClientProxy {
     await this.connect();
     if (this.closed) throw new AppError(ErrorCodes.Unavailable, 'bus client closed');
     const id = randomUUID();
+    timeoutMs = Math.min(timeoutMs, MAX_DEADLINE_AHEAD_MS); // a server refuses deadlines further ahead
     const deadline = Date.now() + timeoutMs;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -101,7 +108,7 @@ export class BusClient extends ClientProxy {
         clearTimeout(timer);
         reject(err);
       };
-      this.enqueue({ stream: BusServices[owner].stream, fields: requestFields(id, pattern, data, this.replyList, deadline), fail });
+      this.enqueue({ stream: BusServices[owner].stream, fields: requestFields(this.options.credentials, id, pattern, data, this.replyList, deadline), fail });
     });
   }
 
@@ -124,7 +131,7 @@ export class BusClient extends ClientProxy {
     const owner = ownerOf(pattern);
     if (!owner) throw new AppError(ErrorCodes.UnknownPattern, `no service owns pattern ${pattern}`);
     await this.connect();
-    const fields = requestFields(randomUUID(), pattern, packet.data, null, Date.now() + this.timeoutMs);
+    const fields = requestFields(this.options.credentials, randomUUID(), pattern, packet.data, null, Date.now() + this.timeoutMs);
     return (await this.cmd!.xadd(BusServices[owner].stream, '*', ...fields)) as T;
   }
 

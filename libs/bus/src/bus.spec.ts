@@ -8,9 +8,9 @@ import { Bus } from './bus';
 import { BusClient } from './bus.client';
 import { BusModule } from './bus.module';
 import { BUS_CLIENT } from './wire';
-import { calls, MFA_STREAM, popReply, rawRedis, rawRequest, REDIS_URL, startService, waitFor } from './testing/bus.fixtures';
+import { calls, MFA_STREAM, replyList, TEST_CREDENTIALS, popReply, rawRedis, rawRequest, REDIS_URL, startService, waitFor } from './testing/bus.fixtures';
 
-const FAR = '4102444800000'; // 2100-01-01: never expires during a test
+const FAR = String(Date.now() + 240_000); // within the 300 s a deadline may be ahead; outlives the suite
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let redis: Redis;
@@ -23,7 +23,7 @@ async function start(opts?: Parameters<typeof startService>[0]) {
   return app;
 }
 function newBus(timeoutMs?: number) {
-  const client = new BusClient({ redisUrl: REDIS_URL, timeoutMs });
+  const client = new BusClient({ redisUrl: REDIS_URL, timeoutMs, credentials: TEST_CREDENTIALS });
   clients.push(client);
   return new Bus(client);
 }
@@ -37,7 +37,8 @@ beforeAll(async () => {
 afterAll(() => redis.quit());
 beforeEach(async () => {
   calls.length = 0;
-  await redis.del(MFA_STREAM);
+  await redis.flushdb(); // the stream, and replay marks of ids the specs reuse
+
 });
 afterEach(async () => {
   await Promise.all(apps.map((a) => a.close()));
@@ -83,7 +84,7 @@ describe('request/reply', () => {
 
   it('claims an entry a dead instance read but never answered, after claimIdleMs', async () => {
     await redis.xgroup('CREATE', MFA_STREAM, 'mfa', '0', 'MKSTREAM');
-    const list = `bus:reply:${randomUUID()}`;
+    const list = replyList();
     await rawRequest(redis, { id: 'orphan', pattern: 'mfa.internal.ping', data: '{}', replyTo: list, deadline: FAR });
     const stolen = await redis.xreadgroup('GROUP', 'mfa', 'dead-instance', 'COUNT', 10, 'STREAMS', MFA_STREAM, '>');
     expect(stolen).not.toBeNull();
@@ -96,7 +97,7 @@ describe('request/reply', () => {
   });
 
   it('drops an entry past its deadline unhandled', async () => {
-    const list = `bus:reply:${randomUUID()}`;
+    const list = replyList();
     await rawRequest(redis, { id: 'late', pattern: 'mfa.internal.ping', data: '{}', replyTo: list, deadline: String(Date.now() - 1) });
     await start();
     await expect(newBus().send('mfa.internal.ping', {})).resolves.toEqual({ pong: true });
@@ -120,7 +121,7 @@ describe('bad input and handler errors', () => {
 
   it.each(cases)('answers an entry with %s with an error reply', async (_name, fields, code, message) => {
     await start();
-    const list = `bus:reply:${randomUUID()}`;
+    const list = replyList();
     await rawRequest(redis, { ...fields, replyTo: list });
     const reply = await popReply(redis, list);
     expect(reply).toMatchObject({ id: fields.id ?? null, ok: false, error: { code } });
@@ -159,7 +160,7 @@ describe('bad input and handler errors', () => {
         .resolves.toMatchObject({ name: 'AppError', code: 'invalid_code', message: 'wrong code' });
       await expect(failure(bus.send('mfa.verify', { accountId: 'a', code: '1' })))
         .resolves.toMatchObject({ code: 'locked_out', message: 'locked out' });
-      const list = `bus:reply:${randomUUID()}`;
+      const list = replyList();
       await rawRequest(redis, { id: 'b', pattern: 'mfa.sessions.jwks', data: '{}', replyTo: list, deadline: FAR });
       const reply = await popReply(redis, list);
       expect(reply).toMatchObject({ id: 'b', ok: false, error: { code: 'internal' } });
@@ -212,7 +213,7 @@ describe('close', () => {
 
   it('BusModule.forRoot provides a connected Bus and closes it with the app', async () => {
     await start();
-    const ctx = await NestFactory.createApplicationContext(BusModule.forRoot({ redisUrl: REDIS_URL }), { logger: false });
+    const ctx = await NestFactory.createApplicationContext(BusModule.forRoot({ redisUrl: REDIS_URL, credentials: TEST_CREDENTIALS }), { logger: false });
     await ctx.init();
     const bus = ctx.get(Bus);
     expect(ctx.get(BUS_CLIENT)).toBe(bus.client);

@@ -11,3 +11,5 @@ export * from './bus-microservice';
 export * from './job-queues';
 export { openRedis } from './redis-connection';
 export * from './platform-key';
+export * from './callers';
+export * from './fair-scheduler';

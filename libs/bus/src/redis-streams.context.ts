@@ -1,7 +1,8 @@
 import { BaseRpcContext } from '@nestjs/microservices';
+import type { BusCaller } from './callers';
 
-/** [stream, entryId, pattern, requestId, consumer] */
-type RedisStreamsContextArgs = [string, string, string, string, string];
+/** [stream, entryId, pattern, requestId, consumer, caller] */
+type RedisStreamsContextArgs = [string, string, string, string, string, BusCaller];
 
 /** What `@Ctx()` gives a bus handler. */
 export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs> {
@@ -22,5 +23,9 @@ export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs>
   /** The consumer (instance) that handles this entry. */
   getConsumer(): string {
     return this.args[4];
+  }
+  /** Who signed the entry (a platform service, or a member service's key and its org). */
+  getCaller(): BusCaller {
+    return this.args[5];
   }
 }

@@ -5,67 +5,111 @@ import { Server } from '@nestjs/microservices';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
-import { AppError, BusServices, ErrorCodes } from '@mfa/contracts';
+import { AppError, BusServices, ErrorCodes, ExpensivePatterns, Patterns, ScopeOfPattern } from '@mfa/contracts';
 import type { BusServiceName, WireError } from '@mfa/contracts';
+import { constantTimeEqual } from '@mfa/crypto';
 import { toWireError } from './bus-errors';
+import type { BusCaller, CallerDirectory, ServiceKeyRecord } from './callers';
+import { FairScheduler } from './fair-scheduler';
 import { clientIdsByName, connectionName, openRedis, Sleeper } from './redis-connection';
 import { RedisStreamsContext } from './redis-streams.context';
-import { fieldsOf, REPLY_TTL_SECONDS } from './wire';
+import {
+  fieldsOf, MAX_DATA_BYTES, MAX_PLATFORM_DATA_BYTES, MAX_DEADLINE_AHEAD_MS, MAX_FIELD_BYTES, PLATFORM_KEY_PREFIX, REPLY_LIST_PREFIX, REPLY_TTL_SECONDS,
+  replyPrefixOf, signEntry,
+} from './wire';
 import type { EntryFields, WireReply } from './wire';
 
 export interface RedisStreamsServerOptions {
   redisUrl: string;
   service: BusServiceName;
+  /** the HMAC secret of `platform:*` key ids (InternalKey.busSecret) */
+  platformSecret: string;
+  /** member services' keys and accounts' orgs; without one only the platform is served */
+  directory?: CallerDirectory;
   /** one consumer per instance; default hostname-pid-random */
   consumerName?: string;
   batchSize?: number;
   blockMs?: number;
-  /** entries pending this long on any consumer are claimed (XAUTOCLAIM) and handled here */
+  /** entries pending this long on any consumer are claimed and handled here */
   claimIdleMs?: number;
   /** read loops in flight, each on its own connection */
   concurrency?: number;
+  /** expensive handlers (ExpensivePatterns) running at once, taking turns between orgs */
+  expensiveConcurrency?: number;
 }
 
-type StreamEntry = [id: string, fields: string[] | null];
+type StreamEntry = [id: Buffer, fields: Buffer[] | null];
 interface Outcome {
   replyTo: string;
   json: string;
 }
+/** An entry that passed the gate: signed, fresh, in scope, bound to its caller's org. */
+interface Admitted {
+  entryId: string;
+  id: string;
+  pattern: string;
+  replyTo?: string;
+  deadline: number;
+  caller: BusCaller;
+  data: unknown;
+}
+type Gate = { entryId: string; outcome: Outcome | null } | Admitted;
 
 const MAX_BACKOFF_MS = 5000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A claimed entry delivered this often already made a consumer die: it is not handed out again. */
+const POISON_DELIVERIES = 2;
+const DEAD_LETTER_MAXLEN = 10_000;
 
-/** Request/reply over Redis Streams, exactly as CONTRACT.md "Bus" and docs/bus-protocol.md say. */
+/**
+ * Request/reply over Redis Streams (docs/bus-protocol.md). Every entry passes a gate before any
+ * handler runs: envelope and sizes, signature (constant time), deadline, replay, `replyTo`
+ * confined to the key's prefix, scope, and the org of any `accountId` (docs/security.md).
+ */
 export class RedisStreamsServer extends Server implements CustomTransportStrategy {
   protected readonly logger = new Logger(RedisStreamsServer.name);
   readonly stream: string;
   readonly group: string;
+  readonly deadLetters: string;
   readonly consumer: string;
-  private readonly opts: Required<Omit<RedisStreamsServerOptions, 'consumerName'>>;
+  private readonly opts: Required<Omit<RedisStreamsServerOptions, 'consumerName' | 'directory'>>;
+  private directory?: CallerDirectory;
   private cmd?: Redis;
   private readers: Redis[] = [];
   private readonly readerNames = new Set<string>();
   private loops: Promise<void>[] = [];
   private running = false;
   private readonly inFlight = new Set<string>();
+  private refresher?: NodeJS.Timeout;
   private readonly sleeper = new Sleeper();
+  private readonly expensive: FairScheduler;
   private readonly listeners = new Map<string, Array<(...args: unknown[]) => void>>();
 
   constructor(options: RedisStreamsServerOptions) {
     super();
     const svc = BusServices[options.service];
     if (!svc) throw new Error(`RedisStreamsServer: unknown service "${options.service}"`);
+    if (!options.platformSecret) throw new Error('RedisStreamsServer: platformSecret is required');
     this.stream = svc.stream;
     this.group = svc.group;
+    this.deadLetters = `bus:${options.service}:dead`;
     this.consumer = options.consumerName ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.directory = options.directory;
     this.opts = {
       redisUrl: options.redisUrl,
       service: options.service,
+      platformSecret: options.platformSecret,
       batchSize: options.batchSize ?? 100,
       blockMs: options.blockMs ?? 1000,
       claimIdleMs: options.claimIdleMs ?? 5000,
       concurrency: Math.max(1, options.concurrency ?? 2),
+      expensiveConcurrency: Math.max(1, options.expensiveConcurrency ?? 2),
     };
+    this.expensive = new FairScheduler(this.opts.expensiveConcurrency, 50);
+  }
+
+  /** The directory may come from the app's own providers, which exist only after the strategy. */
+  setDirectory(directory: CallerDirectory): void {
+    this.directory = directory;
   }
 
   listen(callback: (err?: unknown) => void): void {
@@ -82,7 +126,9 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     await Promise.all(ids.map((id) => this.cmd!.client('UNBLOCK', id).catch(() => 0)));
     const fallback = setTimeout(() => this.readers.forEach((r) => r.disconnect()), this.opts.blockMs + 500);
     await Promise.allSettled(this.loops); // the batches in flight finish and write their replies
+    await this.expensive.drained();
     clearTimeout(fallback);
+    clearInterval(this.refresher);
     await Promise.allSettled([this.cmd, ...this.readers].map((c) => c.quit()));
     [this.cmd, ...this.readers].forEach((c) => c.disconnect());
     this.cmd = undefined;
@@ -115,6 +161,11 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       // keep the service up; the read loops retry (and recreate the group) with backoff
       this.logger.error(`cannot create consumer group ${this.group} yet: ${err.message}`);
     }
+    // entries in work keep a fresh idle time, so other instances do not claim them meanwhile
+    this.refresher = setInterval(() => {
+      if (this.inFlight.size > 0) this.cmd?.xclaim(this.stream, this.group, this.consumer, 0, ...this.inFlight, 'JUSTID').catch(() => undefined);
+    }, Math.max(50, Math.floor(this.opts.claimIdleMs / 2)));
+    this.refresher.unref();
     for (let i = 0; i < this.opts.concurrency; i++) {
       const name = connectionName(`bus:${this.consumer}:r${i}`);
       const reader = openRedis(this.opts.redisUrl, name, true, this.logger);
@@ -139,9 +190,10 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     let backoff = 100;
     while (this.running) {
       try {
-        const res = (await reader.xreadgroup(
+        // Buffers: a huge field stays off the V8 heap and is measured before anything reads it
+        const res = (await reader.xreadgroupBuffer(
           'GROUP', this.group, this.consumer, 'COUNT', this.opts.batchSize, 'BLOCK', this.opts.blockMs, 'STREAMS', this.stream, '>',
-        )) as unknown as Array<[string, StreamEntry[]]> | null;
+        )) as unknown as Array<[Buffer, StreamEntry[]]> | null;
         backoff = 100;
         const entries = res?.[0]?.[1] ?? [];
         if (entries.length > 0) await this.processBatch(entries);
@@ -157,24 +209,34 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     }
   }
 
-  /** Entries of dead instances: claimed at start and every claimIdleMs/2. */
+  /**
+   * Entries of dead instances, at start and every claimIdleMs/2. Each is handled alone, so an
+   * entry that kills its consumer kills at most that one more; an entry claimed before (its
+   * consumer died again) is dead-lettered and answered instead of handed out a third time.
+   */
   private async claimLoop(): Promise<void> {
     const every = Math.max(50, Math.floor(this.opts.claimIdleMs / 2));
     while (this.running) {
       try {
-        let cursor = '0-0';
-        do {
-          const [next, entries] = (await this.cmd!.xautoclaim(
-            this.stream, this.group, this.consumer, this.opts.claimIdleMs, cursor, 'COUNT', this.opts.batchSize,
-          )) as unknown as [string, StreamEntry[]];
-          cursor = next;
-          // our own slow batch can look idle too: never handle an entry twice here
-          const fresh = entries.filter(([id]) => !this.inFlight.has(id));
-          if (fresh.length > 0) {
-            this.logger.warn(`claimed ${fresh.length} entries left pending on ${this.stream}`);
-            await this.processBatch(fresh);
+        for (;;) {
+          const pending = (await this.cmd!.xpending(this.stream, this.group, 'IDLE', this.opts.claimIdleMs, '-', '+', this.opts.batchSize)) as Array<
+            [string, string, number, number]
+          >;
+          const stale = pending.filter(([id]) => !this.inFlight.has(id));
+          if (stale.length === 0 || !this.running) break;
+          const poison = stale.filter(([, , , deliveries]) => deliveries >= POISON_DELIVERIES).map(([id]) => id);
+          if (poison.length > 0) await this.deadLetter(poison);
+          const retry = stale.filter(([, , , deliveries]) => deliveries < POISON_DELIVERIES).map(([id]) => id);
+          if (retry.length > 0) {
+            const claimed = (await this.cmd!.callBuffer('XCLAIM', this.stream, this.group, this.consumer, this.opts.claimIdleMs, ...retry)) as StreamEntry[];
+            if (claimed.length > 0) this.logger.warn(`claimed ${claimed.length} entries left pending on ${this.stream}`);
+            for (const entry of claimed) {
+              if (!this.running) break;
+              await this.processBatch([entry]);
+            }
           }
-        } while (cursor !== '0-0' && this.running);
+          if (pending.length < this.opts.batchSize) break;
+        }
       } catch (err) {
         if (!this.running) break;
         if (!String(err?.message).includes('NOGROUP')) this.logger.error(`claiming on ${this.stream} failed: ${err?.message}`);
@@ -183,25 +245,67 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     }
   }
 
-  private async processBatch(entries: StreamEntry[]): Promise<void> {
-    const ids = entries.map(([id]) => id);
-    ids.forEach((id) => this.inFlight.add(id));
-    // a long batch resets its idle time so other instances do not claim it meanwhile
-    const refresh = setInterval(() => {
-      this.cmd?.xclaim(this.stream, this.group, this.consumer, 0, ...ids, 'JUSTID').catch(() => undefined);
-    }, Math.max(50, Math.floor(this.opts.claimIdleMs / 2)));
-    refresh.unref();
-    try {
-      const outcomes = await Promise.all(entries.map(([id, flat]) => this.handleEntry(id, fieldsOf(flat))));
-      await this.writeBack(ids, outcomes);
-    } finally {
-      clearInterval(refresh);
-      ids.forEach((id) => this.inFlight.delete(id));
+  /** Moves entries a consumer died on to `bus:<service>:dead` (envelope only) and answers them. */
+  private async deadLetter(ids: string[]): Promise<void> {
+    const mine = (await this.cmd!.xclaim(this.stream, this.group, this.consumer, this.opts.claimIdleMs, ...ids, 'JUSTID')) as string[];
+    for (const entryId of mine) {
+      const [entry] = (await this.cmd!.xrangeBuffer(this.stream, entryId, entryId)) as unknown as StreamEntry[];
+      const f = fieldsOf(entry?.[1]);
+      this.logger.error(`dead-lettered ${entryId} (${f.pattern ?? '?'} from ${f.keyId ?? '?'}): a consumer stopped while handling it`);
+      const p = this.cmd!.multi();
+      p.xadd(this.deadLetters, 'MAXLEN', '~', DEAD_LETTER_MAXLEN, '*', 'entryId', entryId, 'id', f.id ?? '', 'pattern', f.pattern ?? '', 'keyId', f.keyId ?? '',
+        'dataBytes', String(f.data?.length ?? 0), 'at', new Date().toISOString());
+      const to = f.replyTo && f.keyId && f.replyTo.startsWith(replyPrefixOf(f.keyId)) ? f.replyTo : null;
+      if (to) {
+        const error: WireError = { code: ErrorCodes.Internal, message: 'dead-lettered: a consumer stopped while handling this entry; it is not retried' };
+        p.rpush(to, JSON.stringify({ id: f.id ?? null, ok: false, error } satisfies WireReply)).expire(to, REPLY_TTL_SECONDS);
+      }
+      p.xack(this.stream, this.group, entryId).xdel(this.stream, entryId);
+      await p.exec();
     }
   }
 
-  /** One pipeline: an RPUSH + EXPIRE per reply list, one XACK and one XDEL with all ids. */
+  private async processBatch(raw: StreamEntry[]): Promise<void> {
+    const ids = raw.map(([id]) => id.toString());
+    ids.forEach((id) => this.inFlight.add(id));
+    const later = new Set<string>();
+    try {
+      const gates = await this.admit(raw.map(([id, flat], i) => ({ entryId: ids[i], f: fieldsOf(flat) })));
+      const now: Array<Promise<Outcome | null>> = [];
+      for (const g of gates) {
+        if (!('caller' in g)) now.push(Promise.resolve(g.outcome));
+        else if (!ExpensivePatterns.has(g.pattern)) now.push(this.run(g));
+        else {
+          later.add(g.entryId);
+          now.push(Promise.resolve(this.schedule(g, later)));
+        }
+      }
+      const outcomes = await Promise.all(now);
+      await this.writeBack(ids.filter((id) => !later.has(id)), outcomes);
+    } finally {
+      ids.filter((id) => !later.has(id)).forEach((id) => this.inFlight.delete(id));
+    }
+  }
+
+  /** Expensive work waits its org's turn; its reply is written on its own when done. */
+  private schedule(g: Admitted, later: Set<string>): Outcome | null {
+    const org = g.caller.kind === 'service' ? g.caller.orgId : g.caller.keyId;
+    const accepted = this.expensive.submit(org, async () => {
+      try {
+        const outcome = await this.run(g);
+        await this.writeBack([g.entryId], [outcome]);
+      } finally {
+        this.inFlight.delete(g.entryId);
+      }
+    });
+    if (accepted) return null;
+    later.delete(g.entryId);
+    return this.reply(g, { ok: false, error: { code: ErrorCodes.RateLimited, message: 'too many expensive requests of this org in progress; retry later' } });
+  }
+
+  /** One MULTI: an RPUSH + EXPIRE per reply list (atomic, so no list outlives its TTL), one XACK and one XDEL with all ids. */
   private async writeBack(ids: string[], outcomes: Array<Outcome | null>): Promise<void> {
+    if (ids.length === 0) return;
     const byList = new Map<string, string[]>();
     for (const o of outcomes) {
       if (!o) continue;
@@ -209,7 +313,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       if (list) list.push(o.json);
       else byList.set(o.replyTo, [o.json]);
     }
-    const p = this.cmd!.pipeline();
+    const p = this.cmd!.multi();
     for (const [list, replies] of byList) p.rpush(list, ...replies).expire(list, REPLY_TTL_SECONDS);
     p.xack(this.stream, this.group, ...ids).xdel(this.stream, ...ids);
     try {
@@ -222,42 +326,181 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     }
   }
 
-  /** Never throws: every outcome is a reply (when there is a replyTo) or nothing. */
-  private async handleEntry(entryId: string, f: EntryFields): Promise<Outcome | null> {
-    const id = f.id || null;
-    const reply = (body: { ok: true; data: unknown } | { ok: false; error: WireError }): Outcome | null =>
-      f.replyTo ? { replyTo: f.replyTo, json: JSON.stringify({ id, ...body } as WireReply) } : null;
-    const fail = (code: WireError['code'], message: string) => reply({ ok: false, error: { code, message } });
+  private reply(g: { id: string | null; replyTo?: string }, body: { ok: true; data: unknown } | { ok: false; error: WireError }): Outcome | null {
+    return g.replyTo ? { replyTo: g.replyTo, json: JSON.stringify({ id: g.id, ...body } as WireReply) } : null;
+  }
 
-    const deadline = Number(f.deadline);
-    if (f.deadline && Number.isFinite(deadline) && deadline < Date.now()) return null; // dropped unhandled
-    if (!id) return fail(ErrorCodes.ValidationFailed, 'id: is required');
-    if (!f.pattern) return fail(ErrorCodes.ValidationFailed, 'pattern: is required');
-    if (!f.deadline || !Number.isFinite(deadline)) return fail(ErrorCodes.ValidationFailed, 'deadline: must be Unix milliseconds');
-    const handler = this.getHandlerByPattern(f.pattern);
-    if (!handler) return fail(ErrorCodes.UnknownPattern, `no handler for pattern ${f.pattern}`);
-    let data: unknown;
-    try {
-      data = JSON.parse(f.data ?? '');
-    } catch {
-      return fail(ErrorCodes.ValidationFailed, 'data: must be JSON');
+  /**
+   * The gate, for a whole batch: one directory lookup for its keys, one round trip for replay
+   * marks, one for its accounts' orgs. Refusals of entries that failed authentication are written
+   * only under `bus:reply:`; an authenticated entry naming a reply list outside its key's prefix
+   * is dropped without writing anywhere.
+   */
+  private async admit(entries: Array<{ entryId: string; f: EntryFields }>): Promise<Gate[]> {
+    const now = Date.now();
+    const gates: Gate[] = new Array(entries.length);
+    const refuse = (i: number, code: WireError['code'], message: string) => {
+      const { entryId, f } = entries[i];
+      const to = f.replyTo?.startsWith(REPLY_LIST_PREFIX) ? f.replyTo : undefined;
+      gates[i] = { entryId, outcome: this.reply({ id: f.id ?? null, replyTo: to }, { ok: false, error: { code, message } }) };
+    };
+
+    // 1. envelope: present, short, fresh; data measured, never read yet
+    const signed: number[] = [];
+    entries.forEach(({ entryId, f }, i) => {
+      const deadline = Number(f.deadline);
+      if (f.deadline && Number.isFinite(deadline) && deadline < now) return void (gates[i] = { entryId, outcome: null }); // dropped unhandled
+      if (f.overlong) return refuse(i, ErrorCodes.ValidationFailed, `${f.overlong}: longer than ${MAX_FIELD_BYTES} bytes`);
+      if (!f.id) return refuse(i, ErrorCodes.ValidationFailed, 'id: is required');
+      if (!f.pattern) return refuse(i, ErrorCodes.ValidationFailed, 'pattern: is required');
+      if (!f.deadline || !Number.isFinite(deadline)) return refuse(i, ErrorCodes.ValidationFailed, 'deadline: must be Unix milliseconds');
+      const cap = f.keyId?.startsWith(PLATFORM_KEY_PREFIX) ? MAX_PLATFORM_DATA_BYTES : MAX_DATA_BYTES;
+      if ((f.data?.length ?? 0) > cap) return refuse(i, ErrorCodes.ValidationFailed, `data: larger than ${cap} bytes`);
+      if (!f.keyId || !f.sig) return refuse(i, ErrorCodes.Unauthenticated, 'keyId and sig: required (every entry is signed; see docs/bus-protocol.md)');
+      if (deadline > now + MAX_DEADLINE_AHEAD_MS) return refuse(i, ErrorCodes.Unauthenticated, `deadline: more than ${MAX_DEADLINE_AHEAD_MS / 1000} s ahead`);
+      signed.push(i);
+    });
+
+    // 2. keys and signatures
+    const serviceIds = signed.map((i) => entries[i].f.keyId!).filter((k) => !k.startsWith(PLATFORM_KEY_PREFIX));
+    let records = new Map<string, ServiceKeyRecord>();
+    let directoryDown = false;
+    if (serviceIds.length > 0 && this.directory) {
+      try {
+        records = await this.directory.serviceKeys(serviceIds);
+      } catch (err) {
+        directoryDown = true;
+        this.logger.error(`looking up service keys failed: ${err?.message}`);
+      }
     }
+    const callers = new Map<number, BusCaller>();
+    for (const i of signed) {
+      const f = entries[i].f;
+      const keyId = f.keyId!;
+      const platform = keyId.startsWith(PLATFORM_KEY_PREFIX);
+      const record = platform ? undefined : records.get(keyId);
+      if (!platform && directoryDown) {
+        refuse(i, ErrorCodes.Unavailable, 'service keys cannot be checked right now; retry');
+        continue;
+      }
+      const secret = platform ? this.opts.platformSecret : record && !record.revoked ? record.secret : null;
+      const expected = secret ? signEntry(secret, f.id!, f.pattern!, f.deadline!, f.replyTo ?? '', f.data ?? '') : null;
+      if (!expected || !constantTimeEqual(expected, f.sig!.toLowerCase())) {
+        refuse(i, ErrorCodes.Unauthenticated, expected ? 'sig: does not match (HMAC-SHA256 of id, pattern, deadline, replyTo, data joined by \\n)' : 'keyId: unknown or revoked key');
+        continue;
+      }
+      if (f.replyTo && !f.replyTo.startsWith(replyPrefixOf(keyId))) {
+        this.logger.warn(`dropped ${f.pattern} from ${keyId}: replyTo outside ${replyPrefixOf(keyId)}`);
+        gates[i] = { entryId: entries[i].entryId, outcome: null };
+        continue;
+      }
+      callers.set(i, platform ? { kind: 'platform', keyId } : { kind: 'service', keyId, orgId: record!.orgId, scopes: record!.scopes });
+    }
+
+    // 3. replay: the first entry with a (keyId, id) pair owns it until its deadline; a claim of the same entry is no replay
+    const fresh = [...callers.keys()];
+    if (fresh.length > 0) {
+      const p = this.cmd!.pipeline();
+      for (const i of fresh) {
+        const { entryId, f } = entries[i];
+        p.set(`bus:seen:${f.keyId}:${f.id}`, entryId, 'PX', Math.max(1, Number(f.deadline) - now) + 1000, 'NX', 'GET');
+      }
+      const marks = (await p.exec()) ?? [];
+      fresh.forEach((i, n) => {
+        const [err, prev] = marks[n] ?? [new Error('no reply')];
+        if (err) {
+          callers.delete(i);
+          refuse(i, ErrorCodes.Unavailable, 'the request could not be checked for replay; retry');
+        } else if (prev !== null && prev !== entries[i].entryId) {
+          callers.delete(i);
+          refuse(i, ErrorCodes.Unauthenticated, 'id: already used with this key (replay)');
+        }
+      });
+    }
+
+    // 4. scope, pattern, payload
+    const bound: Array<{ i: number; accountId: string }> = [];
+    const parsed = new Map<number, unknown>();
+    for (const [i, caller] of callers) {
+      const f = entries[i].f;
+      const pattern = f.pattern!;
+      if (caller.kind === 'service') {
+        if (!(pattern in ScopeOfPattern)) {
+          refuse(i, ErrorCodes.Forbidden, `${pattern}: an internal pattern; service keys may not send it`);
+          continue;
+        }
+        const scope = ScopeOfPattern[pattern];
+        if (scope && !caller.scopes.includes(scope)) {
+          refuse(i, ErrorCodes.Forbidden, `${pattern}: needs the "${scope}" scope, which this key does not have`);
+          continue;
+        }
+      }
+      if (!this.getHandlerByPattern(pattern)) {
+        refuse(i, ErrorCodes.UnknownPattern, `no handler for pattern ${pattern}`);
+        continue;
+      }
+      let data: unknown;
+      try {
+        data = JSON.parse(f.data?.toString('utf8') ?? '');
+      } catch {
+        refuse(i, ErrorCodes.ValidationFailed, 'data: must be JSON');
+        continue;
+      }
+      parsed.set(i, data);
+      const accountId = (data as { accountId?: unknown } | null)?.accountId;
+      if (caller.kind === 'service' && typeof accountId === 'string') bound.push({ i, accountId });
+    }
+
+    // 5. every accountId a member service names must be in its key's org
+    if (bound.length > 0) {
+      let orgs: Map<string, string> | null = null;
+      try {
+        orgs = this.directory ? await this.directory.accountOrgs(bound.map((b) => b.accountId)) : new Map();
+      } catch (err) {
+        this.logger.error(`looking up accounts' orgs failed: ${err?.message}`);
+      }
+      for (const { i, accountId } of bound) {
+        const caller = callers.get(i) as Extract<BusCaller, { kind: 'service' }>;
+        if (!orgs) {
+          parsed.delete(i);
+          refuse(i, ErrorCodes.Unavailable, 'the account cannot be checked right now; retry');
+        } else if (orgs.get(accountId) !== caller.orgId) {
+          parsed.delete(i);
+          // indistinguishable from an unknown account
+          const { entryId, f } = entries[i];
+          gates[i] =
+            f.pattern === Patterns.AccountsAuthorize
+              ? { entryId, outcome: this.reply({ id: f.id!, replyTo: f.replyTo }, { ok: true, data: { allowed: false, reason: 'unknown_account', enforcement: null } }) }
+              : { entryId, outcome: this.reply({ id: f.id!, replyTo: f.replyTo }, { ok: false, error: { code: ErrorCodes.NotFound, message: 'account not found' } }) };
+        }
+      }
+    }
+
+    for (const [i, data] of parsed) {
+      const { entryId, f } = entries[i];
+      gates[i] = { entryId, id: f.id!, pattern: f.pattern!, replyTo: f.replyTo, deadline: Number(f.deadline), caller: callers.get(i)!, data };
+    }
+    return gates;
+  }
+
+  /** Never throws: every outcome is a reply (when there is a replyTo) or nothing. */
+  private async run(g: Admitted): Promise<Outcome | null> {
+    if (g.deadline < Date.now()) return null; // waited past its deadline: the caller is gone
     try {
-      const ctx = new RedisStreamsContext([this.stream, entryId, f.pattern, id, this.consumer]);
-      const value = await this.beforeDeadline(lastValueFrom(this.transformToObservable(handler(data, ctx)), { defaultValue: null }), deadline);
-      return reply({ ok: true, data: value ?? null });
+      const handler = this.getHandlerByPattern(g.pattern)!;
+      const ctx = new RedisStreamsContext([this.stream, g.entryId, g.pattern, g.id, this.consumer, g.caller]);
+      const value = await this.beforeDeadline(lastValueFrom(this.transformToObservable(handler(g.data, ctx)), { defaultValue: null }), g.deadline);
+      return this.reply(g, { ok: true, data: value ?? null });
     } catch (err) {
-      return reply({ ok: false, error: toWireError(err) });
+      return this.reply(g, { ok: false, error: toWireError(err) });
     }
   }
 
   /** The caller stops waiting at the deadline; a stuck handler must not hold the batch past it. */
   private beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
-    const ms = deadline - Date.now();
-    if (ms > MAX_TIMER_MS) return work;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new AppError(ErrorCodes.Timeout, 'the handler did not finish before the deadline')), Math.max(0, ms));
+      timer = setTimeout(() => reject(new AppError(ErrorCodes.Timeout, 'the handler did not finish before the deadline')), Math.max(0, deadline - Date.now()));
     });
     return Promise.race([work, expired]).finally(() => clearTimeout(timer));
   }

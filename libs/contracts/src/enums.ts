@@ -23,6 +23,8 @@ export const AuditActions = [
   'org.created',
   'api_key.created',
   'api_key.revoked',
+  'service_key.created',
+  'service_key.revoked',
   'member.added',
   'members.bulk_added',
   'member.removed',

@@ -41,6 +41,11 @@ export const InternalPatterns = {
   AccountsDeviceReset: 'accounts.internal.device-reset',
   AccountsCompliancePage: 'accounts.internal.compliance.page',
   AccountsComplianceHistory: 'accounts.internal.compliance.history',
+  AccountsServiceKeysCreate: 'accounts.internal.service-keys.create',
+  AccountsServiceKeysList: 'accounts.internal.service-keys.list',
+  AccountsServiceKeysRevoke: 'accounts.internal.service-keys.revoke',
+  /** service keys and accounts' orgs, for mfa-service's bus gate */
+  AccountsCallersResolve: 'accounts.internal.callers.resolve',
   MfaPing: 'mfa.internal.ping',
   MfaPolicyApply: 'mfa.internal.policy.apply',
   MfaDevicesReset: 'mfa.internal.devices.reset',
@@ -73,6 +78,12 @@ export const ScopeOfPattern: Readonly<Record<string, ServiceKeyScope | null>> = 
   'accounts.get': 'authorize',
   'accounts.authorize': 'authorize',
 };
+
+/**
+ * Handlers that cost real CPU (scrypt, QR rendering): run beside the bus read loop, a few at a
+ * time, taking turns between orgs, so a flood of them does not delay anyone's verify.
+ */
+export const ExpensivePatterns: ReadonlySet<string> = new Set(['mfa.devices.create', 'mfa.recovery-codes.generate']);
 
 export type PublicPattern = (typeof Patterns)[keyof typeof Patterns];
 export type InternalPattern = (typeof InternalPatterns)[keyof typeof InternalPatterns];
@@ -137,6 +148,19 @@ export interface DevicesSummaryReply {
   accounts: Record<string, { activeCount: number; deviceCount: number; lastUsedAt: string | null }>;
 }
 
+export interface ServiceKey {
+  id: string; orgId: string; name: string; scopes: ServiceKeyScope[]; createdAt: string; lastUsedAt: string | null; revokedAt: string | null;
+}
+export interface CreateServiceKeyRequest { orgId: string; name: string; scopes: ServiceKeyScope[] }
+/** `salt` derives the secret with the internal key (InternalKey.serviceKeySecret); alone it is worth nothing. */
+export type CreatedServiceKey = ServiceKey & { salt: string };
+export interface ServiceKeyRefRequest { orgId: string; keyId: string }
+export interface ResolveCallersRequest { keyIds: string[]; accountIds: string[] }
+export interface ResolveCallersReply {
+  keys: Array<{ id: string; orgId: string; scopes: ServiceKeyScope[]; salt: string; revoked: boolean }>;
+  accounts: Array<{ id: string; orgId: string }>;
+}
+
 /** The type map the typed client uses: `bus.send(Patterns.MfaVerify, req)` is checked both ways. */
 export interface BusContract {
   'mfa.devices.create': { request: CreateDeviceRequest; reply: CreateTotpDeviceReply | CreateSmsDeviceReply };
@@ -167,6 +191,10 @@ export interface BusContract {
   'accounts.internal.device-reset': { request: AccountDeviceResetRequest; reply: Member };
   'accounts.internal.compliance.page': { request: CompliancePageRequest; reply: Page<ComplianceRow> };
   'accounts.internal.compliance.history': { request: ComplianceHistoryRequest; reply: { items: ComplianceHistoryItem[] } };
+  'accounts.internal.service-keys.create': { request: CreateServiceKeyRequest; reply: CreatedServiceKey };
+  'accounts.internal.service-keys.list': { request: OrgScoped; reply: { items: ServiceKey[] } };
+  'accounts.internal.service-keys.revoke': { request: ServiceKeyRefRequest; reply: ServiceKey };
+  'accounts.internal.callers.resolve': { request: ResolveCallersRequest; reply: ResolveCallersReply };
   'mfa.internal.ping': { request: Record<string, never>; reply: { pong: true } };
   'mfa.internal.policy.apply': { request: { policy: MfaPolicy }; reply: { accepted: boolean } };
   'mfa.internal.devices.reset': { request: DeviceResetRequest; reply: DeviceResetReply };

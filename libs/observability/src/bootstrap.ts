@@ -10,7 +10,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { Counter, Histogram } from 'prom-client';
-import { BusExceptionFilter, RedisStreamsServer } from '@mfa/bus';
+import { BusExceptionFilter, CALLER_DIRECTORY, type CallerDirectory, loadInternalKey, RedisStreamsServer } from '@mfa/bus';
 import { type BaseEnv, ConfigError, loadConfig } from '@mfa/config';
 import { createRootLogger, PinoLogger } from './logger';
 import { Metrics } from './metrics';
@@ -90,6 +90,14 @@ function httpMetrics(app: NestExpressApplication): (req: Request, res: Response,
   };
 }
 
+function optionalProvider<T>(app: NestExpressApplication, token: symbol): T | undefined {
+  try {
+    return app.get<T>(token, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
+
 /** JSON bodies with the contract's error shape for malformed JSON and oversized bodies. */
 function jsonBody(app: NestExpressApplication, limit: string): void {
   app.useBodyParser('json', { limit });
@@ -128,8 +136,11 @@ export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>,
   if (def.bus) {
     // deferred: Nest 12 initializes a connected microservice at once, and global filters
     // registered after that are ignored
+    // member services' keys and accounts' orgs come from the app's own providers (none: platform only)
+    const directory = optionalProvider<CallerDirectory>(app, CALLER_DIRECTORY);
+    const strategy = new RedisStreamsServer({ redisUrl: env.REDIS_URL, service: def.bus, platformSecret: loadInternalKey(env).busSecret, directory });
     const bus = app.connectMicroservice(
-      { strategy: new RedisStreamsServer({ redisUrl: env.REDIS_URL, service: def.bus }) },
+      { strategy },
       { deferInitialization: true },
     );
     // without it Nest's RPC handler drops every error code (see BusExceptionFilter)

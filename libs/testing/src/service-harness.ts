@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Bus, BusClient } from '@mfa/bus';
+import { Bus, BusClient, platformCredentialsFromEnv } from '@mfa/bus';
 import { loadConfig } from '@mfa/config';
 import { type RunningService, startService } from '@mfa/observability';
 import { accountServiceApp } from '../../../apps/account-service/src/account-service.app';
@@ -42,7 +42,7 @@ export async function startTestServices(opts: TestServicesOptions = {}): Promise
   const account = await startService(accountServiceApp, loadConfig(AccountServiceEnv, env));
   const org = await startService(orgServiceApp, loadConfig(OrgServiceEnv, env));
   const mfa = opts.mfa === false ? undefined : await startService(mfaServiceApp, loadConfig(MfaServiceEnv, { ...env, MFA_SERVICE_PORT: '0' }));
-  const client = new BusClient({ redisUrl: env.REDIS_URL!, timeoutMs: 10_000 });
+  const client = new BusClient({ redisUrl: env.REDIS_URL!, timeoutMs: 10_000, credentials: platformCredentialsFromEnv('test', env) });
   await client.connect();
   return {
     org,

@@ -58,6 +58,12 @@ export class AccountRepository {
     return rows[0].created;
   }
 
+  /** The org of each of these accounts (unknown ones absent). */
+  async orgsOf(ids: string[]): Promise<Map<string, string>> {
+    const rows: Array<{ id: string; org_id: string }> = await this.dataSource.query(`SELECT id, org_id FROM accounts.accounts WHERE id = ANY($1::uuid[])`, [ids]);
+    return new Map(rows.map((r) => [r.id, r.org_id]));
+  }
+
   async deleteInOrg(orgId: string, id: string): Promise<boolean> {
     const result = await this.repo.delete({ orgId, id });
     return (result.affected ?? 0) > 0;

@@ -21,7 +21,7 @@ describe(MfaServiceEnv.name, () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
     expect(problems.some((p) => p.startsWith('MFA_ENCRYPTION_KEYS'))).toBe(true);
     expect(problems.some((p) => p.startsWith('MFA_SESSION_SIGNING_KEYS'))).toBe(true);
-    const keys = { MFA_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`, MFA_SESSION_SIGNING_KEYS: generateSigningKeyEntry() };
+    const keys = { BUS_INTERNAL_KEY: randomBytes(32).toString('base64'), MFA_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`, MFA_SESSION_SIGNING_KEYS: generateSigningKeyEntry() };
     expect(problemsOf({ NODE_ENV: 'production', ...keys })).toEqual([]);
   });
 

@@ -10,11 +10,15 @@ import { Redis } from 'ioredis';
 import { BusValidationPipe } from '../bus-validation.pipe';
 import { createBusMicroservice } from '../bus-microservice';
 import { RedisStreamsContext } from '../redis-streams.context';
+import { type BusCredentials, platformCredentials, replyPrefixOf, signEntry } from '../wire';
+import { randomUUID } from 'node:crypto';
 import type { RedisStreamsServerOptions } from '../redis-streams.server';
 
 // database 12 is reserved for these specs; other engineers use other databases concurrently
 export const REDIS_URL = 'redis://127.0.0.1:6379/12';
 export const MFA_STREAM = 'bus:mfa:requests';
+export const PLATFORM_SECRET = 'test-platform-secret';
+export const TEST_CREDENTIALS = platformCredentials('test', PLATFORM_SECRET);
 
 /** Every handler call, in order: how the specs count "exactly once" and "both instances". */
 export const calls: Array<{ pattern: string; requestId: string; consumer: string }> = [];
@@ -99,7 +103,7 @@ export class TestBusModule {}
 export async function startService(opts: Partial<RedisStreamsServerOptions> = {}): Promise<INestMicroservice> {
   const app = await createBusMicroservice(
     TestBusModule,
-    { redisUrl: REDIS_URL, service: 'mfa', blockMs: 200, claimIdleMs: 5000, ...opts },
+    { redisUrl: REDIS_URL, service: 'mfa', blockMs: 200, claimIdleMs: 5000, platformSecret: PLATFORM_SECRET, ...opts },
     { logger: ['error', 'warn'] },
   );
   await app.listen();
@@ -121,9 +125,22 @@ export async function waitFor<T>(check: () => T | Promise<T>, ms = 5000): Promis
   }
 }
 
-/** XADD a request by hand, as a non-Node member service would. */
-export async function rawRequest(redis: Redis, fields: Record<string, string>): Promise<string> {
-  return (await redis.xadd(MFA_STREAM, '*', ...Object.entries(fields).flat())) as string;
+/**
+ * XADD a request by hand, as a non-Node member service would: signed with `creds` (the test
+ * platform key by default) unless the fields bring their own keyId/sig or `creds` is null.
+ */
+export async function rawRequest(redis: Redis, fields: Record<string, string>, creds: BusCredentials | null = TEST_CREDENTIALS): Promise<string> {
+  const all = { ...fields };
+  if (creds && !('sig' in all)) {
+    all.keyId ??= creds.keyId;
+    all.sig = signEntry(creds.secret, all.id ?? '', all.pattern ?? '', all.deadline ?? '', all.replyTo ?? '', all.data ?? '');
+  }
+  return (await redis.xadd(MFA_STREAM, '*', ...Object.entries(all).flat())) as string;
+}
+
+/** A reply list the test key may name. */
+export function replyList(creds: BusCredentials = TEST_CREDENTIALS): string {
+  return `${replyPrefixOf(creds.keyId)}${randomUUID()}`;
 }
 
 /** BLPOP one reply as JSON (null when none came within `seconds`). */
