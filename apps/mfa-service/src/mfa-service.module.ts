@@ -24,7 +24,10 @@ import { OrgPolicyService } from './policies/org-policy.service';
 import { RecoveryCodeRepository } from './recovery/recovery-code.repository';
 import { RecoveryCodesController } from './recovery/recovery-codes.controller';
 import { RecoveryCodesService } from './recovery/recovery-codes.service';
+import { SessionRevocationRepository } from './sessions/session-revocation.repository';
+import { SessionRevocations } from './sessions/session-revocations';
 import { SessionService } from './sessions/session.service';
+import { StepUp } from './sessions/step-up';
 import { SessionsController } from './sessions/sessions.controller';
 import { OutboxSmsSender, SmsSender } from './sms/sms-sender';
 import { SmsController } from './sms/sms.controller';
@@ -91,6 +94,9 @@ export class MfaServiceModule {
         DevicesService,
         PendingDeviceSweeper,
         SessionService,
+        SessionRevocationRepository,
+        SessionRevocations,
+        StepUp,
       ],
       exports: [Clock, EventRelay],
     };

@@ -13,7 +13,7 @@ import { EventRelay } from '../src/events/event-relay';
 import { LockoutService } from '../src/verification/lockout.service';
 import { VerifyState } from '../src/verification/verify-state';
 import { VerificationService } from '../src/verification/verification.service';
-import { codeAt, newMember, oathtool, startHarness, waitFor, type Harness } from './mfa-test-harness';
+import { codeAt, freshSession, newMember, oathtool, startHarness, waitFor, type Harness } from './mfa-test-harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -21,13 +21,16 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-async function createTotp(m: Member, name = 'phone'): Promise<CreateTotpDeviceReply> {
-  return (await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'totp', name })) as CreateTotpDeviceReply;
+async function createTotp(m: Member, name = 'phone', sessionToken?: string): Promise<CreateTotpDeviceReply> {
+  return (await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'totp', name, sessionToken })) as CreateTotpDeviceReply;
 }
 
-/** A member with an enabled TOTP device; the clock then moves one step on (the enable step is used). */
-async function enrolled(m: Member = newMember()) {
-  const dev = await createTotp(m);
+/**
+ * A member with an enabled TOTP device; the clock then moves one step on (the enable step is used).
+ * A member who already has an active device needs a fresh `sessionToken` (step-up).
+ */
+async function enrolled(m: Member = newMember(), sessionToken?: string) {
+  const dev = await createTotp(m, 'phone', sessionToken);
   await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: codeAt(dev.secretBase32, h.clock, -1), code2: codeAt(dev.secretBase32, h.clock) });
   h.clock.advance(30_000);
   return { m, dev };
@@ -109,9 +112,9 @@ describe('TOTP devices', () => {
 
   it('deletes expired pending devices, and only those, with their seeds', async () => {
     const { m, dev: active } = await enrolled();
-    const stale = await createTotp(m, 'never enabled');
+    const stale = await createTotp(m, 'never enabled', await freshSession(h, m.id, active.secretBase32));
     h.clock.advance(h.env.DEVICE_PENDING_TTL_SECONDS * 1000);
-    const fresh = await createTotp(m, 'just made');
+    const fresh = await createTotp(m, 'just made', await freshSession(h, m.id, active.secretBase32));
     const sweeper = h.a.app.get(PendingDeviceSweeper);
     expect(await sweeper.sweep()).toBeGreaterThanOrEqual(1);
     const left = await h.db.query(`SELECT serial_number, status FROM mfa.devices WHERE account_id = $1 ORDER BY created_at`, [m.id]);
@@ -245,8 +248,8 @@ describe('SMS devices', () => {
 
 describe('recovery codes', () => {
   it('gives 10 single-use codes; a new set cancels the old one', async () => {
-    const { m } = await enrolled();
-    const { codes } = await h.send(Patterns.MfaRecoveryCodesGenerate, { accountId: m.id });
+    const { m, dev } = await enrolled();
+    const { codes } = await h.send(Patterns.MfaRecoveryCodesGenerate, { accountId: m.id, sessionToken: await freshSession(h, m.id, dev.secretBase32) });
     expect(codes).toHaveLength(10);
     expect(new Set(codes).size).toBe(10);
     const [first, second] = codes;
@@ -254,7 +257,7 @@ describe('recovery codes', () => {
     expect(results.filter((r) => r.valid)).toEqual([{ valid: true, serialNumber: null, method: 'recovery_code', verifiedAt: expect.any(String) }]);
     const audit = await waitFor(async () => (await h.queues.audit.getJobs()).find((j) => j.data.action === 'recovery_code.used' && j.data.actor.id === m.id));
     expect(audit.data.details).toEqual({ remaining: 9 });
-    const { codes: fresh } = await h.send(Patterns.MfaRecoveryCodesGenerate, { accountId: m.id });
+    const { codes: fresh } = await h.send(Patterns.MfaRecoveryCodesGenerate, { accountId: m.id, sessionToken: await freshSession(h, m.id, dev.secretBase32) });
     expect(await verify(m, second)).toEqual({ valid: false, reason: 'invalid_code' });
     expect(await verify(m, fresh[0])).toMatchObject({ valid: true });
     const stored = JSON.stringify(await h.db.query(`SELECT encode(hash, 'hex') h, encode(salt, 'hex') s FROM mfa.recovery_codes WHERE account_id = $1`, [m.id]));
@@ -285,10 +288,11 @@ describe('org policy, deactivation and admin reset', () => {
 
   it('enforces allowed methods and never goes back to an older policy version', async () => {
     const { m, dev } = await enrolled();
+    const sessionToken = await freshSession(h, m.id, dev.secretBase32); // before the policy refuses TOTP
     expect(await applyPolicy(m.orgId, 2, true, ['sms'])).toEqual({ accepted: true });
     expect(await applyPolicy(m.orgId, 1, false, ['totp', 'sms'])).toEqual({ accepted: false });
     expect(await verify(m, codeAt(dev.secretBase32, h.clock))).toEqual({ valid: false, reason: 'method_not_allowed' });
-    expect((await h.failure(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'totp', name: 'x' })).code).toBe('method_not_allowed');
+    expect((await h.failure(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'totp', name: 'x', sessionToken })).code).toBe('method_not_allowed');
     expect(await applyPolicy(m.orgId, 3, true, ['totp'])).toEqual({ accepted: true });
     expect(await verify(m, codeAt(dev.secretBase32, h.clock))).toMatchObject({ valid: true });
   });
@@ -296,7 +300,8 @@ describe('org policy, deactivation and admin reset', () => {
   it('keeps the last active device while MFA is required; an admin reset removes it', async () => {
     const { m, dev } = await enrolled();
     await applyPolicy(m.orgId, 1, true, ['totp', 'sms']);
-    expect((await h.failure(Patterns.MfaDevicesDeactivate, { accountId: m.id, serialNumber: dev.serialNumber })).code).toBe('conflict');
+    const sessionToken = await freshSession(h, m.id, dev.secretBase32);
+    expect((await h.failure(Patterns.MfaDevicesDeactivate, { accountId: m.id, serialNumber: dev.serialNumber, sessionToken })).code).toBe('conflict');
     const other = newMember();
     expect((await h.failure(InternalPatterns.MfaDevicesReset, { orgId: randomUUID(), accountId: m.id, serialNumber: dev.serialNumber })).code).toBe('not_found');
     expect((await h.failure(InternalPatterns.MfaDevicesReset, { orgId: m.orgId, accountId: other.id, serialNumber: dev.serialNumber })).code).toBe('not_found');
@@ -309,9 +314,10 @@ describe('org policy, deactivation and admin reset', () => {
 
   it('lets a member deactivate a device when another stays active, and summarizes devices', async () => {
     const { m, dev } = await enrolled();
-    const { dev: second } = await enrolled(m);
+    const { dev: second } = await enrolled(m, await freshSession(h, m.id, dev.secretBase32));
     await applyPolicy(m.orgId, 1, true, ['totp', 'sms']);
-    expect(await h.send(Patterns.MfaDevicesDeactivate, { accountId: m.id, serialNumber: dev.serialNumber })).toMatchObject({ status: 'deactivated' });
+    const sessionToken = await freshSession(h, m.id, dev.secretBase32);
+    expect(await h.send(Patterns.MfaDevicesDeactivate, { accountId: m.id, serialNumber: dev.serialNumber, sessionToken })).toMatchObject({ status: 'deactivated' });
     const [row] = await h.db.query(`SELECT secret_enc FROM mfa.devices WHERE serial_number = $1`, [dev.serialNumber]);
     expect(row.secret_enc).toBeNull();
     expect(await verify(m, codeAt(second.secretBase32, h.clock))).toMatchObject({ valid: true });
@@ -319,14 +325,14 @@ describe('org policy, deactivation and admin reset', () => {
     const summarize = () => h.send(InternalPatterns.MfaDevicesSummary, { orgId: m.orgId, accountIds: [m.id, randomUUID()] });
     const summary = await waitFor(async () => {
       const s = await summarize();
-      return s.accounts[m.id].lastUsedAt ? s : null;
+      return s.accounts[m.id].lastUsedAt === h.clock.now().toISOString() ? s : null;
     });
     expect(summary.devicesByType).toEqual({ totp: 1, sms: 0 });
     expect(summary.accounts[m.id]).toEqual({ activeCount: 1, deviceCount: 1, lastUsedAt: h.clock.now().toISOString() });
     expect(Object.values(summary.accounts)[1]).toEqual({ activeCount: 0, deviceCount: 0, lastUsedAt: null });
     await h.a.app.get(EventRelay).drain();
     const audits = (await h.queues.audit.getJobs()).filter((j) => j.data.actor.id === m.id).map((j) => j.data.action).sort();
-    expect(audits).toEqual(['device.deactivated', 'device.enabled', 'device.enabled']);
+    expect(audits).toEqual(['device.deactivated', 'device.enabled', 'device.enabled', 'session.issued', 'session.issued', 'session.revoked']);
   });
 
   it('answers the ping and serves /health and /metrics', async () => {
@@ -342,7 +348,8 @@ describe('org policy, deactivation and admin reset', () => {
 describe('key rotation', () => {
   it('re-encrypts every seed and phone number under the new key, then back, and old rows still verify', async () => {
     const { m, dev } = await enrolled();
-    const sms = await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'mobile', phoneNumber: '+14155550199' });
+    const sessionToken = await freshSession(h, m.id, dev.secretBase32);
+    const sms = await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'mobile', phoneNumber: '+14155550199', sessionToken });
     const oldRing = readFileSync(join(h.env.KEYS_DIR, 'mfa-encryption-keys'), 'utf8').trim();
     const newKey = generateKeyRing();
     const rotated = new Envelope(parseKeyRing(`${newKey},${oldRing}`));

@@ -7,7 +7,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { AppError, Patterns, QUEUE_PREFIX, Queues, type BusPattern, type Member, type ReplyOf, type RequestOf } from '@mfa/contracts';
+import { AppError, InternalPatterns, Patterns, QUEUE_PREFIX, Queues, type BusPattern, type Member, type ReplyOf, type RequestOf, type SessionRevocation } from '@mfa/contracts';
 import { Bus, createBusMicroservice, platformCredentialsFromEnv } from '@mfa/bus';
 export { waitFor } from '@mfa/testing';
 import { loadConfig } from '@mfa/config';
@@ -25,6 +25,8 @@ import { hotp, timeStep } from '../src/totp/totp';
  * AccountServiceModule once it is stable (only members would need creating through it).
  */
 export const members = new Map<string, Member>();
+/** what mfa-service handed to account-service (accounts.internal.sessions.revoke) */
+export const revocations: SessionRevocation[] = [];
 
 @Controller()
 class AccountsStubController {
@@ -33,6 +35,12 @@ class AccountsStubController {
     const m = members.get(data?.accountId);
     if (!m) throw AppError.notFound('account');
     return m;
+  }
+
+  @MessagePattern(InternalPatterns.AccountsSessionsRevoke)
+  revoke(@Payload() data: SessionRevocation): { recorded: true } {
+    revocations.push(data);
+    return { recorded: true };
   }
 }
 
@@ -124,3 +132,10 @@ export function oathtool(secretBase32: string, clock: FixedClock, offsetSteps = 
   return execFileSync('oathtool', ['--totp', '-b', secretBase32, '--now', `@${seconds}`], { encoding: 'utf8' }).trim();
 }
 
+
+/** A fresh session token (step-up) from the device's current code; the clock then moves one step on. */
+export async function freshSession(h: Harness, accountId: string, secretBase32: string): Promise<string> {
+  const { token } = await h.send(Patterns.MfaSessionsIssue, { accountId, code: codeAt(secretBase32, h.clock) });
+  h.clock.advance(30_000);
+  return token;
+}

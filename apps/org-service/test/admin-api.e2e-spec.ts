@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { generateSync } from 'otplib';
 import { type CreateTotpDeviceReply, Patterns } from '@mfa/contracts';
-import { addMember, bearer, createApiKey, createOrg, memberRows, startTestServices, type TestOrg, type TestServices } from '@mfa/testing';
+import { addMember, bearer, createApiKey, createOrg, memberRows, startTestServices, type TestOrg, type TestServices, waitFor } from '@mfa/testing';
 
 /** Org-service HTTP + account-service bus in this process, on the test Postgres and Redis. */
 let s: TestServices;
@@ -196,7 +196,11 @@ describe('audit of these admin actions', () => {
 
     const res = await http().get(`/v1/orgs/${org.id}/audit-events?limit=100`).set(org.auth);
     expect(res.status).toBe(200);
-    const actions = res.body.items.map((e: { action: string; actor: { type: string; id: string | null } }) => [e.action, e.actor.type, e.actor.id]).reverse();
+    // mfa-service's session.revoked (the removed member's sessions) comes over a queue: checked below
+    const actions = res.body.items
+      .filter((e: { action: string }) => e.action !== 'session.revoked')
+      .map((e: { action: string; actor: { type: string; id: string | null } }) => [e.action, e.actor.type, e.actor.id])
+      .reverse();
     const adminKeyId = (actions.find((a: string[]) => a[0] === 'api_key.revoked') ?? [])[2];
     expect(actions).toEqual([
       ['org.created', 'platform', null],
@@ -207,6 +211,11 @@ describe('audit of these admin actions', () => {
       ['member.removed', 'api_key', key.id],
       ['api_key.revoked', 'api_key', adminKeyId],
     ]);
+    const revoked = await waitFor(async () => {
+      const r = await http().get(`/v1/orgs/${org.id}/audit-events?action=session.revoked`).set(org.auth);
+      return r.body.items[0] ?? null;
+    });
+    expect(revoked).toMatchObject({ actor: { type: 'system' }, target: { type: 'account', id: m.body.id }, details: { cause: 'member_removed' } });
     const bulk = res.body.items.find((e: { action: string }) => e.action === 'members.bulk_added');
     expect(bulk.details).toMatchObject({ rows: 3, created: 3, existing: 0 });
     expect(JSON.stringify(res.body)).not.toContain(key.key);

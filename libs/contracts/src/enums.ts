@@ -37,8 +37,13 @@ export const AuditActions = [
   'verification.locked_out',
   'recovery_code.used',
   'session.issued',
+  'session.revoked',
 ] as const;
 export type AuditAction = (typeof AuditActions)[number];
+
+/** Why session tokens were revoked (audit `session.revoked` details.cause, accounts.internal.sessions.revoke). */
+export const SessionRevocationReasons = ['device_deactivated', 'device_reset', 'member_removed', 'locked_out', 'revoked'] as const;
+export type SessionRevocationReason = (typeof SessionRevocationReasons)[number];
 
 export const AuditActorTypes = ['platform', 'api_key', 'account', 'system'] as const;
 export type AuditActorType = (typeof AuditActorTypes)[number];

@@ -5,7 +5,7 @@
  * │ Renaming one is a breaking change of the external contract. Add, never rename.        │
  * └──────────────────────────────────────────────────────────────────────────────────────┘
  */
-import type { AuthorizeReason, EnforcementState, MfaMethod } from './enums';
+import type { AuthorizeReason, EnforcementState, MfaMethod, SessionRevocationReason } from './enums';
 import type { AuditEvent, Device, Enforcement, Member, MfaPolicy } from './models';
 
 /** Patterns member services call (CONTRACT.md, "Bus"). */
@@ -46,6 +46,7 @@ export const InternalPatterns = {
   AccountsServiceKeysRevoke: 'accounts.internal.service-keys.revoke',
   /** service keys and accounts' orgs, for mfa-service's bus gate */
   AccountsCallersResolve: 'accounts.internal.callers.resolve',
+  AccountsSessionsRevoke: 'accounts.internal.sessions.revoke',
   MfaPing: 'mfa.internal.ping',
   MfaPolicyApply: 'mfa.internal.policy.apply',
   MfaDevicesReset: 'mfa.internal.devices.reset',
@@ -103,13 +104,20 @@ export function ownerOf(pattern: string): BusServiceName | undefined {
 
 // ---- request / reply types, one pair per pattern --------------------------------------
 
-export interface CreateDeviceRequest { accountId: string; type: MfaMethod; name: string; phoneNumber?: string }
+/**
+ * Step-up: for an account with an active device, creating or deactivating a device and new
+ * recovery codes need a session token of that account whose MFA time is within 300 s.
+ */
+export interface StepUp { sessionToken?: string }
+export interface CreateDeviceRequest extends StepUp { accountId: string; type: MfaMethod; name: string; phoneNumber?: string }
 export interface CreateTotpDeviceReply { serialNumber: string; status: 'pending'; secretBase32: string; otpauthUri: string; qrCodePng: string }
 export interface CreateSmsDeviceReply { serialNumber: string; status: 'pending' }
 export interface EnableDeviceRequest { accountId: string; serialNumber: string; code1: string; code2?: string }
 export interface ResyncDeviceRequest { accountId: string; serialNumber: string; code1: string; code2: string }
 export interface AccountRequest { accountId: string }
 export interface DeviceRequest { accountId: string; serialNumber: string }
+export interface DeactivateDeviceRequest extends DeviceRequest, StepUp {}
+export interface RecoveryCodesRequest extends AccountRequest, StepUp {}
 export interface SmsSentReply { sent: true; expiresAt: string }
 export interface RecoveryCodesReply { codes: string[] }
 export interface VerifyRequest { accountId: string; code: string; serialNumber?: string }
@@ -142,6 +150,17 @@ export interface ComplianceRow {
 export interface CompliancePageRequest { orgId: string; cursor?: string; limit: number }
 export interface ComplianceHistoryRequest { orgId: string; days: number }
 export interface ComplianceHistoryItem { date: string; total: number; byState: Record<EnforcementState, number>; compliantPercent: number }
+/**
+ * mfa-service -> account-service: tokens of the account issued at or before `before` die; with a
+ * `serialNumber`, only those issued from that device. Idempotent; a later `before` wins.
+ */
+export interface SessionRevocation {
+  orgId: string;
+  accountId: string;
+  serialNumber?: string | null;
+  before: string;
+  reason: SessionRevocationReason;
+}
 export interface DevicesSummaryRequest { orgId?: string; accountIds?: string[] }
 export interface DevicesSummaryReply {
   devicesByType: Record<MfaMethod, number>;
@@ -167,9 +186,9 @@ export interface BusContract {
   'mfa.devices.enable': { request: EnableDeviceRequest; reply: Device };
   'mfa.devices.resync': { request: ResyncDeviceRequest; reply: Device };
   'mfa.devices.list': { request: AccountRequest; reply: { items: Device[] } };
-  'mfa.devices.deactivate': { request: DeviceRequest; reply: Device };
+  'mfa.devices.deactivate': { request: DeactivateDeviceRequest; reply: Device };
   'mfa.sms.send': { request: DeviceRequest; reply: SmsSentReply };
-  'mfa.recovery-codes.generate': { request: AccountRequest; reply: RecoveryCodesReply };
+  'mfa.recovery-codes.generate': { request: RecoveryCodesRequest; reply: RecoveryCodesReply };
   'mfa.verify': { request: VerifyRequest; reply: VerifyReply };
   'mfa.sessions.issue': { request: IssueSessionRequest; reply: IssueSessionReply };
   'mfa.sessions.jwks': { request: Record<string, never>; reply: JwksReply };
@@ -195,6 +214,7 @@ export interface BusContract {
   'accounts.internal.service-keys.list': { request: OrgScoped; reply: { items: ServiceKey[] } };
   'accounts.internal.service-keys.revoke': { request: ServiceKeyRefRequest; reply: ServiceKey };
   'accounts.internal.callers.resolve': { request: ResolveCallersRequest; reply: ResolveCallersReply };
+  'accounts.internal.sessions.revoke': { request: SessionRevocation; reply: { recorded: true } };
   'mfa.internal.ping': { request: Record<string, never>; reply: { pong: true } };
   'mfa.internal.policy.apply': { request: { policy: MfaPolicy }; reply: { accepted: boolean } };
   'mfa.internal.devices.reset': { request: DeviceResetRequest; reply: DeviceResetReply };

@@ -16,8 +16,21 @@ export interface SessionClaims {
   /** Unix seconds of the MFA authentication */
   mfa_at: number;
   iat: number;
+  /** Unix milliseconds of issue (tokens from before it was added have only `iat`) */
+  iat_ms?: number;
   exp: number;
   jti: string;
+}
+
+/** When the token was issued, in Unix ms; an old token without `iat_ms` counts from the start of its second. */
+export function sessionIssuedAtMs(claims: Pick<SessionClaims, 'iat' | 'iat_ms'>): number {
+  if (typeof claims.iat_ms === 'number') return claims.iat_ms;
+  return typeof claims.iat === 'number' ? claims.iat * 1000 : 0; // no iat: any revocation kills it
+}
+
+/** A revocation kills every token issued at or before its time (a tie is revoked: safer). */
+export function isSessionRevoked(claims: Pick<SessionClaims, 'iat' | 'iat_ms'>, revokedBefore: Date | null): boolean {
+  return revokedBefore !== null && sessionIssuedAtMs(claims) <= revokedBefore.getTime();
 }
 
 export interface VerifySessionOptions {

@@ -11,6 +11,8 @@ export interface AccountWithPolicy {
   orgId: string;
   facts: AccountEnforcementFacts;
   policy: OrgPolicyState;
+  /** the latest revocation covering the token's device (or every token): older tokens are refused */
+  sessionsRevokedBefore: Date | null;
 }
 
 interface FactsRow extends Partial<OrgPolicyRow> {
@@ -21,6 +23,7 @@ interface FactsRow extends Partial<OrgPolicyRow> {
   grace_anchor_at: Date | null;
   exempt_until: Date | null;
   exempt_reason: string | null;
+  sessions_revoked_before: Date | null;
 }
 
 
@@ -42,18 +45,29 @@ export function toFacts(row: { created_at: Date; active_device_count: number; gr
 export class AccountEnforcementRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** One round trip: the account's facts and its org's current policy. Null for an unknown id. */
-  async findWithPolicy(accountId: string, orgId?: string): Promise<AccountWithPolicy | null> {
+  /**
+   * One round trip: the account's facts, its org's current policy and the revocation that covers
+   * a token issued from `tokenDevice` (null: account-wide revocations only). Null for an unknown id.
+   */
+  async findWithPolicy(accountId: string, orgId?: string, tokenDevice: string | null = null): Promise<AccountWithPolicy | null> {
     if (!isUuid(accountId) || (orgId !== undefined && !isUuid(orgId))) return null;
     const rows: FactsRow[] = await this.dataSource.query(
-      `SELECT a.id, a.org_id AS account_org_id, ${FACTS_COLUMNS}, ${JOINED_POLICY_COLUMNS}
+      `SELECT a.id, a.org_id AS account_org_id, ${FACTS_COLUMNS}, ${JOINED_POLICY_COLUMNS},
+              (SELECT max(r.revoked_before) FROM accounts.session_revocations r
+                WHERE r.account_id = a.id AND r.serial_number IN ('', $3::text)) AS sessions_revoked_before
          FROM accounts.accounts a LEFT JOIN accounts.org_policies p ON p.org_id = a.org_id
         WHERE a.id = $1 AND ($2::uuid IS NULL OR a.org_id = $2::uuid)`,
-      [accountId, orgId ?? null],
+      [accountId, orgId ?? null, tokenDevice],
     );
     const row = rows[0];
     if (!row) return null;
-    return { accountId: row.id, orgId: row.account_org_id, facts: toFacts(row), policy: toOrgPolicyState(row.account_org_id, row) };
+    return {
+      accountId: row.id,
+      orgId: row.account_org_id,
+      facts: toFacts(row),
+      policy: toOrgPolicyState(row.account_org_id, row),
+      sessionsRevokedBefore: row.sessions_revoked_before ? new Date(row.sessions_revoked_before) : null,
+    };
   }
 
   /** False when the account is not in the org. */

@@ -14,14 +14,15 @@ export class AuthorizeService {
   ) {}
 
   async authorize(req: AuthorizeRequest, now = new Date()): Promise<AuthorizeReply> {
-    const found = await this.accounts.findWithPolicy(req.accountId);
+    // the revocations of the token's device come with the account: no extra round trip
+    const found = await this.accounts.findWithPolicy(req.accountId, undefined, this.tokens.deviceOf(req.sessionToken));
     if (!found) return { allowed: false, reason: 'unknown_account', enforcement: null };
     const enforcement = computeEnforcement(found.policy, found.facts, now);
     const decision = await decideAuthorization({
       enforcement,
       policyMaxAge: found.policy.maxMfaAgeSeconds,
       requestMaxAge: req.maxMfaAgeSeconds ?? null,
-      checkToken: () => this.tokens.check(req.sessionToken, found.accountId, now),
+      checkToken: () => this.tokens.check(req.sessionToken, found.accountId, now, found.sessionsRevokedBefore),
       now,
     });
     return { ...decision, enforcement };

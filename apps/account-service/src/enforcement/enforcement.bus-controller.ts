@@ -3,9 +3,10 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { BusValidationPipe } from '@mfa/bus';
 import { InternalPatterns, MemberRefDto, OrgRefDto, Patterns } from '@mfa/contracts';
 import { AuthorizeService } from './authorize.service';
-import { AccountDeviceResetDto, ApplyPolicyDto, AuthorizeDto, SetExemptionDto } from './dto/enforcement-requests.dto';
+import { AccountDeviceResetDto, ApplyPolicyDto, AuthorizeDto, SessionRevocationDto, SetExemptionDto } from './dto/enforcement-requests.dto';
 import { MemberEnforcementService } from './member-enforcement.service';
 import { OrgPolicyService } from './org-policy.service';
+import { SessionRevocationsService } from './session-revocations.service';
 
 /** Bus patterns of the enforcement feature; each is one service call. */
 @Controller()
@@ -14,6 +15,7 @@ export class EnforcementBusController {
     private readonly policies: OrgPolicyService,
     private readonly members: MemberEnforcementService,
     private readonly authorization: AuthorizeService,
+    private readonly revocations: SessionRevocationsService,
   ) {}
 
   @MessagePattern(InternalPatterns.AccountsPolicyApply)
@@ -39,6 +41,11 @@ export class EnforcementBusController {
   @MessagePattern(InternalPatterns.AccountsDeviceReset)
   deviceReset(@Payload(BusValidationPipe) req: AccountDeviceResetDto) {
     return this.members.deviceReset(req);
+  }
+
+  @MessagePattern(InternalPatterns.AccountsSessionsRevoke)
+  revokeSessions(@Payload(BusValidationPipe) req: SessionRevocationDto) {
+    return this.revocations.record(req);
   }
 
   @MessagePattern(Patterns.AccountsAuthorize)

@@ -13,6 +13,8 @@ import { OrgPolicyRepository } from './org-policy.repository';
 import { OrgPolicyService } from './org-policy.service';
 import { RolloutMaterializerRepository } from './rollout-materializer.repository';
 import { RolloutMaterializerService } from './rollout-materializer.service';
+import { SessionRevocationRepository } from './session-revocation.repository';
+import { SessionRevocationsService } from './session-revocations.service';
 import { SessionTokenVerifier } from './session-token.verifier';
 
 /**
@@ -39,6 +41,8 @@ import { SessionTokenVerifier } from './session-token.verifier';
     RolloutMaterializerService,
     SessionTokenVerifier,
     AuthorizeService,
+    SessionRevocationRepository,
+    SessionRevocationsService,
   ],
   exports: [MemberEnforcementService, OrgPolicyService],
 })

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { decodeProtectedHeader, type JSONWebKeySet } from 'jose';
+import { decodeJwt, decodeProtectedHeader, type JSONWebKeySet } from 'jose';
 import { Bus } from '@mfa/bus';
 import { Patterns } from '@mfa/contracts';
-import { verifySessionToken } from '@mfa/crypto';
+import { isSessionRevoked, verifySessionToken } from '@mfa/crypto';
 import type { TokenCheck } from './authorize-decision';
 import { ENFORCEMENT_OPTIONS, type EnforcementOptions } from './enforcement.options';
 
@@ -23,7 +23,22 @@ export class SessionTokenVerifier {
     @Inject(ENFORCEMENT_OPTIONS) private readonly options: EnforcementOptions,
   ) {}
 
-  async check(token: string | undefined, accountId: string, now: Date): Promise<TokenCheck> {
+  /**
+   * The device a token claims to stand on, unverified: only picks which revocations to read
+   * with the account; `check` verifies the token afterwards.
+   */
+  deviceOf(token: string | undefined): string | null {
+    if (!token) return null;
+    try {
+      const device = decodeJwt(token).device;
+      return typeof device === 'string' ? device : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** A token issued at or before `revokedBefore` (its device's or the account's) is refused. */
+  async check(token: string | undefined, accountId: string, now: Date, revokedBefore: Date | null = null): Promise<TokenCheck> {
     if (!token) return { valid: false };
     let kid: string | undefined;
     try {
@@ -34,7 +49,8 @@ export class SessionTokenVerifier {
     const jwks = await this.keysFor(kid);
     if (!jwks) return { valid: false };
     const result = await verifySessionToken(token, jwks, { accountId, now });
-    return result.ok ? { valid: true, mfaAt: result.claims.mfa_at } : { valid: false };
+    if (!result.ok || isSessionRevoked(result.claims, revokedBefore)) return { valid: false };
+    return { valid: true, mfaAt: result.claims.mfa_at };
   }
 
   private async keysFor(kid: string | undefined): Promise<JSONWebKeySet | null> {

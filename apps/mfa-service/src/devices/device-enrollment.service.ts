@@ -10,6 +10,7 @@ import type { Db } from '../common/db';
 import { KeyMaterial } from '../common/key-material';
 import { MfaServiceEnv } from '../config/mfa-service.env';
 import { OrgPolicyService } from '../policies/org-policy.service';
+import { StepUp } from '../sessions/step-up';
 import { SmsService } from '../sms/sms.service';
 import { base32Encode } from '../totp/base32';
 import { otpauthUri } from '../totp/otpauth-uri';
@@ -34,6 +35,7 @@ export class DeviceEnrollmentService {
     private readonly lockout: LockoutService,
     private readonly verifyState: VerifyState,
     private readonly sms: SmsService,
+    private readonly stepUp: StepUp,
     private readonly keys: KeyMaterial,
     private readonly clock: Clock,
     @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
@@ -41,6 +43,7 @@ export class DeviceEnrollmentService {
 
   async create(req: CreateDeviceRequest): Promise<CreateTotpDeviceReply | CreateSmsDeviceReply> {
     const account = await this.accounts.get(req.accountId);
+    await this.stepUp.assert(req.accountId, req.sessionToken);
     await this.policies.assertAllows(account.orgId, req.type);
 
     const now = this.clock.now();

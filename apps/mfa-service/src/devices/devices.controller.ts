@@ -4,7 +4,7 @@ import { Patterns } from '@mfa/contracts';
 import { BusValidationPipe } from '@mfa/bus';
 import { DeviceEnrollmentService } from './device-enrollment.service';
 import { DevicesService } from './devices.service';
-import { AccountDto, CreateDeviceDto, DeviceRefDto, EnableDeviceDto, ResyncDeviceDto } from './dto/device.dto';
+import { AccountDto, CreateDeviceDto, DeactivateDeviceDto, EnableDeviceDto, ResyncDeviceDto } from './dto/device.dto';
 
 @Controller()
 export class DevicesController {
@@ -34,7 +34,7 @@ export class DevicesController {
   }
 
   @MessagePattern(Patterns.MfaDevicesDeactivate)
-  deactivate(@Payload(BusValidationPipe) dto: DeviceRefDto) {
-    return this.devices.deactivate(dto.accountId, dto.serialNumber);
+  deactivate(@Payload(BusValidationPipe) dto: DeactivateDeviceDto) {
+    return this.devices.deactivate(dto.accountId, dto.serialNumber, dto.sessionToken);
   }
 }

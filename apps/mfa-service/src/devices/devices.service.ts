@@ -1,8 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppError, ErrorCodes, type Device, type DeviceResetReply, type DevicesSummaryReply, type DevicesSummaryRequest } from '@mfa/contracts';
+import { AccountDirectory } from '../accounts/account-directory';
 import { Clock } from '../common/clock';
 import { OrgPolicyService } from '../policies/org-policy.service';
+import { SessionRevocations } from '../sessions/session-revocations';
+import type { RevocationRow } from '../sessions/session-revocation.repository';
+import { StepUp } from '../sessions/step-up';
 import { DeviceChanges } from './device-changes';
 import { DeviceSummaryRepository } from './device-summary.repository';
 import { DeviceRepository, toDevice } from './device.repository';
@@ -17,6 +21,9 @@ export class DevicesService {
     private readonly changes: DeviceChanges,
     private readonly policies: OrgPolicyService,
     private readonly clock: Clock,
+    private readonly stepUp: StepUp,
+    private readonly sessions: SessionRevocations,
+    private readonly accounts: AccountDirectory,
   ) {}
 
   async list(accountId: string): Promise<{ items: Device[] }> {
@@ -24,13 +31,14 @@ export class DevicesService {
   }
 
   /** A member may not remove their last active device while the org requires MFA. */
-  async deactivate(accountId: string, serialNumber: string): Promise<Device> {
+  async deactivate(accountId: string, serialNumber: string, sessionToken?: string): Promise<Device> {
+    await this.stepUp.assert(accountId, sessionToken);
     const now = this.clock.now();
     const result = await this.dataSource.transaction(async (tx) => {
       await this.devices.lockAccount(tx, accountId);
       const device = await this.devices.findBySerial(accountId, serialNumber, now, tx);
       if (!device) throw AppError.notFound('device');
-      if (device.status === 'deactivated') return { device, changed: false };
+      if (device.status === 'deactivated') return { device, changed: false, revoked: [] as RevocationRow[] };
       if (device.status === 'active') {
         const rules = await this.policies.rulesOf(device.org_id, tx);
         if (rules.requireMfa && (await this.devices.countActive(tx, accountId)) <= 1) {
@@ -38,10 +46,13 @@ export class DevicesService {
         }
       }
       const updated = (await this.devices.deactivate(tx, device.id, now))!;
-      if (device.status === 'active') await this.changes.record(tx, updated, 'member_deactivated', now);
-      return { device: updated, changed: device.status === 'active' };
+      if (device.status !== 'active') return { device: updated, changed: false, revoked: [] };
+      await this.changes.record(tx, updated, 'member_deactivated', now);
+      const revoked = await this.sessions.record(tx, { orgId: device.org_id, accountId, serialNumber, reason: 'device_deactivated', at: now });
+      return { device: updated, changed: true, revoked: [revoked] };
     });
     if (result.changed) this.changes.flush();
+    await this.sessions.deliver(result.revoked);
     return toDevice(result.device);
   }
 
@@ -52,29 +63,36 @@ export class DevicesService {
       await this.devices.lockAccount(tx, accountId);
       const device = await this.devices.findBySerial(accountId, serialNumber, now, tx, orgId);
       if (!device) throw AppError.notFound('device');
-      if (device.status === 'deactivated') return { device, activeDeviceCount: await this.devices.countActive(tx, accountId), changed: false };
+      if (device.status === 'deactivated') return { device, activeDeviceCount: await this.devices.countActive(tx, accountId), changed: false, revoked: [] as RevocationRow[] };
       const updated = (await this.devices.deactivate(tx, device.id, now))!;
-      const activeDeviceCount =
-        device.status === 'active' ? await this.changes.record(tx, updated, 'admin_reset', now) : await this.devices.countActive(tx, accountId);
-      return { device: updated, activeDeviceCount, changed: device.status === 'active' };
+      if (device.status !== 'active') return { device: updated, activeDeviceCount: await this.devices.countActive(tx, accountId), changed: false, revoked: [] };
+      const activeDeviceCount = await this.changes.record(tx, updated, 'admin_reset', now);
+      const revoked = await this.sessions.record(tx, { orgId, accountId, serialNumber, reason: 'device_reset', at: now });
+      return { device: updated, activeDeviceCount, changed: true, revoked: [revoked] };
     });
     if (result.changed) this.changes.flush();
+    await this.sessions.deliver(result.revoked);
     return { device: toDevice(result.device), activeDeviceCount: result.activeDeviceCount };
   }
 
   /** A removed member can no longer verify: devices retired, recovery codes gone. */
   async retireAccount(orgId: string, accountId: string): Promise<{ devicesRetired: number }> {
     const now = this.clock.now();
+    // an id of another org must not revoke that account's sessions
+    const inOrg = await this.accounts.get(accountId).then((a) => a.orgId === orgId, () => false);
     const retired = await this.dataSource.transaction(async (tx) => {
       await this.devices.lockAccount(tx, accountId);
       const rows = await this.devices.retireAccount(tx, orgId, accountId, now);
       const wasActive = rows.find((r) => r.enabled_at !== null);
       // one event brings account-service's count to 0 should the account outlive this call
       if (wasActive) await this.changes.record(tx, wasActive, 'account_removed', now);
-      return rows;
+      // every token of the account, recovery-code sessions included, whether devices were left or not
+      const revoked = inOrg || rows.length ? [await this.sessions.record(tx, { orgId, accountId, serialNumber: null, reason: 'member_removed', at: now })] : [];
+      return { rows, revoked };
     });
-    if (retired.length) this.changes.flush();
-    return { devicesRetired: retired.length };
+    this.changes.flush();
+    await this.sessions.deliver(retired.revoked);
+    return { devicesRetired: retired.rows.length };
   }
 
   async summary(req: DevicesSummaryRequest): Promise<DevicesSummaryReply> {

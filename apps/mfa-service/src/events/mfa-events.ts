@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Jobs, type AuditAction, type DeviceEventJob, type JobPayloads } from '@mfa/contracts';
+import { Jobs, type AuditAction, type AuditActorType, type DeviceEventJob, type JobPayloads } from '@mfa/contracts';
 import type { Db } from '../common/db';
 import { EventRelay } from './event-relay';
 
@@ -12,6 +12,8 @@ export interface AuditInput {
   at: Date;
   target: { type: string; id: string | null };
   details?: Record<string, unknown>;
+  /** default: the account itself */
+  actor?: { type: AuditActorType; id: string | null };
 }
 
 /**
@@ -37,7 +39,7 @@ export class MfaEvents {
       id,
       orgId: input.orgId,
       at: input.at.toISOString(),
-      actor: { type: 'account', id: input.accountId },
+      actor: input.actor ?? { type: 'account', id: input.accountId },
       action: input.action,
       target: input.target,
       details: input.details ?? {},

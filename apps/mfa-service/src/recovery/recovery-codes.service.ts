@@ -4,6 +4,7 @@ import type { RecoveryCodesReply } from '@mfa/contracts';
 import { constantTimeEqual } from '@mfa/crypto';
 import { AccountDirectory } from '../accounts/account-directory';
 import { Clock } from '../common/clock';
+import { StepUp } from '../sessions/step-up';
 import { hashRecoveryCode, newRecoveryCode, normalizeRecoveryCode } from './recovery-code-format';
 import { RecoveryCodeRepository } from './recovery-code.repository';
 
@@ -24,10 +25,12 @@ export class RecoveryCodesService {
     private readonly codes: RecoveryCodeRepository,
     private readonly accounts: AccountDirectory,
     private readonly clock: Clock,
+    private readonly stepUp: StepUp,
   ) {}
 
-  async generate(accountId: string): Promise<RecoveryCodesReply> {
+  async generate(accountId: string, sessionToken?: string): Promise<RecoveryCodesReply> {
     const account = await this.accounts.get(accountId);
+    await this.stepUp.assert(accountId, sessionToken);
     const salt = randomBytes(16);
     const plain = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     const hashes = await Promise.all(plain.map((c) => hashRecoveryCode(normalizeRecoveryCode(c)!, salt)));

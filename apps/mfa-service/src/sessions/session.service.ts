@@ -37,7 +37,7 @@ export class SessionService {
     const at = Math.floor(outcome.at.getTime() / 1000);
     const exp = at + durationSeconds;
     const jti = randomUUID();
-    const token = await new SignJWT({ org: outcome.orgId, device: outcome.serialNumber, method: outcome.method, mfa_at: at })
+    const token = await new SignJWT({ org: outcome.orgId, device: outcome.serialNumber, method: outcome.method, mfa_at: at, iat_ms: outcome.at.getTime() })
       .setProtectedHeader({ alg: SESSION_TOKEN_ALG, kid: signer.kid, typ: 'JWT' })
       .setSubject(accountId)
       .setIssuer(SESSION_TOKEN_ISSUER)

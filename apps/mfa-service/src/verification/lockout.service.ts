@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, ErrorCodes } from '@mfa/contracts';
 import { MfaEvents } from '../events/mfa-events';
+import { SessionRevocations } from '../sessions/session-revocations';
 import { AccountFailureRepository } from './account-failure.repository';
 import { VerifyState } from './verify-state';
 
@@ -16,6 +17,7 @@ export class LockoutService {
     private readonly state: VerifyState,
     private readonly lockouts: AccountFailureRepository,
     private readonly events: MfaEvents,
+    private readonly sessions: SessionRevocations,
   ) {}
 
   async assertOpen(accountId: string, now: Date): Promise<void> {
@@ -40,6 +42,8 @@ export class LockoutService {
         target: { type: 'account', id: accountId },
         details: { failures, lockedUntil: lockedUntil.toISOString() },
       });
+      // someone is guessing codes: sessions issued before the lockout may be theirs
+      await this.sessions.revokeNow({ orgId, accountId, serialNumber: null, reason: 'locked_out', at: now });
     }
     // the script reports a lockout only while it is in force
     return !lockoutStarted && lockedUntil !== null;

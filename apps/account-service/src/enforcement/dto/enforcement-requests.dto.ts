@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsISO8601, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { MemberRefDto, MfaPolicyDto } from '@mfa/contracts';
+import { IsIn, IsISO8601, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { MemberRefDto, MfaPolicyDto, SessionRevocationReasons, type SessionRevocationReason } from '@mfa/contracts';
 
 /** Bus payloads of the enforcement patterns, validated here whoever sent them. */
 
@@ -30,6 +30,19 @@ export class AccountDeviceResetDto extends MemberRefDto {
 
   @IsISO8601({ strict: true })
   at: string;
+}
+
+export class SessionRevocationDto extends MemberRefDto {
+  /** absent or null: every token of the account */
+  @ValidateIf((o: SessionRevocationDto) => o.serialNumber !== undefined && o.serialNumber !== null)
+  @Matches(/^[A-Za-z0-9._:-]{1,128}$/, { message: 'serialNumber must be 1..128 characters of [A-Za-z0-9._:-]' })
+  serialNumber?: string | null;
+
+  @IsISO8601({ strict: true })
+  before: string;
+
+  @IsIn(SessionRevocationReasons)
+  reason: SessionRevocationReason;
 }
 
 export class AuthorizeDto {

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsIn, IsString, IsUUID, Length, Matches, ValidateIf } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { MfaMethods, type MfaMethod, trimmed } from '@mfa/contracts';
 import { SERIAL_NUMBER_PATTERN } from '../serial-number';
 
@@ -15,7 +15,22 @@ export class DeviceRefDto extends AccountDto {
   serialNumber: string;
 }
 
-export class CreateDeviceDto extends AccountDto {
+/** Step-up: a fresh session token, needed once the account has an active device. */
+export class StepUpAccountDto extends AccountDto {
+  @IsOptional()
+  @IsString()
+  @MaxLength(8192)
+  sessionToken?: string;
+}
+
+export class DeactivateDeviceDto extends DeviceRefDto {
+  @IsOptional()
+  @IsString()
+  @MaxLength(8192)
+  sessionToken?: string;
+}
+
+export class CreateDeviceDto extends StepUpAccountDto {
   @IsIn(MfaMethods)
   type: MfaMethod;
 
