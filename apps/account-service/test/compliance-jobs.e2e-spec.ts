@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { loadInternalKey } from '@mfa/bus';
 import { ConfigModule, loadConfig } from '@mfa/config';
 import { dropDatabase } from '@mfa/database';
 import { Jobs, type DeadlineReminderJob, type PolicyRequiredNoticeJob } from '@mfa/contracts';
@@ -59,7 +60,7 @@ const jobsDbUrl = `${process.env.DATABASE_URL}_jobs`;
 const env = loadConfig(AccountServiceEnv, { ...process.env, DATABASE_URL: jobsDbUrl, ACCOUNT_SERVICE_PORT: '0' });
 const clock = new TestClock();
 const settings: ComplianceSettings = {
-  redisUrl: env.REDIS_URL, intervalSeconds: 3600, reminderOffsetsHours: [168, 24], chunkSize: 7, orgChunkSize: 3, reconcileSettleSeconds: 0, schedule: false,
+  redisUrl: env.REDIS_URL, internalKey: loadInternalKey(env), intervalSeconds: 3600, reminderOffsetsHours: [168, 24], chunkSize: 7, orgChunkSize: 3, reconcileSettleSeconds: 0, schedule: false,
 };
 
 /** One account-service "instance": its own pool, notifier and metrics; the DB and clock are shared. */

@@ -3,18 +3,23 @@ import { Queue } from 'bullmq';
 import request from 'supertest';
 import { generateSync } from 'otplib';
 import { type AuditEventJob, type CreateTotpDeviceReply, Jobs, Patterns, QUEUE_PREFIX, Queues } from '@mfa/contracts';
+import { loadInternalKey, signedJobData } from '@mfa/bus';
+import type { InternalKey } from '@mfa/crypto';
 import { bearer, createApiKey, createOrg, startTestServices, type TestOrg, type TestServices } from '@mfa/testing';
 import { AuditService } from '../src/audit/audit.service';
 import { DataSource } from 'typeorm';
+import { OrgServiceEnv } from '../src/config/org-service.env';
 
 let s: TestServices;
 let audit: AuditService;
 let queue: Queue;
+let key: InternalKey;
 const http = () => request(s.orgUrl);
 
 beforeAll(async () => {
   s = await startTestServices();
   audit = s.org.app.get(AuditService);
+  key = loadInternalKey(s.org.app.get(OrgServiceEnv));
   queue = new Queue(Queues.AuditEvents, { connection: { url: process.env.REDIS_URL!, maxRetriesPerRequest: null }, prefix: QUEUE_PREFIX });
 });
 afterAll(async () => {
@@ -123,13 +128,16 @@ describe('AuditService.record', () => {
 });
 
 describe('the audit-events queue', () => {
+  /** A job as the platform adds it (JobQueues signs it), but added here with plain BullMQ. */
+  const signed = (e: AuditEventJob) => signedJobData(key, Queues.AuditEvents, Jobs.RecordAuditEvent, e);
+
   it('records a job once even when it is delivered twice, and drops a malformed one', async () => {
     const org = await createOrg(s.orgUrl, s.platformKey);
     const e = job(org.id);
-    await queue.add(Jobs.RecordAuditEvent, e);
-    await queue.add(Jobs.RecordAuditEvent, e); // a producer's retry: another job, the same event id
-    await queue.add(Jobs.RecordAuditEvent, { ...job(org.id), action: 'org.deleted' } as unknown as AuditEventJob);
-    await queue.add(Jobs.RecordAuditEvent, job(org.id, { action: 'session.issued', target: { type: 'account', id: null } }));
+    await queue.add(Jobs.RecordAuditEvent, signed(e));
+    await queue.add(Jobs.RecordAuditEvent, signed(e)); // a producer's retry: another job, the same event id
+    await queue.add(Jobs.RecordAuditEvent, signed({ ...job(org.id), action: 'org.deleted' } as unknown as AuditEventJob));
+    await queue.add(Jobs.RecordAuditEvent, signed(job(org.id, { action: 'session.issued', target: { type: 'account', id: null } })));
     const fromQueue = async () => (await events(org)).items.filter((x) => x.actor.type === 'account');
     const page = { items: await eventually(fromQueue, (items) => items.length >= 2) };
     await new Promise((r) => setTimeout(r, 200)); // a late duplicate would show up by now

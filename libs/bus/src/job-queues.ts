@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { type JobsOptions, Queue, Worker, type Processor, type WorkerOptions } from 'bullmq';
+import { type Job, type JobSchedulerTemplateOptions, type JobsOptions, Queue, type RepeatOptions, UnrecoverableError, Worker, type Processor, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type JobName, type JobPayloads, QUEUE_PREFIX, QueueOfJob, type QueueName } from '@mfa/contracts';
+import type { InternalKey } from '@mfa/crypto';
 
 /** Jobs are small or bounded by a chunk; keep only failures around, and not forever. */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -11,6 +12,41 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   backoff: { type: 'exponential', delay: 500 },
 };
 
+/**
+ * The field of a job's data that carries its signature: `InternalKey.signJob(queue, name,
+ * data without it)`. Workers check it before the processor runs and hand the processor the
+ * data without it. A wire name, like the queue and job names.
+ */
+export const JOB_SIG_FIELD = 'sig';
+
+/** Job data as it is stored: the payload plus its signature. */
+export function signedJobData<T extends object>(key: InternalKey, queue: string, name: string, data: T): T & { sig: string } {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new Error(`job ${name}: data must be an object`);
+  if (JOB_SIG_FIELD in data) throw new Error(`job ${name}: data already has a "${JOB_SIG_FIELD}" field`);
+  return { ...data, [JOB_SIG_FIELD]: key.signJob(queue, name, data) } as T & { sig: string };
+}
+
+/** A job refused because the platform did not sign it (or signed it for another queue or name). */
+export class JobSignatureError extends UnrecoverableError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobSignatureError';
+  }
+}
+
+/**
+ * The payload of a job whose signature is right, or a JobSignatureError saying what is wrong
+ * (an UnrecoverableError: BullMQ fails it for good, no retries).
+ */
+export function verifiedJobData<T = unknown>(key: InternalKey, queue: string, job: Pick<Job, 'name' | 'data'>): T {
+  const data: unknown = job.data;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new JobSignatureError(`unsigned job: data is not an object`);
+  const { [JOB_SIG_FIELD]: sig, ...payload } = data as Record<string, unknown>;
+  if (sig === undefined) throw new JobSignatureError('unsigned job: no signature');
+  if (!key.verifyJob(queue, job.name, payload, sig)) throw new JobSignatureError(`bad signature: not signed by the platform for ${queue}/${job.name}`);
+  return payload as T;
+}
+
 /** A job for addBulk: its name decides the queue and the payload type. */
 export type BulkJob = { [N in JobName]: { name: N; data: JobPayloads[N]; opts?: JobsOptions } }[JobName];
 
@@ -19,6 +55,10 @@ export type BulkJob = { [N in JobName]: { name: N; data: JobPayloads[N]; opts?: 
  * sharing one command connection (workers open their own blocking ones). A job goes on the
  * queue its name belongs to (`QueueOfJob`), with its payload type checked. Close it on
  * shutdown: workers finish their job in flight first, then queues and the connection close.
+ *
+ * Every job added here is signed with the platform's internal key, and every worker started
+ * here runs the processor only for jobs whose signature is right: a job added to a queue by
+ * anyone else with access to Redis is failed for good, unprocessed (docs/security.md).
  */
 export class JobQueues {
   private readonly logger: Logger;
@@ -26,7 +66,11 @@ export class JobQueues {
   private readonly queues = new Map<QueueName, Queue>();
   private readonly workers: Worker[] = [];
 
-  constructor(redisUrl: string, owner = 'JobQueues') {
+  constructor(
+    redisUrl: string,
+    private readonly key: InternalKey,
+    owner = 'JobQueues',
+  ) {
     this.logger = new Logger(owner);
     // BullMQ refuses connections that give up on a command (its blocking reads would fail)
     this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
@@ -44,7 +88,8 @@ export class JobQueues {
 
   /** Adds a job on its queue. A `jobId` dedupes while a job with that id exists. */
   async add<N extends JobName>(name: N, data: JobPayloads[N], opts: JobsOptions = {}): Promise<string | undefined> {
-    const job = await this.queue(QueueOfJob[name]).add(name, data, { ...DEFAULT_JOB_OPTIONS, ...opts });
+    const queue = QueueOfJob[name];
+    const job = await this.queue(queue).add(name, signedJobData(this.key, queue, name, data), { ...DEFAULT_JOB_OPTIONS, ...opts });
     return job.id;
   }
 
@@ -58,14 +103,43 @@ export class JobQueues {
       else byQueue.set(queue, [job]);
     }
     await Promise.all(
-      [...byQueue].map(([queue, list]) => this.queue(queue).addBulk(list.map((j) => ({ name: j.name, data: j.data, opts: { ...DEFAULT_JOB_OPTIONS, ...j.opts } })))),
+      [...byQueue].map(([queue, list]) => this.queue(queue).addBulk(list.map((j) => ({ name: j.name, data: signedJobData(this.key, queue, j.name, j.data), opts: { ...DEFAULT_JOB_OPTIONS, ...j.opts } }))),
+      ),
     );
   }
 
-  /** Starts a worker; failures are logged here (a job that failed for good is kept for a while). */
+  /**
+   * A repeatable job (one BullMQ job scheduler per id, upserted): the template's data is signed
+   * once here, so every job the scheduler produces carries the signature.
+   */
+  async upsertScheduler<N extends JobName>(
+    schedulerId: string,
+    repeat: Omit<RepeatOptions, 'key'>,
+    template: { name: N; data: JobPayloads[N]; opts?: JobSchedulerTemplateOptions },
+  ): Promise<void> {
+    const queue = QueueOfJob[template.name];
+    await this.queue(queue).upsertJobScheduler(schedulerId, repeat, {
+      name: template.name,
+      data: signedJobData(this.key, queue, template.name, template.data),
+      opts: template.opts,
+    });
+  }
+
+  /**
+   * Starts a worker; failures are logged here (a job that failed for good is kept for a while).
+   * The processor sees only jobs the platform signed, with the signature taken out of `data`;
+   * any other job fails at once, for good, with the reason in its failedReason and a warning.
+   */
   work(queue: QueueName, processor: Processor, opts: Partial<WorkerOptions> = {}): Worker {
-    const worker = new Worker(queue, processor, { connection: this.connection, prefix: QUEUE_PREFIX, ...opts });
-    worker.on('failed', (job, err) => this.logger.error(`${queue} job ${job?.name} ${job?.id} failed (attempt ${job?.attemptsMade}): ${err.message}`));
+    const verified: Processor = async (job, token, signal) => {
+      job.data = verifiedJobData(this.key, queue, job);
+      return processor(job, token, signal);
+    };
+    const worker = new Worker(queue, verified, { connection: this.connection, prefix: QUEUE_PREFIX, ...opts });
+    worker.on('failed', (job, err) => {
+      if (err instanceof JobSignatureError) this.logger.warn(`${queue} job ${job?.name} ${job?.id} refused, not processed: ${err.message}`);
+      else this.logger.error(`${queue} job ${job?.name} ${job?.id} failed (attempt ${job?.attemptsMade}): ${err.message}`);
+    });
     worker.on('error', (err) => this.logger.warn(`${queue} worker: ${err.message}`));
     this.workers.push(worker);
     return worker;

@@ -10,7 +10,7 @@ import { COMPLIANCE_SETTINGS, type ComplianceSettings } from './compliance-setti
 @Injectable()
 export class ComplianceNotifications extends JobQueues implements OnModuleDestroy {
   constructor(@Inject(COMPLIANCE_SETTINGS) settings: ComplianceSettings) {
-    super(settings.redisUrl, ComplianceNotifications.name);
+    super(settings.redisUrl, settings.internalKey, ComplianceNotifications.name);
   }
 
   async deadlineReminder(job: DeadlineReminderJob): Promise<void> {

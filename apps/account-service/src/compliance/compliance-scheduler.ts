@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { QUEUE_PREFIX, Queues } from '@mfa/contracts';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { type Job, type Queue, UnrecoverableError } from 'bullmq';
+import { JobQueues } from '@mfa/bus';
+import { Queues } from '@mfa/contracts';
 import { ComplianceJobNames, type ComplianceJobName, ComplianceJobsService, type JobOutcome } from './compliance-jobs.service';
 import { COMPLIANCE_SETTINGS, type ComplianceSettings } from './compliance-settings';
 
@@ -12,36 +13,31 @@ export function schedulerId(job: ComplianceJobName): string {
 /**
  * The repeatable compliance jobs on the `compliance` queue. Every instance upserts the same
  * job schedulers (idempotent by id) and runs a worker; a scheduler yields one job per tick,
- * which exactly one worker takes, however many instances are up.
+ * which exactly one worker takes, however many instances are up. The schedulers' job data is
+ * signed like every job the platform adds (JobQueues); the worker runs only signed jobs.
  */
 @Injectable()
 export class ComplianceScheduler implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(ComplianceScheduler.name);
+  private readonly jobQueues: JobQueues;
   readonly queue: Queue;
-  private worker?: Worker;
 
   constructor(
     private readonly jobs: ComplianceJobsService,
     @Inject(COMPLIANCE_SETTINGS) private readonly settings: ComplianceSettings,
   ) {
-    this.queue = new Queue(Queues.Compliance, { connection: this.connection(), prefix: QUEUE_PREFIX });
-  }
-
-  private connection() {
-    return { url: this.settings.redisUrl, maxRetriesPerRequest: null };
+    this.jobQueues = new JobQueues(settings.redisUrl, settings.internalKey, ComplianceScheduler.name);
+    this.queue = this.jobQueues.queue(Queues.Compliance);
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.worker = new Worker(Queues.Compliance, (job) => this.handle(job), { connection: this.connection(), prefix: QUEUE_PREFIX, concurrency: 2 });
-    this.worker.on('failed', (job, err) => this.logger.error(`compliance job ${job?.name} failed: ${err.message}`));
-    this.worker.on('error', (err) => this.logger.warn(`compliance worker: ${err.message}`));
+    this.jobQueues.work(Queues.Compliance, (job) => this.handle(job), { concurrency: 2 });
     if (this.settings.schedule) await this.upsertSchedulers();
   }
 
   /** Re-running it (every boot of every instance) keeps one scheduler per job, with the current interval. */
   async upsertSchedulers(): Promise<void> {
     for (const name of ComplianceJobNames) {
-      await this.queue.upsertJobScheduler(schedulerId(name), { every: this.settings.intervalSeconds * 1000 }, {
+      await this.jobQueues.upsertScheduler(schedulerId(name), { every: this.settings.intervalSeconds * 1000 }, {
         name,
         data: {},
         // a tick's job is not worth keeping; a failed one a while, to see why
@@ -57,7 +53,6 @@ export class ComplianceScheduler implements OnApplicationBootstrap, OnModuleDest
 
   async onModuleDestroy(): Promise<void> {
     // a job in flight finishes; its work is idempotent, so one cut short is redone next tick
-    await this.worker?.close();
-    await this.queue.close();
+    await this.jobQueues.close();
   }
 }

@@ -1,8 +1,12 @@
+import { loadInternalKey } from '@mfa/bus';
+import type { InternalKey } from '@mfa/crypto';
 import { AccountServiceEnv } from '../config/account-service.env';
 
 /** What the compliance jobs are tuned by (from the env; tests pass their own). */
 export interface ComplianceSettings {
   redisUrl: string;
+  /** signs the compliance and notification jobs and checks the ones the worker takes */
+  internalKey: InternalKey;
   intervalSeconds: number;
   /** hours before the deadline a reminder goes out, most distant first */
   reminderOffsetsHours: number[];
@@ -26,6 +30,7 @@ export function parseOffsets(raw: string): number[] {
 export function complianceSettingsFromEnv(env: AccountServiceEnv): ComplianceSettings {
   return {
     redisUrl: env.REDIS_URL,
+    internalKey: loadInternalKey(env),
     intervalSeconds: env.COMPLIANCE_INTERVAL_SECONDS,
     reminderOffsetsHours: parseOffsets(env.REMINDER_OFFSETS_HOURS),
     chunkSize: 5000,

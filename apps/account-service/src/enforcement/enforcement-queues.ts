@@ -7,7 +7,7 @@ import { ENFORCEMENT_OPTIONS, type EnforcementOptions } from './enforcement.opti
 @Injectable()
 export class EnforcementQueues extends JobQueues implements OnModuleDestroy {
   constructor(@Inject(ENFORCEMENT_OPTIONS) options: EnforcementOptions) {
-    super(options.redisUrl, EnforcementQueues.name);
+    super(options.redisUrl, options.internalKey, EnforcementQueues.name);
   }
 
   /** Makes delayed jobs due now; jobs already promoted, running or gone are left as they are. */

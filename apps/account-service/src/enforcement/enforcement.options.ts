@@ -1,5 +1,7 @@
 import { IsInt, Max, Min } from 'class-validator';
+import { loadInternalKey } from '@mfa/bus';
 import { BaseEnv } from '@mfa/config';
+import type { InternalKey } from '@mfa/crypto';
 
 /** The variables the enforcement feature reads, validated once at boot (with BaseEnv's). */
 export class EnforcementEnv extends BaseEnv {
@@ -24,6 +26,8 @@ export class EnforcementEnv extends BaseEnv {
 
 export interface EnforcementOptions {
   redisUrl: string;
+  /** signs the jobs this feature adds and checks the ones its workers take */
+  internalKey: InternalKey;
   chunkSize: number;
   rolloutConcurrency: number;
   jwksRefetchMinMs: number;
@@ -34,6 +38,7 @@ export const ENFORCEMENT_OPTIONS = Symbol('ENFORCEMENT_OPTIONS');
 export function enforcementOptionsFromEnv(env: EnforcementEnv): EnforcementOptions {
   return {
     redisUrl: env.REDIS_URL,
+    internalKey: loadInternalKey(env),
     chunkSize: env.ROLLOUT_CHUNK_SIZE,
     rolloutConcurrency: env.ROLLOUT_CONCURRENCY,
     jwksRefetchMinMs: env.JWKS_REFETCH_MIN_SECONDS * 1000,

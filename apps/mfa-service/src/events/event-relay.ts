@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type BulkJob, JobQueues } from '@mfa/bus';
+import { type BulkJob, JobQueues, loadInternalKey } from '@mfa/bus';
 import type { JobName } from '@mfa/contracts';
 import { MfaServiceEnv } from '../config/mfa-service.env';
 
@@ -21,7 +21,7 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
     private readonly dataSource: DataSource,
     @Inject(MfaServiceEnv) env: MfaServiceEnv,
   ) {
-    this.jobs = new JobQueues(env.REDIS_URL, EventRelay.name);
+    this.jobs = new JobQueues(env.REDIS_URL, loadInternalKey(env), EventRelay.name);
   }
 
   onModuleInit(): void {

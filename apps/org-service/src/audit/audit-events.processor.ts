@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
-import { type AuditEventJob, Jobs, QUEUE_PREFIX, Queues } from '@mfa/contracts';
-import { flattenValidationErrors, validationMessage } from '@mfa/bus';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { type AuditEventJob, Jobs, Queues } from '@mfa/contracts';
+import { flattenValidationErrors, JobQueues, loadInternalKey, validationMessage } from '@mfa/bus';
 import { OrgServiceEnv } from '../config/org-service.env';
 import { AuditService } from './audit.service';
 import { AuditEventJobDto } from './dto/audit-event.job-dto';
@@ -11,24 +11,23 @@ import { AuditEventJobDto } from './dto/audit-event.job-dto';
 /**
  * Consumes `audit-events`: events raised by account-service and mfa-service. They wait in the
  * queue while org-service is down; a redelivered job is recorded once (the producer's id).
+ * Only jobs the platform signed reach `handle` (JobQueues.work): an event added to the queue by
+ * hand is never recorded.
  */
 @Injectable()
 export class AuditEventsProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(AuditEventsProcessor.name);
-  private worker?: Worker<AuditEventJob>;
+  private readonly queues: JobQueues;
 
   constructor(
     private readonly audit: AuditService,
-    private readonly env: OrgServiceEnv,
-  ) {}
+    env: OrgServiceEnv,
+  ) {
+    this.queues = new JobQueues(env.REDIS_URL, loadInternalKey(env), AuditEventsProcessor.name);
+  }
 
   onApplicationBootstrap(): void {
-    this.worker = new Worker<AuditEventJob>(Queues.AuditEvents, (job) => this.handle(job), {
-      connection: { url: this.env.REDIS_URL, maxRetriesPerRequest: null },
-      prefix: QUEUE_PREFIX,
-      concurrency: 16,
-    });
-    this.worker.on('error', (err) => this.logger.error(`audit-events worker: ${err.message}`));
+    this.queues.work(Queues.AuditEvents, (job: Job<AuditEventJob>) => this.handle(job), { concurrency: 16 });
   }
 
   async handle(job: Job<AuditEventJob>): Promise<{ recorded: boolean }> {
@@ -48,6 +47,6 @@ export class AuditEventsProcessor implements OnApplicationBootstrap, OnModuleDes
 
   async onModuleDestroy(): Promise<void> {
     // finishes the jobs in flight; the rest stay in Redis for the next start
-    await this.worker?.close();
+    await this.queues.close();
   }
 }

@@ -15,7 +15,7 @@ export class PolicyQueues extends JobQueues implements OnModuleInit, OnModuleDes
     @Inject(POLICY_OPTIONS) options: PolicyOptions,
     private readonly rollouts: PolicyRepository,
   ) {
-    super(options.redisUrl, PolicyQueues.name);
+    super(options.redisUrl, options.internalKey, PolicyQueues.name);
   }
 
   onModuleInit(): void {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { loadInternalKey } from '@mfa/bus';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { OrgServiceEnv } from '../config/org-service.env';
 import { MemberAdminController } from './member-admin.controller';
@@ -21,7 +22,7 @@ import { PolicyService } from './policy.service';
       provide: POLICY_OPTIONS,
       inject: [OrgServiceEnv],
       useFactory: (env: OrgServiceEnv): PolicyOptions => {
-        return { redisUrl: env.REDIS_URL, relayIntervalMs: env.OUTBOX_RELAY_INTERVAL_MS, staleSeconds: env.ROLLOUT_STALE_SECONDS, handoverTimeoutMs: env.POLICY_HANDOVER_TIMEOUT_MS };
+        return { redisUrl: env.REDIS_URL, internalKey: loadInternalKey(env), relayIntervalMs: env.OUTBOX_RELAY_INTERVAL_MS, staleSeconds: env.ROLLOUT_STALE_SECONDS, handoverTimeoutMs: env.POLICY_HANDOVER_TIMEOUT_MS };
       },
     },
     PolicyRepository,

@@ -1,5 +1,6 @@
 import { IsInt, Max, Min } from 'class-validator';
 import { BaseEnv } from '@mfa/config';
+import type { InternalKey } from '@mfa/crypto';
 
 /** The knobs of policy hand-over, the outbox relay and reconciliation (validated once at boot). */
 export class PolicyEnv extends BaseEnv {
@@ -24,6 +25,8 @@ export class PolicyEnv extends BaseEnv {
 
 export interface PolicyOptions {
   redisUrl: string;
+  /** checks the rollout progress jobs account-service signed */
+  internalKey: InternalKey;
   relayIntervalMs: number;
   staleSeconds: number;
   handoverTimeoutMs: number;
