@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import type { ReadPacket, WritePacket } from '@nestjs/microservices';
-import type { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { AppError, BusServices, ErrorCodes, isWireError, ownerOf } from '@mfa/contracts';
 import { openRedis } from './redis-connection';
 import { DEFAULT_TIMEOUT_MS, isWireReply, MAX_DEADLINE_AHEAD_MS, replyPrefixOf, requestFields } from './wire';
@@ -12,6 +12,8 @@ export interface BusClientOptions {
   redisUrl: string;
   /** the key every entry is signed with: a service key, or `platformCredentials(...)` */
   credentials: BusCredentials;
+  /** extra connection options, e.g. `{ username, password, enableReadyCheck: false }` for a Redis ACL user */
+  redisOptions?: RedisOptions;
   /** default time a request waits for its reply (and its deadline on the wire) */
   timeoutMs?: number;
 }
@@ -59,8 +61,8 @@ export class BusClient extends ClientProxy {
   async connect(): Promise<void> {
     if (this.cmd) return;
     this.closed = false;
-    this.cmd = openRedis(this.options.redisUrl, `bus-client:${this.replyList}`, false, this.logger);
-    this.blocking = openRedis(this.options.redisUrl, `bus-client:${this.replyList}:replies`, true, this.logger);
+    this.cmd = openRedis(this.options.redisUrl, `bus-client:${this.replyList}`, false, this.logger, this.options.redisOptions);
+    this.blocking = openRedis(this.options.redisUrl, `bus-client:${this.replyList}:replies`, true, this.logger, this.options.redisOptions);
     this.poller = this.poll(this.blocking);
   }
 

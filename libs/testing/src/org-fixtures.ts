@@ -26,6 +26,18 @@ export async function createApiKey(baseUrl: string, org: TestOrg, role: ApiKeyRo
   return { id: res.body.id, key: res.body.key };
 }
 
+export interface TestServiceKey {
+  id: string;
+  secret: string;
+  scopes: string[];
+}
+
+export async function createServiceKey(baseUrl: string, org: TestOrg, scopes?: string[], name = `app ${unique()}`): Promise<TestServiceKey> {
+  const res = await request(baseUrl).post(`/v1/orgs/${org.id}/service-keys`).set(org.auth).send({ name, scopes });
+  if (res.status !== 201) throw new Error(`createServiceKey: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
 /** `count` members `<prefix>-<i>@example.test`, in bulk calls of at most 10,000. */
 export function memberRows(count: number, prefix = unique()): Array<{ email: string; displayName: string }> {
   return Array.from({ length: count }, (_, i) => ({ email: `${prefix}-${i}@example.test`, displayName: `Member ${i}` }));

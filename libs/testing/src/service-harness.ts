@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Bus, BusClient, platformCredentialsFromEnv } from '@mfa/bus';
+import { Bus, BusClient, type BusClientOptions, platformCredentialsFromEnv } from '@mfa/bus';
 import { loadConfig } from '@mfa/config';
 import { type RunningService, startService } from '@mfa/observability';
 import { accountServiceApp } from '../../../apps/account-service/src/account-service.app';
@@ -58,4 +58,10 @@ export async function startTestServices(opts: TestServicesOptions = {}): Promise
       await account.app.close();
     },
   };
+}
+
+/** A member service's bus client: entries signed with its service key (closed by `close()`). */
+export function memberServiceBus(key: { id: string; secret: string }, extra: Partial<BusClientOptions> = {}): { bus: Bus; close(): Promise<void> } {
+  const client = new BusClient({ redisUrl: process.env.REDIS_URL!, timeoutMs: 10_000, credentials: { keyId: key.id, secret: key.secret }, ...extra });
+  return { bus: new Bus(client), close: () => client.close() };
 }

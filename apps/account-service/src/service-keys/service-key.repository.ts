@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { ServiceKey, ServiceKeyScope } from '@mfa/contracts';
 import { DataSource } from 'typeorm';
+import { one, rows } from '@mfa/database';
 
 export interface ServiceKeyRow {
   id: string;
@@ -29,28 +30,28 @@ export class ServiceKeyRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** The new key, or null when the org already has `max` keys in force (one statement, so no race). */
-  async insert(orgId: string, name: string, scopes: ServiceKeyScope[], max: number): Promise<ServiceKeyRow | null> {
-    const rows: ServiceKeyRow[] = await this.dataSource.query(
+  insert(orgId: string, name: string, scopes: ServiceKeyScope[], max: number): Promise<ServiceKeyRow | null> {
+    return one<ServiceKeyRow>(
+      this.dataSource,
       `INSERT INTO accounts.service_keys (org_id, name, scopes, salt)
        SELECT $1, $2, $3, $4
         WHERE (SELECT count(*) FROM accounts.service_keys WHERE org_id = $1 AND revoked_at IS NULL) < $5
        RETURNING ${COLUMNS}`,
       [orgId, name, scopes, randomBytes(16), max],
     );
-    return rows[0] ?? null;
   }
 
   listInOrg(orgId: string): Promise<ServiceKeyRow[]> {
-    return this.dataSource.query(`SELECT ${COLUMNS} FROM accounts.service_keys WHERE org_id = $1 ORDER BY created_at, id`, [orgId]);
+    return rows(this.dataSource, `SELECT ${COLUMNS} FROM accounts.service_keys WHERE org_id = $1 ORDER BY created_at, id`, [orgId]);
   }
 
   /** The key, revoked now (or when it was revoked before); null when the org has no such key. */
-  async revoke(orgId: string, id: string): Promise<ServiceKeyRow | null> {
-    const rows: ServiceKeyRow[] = await this.dataSource.query(
+  revoke(orgId: string, id: string): Promise<ServiceKeyRow | null> {
+    return one<ServiceKeyRow>(
+      this.dataSource,
       `UPDATE accounts.service_keys SET revoked_at = coalesce(revoked_at, now()) WHERE org_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
       [orgId, id],
     );
-    return rows[0] ?? null;
   }
 
   /**
@@ -58,7 +59,8 @@ export class ServiceKeyRepository {
    * this is also where `last_used_at` moves (at most once a minute per key).
    */
   findInUse(ids: string[]): Promise<ServiceKeyRow[]> {
-    return this.dataSource.query(
+    return rows(
+      this.dataSource,
       `UPDATE accounts.service_keys SET last_used_at = CASE WHEN revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') THEN now() ELSE last_used_at END
         WHERE id = ANY($1::uuid[]) RETURNING ${COLUMNS}`,
       [ids],
