@@ -99,3 +99,13 @@ describe('with a valid key, bodies are bounded', () => {
     await expectError(await post(`/v1/orgs/${org.id}/members`, JSON.stringify({ email: 'b@example.test' }), { authorization: `Bearer ${s.platformKey}` }), 403, 'forbidden');
   });
 });
+
+it('more bulk imports at once than one process takes: the extra ones are 429 rate_limited, the others go through', async () => {
+  const body = JSON.stringify({ members: memberRows(5_000) });
+  const answers = await Promise.all(Array.from({ length: 4 }, () => post(`/v1/orgs/${org.id}/members/bulk`, body, org.auth)));
+  const statuses = answers.map((r) => r.status).sort();
+  expect(statuses.filter((x) => x === 201).length).toBeGreaterThanOrEqual(2);
+  expect(statuses).toContain(429);
+  for (const r of answers.filter((x) => x.status === 429)) await expectError(r, 429, 'rate_limited', /at most 2 bulk imports/);
+  expect(statuses.every((x) => x === 201 || x === 429)).toBe(true);
+});
