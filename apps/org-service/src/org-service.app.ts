@@ -1,6 +1,7 @@
 import type { ServiceDefinition } from '@mfa/observability';
 import { OrgServiceEnv } from './config/org-service.env';
 import { configureAdminHttp } from './http/http-setup';
+import { readBodiesAfterAuth } from './http/request-body';
 import { OrgServiceModule } from './org-service.module';
 
 /** How org-service starts: HTTP only, it consumes no bus stream (it only calls others). */
@@ -10,6 +11,6 @@ export const orgServiceApp: ServiceDefinition<OrgServiceEnv> = {
   module: (env) => OrgServiceModule.forRoot(env),
   port: (env) => env.ORG_API_PORT,
   configure: (app) => configureAdminHttp(app),
-  // 10,000 bulk rows with display names and external ids fit well under this
-  bodyLimit: '8mb',
+  // key first, then the body, under per-route limits (64 KiB; 2 MiB for members/bulk)
+  readBodies: (app) => readBodiesAfterAuth(app),
 };

@@ -24,7 +24,7 @@ it('echoes a sane x-request-id and makes one up otherwise', async () => {
 
 it('serves /health, /metrics with HTTP request metrics, and /docs', async () => {
   expect((await request(s.orgUrl).get('/health')).body).toEqual({ status: 'ok', checks: { postgres: 'up', redis: 'up' } });
-  await request(s.orgUrl).get('/v1/orgs/x');
+  await request(s.orgUrl).get('/v1/orgs/x').set('authorization', `Bearer ${s.platformKey}`); // 403, on a matched route
   const metrics = await request(s.orgUrl).get('/metrics');
   expect(metrics.status).toBe(200);
   expect(metrics.text).toContain('http_requests_total{');

@@ -27,8 +27,10 @@ export interface ServiceDefinition<E extends BaseEnv> {
   bus?: 'mfa' | 'accounts';
   /** service-specific HTTP setup (pipes, filters, OpenAPI), run before listening */
   configure?(app: NestExpressApplication, env: E, logger: Logger): void | Promise<void>;
-  /** JSON body limit; the bulk member import needs room for 10,000 rows */
+  /** JSON body limit of the default parser */
   bodyLimit?: string;
+  /** the service reads request bodies itself (org-service: only once the caller's key is known); replaces the default parser */
+  readBodies?(app: NestExpressApplication): void;
 }
 
 export interface RunningService {
@@ -130,7 +132,8 @@ export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>,
     }),
   );
   app.use(httpMetrics(app));
-  jsonBody(app, def.bodyLimit ?? '1mb');
+  if (def.readBodies) def.readBodies(app);
+  else jsonBody(app, def.bodyLimit ?? '1mb');
   await def.configure?.(app, env, logger);
 
   if (def.bus) {

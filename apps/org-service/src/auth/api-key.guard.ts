@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AppError, ErrorCodes } from '@mfa/contracts';
 import { ApiKeyService } from '../api-keys/api-key.service';
 import { ACCESS_KEY } from './access.decorator';
+import { principalOfHeader } from './bearer';
 import type { Access, AuthenticatedRequest, Principal } from './principal';
 
 interface GuardedRequest extends AuthenticatedRequest {
@@ -25,20 +26,13 @@ export class ApiKeyGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<GuardedRequest>();
     const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
-    const principal = await this.principalOf(req);
+    // the body gate (http/request-body.ts) already looked the key up before reading the body
+    const principal = req.principal ?? (await principalOfHeader(this.apiKeys, req.headers.authorization));
     req.principal = principal;
     // fail closed: a guarded route that forgot to say who may call it serves no one
     if (!access) throw new AppError(ErrorCodes.Forbidden, 'this route is not open to any key');
     authorize(principal, access, req.params.orgId, req.method);
     return true;
-  }
-
-  private async principalOf(req: GuardedRequest): Promise<Principal> {
-    const header = req.headers.authorization;
-    const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    const principal = m ? await this.apiKeys.authenticate(m[1]) : null;
-    if (!principal) throw new AppError(ErrorCodes.Unauthenticated, m ? 'unknown or revoked API key' : 'missing bearer API key');
-    return principal;
   }
 }
 
