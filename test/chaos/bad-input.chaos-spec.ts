@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { BusServices, ErrorCodes, HttpStatusOf, InternalPatterns, Patterns, type ErrorCode } from '@mfa/contracts';
 import { addMembers, type AdminApi } from '../../bench/lib/fixture';
+import { type BusCredentials, replyPrefixOf, signEntry } from '@mfa/bus';
 import { Deployment, PLATFORM_API_KEY } from './deployment';
 
 const CODES = new Set<string>(Object.values(ErrorCodes));
@@ -45,11 +46,15 @@ describe('bad input (generated): HTTP bodies, queries and bus entries', () => {
   let orgId: string;
   let accountId: string;
   let redis: Redis;
+  let serviceKey: BusCredentials;
 
   beforeAll(async () => {
     await system.start();
     ({ orgId, admin } = await system.newOrg('fuzz'));
     [accountId] = await addMembers(admin, orgId, 1, 'fuzz');
+    const res = await send('POST', `/v1/orgs/${orgId}/service-keys`, { name: 'fuzzer' });
+    const key = (await res.json()) as { id: string; secret: string };
+    serviceKey = { keyId: key.id, secret: key.secret };
     redis = new Redis(process.env.REDIS_URL!);
   });
   afterAll(async () => {
@@ -73,6 +78,7 @@ describe('bad input (generated): HTTP bodies, queries and bus entries', () => {
     ['POST', 'members', () => `/v1/orgs/${orgId}/members`, { email: 'a@b.example', displayName: 'A', externalId: 'e' }, () => admin.key],
     ['POST', 'members/bulk', () => `/v1/orgs/${orgId}/members/bulk`, { members: [{ email: 'c@d.example' }] }, () => admin.key],
     ['PUT', 'mfa-policy', () => `/v1/orgs/${orgId}/mfa-policy`, { requireMfa: true, gracePeriodHours: 24, allowedMethods: ['totp'], maxMfaAgeSeconds: 3600 }, () => admin.key],
+    ['POST', 'service-keys', () => `/v1/orgs/${orgId}/service-keys`, { name: 'n', scopes: ['verify'] }, () => admin.key],
     ['PUT', 'exemption', () => `/v1/orgs/${orgId}/members/${accountId}/exemption`, { until: '2099-01-01T00:00:00Z', reason: 'r' }, () => admin.key],
   ];
 
@@ -116,7 +122,7 @@ describe('bad input (generated): HTTP bodies, queries and bus entries', () => {
     );
   });
 
-  it('generated bus entries: each answered with ok or a contract error, consumers keep serving', async () => {
+  it('generated signed bus entries (a member service\'s key or the platform\'s): each answered with ok or a contract error, consumers keep serving', async () => {
     const entry = fc.record(
       {
         id: fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.constant(undefined)),
@@ -126,10 +132,13 @@ describe('bad input (generated): HTTP bodies, queries and bus entries', () => {
       { requiredKeys: ['pattern', 'data'] },
     );
     await fc.assert(
-      fc.asyncProperty(entry, async ({ id, pattern, data }) => {
-        const replyTo = `fuzz:reply:${randomUUID()}`;
+      fc.asyncProperty(entry, fc.boolean(), async ({ id, pattern, data }, asPlatform) => {
+        const creds = asPlatform ? system.credentials : serviceKey;
+        const replyTo = `${replyPrefixOf(creds.keyId)}${randomUUID()}`;
         const stream = pattern.startsWith('mfa.') ? BusServices.mfa.stream : BusServices.accounts.stream;
-        const fields = ['pattern', pattern, 'data', data, 'replyTo', replyTo, 'deadline', String(Date.now() + 10_000)];
+        const deadline = String(Date.now() + 10_000);
+        const fields = ['pattern', pattern, 'data', data, 'replyTo', replyTo, 'deadline', deadline, 'keyId', creds.keyId];
+        fields.push('sig', signEntry(creds.secret, id ?? '', pattern, deadline, replyTo, data));
         if (id !== undefined) fields.unshift('id', id);
         await redis.xadd(stream, '*', ...fields);
         const popped = await redis.blpop(replyTo, 10);

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Bus, BusClient, platformCredentialsFromEnv } from '@mfa/bus';
+import { Bus, BusClient, type BusCredentials, platformCredentialsFromEnv } from '@mfa/bus';
 import { AdminApi, createOrg } from '../../bench/lib/fixture';
 import { ServiceProcess, type ServiceName } from '../../bench/lib/service-process';
 import { PgProxy } from './pg-proxy';
@@ -18,6 +18,8 @@ export class Deployment {
   bus!: Bus;
   platform!: AdminApi;
   private client!: BusClient;
+  /** the platform's bus credentials, for entries written by hand */
+  credentials!: BusCredentials;
   private env: NodeJS.ProcessEnv = {};
 
   async start(extraEnv: NodeJS.ProcessEnv = {}): Promise<this> {
@@ -39,7 +41,8 @@ export class Deployment {
       await this.stop(); // leave no process behind a failed start
       throw err;
     }
-    this.client = new BusClient({ redisUrl: process.env.REDIS_URL!, timeoutMs: 10_000, credentials: platformCredentialsFromEnv('chaos', this.env) });
+    this.credentials = platformCredentialsFromEnv('chaos', this.env);
+    this.client = new BusClient({ redisUrl: process.env.REDIS_URL!, timeoutMs: 10_000, credentials: this.credentials });
     await this.client.connect();
     this.bus = new Bus(this.client);
     this.platform = new AdminApi(`http://127.0.0.1:${this.services[0].port}`, PLATFORM_API_KEY);

@@ -3,6 +3,7 @@ import { generateSync } from 'otplib';
 import { BusServices, InternalPatterns, Patterns, type CreateTotpDeviceReply } from '@mfa/contracts';
 import { addMembers } from '../../bench/lib/fixture';
 import { closedLoop } from '../../bench/lib/load';
+import { requestFields, replyPrefixOf } from '@mfa/bus';
 import { Deployment } from './deployment';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,6 +46,8 @@ describe('faults (real processes)', () => {
     return { accountId, right: code(now) };
   }
 
+  const reply = (i: number) => `${replyPrefixOf(system.credentials.keyId)}chaos:${i}`;
+
   it('an mfa-service instance killed with requests in flight: every request answered exactly once', async () => {
     const survivor = await system.add('mfa-service');
     const victim = system.instances('mfa-service')[0];
@@ -52,7 +55,7 @@ describe('faults (real processes)', () => {
     const deadline = String(Date.now() + 60_000);
     const pipeline = redis.pipeline();
     for (let i = 0; i < total; i++) {
-      pipeline.xadd(BusServices.mfa.stream, '*', 'id', `k${i}`, 'pattern', InternalPatterns.MfaPing, 'data', '{}', 'replyTo', `chaos:reply:${i}`, 'deadline', deadline);
+      pipeline.xadd(BusServices.mfa.stream, '*', ...requestFields(system.credentials, `k${i}`, InternalPatterns.MfaPing, {}, reply(i), Number(deadline)));
     }
     await pipeline.exec();
     await wait(30);
@@ -66,11 +69,30 @@ describe('faults (real processes)', () => {
     }, 60_000, 'the stream to drain');
 
     const lengths = redis.pipeline();
-    for (let i = 0; i < total; i++) lengths.llen(`chaos:reply:${i}`);
+    for (let i = 0; i < total; i++) lengths.llen(reply(i));
     const counts = (await lengths.exec())!.map(([, n]) => Number(n));
     expect(counts.filter((n) => n === 0).length).toBe(0);
     expect(counts.filter((n) => n > 1).length).toBe(0);
     expect(survivor.pid).toBeGreaterThan(0);
+  });
+
+  it('a 48 MB entry, signed or not, is answered validation_failed by a 128 MB-heap service that keeps its pid and keeps serving', async () => {
+    const mfa = system.instances('mfa-service')[0];
+    const pid = mfa.pid;
+    const data = '[' + '{},'.repeat(16_000_000) + '{}]';
+    for (const [i, signed] of [[0, true], [1, false]] as const) {
+      const fields = signed
+        ? requestFields(system.credentials, `huge${i}`, Patterns.MfaDevicesList, null, reply(900_000 + i), Date.now() + 30_000)
+        : ['id', `huge${i}`, 'pattern', Patterns.MfaDevicesList, 'replyTo', reply(900_000 + i), 'deadline', String(Date.now() + 30_000)];
+      const at = fields.indexOf('data');
+      if (at >= 0) fields[at + 1] = data;
+      else fields.push('data', data);
+      await redis.xadd(BusServices.mfa.stream, '*', ...fields);
+      const popped = await redis.blpop(reply(900_000 + i), 30);
+      expect(JSON.parse(popped![1])).toMatchObject({ id: `huge${i}`, ok: false, error: { code: 'validation_failed' } });
+    }
+    expect(await system.bus.send(InternalPatterns.MfaPing, {})).toEqual({ pong: true });
+    expect(mfa.pid).toBe(pid);
   });
 
   it('1,000 wrong codes: locked out after the limit, and the right code is refused while locked', async () => {

@@ -96,6 +96,21 @@ describe('request/reply', () => {
     await waitFor(async () => (await pending()) === 0);
   });
 
+  it('dead-letters and answers an entry two consumers died on; it is never handed out a third time', async () => {
+    await redis.xgroup('CREATE', MFA_STREAM, 'mfa', '0', 'MKSTREAM');
+    const list = replyList();
+    const entryId = await rawRequest(redis, { id: 'poison', pattern: 'mfa.internal.ping', data: '{}', replyTo: list, deadline: FAR });
+    await redis.xreadgroup('GROUP', 'mfa', 'died-once', 'COUNT', 10, 'STREAMS', MFA_STREAM, '>');
+    await redis.xclaim(MFA_STREAM, 'mfa', 'died-twice', 0, entryId); // a claimer that died on it too
+    await start({ claimIdleMs: 200 });
+    expect(await popReply(redis, list)).toMatchObject({ id: 'poison', ok: false, error: { code: 'internal', message: expect.stringMatching(/^dead-lettered/) } });
+    expect(calls.map((c) => c.requestId)).not.toContain('poison');
+    const dead = (await redis.xrange('bus:mfa:dead', '-', '+')) as Array<[string, string[]]>;
+    expect(dead).toHaveLength(1);
+    expect(dead[0][1]).toEqual(expect.arrayContaining(['entryId', entryId, 'id', 'poison', 'pattern', 'mfa.internal.ping']));
+    await waitFor(async () => (await pending()) === 0 && (await redis.xlen(MFA_STREAM)) === 0);
+  });
+
   it('drops an entry past its deadline unhandled', async () => {
     const list = replyList();
     await rawRequest(redis, { id: 'late', pattern: 'mfa.internal.ping', data: '{}', replyTo: list, deadline: String(Date.now() - 1) });
