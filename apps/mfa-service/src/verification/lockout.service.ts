@@ -27,11 +27,16 @@ export class LockoutService {
    * Postgres holds when the caller already read it; otherwise it is read here.
    */
   async attempt(accountId: string, now: Date, storedLockedUntil?: Date | null): Promise<Attempt | null> {
-    const stored = storedLockedUntil === undefined ? await this.lockouts.lockedUntil(accountId, now) : storedLockedUntil;
-    if (stored && stored > now) return null;
+    if (storedLockedUntil && storedLockedUntil > now) return null;
+    // reserved first, so concurrent attempts reserve in the order they came (no read before it)
     const id = randomUUID();
     const r = await this.state.reserve(accountId, id, now);
-    return r.reserved ? new Attempt(this, this.state, accountId, id, now) : null;
+    if (!r.reserved) return null;
+    if (storedLockedUntil === undefined && (await this.lockouts.lockedUntil(accountId, now))) {
+      await this.state.release(accountId, id);
+      return null;
+    }
+    return new Attempt(this, this.state, accountId, id, now);
   }
 
   /** `attempt`, or the `locked_out` error (enable, resync). */
