@@ -46,6 +46,8 @@ export class DeviceEnrollmentService {
     const now = this.clock.now();
     const id = randomUUID();
     const seed = req.type === 'totp' ? randomBytes(TOTP_SEED_BYTES) : null;
+    // the SMS limits are checked before the device exists: a refused create leaves nothing behind
+    const smsSlot = req.type === 'sms' ? await this.sms.takeSlot(req.accountId, req.phoneNumber!, now) : undefined;
     const row = await this.dataSource.transaction(async (tx) => {
       await this.devices.lockAccount(tx, req.accountId);
       // pending and active devices count toward the limit (CONTRACT.md)
@@ -64,10 +66,13 @@ export class DeviceEnrollmentService {
         created_at: now,
         pending_expires_at: new Date(now.getTime() + this.env.DEVICE_PENDING_TTL_SECONDS * 1000),
       });
+    }).catch(async (err: unknown) => {
+      if (smsSlot) await this.sms.giveBack(smsSlot);
+      throw err;
     });
 
     if (!seed) {
-      await this.sms.sendCode(row, now, req.phoneNumber);
+      await this.sms.sendCode(row, now, req.phoneNumber, smsSlot);
       return { serialNumber: row.serial_number, status: 'pending' };
     }
     // the only moment the seed leaves the service: this reply (never logged, never stored plain)
