@@ -15,6 +15,7 @@ import { startService, type RunningService } from '@mfa/observability';
 import { FixedClock } from '../src/common/clock';
 import { MfaServiceEnv } from '../src/config/mfa-service.env';
 import { mfaServiceApp } from '../src/main';
+import { SmsOutboxRepository } from '../src/sms/sms-outbox';
 import { MfaServiceModule } from '../src/mfa-service.module';
 import { base32Decode } from '../src/totp/base32';
 import { hotp, timeStep } from '../src/totp/totp';
@@ -124,3 +125,9 @@ export function oathtool(secretBase32: string, clock: FixedClock, offsetSteps = 
   return execFileSync('oathtool', ['--totp', '-b', secretBase32, '--now', `@${seconds}`], { encoding: 'utf8' }).trim();
 }
 
+
+/** The code in the newest outbox message of a device (decrypted by the outbox's one reader). */
+export async function lastSmsCodeOf(h: Harness, serialNumber: string): Promise<string> {
+  const [message] = await h.a.app.get(SmsOutboxRepository).read({ serialNumber, limit: 1 });
+  return /(\d{6})/.exec(message.body)![1];
+}
