@@ -60,7 +60,7 @@ export class MfaServiceEnv extends BaseEnv {
   @IsInt()
   @Min(1)
   @Max(50)
-  SMS_WEBHOOK_ATTEMPTS: number = 8;
+  SMS_WEBHOOK_ATTEMPTS: number = 6;
 
   /** First retry delay; each next one doubles. */
   @IsInt()
