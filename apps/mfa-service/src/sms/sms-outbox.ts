@@ -22,7 +22,7 @@ export async function readSmsOutbox(db: Db, envelope: Envelope, filter: { serial
   const found = await rows<{ id: string; account_id: string; serial_number: string; phone_enc: string; body_enc: string; created_at: Date }>(
     db,
     `SELECT id, account_id, serial_number, phone_enc, body_enc, created_at FROM mfa.sms_outbox
-      WHERE $1::text IS NULL OR serial_number = $1 ORDER BY created_at DESC, id LIMIT $2`,
+      WHERE $1::text IS NULL OR serial_number = $1 ORDER BY created_at DESC, seq DESC LIMIT $2`,
     [filter.serialNumber ?? null, filter.limit ?? 100],
   );
   return found.map((r) => ({

@@ -2,7 +2,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /** Messages of the development SMS sender; number and body are envelopes bound to the row. */
 @Entity({ name: 'sms_outbox' })
-@Index('sms_outbox_serial', ['serialNumber', 'createdAt'])
+@Index('sms_outbox_serial', ['serialNumber', 'createdAt', 'seq'])
 @Index('sms_outbox_created', ['createdAt'])
 export class SmsOutboxEntity {
   @PrimaryColumn('uuid') id: string;
@@ -11,4 +11,5 @@ export class SmsOutboxEntity {
   @Column({ name: 'body_enc', type: 'text' }) bodyEnc: string;
   @Column({ name: 'serial_number', type: 'text' }) serialNumber: string;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @Column({ type: 'bigint', insert: false, update: false }) seq: string;
 }
