@@ -21,6 +21,8 @@ const hostEnv: Record<string, string> = {
   BUS_INTERNAL_KEY: randomBytes(32).toString('base64'),
   MFA_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
   MFA_SESSION_SIGNING_KEYS: `s1:${randomBytes(32).toString('base64')}`,
+  SMS_WEBHOOK_URL: 'https://sms.example.com/hook',
+  SMS_WEBHOOK_SECRET: randomBytes(32).toString('hex'),
 };
 
 function interpolate(value: string): string {

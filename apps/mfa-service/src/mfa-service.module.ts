@@ -19,6 +19,7 @@ import { PendingDeviceSweeper } from './devices/pending-device-sweeper';
 import { EventRelay } from './events/event-relay';
 import { MfaEvents } from './events/mfa-events';
 import { InternalController } from './internal/internal.controller';
+import { RateLimiter } from './limits/rate-limiter';
 import { OrgPolicyRepository } from './policies/org-policy.repository';
 import { OrgPolicyService } from './policies/org-policy.service';
 import { RecoveryCodeRepository } from './recovery/recovery-code.repository';
@@ -29,7 +30,9 @@ import { SessionRevocations } from './sessions/session-revocations';
 import { SessionService } from './sessions/session.service';
 import { StepUp } from './sessions/step-up';
 import { SessionsController } from './sessions/sessions.controller';
+import { SmsOutboxRepository, SmsOutboxSweeper } from './sms/sms-outbox';
 import { OutboxSmsSender, SmsSender } from './sms/sms-sender';
+import { WebhookSmsSender } from './sms/webhook-sms-sender';
 import { SmsController } from './sms/sms.controller';
 import { SmsService } from './sms/sms.service';
 import { AccountFailureRepository } from './verification/account-failure.repository';
@@ -43,11 +46,11 @@ import { VerifyState } from './verification/verify-state';
 export interface MfaServiceModuleOptions {
   /** tests move time with a FixedClock instead of sleeping */
   clock?: Clock;
-  /** another SMS gateway; default: SMS_SENDER (outbox) */
+  /** another SMS gateway; default: SMS_SENDER (outbox or webhook) */
   smsSender?: Provider<SmsSender>;
 }
 
-const SMS_SENDERS = { outbox: OutboxSmsSender } as const;
+const SMS_SENDERS = { outbox: OutboxSmsSender, webhook: WebhookSmsSender } as const;
 
 /** mfa-service's root module, built from an already validated env (main.ts or a test). */
 @Module({})
@@ -85,8 +88,11 @@ export class MfaServiceModule {
         DeviceChanges,
         OrgPolicyService,
         VerifyState,
+        RateLimiter,
         LockoutService,
         SmsService,
+        SmsOutboxRepository,
+        SmsOutboxSweeper,
         RecoveryCodesService,
         VerifyMetrics,
         VerificationService,

@@ -13,7 +13,7 @@ import { EventRelay } from '../src/events/event-relay';
 import { LockoutService } from '../src/verification/lockout.service';
 import { VerifyState } from '../src/verification/verify-state';
 import { VerificationService } from '../src/verification/verification.service';
-import { codeAt, freshSession, newMember, oathtool, startHarness, waitFor, type Harness } from './mfa-test-harness';
+import { codeAt, freshSession, lastSmsCodeOf, newMember, oathtool, startHarness, waitFor, type Harness } from './mfa-test-harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -215,10 +215,7 @@ describe('verification', () => {
 });
 
 describe('SMS devices', () => {
-  const lastSmsCode = async (serialNumber: string) => {
-    const [row] = await h.db.query(`SELECT body FROM mfa.sms_outbox WHERE serial_number = $1 ORDER BY created_at DESC, id LIMIT 1`, [serialNumber]);
-    return /(\d{6})/.exec(row.body)![1];
-  };
+  const lastSmsCode = (serialNumber: string) => lastSmsCodeOf(h, serialNumber);
 
   it('sends a code on create, enables with code1, and accepts each sent code once', async () => {
     const m = newMember();

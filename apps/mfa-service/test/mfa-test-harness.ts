@@ -15,6 +15,7 @@ import { startService, type RunningService } from '@mfa/observability';
 import { FixedClock } from '../src/common/clock';
 import { MfaServiceEnv } from '../src/config/mfa-service.env';
 import { mfaServiceApp } from '../src/main';
+import { SmsOutboxRepository } from '../src/sms/sms-outbox';
 import { MfaServiceModule } from '../src/mfa-service.module';
 import { base32Decode } from '../src/totp/base32';
 import { hotp, timeStep } from '../src/totp/totp';
@@ -138,4 +139,10 @@ export async function freshSession(h: Harness, accountId: string, secretBase32: 
   const { token } = await h.send(Patterns.MfaSessionsIssue, { accountId, code: codeAt(secretBase32, h.clock) });
   h.clock.advance(30_000);
   return token;
+}
+
+/** The code in the newest outbox message of a device (decrypted by the outbox's one reader). */
+export async function lastSmsCodeOf(h: Harness, serialNumber: string): Promise<string> {
+  const [message] = await h.a.app.get(SmsOutboxRepository).read({ serialNumber, limit: 1 });
+  return /(\d{6})/.exec(message.body)![1];
 }

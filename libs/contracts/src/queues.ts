@@ -23,6 +23,8 @@ export const Queues = {
   RolloutProgress: 'rollout-progress',
   /** consumed by org-service: audit events raised anywhere */
   AuditEvents: 'audit-events',
+  /** consumed by mfa-service: SMS messages for the webhook sender (SMS_SENDER=webhook) */
+  SmsDelivery: 'sms-delivery',
 } as const;
 export type QueueName = (typeof Queues)[keyof typeof Queues];
 
@@ -39,6 +41,7 @@ export const Jobs = {
   SnapshotCompliance: 'snapshot-compliance',
   RolloutProgress: 'rollout-progress',
   RecordAuditEvent: 'record-audit-event',
+  SendSms: 'send-sms',
 } as const;
 export type JobName = (typeof Jobs)[keyof typeof Jobs];
 
@@ -56,6 +59,7 @@ export const QueueOfJob: Record<JobName, QueueName> = {
   'snapshot-compliance': Queues.Compliance,
   'rollout-progress': Queues.RolloutProgress,
   'record-audit-event': Queues.AuditEvents,
+  'send-sms': Queues.SmsDelivery,
 };
 
 // ---- job payloads ---------------------------------------------------------------------
@@ -103,6 +107,14 @@ export interface AuditEventJob {
   details: Record<string, unknown>;
 }
 
+export interface SmsDeliveryJob {
+  accountId: string;
+  deviceSerialNumber: string;
+  /** `{to, body}` sealed by mfa-service (AES-GCM envelope, AAD bound to the job id): no number or code in Redis */
+  sealed: string;
+  sentAt: string;
+}
+
 export interface JobPayloads {
   'materialize-policy': MaterializePolicyJob;
   'device-activated': DeviceEventJob;
@@ -116,4 +128,5 @@ export interface JobPayloads {
   'snapshot-compliance': Record<string, never>;
   'rollout-progress': RolloutProgressJob;
   'record-audit-event': AuditEventJob;
+  'send-sms': SmsDeliveryJob;
 }

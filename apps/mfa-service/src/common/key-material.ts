@@ -29,4 +29,9 @@ export class KeyMaterial {
   hashSmsCode(deviceId: string, code: string): Buffer {
     return createHmac('sha256', this.smsCodeKey).update(`${deviceId}:${code}`).digest();
   }
+
+  /** Names a phone number in rate-limit keys without putting it in Redis (a key rotation restarts its counts). */
+  phoneRef(phoneNumber: string): string {
+    return createHmac('sha256', this.smsCodeKey).update(`phone:${phoneNumber}`).digest('base64url');
+  }
 }

@@ -21,8 +21,27 @@ describe(MfaServiceEnv.name, () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
     expect(problems.some((p) => p.startsWith('MFA_ENCRYPTION_KEYS'))).toBe(true);
     expect(problems.some((p) => p.startsWith('MFA_SESSION_SIGNING_KEYS'))).toBe(true);
-    const keys = { BUS_INTERNAL_KEY: randomBytes(32).toString('base64'), MFA_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`, MFA_SESSION_SIGNING_KEYS: generateSigningKeyEntry() };
-    expect(problemsOf({ NODE_ENV: 'production', ...keys })).toEqual([]);
+    const keys = {
+      MFA_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      MFA_SESSION_SIGNING_KEYS: generateSigningKeyEntry(),
+      BUS_INTERNAL_KEY: randomBytes(32).toString('base64'),
+    };
+    const webhook = { SMS_SENDER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example.com/hook', SMS_WEBHOOK_SECRET: randomBytes(32).toString('hex') };
+    expect(problemsOf({ NODE_ENV: 'production', ...keys, ...webhook })).toEqual([]);
+  });
+
+  it('refuses the outbox SMS sender in production, and a webhook sender without its URL and secret anywhere', () => {
+    expect(problemsOf({ NODE_ENV: 'production' }).some((p) => p.startsWith('SMS_SENDER: outbox is refused in production'))).toBe(true);
+    expect(problemsOf({ NODE_ENV: 'development' })).toEqual([]);
+    const problems = problemsOf({ SMS_SENDER: 'webhook', SMS_WEBHOOK_SECRET: 'short' });
+    expect(problems.map((p) => p.split('=')[0].split(':')[0]).sort()).toEqual(['SMS_WEBHOOK_SECRET', 'SMS_WEBHOOK_URL']);
+    expect(problems.join(' ')).not.toContain('short');
+  });
+
+  it('makes the limits configurable, 5 an hour by default', () => {
+    expect(loadConfig(MfaServiceEnv, {})).toMatchObject({ SMS_MAX_PER_PHONE_PER_HOUR: 5, SMS_MAX_PER_ACCOUNT_PER_HOUR: 5, RECOVERY_CODE_SETS_MAX_PER_HOUR: 5 });
+    expect(loadConfig(MfaServiceEnv, { SMS_MAX_PER_PHONE_PER_HOUR: '2' }).SMS_MAX_PER_PHONE_PER_HOUR).toBe(2);
+    expect(problemsOf({ RECOVERY_CODE_SETS_MAX_PER_HOUR: '0' })[0]).toMatch(/^RECOVERY_CODE_SETS_MAX_PER_HOUR/);
   });
 
   it('lists every bad variable, naming the key entry without its value', () => {

@@ -1,4 +1,4 @@
-import { IsIn, IsInt, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { IsIn, IsInt, Matches, Max, Min, MinLength, ValidateBy, ValidateIf } from 'class-validator';
 import { BaseEnv } from '@mfa/config';
 import { keyRingProblem, signingKeysProblem } from '@mfa/crypto';
 
@@ -43,8 +43,59 @@ export class MfaServiceEnv extends BaseEnv {
   @IsKeyList(signingKeysProblem)
   MFA_SESSION_SIGNING_KEYS: string = '';
 
-  @IsIn(['outbox'])
-  SMS_SENDER: 'outbox' = 'outbox';
+  /** `outbox`: development sender (mfa.sms_outbox, encrypted); `webhook`: POST to SMS_WEBHOOK_URL from a job. */
+  @IsIn(['outbox', 'webhook'])
+  SMS_SENDER: 'outbox' | 'webhook' = 'outbox';
+
+  @ValidateIf((e: MfaServiceEnv) => e.SMS_SENDER === 'webhook')
+  @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s) URL when SMS_SENDER=webhook' })
+  SMS_WEBHOOK_URL: string = '';
+
+  /** Signs every webhook request (HMAC-SHA256); the receiver holds the same secret. */
+  @ValidateIf((e: MfaServiceEnv) => e.SMS_SENDER === 'webhook')
+  @MinLength(32, { message: 'must be at least 32 characters when SMS_SENDER=webhook' })
+  SMS_WEBHOOK_SECRET: string = '';
+
+  /** Tries per message before it is dead-lettered (kept in the failed set and logged). */
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  SMS_WEBHOOK_ATTEMPTS: number = 6;
+
+  /** First retry delay; each next one doubles. */
+  @IsInt()
+  @Min(10)
+  @Max(600_000)
+  SMS_WEBHOOK_BACKOFF_MS: number = 2000;
+
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  SMS_WEBHOOK_TIMEOUT_MS: number = 10_000;
+
+  /** Outbox rows (encrypted) are deleted after this. */
+  @IsInt()
+  @Min(60)
+  @Max(30 * 86_400)
+  SMS_OUTBOX_RETENTION_SECONDS: number = 86_400;
+
+  /** SMS codes sent to one phone number in any hour, whatever the account or device. */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  SMS_MAX_PER_PHONE_PER_HOUR: number = 5;
+
+  /** SMS codes sent for one account in any hour, whatever the number or device. */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  SMS_MAX_PER_ACCOUNT_PER_HOUR: number = 5;
+
+  /** Recovery-code sets generated for one account in any hour (each costs 10 scrypt hashes). */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  RECOVERY_CODE_SETS_MAX_PER_HOUR: number = 5;
 
   /** Minimum seconds between two SMS codes sent to one device (SMS pumping guard). */
   @IsInt()
@@ -67,6 +118,8 @@ export class MfaServiceEnv extends BaseEnv {
     const problems = super.productionProblems();
     if (!this.MFA_ENCRYPTION_KEYS) problems.push('MFA_ENCRYPTION_KEYS: required in production (development keys are refused)');
     if (!this.MFA_SESSION_SIGNING_KEYS) problems.push('MFA_SESSION_SIGNING_KEYS: required in production (development keys are refused)');
+    // the outbox is a development sender: in production codes must reach phones
+    if (this.SMS_SENDER !== 'webhook') problems.push('SMS_SENDER: outbox is refused in production; set SMS_SENDER=webhook with SMS_WEBHOOK_URL and SMS_WEBHOOK_SECRET');
     return problems;
   }
 }

@@ -15,7 +15,7 @@ import { SmsService } from '../sms/sms.service';
 import { base32Encode } from '../totp/base32';
 import { otpauthUri } from '../totp/otpauth-uri';
 import { findConsecutive, MAX_DRIFT_STEPS, TOTP_SEED_BYTES, timeStep } from '../totp/totp';
-import { LockoutService } from '../verification/lockout.service';
+import { type Attempt, LockoutService, lockedOut } from '../verification/lockout.service';
 import { VerifyState } from '../verification/verify-state';
 import { DeviceChanges } from './device-changes';
 import { DeviceRepository, toDevice, type DeviceRow } from './device.repository';
@@ -49,6 +49,8 @@ export class DeviceEnrollmentService {
     const now = this.clock.now();
     const id = randomUUID();
     const seed = req.type === 'totp' ? randomBytes(TOTP_SEED_BYTES) : null;
+    // the SMS limits are checked before the device exists: a refused create leaves nothing behind
+    const smsSlot = req.type === 'sms' ? await this.sms.takeSlot(req.accountId, req.phoneNumber!, now) : undefined;
     const row = await this.dataSource.transaction(async (tx) => {
       await this.devices.lockAccount(tx, req.accountId);
       // pending and active devices count toward the limit (CONTRACT.md)
@@ -67,10 +69,13 @@ export class DeviceEnrollmentService {
         created_at: now,
         pending_expires_at: new Date(now.getTime() + this.env.DEVICE_PENDING_TTL_SECONDS * 1000),
       });
+    }).catch(async (err: unknown) => {
+      if (smsSlot) await this.sms.giveBack(smsSlot);
+      throw err;
     });
 
     if (!seed) {
-      await this.sms.sendCode(row, now, req.phoneNumber);
+      await this.sms.sendCode(row, now, req.phoneNumber, smsSlot);
       return { serialNumber: row.serial_number, status: 'pending' };
     }
     // the only moment the seed leaves the service: this reply (never logged, never stored plain)
@@ -84,43 +89,50 @@ export class DeviceEnrollmentService {
   /** TOTP: code(t-1) = code1, code(t) = code2, t within one step of now. SMS: code1 only. */
   async enable(accountId: string, serialNumber: string, code1: string, code2?: string): Promise<Device> {
     const now = this.clock.now();
-    await this.lockout.assertOpen(accountId, now);
-    const device = await this.pendingDevice(accountId, serialNumber, now);
-
-    let activated: DeviceRow | null;
-    if (device.type === 'totp') {
-      if (!code2) throw AppError.validation('code2: required to enable a TOTP device (two consecutive codes)', [{ field: 'code2', messages: ['required for TOTP'] }]);
-      const step = this.withSeed(device, (key) => findConsecutive(key, code1, code2, timeStep(now) - 1, timeStep(now) + 1));
-      if (step === null) return this.rejectCode(accountId, device.org_id, now);
-      activated = await this.activateInTx(device, now, (tx) => this.devices.activate(tx, device.id, now, step));
-      if (!activated) throw new AppError(ErrorCodes.Conflict, 'device is no longer pending');
-    } else {
-      const hash = this.keys.hashSmsCode(device.id, code1);
-      activated = await this.activateInTx(device, now, (tx) => this.devices.activateWithSmsCode(tx, device.id, now, hash));
-      if (!activated) return this.rejectCode(accountId, device.org_id, now);
+    const attempt = await this.lockout.attemptOrThrow(accountId, now);
+    try {
+      const device = await this.pendingDevice(accountId, serialNumber, now);
+      let activated: DeviceRow | null;
+      if (device.type === 'totp') {
+        if (!code2) throw AppError.validation('code2: required to enable a TOTP device (two consecutive codes)', [{ field: 'code2', messages: ['required for TOTP'] }]);
+        const step = this.withSeed(device, (key) => findConsecutive(key, code1, code2, timeStep(now) - 1, timeStep(now) + 1));
+        if (step === null) return await this.rejectCode(attempt, device.org_id);
+        activated = await this.activateInTx(device, now, (tx) => this.devices.activate(tx, device.id, now, step));
+        if (!activated) throw new AppError(ErrorCodes.Conflict, 'device is no longer pending');
+      } else {
+        const hash = this.keys.hashSmsCode(device.id, code1);
+        activated = await this.activateInTx(device, now, (tx) => this.devices.activateWithSmsCode(tx, device.id, now, hash));
+        if (!activated) return await this.rejectCode(attempt, device.org_id);
+      }
+      await attempt.succeed();
+      return toDevice(activated);
+    } finally {
+      await attempt.release();
     }
-    await this.lockout.reset(accountId, now);
-    return toDevice(activated);
   }
 
   /** Two consecutive codes within ±10 steps of now set the drift (bounded to ±10 steps). */
   async resync(accountId: string, serialNumber: string, code1: string, code2: string): Promise<Device> {
     const now = this.clock.now();
-    await this.lockout.assertOpen(accountId, now);
-    const device = await this.devices.findBySerial(accountId, serialNumber, now);
-    if (!device || device.status === 'deactivated') throw AppError.notFound('device');
-    if (device.status !== 'active') throw new AppError(ErrorCodes.Conflict, 'only an active device can be resynchronized; enable it first');
-    if (device.type !== 'totp') throw new AppError(ErrorCodes.Conflict, 'only a TOTP device can be resynchronized');
+    const attempt = await this.lockout.attemptOrThrow(accountId, now);
+    try {
+      const device = await this.devices.findBySerial(accountId, serialNumber, now);
+      if (!device || device.status === 'deactivated') throw AppError.notFound('device');
+      if (device.status !== 'active') throw new AppError(ErrorCodes.Conflict, 'only an active device can be resynchronized; enable it first');
+      if (device.type !== 'totp') throw new AppError(ErrorCodes.Conflict, 'only a TOTP device can be resynchronized');
 
-    const n = timeStep(now);
-    const step = this.withSeed(device, (key) => findConsecutive(key, code1, code2, n - MAX_DRIFT_STEPS + 1, n + MAX_DRIFT_STEPS));
-    // the CAS refuses a step at or before the last accepted one (a replayed pair)
-    const updated = step === null ? null : await this.devices.setDrift(device.id, step - n, step, now);
-    if (!updated) return this.rejectCode(accountId, device.org_id, now);
-    // the live replay state follows the new drift (a slow clock moves the device's steps back)
-    await this.verifyState.setStep(accountId, device.id, step!);
-    await this.lockout.reset(accountId, now);
-    return toDevice(updated);
+      const n = timeStep(now);
+      const step = this.withSeed(device, (key) => findConsecutive(key, code1, code2, n - MAX_DRIFT_STEPS + 1, n + MAX_DRIFT_STEPS));
+      // the CAS refuses a step at or before the last accepted one (a replayed pair)
+      const updated = step === null ? null : await this.devices.setDrift(device.id, step - n, step, now);
+      if (!updated) return await this.rejectCode(attempt, device.org_id);
+      // the live replay state follows the new drift (a slow clock moves the device's steps back)
+      await this.verifyState.setStep(accountId, device.id, step!);
+      await attempt.succeed();
+      return toDevice(updated);
+    } finally {
+      await attempt.release();
+    }
   }
 
   private async pendingDevice(accountId: string, serialNumber: string, now: Date): Promise<DeviceRow> {
@@ -151,8 +163,9 @@ export class DeviceEnrollmentService {
     }
   }
 
-  private async rejectCode(accountId: string, orgId: string, now: Date): Promise<never> {
-    await this.lockout.fail(accountId, orgId, now);
+  private async rejectCode(attempt: Attempt, orgId: string): Promise<never> {
+    // a failure that met a lockout already in force answers locked_out, as on verify
+    if (await attempt.fail(orgId)) throw lockedOut(null);
     throw new AppError(ErrorCodes.InvalidCode, 'invalid code');
   }
 }

@@ -1,10 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { RecoveryCodesReply } from '@mfa/contracts';
 import { constantTimeEqual } from '@mfa/crypto';
 import { AccountDirectory } from '../accounts/account-directory';
 import { Clock } from '../common/clock';
 import { StepUp } from '../sessions/step-up';
+import { MfaServiceEnv } from '../config/mfa-service.env';
+import { RateLimiter } from '../limits/rate-limiter';
 import { hashRecoveryCode, newRecoveryCode, normalizeRecoveryCode } from './recovery-code-format';
 import { RecoveryCodeRepository } from './recovery-code.repository';
 
@@ -24,18 +26,31 @@ export class RecoveryCodesService {
   constructor(
     private readonly codes: RecoveryCodeRepository,
     private readonly accounts: AccountDirectory,
+    private readonly limiter: RateLimiter,
     private readonly clock: Clock,
     private readonly stepUp: StepUp,
+    @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
   ) {}
 
   async generate(accountId: string, sessionToken?: string): Promise<RecoveryCodesReply> {
     const account = await this.accounts.get(accountId);
     await this.stepUp.assert(accountId, sessionToken);
-    const salt = randomBytes(16);
-    const plain = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-    const hashes = await Promise.all(plain.map((c) => hashRecoveryCode(normalizeRecoveryCode(c)!, salt)));
-    await this.codes.replaceSet(account.id, account.orgId, hashes.map((hash) => ({ id: randomUUID(), salt, hash })), this.clock.now());
-    return { codes: plain };
+    const now = this.clock.now();
+    // a set costs 10 scrypt hashes: limited per account before any is computed
+    const slot = await this.limiter.take(
+      [{ key: `mfa:limit:{recovery}:account:${account.id}`, max: this.env.RECOVERY_CODE_SETS_MAX_PER_HOUR, what: 'recovery-code sets for this account' }],
+      now,
+    );
+    try {
+      const salt = randomBytes(16);
+      const plain = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+      const hashes = await Promise.all(plain.map((c) => hashRecoveryCode(normalizeRecoveryCode(c)!, salt)));
+      await this.codes.replaceSet(account.id, account.orgId, hashes.map((hash) => ({ id: randomUUID(), salt, hash })), now);
+      return { codes: plain };
+    } catch (err) {
+      await this.limiter.giveBack(slot);
+      throw err;
+    }
   }
 
   /** Tries a code that looks like a recovery code; `none` when the account has no unused code. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppError, ErrorCodes } from '@mfa/contracts';
 import { MfaEvents } from '../events/mfa-events';
@@ -10,6 +11,9 @@ import { VerifyState } from './verify-state';
  * after MFA_MAX_FAILURES in a row the account is locked for MFA_LOCKOUT_SECONDS from the moment
  * it began, even for a right code; a success resets the count. The count lives in Redis
  * (VerifyState, shared by every instance); a lockout is also written to Postgres as it starts.
+ *
+ * Every code path reserves an attempt before it checks the code (`attempt`), so the lockout is
+ * decided atomically with the attempt: failures + attempts in flight never exceed the max.
  */
 @Injectable()
 export class LockoutService {
@@ -20,18 +24,36 @@ export class LockoutService {
     private readonly sessions: SessionRevocations,
   ) {}
 
-  async assertOpen(accountId: string, now: Date): Promise<void> {
-    const [live, stored] = await Promise.all([this.state.lockedUntil(accountId, now), this.lockouts.lockedUntil(accountId, now)]);
-    const until = live ?? stored;
-    if (until) throw lockedOut(until);
+  /**
+   * Reserves an attempt (null: refused, answer `locked_out`). `storedLockedUntil` is the lockout
+   * Postgres holds when the caller already read it; otherwise it is read here.
+   */
+  async attempt(accountId: string, now: Date, storedLockedUntil?: Date | null): Promise<Attempt | null> {
+    if (storedLockedUntil && storedLockedUntil > now) return null;
+    // reserved first, so concurrent attempts reserve in the order they came (no read before it)
+    const id = randomUUID();
+    const r = await this.state.reserve(accountId, id, now);
+    if (!r.reserved) return null;
+    if (storedLockedUntil === undefined && (await this.lockouts.lockedUntil(accountId, now))) {
+      await this.state.release(accountId, id);
+      return null;
+    }
+    return new Attempt(this, this.state, accountId, id, now);
+  }
+
+  /** `attempt`, or the `locked_out` error (enable, resync). */
+  async attemptOrThrow(accountId: string, now: Date): Promise<Attempt> {
+    const attempt = await this.attempt(accountId, now);
+    if (!attempt) throw lockedOut(null);
+    return attempt;
   }
 
   /**
    * Counts a failure; the one that starts a lockout stores it and raises `verification.locked_out`.
    * Answers whether a lockout was already in force (a request that raced one: its answer is `locked_out`).
    */
-  async fail(accountId: string, orgId: string, now: Date): Promise<boolean> {
-    const { failures, lockedUntil, lockoutStarted } = await this.state.recordFailure(accountId, now);
+  async fail(accountId: string, orgId: string, now: Date, reservationId?: string): Promise<boolean> {
+    const { failures, lockedUntil, lockoutStarted } = await this.state.recordFailure(accountId, now, reservationId);
     if (lockoutStarted && lockedUntil) {
       await this.lockouts.recordLockout(accountId, failures, lockedUntil, now);
       await this.events.auditNow({
@@ -54,6 +76,46 @@ export class LockoutService {
   }
 }
 
-export function lockedOut(until: Date): AppError {
-  return new AppError(ErrorCodes.LockedOut, `too many failed codes; try again after ${until.toISOString()}`);
+/**
+ * One reserved attempt at a code. Settle it once: `accepted` (TOTP, through VerifyState.acceptStep
+ * with `id`), `succeed`, `fail`; `release` in a finally frees it when none of these ran.
+ */
+export class Attempt {
+  private settled = false;
+
+  constructor(
+    private readonly lockout: LockoutService,
+    private readonly state: VerifyState,
+    readonly accountId: string,
+    readonly id: string,
+    readonly now: Date,
+  ) {}
+
+  /** The code was right (the reservation goes and the count resets). */
+  async succeed(): Promise<void> {
+    this.settled = true;
+    await this.state.reset(this.accountId, this.now, this.id);
+  }
+
+  /** A TOTP step accepted by VerifyState.acceptStep(…, attempt.id) settled it already. */
+  accepted(): void {
+    this.settled = true;
+  }
+
+  /** The code was wrong: answers whether a lockout was already in force. */
+  async fail(orgId: string): Promise<boolean> {
+    this.settled = true;
+    return this.lockout.fail(this.accountId, orgId, this.now, this.id);
+  }
+
+  /** No verdict on the code (no device, not allowed, an error): the attempt does not count. */
+  async release(): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    await this.state.release(this.accountId, this.id);
+  }
+}
+
+export function lockedOut(until: Date | null): AppError {
+  return new AppError(ErrorCodes.LockedOut, until ? `too many failed codes; try again after ${until.toISOString()}` : 'too many failed codes; try again later');
 }

@@ -7,7 +7,7 @@ import { KeyMaterial } from '../common/key-material';
 import { RecoveryCodesService } from '../recovery/recovery-codes.service';
 import { normalizeRecoveryCode } from '../recovery/recovery-code-format';
 import { findStep, looksLikeOtp, timeStep, VERIFY_WINDOW_STEPS } from '../totp/totp';
-import { LockoutService } from './lockout.service';
+import { type Attempt, LockoutService } from './lockout.service';
 import { VerificationRepository, type VerifyRow } from './verification.repository';
 import { VerifyMetrics } from './verify-metrics';
 import { type StepOutcome, VerifyState } from './verify-state';
@@ -21,8 +21,8 @@ type ActiveDevice = VerifyRow & { id: string; type: MfaMethod; serial_number: st
 
 /**
  * The hot path: is this code right for this account now? One read (lockout, active devices,
- * org methods; shared by the requests in flight), the code checked in memory, then one atomic
- * compare-and-set in Redis that makes each TOTP step count once however many instances receive
+ * org methods; shared by the requests in flight), an attempt reserved in Redis (LockoutService),
+ * the code checked in memory, then one atomic compare-and-set in Redis that makes each TOTP step count once however many instances receive
  * it at once (VerifyState); the step is written behind to Postgres. SMS and recovery codes are
  * single use by their own Postgres statements.
  */
@@ -56,56 +56,71 @@ export class VerificationService {
   private async checkUntimed(accountId: string, code: string, serialNumber: string | null): Promise<CheckOutcome> {
     const now = this.clock.now();
     const rows = await this.repo.load(accountId, serialNumber);
-    if (rows[0]?.locked_until && rows[0].locked_until > now) return { valid: false, reason: 'locked_out' };
     const devices = rows.filter((r): r is ActiveDevice => r.id !== null);
-
     // recovery codes are tried only when the code cannot be a TOTP/SMS code: scrypt is slow
-    if (!looksLikeOtp(code) && serialNumber === null && normalizeRecoveryCode(code)) {
-      if (await this.state.lockedUntil(accountId, now)) return { valid: false, reason: 'locked_out' };
-      const attempt = await this.recovery.use(accountId, code, now);
-      if (attempt.status === 'used') {
-        await this.state.reset(accountId, now);
+    const recovery = !looksLikeOtp(code) && serialNumber === null && normalizeRecoveryCode(code) !== null;
+    if (!recovery && devices.length === 0) return { valid: false, reason: 'no_active_device' };
+
+    // reserved before the code is checked: the lockout is decided with the attempt, not before it
+    const attempt = await this.lockout.attempt(accountId, now, rows[0]?.locked_until ?? null);
+    if (!attempt) return { valid: false, reason: 'locked_out' };
+    try {
+      return await this.checkAttempt(attempt, devices, code, recovery);
+    } finally {
+      await attempt.release();
+    }
+  }
+
+  private async checkAttempt(attempt: Attempt, devices: ActiveDevice[], code: string, recovery: boolean): Promise<CheckOutcome> {
+    const { accountId, now } = attempt;
+    if (recovery) {
+      const used = await this.recovery.use(accountId, code, now);
+      if (used.status === 'used') {
+        await attempt.succeed();
         await this.events.auditNow({
-          orgId: attempt.orgId,
+          orgId: used.orgId,
           accountId,
           action: 'recovery_code.used',
           at: now,
           target: { type: 'account', id: accountId },
-          details: { remaining: attempt.remaining },
+          details: { remaining: used.remaining },
         });
-        return { valid: true, method: 'recovery_code', serialNumber: null, orgId: attempt.orgId, at: now };
+        return { valid: true, method: 'recovery_code', serialNumber: null, orgId: used.orgId, at: now };
       }
-      if (attempt.status === 'wrong') return this.failed(accountId, attempt.orgId, now);
+      if (used.status === 'wrong') return this.failed(attempt, used.orgId);
     }
 
     if (devices.length === 0) return { valid: false, reason: 'no_active_device' };
     const allowed = devices.filter((d) => !d.allowed_methods || d.allowed_methods.includes(d.type));
     if (allowed.length === 0) return { valid: false, reason: 'method_not_allowed' };
-    if (!looksLikeOtp(code)) return this.failed(accountId, devices[0].org_id, now);
+    if (!looksLikeOtp(code)) return this.failed(attempt, devices[0].org_id);
 
     const step = timeStep(now);
     for (const device of allowed) {
       const matched = device.type === 'totp' ? this.matchTotp(device, code, step) : this.matchSms(device, code, now);
       if (matched === null) continue;
-      const outcome = device.type === 'totp' ? await this.acceptTotp(device, accountId, matched, now) : await this.acceptSms(device, accountId, now);
+      const outcome = device.type === 'totp' ? await this.acceptTotp(device, attempt, matched) : await this.acceptSms(device, attempt);
       if (outcome === 'locked') return { valid: false, reason: 'locked_out' };
       // a lost race (the same code accepted by another request) is a replay: plain invalid_code
       if (outcome === 'replayed') break;
       return { valid: true, method: device.type, serialNumber: device.serial_number, orgId: device.org_id, at: now };
     }
-    return this.failed(accountId, devices[0].org_id, now);
+    return this.failed(attempt, devices[0].org_id);
   }
 
-  private async acceptTotp(device: ActiveDevice, accountId: string, step: number, now: Date): Promise<StepOutcome> {
-    const outcome = await this.state.acceptStep(accountId, device.id, step, now);
-    if (outcome === 'accepted') this.repo.recordUse(device.id, step, now);
+  private async acceptTotp(device: ActiveDevice, attempt: Attempt, step: number): Promise<StepOutcome> {
+    const outcome = await this.state.acceptStep(attempt.accountId, device.id, step, attempt.now, attempt.id);
+    if (outcome === 'accepted') {
+      attempt.accepted();
+      this.repo.recordUse(device.id, step, attempt.now);
+    }
     return outcome;
   }
 
-  private async acceptSms(device: ActiveDevice, accountId: string, now: Date): Promise<StepOutcome> {
-    if (await this.state.lockedUntil(accountId, now)) return 'locked';
-    if (!(await this.repo.consumeSmsCode(device.id, device.sms_code_hash!, now))) return 'replayed';
-    await this.state.reset(accountId, now);
+  /** The reservation held means no lockout can start meanwhile: the single-use statement decides. */
+  private async acceptSms(device: ActiveDevice, attempt: Attempt): Promise<StepOutcome> {
+    if (!(await this.repo.consumeSmsCode(device.id, device.sms_code_hash!, attempt.now))) return 'replayed';
+    await attempt.succeed();
     return 'accepted';
   }
 
@@ -126,8 +141,8 @@ export class VerificationService {
     return constantTimeEqual(this.keys.hashSmsCode(device.id, code), device.sms_code_hash) ? 0 : null;
   }
 
-  private async failed(accountId: string, orgId: string, now: Date): Promise<CheckOutcome> {
-    const lockedBefore = await this.lockout.fail(accountId, orgId, now);
+  private async failed(attempt: Attempt, orgId: string): Promise<CheckOutcome> {
+    const lockedBefore = await attempt.fail(orgId);
     return { valid: false, reason: lockedBefore ? 'locked_out' : 'invalid_code' };
   }
 }

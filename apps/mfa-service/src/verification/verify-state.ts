@@ -5,10 +5,10 @@ import { MfaServiceEnv } from '../config/mfa-service.env';
 
 /**
  * The hot, shared state of verification in Redis: per account one hash holding the failures in a
- * row, the lockout end (ms) and, per device, the last accepted TOTP step (`s:<deviceId>`). Each
- * change is one Lua script, so it is atomic across instances, and the commands of one tick go
- * out in one pipeline (auto-pipelining): the verify path costs one Redis round trip, not a
- * Postgres write. Postgres keeps the durable floor (devices.last_step, written behind, and every
+ * row, the lockout end (ms), the attempts in flight (`r:<id>`) and, per device, the last accepted
+ * TOTP step (`s:<deviceId>`). Each change is one Lua script, so it is atomic across instances, and
+ * the commands of one tick go out in one pipeline (auto-pipelining): the verify path costs two
+ * Redis scripts (reserve an attempt, then settle it), not a Postgres write. Postgres keeps the durable floor (devices.last_step, written behind, and every
  * lockout, written when it starts), which the caller reads first, so a Redis that lost its data
  * neither reopens a lockout nor lets an already-stored step be replayed.
  *
@@ -18,22 +18,50 @@ const KEY_PREFIX = 'mfa:verify:';
 const LOCKED = 'locked_until';
 const FAILS = 'fails';
 const stepField = (deviceId: string) => `s:${deviceId}`;
+/** an attempt in flight: `r:<id>` -> the end of its lease (ms) */
+const RESERVED = 'r:';
+const reservationField = (id: string) => RESERVED + id;
+
+/** An attempt that dies without settling (a crashed instance) stops counting after this. */
+export const RESERVATION_LEASE_MS = 120_000;
 
 /** A count of failures is forgotten a day after the account's last code (a lockout lasts its own period). */
 const STATE_TTL_MS = 86_400_000;
 
-// KEYS[1] account; ARGV field, step, now, ttl -> 1 accepted, 0 replayed (at or before the last), -1 locked
+// KEYS[1] account; ARGV now, max, lockout ms, ttl, reservation field, lease ms
+// -> {1, 0} reserved; {0, locked until} a lockout is in force; {0, 0} failures + attempts in flight reach the max.
+// Attempts are reserved before any slow work (scrypt, SMS lookups), so however many arrive at
+// once, at most max - failures of them are ever checked.
+const RESERVE = `
+local now = tonumber(ARGV[1])
+local locked = tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0')
+if locked > now then return {0, locked} end
+if locked > 0 then redis.call('HDEL', KEYS[1], '${LOCKED}', '${FAILS}') end
+local inflight = 0
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if string.sub(all[i], 1, ${RESERVED.length}) == '${RESERVED}' then
+    if tonumber(all[i + 1]) <= now then redis.call('HDEL', KEYS[1], all[i]) else inflight = inflight + 1 end
+  end
+end
+if tonumber(redis.call('HGET', KEYS[1], '${FAILS}') or '0') + inflight >= tonumber(ARGV[2]) then return {0, 0} end
+redis.call('HSET', KEYS[1], ARGV[5], now + tonumber(ARGV[6]))
+redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[4]), tonumber(ARGV[3])))
+return {1, 0}`;
+
+// KEYS[1] account; ARGV field, step, now, ttl, reservation field -> 1 accepted, 0 replayed (at or before the last), -1 locked
 const ACCEPT_STEP = `
 if tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0') > tonumber(ARGV[3]) then return -1 end
 if tonumber(ARGV[2]) <= tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1') then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HDEL', KEYS[1], '${FAILS}', '${LOCKED}')
+redis.call('HDEL', KEYS[1], '${FAILS}', '${LOCKED}', ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`;
 
-// KEYS[1] account; ARGV now, max, lockout ms, ttl -> {failures, locked until (0: none), 1 if this failure started it}
+// KEYS[1] account; ARGV now, max, lockout ms, ttl, reservation field -> {failures, locked until (0: none), 1 if this failure started it}
 const RECORD_FAILURE = `
 local now = tonumber(ARGV[1])
+redis.call('HDEL', KEYS[1], ARGV[5])
 local locked = tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0')
 if locked > now then return {tonumber(redis.call('HGET', KEYS[1], '${FAILS}') or '0'), locked, 0} end
 local n
@@ -54,11 +82,16 @@ end
 redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[4]), tonumber(ARGV[3])))
 return {n, locked, started}`;
 
-// KEYS[1] account; ARGV now -> 1 reset, 0 a lockout is in force (it runs its course)
+// KEYS[1] account; ARGV now, reservation field -> 1 reset, 0 a lockout is in force (it runs its course)
 const RESET = `
+redis.call('HDEL', KEYS[1], ARGV[2])
 if tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0') > tonumber(ARGV[1]) then return 0 end
 redis.call('HDEL', KEYS[1], '${FAILS}', '${LOCKED}')
 return 1`;
+
+/** No reservation to settle (callers outside an attempt): no field is named ''. */
+const NO_RESERVATION = '';
+const fieldOf = (reservationId?: string) => (reservationId ? reservationField(reservationId) : NO_RESERVATION);
 
 export type StepOutcome = 'accepted' | 'replayed' | 'locked';
 
@@ -69,11 +102,15 @@ export interface FailureOutcome {
   lockoutStarted: boolean;
 }
 
+export type ReserveOutcome = { reserved: true } | { reserved: false; lockedUntil: Date | null };
+
 interface VerifyStateCommands {
-  mfaAcceptStep(key: string, field: string, step: number, now: number, ttl: number): Promise<number>;
-  mfaRecordFailure(key: string, now: number, max: number, lockoutMs: number, ttl: number): Promise<[number, number, number]>;
-  mfaReset(key: string, now: number): Promise<number>;
+  mfaReserve(key: string, now: number, max: number, lockoutMs: number, ttl: number, field: string, leaseMs: number): Promise<[number, number]>;
+  mfaAcceptStep(key: string, field: string, step: number, now: number, ttl: number, reservation: string): Promise<number>;
+  mfaRecordFailure(key: string, now: number, max: number, lockoutMs: number, ttl: number, reservation: string): Promise<[number, number, number]>;
+  mfaReset(key: string, now: number, reservation: string): Promise<number>;
 }
+
 
 @Injectable()
 export class VerifyState implements OnModuleDestroy {
@@ -83,6 +120,7 @@ export class VerifyState implements OnModuleDestroy {
   constructor(@Inject(MfaServiceEnv) private readonly env: MfaServiceEnv) {
     // the commands of one tick go out as one pipeline; a request fails fast rather than queue
     const redis = openRedis(env.REDIS_URL, 'mfa-service:verify-state', false, this.logger, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
+    redis.defineCommand('mfaReserve', { numberOfKeys: 1, lua: RESERVE });
     redis.defineCommand('mfaAcceptStep', { numberOfKeys: 1, lua: ACCEPT_STEP });
     redis.defineCommand('mfaRecordFailure', { numberOfKeys: 1, lua: RECORD_FAILURE });
     redis.defineCommand('mfaReset', { numberOfKeys: 1, lua: RESET });
@@ -94,8 +132,8 @@ export class VerifyState implements OnModuleDestroy {
    * force; success clears the failure count. The caller matched only steps after the one Postgres
    * holds (the durable floor), so a Redis that lost this hash cannot accept a stored step again.
    */
-  async acceptStep(accountId: string, deviceId: string, step: number, now: Date): Promise<StepOutcome> {
-    const r = await this.redis.mfaAcceptStep(KEY_PREFIX + accountId, stepField(deviceId), step, now.getTime(), STATE_TTL_MS);
+  async acceptStep(accountId: string, deviceId: string, step: number, now: Date, reservationId?: string): Promise<StepOutcome> {
+    const r = await this.redis.mfaAcceptStep(KEY_PREFIX + accountId, stepField(deviceId), step, now.getTime(), STATE_TTL_MS, fieldOf(reservationId));
     return r === 1 ? 'accepted' : r === 0 ? 'replayed' : 'locked';
   }
 
@@ -105,10 +143,30 @@ export class VerifyState implements OnModuleDestroy {
     await this.redis.multi().hset(key, stepField(deviceId), step).pexpire(key, STATE_TTL_MS).exec();
   }
 
-  /** Counts one failed code; a lockout in force is kept as is, an expired one starts a fresh count. */
-  async recordFailure(accountId: string, now: Date): Promise<FailureOutcome> {
+  /**
+   * Reserves one attempt before the code is checked: refused while a lockout is in force or while
+   * failures + attempts in flight reach MFA_MAX_FAILURES. Settle it with acceptStep, recordFailure,
+   * reset or release.
+   */
+  async reserve(accountId: string, reservationId: string, now: Date): Promise<ReserveOutcome> {
     const lockoutMs = this.env.MFA_LOCKOUT_SECONDS * 1000;
-    const [failures, locked, started] = await this.redis.mfaRecordFailure(KEY_PREFIX + accountId, now.getTime(), this.env.MFA_MAX_FAILURES, lockoutMs, STATE_TTL_MS);
+    const [ok, locked] = await this.redis.mfaReserve(
+      KEY_PREFIX + accountId, now.getTime(), this.env.MFA_MAX_FAILURES, lockoutMs, STATE_TTL_MS, reservationField(reservationId), RESERVATION_LEASE_MS,
+    );
+    return ok === 1 ? { reserved: true } : { reserved: false, lockedUntil: locked > 0 ? new Date(locked) : null };
+  }
+
+  /** An attempt that ended without a verdict on the code (no device, not allowed, an error). */
+  async release(accountId: string, reservationId: string): Promise<void> {
+    await this.redis.hdel(KEY_PREFIX + accountId, reservationField(reservationId));
+  }
+
+  /** Counts one failed code; a lockout in force is kept as is, an expired one starts a fresh count. */
+  async recordFailure(accountId: string, now: Date, reservationId?: string): Promise<FailureOutcome> {
+    const lockoutMs = this.env.MFA_LOCKOUT_SECONDS * 1000;
+    const [failures, locked, started] = await this.redis.mfaRecordFailure(
+      KEY_PREFIX + accountId, now.getTime(), this.env.MFA_MAX_FAILURES, lockoutMs, STATE_TTL_MS, fieldOf(reservationId),
+    );
     return { failures, lockedUntil: locked > 0 ? new Date(locked) : null, lockoutStarted: started === 1 };
   }
 
@@ -123,8 +181,14 @@ export class VerifyState implements OnModuleDestroy {
   }
 
   /** A success clears the count, unless a lockout is in force (it runs its course). */
-  async reset(accountId: string, now: Date): Promise<void> {
-    await this.redis.mfaReset(KEY_PREFIX + accountId, now.getTime());
+  async reset(accountId: string, now: Date, reservationId?: string): Promise<void> {
+    await this.redis.mfaReset(KEY_PREFIX + accountId, now.getTime(), fieldOf(reservationId));
+  }
+
+  /** Attempts reserved and not yet settled (tests). */
+  async inFlight(accountId: string, now: Date): Promise<number> {
+    const fields = await this.redis.hgetall(KEY_PREFIX + accountId);
+    return Object.entries(fields).filter(([k, v]) => k.startsWith(RESERVED) && Number(v) > now.getTime()).length;
   }
 
   async onModuleDestroy(): Promise<void> {
