@@ -18,20 +18,25 @@ import { checkCost } from './check-cost.bench';
 import { AdminApi, addMembers, createOrg, enrollTotp } from './lib/fixture';
 import { policyPush, waitRollout } from './policy-push.bench';
 import { rolloutVsRawUpdate } from './rollout.bench';
+import { trustCosts } from './trust.bench';
 import { ServiceProcess, type ServiceName } from './lib/service-process';
 import { fmt, markdownTable, timed, type BenchRow } from './lib/stats';
 
 const full = process.argv.includes('--full');
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-/** `--only=p1,p2`: run some figures only (m = M1/M2; p6 comes with p3) */
-const only = new Set((arg('only') ?? 'm,p1,p2,p3,p4,p5').toLowerCase().split(','));
+/** `--only=p1,p2`: run some figures only (m = M1/M2; p6 comes with p3, p7b with p7) */
+const only = new Set((arg('only') ?? 'm,p1,p2,p3,p4,p5,p7,p8').toLowerCase().split(','));
 const SIZES = full
-  ? { enrolled: 20_000, sequential: 5_000, pageMembers: 1_000_000, bigOrg: 1_000_000, rolloutReps: 1, checks: 1_000_000 }
-  : { enrolled: 5_000, sequential: 2_000, pageMembers: 100_000, bigOrg: 100_000, rolloutReps: 5, checks: 200_000 };
+  ? { enrolled: 20_000, sequential: 5_000, pageMembers: 1_000_000, bigOrg: 1_000_000, rolloutReps: 1, checks: 1_000_000, trustVerifies: 5_000 }
+  : { enrolled: 5_000, sequential: 2_000, pageMembers: 100_000, bigOrg: 100_000, rolloutReps: 5, checks: 200_000, trustVerifies: 2_000 };
 if (arg('members')) SIZES.bigOrg = Number(arg('members'));
 if (arg('reps')) SIZES.rolloutReps = Number(arg('reps'));
 if (arg('verifies')) SIZES.enrolled = Number(arg('verifies'));
 if (arg('sequential')) SIZES.sequential = Number(arg('sequential'));
+/** P7/P8: verifies per phase (two sets of org B accounts this size are enrolled) */
+if (arg('trust-verifies')) SIZES.trustVerifies = Number(arg('trust-verifies'));
+/** P8: org A's flooding accounts and requests in flight */
+const FLOOD = { accounts: Number(arg('flood-accounts') ?? 2000), inFlight: Number(arg('flood-in-flight') ?? 100) };
 const P1_SAMPLES = 50;
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/mfa_bench';
@@ -64,7 +69,7 @@ async function main(): Promise<void> {
     rows.push(...(await rolloutVsRawUpdate({ databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, members: SIZES.bigOrg, reps: SIZES.rolloutReps, log })).rows);
     await flushRedis();
   }
-  const needServices = ['m', 'p1', 'p3', 'p4'].some((k) => only.has(k));
+  const needServices = ['m', 'p1', 'p3', 'p4', 'p7', 'p8'].some((k) => only.has(k));
 
   const env = { NODE_ENV: 'development', DATABASE_URL, REDIS_URL, PLATFORM_API_KEY, LOG_LEVEL: 'warn', KEYS_DIR: mkdtempSync(join(tmpdir(), 'mfa-bench-keys-')) };
   const start = (name: ServiceName) => ServiceProcess.start(name, env);
@@ -147,7 +152,17 @@ async function main(): Promise<void> {
             met: Math.max(...(peaks.get(s.pid) ?? []).filter((x) => x !== '-').map((x) => Number(x.split(' ')[0]))) <= 200,
           });
         }
+        // the figures after this one run with one mfa-service instance
+        await second.stop();
+        services.splice(services.indexOf(second), 1);
       }
+    }
+
+    if (only.has('p7') || only.has('p8')) {
+      rows.push(...(await trustCosts({
+        services, platform, platformBus: bus, redisUrl: REDIS_URL, verifies: SIZES.trustVerifies,
+        floodAccounts: FLOOD.accounts, floodInFlight: FLOOD.inFlight, only, log,
+      })).rows);
     }
   }
 

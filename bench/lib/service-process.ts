@@ -76,6 +76,11 @@ export class ServiceProcess {
     return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
   }
 
+  /** CPU time (user + system) the process has used so far, in seconds (/proc/<pid>/stat, clock ticks of 10 ms). */
+  cpuSeconds(): number {
+    return procCpuSeconds(this.pid);
+  }
+
   /** Resets the peak (VmHWM) to the current RSS (Linux: `echo 5 > /proc/pid/clear_refs`), so the next peakRssMb() covers only what follows. */
   resetPeakRss(): void {
     writeFileSync(`/proc/${this.pid}/clear_refs`, '5');
@@ -103,4 +108,12 @@ export class ServiceProcess {
     this.child.kill(kill ? 'SIGKILL' : 'SIGTERM');
     await exited;
   }
+}
+
+/** CPU time (user + system) of a process so far, in seconds (Linux, USER_HZ = 100). */
+export function procCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // the command name (field 2) may hold spaces: fields count from after its closing parenthesis
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(rest[11]) + Number(rest[12])) / 100;
 }

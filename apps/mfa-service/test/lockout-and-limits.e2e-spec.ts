@@ -6,7 +6,7 @@ import { SessionService } from '../src/sessions/session.service';
 import { SmsOutboxRepository, SmsOutboxSweeper } from '../src/sms/sms-outbox';
 import { VerificationService } from '../src/verification/verification.service';
 import { VerifyState } from '../src/verification/verify-state';
-import { codeAt, lastSmsCodeOf, newMember, startHarness, waitFor, type Harness } from './mfa-test-harness';
+import { codeAt, freshSession, lastSmsCodeOf, newMember, startHarness, waitFor, type Harness } from './mfa-test-harness';
 
 const MAX = 5;
 const FLOOD = 3 * MAX;
@@ -36,6 +36,12 @@ async function enrolledTotp(m: Member = newMember()) {
   await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: codeAt(dev.secretBase32, h.clock, -1), code2: codeAt(dev.secretBase32, h.clock) });
   h.clock.advance(30_000);
   return { m, dev };
+}
+
+/** A recovery-code set of an enrolled account, with the fresh session (step-up) that needs. */
+async function recoveryCodes({ m, dev }: { m: Member; dev: CreateTotpDeviceReply }): Promise<string[]> {
+  const sessionToken = await freshSession(h, m.id, dev.secretBase32);
+  return (await h.send(Patterns.MfaRecoveryCodesGenerate, { accountId: m.id, sessionToken })).codes;
 }
 
 async function enrolledSms(m: Member = newMember()) {
@@ -83,18 +89,20 @@ describe('lockout decided atomically with the attempt', () => {
   });
 
   it('verify with recovery codes (scrypt): 15 wrong codes at once, then the right one -> locked_out; a right code alone works', async () => {
-    const { m } = await enrolledTotp();
-    const { codes } = await h.send(Patterns.MfaRecoveryCodesGenerate, { accountId: m.id });
+    const enrolled = await enrolledTotp();
+    const { m } = enrolled;
+    const codes = await recoveryCodes(enrolled);
     const r = await floodThenRight(() => verification().verify(m.id, newRecoveryCode()), () => verification().verify(m.id, codes[0]));
     expect(r).toEqual({ right: 'locked_out', checked: MAX, refused: FLOOD - MAX });
     const alone = await enrolledTotp();
-    const { codes: own } = await h.send(Patterns.MfaRecoveryCodesGenerate, { accountId: alone.m.id });
+    const own = await recoveryCodes(alone);
     expect(await verification().verify(alone.m.id, own[3])).toMatchObject({ valid: true, method: 'recovery_code' });
   });
 
   it('recovery codes over the bus on two instances: 60 wrong at once check no more than the max, and the right one after them is refused', async () => {
-    const { m } = await enrolledTotp();
-    const { codes } = await h.send(Patterns.MfaRecoveryCodesGenerate, { accountId: m.id });
+    const enrolled = await enrolledTotp();
+    const { m } = enrolled;
+    const codes = await recoveryCodes(enrolled);
     const state = h.a.app.get(VerifyState);
     const flood = Array.from({ length: 59 }, () => outcome(h.send(Patterns.MfaVerify, { accountId: m.id, code: newRecoveryCode() })));
     // the right one goes while the wrong ones are still being hashed (or have failed)

@@ -82,7 +82,7 @@ describe('SMS webhook sender', () => {
     // the job while it waits for its retry
     const job = await waitFor(async () => (await queue.getJobs(['delayed', 'waiting', 'active'])).find((j) => j.data.accountId === m.id));
     expect(JSON.stringify(job.data)).not.toContain(number.slice(1));
-    expect(Object.keys(job.data).sort()).toEqual(['accountId', 'deviceSerialNumber', 'sealed', 'sentAt']);
+    expect(Object.keys(job.data).sort()).toEqual(['accountId', 'deviceSerialNumber', 'sealed', 'sentAt', 'sig']); // sig: signed by the platform (docs/security.md)
 
     const hits = await waitFor(() => (to(number).length === 4 ? to(number) : null));
     expect(hits.every(signatureHolds)).toBe(true);

@@ -7,8 +7,8 @@ import { NestFactory } from '@nestjs/core';
 import { Bus } from './bus';
 import { BusClient } from './bus.client';
 import { BusModule } from './bus.module';
-import { BUS_CLIENT } from './wire';
-import { calls, MFA_STREAM, replyList, TEST_CREDENTIALS, popReply, rawRedis, rawRequest, REDIS_URL, startService, waitFor } from './testing/bus.fixtures';
+import { BUS_CLIENT, replySignedBy, signReply } from './wire';
+import { calls, MFA_STREAM, PLATFORM_SECRET, replyList, TEST_CREDENTIALS, popReply, rawRedis, rawRequest, REDIS_URL, startService, waitFor } from './testing/bus.fixtures';
 
 const FAR = String(Date.now() + 240_000); // within the 300 s a deadline may be ahead; outlives the suite
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -90,10 +90,23 @@ describe('request/reply', () => {
     expect(stolen).not.toBeNull();
     const t0 = Date.now();
     await start({ claimIdleMs: 300 });
-    expect(await popReply(redis, list)).toEqual({ id: 'orphan', ok: true, data: { pong: true } });
+    const raw = (await redis.blpop(list, 5))![1];
+    expect(JSON.parse(raw)).toEqual({ id: 'orphan', ok: true, data: { pong: true }, sig: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(replySignedBy(PLATFORM_SECRET, raw)).toBe(true);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250); // not before it looked abandoned
     expect(calls.map((c) => c.requestId)).toEqual(['orphan']);
     await waitFor(async () => (await pending()) === 0);
+  });
+
+  it('a client takes only replies signed with its key: a reply forged into its list is ignored', async () => {
+    await start();
+    const bus = newBus();
+    const answer = bus.send('mfa.devices.resync', { ms: 400 } as never);
+    const [, fields] = await waitFor(async () => ((await redis.xrange(MFA_STREAM, '-', '+')) as Array<[string, string[]]>)[0]);
+    const id = fields[fields.indexOf('id') + 1];
+    await redis.rpush(bus.client.replyList, JSON.stringify({ id, ok: true, data: { slept: 'forged' } }));
+    await redis.rpush(bus.client.replyList, signReply('a-guessed-secret', JSON.stringify({ id, ok: true, data: { slept: 'forged' } })));
+    await expect(answer).resolves.toEqual({ slept: 400 });
   });
 
   it('dead-letters and answers an entry two consumers died on; it is never handed out a third time', async () => {

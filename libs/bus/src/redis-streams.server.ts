@@ -15,7 +15,7 @@ import { clientIdsByName, connectionName, openRedis, Sleeper } from './redis-con
 import { RedisStreamsContext } from './redis-streams.context';
 import {
   fieldsOf, MAX_DATA_BYTES, MAX_PLATFORM_DATA_BYTES, MAX_DEADLINE_AHEAD_MS, MAX_FIELD_BYTES, PLATFORM_KEY_PREFIX, REPLY_LIST_PREFIX, REPLY_TTL_SECONDS,
-  replyPrefixOf, signEntry,
+  replyPrefixOf, signEntry, signReply,
 } from './wire';
 import type { EntryFields, WireReply } from './wire';
 
@@ -51,6 +51,8 @@ interface Admitted {
   replyTo?: string;
   deadline: number;
   caller: BusCaller;
+  /** the caller's secret: its replies are signed with it */
+  secret: string;
   data: unknown;
 }
 type Gate = { entryId: string; outcome: Outcome | null } | Admitted;
@@ -326,8 +328,11 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     }
   }
 
-  private reply(g: { id: string | null; replyTo?: string }, body: { ok: true; data: unknown } | { ok: false; error: WireError }): Outcome | null {
-    return g.replyTo ? { replyTo: g.replyTo, json: JSON.stringify({ id: g.id, ...body } as WireReply) } : null;
+  /** A reply to an authenticated entry is signed with its caller's secret (signReply), so Redis alone cannot forge one. */
+  private reply(g: { id: string | null; replyTo?: string; secret?: string }, body: { ok: true; data: unknown } | { ok: false; error: WireError }): Outcome | null {
+    if (!g.replyTo) return null;
+    const json = JSON.stringify({ id: g.id, ...body } as WireReply);
+    return { replyTo: g.replyTo, json: g.secret ? signReply(g.secret, json) : json };
   }
 
   /**
@@ -339,10 +344,11 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private async admit(entries: Array<{ entryId: string; f: EntryFields }>): Promise<Gate[]> {
     const now = Date.now();
     const gates: Gate[] = new Array(entries.length);
+    const secrets = new Map<number, string>(); // entries whose signature was checked
     const refuse = (i: number, code: WireError['code'], message: string) => {
       const { entryId, f } = entries[i];
       const to = f.replyTo?.startsWith(REPLY_LIST_PREFIX) ? f.replyTo : undefined;
-      gates[i] = { entryId, outcome: this.reply({ id: f.id ?? null, replyTo: to }, { ok: false, error: { code, message } }) };
+      gates[i] = { entryId, outcome: this.reply({ id: f.id ?? null, replyTo: to, secret: secrets.get(i) }, { ok: false, error: { code, message } }) };
     };
 
     // 1. envelope: present, short, fresh; data measured, never read yet
@@ -395,6 +401,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         continue;
       }
       callers.set(i, platform ? { kind: 'platform', keyId } : { kind: 'service', keyId, orgId: record!.orgId, scopes: record!.scopes });
+      secrets.set(i, secret!);
     }
 
     // 3. replay: the first entry with a (keyId, id) pair owns it until its deadline; a claim of the same entry is no replay
@@ -470,15 +477,15 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
           const { entryId, f } = entries[i];
           gates[i] =
             f.pattern === Patterns.AccountsAuthorize
-              ? { entryId, outcome: this.reply({ id: f.id!, replyTo: f.replyTo }, { ok: true, data: { allowed: false, reason: 'unknown_account', enforcement: null } }) }
-              : { entryId, outcome: this.reply({ id: f.id!, replyTo: f.replyTo }, { ok: false, error: { code: ErrorCodes.NotFound, message: 'account not found' } }) };
+              ? { entryId, outcome: this.reply({ id: f.id!, replyTo: f.replyTo, secret: secrets.get(i) }, { ok: true, data: { allowed: false, reason: 'unknown_account', enforcement: null } }) }
+              : { entryId, outcome: this.reply({ id: f.id!, replyTo: f.replyTo, secret: secrets.get(i) }, { ok: false, error: { code: ErrorCodes.NotFound, message: 'account not found' } }) };
         }
       }
     }
 
     for (const [i, data] of parsed) {
       const { entryId, f } = entries[i];
-      gates[i] = { entryId, id: f.id!, pattern: f.pattern!, replyTo: f.replyTo, deadline: Number(f.deadline), caller: callers.get(i)!, data };
+      gates[i] = { entryId, id: f.id!, pattern: f.pattern!, replyTo: f.replyTo, deadline: Number(f.deadline), caller: callers.get(i)!, secret: secrets.get(i)!, data };
     }
     return gates;
   }

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { WireError } from '@mfa/contracts';
 
 /** Injection token of the BusClient (ClientsModule.register name and BusModule provider). */
@@ -83,6 +83,25 @@ export function requestFields(creds: BusCredentials, id: string, pattern: string
   if (replyTo) out.push('replyTo', replyTo);
   out.push('deadline', dl, 'keyId', creds.keyId, 'sig', signEntry(creds.secret, id, pattern, dl, replyTo ?? '', json));
   return out;
+}
+
+const REPLY_SIG = /,"sig":"([0-9a-f]{64})"\}$/;
+
+/**
+ * A reply signed with the caller's secret: `sig` = HMAC-SHA256(secret, the reply's JSON without
+ * it), appended as the last field, so any language checks it on the raw string: strip
+ * `,"sig":"<hex>"}` from the end, put `}` back, HMAC that.
+ */
+export function signReply(secret: string, json: string): string {
+  return `${json.slice(0, -1)},"sig":"${createHmac('sha256', secret).update(json).digest('hex')}"}`;
+}
+
+/** True when `raw` carries a `sig` made with `secret` over the rest of it. */
+export function replySignedBy(secret: string, raw: string): boolean {
+  const m = REPLY_SIG.exec(raw);
+  if (!m) return false;
+  const unsigned = raw.slice(0, m.index) + '}';
+  return timingSafeEqual(Buffer.from(m[1]), Buffer.from(createHmac('sha256', secret).update(unsigned).digest('hex')));
 }
 
 export function isWireReply(v: unknown): v is WireReply {
