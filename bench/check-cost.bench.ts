@@ -36,7 +36,7 @@ export function checkCost(n: number, rounds = 5): CheckCostResult {
   const seed = randomBytes(20);
   const id = randomUUID();
   const device: VerifyRow = {
-    locked_until: null, id, serial_number: 'totp-bench', type: 'totp', org_id: randomUUID(),
+    locked_until: null, stored_failures: null, id, serial_number: 'totp-bench', type: 'totp', org_id: randomUUID(),
     secret_enc: keys.envelope.encrypt(seed, seedAad(id)), drift_steps: 0, last_step: null,
     sms_code_hash: null, sms_code_expires_at: null, allowed_methods: null,
   };

@@ -164,6 +164,30 @@ describe('lockout decided atomically with the attempt', () => {
   });
 });
 
+describe('the count of guesses outlives Redis edits', () => {
+  const verification = () => h.a.app.get(VerificationService);
+
+  it('locks out after the limit although Redis\' count is deleted after every failure, and a success clears the stored count', async () => {
+    const { m, dev } = await enrolledTotp();
+    const right = () => codeAt(dev.secretBase32, h.clock);
+    // someone with write access to Redis wipes the live count between guesses
+    for (let i = 0; i < MAX - 1; i++) {
+      expect(await verification().verify(m.id, wrongOtp(right()))).toEqual({ valid: false, reason: 'invalid_code' });
+      await h.redis.del(`mfa:verify:${m.id}`);
+    }
+    // a success in between clears the stored count too
+    expect(await verification().verify(m.id, right())).toMatchObject({ valid: true });
+    h.clock.advance(30_000);
+    for (let i = 0; i < MAX; i++) {
+      expect(await verification().verify(m.id, wrongOtp(right()))).toEqual({ valid: false, reason: 'invalid_code' });
+      await h.redis.del(`mfa:verify:${m.id}`);
+    }
+    expect(await verification().verify(m.id, right())).toEqual({ valid: false, reason: 'locked_out' });
+    await h.redis.del(`mfa:verify:${m.id}`);
+    expect(await verification().verify(m.id, right())).toEqual({ valid: false, reason: 'locked_out' });
+  });
+});
+
 describe('rate limits', () => {
   it('sends at most 5 SMS codes an hour to one phone number, across accounts and create/deactivate loops', async () => {
     const number = phone();

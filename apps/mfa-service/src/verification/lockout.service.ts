@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCodes } from '@mfa/contracts';
 import { MfaEvents } from '../events/mfa-events';
 import { SessionRevocations } from '../sessions/session-revocations';
-import { AccountFailureRepository } from './account-failure.repository';
+import { MfaServiceEnv } from '../config/mfa-service.env';
+import { AccountFailureRepository, type StoredFailures } from './account-failure.repository';
 import { VerifyState } from './verify-state';
 
 /**
@@ -18,6 +19,7 @@ import { VerifyState } from './verify-state';
 @Injectable()
 export class LockoutService {
   constructor(
+    @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
     private readonly state: VerifyState,
     private readonly lockouts: AccountFailureRepository,
     private readonly events: MfaEvents,
@@ -25,20 +27,21 @@ export class LockoutService {
   ) {}
 
   /**
-   * Reserves an attempt (null: refused, answer `locked_out`). `storedLockedUntil` is the lockout
-   * Postgres holds when the caller already read it; otherwise it is read here.
+   * Reserves an attempt (null: refused, answer `locked_out`). `stored` is what Postgres holds
+   * when the caller already read it; otherwise it is read here.
    */
-  async attempt(accountId: string, now: Date, storedLockedUntil?: Date | null): Promise<Attempt | null> {
-    if (storedLockedUntil && storedLockedUntil > now) return null;
+  async attempt(accountId: string, now: Date, stored?: StoredFailures): Promise<Attempt | null> {
+    if (stored?.lockedUntil && stored.lockedUntil > now) return null;
     // reserved first, so concurrent attempts reserve in the order they came (no read before it)
     const id = randomUUID();
     const r = await this.state.reserve(accountId, id, now);
     if (!r.reserved) return null;
-    if (storedLockedUntil === undefined && (await this.lockouts.lockedUntil(accountId, now))) {
+    const known = stored ?? (await this.lockouts.stored(accountId, now));
+    if (known.lockedUntil) {
       await this.state.release(accountId, id);
       return null;
     }
-    return new Attempt(this, this.state, accountId, id, now);
+    return new Attempt(this, this.state, accountId, id, now, known.failures);
   }
 
   /** `attempt`, or the `locked_out` error (enable, resync). */
@@ -53,7 +56,13 @@ export class LockoutService {
    * Answers whether a lockout was already in force (a request that raced one: its answer is `locked_out`).
    */
   async fail(accountId: string, orgId: string, now: Date, reservationId?: string): Promise<boolean> {
-    const { failures, lockedUntil, lockoutStarted } = await this.state.recordFailure(accountId, now, reservationId);
+    const live = await this.state.recordFailure(accountId, now, reservationId);
+    // the stored count is the floor: a Redis that lost (or had its count deleted) still locks out
+    const stored = await this.lockouts.countFailure(accountId, now);
+    const inForce = stored.lockedUntil !== null && stored.lockedUntil > now;
+    const lockoutStarted = (live.lockoutStarted || stored.failures >= this.env.MFA_MAX_FAILURES) && !inForce;
+    const failures = Math.max(live.failures, stored.failures);
+    const lockedUntil = live.lockedUntil ?? (lockoutStarted ? new Date(now.getTime() + this.env.MFA_LOCKOUT_SECONDS * 1000) : stored.lockedUntil);
     if (lockoutStarted && lockedUntil) {
       await this.lockouts.recordLockout(accountId, failures, lockedUntil, now);
       await this.events.auditNow({
@@ -67,8 +76,13 @@ export class LockoutService {
       // someone is guessing codes: sessions issued before the lockout may be theirs
       await this.sessions.revokeNow({ orgId, accountId, serialNumber: null, reason: 'locked_out', at: now });
     }
-    // the script reports a lockout only while it is in force
-    return !lockoutStarted && lockedUntil !== null;
+    // a lockout already in force when this failure came: its answer is `locked_out`
+    return !lockoutStarted && (inForce || live.lockedUntil !== null);
+  }
+
+  /** A success: the live count goes, and the stored one when there is one. */
+  async succeeded(accountId: string, now: Date, storedFailures: number): Promise<void> {
+    if (storedFailures > 0) await this.lockouts.clearFailures(accountId, now);
   }
 
   async reset(accountId: string, now: Date): Promise<void> {
@@ -89,17 +103,21 @@ export class Attempt {
     readonly accountId: string,
     readonly id: string,
     readonly now: Date,
+    /** failures Postgres held when the attempt began: a success clears them */
+    private readonly storedFailures: number,
   ) {}
 
   /** The code was right (the reservation goes and the count resets). */
   async succeed(): Promise<void> {
     this.settled = true;
     await this.state.reset(this.accountId, this.now, this.id);
+    await this.lockout.succeeded(this.accountId, this.now, this.storedFailures);
   }
 
   /** A TOTP step accepted by VerifyState.acceptStep(…, attempt.id) settled it already. */
-  accepted(): void {
+  async accepted(): Promise<void> {
     this.settled = true;
+    await this.lockout.succeeded(this.accountId, this.now, this.storedFailures);
   }
 
   /** The code was wrong: answers whether a lockout was already in force. */

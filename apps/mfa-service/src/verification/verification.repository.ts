@@ -8,6 +8,8 @@ import { coalescingBatches, one, preparedRows } from '../common/db';
 export interface VerifyRow {
   /** a lockout stored in Postgres (it may have ended: compare with now) */
   locked_until: Date | null;
+  /** failures stored in Postgres (AccountFailureRepository) */
+  stored_failures: number | null;
   id: string | null;
   serial_number: string | null;
   type: MfaMethod | null;
@@ -32,7 +34,7 @@ interface LoadKey {
 }
 
 const LOAD_SQL = `
-  SELECT a.i, f.locked_until, d.id, d.serial_number, d.type, d.org_id, d.secret_enc, d.drift_steps, d.last_step,
+  SELECT a.i, f.locked_until, f.failures AS stored_failures, d.id, d.serial_number, d.type, d.org_id, d.secret_enc, d.drift_steps, d.last_step,
          d.sms_code_hash, d.sms_code_expires_at, p.allowed_methods
     FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS a(account_id, serial_number, i)
     LEFT JOIN mfa.account_failures f ON f.account_id = a.account_id

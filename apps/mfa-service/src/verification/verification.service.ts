@@ -62,7 +62,8 @@ export class VerificationService {
     if (!recovery && devices.length === 0) return { valid: false, reason: 'no_active_device' };
 
     // reserved before the code is checked: the lockout is decided with the attempt, not before it
-    const attempt = await this.lockout.attempt(accountId, now, rows[0]?.locked_until ?? null);
+    const lockedUntil = rows[0]?.locked_until && rows[0].locked_until > now ? rows[0].locked_until : null;
+    const attempt = await this.lockout.attempt(accountId, now, { lockedUntil, failures: rows[0]?.stored_failures ?? 0 });
     if (!attempt) return { valid: false, reason: 'locked_out' };
     try {
       return await this.checkAttempt(attempt, devices, code, recovery);
@@ -111,7 +112,7 @@ export class VerificationService {
   private async acceptTotp(device: ActiveDevice, attempt: Attempt, step: number): Promise<StepOutcome> {
     const outcome = await this.state.acceptStep(attempt.accountId, device.id, step, attempt.now, attempt.id);
     if (outcome === 'accepted') {
-      attempt.accepted();
+      await attempt.accepted();
       this.repo.recordUse(device.id, step, attempt.now);
     }
     return outcome;
