@@ -30,6 +30,7 @@ import { SessionRevocations } from './sessions/session-revocations';
 import { SessionService } from './sessions/session.service';
 import { StepUp } from './sessions/step-up';
 import { SessionsController } from './sessions/sessions.controller';
+import { SmsLedgerRepository } from './sms/sms-ledger.repository';
 import { SmsOutboxRepository, SmsOutboxSweeper } from './sms/sms-outbox';
 import { OutboxSmsSender, SmsSender } from './sms/sms-sender';
 import { WebhookSmsSender } from './sms/webhook-sms-sender';
@@ -92,6 +93,7 @@ export class MfaServiceModule {
         LockoutService,
         SmsService,
         SmsOutboxRepository,
+        SmsLedgerRepository,
         SmsOutboxSweeper,
         RecoveryCodesService,
         VerifyMetrics,

@@ -211,6 +211,18 @@ describe('rate limits', () => {
     expect(await outcome(h.send(Patterns.MfaDevicesCreate, { accountId: accounts[0].id, type: 'sms', name: 'later', phoneNumber: number }))).toBe('ok');
   });
 
+  it('keeps the SMS limits when someone with Redis access deletes their counters (the Postgres ledger)', async () => {
+    const number = phone();
+    const results: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const m = newMember();
+      results.push(await outcome(h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: `wiped ${i}`, phoneNumber: number })));
+      const keys = await h.redis.keys('mfa:limit:*');
+      if (keys.length > 0) await h.redis.del(...keys);
+    }
+    expect(results).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'rate_limited', 'rate_limited']);
+  });
+
   it('sends at most 5 SMS codes an hour for one account, across numbers and devices', async () => {
     const m = newMember();
     const dev = await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'a', phoneNumber: phone() });

@@ -10,12 +10,13 @@ import { MfaInit1764450000000 } from './migrations/1764450000000-mfa-init';
 import { PendingDeviceExpiry1796300000000 } from './migrations/1796300000000-pending-device-expiry';
 import { SessionRevocations1796410000000 } from './migrations/1796410000000-session-revocations';
 import { SmsOutboxSealed1796500000000 } from './migrations/1796500000000-sms-outbox-sealed';
+import { SmsSendLedger1796600000000 } from './migrations/1796600000000-sms-send-ledger';
 
 /** The Postgres schema mfa-service owns. No other service reads it. */
 export const SCHEMA = 'mfa';
 
 export const ENTITIES: Function[] = [MfaDeviceEntity, RecoveryCodeEntity, AccountFailureEntity, OrgPolicyEntity, SmsOutboxEntity, EventOutboxEntity];
-export const MIGRATIONS: Function[] = [MfaInit1764450000000, PendingDeviceExpiry1796300000000, SessionRevocations1796410000000, SmsOutboxSealed1796500000000];
+export const MIGRATIONS: Function[] = [MfaInit1764450000000, PendingDeviceExpiry1796300000000, SessionRevocations1796410000000, SmsOutboxSealed1796500000000, SmsSendLedger1796600000000];
 
 export function dataSourceOptions(url: string, poolSize?: number): DataSourceOptions {
   return serviceDataSourceOptions({ url, schema: SCHEMA, entities: ENTITIES, migrations: MIGRATIONS, poolSize });

@@ -7,6 +7,7 @@ import { Clock } from '../common/clock';
 import { affected, type Db, rows } from '../common/db';
 import { KeyMaterial } from '../common/key-material';
 import { MfaServiceEnv } from '../config/mfa-service.env';
+import { SmsLedgerRepository } from './sms-ledger.repository';
 import type { SmsMessage } from './sms-sender';
 
 export interface OutboxMessage extends SmsMessage {
@@ -76,6 +77,7 @@ export class SmsOutboxSweeper implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly outbox: SmsOutboxRepository,
+    private readonly ledger: SmsLedgerRepository,
     private readonly clock: Clock,
     @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
   ) {}
@@ -97,13 +99,16 @@ export class SmsOutboxSweeper implements OnModuleInit, OnModuleDestroy {
   }
 
   private async sweepAll(): Promise<number> {
-    const before = new Date(this.clock.now().getTime() - this.env.SMS_OUTBOX_RETENTION_SECONDS * 1000);
+    const now = this.clock.now().getTime();
+    const before = new Date(now - this.env.SMS_OUTBOX_RETENTION_SECONDS * 1000);
     let deleted = 0;
     for (;;) {
       const n = await this.outbox.deleteCreatedBefore(before, CHUNK);
       deleted += n;
       if (n < CHUNK) break;
     }
+    // the ledger of sends counts the last hour only
+    for (let n = CHUNK; n === CHUNK; ) n = await this.ledger.deleteBefore(new Date(now - 3_600_000), CHUNK);
     if (deleted > 0) this.logger.log(`deleted ${deleted} SMS outbox messages`);
     return deleted;
   }

@@ -8,9 +8,16 @@ import { MfaServiceEnv } from '../config/mfa-service.env';
 import { DeviceRepository, type DeviceRow } from '../devices/device.repository';
 import { RateLimiter, type Slot } from '../limits/rate-limiter';
 import { OrgPolicyService } from '../policies/org-policy.service';
+import { SmsLedgerRepository } from './sms-ledger.repository';
 import { SmsSender } from './sms-sender';
 
 export const SMS_CODE_TTL_SECONDS = 300;
+
+/** One SMS paid for under the limits: its Redis slot and its ledger row. */
+export interface SmsSlot {
+  limit: Slot;
+  ledgerId: string;
+}
 
 /** SMS codes: 6 digits, one per send, valid 5 minutes, single use, stored as a keyed hash. */
 @Injectable()
@@ -21,6 +28,7 @@ export class SmsService {
     private readonly keys: KeyMaterial,
     private readonly sender: SmsSender,
     private readonly limiter: RateLimiter,
+    private readonly ledger: SmsLedgerRepository,
     private readonly clock: Clock,
     @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
   ) {}
@@ -38,23 +46,37 @@ export class SmsService {
    * One SMS under the per-number and per-account hourly limits (`rate_limited` when either is
    * full). These hold across devices, so creating and deactivating devices in a loop gains nothing.
    */
-  takeSlot(accountId: string, phoneNumber: string, now: Date): Promise<Slot> {
-    return this.limiter.take(
+  async takeSlot(accountId: string, phoneNumber: string, now: Date): Promise<SmsSlot> {
+    const phoneRef = this.keys.phoneRef(phoneNumber);
+    const limit = await this.limiter.take(
       [
-        { key: `mfa:limit:{sms}:phone:${this.keys.phoneRef(phoneNumber)}`, max: this.env.SMS_MAX_PER_PHONE_PER_HOUR, what: 'SMS codes to this phone number' },
+        { key: `mfa:limit:{sms}:phone:${phoneRef}`, max: this.env.SMS_MAX_PER_PHONE_PER_HOUR, what: 'SMS codes to this phone number' },
         { key: `mfa:limit:{sms}:account:${accountId}`, max: this.env.SMS_MAX_PER_ACCOUNT_PER_HOUR, what: 'SMS codes for this account' },
       ],
       now,
     );
+    // the ledger in Postgres is the floor: Redis keys deleted by hand do not reopen the limits
+    const entry = await this.ledger.record(phoneRef, accountId, now, this.env.SMS_MAX_PER_PHONE_PER_HOUR, this.env.SMS_MAX_PER_ACCOUNT_PER_HOUR).catch(async (err) => {
+      await this.limiter.giveBack(limit);
+      throw err;
+    });
+    if (entry.id === null) {
+      await this.limiter.giveBack(limit);
+      const [max, what] = entry.byPhone >= this.env.SMS_MAX_PER_PHONE_PER_HOUR
+        ? [this.env.SMS_MAX_PER_PHONE_PER_HOUR, 'SMS codes to this phone number']
+        : [this.env.SMS_MAX_PER_ACCOUNT_PER_HOUR, 'SMS codes for this account'];
+      throw new AppError(ErrorCodes.RateLimited, `too many ${what}: at most ${max} an hour`);
+    }
+    return { limit, ledgerId: entry.id };
   }
 
   /** A slot whose SMS was not sent after all. */
-  giveBack(slot: Slot): Promise<void> {
-    return this.limiter.giveBack(slot);
+  async giveBack(slot: SmsSlot): Promise<void> {
+    await Promise.all([this.limiter.giveBack(slot.limit), this.ledger.remove(slot.ledgerId)]);
   }
 
   /** Also used right after an SMS device is created, with the number it was just given and its slot. */
-  async sendCode(device: DeviceRow, now: Date, phoneNumber?: string, slot?: Slot): Promise<SmsSentReply> {
+  async sendCode(device: DeviceRow, now: Date, phoneNumber?: string, slot?: SmsSlot): Promise<SmsSentReply> {
     const to = phoneNumber ?? this.keys.envelope.decrypt(device.phone_enc!, phoneAad(device.id)).toString('utf8');
     const taken = slot ?? (await this.takeSlot(device.account_id, to, now));
     try {
