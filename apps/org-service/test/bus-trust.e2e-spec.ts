@@ -93,6 +93,16 @@ describe('service keys over the admin API', () => {
     const huge = await request(s.orgUrl).post(path(orgA)).set(orgA.auth).send({ name: 'x'.repeat(200_000) });
     expect([400, 413]).toContain(huge.status);
   });
+
+  it('keeps at most 100 keys in force per org', async () => {
+    const org = await createOrg(s.orgUrl, s.platformKey);
+    for (let i = 0; i < 100; i++) await createServiceKey(s.orgUrl, org, ['verify']);
+    const over = await request(s.orgUrl).post(path(org)).set(org.auth).send({ name: 'one too many' });
+    expect([over.status, over.body.code]).toEqual([409, 'conflict']);
+    const { body } = await request(s.orgUrl).get(path(org)).set(org.auth);
+    expect((await request(s.orgUrl).delete(`${path(org)}/${body.items[0].id}`).set(org.auth)).status).toBe(204);
+    expect((await request(s.orgUrl).post(path(org)).set(org.auth).send({ name: 'after a revoke' })).status).toBe(201);
+  });
 });
 
 describe('a member service on the bus', () => {

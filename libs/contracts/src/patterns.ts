@@ -70,6 +70,7 @@ export const ScopeOfPattern: Readonly<Record<string, ServiceKeyScope | null>> = 
   'mfa.devices.resync': 'enroll',
   'mfa.devices.list': 'enroll',
   'mfa.devices.deactivate': 'enroll',
+  'mfa.devices.diagnose': 'enroll',
   'mfa.sms.send': 'enroll',
   'mfa.enrollment.links.create': 'enroll',
   'mfa.recovery-codes.generate': 'recovery',

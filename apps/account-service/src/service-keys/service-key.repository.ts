@@ -29,13 +29,20 @@ export function toServiceKey(r: ServiceKeyRow): ServiceKey {
 export class ServiceKeyRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** The new key, or null when the org already has `max` keys in force (one statement, so no race). */
+  /**
+   * The new key, or null when the org already has `max` keys in force (one statement, so no
+   * race). Keys revoked more than a week ago go first, and at most 10 x `max` rows are kept per
+   * org, so creating and revoking in a loop cannot grow the table without end.
+   */
   insert(orgId: string, name: string, scopes: ServiceKeyScope[], max: number): Promise<ServiceKeyRow | null> {
     return one<ServiceKeyRow>(
       this.dataSource,
-      `INSERT INTO accounts.service_keys (org_id, name, scopes, salt)
+      `WITH purged AS (
+         DELETE FROM accounts.service_keys WHERE org_id = $1 AND revoked_at < now() - interval '7 days' RETURNING 1)
+       INSERT INTO accounts.service_keys (org_id, name, scopes, salt)
        SELECT $1, $2, $3, $4
         WHERE (SELECT count(*) FROM accounts.service_keys WHERE org_id = $1 AND revoked_at IS NULL) < $5
+          AND (SELECT count(*) FROM accounts.service_keys WHERE org_id = $1) - (SELECT count(*) FROM purged) < 10 * $5
        RETURNING ${COLUMNS}`,
       [orgId, name, scopes, randomBytes(16), max],
     );

@@ -16,7 +16,9 @@ export class ServiceKeysService {
 
   async create(req: CreateServiceKeyRequest): Promise<CreatedServiceKey> {
     const row = await this.keys.insert(req.orgId, req.name, req.scopes, MAX_SERVICE_KEYS_PER_ORG);
-    if (!row) throw new AppError(ErrorCodes.Conflict, `an org has at most ${MAX_SERVICE_KEYS_PER_ORG} service keys in force; revoke one first`);
+    if (!row) {
+      throw new AppError(ErrorCodes.Conflict, `an org has at most ${MAX_SERVICE_KEYS_PER_ORG} service keys in force (and ${10 * MAX_SERVICE_KEYS_PER_ORG} kept, revoked ones for a week); revoke one first`);
+    }
     return { ...toServiceKey(row), salt: row.salt.toString('base64') };
   }
 
