@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Clock } from '../common/clock';
+import { inChunks, Periodic } from '../common/periodic';
 import { DeviceRepository } from './device.repository';
 
 const SWEEP_INTERVAL_MS = 10 * 60_000;
@@ -13,8 +14,7 @@ const CHUNK = 1000;
 @Injectable()
 export class PendingDeviceSweeper implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(PendingDeviceSweeper.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+  private readonly periodic = new Periodic('pending device sweep', SWEEP_INTERVAL_MS, () => this.sweepAll(), this.logger);
 
   constructor(
     private readonly devices: DeviceRepository,
@@ -22,29 +22,21 @@ export class PendingDeviceSweeper implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.sweep().catch((err: Error) => this.logger.warn(`pending device sweep: ${err.message}`)), SWEEP_INTERVAL_MS);
-    this.timer.unref();
+    this.periodic.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  onModuleDestroy(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** Deletes every expired pending device, in chunks; answers how many. */
   sweep(): Promise<number> {
-    this.running ??= this.sweepAll().finally(() => (this.running = undefined));
-    return this.running;
+    return this.periodic.run();
   }
 
   private async sweepAll(): Promise<number> {
     const now = this.clock.now();
-    let deleted = 0;
-    for (;;) {
-      const n = await this.devices.deleteExpiredPending(now, CHUNK);
-      deleted += n;
-      if (n < CHUNK) break;
-    }
+    const deleted = await inChunks(CHUNK, () => this.devices.deleteExpiredPending(now, CHUNK));
     if (deleted > 0) this.logger.log(`deleted ${deleted} expired pending devices`);
     return deleted;
   }

@@ -5,6 +5,7 @@ import { Bus } from '@mfa/bus';
 import { AppError, ErrorCodes, InternalPatterns, type RevokeSessionsReply, type SessionRevocationReason } from '@mfa/contracts';
 import { AccountDirectory } from '../accounts/account-directory';
 import { Clock } from '../common/clock';
+import { Periodic } from '../common/periodic';
 import type { Db } from '../common/db';
 import { MfaEvents } from '../events/mfa-events';
 import { SessionRevocationRepository, type RevocationRow } from './session-revocation.repository';
@@ -30,8 +31,7 @@ const BATCH = 100;
 @Injectable()
 export class SessionRevocations implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SessionRevocations.name);
-  private timer?: NodeJS.Timeout;
-  private sweeping?: Promise<void>;
+  private readonly periodic = new Periodic('session revocation hand-over', SWEEP_MS, () => this.sweep(), this.logger);
 
   constructor(
     private readonly dataSource: DataSource,
@@ -43,13 +43,11 @@ export class SessionRevocations implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void (this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined))), SWEEP_MS);
-    this.timer.unref();
+    this.periodic.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+  onModuleDestroy(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** Writes the revocation and its audit event with `db` (a transaction); deliver it after the commit. */
@@ -114,14 +112,10 @@ export class SessionRevocations implements OnModuleInit, OnModuleDestroy {
   }
 
   private async sweep(): Promise<void> {
-    try {
-      await this.dataSource.transaction(async (tx) => {
-        // rows younger than the sweep period are still being delivered by their request
-        const due = await this.revocations.claimUndelivered(tx, new Date(Date.now() - SWEEP_MS), BATCH);
-        if (due.length) await this.deliver(due, tx);
-      });
-    } catch (err) {
-      this.logger.warn(`revocation sweep: ${(err as Error).message}`);
-    }
+    await this.dataSource.transaction(async (tx) => {
+      // rows younger than the sweep period are still being delivered by their request
+      const due = await this.revocations.claimUndelivered(tx, new Date(Date.now() - SWEEP_MS), BATCH);
+      if (due.length) await this.deliver(due, tx);
+    });
   }
 }

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import type { Envelope } from '@mfa/crypto';
 import { outboxAad } from '../common/aad';
 import { Clock } from '../common/clock';
+import { inChunks, Periodic } from '../common/periodic';
 import { affected, type Db, rows } from '../common/db';
 import { KeyMaterial } from '../common/key-material';
 import { MfaServiceEnv } from '../config/mfa-service.env';
@@ -72,8 +73,7 @@ const CHUNK = 1000;
 @Injectable()
 export class SmsOutboxSweeper implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SmsOutboxSweeper.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+  private readonly periodic = new Periodic('sms outbox sweep', SWEEP_INTERVAL_MS, () => this.sweepAll(), this.logger);
 
   constructor(
     private readonly outbox: SmsOutboxRepository,
@@ -83,32 +83,24 @@ export class SmsOutboxSweeper implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.sweep().catch((err: Error) => this.logger.warn(`sms outbox sweep: ${err.message}`)), SWEEP_INTERVAL_MS);
-    this.timer.unref();
+    this.periodic.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  onModuleDestroy(): Promise<void> {
+    return this.periodic.stop();
   }
 
-  /** Deletes every message past its retention, in chunks; answers how many. */
+  /** Deletes every message past its retention (and ledger rows past their hour), in chunks; answers how many messages. */
   sweep(): Promise<number> {
-    this.running ??= this.sweepAll().finally(() => (this.running = undefined));
-    return this.running;
+    return this.periodic.run();
   }
 
   private async sweepAll(): Promise<number> {
     const now = this.clock.now().getTime();
     const before = new Date(now - this.env.SMS_OUTBOX_RETENTION_SECONDS * 1000);
-    let deleted = 0;
-    for (;;) {
-      const n = await this.outbox.deleteCreatedBefore(before, CHUNK);
-      deleted += n;
-      if (n < CHUNK) break;
-    }
+    const deleted = await inChunks(CHUNK, () => this.outbox.deleteCreatedBefore(before, CHUNK));
     // the ledger of sends counts the last hour only
-    for (let n = CHUNK; n === CHUNK; ) n = await this.ledger.deleteBefore(new Date(now - 3_600_000), CHUNK);
+    await inChunks(CHUNK, () => this.ledger.deleteBefore(new Date(now - 3_600_000), CHUNK));
     if (deleted > 0) this.logger.log(`deleted ${deleted} SMS outbox messages`);
     return deleted;
   }

@@ -52,11 +52,16 @@ export class AccountFailureRepository {
     );
   }
 
-  async recordLockout(accountId: string, failures: number, lockedUntil: Date, now: Date): Promise<void> {
-    await this.dataSource.query(
-      `INSERT INTO mfa.account_failures (account_id, failures, locked_until, updated_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (account_id) DO UPDATE SET failures = EXCLUDED.failures, locked_until = EXCLUDED.locked_until, updated_at = EXCLUDED.updated_at`,
+  /** Stores a lockout unless one is in force already; answers whether this call started it. */
+  async startLockout(accountId: string, failures: number, lockedUntil: Date, now: Date): Promise<boolean> {
+    const started = await one<{ account_id: string }>(
+      this.dataSource,
+      `INSERT INTO mfa.account_failures AS f (account_id, failures, locked_until, updated_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (account_id) DO UPDATE SET failures = EXCLUDED.failures, locked_until = EXCLUDED.locked_until, updated_at = EXCLUDED.updated_at
+         WHERE f.locked_until IS NULL OR f.locked_until <= $4
+       RETURNING account_id`,
       [accountId, failures, lockedUntil, now],
     );
+    return started !== null;
   }
 }

@@ -59,12 +59,11 @@ export class LockoutService {
     const live = await this.state.recordFailure(accountId, now, reservationId);
     // the stored count is the floor: a Redis that lost (or had its count deleted) still locks out
     const stored = await this.lockouts.countFailure(accountId, now);
-    const inForce = stored.lockedUntil !== null && stored.lockedUntil > now;
-    const lockoutStarted = (live.lockoutStarted || stored.failures >= this.env.MFA_MAX_FAILURES) && !inForce;
+    const due = live.lockoutStarted || (live.lockedUntil === null && stored.failures >= this.env.MFA_MAX_FAILURES);
     const failures = Math.max(live.failures, stored.failures);
-    const lockedUntil = live.lockedUntil ?? (lockoutStarted ? new Date(now.getTime() + this.env.MFA_LOCKOUT_SECONDS * 1000) : stored.lockedUntil);
-    if (lockoutStarted && lockedUntil) {
-      await this.lockouts.recordLockout(accountId, failures, lockedUntil, now);
+    const lockedUntil = live.lockedUntil ?? new Date(now.getTime() + this.env.MFA_LOCKOUT_SECONDS * 1000);
+    // either count may reach the limit first; the lockout starts once (the first to store it)
+    if (due && (await this.lockouts.startLockout(accountId, failures, lockedUntil, now))) {
       await this.events.auditNow({
         orgId,
         accountId,
@@ -76,8 +75,8 @@ export class LockoutService {
       // someone is guessing codes: sessions issued before the lockout may be theirs
       await this.sessions.revokeNow({ orgId, accountId, serialNumber: null, reason: 'locked_out', at: now });
     }
-    // a lockout already in force when this failure came: its answer is `locked_out`
-    return !lockoutStarted && (inForce || live.lockedUntil !== null);
+    // the script reports a lockout only while it is in force: one already in force when this failure came
+    return !live.lockoutStarted && live.lockedUntil !== null;
   }
 
   /** A success: the live count goes, and the stored one when there is one. */
