@@ -21,6 +21,10 @@ export interface FloodCounts {
   /** refused: the account's 5 sets an hour were used */
   accountLimit: number;
   otherErrors: Record<string, number>;
+  /** from the first request until SIGTERM, and the requests sent meanwhile */
+  activeSeconds: number;
+  sentActive: number;
+  /** until the last request in flight was answered */
   seconds: number;
   cpuSeconds: number;
 }
@@ -37,8 +41,12 @@ async function main(): Promise<void> {
   await client.connect();
   const bus = new Bus(client);
   let stopping = false;
-  process.on('SIGTERM', () => (stopping = true));
-  const counts: FloodCounts = { sent: 0, generated: 0, queueFull: 0, accountLimit: 0, otherErrors: {}, seconds: 0, cpuSeconds: 0 };
+  process.on('SIGTERM', () => {
+    stopping = true;
+    counts.activeSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    counts.sentActive = counts.sent;
+  });
+  const counts: FloodCounts = { sent: 0, generated: 0, queueFull: 0, accountLimit: 0, otherErrors: {}, activeSeconds: 0, sentActive: 0, seconds: 0, cpuSeconds: 0 };
   const exhausted = new Set<number>();
   let next = 0;
   const started = process.hrtime.bigint();

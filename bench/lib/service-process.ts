@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 
@@ -111,9 +111,29 @@ export class ServiceProcess {
 }
 
 /** CPU time (user + system) of a process so far, in seconds (Linux, USER_HZ = 100). */
-export function procCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+export function procCpuSeconds(pid: number, path = `/proc/${pid}/stat`): number {
+  const stat = readFileSync(path, 'utf8');
   // the command name (field 2) may hold spaces: fields count from after its closing parenthesis
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(rest[11]) + Number(rest[12])) / 100;
+}
+
+/**
+ * CPU seconds of a process's main thread (the event loop) and of all its other threads (the
+ * libuv threadpool, where scrypt runs, and V8's GC helpers), from /proc/<pid>/task.
+ */
+export function procThreadCpuSeconds(pid: number): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let seconds = 0;
+    try {
+      seconds = procCpuSeconds(pid, `/proc/${pid}/task/${tid}/stat`);
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    if (Number(tid) === pid) main += seconds;
+    else others += seconds;
+  }
+  return { main, others };
 }
