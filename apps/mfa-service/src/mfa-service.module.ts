@@ -1,7 +1,7 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Bus, BusModule, CALLER_DIRECTORY, loadInternalKey, resolvingCallerDirectory } from '@mfa/bus';
-import { InternalPatterns } from '@mfa/contracts';
+import { InternalPatterns, isUuid } from '@mfa/contracts';
 import { ConfigModule } from '@mfa/config';
 import { HealthModule, MetricsModule } from '@mfa/observability';
 import { AccountDirectory } from './accounts/account-directory';
@@ -73,8 +73,10 @@ export class MfaServiceModule {
         // the bus gate learns member services' keys and accounts' orgs from account-service
         {
           provide: CALLER_DIRECTORY,
-          inject: [Bus],
-          useFactory: (bus: Bus) => resolvingCallerDirectory((r) => bus.send(InternalPatterns.AccountsCallersResolve, r), loadInternalKey(env)),
+          inject: [Bus, DeviceRepository],
+          useFactory: (bus: Bus, devices: DeviceRepository) =>
+            // an account with a device here has its org in mfa.devices: no round trip to account-service
+            resolvingCallerDirectory((r) => bus.send(InternalPatterns.AccountsCallersResolve, r), loadInternalKey(env), (ids) => devices.orgsOf(ids.filter(isUuid))),
         },
         options.smsSender ?? { provide: SmsSender, useClass: SMS_SENDERS[env.SMS_SENDER] },
         AccountDirectory,

@@ -113,6 +113,8 @@ describe('a member service on the bus', () => {
     const unknown = await failure(send(bus, 'accounts.get', { accountId: randomUUID() }));
     expect([foreign.code, foreign.message]).toEqual(['not_found', unknown.message]);
     await expect(send(bus, 'accounts.authorize', { accountId: memberB })).resolves.toEqual({ allowed: false, reason: 'unknown_account', enforcement: null });
+    await expect(send(bus, 'accounts.get', { accountId: memberA.toUpperCase() })).resolves.toMatchObject({ id: memberA });
+    await expect(failure(send(bus, 'mfa.devices.list', { accountId: 'not-a-uuid' }))).resolves.toMatchObject({ code: 'validation_failed', message: expect.stringMatching(/^accountId/) });
     await expect(send(bus, 'mfa.devices.list', { accountId: memberA })).resolves.toEqual({ items: [] });
     for (const [pattern, data] of [
       ['mfa.devices.list', { accountId: memberB }],

@@ -94,7 +94,12 @@ export class CachingCallerDirectory implements CallerDirectory {
  * A directory over `accounts.internal.callers.resolve` (or account-service's own service behind
  * it), cached: the secrets are derived here from the internal key and each key's salt.
  */
-export function resolvingCallerDirectory(resolve: (req: ResolveCallersRequest) => Promise<ResolveCallersReply>, internalKey: InternalKey): CallerDirectory {
+export function resolvingCallerDirectory(
+  resolve: (req: ResolveCallersRequest) => Promise<ResolveCallersReply>,
+  internalKey: InternalKey,
+  /** accounts' orgs the service already knows from its own tables; the rest are resolved */
+  knownOrgs: (ids: readonly string[]) => Promise<Map<string, string>> = async () => new Map(),
+): CallerDirectory {
   return new CachingCallerDirectory({
     async serviceKeys(ids) {
       const { keys } = await resolve({ keyIds: [...ids], accountIds: [] });
@@ -103,8 +108,12 @@ export function resolvingCallerDirectory(resolve: (req: ResolveCallersRequest) =
       );
     },
     async accountOrgs(ids) {
-      const { accounts } = await resolve({ keyIds: [], accountIds: [...ids] });
-      return new Map(accounts.map((a) => [a.id, a.orgId]));
+      const known = await knownOrgs(ids);
+      const rest = ids.filter((id) => !known.has(id));
+      if (rest.length === 0) return known;
+      const { accounts } = await resolve({ keyIds: [], accountIds: rest });
+      for (const a of accounts) known.set(a.id, a.orgId);
+      return known;
     },
   });
 }

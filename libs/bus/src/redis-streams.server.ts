@@ -5,7 +5,7 @@ import { Server } from '@nestjs/microservices';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
-import { AppError, BusServices, ErrorCodes, ExpensivePatterns, Patterns, ScopeOfPattern } from '@mfa/contracts';
+import { AppError, BusServices, ErrorCodes, ExpensivePatterns, isUuid, Patterns, ScopeOfPattern } from '@mfa/contracts';
 import type { BusServiceName, WireError } from '@mfa/contracts';
 import { constantTimeEqual } from '@mfa/crypto';
 import { toWireError } from './bus-errors';
@@ -34,7 +34,7 @@ export interface RedisStreamsServerOptions {
   claimIdleMs?: number;
   /** read loops in flight, each on its own connection */
   concurrency?: number;
-  /** expensive handlers (ExpensivePatterns) running at once, taking turns between orgs */
+  /** expensive handlers (ExpensivePatterns) running at once, taking turns between orgs; 1 keeps a core for everything else on a 2-core box */
   expensiveConcurrency?: number;
 }
 
@@ -134,7 +134,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       blockMs: options.blockMs ?? 1000,
       claimIdleMs: options.claimIdleMs ?? 5000,
       concurrency: Math.max(1, options.concurrency ?? 2),
-      expensiveConcurrency: Math.max(1, options.expensiveConcurrency ?? 2),
+      expensiveConcurrency: Math.max(1, options.expensiveConcurrency ?? 1),
     };
     this.expensive = new FairScheduler(this.opts.expensiveConcurrency, 50);
   }
@@ -498,7 +498,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       }
       parsed.set(i, data);
       const accountId = (data as { accountId?: unknown } | null)?.accountId;
-      if (caller.kind === 'service' && typeof accountId === 'string') bound.push({ i, accountId });
+      // a non-UUID accountId matches no account: the handler's validation names it
+      if (caller.kind === 'service' && typeof accountId === 'string' && isUuid(accountId)) bound.push({ i, accountId: accountId.toLowerCase() });
     }
 
     // 5. every accountId a member service names must be in its key's org

@@ -44,7 +44,10 @@ export class RecoveryCodesService {
     try {
       const salt = randomBytes(16);
       const plain = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-      const hashes = await Promise.all(plain.map((c) => hashRecoveryCode(normalizeRecoveryCode(c)!, salt)));
+      // one hash at a time: a set holds one libuv thread, not all four, so a flood of sets
+      // leaves CPU for other orgs' verifications (docs/benchmarks.md, P8)
+      const hashes: Buffer[] = [];
+      for (const c of plain) hashes.push(await hashRecoveryCode(normalizeRecoveryCode(c)!, salt));
       await this.codes.replaceSet(account.id, account.orgId, hashes.map((hash) => ({ id: randomUUID(), salt, hash })), now);
       return { codes: plain };
     } catch (err) {
