@@ -116,7 +116,9 @@ describe('request/reply', () => {
     await redis.xreadgroup('GROUP', 'mfa', 'died-once', 'COUNT', 10, 'STREAMS', MFA_STREAM, '>');
     await redis.xclaim(MFA_STREAM, 'mfa', 'died-twice', 0, entryId); // a claimer that died on it too
     await start({ claimIdleMs: 200 });
-    expect(await popReply(redis, list)).toMatchObject({ id: 'poison', ok: false, error: { code: 'internal', message: expect.stringMatching(/^dead-lettered/) } });
+    const raw = (await redis.blpop(list, 5))![1];
+    expect(JSON.parse(raw)).toMatchObject({ id: 'poison', ok: false, error: { code: 'internal', message: expect.stringMatching(/^dead-lettered/) } });
+    expect(replySignedBy(PLATFORM_SECRET, raw)).toBe(true); // so the caller's client takes it
     expect(calls.map((c) => c.requestId)).not.toContain('poison');
     const dead = (await redis.xrange('bus:mfa:dead', '-', '+')) as Array<[string, string[]]>;
     expect(dead).toHaveLength(1);

@@ -303,11 +303,32 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       const to = f.replyTo && f.keyId && f.replyTo.startsWith(replyPrefixOf(f.keyId)) ? f.replyTo : null;
       if (to) {
         const error: WireError = { code: ErrorCodes.Internal, message: 'dead-lettered: a consumer stopped while handling this entry; it is not retried' };
-        p.rpush(to, JSON.stringify({ id: f.id ?? null, ok: false, error } satisfies WireReply)).expire(to, REPLY_TTL_SECONDS);
+        // signed like any reply when the entry's own signature holds, so the caller's client takes it
+        const answer = this.reply({ id: f.id ?? null, replyTo: to, secret: (await this.secretOf(f)) ?? undefined }, { ok: false, error })!;
+        p.rpush(to, answer.json).expire(to, REPLY_TTL_SECONDS);
       }
       p.xack(this.stream, this.group, entryId).xdel(this.stream, entryId);
       await p.exec();
     }
+  }
+
+  /** The secret of a key id: the platform's, or a service key's in force (null: unknown or revoked). */
+  private keySecret(keyId: string, record: ServiceKeyRecord | undefined): string | null {
+    if (keyId.startsWith(PLATFORM_KEY_PREFIX)) return this.opts.platformSecret;
+    return record && !record.revoked ? record.secret : null;
+  }
+
+  /** Whether `sig` is the contract's HMAC of the entry under `secret`, compared in constant time. */
+  private signatureHolds(f: EntryFields, secret: string): boolean {
+    return constantTimeEqual(signEntry(secret, f.id ?? '', f.pattern ?? '', f.deadline ?? '', f.replyTo ?? '', f.data ?? ''), (f.sig ?? '').toLowerCase());
+  }
+
+  /** The secret an entry was signed with, when its signature holds (the dead-letter path). */
+  private async secretOf(f: EntryFields): Promise<string | null> {
+    if (!f.keyId || !f.sig) return null;
+    const record = f.keyId.startsWith(PLATFORM_KEY_PREFIX) ? undefined : (await this.directory?.serviceKeys([f.keyId]).catch(() => undefined))?.get(f.keyId);
+    const secret = this.keySecret(f.keyId, record);
+    return secret && this.signatureHolds(f, secret) ? secret : null;
   }
 
   private async processBatch(raw: StreamEntry[]): Promise<void> {
@@ -432,10 +453,9 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         refuse(i, ErrorCodes.Unavailable, 'service keys cannot be checked right now; retry');
         continue;
       }
-      const secret = platform ? this.opts.platformSecret : record && !record.revoked ? record.secret : null;
-      const expected = secret ? signEntry(secret, f.id!, f.pattern!, f.deadline!, f.replyTo ?? '', f.data ?? '') : null;
-      if (!expected || !constantTimeEqual(expected, f.sig!.toLowerCase())) {
-        refuse(i, ErrorCodes.Unauthenticated, expected ? 'sig: does not match (HMAC-SHA256 of id, pattern, deadline, replyTo, data joined by \\n)' : 'keyId: unknown or revoked key');
+      const secret = this.keySecret(keyId, record);
+      if (!secret || !this.signatureHolds(f, secret)) {
+        refuse(i, ErrorCodes.Unauthenticated, secret ? 'sig: does not match (HMAC-SHA256 of id, pattern, deadline, replyTo, data joined by \\n)' : 'keyId: unknown or revoked key');
         continue;
       }
       if (f.replyTo && !f.replyTo.startsWith(replyPrefixOf(keyId))) {
@@ -444,7 +464,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         continue;
       }
       callers.set(i, platform ? { kind: 'platform', keyId } : { kind: 'service', keyId, orgId: record!.orgId, scopes: record!.scopes });
-      secrets.set(i, secret!);
+      secrets.set(i, secret);
     }
 
     // 3. replay: the first entry with a (keyId, id) pair owns it until its deadline; a claim of the same entry is no replay
