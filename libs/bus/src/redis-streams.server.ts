@@ -14,7 +14,7 @@ import { FairScheduler } from './fair-scheduler';
 import { clientIdsByName, connectionName, openRedis, Sleeper } from './redis-connection';
 import { RedisStreamsContext } from './redis-streams.context';
 import {
-  fieldsOf, MAX_DATA_BYTES, MAX_PLATFORM_DATA_BYTES, MAX_READ_BYTES, UNREAD_MARKER, MAX_DEADLINE_AHEAD_MS, MAX_FIELD_BYTES, PLATFORM_KEY_PREFIX, REPLY_LIST_PREFIX, REPLY_TTL_SECONDS,
+  fieldsOf, MAX_DATA_BYTES, MAX_PLATFORM_DATA_BYTES, MAX_DEADLINE_AHEAD_MS, MAX_FIELD_BYTES, PLATFORM_KEY_PREFIX, REPLY_LIST_PREFIX, REPLY_TTL_SECONDS,
   replyPrefixOf, signEntry, signReply,
 } from './wire';
 import type { EntryFields, WireReply } from './wire';
@@ -59,35 +59,6 @@ type Gate = { entryId: string; outcome: Outcome | null } | Admitted;
 
 const MAX_BACKOFF_MS = 5000;
 
-/**
- * XREADGROUP without BLOCK, inside Redis: only the known fields of each entry come back (first
- * occurrence), and a value over the cap as a marker and its length. So a backlog of huge entries
- * never travels to this process; only the one entry a blocked read wakes up with can be big.
- * KEYS: stream; ARGV: group, consumer, count, cap, marker.
- */
-const READ_SCRIPT = `
-local res = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
-if not res then return {} end
-local cap = tonumber(ARGV[4])
-local known = { id = true, pattern = true, data = true, replyTo = true, deadline = true, keyId = true, sig = true }
-local out = {}
-for _, e in ipairs(res[1][2]) do
-  local kept, seen = {}, {}
-  local f = e[2]
-  if f then
-    for i = 1, #f - 1, 2 do
-      local k, v = f[i], f[i + 1]
-      if known[k] and not seen[k] then
-        seen[k] = true
-        kept[#kept + 1] = k
-        kept[#kept + 1] = (string.len(v) > cap) and (ARGV[5] .. string.len(v)) or v
-      end
-    end
-  end
-  out[#out + 1] = { e[1], kept }
-end
-return out`;
-type ScriptedReader = Redis & { busReadBuffer(stream: string, group: string, consumer: string, count: number, cap: number, marker: string): Promise<StreamEntry[]> };
 /** A claimed entry delivered this often already made a consumer die: it is not handed out again. */
 const POISON_DELIVERIES = 2;
 const DEAD_LETTER_MAXLEN = 10_000;
@@ -219,28 +190,21 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   }
 
   /**
-   * While entries keep coming, batches are read by READ_SCRIPT (sizes capped inside Redis); when
-   * it finds none, one blocking read waits for the next entry (COUNT 1: a blocked read is woken by
-   * the first entry anyway). Buffers throughout: nothing is a string before it is measured.
+   * Reads batches as Buffers: a big field stays off the V8 heap and is measured before anything
+   * reads it. (Capping sizes inside Redis with a script was tried: Redis copies every value into
+   * Lua first, and a few huge entries stalled the whole server for seconds. The size of what a
+   * client can XADD is bounded by Redis' `proto-max-bulk-len`, docs/security.md.)
    */
   private async readLoop(reader: Redis): Promise<void> {
     let backoff = 100;
-    let busy = true;
-    reader.defineCommand('busRead', { numberOfKeys: 1, lua: READ_SCRIPT });
     while (this.running) {
       try {
-        let entries: StreamEntry[];
-        if (busy) {
-          entries = await (reader as ScriptedReader).busReadBuffer(this.stream, this.group, this.consumer, this.opts.batchSize, MAX_READ_BYTES, UNREAD_MARKER);
-        } else {
-          const res = (await reader.xreadgroupBuffer(
-            'GROUP', this.group, this.consumer, 'COUNT', 1, 'BLOCK', this.opts.blockMs, 'STREAMS', this.stream, '>',
-          )) as unknown as Array<[Buffer, StreamEntry[]]> | null;
-          entries = res?.[0]?.[1] ?? [];
-        }
+        const res = (await reader.xreadgroupBuffer(
+          'GROUP', this.group, this.consumer, 'COUNT', this.opts.batchSize, 'BLOCK', this.opts.blockMs, 'STREAMS', this.stream, '>',
+        )) as unknown as Array<[Buffer, StreamEntry[]]> | null;
         backoff = 100;
-        busy = entries.length > 0;
-        if (busy) await this.processBatch(entries);
+        const entries = res?.[0]?.[1] ?? [];
+        if (entries.length > 0) await this.processBatch(entries);
       } catch (err) {
         if (!this.running) break;
         // the stream (and its group) was deleted: recreate and read again at once
@@ -425,7 +389,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       if (!f.pattern) return refuse(i, ErrorCodes.ValidationFailed, 'pattern: is required');
       if (!f.deadline || !Number.isFinite(deadline)) return refuse(i, ErrorCodes.ValidationFailed, 'deadline: must be Unix milliseconds');
       const cap = f.keyId?.startsWith(PLATFORM_KEY_PREFIX) ? MAX_PLATFORM_DATA_BYTES : MAX_DATA_BYTES;
-      if ((f.unreadBytes ?? f.data?.length ?? 0) > cap) return refuse(i, ErrorCodes.ValidationFailed, `data: larger than ${cap} bytes`);
+      if ((f.data?.length ?? 0) > cap) return refuse(i, ErrorCodes.ValidationFailed, `data: larger than ${cap} bytes`);
       if (!f.keyId || !f.sig) return refuse(i, ErrorCodes.Unauthenticated, 'keyId and sig: required (every entry is signed; see docs/bus-protocol.md)');
       if (deadline > now + MAX_DEADLINE_AHEAD_MS) return refuse(i, ErrorCodes.Unauthenticated, `deadline: more than ${MAX_DEADLINE_AHEAD_MS / 1000} s ahead`);
       signed.push(i);

@@ -48,15 +48,7 @@ export interface EntryFields {
   sig?: string;
   /** a field other than data longer than MAX_FIELD_BYTES */
   overlong?: string;
-  /** the size of a `data` that was not read at all (over MAX_READ_BYTES) */
-  unreadBytes?: number;
 }
-
-/** A field value over this is never brought into the process: the read script sends its length instead. */
-export const MAX_READ_BYTES = MAX_PLATFORM_DATA_BYTES;
-/** How the read script marks a value it did not send: the marker, then the value's length. */
-export const UNREAD_MARKER = '\u0000unread:';
-const UNREAD = Buffer.from(UNREAD_MARKER);
 
 const KNOWN = new Set(['id', 'pattern', 'data', 'replyTo', 'deadline', 'keyId', 'sig']);
 
@@ -71,11 +63,7 @@ export function fieldsOf(flat: readonly Buffer[] | null | undefined): EntryField
     const k = flat[i].length <= 16 ? flat[i].toString('latin1') : '';
     if (!KNOWN.has(k) || k in out) continue;
     const v = flat[i + 1];
-    const unread = v.length < 40 && v.subarray(0, UNREAD.length).equals(UNREAD) ? Number(v.subarray(UNREAD.length).toString('latin1')) : null;
-    if (unread !== null) {
-      if (k === 'data') out.unreadBytes = unread;
-      else out.overlong ??= k;
-    } else if (k === 'data') out.data = v;
+    if (k === 'data') out.data = v;
     else if (v.length > MAX_FIELD_BYTES) out.overlong ??= k;
     else (out as Record<string, string>)[k] = v.toString('utf8');
   }
