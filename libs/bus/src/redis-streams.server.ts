@@ -75,7 +75,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   readonly deadLetters: string;
   readonly consumer: string;
   private readonly opts: Required<Omit<RedisStreamsServerOptions, 'consumerName' | 'directory'>>;
-  private directory?: CallerDirectory;
+  private readonly directory?: CallerDirectory;
   private cmd?: Redis;
   private readers: Redis[] = [];
   private readonly readerNames = new Set<string>();
@@ -108,11 +108,6 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       expensiveConcurrency: Math.max(1, options.expensiveConcurrency ?? 1),
     };
     this.expensive = new FairScheduler(this.opts.expensiveConcurrency, 50);
-  }
-
-  /** The directory may come from the app's own providers, which exist only after the strategy. */
-  setDirectory(directory: CallerDirectory): void {
-    this.directory = directory;
   }
 
   listen(callback: (err?: unknown) => void): void {
