@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { Bus, BusModule, CALLER_DIRECTORY, loadInternalKey, resolvingCallerDirectory } from '@mfa/bus';
+import { Bus, BusModule, CALLER_DIRECTORY, resolvingCallerDirectory } from '@mfa/bus';
+import { InternalKey } from '@mfa/crypto';
 import { InternalPatterns, isUuid } from '@mfa/contracts';
 import { ConfigModule } from '@mfa/config';
 import { HealthModule, MetricsModule } from '@mfa/observability';
@@ -73,10 +74,10 @@ export class MfaServiceModule {
         // the bus gate learns member services' keys and accounts' orgs from account-service
         {
           provide: CALLER_DIRECTORY,
-          inject: [Bus, DeviceRepository],
-          useFactory: (bus: Bus, devices: DeviceRepository) =>
+          inject: [Bus, InternalKey, DeviceRepository],
+          useFactory: (bus: Bus, internalKey: InternalKey, devices: DeviceRepository) =>
             // an account with a device here has its org in mfa.devices: no round trip to account-service
-            resolvingCallerDirectory((r) => bus.send(InternalPatterns.AccountsCallersResolve, r), loadInternalKey(env), (ids) => devices.orgsOf(ids.filter(isUuid))),
+            resolvingCallerDirectory((r) => bus.send(InternalPatterns.AccountsCallersResolve, r), internalKey, (ids) => devices.orgsOf(ids.filter(isUuid))),
         },
         options.smsSender ?? { provide: SmsSender, useClass: SMS_SENDERS[env.SMS_SENDER] },
         AccountDirectory,

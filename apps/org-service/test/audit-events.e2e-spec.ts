@@ -3,12 +3,11 @@ import { Queue } from 'bullmq';
 import request from 'supertest';
 import { generateSync } from 'otplib';
 import { type AuditEventJob, type CreateTotpDeviceReply, Jobs, Patterns, QUEUE_PREFIX, Queues } from '@mfa/contracts';
-import { loadInternalKey, signedJobData } from '@mfa/bus';
-import type { InternalKey } from '@mfa/crypto';
+import { signedJobData } from '@mfa/bus';
+import { InternalKey } from '@mfa/crypto';
 import { bearer, createApiKey, createOrg, startTestServices, type TestOrg, type TestServices } from '@mfa/testing';
 import { AuditService } from '../src/audit/audit.service';
 import { DataSource } from 'typeorm';
-import { OrgServiceEnv } from '../src/config/org-service.env';
 
 let s: TestServices;
 let audit: AuditService;
@@ -19,7 +18,7 @@ const http = () => request(s.orgUrl);
 beforeAll(async () => {
   s = await startTestServices();
   audit = s.org.app.get(AuditService);
-  key = loadInternalKey(s.org.app.get(OrgServiceEnv));
+  key = s.org.app.get(InternalKey);
   queue = new Queue(Queues.AuditEvents, { connection: { url: process.env.REDIS_URL!, maxRetriesPerRequest: null }, prefix: QUEUE_PREFIX });
 });
 afterAll(async () => {

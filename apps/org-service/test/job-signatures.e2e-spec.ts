@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { JobQueues, loadInternalKey } from '@mfa/bus';
+import { JobQueues } from '@mfa/bus';
+import { InternalKey } from '@mfa/crypto';
 import { type AuditEventJob, type DeviceEventJob, Jobs, QUEUE_PREFIX, type QueueName, Queues, type RolloutProgressJob } from '@mfa/contracts';
 import { addMember, createOrg, startTestServices, type TestOrg, type TestServices, waitFor } from '@mfa/testing';
 import { OrgServiceEnv } from '../src/config/org-service.env';
@@ -20,7 +21,7 @@ const http = () => request(s.orgUrl);
 beforeAll(async () => {
   s = await startTestServices();
   const env = s.org.app.get(OrgServiceEnv);
-  platform = new JobQueues(env.REDIS_URL, loadInternalKey(env), 'test-platform');
+  platform = new JobQueues(env.REDIS_URL, s.org.app.get(InternalKey), 'test-platform');
   for (const q of [Queues.AuditEvents, Queues.DeviceEvents, Queues.RolloutProgress]) {
     raw.set(q, new Queue(q, { connection: { url: env.REDIS_URL, maxRetriesPerRequest: null }, prefix: QUEUE_PREFIX }));
   }
@@ -83,7 +84,7 @@ describe('audit-events', () => {
     const org = await createOrg(s.orgUrl, s.platformKey);
     const e = event(org.id);
     // a real signature, for rollout-progress: copied onto an audit event it does not verify
-    const key = loadInternalKey(s.org.app.get(OrgServiceEnv));
+    const key = s.org.app.get(InternalKey);
     const sig = key.signJob(Queues.RolloutProgress, Jobs.RolloutProgress, e);
     expect(await addByHand(Queues.AuditEvents, Jobs.RecordAuditEvent, { ...e, sig })).toMatchObject({ failedReason: expect.stringContaining('bad signature') });
     expect(await recorded(org)).not.toContain(e.id);

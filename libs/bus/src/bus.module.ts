@@ -4,6 +4,7 @@ import { Bus } from './bus';
 import { BusClient } from './bus.client';
 import type { BusClientOptions } from './bus.client';
 import type { BaseEnv } from '@mfa/config';
+import { InternalKey } from '@mfa/crypto';
 import { loadInternalKey } from './platform-key';
 import { BUS_CLIENT, platformCredentials } from './wire';
 
@@ -22,8 +23,13 @@ export class BusModule {
     };
   }
 
-  /** A platform service's client: entries signed as `platform:<service>` with the internal key. */
+  /**
+   * A platform service's bus: its client signs as `platform:<service>`, and the InternalKey,
+   * loaded once here, is a provider everywhere (jobs, service-key secrets, the bus server).
+   */
   static forPlatform(service: string, env: Pick<BaseEnv, 'REDIS_URL' | 'BUS_TIMEOUT_MS' | 'BUS_INTERNAL_KEY' | 'KEYS_DIR'>): DynamicModule {
-    return BusModule.forRoot({ redisUrl: env.REDIS_URL, timeoutMs: env.BUS_TIMEOUT_MS, credentials: platformCredentials(service, loadInternalKey(env).busSecret) });
+    const key = loadInternalKey(env);
+    const base = BusModule.forRoot({ redisUrl: env.REDIS_URL, timeoutMs: env.BUS_TIMEOUT_MS, credentials: platformCredentials(service, key.busSecret) });
+    return { ...base, providers: [...base.providers!, { provide: InternalKey, useValue: key }], exports: [...base.exports!, InternalKey] };
   }
 }

@@ -1,4 +1,6 @@
-import { IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsString, Matches } from 'class-validator';
+import { internalKeyProblem } from '@mfa/crypto';
+import { IntRange, IsEmptyOrValid } from './env-validators';
 
 export const DEV_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/mfa_platform';
 export const DEV_REDIS_URL = 'redis://127.0.0.1:6379/5';
@@ -25,16 +27,14 @@ export class BaseEnv {
   @IsString()
   KEYS_DIR: string = '.keys';
 
-  @IsInt()
-  @Min(100)
-  @Max(60_000)
+  @IntRange(100, 60_000)
   BUS_TIMEOUT_MS: number = 5000;
 
   /**
    * The platform services' shared secret (base64, >= 32 bytes): signs their bus entries and
    * jobs and derives member services' key secrets. Empty: a development key kept in KEYS_DIR.
    */
-  @Matches(/^$|^[A-Za-z0-9+/=_-]{43,}$/, { message: 'must be base64 of at least 32 random bytes' })
+  @IsEmptyOrValid(internalKeyProblem)
   BUS_INTERNAL_KEY: string = '';
 
   /** Problems that only matter in production (development defaults of secrets). */

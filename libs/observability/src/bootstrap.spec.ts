@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IsInt, MinLength } from 'class-validator';
 import { BaseEnv, ConfigError, loadConfig } from '@mfa/config';
 import { Injectable, Module } from '@nestjs/common';
+import { BusModule } from '@mfa/bus';
 import { MetricsModule } from './metrics';
 import { describeConfigProblems, loadEnvOrExit, requestIdOf, type ServiceDefinition, startService } from './bootstrap';
 
@@ -82,9 +83,9 @@ describe(startService.name, () => {
         calls.bootstrap++;
       }
     }
-    @Module({ imports: [MetricsModule.forRoot('hook-demo')], providers: [HookCounter] })
-    class HookModule {}
     const env = loadConfig(DemoEnv, { ...process.env, DEMO_PORT: '0', LOG_LEVEL: 'silent' });
+    @Module({ imports: [MetricsModule.forRoot('hook-demo'), BusModule.forPlatform('hook-demo', env)], providers: [HookCounter] })
+    class HookModule {}
     const running = await startService({ ...def, module: () => HookModule, bus: 'accounts' }, env);
     try {
       expect(calls).toEqual({ init: 1, bootstrap: 1 });

@@ -10,7 +10,8 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { Counter, Histogram } from 'prom-client';
-import { BusExceptionFilter, CALLER_DIRECTORY, type CallerDirectory, loadInternalKey, RedisStreamsServer } from '@mfa/bus';
+import { BusExceptionFilter, CALLER_DIRECTORY, type CallerDirectory, RedisStreamsServer } from '@mfa/bus';
+import { InternalKey } from '@mfa/crypto';
 import { type BaseEnv, ConfigError, loadConfig } from '@mfa/config';
 import { createRootLogger, PinoLogger } from './logger';
 import { Metrics } from './metrics';
@@ -92,7 +93,14 @@ function httpMetrics(app: NestExpressApplication): (req: Request, res: Response,
   };
 }
 
-function optionalProvider<T>(app: NestExpressApplication, token: symbol): T | undefined {
+/** The InternalKey BusModule.forPlatform provides; a service with a bus side cannot start without it. */
+function platformKeyOf(app: NestExpressApplication): InternalKey {
+  const key = optionalProvider<InternalKey>(app, InternalKey);
+  if (!key) throw new Error('a service with a bus side must import BusModule.forPlatform(service, env) (it provides the InternalKey)');
+  return key;
+}
+
+function optionalProvider<T>(app: NestExpressApplication, token: symbol | (new (...args: never[]) => T)): T | undefined {
   try {
     return app.get<T>(token, { strict: false });
   } catch {
@@ -141,7 +149,7 @@ export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>,
     // registered after that are ignored
     // member services' keys and accounts' orgs come from the app's own providers (none: platform only)
     const directory = optionalProvider<CallerDirectory>(app, CALLER_DIRECTORY);
-    const strategy = new RedisStreamsServer({ redisUrl: env.REDIS_URL, service: def.bus, platformSecret: loadInternalKey(env).busSecret, directory });
+    const strategy = new RedisStreamsServer({ redisUrl: env.REDIS_URL, service: def.bus, platformSecret: platformKeyOf(app).busSecret, directory });
     const bus = app.connectMicroservice(
       { strategy },
       { deferInitialization: true },

@@ -1,4 +1,3 @@
-import { loadInternalKey } from '@mfa/bus';
 import type { InternalKey } from '@mfa/crypto';
 import { AccountServiceEnv } from '../config/account-service.env';
 
@@ -27,10 +26,10 @@ export function parseOffsets(raw: string): number[] {
   return [...new Set(hours)].sort((a, b) => b - a);
 }
 
-export function complianceSettingsFromEnv(env: AccountServiceEnv): ComplianceSettings {
+export function complianceSettingsFromEnv(env: AccountServiceEnv, internalKey: InternalKey): ComplianceSettings {
   return {
     redisUrl: env.REDIS_URL,
-    internalKey: loadInternalKey(env),
+    internalKey,
     intervalSeconds: env.COMPLIANCE_INTERVAL_SECONDS,
     reminderOffsetsHours: parseOffsets(env.REMINDER_OFFSETS_HOURS),
     chunkSize: 5000,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { InternalKey } from '@mfa/crypto';
 import { AccountServiceEnv } from '../config/account-service.env';
 import { OrgPolicyRepository } from '../enforcement/org-policy.repository';
 import { RolloutMaterializerRepository } from '../enforcement/rollout-materializer.repository';
@@ -21,7 +22,7 @@ import { COMPLIANCE_SETTINGS, complianceSettingsFromEnv } from './compliance-set
 @Module({
   controllers: [ComplianceController],
   providers: [
-    { provide: COMPLIANCE_SETTINGS, inject: [AccountServiceEnv], useFactory: complianceSettingsFromEnv },
+    { provide: COMPLIANCE_SETTINGS, inject: [AccountServiceEnv, InternalKey], useFactory: complianceSettingsFromEnv },
     { provide: ComplianceClock, useClass: SystemComplianceClock },
     OrgPolicyRepository,
     RolloutMaterializerRepository,

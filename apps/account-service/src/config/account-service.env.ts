@@ -1,17 +1,14 @@
-import { IsInt, Matches, Max, Min } from 'class-validator';
+import { Matches } from 'class-validator';
+import { IntRange } from '@mfa/config';
 import { EnforcementEnv } from '../enforcement/enforcement.options';
 
 /** account-service's environment: BaseEnv, the rollout/authorize knobs, its port and the compliance settings. One class, validated once at boot. */
 export class AccountServiceEnv extends EnforcementEnv {
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IntRange(0, 65535)
   ACCOUNT_SERVICE_PORT: number = 3001;
 
   /** how often the repeatable compliance jobs run */
-  @IsInt()
-  @Min(1)
-  @Max(86_400)
+  @IntRange(1, 86_400)
   COMPLIANCE_INTERVAL_SECONDS: number = 60;
 
   /** hours before a grace deadline that a member is reminded, comma-separated (each sent once) */

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { InternalKey } from '@mfa/crypto';
 import { AccountServiceEnv } from '../config/account-service.env';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
 import { AuthorizeService } from './authorize.service';
@@ -26,8 +27,8 @@ import { SessionTokenVerifier } from './session-token.verifier';
   providers: [
     {
       provide: ENFORCEMENT_OPTIONS,
-      inject: [AccountServiceEnv],
-      useFactory: (env: AccountServiceEnv) => enforcementOptionsFromEnv(env),
+      inject: [AccountServiceEnv, InternalKey],
+      useFactory: enforcementOptionsFromEnv,
     },
     { provide: NOTIFIER, useClass: OutboxNotifier },
     EnforcementQueues,

@@ -1,26 +1,18 @@
-import { IsInt, Max, Min } from 'class-validator';
-import { loadInternalKey } from '@mfa/bus';
-import { BaseEnv } from '@mfa/config';
+import { BaseEnv, IntRange } from '@mfa/config';
 import type { InternalKey } from '@mfa/crypto';
 
 /** The variables the enforcement feature reads, validated once at boot (with BaseEnv's). */
 export class EnforcementEnv extends BaseEnv {
   /** accounts per set-based UPDATE of a rollout; big chunks keep a rollout close to one raw UPDATE */
-  @IsInt()
-  @Min(100)
-  @Max(1_000_000)
+  @IntRange(100, 1_000_000)
   ROLLOUT_CHUNK_SIZE: number = 20_000;
 
   /** rollouts (orgs) materialized at once per instance */
-  @IsInt()
-  @Min(1)
-  @Max(16)
+  @IntRange(1, 16)
   ROLLOUT_CONCURRENCY: number = 2;
 
   /** an unknown key id in a session token refetches the JWKS at most this often */
-  @IsInt()
-  @Min(0)
-  @Max(3600)
+  @IntRange(0, 3600)
   JWKS_REFETCH_MIN_SECONDS: number = 10;
 }
 
@@ -35,10 +27,10 @@ export interface EnforcementOptions {
 
 export const ENFORCEMENT_OPTIONS = Symbol('ENFORCEMENT_OPTIONS');
 
-export function enforcementOptionsFromEnv(env: EnforcementEnv): EnforcementOptions {
+export function enforcementOptionsFromEnv(env: EnforcementEnv, internalKey: InternalKey): EnforcementOptions {
   return {
     redisUrl: env.REDIS_URL,
-    internalKey: loadInternalKey(env),
+    internalKey,
     chunkSize: env.ROLLOUT_CHUNK_SIZE,
     rolloutConcurrency: env.ROLLOUT_CONCURRENCY,
     jwksRefetchMinMs: env.JWKS_REFETCH_MIN_SECONDS * 1000,

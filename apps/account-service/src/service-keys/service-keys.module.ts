@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { CALLER_DIRECTORY, loadInternalKey, resolvingCallerDirectory } from '@mfa/bus';
+import { CALLER_DIRECTORY, resolvingCallerDirectory } from '@mfa/bus';
+import { InternalKey } from '@mfa/crypto';
 import { AccountsModule } from '../accounts/accounts.module';
-import { AccountServiceEnv } from '../config/account-service.env';
 import { ServiceKeyRepository } from './service-key.repository';
 import { ServiceKeysBusController } from './service-keys.bus-controller';
 import { ServiceKeysService } from './service-keys.service';
@@ -15,8 +15,8 @@ import { ServiceKeysService } from './service-keys.service';
     ServiceKeysService,
     {
       provide: CALLER_DIRECTORY,
-      inject: [ServiceKeysService, AccountServiceEnv],
-      useFactory: (keys: ServiceKeysService, env: AccountServiceEnv) => resolvingCallerDirectory((r) => keys.resolve(r.keyIds, r.accountIds), loadInternalKey(env)),
+      inject: [ServiceKeysService, InternalKey],
+      useFactory: (keys: ServiceKeysService, internalKey: InternalKey) => resolvingCallerDirectory((r) => keys.resolve(r.keyIds, r.accountIds), internalKey),
     },
   ],
   exports: [CALLER_DIRECTORY],

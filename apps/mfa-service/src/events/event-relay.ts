@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type BulkJob, JobQueues, loadInternalKey } from '@mfa/bus';
+import { type BulkJob, JobQueues } from '@mfa/bus';
+import { InternalKey } from '@mfa/crypto';
 import type { JobName } from '@mfa/contracts';
 import { MfaServiceEnv } from '../config/mfa-service.env';
 
@@ -20,8 +21,9 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(MfaServiceEnv) env: MfaServiceEnv,
+    internalKey: InternalKey,
   ) {
-    this.jobs = new JobQueues(env.REDIS_URL, loadInternalKey(env), EventRelay.name);
+    this.jobs = new JobQueues(env.REDIS_URL, internalKey, EventRelay.name);
   }
 
   onModuleInit(): void {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { type Job, UnrecoverableError } from 'bullmq';
-import { JobQueues, loadInternalKey } from '@mfa/bus';
+import { JobQueues } from '@mfa/bus';
+import { InternalKey } from '@mfa/crypto';
 import { Jobs, Queues, type SmsDeliveryJob } from '@mfa/contracts';
 import { smsJobAad } from '../common/aad';
 import { Clock } from '../common/clock';
@@ -28,9 +29,10 @@ export class WebhookSmsSender extends SmsSender implements OnModuleInit, OnModul
     private readonly keys: KeyMaterial,
     private readonly clock: Clock,
     @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
+    internalKey: InternalKey,
   ) {
     super();
-    this.jobs = new JobQueues(env.REDIS_URL, loadInternalKey(env), WebhookSmsSender.name);
+    this.jobs = new JobQueues(env.REDIS_URL, internalKey, WebhookSmsSender.name);
   }
 
   onModuleInit(): void {

@@ -3,7 +3,8 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { type AuditEventJob, Jobs, Queues } from '@mfa/contracts';
-import { flattenValidationErrors, JobQueues, loadInternalKey, validationMessage } from '@mfa/bus';
+import { flattenValidationErrors, JobQueues, validationMessage } from '@mfa/bus';
+import { InternalKey } from '@mfa/crypto';
 import { OrgServiceEnv } from '../config/org-service.env';
 import { AuditService } from './audit.service';
 import { AuditEventJobDto } from './dto/audit-event.job-dto';
@@ -22,8 +23,9 @@ export class AuditEventsProcessor implements OnApplicationBootstrap, OnModuleDes
   constructor(
     private readonly audit: AuditService,
     env: OrgServiceEnv,
+    internalKey: InternalKey,
   ) {
-    this.queues = new JobQueues(env.REDIS_URL, loadInternalKey(env), AuditEventsProcessor.name);
+    this.queues = new JobQueues(env.REDIS_URL, internalKey, AuditEventsProcessor.name);
   }
 
   onApplicationBootstrap(): void {

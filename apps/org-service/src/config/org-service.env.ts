@@ -1,11 +1,10 @@
-import { IsInt, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { MinLength, ValidateIf } from 'class-validator';
+import { IntRange } from '@mfa/config';
 import { PolicyEnv } from '../policy/policy.options';
 
 /** org-service's environment: BaseEnv, the policy relay's knobs, its port and the platform key. One class, validated once at boot. */
 export class OrgServiceEnv extends PolicyEnv {
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IntRange(0, 65535)
   ORG_API_PORT: number = 3000;
 
   /**

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { loadInternalKey } from '@mfa/bus';
+import { InternalKey } from '@mfa/crypto';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { OrgServiceEnv } from '../config/org-service.env';
 import { MemberAdminController } from './member-admin.controller';
@@ -20,9 +20,9 @@ import { PolicyService } from './policy.service';
   providers: [
     {
       provide: POLICY_OPTIONS,
-      inject: [OrgServiceEnv],
-      useFactory: (env: OrgServiceEnv): PolicyOptions => {
-        return { redisUrl: env.REDIS_URL, internalKey: loadInternalKey(env), relayIntervalMs: env.OUTBOX_RELAY_INTERVAL_MS, staleSeconds: env.ROLLOUT_STALE_SECONDS, handoverTimeoutMs: env.POLICY_HANDOVER_TIMEOUT_MS };
+      inject: [OrgServiceEnv, InternalKey],
+      useFactory: (env: OrgServiceEnv, internalKey: InternalKey): PolicyOptions => {
+        return { redisUrl: env.REDIS_URL, internalKey, relayIntervalMs: env.OUTBOX_RELAY_INTERVAL_MS, staleSeconds: env.ROLLOUT_STALE_SECONDS, handoverTimeoutMs: env.POLICY_HANDOVER_TIMEOUT_MS };
       },
     },
     PolicyRepository,

@@ -1,25 +1,18 @@
-import { IsInt, Max, Min } from 'class-validator';
-import { BaseEnv } from '@mfa/config';
+import { BaseEnv, IntRange } from '@mfa/config';
 import type { InternalKey } from '@mfa/crypto';
 
 /** The knobs of policy hand-over, the outbox relay and reconciliation (validated once at boot). */
 export class PolicyEnv extends BaseEnv {
   /** how often the relay delivers pending outbox rows and looks for stalled rollouts */
-  @IsInt()
-  @Min(50)
-  @Max(600_000)
+  @IntRange(50, 600_000)
   OUTBOX_RELAY_INTERVAL_MS: number = 2000;
 
   /** a rollout not completed and silent this long is handed over again (after a crash or a lost Redis) */
-  @IsInt()
-  @Min(1)
-  @Max(86_400)
+  @IntRange(1, 86_400)
   ROLLOUT_STALE_SECONDS: number = 30;
 
   /** how long PUT mfa-policy waits for both services before answering 202 with a queued rollout */
-  @IsInt()
-  @Min(100)
-  @Max(60_000)
+  @IntRange(100, 60_000)
   POLICY_HANDOVER_TIMEOUT_MS: number = 3000;
 }
 

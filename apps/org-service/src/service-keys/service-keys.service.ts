@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InternalPatterns, type ServiceKey, type ServiceKeyScope, ServiceKeyScopes } from '@mfa/contracts';
-import { Bus, loadInternalKey } from '@mfa/bus';
-import type { InternalKey } from '@mfa/crypto';
+import { Bus } from '@mfa/bus';
+import { InternalKey } from '@mfa/crypto';
 import { actorOf, AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
-import { OrgServiceEnv } from '../config/org-service.env';
 
 export type CreatedServiceKeyView = Pick<ServiceKey, 'id' | 'name' | 'scopes' | 'createdAt'> & { secret: string };
 
@@ -14,15 +13,11 @@ export type CreatedServiceKeyView = Pick<ServiceKey, 'id' | 'name' | 'scopes' | 
  */
 @Injectable()
 export class ServiceKeysService {
-  private readonly internalKey: InternalKey;
-
   constructor(
     private readonly bus: Bus,
     private readonly audit: AuditService,
-    env: OrgServiceEnv,
-  ) {
-    this.internalKey = loadInternalKey(env);
-  }
+    private readonly internalKey: InternalKey,
+  ) {}
 
   async create(principal: Principal, orgId: string, name: string, scopes: ServiceKeyScope[] = [...ServiceKeyScopes]): Promise<CreatedServiceKeyView> {
     const { salt, ...key } = await this.bus.send(InternalPatterns.AccountsServiceKeysCreate, { orgId, name, scopes });
