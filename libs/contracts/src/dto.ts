@@ -1,4 +1,4 @@
-import { ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
 import { type MfaMethod, MfaMethods } from './enums';
 import type { MfaPolicy } from './models';
 
@@ -23,6 +23,13 @@ export const trimmed = ({ value }: { value: unknown }) => (typeof value === 'str
 
 /** Emails are compared lower-cased and trimmed everywhere: `Bob@X.io ` and `bob@x.io` are one member. */
 export const normalizedEmail = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+
+/** A device's serial number on the wire: opaque and URL-safe. */
+export const SERIAL_NUMBER_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function IsSerialNumber(): PropertyDecorator {
+  return Matches(SERIAL_NUMBER_PATTERN, { message: 'serialNumber must be 1..128 characters of [A-Za-z0-9._:-]' });
+}
 
 export class OrgRefDto {
   @IsUUID()

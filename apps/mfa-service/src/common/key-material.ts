@@ -1,18 +1,24 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import type { JSONWebKeySet } from 'jose';
 import { devSecret } from '@mfa/config';
 import { Envelope, generateKeyRing, generateSigningKeyEntry, parseKeyRing, parseSigningKeys, type SigningKey } from '@mfa/crypto';
 import type { MfaServiceEnv } from '../config/mfa-service.env';
 
 /** The seed/phone envelope, the SMS code hashing key and the session signing keys. */
 export class KeyMaterial {
+  /** The public keys that check session tokens: `mfa.sessions.jwks` and the step-up check. */
+  readonly jwks: JSONWebKeySet;
+
   constructor(
     readonly envelope: Envelope,
     /** newest first: [0] signs */
     readonly signingKeys: SigningKey[],
     /** HMAC key for SMS codes, derived from the current encryption key (codes live 5 minutes) */
     private readonly smsCodeKey: Buffer,
-  ) {}
+  ) {
+    this.jwks = { keys: signingKeys.map((k) => ({ ...k.publicJwk })) };
+  }
 
   static fromEnv(env: MfaServiceEnv): KeyMaterial {
     const logger = new Logger('KeyMaterial');

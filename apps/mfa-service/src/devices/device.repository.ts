@@ -49,7 +49,6 @@ const notExpired = (now: string) => `(status <> 'pending' OR pending_expires_at 
 export class DeviceRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Serializes device-set changes of one account (limit of 8, last-device rule) across instances. */
   /** The org of each account that has (or had) a device here: set from account-service when the device was made. */
   async orgsOf(accountIds: readonly string[]): Promise<Map<string, string>> {
     const found = await rows<{ account_id: string; org_id: string }>(
@@ -60,6 +59,7 @@ export class DeviceRepository {
     return new Map(found.map((r) => [r.account_id, r.org_id]));
   }
 
+  /** Serializes device-set changes of one account (limit of 8, last-device rule) across instances. */
   async lockAccount(tx: Db, accountId: string): Promise<void> {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 7001))`, [accountId]);
   }

@@ -5,5 +5,3 @@ import type { MfaMethod } from '@mfa/contracts';
 export function newSerialNumber(type: MfaMethod): string {
   return `${type}-${randomBytes(12).toString('base64url')}`;
 }
-
-export const SERIAL_NUMBER_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;

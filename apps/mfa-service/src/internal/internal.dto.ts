@@ -1,7 +1,6 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsObject, IsOptional, IsUUID, Matches, ValidateNested } from 'class-validator';
-import { MfaPolicyDto } from '@mfa/contracts';
-import { SERIAL_NUMBER_PATTERN } from '../devices/serial-number';
+import { ArrayMaxSize, IsArray, IsObject, IsOptional, IsUUID, ValidateNested } from 'class-validator';
+import { IsSerialNumber, MfaPolicyDto } from '@mfa/contracts';
 
 /** The fields of MfaPolicy mfa-service uses; the rest is accepted and ignored. */
 export class ApplyPolicyDto {
@@ -18,7 +17,7 @@ export class DeviceResetDto {
   @IsUUID()
   accountId: string;
 
-  @Matches(SERIAL_NUMBER_PATTERN, { message: 'serialNumber must be 1..128 characters of [A-Za-z0-9._:-]' })
+  @IsSerialNumber()
   serialNumber: string;
 }
 

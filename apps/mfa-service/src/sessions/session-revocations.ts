@@ -84,15 +84,18 @@ export class SessionRevocations implements OnModuleInit, OnModuleDestroy {
   /** Hands rows to account-service before the caller replies; false when it did not acknowledge (the sweep retries). */
   async deliver(rows: RevocationRow[], db: Db = this.dataSource): Promise<boolean> {
     try {
-      for (const r of rows) {
-        await this.bus.send(InternalPatterns.AccountsSessionsRevoke, {
-          orgId: r.org_id,
-          accountId: r.account_id,
-          serialNumber: r.serial_number,
-          before: new Date(r.revoked_before).toISOString(),
-          reason: r.reason,
-        });
-      }
+      // sent in one tick: the bus client writes them in one pipeline
+      await Promise.all(
+        rows.map((r) =>
+          this.bus.send(InternalPatterns.AccountsSessionsRevoke, {
+            orgId: r.org_id,
+            accountId: r.account_id,
+            serialNumber: r.serial_number,
+            before: new Date(r.revoked_before).toISOString(),
+            reason: r.reason,
+          }),
+        ),
+      );
       await this.revocations.markDelivered(db, rows.map((r) => r.id));
       return true;
     } catch (err) {

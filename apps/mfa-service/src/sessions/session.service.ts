@@ -60,6 +60,6 @@ export class SessionService {
 
   /** Every signing key's public half: tokens signed before a rotation keep verifying. */
   jwks(): JwksReply {
-    return { keys: this.keys.signingKeys.map((k) => ({ ...k.publicJwk })) };
+    return { keys: this.keys.jwks.keys.map((k) => ({ ...k })) };
   }
 }

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { JSONWebKeySet } from 'jose';
 import { AppError, ErrorCodes } from '@mfa/contracts';
 import { isSessionRevoked, verifySessionToken } from '@mfa/crypto';
 import { Clock } from '../common/clock';
@@ -18,8 +17,6 @@ export const STEP_UP_MAX_AGE_SECONDS = 300;
  */
 @Injectable()
 export class StepUp {
-  private jwks?: JSONWebKeySet;
-
   constructor(
     private readonly dataSource: DataSource,
     private readonly devices: DeviceRepository,
@@ -33,8 +30,7 @@ export class StepUp {
     if ((await this.devices.countActive(this.dataSource, accountId)) === 0) return;
     if (!sessionToken) throw stepUpRequired('this account has an active MFA device: send sessionToken, a session issued within the last 300 s');
     const now = this.clock.now();
-    this.jwks ??= { keys: this.keys.signingKeys.map((k) => ({ ...k.publicJwk })) as JSONWebKeySet['keys'] };
-    const check = await verifySessionToken(sessionToken, this.jwks, { accountId, now });
+    const check = await verifySessionToken(sessionToken, this.keys.jwks, { accountId, now });
     if (!check.ok) throw stepUpRequired('sessionToken is not a valid session of this account');
     if (now.getTime() / 1000 - check.claims.mfa_at > STEP_UP_MAX_AGE_SECONDS) {
       throw stepUpRequired(`sessionToken is older than ${STEP_UP_MAX_AGE_SECONDS} s: authenticate again`);

@@ -69,7 +69,7 @@ export class SmsOutboxRepository {
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 const CHUNK = 1000;
 
-/** Deletes outbox messages older than SMS_OUTBOX_RETENTION_SECONDS every 10 minutes (idempotent: every instance sweeps). */
+/** Every 10 minutes: outbox messages older than SMS_OUTBOX_RETENTION_SECONDS, ledger rows older than their hour (idempotent: every instance sweeps). */
 @Injectable()
 export class SmsOutboxSweeper implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SmsOutboxSweeper.name);

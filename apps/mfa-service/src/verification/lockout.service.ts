@@ -10,8 +10,9 @@ import { VerifyState } from './verify-state';
 /**
  * CONTRACT.md lockout: failed codes (verify, enable, resync, session issue) count per account;
  * after MFA_MAX_FAILURES in a row the account is locked for MFA_LOCKOUT_SECONDS from the moment
- * it began, even for a right code; a success resets the count. The count lives in Redis
- * (VerifyState, shared by every instance); a lockout is also written to Postgres as it starts.
+ * it began, even for a right code; a success resets the count. The live count lives in Redis
+ * (VerifyState, shared by every instance); every failure is also counted in Postgres and every
+ * lockout written there as it starts, so editing Redis lifts neither.
  *
  * Every code path reserves an attempt before it checks the code (`attempt`), so the lockout is
  * decided atomically with the attempt: failures + attempts in flight never exceed the max.
@@ -79,13 +80,9 @@ export class LockoutService {
     return !live.lockoutStarted && live.lockedUntil !== null;
   }
 
-  /** A success: the live count goes, and the stored one when there is one. */
+  /** A success clears the stored count too, when there is one (the live one is cleared by its script). */
   async succeeded(accountId: string, now: Date, storedFailures: number): Promise<void> {
     if (storedFailures > 0) await this.lockouts.clearFailures(accountId, now);
-  }
-
-  async reset(accountId: string, now: Date): Promise<void> {
-    await this.state.reset(accountId, now);
   }
 }
 

@@ -8,9 +8,10 @@ import { MfaServiceEnv } from '../config/mfa-service.env';
  * row, the lockout end (ms), the attempts in flight (`r:<id>`) and, per device, the last accepted
  * TOTP step (`s:<deviceId>`). Each change is one Lua script, so it is atomic across instances, and
  * the commands of one tick go out in one pipeline (auto-pipelining): the verify path costs two
- * Redis scripts (reserve an attempt, then settle it), not a Postgres write. Postgres keeps the durable floor (devices.last_step, written behind, and every
- * lockout, written when it starts), which the caller reads first, so a Redis that lost its data
- * neither reopens a lockout nor lets an already-stored step be replayed.
+ * Redis scripts (reserve an attempt, then settle it), not a Postgres write. Postgres keeps the
+ * durable floor (devices.last_step, written behind; every failed code and every lockout, written
+ * as they happen), which the caller reads first, so a Redis that lost or had its data edited
+ * neither reopens a lockout, nor forgets failures, nor lets an already-stored step be replayed.
  *
  * The time is the caller's clock (tests move it), never Redis' TIME.
  */
@@ -110,7 +111,6 @@ interface VerifyStateCommands {
   mfaRecordFailure(key: string, now: number, max: number, lockoutMs: number, ttl: number, reservation: string): Promise<[number, number, number]>;
   mfaReset(key: string, now: number, reservation: string): Promise<number>;
 }
-
 
 @Injectable()
 export class VerifyState implements OnModuleDestroy {

@@ -1,5 +1,5 @@
-import { IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
-import { SERIAL_NUMBER_PATTERN } from '../devices/serial-number';
+import { IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+import { IsSerialNumber } from '@mfa/contracts';
 
 export class VerifyDto {
   @IsUUID()
@@ -11,7 +11,7 @@ export class VerifyDto {
   code: string;
 
   @IsOptional()
-  @Matches(SERIAL_NUMBER_PATTERN, { message: 'serialNumber must be 1..128 characters of [A-Za-z0-9._:-]' })
+  @IsSerialNumber()
   serialNumber?: string;
 }
 

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsISO8601, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
-import { MemberRefDto, MfaPolicyDto, SessionRevocationReasons, type SessionRevocationReason } from '@mfa/contracts';
+import { IsIn, IsISO8601, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { MemberRefDto, MfaPolicyDto, SessionRevocationReasons, type SessionRevocationReason, IsSerialNumber } from '@mfa/contracts';
 
 /** Bus payloads of the enforcement patterns, validated here whoever sent them. */
 
@@ -35,7 +35,7 @@ export class AccountDeviceResetDto extends MemberRefDto {
 export class SessionRevocationDto extends MemberRefDto {
   /** absent or null: every token of the account */
   @ValidateIf((o: SessionRevocationDto) => o.serialNumber !== undefined && o.serialNumber !== null)
-  @Matches(/^[A-Za-z0-9._:-]{1,128}$/, { message: 'serialNumber must be 1..128 characters of [A-Za-z0-9._:-]' })
+  @IsSerialNumber()
   serialNumber?: string | null;
 
   @IsISO8601({ strict: true })

@@ -1,7 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
-import { MfaMethods, type MfaMethod, trimmed } from '@mfa/contracts';
-import { SERIAL_NUMBER_PATTERN } from '../serial-number';
+import { MfaMethods, type MfaMethod, trimmed, IsSerialNumber } from '@mfa/contracts';
 
 const SIX_DIGITS = /^\d{6}$/;
 
@@ -11,7 +10,7 @@ export class AccountDto {
 }
 
 export class DeviceRefDto extends AccountDto {
-  @Matches(SERIAL_NUMBER_PATTERN, { message: 'serialNumber must be 1..128 characters of [A-Za-z0-9._:-]' })
+  @IsSerialNumber()
   serialNumber: string;
 }
 
