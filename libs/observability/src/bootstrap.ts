@@ -28,8 +28,6 @@ export interface ServiceDefinition<E extends BaseEnv> {
   bus?: 'mfa' | 'accounts';
   /** service-specific HTTP setup (pipes, filters, OpenAPI), run before listening */
   configure?(app: NestExpressApplication, env: E, logger: Logger): void | Promise<void>;
-  /** JSON body limit of the default parser */
-  bodyLimit?: string;
   /** the service reads request bodies itself (org-service: only once the caller's key is known); replaces the default parser */
   readBodies?(app: NestExpressApplication): void;
 }
@@ -108,15 +106,35 @@ function optionalProvider<T>(app: NestExpressApplication, token: symbol | (new (
   }
 }
 
-/** JSON bodies with the contract's error shape for malformed JSON and oversized bodies. */
-function jsonBody(app: NestExpressApplication, limit: string): void {
-  app.useBodyParser('json', { limit });
-  app.use((err: { type?: string; status?: number }, req: Request, res: Response, next: NextFunction) => {
+const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+const BODY_REFUSED = 'body.refused';
+
+/** An error for a body parser's `verify` hook: answered 400 with this message by jsonBodyErrors. */
+export function bodyRefused(message: string): Error {
+  return Object.assign(new Error(message), { status: 400, expose: true, type: BODY_REFUSED });
+}
+
+function describeBytes(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes / 1024} KiB`;
+}
+
+/** Body-parser errors in the contract's error shape: 413 over the limit, 400 for the rest. */
+export function jsonBodyErrors(): (err: { type?: string; status?: number; limit?: number; message?: string }, req: Request, res: Response, next: NextFunction) => void {
+  return (err, _req, res, next) => {
     if (!err || typeof err.status !== 'number' || err.status >= 500) return next(err);
     const tooLarge = err.type === 'entity.too.large';
-    const message = tooLarge ? `request body is larger than ${limit}` : err.type === 'entity.parse.failed' ? 'request body is not valid JSON' : 'request body could not be read';
-    res.status(tooLarge ? 413 : 400).json({ statusCode: tooLarge ? 413 : 400, code: 'validation_failed', message });
-  });
+    const message = tooLarge
+      ? `request body is larger than ${describeBytes(err.limit ?? DEFAULT_BODY_LIMIT_BYTES)}`
+      : err.type === BODY_REFUSED ? err.message! : err.type === 'entity.parse.failed' ? 'request body is not valid JSON' : 'request body could not be read';
+    const statusCode = tooLarge ? 413 : 400;
+    res.status(statusCode).json({ statusCode, code: 'validation_failed', message });
+  };
+}
+
+/** JSON bodies (1 MiB at most) with the contract's error shape for malformed JSON and oversized bodies. */
+function jsonBody(app: NestExpressApplication): void {
+  app.useBodyParser('json', { limit: DEFAULT_BODY_LIMIT_BYTES });
+  app.use(jsonBodyErrors());
 }
 
 /**
@@ -141,7 +159,7 @@ export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>,
   );
   app.use(httpMetrics(app));
   if (def.readBodies) def.readBodies(app);
-  else jsonBody(app, def.bodyLimit ?? '1mb');
+  else jsonBody(app);
   await def.configure?.(app, env, logger);
 
   if (def.bus) {

@@ -21,10 +21,8 @@ describe(jsonShapeProblem.name, () => {
     expect(check(`["${'[{'.repeat(50)}\\"${'[{'.repeat(50)}"]`)).toBeNull();
   });
 
-  it('scans 2 MiB of the worst shape quickly', () => {
+  it('stops at the limit on 2 MiB of the worst shape', () => {
     const buf = Buffer.from(`{"members":[${'{},'.repeat(700_000)}{}]}`);
-    const started = process.hrtime.bigint();
     expect(jsonShapeProblem(buf, { maxDepth: 32, maxContainers: 10_002 })).toEqual({ kind: 'containers', limit: 10_002 });
-    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(200);
   });
 });

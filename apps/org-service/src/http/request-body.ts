@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { ErrorCodes, MAX_BULK_MEMBERS } from '@mfa/contracts';
+import { bodyRefused, jsonBodyErrors } from '@mfa/observability';
 import { ApiKeyService } from '../api-keys/api-key.service';
 import { principalOfHeader } from '../auth/bearer';
 import type { AuthenticatedRequest } from '../auth/principal';
@@ -32,17 +33,8 @@ const BULK_RULE: BodyRule = { limitBytes: BULK_BODY_LIMIT_BYTES, shape: { maxDep
 
 const isBulk = (req: Request) => req.method === 'POST' && BULK_PATH.test(req.path);
 
-function describeBytes(bytes: number): string {
-  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes / 1024} KiB`;
-}
-
 function sendError(res: Response, statusCode: number, code: string, message: string): void {
   res.status(statusCode).json({ statusCode, code, message });
-}
-
-/** A body-parser error that keeps its status and carries our message. */
-function bodyError(status: number, message: string): Error {
-  return Object.assign(new Error(message), { status, expose: true, type: 'mfa.body.refused' });
 }
 
 function jsonParser(rule: BodyRule): RequestHandler {
@@ -50,10 +42,10 @@ function jsonParser(rule: BodyRule): RequestHandler {
     limit: rule.limitBytes,
     verify: (_req, _res, buf, encoding) => {
       // the shape scan reads ASCII bytes, which is only sound on UTF-8
-      if (encoding.toLowerCase() !== 'utf-8') throw bodyError(400, 'request body must be UTF-8 JSON');
+      if (encoding.toLowerCase() !== 'utf-8') throw bodyRefused('request body must be UTF-8 JSON');
       const problem = jsonShapeProblem(buf, rule.shape);
-      if (problem?.kind === 'depth') throw bodyError(400, `request body is nested deeper than ${problem.limit} levels`);
-      if (problem) throw bodyError(400, `members must contain no more than ${MAX_BULK_MEMBERS} elements (the body holds more than ${problem.limit} objects and arrays)`);
+      if (problem?.kind === 'depth') throw bodyRefused(`request body is nested deeper than ${problem.limit} levels`);
+      if (problem) throw bodyRefused(`members must contain no more than ${MAX_BULK_MEMBERS} elements (the body holds more than ${problem.limit} objects and arrays)`);
     },
   });
 }
@@ -89,12 +81,7 @@ export function readBodiesAfterAuth(app: NestExpressApplication): void {
     bulk(req, res, next);
   });
 
-  app.use((err: { type?: string; status?: number; limit?: number; message?: string }, _req: Request, res: Response, next: NextFunction) => {
-    if (!err || typeof err.status !== 'number' || err.status >= 500) return next(err);
-    if (err.type === 'entity.too.large') return sendError(res, 413, ErrorCodes.ValidationFailed, `request body is larger than ${describeBytes(err.limit ?? BODY_LIMIT_BYTES)}`);
-    const message = err.type === 'mfa.body.refused' ? err.message! : err.type === 'entity.parse.failed' ? 'request body is not valid JSON' : 'request body could not be read';
-    sendError(res, 400, ErrorCodes.ValidationFailed, message);
-  });
+  app.use(jsonBodyErrors());
 
   // rows of scalars (`[0,0,...]`) pass the container count; refuse them before
   // class-transformer builds a DTO per row
