@@ -102,3 +102,25 @@ describe('validation', () => {
     await expect(bus.send(InternalPatterns.AccountsPing, {})).resolves.toEqual({ pong: true });
   });
 });
+
+describe('service keys and callers (internal)', () => {
+  it('keeps keys per org, revokes only in its org, and resolves keys and accounts with bounded, checked input', async () => {
+    const orgA = randomUUID();
+    const orgB = randomUUID();
+    const key = await bus.send(InternalPatterns.AccountsServiceKeysCreate, { orgId: orgA, name: 'app', scopes: ['verify'] });
+    expect(key).toMatchObject({ orgId: orgA, name: 'app', scopes: ['verify'], revokedAt: null, salt: expect.any(String) });
+    await expect(bus.send(InternalPatterns.AccountsServiceKeysList, { orgId: orgB })).resolves.toEqual({ items: [] });
+    await expect(failure(bus.send(InternalPatterns.AccountsServiceKeysRevoke, { orgId: orgB, keyId: key.id }))).resolves.toMatchObject({ code: 'not_found' });
+    const member = await bus.send(InternalPatterns.AccountsMembersCreate, { orgId: orgA, email: `k-${randomUUID()}@example.org` });
+    // ids that are not UUIDs match nothing (no error: the gate asks with whatever a caller sent)
+    await expect(bus.send(InternalPatterns.AccountsCallersResolve, { keyIds: [key.id, 'junk'], accountIds: [member.id, 'junk', randomUUID()] })).resolves.toEqual({
+      keys: [{ id: key.id, orgId: orgA, scopes: ['verify'], salt: key.salt, revoked: false }],
+      accounts: [{ id: member.id, orgId: orgA }],
+    });
+    await bus.send(InternalPatterns.AccountsServiceKeysRevoke, { orgId: orgA, keyId: key.id });
+    await expect(bus.send(InternalPatterns.AccountsCallersResolve, { keyIds: [key.id], accountIds: [] })).resolves.toMatchObject({ keys: [{ revoked: true }] });
+    const many = Array.from({ length: 1001 }, () => randomUUID());
+    await expect(failure(raw(InternalPatterns.AccountsCallersResolve, { keyIds: many, accountIds: [] }))).resolves.toMatchObject({ code: 'validation_failed', message: expect.stringMatching(/^keyIds/) });
+    await expect(failure(raw(InternalPatterns.AccountsServiceKeysCreate, { orgId: orgA, name: 'x'.repeat(101), scopes: ['root'] }))).resolves.toMatchObject({ code: 'validation_failed' });
+  });
+});

@@ -38,8 +38,7 @@ const MAX_ACCOUNTS_CACHED = 200_000;
 /**
  * Caches a directory: key records (and unknown ids, so random ids cannot hammer the source) for
  * KEY_CACHE_MS; account -> org for as long as it fits, since an account never changes org
- * (unknown accounts are not cached: one may be created the next moment). Concurrent misses for
- * the same ids share one lookup.
+ * (unknown accounts are not cached: one may be created the next moment).
  */
 export class CachingCallerDirectory implements CallerDirectory {
   private readonly keys = new Map<string, { at: number; record: ServiceKeyRecord | null }>();

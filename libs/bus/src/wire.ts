@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { constantTimeEqual } from '@mfa/crypto';
 import type { WireError } from '@mfa/contracts';
 
 /** Injection token of the BusClient (ClientsModule.register name and BusModule provider). */
@@ -101,7 +102,7 @@ export function replySignedBy(secret: string, raw: string): boolean {
   const m = REPLY_SIG.exec(raw);
   if (!m) return false;
   const unsigned = raw.slice(0, m.index) + '}';
-  return timingSafeEqual(Buffer.from(m[1]), Buffer.from(createHmac('sha256', secret).update(unsigned).digest('hex')));
+  return constantTimeEqual(m[1], createHmac('sha256', secret).update(unsigned).digest('hex'));
 }
 
 export function isWireReply(v: unknown): v is WireReply {

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { constantTimeEqual } from '@mfa/crypto';
 
 /**
  * The SMS webhook's signature, in the style of Stripe's: `t=<unix seconds>,v1=<hex>` where hex is
@@ -18,6 +19,5 @@ export function verifySmsWebhook(secret: string, header: string | undefined, raw
   const t = Number(parts.get('t'));
   const v1 = parts.get('v1') ?? '';
   if (!Number.isInteger(t) || Math.abs(nowMs / 1000 - t) > toleranceSeconds || !/^[0-9a-f]{64}$/.test(v1)) return false;
-  const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest();
-  return timingSafeEqual(expected, Buffer.from(v1, 'hex'));
+  return constantTimeEqual(createHmac('sha256', secret).update(`${t}.${rawBody}`).digest('hex'), v1);
 }
