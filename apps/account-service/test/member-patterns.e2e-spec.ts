@@ -97,6 +97,21 @@ describe('validation', () => {
     }
   });
 
+  it('an unknown field, top-level or nested, is validation_failed naming it (never silently dropped)', async () => {
+    const orgId = randomUUID();
+    const policy = { orgId, version: 1, requireMfa: true, gracePeriodHours: 0, allowedMethods: ['totp'], maxMfaAgeSeconds: null, updatedAt: null };
+    const cases: Array<[string, unknown, string]> = [
+      [Patterns.AccountsAuthorize, { accountId: randomUUID(), token: 'eyJ' }, 'token: property token should not exist'],
+      [Patterns.AccountsGet, { accountId: randomUUID(), orgId }, 'orgId: property orgId should not exist'],
+      [InternalPatterns.AccountsPing, { hello: 1 }, 'hello: property hello should not exist'],
+      [InternalPatterns.AccountsMembersBulkCreate, { orgId, members: [{ email: 'a@b.io', mail: 'a@b.io' }] }, 'members.0.mail: property mail should not exist'],
+      [InternalPatterns.AccountsPolicyApply, { rolloutId: randomUUID(), policy: { ...policy, requireMFA: true } }, 'policy.requireMFA: property requireMFA should not exist'],
+    ];
+    for (const [pattern, data, message] of cases) {
+      await expect(failure(raw(pattern, data))).resolves.toEqual({ code: 'validation_failed', message });
+    }
+  });
+
   it('a payload that is not an object is validation_failed, and the consumer keeps serving', async () => {
     await expect(failure(raw(Patterns.AccountsGet, 'text'))).resolves.toMatchObject({ code: 'validation_failed' });
     await expect(bus.send(InternalPatterns.AccountsPing, {})).resolves.toEqual({ pong: true });

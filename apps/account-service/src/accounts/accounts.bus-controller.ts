@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { BusValidationPipe } from '@mfa/bus';
+import { BusValidationPipe, NoFieldsDto } from '@mfa/bus';
 import { InternalPatterns, Patterns } from '@mfa/contracts';
 import { AccountIdDto } from './dto/member-requests.dto';
 import { MemberService } from './member.service';
@@ -17,7 +17,7 @@ export class AccountsBusController {
 
   /** org-service and ops scripts use it to check that an accounts instance is consuming. */
   @MessagePattern(InternalPatterns.AccountsPing)
-  ping() {
+  ping(@Payload(BusValidationPipe) _req: NoFieldsDto) {
     return { pong: true as const };
   }
 }

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { InternalPatterns, MemberRefDto } from '@mfa/contracts';
-import { BusValidationPipe } from '@mfa/bus';
+import { BusValidationPipe, NoFieldsDto } from '@mfa/bus';
 import { DevicesService } from '../devices/devices.service';
 import { OrgPolicyService } from '../policies/org-policy.service';
 import { ApplyPolicyDto, DeviceResetDto, DevicesSummaryDto } from './internal.dto';
@@ -16,7 +16,7 @@ export class InternalController {
 
   /** A no-op round trip, for benchmarks of the bus itself. */
   @MessagePattern(InternalPatterns.MfaPing)
-  ping() {
+  ping(@Payload(BusValidationPipe) _req: NoFieldsDto) {
     return { pong: true };
   }
 

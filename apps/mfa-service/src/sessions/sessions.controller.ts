@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Patterns } from '@mfa/contracts';
-import { BusValidationPipe } from '@mfa/bus';
+import { BusValidationPipe, NoFieldsDto } from '@mfa/bus';
 import { AccountDto } from '../devices/dto/device.dto';
 import { IssueSessionDto } from '../verification/verify.dto';
 import { SessionRevocations } from './session-revocations';
@@ -25,7 +25,7 @@ export class SessionsController {
   }
 
   @MessagePattern(Patterns.MfaSessionsJwks)
-  jwks() {
+  jwks(@Payload(BusValidationPipe) _req: NoFieldsDto) {
     return this.sessions.jwks();
   }
 }
