@@ -16,7 +16,7 @@ import { DEV_REDIS_URL } from '@mfa/config';
  * `--partitions N` (BUS_PARTITIONS: the member user may write to each partition stream).
  */
 
-/** The request streams, by service (CONTRACT: `bus:<service>:requests`, partitioned `...:<n>`). */
+/** The request streams, by service (docs/bus-protocol.md, "Streams and groups": `bus:<service>:requests`, partitioned `...:<n>`). */
 export const REQUEST_STREAMS = ['bus:mfa:requests', 'bus:accounts:requests'] as const;
 
 /** Commands no platform service needs that would wipe, reconfigure, spy on or stop the server. */

@@ -7,7 +7,7 @@ import type { MfaPolicy } from './models';
  * validates every payload itself (whoever sent it); these keep the rules in one place.
  */
 
-/** Most members one bulk call may add (CONTRACT.md: 1..10,000 rows). */
+/** Most members one bulk call may add (docs/admin-api.md, "Routes": 1..10,000 rows). */
 export const MAX_BULK_MEMBERS = 10_000;
 
 /** The smallest uuid: a keyset walk by id starts after it. */

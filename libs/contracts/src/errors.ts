@@ -1,5 +1,5 @@
 /**
- * Error codes of the external contract (CONTRACT.md, "Errors"). WIRE VALUES: member services
+ * Error codes of the external contract (docs/admin-api.md, "Errors"). WIRE VALUES: member services
  * and scripts match on these strings; never rename one.
  */
 export const ErrorCodes = {

@@ -42,7 +42,7 @@ export interface MfaPolicy {
   updatedAt: string | null;
 }
 
-/** The policy of an org before any PUT (CONTRACT.md). */
+/** The policy of an org before any PUT (docs/admin-api.md, "Shapes"). */
 export function defaultPolicy(orgId: string): MfaPolicy {
   return { orgId, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: ['totp', 'sms'], maxMfaAgeSeconds: null, updatedAt: null };
 }

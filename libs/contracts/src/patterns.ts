@@ -8,7 +8,7 @@
 import type { AuthorizeReason, EnforcementState, MfaMethod, SessionRevocationReason } from './enums';
 import type { AuditEvent, Device, Enforcement, Member, MfaPolicy } from './models';
 
-/** Patterns member services call (CONTRACT.md, "Bus"). */
+/** Patterns member services call (docs/bus-protocol.md, "Member-facing patterns"). */
 export const Patterns = {
   MfaDevicesCreate: 'mfa.devices.create',
   MfaDevicesEnable: 'mfa.devices.enable',
@@ -54,7 +54,7 @@ export const InternalPatterns = {
   MfaAccountsRemove: 'mfa.internal.accounts.remove',
 } as const;
 
-/** Scopes of a service key (CONTRACT.md second wave, "Callers on the bus"). */
+/** Scopes of a service key (docs/bus-protocol.md, "Callers and keys"). */
 export const ServiceKeyScopes = ['verify', 'enroll', 'recovery', 'sessions', 'authorize'] as const;
 export type ServiceKeyScope = (typeof ServiceKeyScopes)[number];
 

@@ -24,7 +24,7 @@ export class HealthController implements OnModuleDestroy {
     @Inject(HEALTH_REDIS) private readonly redis: Redis,
   ) {}
 
-  /** 200 when Postgres and Redis answer, 503 otherwise (CONTRACT.md). */
+  /** 200 when Postgres and Redis answer, 503 otherwise (docs/admin-api.md, "Routes"). */
   @Get('health')
   async health(@Res({ passthrough: true }) res: Response) {
     const [postgres, redis] = await Promise.all([probe(() => this.dataSource.query('SELECT 1')), probe(() => this.redis.ping())]);

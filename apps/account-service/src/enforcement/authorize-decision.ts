@@ -29,7 +29,7 @@ export function effectiveMaxAge(a: number | null, b: number | null): number | nu
 }
 
 /**
- * CONTRACT.md `accounts.authorize`, apart from I/O: non_compliant -> enrollment_required;
+ * docs/enforcement.md "accounts.authorize", apart from I/O: non_compliant -> enrollment_required;
  * exempt -> ok; compliant -> a valid token within min(request, policy) max age; pending and
  * not_required -> ok unless the request gives a max age, which then asks for such a token too.
  */

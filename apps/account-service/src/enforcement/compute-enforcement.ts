@@ -1,7 +1,7 @@
 import type { Enforcement, EnforcementState, MfaMethod, MfaPolicy } from '@mfa/contracts';
 
 /**
- * THE enforcement rule (CONTRACT.md "Enforcement state"), in TypeScript. Its SQL twin is
+ * THE enforcement rule (docs/enforcement.md, "The rule"), in TypeScript. Its SQL twin is
  * `enforcementStateSql` in enforcement.sql.ts; enforcement-rule.spec.ts checks both agree.
  * State is computed from the org's CURRENT policy at each request: a stored snapshot may lag,
  * it never makes a state true.

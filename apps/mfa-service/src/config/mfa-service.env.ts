@@ -2,7 +2,7 @@ import { IsIn, Matches, MinLength, ValidateIf } from 'class-validator';
 import { BaseEnv, IntRange, IsEmptyOrValid } from '@mfa/config';
 import { keyRingProblem, signingKeysProblem } from '@mfa/crypto';
 
-/** mfa-service's environment, validated once at boot (CONTRACT.md "Running it"). */
+/** mfa-service's environment, validated once at boot (README.md "Environment", docs/mfa.md "Environment"). */
 export class MfaServiceEnv extends BaseEnv {
   @IntRange(0, 65535)
   MFA_SERVICE_PORT: number = 3002;

@@ -53,7 +53,7 @@ export class DeviceEnrollmentService {
     const smsSlot = req.type === 'sms' ? await this.sms.takeSlot(req.accountId, req.phoneNumber!, now) : undefined;
     const row = await this.dataSource.transaction(async (tx) => {
       await this.devices.lockAccount(tx, req.accountId);
-      // pending and active devices count toward the limit (CONTRACT.md)
+      // pending and active devices count toward the limit (docs/admin-api.md, "Errors": device_limit_reached)
       if ((await this.devices.countLive(tx, req.accountId, now)) >= MAX_DEVICES_PER_ACCOUNT) {
         throw new AppError(ErrorCodes.DeviceLimitReached, `an account has at most ${MAX_DEVICES_PER_ACCOUNT} devices (pending and active)`);
       }

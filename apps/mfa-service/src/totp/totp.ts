@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { constantTimeEqual } from '@mfa/crypto';
 
-/** TOTP parameters of every device (CONTRACT.md "TOTP defaults"). */
+/** TOTP parameters of every device (docs/mfa.md, "TOTP parameters"). */
 export const TOTP_PERIOD_SECONDS = 30;
 export const TOTP_DIGITS = 6;
 export const TOTP_ALGORITHM = 'sha1';

@@ -8,7 +8,7 @@ import { AccountFailureRepository, type StoredFailures } from './account-failure
 import { VerifyState } from './verify-state';
 
 /**
- * CONTRACT.md lockout: failed codes (verify, enable, resync, session issue) count per account;
+ * docs/mfa.md "Failures and lockout": failed codes (verify, enable, resync, session issue) count per account;
  * after MFA_MAX_FAILURES in a row the account is locked for MFA_LOCKOUT_SECONDS from the moment
  * it began, even for a right code; a success resets the count. The live count lives in Redis
  * (VerifyState, shared by every instance); every failure is also counted in Postgres and every
