@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiKeyCreated } from '../http/api-models';
 import { CurrentPrincipal, RequireAccess } from '../auth/access.decorator';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { Principal } from '../auth/principal';
@@ -17,7 +18,9 @@ export class ApiKeysController {
   @Post()
   @HttpCode(201)
   @RequireAccess('org-admin')
-  @ApiCreatedResponse({ description: '`{id, key, role, label}`; the key is shown only in this answer.' })
+  @ApiOperation({ operationId: 'createApiKey', summary: 'Create an org API key (admin or auditor)' })
+  @ApiCreatedResponse({ type: ApiKeyCreated, description: '`{id, key, role, label}`; the key is shown only in this answer.' })
+  @ApiErrors([400, 401, 403, 404, 413])
   create(@CurrentPrincipal() principal: Principal, @Param() params: OrgParamsDto, @Body() body: CreateApiKeyDto) {
     return this.apiKeys.createBy(principal, params.orgId, body.role, body.label ?? null);
   }
@@ -25,7 +28,9 @@ export class ApiKeysController {
   @Delete(':keyId')
   @HttpCode(204)
   @RequireAccess('org-admin')
-  @ApiNoContentResponse({ description: 'Revoked; the key stops working at once.' })
+  @ApiOperation({ operationId: 'revokeApiKey', summary: 'Revoke an org API key' })
+  @ApiNoContentResponse({ description: 'Revoked; the key stops working at once. Revoking it again answers 204 again.' })
+  @ApiErrors([400, 401, 403, 404])
   async revoke(@CurrentPrincipal() principal: Principal, @Param() params: ApiKeyParamsDto): Promise<void> {
     await this.apiKeys.revokeBy(principal, params.orgId, params.keyId);
   }

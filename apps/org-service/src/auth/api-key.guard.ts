@@ -36,7 +36,7 @@ export class ApiKeyGuard implements CanActivate {
   }
 }
 
-/** The role rules of CONTRACT.md, apart from the I/O so they are unit-testable. */
+/** The role rules of docs/admin-api.md ("Who may call what"), apart from the I/O so they are unit-testable. */
 export function authorize(principal: Principal, access: Access, orgId: string | undefined, method: string): void {
   if (access === 'platform') {
     if (principal.kind !== 'platform') throw new AppError(ErrorCodes.Forbidden, 'only the platform key may do this');

@@ -13,6 +13,11 @@ describe(HttpErrorFilter.name, () => {
     expect(sut.toBody(new AppError(ErrorCodes.Unavailable, 'down')).statusCode).toBe(503);
   });
 
+  it("gives a bus handler's field errors the HTTP shape {field, problems}", () => {
+    const fromBus = AppError.validation('until: must be in the future', [{ field: 'until', messages: ['must be in the future'] }]);
+    expect(sut.toBody(fromBus).details).toEqual([{ field: 'until', problems: ['must be in the future'] }]);
+  });
+
   it('maps Nest HTTP exceptions by status', () => {
     expect(sut.toBody(new NotFoundException('Cannot GET /x'))).toEqual({ statusCode: 404, code: 'not_found', message: 'Cannot GET /x' });
     expect(sut.toBody(new BadRequestException(['a', 'b']))).toMatchObject({ statusCode: 400, code: 'validation_failed', message: 'a; b' });

@@ -48,7 +48,7 @@ export class HttpErrorFilter implements ExceptionFilter {
   toBody(exception: unknown): HttpErrorBody {
     if (isAppError(exception) && exception.code in HttpStatusOf && exception.code !== ErrorCodes.Internal) {
       const statusCode = HttpStatusOf[exception.code];
-      return { statusCode, code: exception.code, message: exception.message, ...(exception.details ? { details: exception.details } : {}) };
+      return { statusCode, code: exception.code, message: exception.message, ...(exception.details ? { details: exception.details.map(asFieldProblem) } : {}) };
     }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       const statusCode = exception.getStatus();
@@ -60,6 +60,16 @@ export class HttpErrorFilter implements ExceptionFilter {
     this.logger.error(`unhandled error, errorId=${errorId}: ${err.name}: ${err.message}`, err.stack);
     return { statusCode: 500, code: ErrorCodes.Internal, message: `internal error (errorId ${errorId})`, errorId };
   }
+}
+
+/**
+ * A bus handler names bad fields `{field, messages}` (BusValidationPipe); the HTTP API's shape is
+ * `{field, problems}` (docs/admin-api.md, "Errors"), whichever service found the problem.
+ */
+function asFieldProblem(detail: unknown): unknown {
+  if (typeof detail !== 'object' || detail === null || !('messages' in detail) || 'problems' in detail) return detail;
+  const { messages, ...rest } = detail as { messages: unknown };
+  return { ...rest, problems: messages };
 }
 
 function messageOf(exception: HttpException): string {

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, BulkAdded, Member, MemberPage, MemberWithDevices } from '../http/api-models';
 import { CurrentPrincipal, RequireAccess } from '../auth/access.decorator';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { Principal } from '../auth/principal';
@@ -17,7 +18,9 @@ export class MembersController {
   @Post()
   @HttpCode(201)
   @RequireAccess('org-admin')
-  @ApiCreatedResponse({ description: 'The member; 409 `conflict` when the email is already a member of the org.' })
+  @ApiOperation({ operationId: 'addMember', summary: 'Add a member' })
+  @ApiCreatedResponse({ type: Member, description: 'The member, under the current policy from its first answer.' })
+  @ApiErrors([400, 401, 403, 404, 409, 413], { 409: 'the email is already a member of the org' })
   add(@CurrentPrincipal() principal: Principal, @Param() params: OrgParamsDto, @Body() body: NewMemberDto) {
     return this.members.add(principal, params.orgId, body);
   }
@@ -25,22 +28,27 @@ export class MembersController {
   @Post('bulk')
   @HttpCode(201)
   @RequireAccess('org-admin')
-  @ApiCreatedResponse({ description: '`{created, existing}`: duplicates in the body and emails already in the org count as existing.' })
+  @ApiOperation({ operationId: 'bulkAddMembers', summary: 'Add up to 10,000 members in one call' })
+  @ApiCreatedResponse({ type: BulkAdded, description: '`{created, existing}`: duplicates in the body and emails already in the org count as existing. One bad row rejects the call, named by its index.' })
+  @ApiErrors([400, 401, 403, 404, 413, 429], { 413: 'the body is over 2 MiB', 429: 'more than 2 bulk imports in flight on this org-service process (`Retry-After: 1`)' })
   bulkAdd(@CurrentPrincipal() principal: Principal, @Param() params: OrgParamsDto, @Body() body: BulkMembersDto) {
     return this.members.bulkAdd(principal, params.orgId, body.members);
   }
 
   @Get()
   @RequireAccess('org-read')
-  @ApiOkResponse({ description: '`{items: [member], nextCursor}`; nextCursor is null on the last page.' })
+  @ApiOperation({ operationId: 'listMembers', summary: 'List members, optionally by enforcement state' })
+  @ApiOkResponse({ type: MemberPage, description: '`{items: [member], nextCursor}`; nextCursor is null on the last page.' })
+  @ApiErrors([400, 401, 403, 404])
   list(@Param() params: OrgParamsDto, @Query() query: ListMembersQueryDto) {
     return this.members.list(params.orgId, query);
   }
 
   @Get(':accountId')
   @RequireAccess('org-read')
-  @ApiOkResponse({ description: 'The member with `devices`.' })
-  @ApiServiceUnavailableResponse({ description: 'mfa-service did not answer, so the devices are unknown.' })
+  @ApiOperation({ operationId: 'getMember', summary: 'Get a member with its MFA devices' })
+  @ApiOkResponse({ type: MemberWithDevices, description: 'The member with `devices`.' })
+  @ApiErrors([400, 401, 403, 404, 503], { 503: 'mfa-service did not answer, so the devices are unknown' })
   get(@Param() params: MemberParamsDto) {
     return this.members.get(params.orgId, params.accountId);
   }
@@ -48,7 +56,9 @@ export class MembersController {
   @Delete(':accountId')
   @HttpCode(204)
   @RequireAccess('org-admin')
+  @ApiOperation({ operationId: 'removeMember', summary: 'Remove a member (its devices are retired, its session tokens die)' })
   @ApiNoContentResponse({ description: 'Removed.' })
+  @ApiErrors([400, 401, 403, 404, 503])
   async remove(@CurrentPrincipal() principal: Principal, @Param() params: MemberParamsDto): Promise<void> {
     await this.members.remove(principal, params.orgId, params.accountId);
   }

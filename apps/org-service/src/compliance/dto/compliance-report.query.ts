@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 
@@ -6,6 +7,7 @@ export type ReportFormat = (typeof ReportFormats)[number];
 
 /** `GET /v1/orgs/:orgId/compliance-report?format=json|csv` */
 export class ComplianceReportQuery {
+  @ApiPropertyOptional({ enum: ReportFormats, default: 'json' })
   @IsOptional()
   @IsIn(ReportFormats as unknown as string[], { message: 'format must be json or csv' })
   format: ReportFormat = 'json';
@@ -13,6 +15,7 @@ export class ComplianceReportQuery {
 
 /** `GET /v1/orgs/:orgId/compliance-report/history?days=` */
 export class ComplianceHistoryQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 366, default: 30, description: 'UTC days, today included' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -4,7 +4,7 @@ import { type MfaMethod, MfaMethods } from '@mfa/contracts';
 import { MemberParamsDto } from '../../members/dto/member.dto';
 import { OrgParamsDto } from '../../orgs/dto/create-org.dto';
 
-/** `PUT /v1/orgs/:orgId/mfa-policy` (CONTRACT.md). */
+/** `PUT /v1/orgs/:orgId/mfa-policy` (docs/admin-api.md, "Routes"). */
 export class PutPolicyDto {
   @ApiProperty()
   @IsBoolean()
