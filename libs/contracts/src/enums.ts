@@ -1,8 +1,20 @@
 export const EnforcementStates = ['not_required', 'pending', 'compliant', 'non_compliant', 'exempt'] as const;
 export type EnforcementState = (typeof EnforcementStates)[number];
 
+/**
+ * The device methods: the one list every other list derives from (DTO and policy `@IsIn`s,
+ * enforcement defaults, the session token's method claim, mfa-service's method registry).
+ * A new method adds its name here, its folder under apps/mfa-service/src/methods/ and a
+ * migration widening the `mfa.devices.type` check (docs/mfa.md, "Adding a device method").
+ */
 export const MfaMethods = ['totp', 'sms'] as const;
 export type MfaMethod = (typeof MfaMethods)[number];
+/** The same list under the name the issue uses. */
+export const MFA_METHODS = MfaMethods;
+
+/** What a successful verification can name: a device method, or a recovery code (no device). */
+export const VerificationMethods = [...MfaMethods, 'recovery_code'] as const;
+export type VerificationMethod = (typeof VerificationMethods)[number];
 
 export const DeviceStatuses = ['pending', 'active', 'deactivated'] as const;
 export type DeviceStatus = (typeof DeviceStatuses)[number];

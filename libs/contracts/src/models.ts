@@ -1,4 +1,4 @@
-import type { ApiKeyRole, AuditAction, AuditActorType, DeviceStatus, EnforcementState, MfaMethod, RolloutStatus } from './enums';
+import { type ApiKeyRole, type AuditAction, type AuditActorType, type DeviceStatus, type EnforcementState, type MfaMethod, MfaMethods, type RolloutStatus } from './enums';
 
 /** Shapes that cross a service boundary (HTTP answers and bus replies). Times are ISO-8601 UTC. */
 
@@ -44,7 +44,7 @@ export interface MfaPolicy {
 
 /** The policy of an org before any PUT (docs/admin-api.md, "Shapes"). */
 export function defaultPolicy(orgId: string): MfaPolicy {
-  return { orgId, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: ['totp', 'sms'], maxMfaAgeSeconds: null, updatedAt: null };
+  return { orgId, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: [...MfaMethods], maxMfaAgeSeconds: null, updatedAt: null };
 }
 
 export interface PolicyRollout {

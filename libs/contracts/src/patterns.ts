@@ -5,7 +5,7 @@
  * │ Renaming one is a breaking change of the external contract. Add, never rename.        │
  * └──────────────────────────────────────────────────────────────────────────────────────┘
  */
-import type { AuthorizeReason, EnforcementState, MfaMethod, SessionRevocationReason } from './enums';
+import type { AuthorizeReason, EnforcementState, MfaMethod, SessionRevocationReason, VerificationMethod } from './enums';
 import type { AuditEvent, Device, Enforcement, Member, MfaPolicy } from './models';
 
 /** Patterns member services call (docs/bus-protocol.md, "Member-facing patterns"). */
@@ -123,7 +123,7 @@ export interface SmsSentReply { sent: true; expiresAt: string }
 export interface RecoveryCodesReply { codes: string[] }
 export interface VerifyRequest { accountId: string; code: string; serialNumber?: string }
 export type VerifyReply =
-  | { valid: true; serialNumber: string | null; method: MfaMethod | 'recovery_code'; verifiedAt: string }
+  | { valid: true; serialNumber: string | null; method: VerificationMethod; verifiedAt: string }
   | { valid: false; reason: 'invalid_code' | 'locked_out' | 'no_active_device' | 'method_not_allowed' };
 export interface IssueSessionRequest { accountId: string; code: string; serialNumber?: string; durationSeconds?: number }
 export interface IssueSessionReply { token: string; expiresAt: string; mfaAuthenticatedAt: string }

@@ -1,3 +1,4 @@
+import type { VerificationMethod } from '@mfa/contracts';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { SESSION_TOKEN_ALG } from './signing-keys';
 
@@ -12,7 +13,7 @@ export interface SessionClaims {
   org: string;
   /** serial number of the device that was used; null for a recovery code */
   device: string | null;
-  method: 'totp' | 'sms' | 'recovery_code';
+  method: VerificationMethod;
   /** Unix seconds of the MFA authentication */
   mfa_at: number;
   iat: number;

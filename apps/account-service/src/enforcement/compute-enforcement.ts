@@ -1,4 +1,4 @@
-import type { Enforcement, EnforcementState, MfaMethod, MfaPolicy } from '@mfa/contracts';
+import { type Enforcement, type EnforcementState, type MfaMethod, MfaMethods, type MfaPolicy } from '@mfa/contracts';
 
 /**
  * THE enforcement rule (docs/enforcement.md, "The rule"), in TypeScript. Its SQL twin is
@@ -65,7 +65,7 @@ export function computeEnforcement(policy: OrgPolicyState, account: AccountEnfor
 
 /** An org that never received a policy: version 0, MFA off. */
 export function defaultOrgPolicy(orgId: string): OrgPolicyState {
-  return { orgId, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: ['totp', 'sms'], maxMfaAgeSeconds: null, requiredSince: null, updatedAt: null };
+  return { orgId, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: [...MfaMethods], maxMfaAgeSeconds: null, requiredSince: null, updatedAt: null };
 }
 
 /** The wire shape (MfaPolicy) of what account-service holds. */

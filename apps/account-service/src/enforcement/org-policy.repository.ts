@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { MfaMethod, MfaPolicy } from '@mfa/contracts';
+import { type MfaMethod, MfaMethods, type MfaPolicy } from '@mfa/contracts';
 import { defaultOrgPolicy, type OrgPolicyState } from './compute-enforcement';
 
 export interface OrgPolicyRow {
@@ -27,7 +27,7 @@ export function toOrgPolicyState(orgId: string, row: Partial<OrgPolicyRow> | nul
     version: Number(row.version),
     requireMfa: !!row.require_mfa,
     gracePeriodHours: Number(row.grace_period_hours ?? 0),
-    allowedMethods: (row.allowed_methods ?? ['totp', 'sms']) as MfaMethod[],
+    allowedMethods: row.allowed_methods ?? [...MfaMethods],
     maxMfaAgeSeconds: row.max_mfa_age_seconds ?? null,
     requiredSince: row.required_since ? new Date(row.required_since) : null,
     updatedAt: row.policy_updated_at ? new Date(row.policy_updated_at) : null,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
-  type ComplianceHistoryItem, type ComplianceRow, type DevicesSummaryReply, type EnforcementState, EnforcementStates, InternalPatterns, type MfaMethod, type Page,
+  type ComplianceHistoryItem, type ComplianceRow, type DevicesSummaryReply, type EnforcementState, EnforcementStates, InternalPatterns, type MfaMethod, MfaMethods, type Page,
 } from '@mfa/contracts';
 import { Bus } from '@mfa/bus';
 import { type ComplianceCsvRow, CSV_HEADER, csvLine } from './compliance-csv';
@@ -49,7 +49,7 @@ export class ComplianceReportService {
       total: stats.total,
       byState,
       compliantPercent: compliantPercent(stats.total, byState),
-      devicesByType: { totp: devices.devicesByType?.totp ?? 0, sms: devices.devicesByType?.sms ?? 0 },
+      devicesByType: Object.fromEntries(MfaMethods.map((m) => [m, devices.devicesByType?.[m] ?? 0])) as Record<MfaMethod, number>,
     };
   }
 
