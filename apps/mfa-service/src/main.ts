@@ -1,14 +1,4 @@
-import { bootstrapService, type ServiceDefinition } from '@mfa/observability';
-import { MfaServiceEnv } from './config/mfa-service.env';
-import { MfaServiceModule } from './mfa-service.module';
+import { bootstrapService } from '@mfa/observability';
+import { mfaServiceApp } from './mfa-service.app';
 
-/** How mfa-service starts: `bus:mfa:requests` consumer plus /health and /metrics over HTTP. */
-export const mfaServiceApp: ServiceDefinition<MfaServiceEnv> = {
-  name: 'mfa-service',
-  env: MfaServiceEnv,
-  module: (env) => MfaServiceModule.forRoot(env),
-  port: (env) => env.MFA_SERVICE_PORT,
-  bus: 'mfa',
-};
-
-if (require.main === module) void bootstrapService(mfaServiceApp);
+void bootstrapService(mfaServiceApp);

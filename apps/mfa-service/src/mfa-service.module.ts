@@ -1,49 +1,28 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { Bus, BusModule, CALLER_DIRECTORY, resolvingCallerDirectory } from '@mfa/bus';
-import { InternalKey } from '@mfa/crypto';
-import { InternalPatterns, isUuid } from '@mfa/contracts';
+import { BusModule } from '@mfa/bus';
 import { ConfigModule } from '@mfa/config';
 import { HealthModule, MetricsModule } from '@mfa/observability';
-import { AccountDirectory } from './accounts/account-directory';
-import { Clock, SystemClock } from './common/clock';
-import { KeyMaterial } from './common/key-material';
+import { AccountsModule } from './accounts/accounts.module';
+import type { Clock } from './common/clock';
+import { CommonModule } from './common/common.module';
 import { MfaServiceEnv } from './config/mfa-service.env';
 import { dataSourceOptions } from './database/data-source';
-import { DeviceChanges } from './devices/device-changes';
-import { DeviceEnrollmentService } from './devices/device-enrollment.service';
-import { DeviceSummaryRepository } from './devices/device-summary.repository';
-import { DeviceRepository } from './devices/device.repository';
-import { DevicesController } from './devices/devices.controller';
-import { DevicesService } from './devices/devices.service';
-import { PendingDeviceSweeper } from './devices/pending-device-sweeper';
-import { EventRelay } from './events/event-relay';
-import { MfaEvents } from './events/mfa-events';
-import { InternalController } from './internal/internal.controller';
-import { RateLimiter } from './limits/rate-limiter';
-import { OrgPolicyRepository } from './policies/org-policy.repository';
-import { OrgPolicyService } from './policies/org-policy.service';
-import { RecoveryCodeRepository } from './recovery/recovery-code.repository';
-import { RecoveryCodesController } from './recovery/recovery-codes.controller';
-import { RecoveryCodesService } from './recovery/recovery-codes.service';
-import { SessionRevocationRepository } from './sessions/session-revocation.repository';
-import { SessionRevocations } from './sessions/session-revocations';
-import { SessionService } from './sessions/session.service';
-import { StepUp } from './sessions/step-up';
-import { SessionsController } from './sessions/sessions.controller';
-import { SmsLedgerRepository } from './sms/sms-ledger.repository';
-import { SmsOutboxRepository, SmsOutboxSweeper } from './sms/sms-outbox';
-import { OutboxSmsSender, SmsSender } from './sms/sms-sender';
-import { WebhookSmsSender } from './sms/webhook-sms-sender';
-import { SmsController } from './sms/sms.controller';
-import { SmsService } from './sms/sms.service';
-import { AccountFailureRepository } from './verification/account-failure.repository';
-import { LockoutService } from './verification/lockout.service';
-import { VerificationController } from './verification/verification.controller';
-import { VerificationRepository } from './verification/verification.repository';
-import { VerificationService } from './verification/verification.service';
-import { VerifyMetrics } from './verification/verify-metrics';
-import { VerifyState } from './verification/verify-state';
+import { DevicesModule } from './devices/devices.module';
+import { EventsModule } from './events/events.module';
+import { InternalModule } from './internal/internal.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { LimitsModule } from './limits/limits.module';
+import { MethodsModule } from './methods/methods.module';
+import { SmsMethodModule } from './methods/sms/sms.module';
+import { TotpModule } from './methods/totp/totp.module';
+import { PoliciesModule } from './policies/policies.module';
+import { RecoveryModule } from './recovery/recovery.module';
+import { SessionsModule } from './sessions/sessions.module';
+import { SmsDeliveryModule } from './sms/sms-delivery.module';
+import type { SmsSender } from './sms/sms-sender';
+import { TokensModule } from './tokens/tokens.module';
+import { VerificationModule } from './verification/verification.module';
 
 export interface MfaServiceModuleOptions {
   /** tests move time with a FixedClock instead of sleeping */
@@ -52,7 +31,14 @@ export interface MfaServiceModuleOptions {
   smsSender?: Provider<SmsSender>;
 }
 
-const SMS_SENDERS = { outbox: OutboxSmsSender, webhook: WebhookSmsSender } as const;
+/** Feature modules of mfa-service; add new ones here (one line each). */
+export const MFA_FEATURE_MODULES = [
+  AccountsModule, DevicesModule, EventsModule, InternalModule, LifecycleModule, LimitsModule, MethodsModule,
+  PoliciesModule, RecoveryModule, SessionsModule, TokensModule, VerificationModule,
+];
+
+/** The device methods (methods/<type>/): MethodRegistry checks at boot that they cover MfaMethods. */
+export const MFA_METHOD_MODULES = [TotpModule, SmsMethodModule];
 
 /** mfa-service's root module, built from an already validated env (main.ts or a test). */
 @Module({})
@@ -66,50 +52,11 @@ export class MfaServiceModule {
         BusModule.forPlatform('mfa-service', env),
         MetricsModule.forRoot('mfa-service'),
         HealthModule.forRoot(env.REDIS_URL),
+        CommonModule.forRoot(env, options.clock),
+        SmsDeliveryModule.forRoot(env, options.smsSender),
+        ...MFA_FEATURE_MODULES,
+        ...MFA_METHOD_MODULES,
       ],
-      controllers: [DevicesController, SmsController, RecoveryCodesController, VerificationController, SessionsController, InternalController],
-      providers: [
-        options.clock ? { provide: Clock, useValue: options.clock } : { provide: Clock, useClass: SystemClock },
-        { provide: KeyMaterial, useFactory: () => KeyMaterial.fromEnv(env) },
-        // the bus gate learns member services' keys and accounts' orgs from account-service
-        {
-          provide: CALLER_DIRECTORY,
-          inject: [Bus, InternalKey, DeviceRepository],
-          useFactory: (bus: Bus, internalKey: InternalKey, devices: DeviceRepository) =>
-            // an account with a device here has its org in mfa.devices: no round trip to account-service
-            resolvingCallerDirectory((r) => bus.send(InternalPatterns.AccountsCallersResolve, r), internalKey, (ids) => devices.orgsOf(ids.filter(isUuid))),
-        },
-        options.smsSender ?? { provide: SmsSender, useClass: SMS_SENDERS[env.SMS_SENDER] },
-        AccountDirectory,
-        DeviceRepository,
-        DeviceSummaryRepository,
-        VerificationRepository,
-        AccountFailureRepository,
-        RecoveryCodeRepository,
-        OrgPolicyRepository,
-        EventRelay,
-        MfaEvents,
-        DeviceChanges,
-        OrgPolicyService,
-        VerifyState,
-        RateLimiter,
-        LockoutService,
-        SmsService,
-        SmsOutboxRepository,
-        SmsLedgerRepository,
-        SmsOutboxSweeper,
-        RecoveryCodesService,
-        VerifyMetrics,
-        VerificationService,
-        DeviceEnrollmentService,
-        DevicesService,
-        PendingDeviceSweeper,
-        SessionService,
-        SessionRevocationRepository,
-        SessionRevocations,
-        StepUp,
-      ],
-      exports: [Clock, EventRelay],
     };
   }
 }

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { Patterns, type CreateTotpDeviceReply, type Member } from '@mfa/contracts';
-import { DeviceEnrollmentService } from '../src/devices/device-enrollment.service';
+import { DeviceEnrollmentService } from '../src/lifecycle/device-enrollment.service';
 import { newRecoveryCode } from '../src/recovery/recovery-code-format';
 import { SessionService } from '../src/sessions/session.service';
 import { SmsOutboxRepository, SmsOutboxSweeper } from '../src/sms/sms-outbox';

@@ -5,7 +5,7 @@ import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { InternalPatterns, Jobs, Patterns, type CreateTotpDeviceReply, type Member } from '@mfa/contracts';
 import { Envelope, generateKeyRing, parseKeyRing, verifySessionToken } from '@mfa/crypto';
-import { base32Decode } from '../src/totp/base32';
+import { base32Decode } from '../src/methods/totp/base32';
 import { phoneAad, seedAad } from '../src/common/aad';
 import { PendingDeviceSweeper } from '../src/devices/pending-device-sweeper';
 import { reencryptSecrets } from '../src/keys/secret-reencryption';

@@ -14,11 +14,11 @@ import { loadConfig } from '@mfa/config';
 import { startService, type RunningService } from '@mfa/observability';
 import { FixedClock } from '../src/common/clock';
 import { MfaServiceEnv } from '../src/config/mfa-service.env';
-import { mfaServiceApp } from '../src/main';
+import { mfaServiceApp } from '../src/mfa-service.app';
 import { SmsOutboxRepository } from '../src/sms/sms-outbox';
 import { MfaServiceModule } from '../src/mfa-service.module';
-import { base32Decode } from '../src/totp/base32';
-import { hotp, timeStep } from '../src/totp/totp';
+import { base32Decode } from '../src/methods/totp/base32';
+import { hotp, timeStep } from '../src/methods/totp/totp';
 
 /**
  * accounts.get stand-in: a tiny responder on bus:accounts:requests. Kept instead of booting

@@ -9,9 +9,9 @@ import type { AuthorizeReply, Member, PolicyRollout } from '@mfa/contracts';
 import { startService, type RunningService } from '@mfa/observability';
 import { addMember, createOrg, startTestServices, type TestOrg, type TestServices, waitFor } from '@mfa/testing';
 import { MfaServiceEnv } from '../../mfa-service/src/config/mfa-service.env';
-import { mfaServiceApp } from '../../mfa-service/src/main';
-import { base32Decode } from '../../mfa-service/src/totp/base32';
-import { hotp, timeStep } from '../../mfa-service/src/totp/totp';
+import { mfaServiceApp } from '../../mfa-service/src/mfa-service.app';
+import { base32Decode } from '../../mfa-service/src/methods/totp/base32';
+import { hotp, timeStep } from '../../mfa-service/src/methods/totp/totp';
 
 const FAST = { OUTBOX_RELAY_INTERVAL_MS: '200', ROLLOUT_STALE_SECONDS: '2' };
 

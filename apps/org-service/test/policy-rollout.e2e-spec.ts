@@ -18,7 +18,7 @@ import { AccountServiceEnv } from '../../account-service/src/config/account-serv
 import { MATERIALIZE_SET, policyParams } from '../../account-service/src/enforcement/rollout-materializer.repository';
 import { OrgPolicyRepository } from '../../account-service/src/enforcement/org-policy.repository';
 import { MfaServiceEnv } from '../../mfa-service/src/config/mfa-service.env';
-import { mfaServiceApp } from '../../mfa-service/src/main';
+import { mfaServiceApp } from '../../mfa-service/src/mfa-service.app';
 import { OrgServiceEnv } from '../src/config/org-service.env';
 import { orgServiceApp } from '../src/org-service.app';
 

@@ -7,8 +7,8 @@
 import request from 'supertest';
 import { InternalPatterns, type AuthorizeReply, type BusPattern, type CreateTotpDeviceReply, type ReplyOf, type RequestOf } from '@mfa/contracts';
 import { addMember, createOrg, startTestServices, type TestOrg, type TestServices, waitFor } from '@mfa/testing';
-import { base32Decode } from '../../mfa-service/src/totp/base32';
-import { hotp, timeStep } from '../../mfa-service/src/totp/totp';
+import { base32Decode } from '../../mfa-service/src/methods/totp/base32';
+import { hotp, timeStep } from '../../mfa-service/src/methods/totp/totp';
 
 let services: TestServices;
 let org: TestOrg;

@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { InternalPatterns, MemberRefDto } from '@mfa/contracts';
 import { BusValidationPipe, NoFieldsDto } from '@mfa/bus';
-import { DevicesService } from '../devices/devices.service';
+import { DevicesService } from '../lifecycle/devices.service';
 import { OrgPolicyService } from '../policies/org-policy.service';
 import { ApplyPolicyDto, DeviceResetDto, DevicesSummaryDto } from './internal.dto';
 

@@ -4,7 +4,7 @@ import { Patterns } from '@mfa/contracts';
 import { BusValidationPipe } from '@mfa/bus';
 import { DeviceEnrollmentService } from './device-enrollment.service';
 import { DevicesService } from './devices.service';
-import { AccountDto, CreateDeviceDto, DeactivateDeviceDto, EnableDeviceDto, ResyncDeviceDto } from './dto/device.dto';
+import { AccountDto, CreateDeviceDto, DeactivateDeviceDto, EnableDeviceDto, ResyncDeviceDto } from '../devices/dto/device.dto';
 
 @Controller()
 export class DevicesController {

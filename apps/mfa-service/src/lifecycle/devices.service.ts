@@ -1,15 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppError, ErrorCodes, type Device, type DeviceResetReply, type DevicesSummaryReply, type DevicesSummaryRequest } from '@mfa/contracts';
+import { AppError, ErrorCodes, type Device, type DeviceResetReply, type DevicesSummaryReply, type DevicesSummaryRequest, MfaMethods } from '@mfa/contracts';
 import { AccountDirectory } from '../accounts/account-directory';
 import { Clock } from '../common/clock';
 import { OrgPolicyService } from '../policies/org-policy.service';
-import { SessionRevocations } from '../sessions/session-revocations';
-import type { RevocationRow } from '../sessions/session-revocation.repository';
-import { StepUp } from '../sessions/step-up';
-import { DeviceChanges } from './device-changes';
-import { DeviceSummaryRepository } from './device-summary.repository';
-import { DeviceRepository, toDevice } from './device.repository';
+import { SessionRevocations } from '../tokens/session-revocations';
+import type { RevocationRow } from '../tokens/session-revocation.repository';
+import { StepUp } from '../tokens/step-up';
+import { DeviceChanges } from '../devices/device-changes';
+import { DeviceSummaryRepository } from '../devices/device-summary.repository';
+import { DeviceRepository } from '../devices/device.repository';
+import { MethodRegistry } from '../methods/method-registry';
 
 /** Listing, deactivation by the member, admin reset, and the figures other services ask for. */
 @Injectable()
@@ -24,10 +25,11 @@ export class DevicesService {
     private readonly stepUp: StepUp,
     private readonly sessions: SessionRevocations,
     private readonly accounts: AccountDirectory,
+    private readonly methods: MethodRegistry,
   ) {}
 
   async list(accountId: string): Promise<{ items: Device[] }> {
-    return { items: (await this.devices.listForAccount(accountId, this.clock.now())).map(toDevice) };
+    return { items: (await this.devices.listForAccount(accountId, this.clock.now())).map((row) => this.methods.describe(row)) };
   }
 
   /** A member may not remove their last active device while the org requires MFA. */
@@ -53,7 +55,7 @@ export class DevicesService {
     });
     if (result.changed) this.changes.flush();
     await this.sessions.deliver(result.revoked);
-    return toDevice(result.device);
+    return this.methods.describe(result.device);
   }
 
   /** Admin reset of a lost device: must belong to that account and org; even the last one goes. */
@@ -72,7 +74,7 @@ export class DevicesService {
     });
     if (result.changed) this.changes.flush();
     await this.sessions.deliver(result.revoked);
-    return { device: toDevice(result.device), activeDeviceCount: result.activeDeviceCount };
+    return { device: this.methods.describe(result.device), activeDeviceCount: result.activeDeviceCount };
   }
 
   /** A removed member can no longer verify: devices retired, recovery codes gone. */
@@ -96,7 +98,7 @@ export class DevicesService {
   }
 
   async summary(req: DevicesSummaryRequest): Promise<DevicesSummaryReply> {
-    const devicesByType = { totp: 0, sms: 0 };
+    const devicesByType = Object.fromEntries(MfaMethods.map((m) => [m, 0])) as DevicesSummaryReply['devicesByType'];
     if (req.orgId) for (const r of await this.summaries.activeByType(req.orgId)) devicesByType[r.type] = r.n;
     const accounts: DevicesSummaryReply['accounts'] = {};
     if (req.accountIds?.length) {

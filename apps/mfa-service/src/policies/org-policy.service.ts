@@ -14,8 +14,6 @@ export interface OrgMfaRules {
 /** No row yet: the contract's default policy (MFA not required, every method allowed). */
 export const DEFAULT_RULES: OrgMfaRules = { version: 0, requireMfa: false, allowedMethods: [...MfaMethods] };
 
-const METHOD_LABEL: Record<MfaMethod, string> = { totp: 'totp', sms: 'SMS' };
-
 @Injectable()
 export class OrgPolicyService {
   constructor(
@@ -30,9 +28,9 @@ export class OrgPolicyService {
 
   /** Idempotent by version: an older or equal version changes nothing. Accepted when stored. */
   /** `method_not_allowed` unless the org's policy allows this device type. */
-  async assertAllows(orgId: string, method: MfaMethod): Promise<void> {
+  async assertAllows(orgId: string, method: { type: MfaMethod; label: string }): Promise<void> {
     const { allowedMethods } = await this.rulesOf(orgId);
-    if (!allowedMethods.includes(method)) throw new AppError(ErrorCodes.MethodNotAllowed, `the organization does not allow ${METHOD_LABEL[method]} devices`);
+    if (!allowedMethods.includes(method.type)) throw new AppError(ErrorCodes.MethodNotAllowed, `the organization does not allow ${method.label} devices`);
   }
 
   async apply(policy: Pick<MfaPolicy, 'orgId' | 'version' | 'requireMfa' | 'allowedMethods'>): Promise<{ accepted: boolean; version: number }> {

@@ -4,7 +4,7 @@ import type { RecoveryCodesReply } from '@mfa/contracts';
 import { constantTimeEqual } from '@mfa/crypto';
 import { AccountDirectory } from '../accounts/account-directory';
 import { Clock } from '../common/clock';
-import { StepUp } from '../sessions/step-up';
+import { StepUp } from '../tokens/step-up';
 import { MfaServiceEnv } from '../config/mfa-service.env';
 import { RateLimiter } from '../limits/rate-limiter';
 import { hashRecoveryCode, newRecoveryCode, normalizeRecoveryCode } from './recovery-code-format';

@@ -4,7 +4,7 @@ import { Patterns } from '@mfa/contracts';
 import { BusValidationPipe, NoFieldsDto } from '@mfa/bus';
 import { AccountDto } from '../devices/dto/device.dto';
 import { IssueSessionDto } from '../verification/verify.dto';
-import { SessionRevocations } from './session-revocations';
+import { SessionRevocations } from '../tokens/session-revocations';
 import { SessionService } from './session.service';
 
 @Controller()

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCodes } from '@mfa/contracts';
 import { MfaEvents } from '../events/mfa-events';
-import { SessionRevocations } from '../sessions/session-revocations';
+import { SessionRevocations } from '../tokens/session-revocations';
 import { MfaServiceEnv } from '../config/mfa-service.env';
 import { AccountFailureRepository, type StoredFailures } from './account-failure.repository';
 import { VerifyState } from './verify-state';

@@ -2,12 +2,12 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Patterns } from '@mfa/contracts';
 import { BusValidationPipe } from '@mfa/bus';
-import { DeviceRefDto } from '../devices/dto/device.dto';
-import { SmsService } from './sms.service';
+import { DeviceRefDto } from '../../devices/dto/device.dto';
+import { SmsMethod } from './sms.method';
 
 @Controller()
 export class SmsController {
-  constructor(private readonly sms: SmsService) {}
+  constructor(private readonly sms: SmsMethod) {}
 
   @MessagePattern(Patterns.MfaSmsSend)
   send(@Payload(BusValidationPipe) dto: DeviceRefDto) {

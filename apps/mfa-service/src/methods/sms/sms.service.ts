@@ -1,15 +1,13 @@
 import { randomInt } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCodes, type SmsSentReply } from '@mfa/contracts';
-import { Clock } from '../common/clock';
-import { phoneAad } from '../common/aad';
-import { KeyMaterial } from '../common/key-material';
-import { MfaServiceEnv } from '../config/mfa-service.env';
-import { DeviceRepository, type DeviceRow } from '../devices/device.repository';
-import { RateLimiter, type Slot } from '../limits/rate-limiter';
-import { OrgPolicyService } from '../policies/org-policy.service';
-import { SmsLedgerRepository } from './sms-ledger.repository';
-import { SmsSender } from './sms-sender';
+import { phoneAad } from '../../common/aad';
+import { KeyMaterial } from '../../common/key-material';
+import { MfaServiceEnv } from '../../config/mfa-service.env';
+import { DeviceRepository, type DeviceRow } from '../../devices/device.repository';
+import { RateLimiter, type Slot } from '../../limits/rate-limiter';
+import { SmsLedgerRepository } from '../../sms/sms-ledger.repository';
+import { SmsSender } from '../../sms/sms-sender';
 
 export const SMS_CODE_TTL_SECONDS = 300;
 
@@ -24,23 +22,12 @@ export interface SmsSlot {
 export class SmsService {
   constructor(
     private readonly devices: DeviceRepository,
-    private readonly policies: OrgPolicyService,
     private readonly keys: KeyMaterial,
     private readonly sender: SmsSender,
     private readonly limiter: RateLimiter,
     private readonly ledger: SmsLedgerRepository,
-    private readonly clock: Clock,
     @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
   ) {}
-
-  async send(accountId: string, serialNumber: string): Promise<SmsSentReply> {
-    const now = this.clock.now();
-    const device = await this.devices.findBySerial(accountId, serialNumber, now);
-    if (!device || device.status === 'deactivated') throw AppError.notFound('device');
-    if (device.type !== 'sms') throw new AppError(ErrorCodes.Conflict, 'serialNumber: not an SMS device');
-    await this.policies.assertAllows(device.org_id, 'sms');
-    return this.sendCode(device, now);
-  }
 
   /**
    * One SMS under the per-number and per-account hourly limits (`rate_limited` when either is

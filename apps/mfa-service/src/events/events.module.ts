@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { EventRelay } from './event-relay';
+import { MfaEvents } from './mfa-events';
+
+/** Device and audit events: written in the caller's transaction, relayed to the queues. */
+@Module({
+  providers: [EventRelay, MfaEvents],
+  exports: [EventRelay, MfaEvents],
+})
+export class EventsModule {}

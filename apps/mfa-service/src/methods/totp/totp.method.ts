@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import QRCode from 'qrcode';
+import { AppError, ErrorCodes, type Device } from '@mfa/contracts';
+import { seedAad } from '../../common/aad';
+import { KeyMaterial } from '../../common/key-material';
+import { MfaServiceEnv } from '../../config/mfa-service.env';
+import { DeviceRepository, toDevice, type DeviceRow } from '../../devices/device.repository';
+import type { Attempt } from '../../verification/lockout.service';
+import { VerificationRepository } from '../../verification/verification.repository';
+import { type StepOutcome, VerifyState } from '../../verification/verify-state';
+import { type Activate, type ActiveDevice, type DeviceMethod, type EnrollInput, type Enrollment, isCodeProof, type Proof } from '../device-method';
+import { DeviceMethodProvider } from '../method-registry';
+import { base32Encode } from './base32';
+import { otpauthUri } from './otpauth-uri';
+import { findConsecutive, findStep, looksLikeOtp, MAX_DRIFT_STEPS, TOTP_SEED_BYTES, timeStep, VERIFY_WINDOW_STEPS } from './totp';
+
+/** TOTP (RFC 6238): a seed shown once, enabled with two consecutive codes, resync for drift. */
+@DeviceMethodProvider('totp')
+@Injectable()
+export class TotpMethod implements DeviceMethod<number> {
+  readonly type = 'totp';
+  readonly label = 'totp';
+
+  constructor(
+    private readonly devices: DeviceRepository,
+    private readonly verifyState: VerifyState,
+    private readonly verifyRepo: VerificationRepository,
+    private readonly keys: KeyMaterial,
+    @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
+  ) {}
+
+  async begin({ id, account }: EnrollInput): Promise<Enrollment> {
+    const seed = randomBytes(TOTP_SEED_BYTES);
+    return {
+      secrets: { secret_enc: this.keys.envelope.encrypt(seed, seedAad(id)), phone_enc: null },
+      complete: async (row) => {
+        // the only moment the seed leaves the service: this reply (never logged, never stored plain)
+        const secretBase32 = base32Encode(seed);
+        seed.fill(0);
+        const uri = otpauthUri(this.env.MFA_ISSUER, account.email || account.id, secretBase32);
+        const qrCodePng = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 256 });
+        return { serialNumber: row.serial_number, status: 'pending', secretBase32, otpauthUri: uri, qrCodePng };
+      },
+      abandon: async () => {
+        seed.fill(0);
+      },
+    };
+  }
+
+  /** code(t-1) = code, code(t) = next, t within one step of now. */
+  async enable(device: DeviceRow, proof: Proof, now: Date, activate: Activate): Promise<DeviceRow | null> {
+    if (!isCodeProof(proof) || !proof.next) throw AppError.validation('code2: required to enable a TOTP device (two consecutive codes)', [{ field: 'code2', messages: ['required for TOTP'] }]);
+    const step = this.withSeed(device, (key) => findConsecutive(key, proof.code, proof.next!, timeStep(now) - 1, timeStep(now) + 1));
+    if (step === null) return null;
+    const activated = await activate((tx) => this.devices.activate(tx, device.id, now, step));
+    if (!activated) throw new AppError(ErrorCodes.Conflict, 'device is no longer pending');
+    return activated;
+  }
+
+  /** Two consecutive codes within ±10 steps of now set the drift (bounded to ±10 steps). */
+  async resync(device: DeviceRow, proof: Proof, now: Date): Promise<DeviceRow | null> {
+    if (!isCodeProof(proof) || !proof.next) return null;
+    const n = timeStep(now);
+    const step = this.withSeed(device, (key) => findConsecutive(key, proof.code, proof.next!, n - MAX_DRIFT_STEPS + 1, n + MAX_DRIFT_STEPS));
+    // the CAS refuses a step at or before the last accepted one (a replayed pair)
+    const updated = step === null ? null : await this.devices.setDrift(device.id, step - n, step, now);
+    // the live replay state follows the new drift (a slow clock moves the device's steps back)
+    if (updated) await this.verifyState.setStep(device.account_id, device.id, step!);
+    return updated;
+  }
+
+  describe(row: DeviceRow): Device {
+    return toDevice(row);
+  }
+
+  accepts(proof: Proof): boolean {
+    return isCodeProof(proof) && looksLikeOtp(proof.code);
+  }
+
+  /** The matching step within one step of now + drift and after the last accepted step. */
+  match(device: ActiveDevice, proof: Proof, now: Date): number | null {
+    if (!isCodeProof(proof)) return null;
+    const key = this.keys.envelope.decrypt(device.secret_enc!, seedAad(device.id));
+    try {
+      const center = timeStep(now) + (device.drift_steps ?? 0);
+      const after = device.last_step === null ? -Infinity : Number(device.last_step) + 1;
+      return findStep(key, proof.code, Math.max(center - VERIFY_WINDOW_STEPS, after), center + VERIFY_WINDOW_STEPS, center);
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  /** One compare-and-set in Redis makes each step count once; the step is written behind to Postgres. */
+  async accept(device: ActiveDevice, attempt: Attempt, step: number): Promise<StepOutcome> {
+    const outcome = await this.verifyState.acceptStep(attempt.accountId, device.id, step, attempt.now, attempt.id);
+    if (outcome === 'accepted') {
+      await attempt.accepted();
+      this.verifyRepo.recordUse(device.id, step, attempt.now);
+    }
+    return outcome;
+  }
+
+  private withSeed<T>(device: { id: string; secret_enc: string | null }, use: (key: Buffer) => T): T {
+    const key = this.keys.envelope.decrypt(device.secret_enc!, seedAad(device.id));
+    try {
+      return use(key);
+    } finally {
+      key.fill(0);
+    }
+  }
+}

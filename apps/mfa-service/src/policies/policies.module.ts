@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { OrgPolicyRepository } from './org-policy.repository';
+import { OrgPolicyService } from './org-policy.service';
+
+/** The part of each org's policy mfa-service acts on (pushed by account-service). */
+@Module({
+  providers: [OrgPolicyRepository, OrgPolicyService],
+  exports: [OrgPolicyService],
+})
+export class PoliciesModule {}

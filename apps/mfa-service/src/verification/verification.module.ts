@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
+import { MethodsModule } from '../methods/methods.module';
+import { RecoveryModule } from '../recovery/recovery.module';
+import { TokensModule } from '../tokens/tokens.module';
+import { AccountFailureRepository } from './account-failure.repository';
+import { LockoutService } from './lockout.service';
+import { VerificationController } from './verification.controller';
+import { VerificationRepository } from './verification.repository';
+import { VerificationService } from './verification.service';
+import { VerifyMetrics } from './verify-metrics';
+import { VerifyState } from './verify-state';
+
+/** The verify hot path, lockouts and the live replay state the device methods accept codes against. */
+@Module({
+  imports: [EventsModule, MethodsModule, RecoveryModule, TokensModule],
+  controllers: [VerificationController],
+  providers: [VerificationRepository, AccountFailureRepository, LockoutService, VerifyState, VerifyMetrics, VerificationService],
+  exports: [VerificationRepository, LockoutService, VerifyState, VerificationService],
+})
+export class VerificationModule {}
