@@ -9,6 +9,7 @@ import { CommonModule } from './common/common.module';
 import { MfaServiceEnv } from './config/mfa-service.env';
 import { dataSourceOptions } from './database/data-source';
 import { DevicesModule } from './devices/devices.module';
+import { EnrollmentLinksModule } from './enrollment-links/enrollment-links.module';
 import { EventsModule } from './events/events.module';
 import { InternalModule } from './internal/internal.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
@@ -34,7 +35,7 @@ export interface MfaServiceModuleOptions {
 /** Feature modules of mfa-service; add new ones here (one line each). */
 export const MFA_FEATURE_MODULES = [
   AccountsModule, DevicesModule, EventsModule, InternalModule, LifecycleModule, LimitsModule, MethodsModule,
-  PoliciesModule, RecoveryModule, SessionsModule, TokensModule, VerificationModule,
+  EnrollmentLinksModule, PoliciesModule, RecoveryModule, SessionsModule, TokensModule, VerificationModule,
 ];
 
 /** The device methods (methods/<type>/): MethodRegistry checks at boot that they cover MfaMethods. */

@@ -21,6 +21,7 @@ export const Patterns = {
   MfaSessionsIssue: 'mfa.sessions.issue',
   MfaSessionsJwks: 'mfa.sessions.jwks',
   MfaSessionsRevoke: 'mfa.sessions.revoke',
+  MfaEnrollmentLinksCreate: 'mfa.enrollment.links.create',
   AccountsGet: 'accounts.get',
   AccountsAuthorize: 'accounts.authorize',
 } as const;
@@ -52,6 +53,8 @@ export const InternalPatterns = {
   MfaDevicesReset: 'mfa.internal.devices.reset',
   MfaDevicesSummary: 'mfa.internal.devices.summary',
   MfaAccountsRemove: 'mfa.internal.accounts.remove',
+  /** the web app redeems a one-time enrollment link (works once) */
+  MfaEnrollmentLinksRedeem: 'mfa.internal.enrollment.links.redeem',
 } as const;
 
 /** Scopes of a service key (docs/bus-protocol.md, "Callers and keys"). */
@@ -181,6 +184,14 @@ export interface ResolveCallersReply {
   accounts: Array<{ id: string; orgId: string }>;
 }
 
+export interface CreateEnrollmentLinkRequest { accountId: string; returnUrl?: string }
+export interface EnrollmentLinkReply { url: string; expiresAt: string }
+export interface RedeemEnrollmentLinkRequest { token: string }
+/** `redeemed` exactly once per link; afterwards `used`; past its 15 minutes `expired`; `unknown` for anything else. */
+export type RedeemEnrollmentLinkReply =
+  | { state: 'redeemed'; accountId: string; orgId: string; returnUrl: string | null; expiresAt: string }
+  | { state: 'used' | 'expired' | 'unknown' };
+
 /** The type map the typed client uses: `bus.send(Patterns.MfaVerify, req)` is checked both ways. */
 export interface BusContract {
   'mfa.devices.create': { request: CreateDeviceRequest; reply: CreateTotpDeviceReply | CreateSmsDeviceReply };
@@ -194,6 +205,7 @@ export interface BusContract {
   'mfa.sessions.issue': { request: IssueSessionRequest; reply: IssueSessionReply };
   'mfa.sessions.jwks': { request: Record<string, never>; reply: JwksReply };
   'mfa.sessions.revoke': { request: RevokeSessionsRequest; reply: RevokeSessionsReply };
+  'mfa.enrollment.links.create': { request: CreateEnrollmentLinkRequest; reply: EnrollmentLinkReply };
   'accounts.get': { request: AccountRequest; reply: Member };
   'accounts.authorize': { request: AuthorizeRequest; reply: AuthorizeReply };
 
@@ -222,6 +234,7 @@ export interface BusContract {
   'mfa.internal.devices.summary': { request: DevicesSummaryRequest; reply: DevicesSummaryReply };
   /** a removed member: every device retired (secrets wiped), recovery codes and failure count gone */
   'mfa.internal.accounts.remove': { request: MemberRef; reply: { devicesRetired: number } };
+  'mfa.internal.enrollment.links.redeem': { request: RedeemEnrollmentLinkRequest; reply: RedeemEnrollmentLinkReply };
 }
 
 export type RequestOf<P extends BusPattern> = BusContract[P]['request'];

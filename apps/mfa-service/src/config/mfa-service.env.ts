@@ -76,6 +76,14 @@ export class MfaServiceEnv extends BaseEnv {
   @IntRange(1, 200)
   MFA_DB_POOL_SIZE: number = 10;
 
+  /** Where the web app (apps/web) is reached: enrollment links read `${WEB_PUBLIC_URL}/enroll/<token>`. */
+  @Matches(/^https?:\/\/[^\s/]+$/, { message: 'must be an http(s) origin without a path, such as https://mfa.example.com' })
+  WEB_PUBLIC_URL: string = 'http://localhost:3003';
+
+  /** Origins an enrollment link's `returnUrl` may point to, comma-separated; empty: no returnUrl is accepted. */
+  @Matches(/^(https?:\/\/[^\s/,]+)?(,https?:\/\/[^\s/,]+)*$/, { message: 'must be comma-separated http(s) origins without paths' })
+  WEB_ALLOWED_RETURN_ORIGINS: string = '';
+
   override productionProblems(): string[] {
     const problems = super.productionProblems();
     if (!this.MFA_ENCRYPTION_KEYS) problems.push('MFA_ENCRYPTION_KEYS: required in production (development keys are refused)');
