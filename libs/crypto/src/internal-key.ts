@@ -16,7 +16,8 @@ export function generateInternalKey(): string {
  * the keys derived from it, one per use, so no use can be turned against another:
  * - `busSecret`: the HMAC secret of bus entries signed with a `platform:<service>` key id;
  * - `serviceKeySecret(id, salt)`: the secret of a member service's key, derived, never stored;
- * - `signJob`/`verifyJob`: BullMQ job data, so a job added by hand to a queue is not believed.
+ * - `signJob`/`verifyJob`: BullMQ job data, so a job added by hand to a queue is not believed;
+ * - `webSessionKey`: seals what the web app keeps in a console session (the admin's API key).
  * Whoever holds it is the platform: it is never given to member services (docs/security.md).
  */
 export class InternalKey {
@@ -24,6 +25,8 @@ export class InternalKey {
   readonly busSecret: string;
   private readonly serviceKeyRoot: Buffer;
   private readonly jobKey: Buffer;
+  /** AES-256 key of the web app's sessions (apps/web): an org API key is kept in Redis only under it. */
+  readonly webSessionKey: Buffer;
 
   constructor(secret: string) {
     const problem = internalKeyProblem(secret);
@@ -33,6 +36,7 @@ export class InternalKey {
     this.busSecret = derive('mfa-platform bus entries v1').toString('base64url');
     this.serviceKeyRoot = derive('mfa-platform service keys v1');
     this.jobKey = derive('mfa-platform jobs v1');
+    this.webSessionKey = derive('mfa-platform web sessions v1');
   }
 
   /** A service key's secret: HMAC(root, id:salt). The database holds the salt, never the secret. */

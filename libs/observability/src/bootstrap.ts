@@ -30,6 +30,8 @@ export interface ServiceDefinition<E extends BaseEnv> {
   configure?(app: NestExpressApplication, env: E, logger: Logger): void | Promise<void>;
   /** the service reads request bodies itself (org-service: only once the caller's key is known); replaces the default parser */
   readBodies?(app: NestExpressApplication): void;
+  /** the URL as request logs show it (the web app hides one-time link tokens) */
+  logUrl?(url: string): string;
 }
 
 export interface RunningService {
@@ -153,6 +155,7 @@ export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>,
     pinoHttp({
       logger,
       genReqId: requestIdOf,
+      ...(def.logUrl ? { serializers: { req: (r: { url: string }) => ({ ...r, url: def.logUrl!(r.url) }) } } : {}),
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
       autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
     }),

@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiKeyCreated } from '../http/api-models';
 import { CurrentPrincipal, RequireAccess } from '../auth/access.decorator';
 import { ApiKeyGuard } from '../auth/api-key.guard';
@@ -23,6 +23,14 @@ export class ApiKeysController {
   @ApiErrors([400, 401, 403, 404, 413])
   create(@CurrentPrincipal() principal: Principal, @Param() params: OrgParamsDto, @Body() body: CreateApiKeyDto) {
     return this.apiKeys.createBy(principal, params.orgId, body.role, body.label ?? null);
+  }
+
+  /** The calling key itself: what a console signing in with a key needs to know (its role). */
+  @Get('current')
+  @RequireAccess('org-read')
+  @ApiOkResponse({ description: '`{id, orgId, role}` of the key that made the request.' })
+  current(@CurrentPrincipal() principal: Principal, @Param() _params: OrgParamsDto) {
+    return principal.kind === 'api_key' ? { id: principal.keyId, orgId: principal.orgId, role: principal.role } : null;
   }
 
   @Delete(':keyId')

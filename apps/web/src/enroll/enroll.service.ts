@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { Bus } from '@mfa/bus';
+import { InternalPatterns, Patterns, type CreateTotpDeviceReply } from '@mfa/contracts';
+import type { EnrollData, EnrollSession } from './enroll-sessions';
+
+/** The member's enrollment, over the bus with the platform's key, for exactly the account the link named. */
+@Injectable()
+export class EnrollService {
+  constructor(private readonly bus: Bus) {}
+
+  redeem(token: string) {
+    return this.bus.send(InternalPatterns.MfaEnrollmentLinksRedeem, { token });
+  }
+
+  /** What the page needs to know about the member once: email, allowed methods, whether a current factor is asked first. */
+  async describe(accountId: string, orgId: string): Promise<Pick<EnrollData, 'email' | 'allowedMethods' | 'needsStepUp'>> {
+    const [member, policy, devices] = await Promise.all([
+      this.bus.send(Patterns.AccountsGet, { accountId }),
+      this.bus.send(InternalPatterns.AccountsPolicyGet, { orgId }),
+      this.bus.send(Patterns.MfaDevicesList, { accountId }),
+    ]);
+    return { email: member.email, allowedMethods: policy.allowedMethods, needsStepUp: devices.items.some((d) => d.status === 'active') };
+  }
+
+  async stepUp(s: EnrollSession, code: string): Promise<void> {
+    const session = await this.bus.send(Patterns.MfaSessionsIssue, { accountId: s.data.accountId, code, durationSeconds: 900 });
+    s.secret.sessionToken = session.token;
+  }
+
+  /**
+   * Recovery codes are made before the first device is enabled: then the account has no active
+   * device and needs no step-up token (after enabling it would need one, and the member's codes
+   * were just spent). They are shown once, after the device works.
+   */
+  private async ensureRecoveryCodes(s: EnrollSession): Promise<void> {
+    if (s.secret.recoveryCodes) return;
+    const { codes } = await this.bus.send(Patterns.MfaRecoveryCodesGenerate, { accountId: s.data.accountId, sessionToken: s.secret.sessionToken });
+    s.secret.recoveryCodes = codes;
+  }
+
+  async startTotp(s: EnrollSession): Promise<void> {
+    await this.ensureRecoveryCodes(s);
+    const device = (await this.bus.send(Patterns.MfaDevicesCreate, { accountId: s.data.accountId, type: 'totp', name: 'Authenticator app', sessionToken: s.secret.sessionToken })) as CreateTotpDeviceReply;
+    Object.assign(s.secret, { secretBase32: device.secretBase32, qrCodePng: device.qrCodePng });
+    Object.assign(s.data, { step: 'totp', serialNumber: device.serialNumber });
+  }
+
+  async startSms(s: EnrollSession, phoneNumber: string): Promise<void> {
+    await this.ensureRecoveryCodes(s);
+    const device = await this.bus.send(Patterns.MfaDevicesCreate, { accountId: s.data.accountId, type: 'sms', name: 'Phone', phoneNumber, sessionToken: s.secret.sessionToken });
+    Object.assign(s.data, { step: 'sms', serialNumber: device.serialNumber });
+  }
+
+  async enable(s: EnrollSession, code1: string, code2?: string): Promise<void> {
+    await this.bus.send(Patterns.MfaDevicesEnable, { accountId: s.data.accountId, serialNumber: s.data.serialNumber!, code1, ...(code2 !== undefined ? { code2 } : {}) });
+    delete s.secret.secretBase32;
+    delete s.secret.qrCodePng;
+    s.data.step = 'recovery';
+  }
+}

@@ -1,0 +1,4 @@
+import { bootstrapService } from '@mfa/observability';
+import { webApp } from './web.app';
+
+void bootstrapService(webApp);
