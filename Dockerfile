@@ -16,6 +16,9 @@ ENV NODE_OPTIONS=--max-old-space-size=128
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# the web app's templates and static files (tsc copies only code)
+COPY --from=build /app/apps/web/views ./apps/web/views
+COPY --from=build /app/apps/web/public ./apps/web/public
 COPY package.json ./
 USER node
 CMD ["node", "dist/apps/org-service/src/main.js"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure what the system and its tests need is installed and running on this machine:
-# PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379, and oathtool (the independent TOTP
-# generator the tests use). Installs them from Debian's packages where missing.
+# PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379, oathtool (the independent TOTP
+# generator the tests use) and chromium (the web app's browser tests). Installs them from Debian's packages where missing.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -39,4 +39,5 @@ if ! redis_up; then
 fi
 
 command -v oathtool >/dev/null || { echo "installing oathtool"; apt_install oathtool; }
+[ -x /usr/bin/chromium ] || { echo "installing chromium"; apt_install chromium; }
 echo "services ready: PostgreSQL 127.0.0.1:5432, Redis 127.0.0.1:6379"

@@ -7,7 +7,7 @@ const { spawn, execFileSync } = require('node:child_process');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
-const services = ['org-service', 'account-service', 'mfa-service'];
+const services = ['org-service', 'account-service', 'mfa-service', 'web'];
 
 /** The restart delays: exported apart from the processes so a test can check them. */
 const BACKOFF = {

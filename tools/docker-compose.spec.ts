@@ -6,6 +6,7 @@ import { type BaseEnv, loadConfig } from '@mfa/config';
 import { OrgServiceEnv } from '../apps/org-service/src/config/org-service.env';
 import { AccountServiceEnv } from '../apps/account-service/src/config/account-service.env';
 import { MfaServiceEnv } from '../apps/mfa-service/src/config/mfa-service.env';
+import { WebEnv } from '../apps/web/src/config/web.env';
 
 // No Docker engine runs here, so the compose file is checked against the code instead.
 const root = join(__dirname, '..');
@@ -13,6 +14,7 @@ const apps: Record<string, { env: new () => BaseEnv; portVariable: string; defau
   'org-service': { env: OrgServiceEnv, portVariable: 'ORG_API_PORT', defaultPort: 3000 },
   'account-service': { env: AccountServiceEnv, portVariable: 'ACCOUNT_SERVICE_PORT', defaultPort: 3001 },
   'mfa-service': { env: MfaServiceEnv, portVariable: 'MFA_SERVICE_PORT', defaultPort: 3002 },
+  web: { env: WebEnv, portVariable: 'WEB_PORT', defaultPort: 3003 },
 };
 
 /** What an operator would put in the host environment for the `${VAR:?}` references. */
@@ -37,8 +39,8 @@ describe('docker-compose.yml', () => {
     services: Record<string, { command?: string[]; ports?: string[]; environment?: Record<string, string>; depends_on?: Record<string, unknown> }>;
   };
 
-  it('has Postgres, Redis, the migration step and the three services', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['account-service', 'mfa-service', 'migrate', 'org-service', 'postgres', 'redis']);
+  it('has Postgres, Redis, the migration step, the three services and the web app', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['account-service', 'mfa-service', 'migrate', 'org-service', 'postgres', 'redis', 'web']);
     expect(compose.services.migrate.command).toEqual(['node', 'dist/tools/migrate.js']);
     expect(existsSync(join(root, 'tools/migrate.ts'))).toBe(true);
   });
