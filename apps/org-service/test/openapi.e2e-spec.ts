@@ -163,6 +163,8 @@ describe('every route answers what the spec says', () => {
     const key = await call('post', '/v1/orgs/{orgId}/api-keys', { auth: org.auth, params: { orgId: org.id }, body: { role: 'auditor', label: 'read only' } });
     expect(key.status).toBe(201);
     auditor = bearer(key.body.key);
+    const current = await call('get', '/v1/orgs/{orgId}/api-keys/current', { auth: org.auth, params: { orgId: org.id } });
+    expect(current.body.role).toBe('admin');
     const spare = await call('post', '/v1/orgs/{orgId}/api-keys', { auth: org.auth, params: { orgId: org.id }, body: { role: 'admin' } });
     expect((await call('delete', '/v1/orgs/{orgId}/api-keys/{keyId}', { auth: org.auth, params: { orgId: org.id, keyId: spare.body.id } })).status).toBe(204);
     expect((await call('delete', '/v1/orgs/{orgId}/api-keys/{keyId}', { auth: org.auth, params: { orgId: org.id, keyId: 'nope' } })).status).toBe(400);

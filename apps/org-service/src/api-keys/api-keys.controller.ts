@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, ApiKeyCreated } from '../http/api-models';
+import { ApiErrors, ApiKeyCreated, ApiKeyIdentity } from '../http/api-models';
 import { CurrentPrincipal, RequireAccess } from '../auth/access.decorator';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { Principal } from '../auth/principal';
@@ -28,9 +28,13 @@ export class ApiKeysController {
   /** The calling key itself: what a console signing in with a key needs to know (its role). */
   @Get('current')
   @RequireAccess('org-read')
-  @ApiOkResponse({ description: '`{id, orgId, role}` of the key that made the request.' })
-  current(@CurrentPrincipal() principal: Principal, @Param() _params: OrgParamsDto) {
-    return principal.kind === 'api_key' ? { id: principal.keyId, orgId: principal.orgId, role: principal.role } : null;
+  @ApiOperation({ operationId: 'currentApiKey', summary: 'The key that made the request, with its role' })
+  @ApiOkResponse({ type: ApiKeyIdentity, description: '`{id, orgId, role}` of the key that made the request.' })
+  @ApiErrors([400, 401, 403, 404])
+  current(@CurrentPrincipal() principal: Principal, @Param() params: OrgParamsDto): ApiKeyIdentity {
+    return principal.kind === 'api_key'
+      ? { id: principal.keyId, orgId: principal.orgId, role: principal.role }
+      : { id: null, orgId: params.orgId, role: 'platform' };
   }
 
   @Delete(':keyId')

@@ -73,6 +73,12 @@ export class ApiKeyCreated {
   @ApiProperty({ type: String, nullable: true, example: 'CI deploy key' }) label: string | null;
 }
 
+export class ApiKeyIdentity {
+  @ApiProperty({ ...uuid(), type: String, nullable: true, description: 'null for the platform key' }) id: string | null;
+  @ApiProperty(uuid()) orgId: string;
+  @ApiProperty({ enum: [...ApiKeyRoles, 'platform'], example: 'admin' }) role: string;
+}
+
 export class Enforcement {
   @ApiProperty({ enum: EnforcementStates, example: 'pending', description: 'computed from the current policy at each request (docs/enforcement.md)' }) state: string;
   @ApiProperty({ example: 2, description: "the org's current policy version" }) policyVersion: number;
