@@ -1,110 +1,32 @@
-import { createHmac } from 'node:crypto';
-import { constantTimeEqual } from '@mfa/crypto';
-import type { WireError } from '@mfa/contracts';
+/**
+ * The platform's side of the wire. The pure wire code (signatures, entry fields, reply lists)
+ * lives in the published client, @mfa-platform/client, so it exists once; it is re-exported here.
+ */
+export {
+  DEFAULT_TIMEOUT_MS,
+  fieldsOf,
+  isWireReply,
+  MAX_DATA_BYTES,
+  MAX_DEADLINE_AHEAD_MS,
+  MAX_FIELD_BYTES,
+  REPLY_LIST_PREFIX,
+  REPLY_TTL_SECONDS,
+  replyPrefixOf,
+  replySignedBy,
+  requestFields,
+  signEntry,
+  signReply,
+} from '@mfa-platform/client/wire';
+export type { BusCredentials, EntryFields, WireReply } from '@mfa-platform/client/wire';
+import type { BusCredentials } from '@mfa-platform/client/wire';
 
 /** Injection token of the BusClient (ClientsModule.register name and BusModule provider). */
 export const BUS_CLIENT = 'BUS_CLIENT';
-/** Every reply list is `bus:reply:<keyId>:<anything>` (a Redis ACL user per key can own its prefix). */
-export const REPLY_LIST_PREFIX = 'bus:reply:';
-/** Seconds a reply list lives after the last reply pushed to it (docs/bus-protocol.md). */
-export const REPLY_TTL_SECONDS = 60;
-export const DEFAULT_TIMEOUT_MS = 5000;
-/** A `data` field above this is answered validation_failed without being parsed. */
-export const MAX_DATA_BYTES = 64 * 1024;
 /** The platform's own entries may carry more: a bulk import of 10,000 members is one entry. */
 export const MAX_PLATFORM_DATA_BYTES = 4 * 1024 * 1024;
-/** Every other field (id, pattern, replyTo, keyId, sig, deadline) is short; longer is malformed. */
-export const MAX_FIELD_BYTES = 512;
-/** A deadline further ahead than this is refused: it would make a captured entry replayable for long. */
-export const MAX_DEADLINE_AHEAD_MS = 300_000;
 /** Key ids of the platform's own services: `platform:<service>`, signed with the internal key. */
 export const PLATFORM_KEY_PREFIX = 'platform:';
 
-/** Who signs an entry: a key id and its secret (never sent). */
-export interface BusCredentials {
-  keyId: string;
-  secret: string;
-}
-
 export function platformCredentials(service: string, busSecret: string): BusCredentials {
   return { keyId: `${PLATFORM_KEY_PREFIX}${service}`, secret: busSecret };
-}
-
-export function replyPrefixOf(keyId: string): string {
-  return `${REPLY_LIST_PREFIX}${keyId}:`;
-}
-
-export type WireReply =
-  | { id: string | null; ok: true; data: unknown }
-  | { id: string | null; ok: false; error: WireError };
-
-/** The fields of one request entry, as strings (absent ones undefined); `data` stays bytes. */
-export interface EntryFields {
-  id?: string;
-  pattern?: string;
-  data?: Buffer;
-  replyTo?: string;
-  deadline?: string;
-  keyId?: string;
-  sig?: string;
-  /** a field other than data longer than MAX_FIELD_BYTES */
-  overlong?: string;
-}
-
-const KNOWN = new Set(['id', 'pattern', 'data', 'replyTo', 'deadline', 'keyId', 'sig']);
-
-/**
- * `[k1, v1, k2, v2, ...]` (as Buffers, so a huge field never becomes a string on the heap) to
- * an object; first occurrence wins.
- */
-export function fieldsOf(flat: readonly Buffer[] | null | undefined): EntryFields {
-  const out: EntryFields = {};
-  if (!flat) return out;
-  for (let i = 0; i + 1 < flat.length; i += 2) {
-    const k = flat[i].length <= 16 ? flat[i].toString('latin1') : '';
-    if (!KNOWN.has(k) || k in out) continue;
-    const v = flat[i + 1];
-    if (k === 'data') out.data = v;
-    else if (v.length > MAX_FIELD_BYTES) out.overlong ??= k;
-    else (out as Record<string, string>)[k] = v.toString('utf8');
-  }
-  return out;
-}
-
-/** Lowercase hex HMAC-SHA256 of `id \n pattern \n deadline \n replyTo \n data` (the contract's signature). */
-export function signEntry(secret: string, id: string, pattern: string, deadline: string, replyTo: string, data: string | Buffer): string {
-  return createHmac('sha256', secret).update(`${id}\n${pattern}\n${deadline}\n${replyTo}\n`).update(data).digest('hex');
-}
-
-/** The XADD field list of a signed request, in the order docs/bus-protocol.md shows. */
-export function requestFields(creds: BusCredentials, id: string, pattern: string, data: unknown, replyTo: string | null, deadline: number): string[] {
-  const json = JSON.stringify(data ?? {});
-  const dl = String(deadline);
-  const out = ['id', id, 'pattern', pattern, 'data', json];
-  if (replyTo) out.push('replyTo', replyTo);
-  out.push('deadline', dl, 'keyId', creds.keyId, 'sig', signEntry(creds.secret, id, pattern, dl, replyTo ?? '', json));
-  return out;
-}
-
-const REPLY_SIG = /,"sig":"([0-9a-f]{64})"\}$/;
-
-/**
- * A reply signed with the caller's secret: `sig` = HMAC-SHA256(secret, the reply's JSON without
- * it), appended as the last field, so any language checks it on the raw string: strip
- * `,"sig":"<hex>"}` from the end, put `}` back, HMAC that.
- */
-export function signReply(secret: string, json: string): string {
-  return `${json.slice(0, -1)},"sig":"${createHmac('sha256', secret).update(json).digest('hex')}"}`;
-}
-
-/** True when `raw` carries a `sig` made with `secret` over the rest of it. */
-export function replySignedBy(secret: string, raw: string): boolean {
-  const m = REPLY_SIG.exec(raw);
-  if (!m) return false;
-  const unsigned = raw.slice(0, m.index) + '}';
-  return constantTimeEqual(m[1], createHmac('sha256', secret).update(unsigned).digest('hex'));
-}
-
-export function isWireReply(v: unknown): v is WireReply {
-  return typeof v === 'object' && v !== null && typeof (v as WireReply).ok === 'boolean' && 'id' in v;
 }
