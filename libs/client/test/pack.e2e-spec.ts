@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -58,8 +59,9 @@ mfa.accounts.authorize({ accountId: process.argv[2] })
   .finally(() => mfa.close());
 `,
   );
-  const run = (accountId: string, secret = key.secret) =>
-    JSON.parse(execFileSync(process.execPath, ['authorize.js', accountId], { cwd: app, encoding: 'utf8', env: { PATH: process.env.PATH, REDIS_URL: process.env.REDIS_URL, KEY_ID: key.id, KEY_SECRET: secret } }));
-  expect(run(member.id)).toMatchObject({ allowed: true, reason: 'ok', enforcement: { state: 'not_required' } });
-  expect(run(member.id, 'wrong')).toEqual({ error: 'unauthenticated', name: 'MfaError' });
+  // async: the services answer from this process's event loop
+  const run = async (accountId: string, secret = key.secret) =>
+    JSON.parse((await promisify(execFile)(process.execPath, ['authorize.js', accountId], { cwd: app, encoding: 'utf8', env: { PATH: process.env.PATH, REDIS_URL: process.env.REDIS_URL, KEY_ID: key.id, KEY_SECRET: secret } })).stdout);
+  expect(await run(member.id)).toMatchObject({ allowed: true, reason: 'ok', enforcement: { state: 'not_required' } });
+  expect(await run(member.id, 'wrong')).toEqual({ error: 'unauthenticated', name: 'MfaError' });
 });

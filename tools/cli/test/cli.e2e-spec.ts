@@ -1,0 +1,223 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createOrg, createServiceKey, startTestServices, type TestOrg, type TestServiceKey, type TestServices } from '@mfa/testing';
+import { base32Decode } from '../../../apps/mfa-service/src/totp/base32';
+import { hotp, timeStep } from '../../../apps/mfa-service/src/totp/totp';
+
+/** The `mfa` CLI as a child process (the built dist/tools/cli/main.js) against the real services. */
+const root = resolve(__dirname, '../../..');
+const bin = join(root, 'dist/tools/cli/main.js');
+let s: TestServices;
+let org: TestOrg;
+let key: TestServiceKey;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+interface Run { code: number | null; stdout: string; stderr: string }
+/** Async on purpose: the services answer from this process's event loop. */
+function mfa(args: string[], extra: NodeJS.ProcessEnv = {}, until?: (out: string) => boolean): Promise<Run> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => {
+      stdout += b;
+      if (until?.(stdout)) child.kill('SIGINT');
+    });
+    child.stderr.on('data', (b) => (stderr += b));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+const json = async (args: string[], extra: NodeJS.ProcessEnv = {}) => {
+  const r = await mfa([...args, '--output', 'json'], extra);
+  if (r.code !== 0) throw new Error(`mfa ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+};
+const code = (secret: string, offset: number) => hotp(base32Decode(secret), timeStep(Date.now()) + offset);
+
+beforeAll(async () => {
+  execFileSync(process.execPath, [join(root, 'scripts/ensure-built.js')], { cwd: root, stdio: 'ignore' });
+  s = await startTestServices();
+  org = await createOrg(s.orgUrl, s.platformKey);
+  key = await createServiceKey(s.orgUrl, org);
+  dir = mkdtempSync(join(tmpdir(), 'mfa-cli-'));
+  env = {
+    PATH: process.env.PATH,
+    MFA_CONFIG_FILE: join(dir, 'config.json'),
+    MFA_API_URL: s.orgUrl,
+    MFA_API_KEY: org.adminKey,
+    MFA_ORG_ID: org.id,
+    REDIS_URL: process.env.REDIS_URL,
+    MFA_SERVICE_KEY_ID: key.id,
+    MFA_SERVICE_KEY_SECRET: key.secret,
+  };
+});
+afterAll(async () => {
+  await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('mfa (usage and exit codes)', () => {
+  it('has --help on every command, exit 1 for usage errors naming the flag, 2 with the code for API errors', async () => {
+    const help = await mfa(['--help']);
+    expect(help.code).toBe(0);
+    for (const c of ['orgs', 'members', 'policy', 'report', 'history', 'audit', 'rollouts', 'devices', 'sts', 'service-keys', 'api-keys', 'exemptions']) expect(help.stdout).toContain(c);
+    for (const c of [['members', 'import'], ['sts', 'get-session-token'], ['devices', 'create'], ['rollouts', 'watch'], ['policy', 'set']]) {
+      const r = await mfa([...c, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('--output');
+    }
+    const bad = await mfa(['members', 'list', '--limit', '0']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--limit');
+    const missing = await mfa(['devices', 'enable', '--account-id', 'x']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('--serial-number');
+    const noKey = await mfa(['members', 'list'], { MFA_API_KEY: undefined });
+    expect(noKey).toMatchObject({ code: 1, stderr: expect.stringContaining('MFA_API_KEY') });
+    const notFound = await mfa(['members', 'get', '00000000-0000-4000-8000-000000000000']);
+    expect(notFound.code).toBe(2);
+    expect(notFound.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^mfa: not_found: /)]);
+    const wrongKey = await mfa(['devices', 'list', '--account-id', '00000000-0000-4000-8000-000000000000'], { MFA_SERVICE_KEY_SECRET: 'wrong' });
+    expect(wrongKey).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mfa: unauthenticated: sig/) });
+  });
+
+  it('reads profiles from the config file, the environment winning', async () => {
+    const r = await mfa(['configure', '--profile', 'ops', '--api-url', s.orgUrl, '--api-key', org.adminKey, '--org-id', org.id]);
+    expect(r.code).toBe(0);
+    expect(statSync(env.MFA_CONFIG_FILE!).mode & 0o777).toBe(0o600);
+    const viaProfile = await mfa(['--profile', 'ops', 'orgs', 'get', '--output', 'json'], { MFA_API_KEY: undefined, MFA_ORG_ID: undefined, MFA_API_URL: undefined });
+    expect(viaProfile.code).toBe(0);
+    expect(JSON.parse(viaProfile.stdout)).toMatchObject({ id: org.id });
+    expect((await mfa(['--profile', 'nope', 'orgs', 'get'])).code).toBe(1);
+  });
+});
+
+describe('mfa admin commands', () => {
+  it('orgs, api keys and service keys', async () => {
+    const created = await json(['orgs', 'create', '--name', 'cli org'], { MFA_API_KEY: s.platformKey });
+    expect(created).toMatchObject({ name: 'cli org', adminKey: { key: expect.any(String) } });
+    const table = await mfa(['orgs', 'get']);
+    expect(table.stdout).toMatch(/^ID\s+NAME/);
+    const auditor = await json(['api-keys', 'create', '--role', 'auditor', '--label', 'reports']);
+    expect((await mfa(['members', 'add', '--email', 'x@example.test'], { MFA_API_KEY: auditor.key })).stderr).toMatch(/^mfa: forbidden/);
+    expect((await mfa(['api-keys', 'revoke', auditor.id])).code).toBe(0);
+    const sk = await json(['service-keys', 'create', '--name', 'web', '--scopes', 'verify,authorize']);
+    expect(sk).toMatchObject({ scopes: ['verify', 'authorize'], secret: expect.any(String) });
+    expect((await json(['service-keys', 'list'])).items).toContainEqual(expect.objectContaining({ id: sk.id, revokedAt: null }));
+    expect((await mfa(['service-keys', 'revoke', sk.id])).code).toBe(0);
+  });
+
+  it('imports 100,000 members from CSV, reporting bad rows by line, then lists, gets and removes', async () => {
+    const lines = ['email,displayName,externalId'];
+    for (let i = 0; i < 100_000; i++) lines.push(`m${i}@bulk.example.test,"Member, ${i}",ext-${i}`);
+    lines[3] = 'not-an-email,Bad,';
+    lines[50_002] = 'x@bulk.example.test,a,b,extra';
+    lines[99_999] = ',no email,';
+    const file = join(dir, 'members.csv');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const started = Date.now();
+    const r = await mfa(['members', 'import', file]);
+    const took = Date.now() - started;
+    expect(r.code).toBe(2); // some rows failed
+    expect(r.stderr.split('\n').filter(Boolean)).toEqual([
+      expect.stringMatching(/^line 4: email: "not-an-email"/),
+      expect.stringMatching(/^line 50003: 4 fields/),
+      expect.stringMatching(/^line 100000: email: ""/),
+    ]);
+    expect(r.stdout).toMatch(/ROWS\s+CREATED\s+EXISTING\s+FAILED\n100000\s+99997\s+0\s+3/);
+    console.log(`imported 100,000 rows in ${took} ms`);
+    // again (a few of the same rows): they exist now
+    const small = join(dir, 'again.csv');
+    writeFileSync(small, `${lines.slice(0, 6).join('\n')}\n`);
+    const second = await mfa(['members', 'import', small, '--output', 'json']);
+    expect(JSON.parse(second.stdout)).toMatchObject({ rows: 5, created: 0, existing: 4, failed: 1, errors: [{ line: 4 }] });
+
+    const page = await json(['members', 'list', '--limit', '2', '--state', 'not_required']);
+    expect(page.items).toHaveLength(2);
+    const one = await json(['members', 'get', page.items[0].id]);
+    expect(one).toMatchObject({ id: page.items[0].id, devices: [] });
+    const tbl = await mfa(['members', 'list', '--limit', '2']);
+    expect(tbl.stdout).toMatch(/^ID\s+EMAIL/);
+    expect(tbl.stdout).toContain('next: --cursor');
+    expect((await mfa(['members', 'remove', page.items[0].id])).code).toBe(0);
+    expect((await mfa(['members', 'get', page.items[0].id])).code).toBe(2);
+  }, 400_000);
+
+  it('policy, rollout watch, exemptions, report, history and audit', async () => {
+    const small = await createOrg(s.orgUrl, s.platformKey);
+    const e = { MFA_API_KEY: small.adminKey, MFA_ORG_ID: small.id };
+    const m = await json(['members', 'add', '--email', 'ada@example.test', '--display-name', 'Ada'], e);
+    expect(await json(['policy', 'get'], e)).toMatchObject({ version: 0, requireMfa: false });
+    const set = await json(['policy', 'set', '--require-mfa', '--grace-period-hours', '48', '--allowed-methods', 'totp'], e);
+    expect(set.policy).toMatchObject({ version: 1, requireMfa: true, gracePeriodHours: 48, allowedMethods: ['totp'] });
+    const watched = await mfa(['rollouts', 'watch', set.rollout.id, '--interval', '100', '--output', 'json'], e);
+    expect(watched.code).toBe(0);
+    expect(JSON.parse(watched.stdout)).toMatchObject({ id: set.rollout.id, status: 'completed', applied: 1, total: 1 });
+    expect(watched.stderr).toBe(''); // no progress bar without a terminal
+    const keep = await json(['policy', 'set', '--grace-period-hours', '0'], e);
+    expect(keep.policy).toMatchObject({ version: 2, requireMfa: true, gracePeriodHours: 0, allowedMethods: ['totp'] });
+    const badPolicy = await mfa(['policy', 'set', '--allowed-methods', 'carrier-pigeon'], e);
+    expect(badPolicy).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mfa: validation_failed: .*allowedMethods/) });
+
+    const until = new Date(Date.now() + 86_400_000).toISOString();
+    expect(await json(['exemptions', 'set', '--account-id', m.id, '--until', until, '--reason', 'travel'], e)).toMatchObject({ enforcement: { state: 'exempt' } });
+    expect((await json(['exemptions', 'remove', '--account-id', m.id], e)).enforcement.state).not.toBe('exempt');
+
+    expect(await json(['report'], e)).toMatchObject({ total: 1, byState: expect.any(Object) });
+    expect(JSON.parse((await mfa(['report', '--format', 'json'], e)).stdout)).toMatchObject({ total: 1 });
+    const csv = await mfa(['report', '--format', 'csv'], e);
+    expect(csv.stdout.split('\n')[0]).toBe('account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until');
+    expect(csv.stdout).toContain('ada@example.test');
+    expect((await mfa(['report'], e)).stdout).toMatch(/COMPLIANTPERCENT/);
+    expect(await json(['history', '--days', '7'], e)).toEqual({ items: expect.any(Array) });
+    expect((await mfa(['history'], e)).code).toBe(0);
+
+    const audit = await json(['audit', '--limit', '50'], e);
+    expect(audit.items.map((a: any) => a.action)).toEqual(expect.arrayContaining(['member.added', 'policy.updated', 'exemption.set']));
+    // --follow prints what exists, then new events as they happen
+    const follow = mfa(['audit', '--follow', '--interval', '1', '--output', 'json'], e, (out) => out.includes('"member.removed"'));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await mfa(['members', 'remove', m.id], e)).code).toBe(0);
+    const followed = await follow;
+    expect(followed.stdout).toContain('"member.added"');
+    expect(followed.stdout).toContain('"member.removed"');
+  }, 300_000);
+});
+
+describe('mfa member commands', () => {
+  it('enrolls a TOTP device (QR in the terminal), lists it, caches session tokens until they expire, and an admin resets it', async () => {
+    const m = await json(['members', 'add', '--email', `totp-${Date.now()}@example.test`]);
+    const qr = await mfa(['devices', 'create', '--account-id', m.id, '--type', 'totp', '--name', 'phone']);
+    expect(qr.code).toBe(0);
+    expect(qr.stdout).toMatch(/[▀▄█]/); // the QR code, drawn with block characters
+    const dev = await json(['devices', 'create', '--account-id', m.id, '--type', 'totp', '--name', 'phone 2']);
+    expect(dev).toMatchObject({ status: 'pending', otpauthUri: expect.stringMatching(/^otpauth:/) });
+    const enabled = await json(['devices', 'enable', '--account-id', m.id, '--serial-number', dev.serialNumber, '--code1', code(dev.secretBase32, -1), '--code2', code(dev.secretBase32, 0)]);
+    expect(enabled).toMatchObject({ status: 'active' });
+    const listed = await json(['devices', 'list', '--account-id', m.id]);
+    expect(listed.items.map((d: any) => d.status).sort()).toEqual(['active', 'pending']);
+    expect((await mfa(['devices', 'list', '--account-id', m.id])).stdout).toMatch(/^SERIALNUMBER\s+TYPE/);
+
+    const sts = ['sts', 'get-session-token', '--account-id', m.id, '--serial-number', dev.serialNumber, '--token-code', code(dev.secretBase32, 1), '--duration-seconds', '900'];
+    const first = await json(sts);
+    expect(first).toMatchObject({ token: expect.any(String), expiresAt: expect.any(String), mfaAuthenticatedAt: expect.any(String) });
+    const cacheDir = join(dir, 'cache');
+    const [cached] = readdirSync(cacheDir);
+    expect(statSync(join(cacheDir, cached)).mode & 0o777).toBe(0o600);
+    // the same code again would be a replay: the cache answers instead of the bus
+    expect(await json(sts)).toEqual(first);
+    const wrong = await mfa(['sts', 'get-session-token', '--account-id', m.id, '--serial-number', dev.serialNumber, '--token-code', '000000']);
+    expect(wrong).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mfa: invalid_code/) });
+    // an expired entry is not used: the bus is asked again (and refuses the replayed code)
+    writeFileSync(join(cacheDir, cached), JSON.stringify({ ...first, expiresAt: new Date(Date.now() - 1000).toISOString() }));
+    const expired = await mfa([...sts, '--output', 'json']);
+    expect(expired).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mfa: invalid_code/) });
+    expect(JSON.parse(readFileSync(join(cacheDir, cached), 'utf8')).expiresAt < new Date().toISOString()).toBe(true);
+
+    expect((await mfa(['devices', 'reset', '--account-id', m.id, '--serial-number', dev.serialNumber])).code).toBe(0);
+    expect((await json(['devices', 'list', '--account-id', m.id])).items.find((d: any) => d.serialNumber === dev.serialNumber)).toMatchObject({ status: 'deactivated' });
+  }, 300_000);
+});
