@@ -3,8 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createOrg, createServiceKey, startTestServices, type TestOrg, type TestServiceKey, type TestServices } from '@mfa/testing';
-import { base32Decode } from '../../../apps/mfa-service/src/totp/base32';
-import { hotp, timeStep } from '../../../apps/mfa-service/src/totp/totp';
+import { base32Decode } from '../../../apps/mfa-service/src/methods/totp/base32';
+import { hotp, timeStep } from '../../../apps/mfa-service/src/methods/totp/totp';
 
 /** The `mfa` CLI as a child process (the built dist/tools/cli/main.js) against the real services. */
 const root = resolve(__dirname, '../../..');
