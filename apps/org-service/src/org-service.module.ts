@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { BusModule } from '@mfa/bus';
+import { BusModule, JobsModule } from '@mfa/bus';
+import { Apps } from '@mfa/contracts';
 import { ConfigModule } from '@mfa/config';
 import { HealthModule, MetricsModule } from '@mfa/observability';
 import { ApiKeysModule } from './api-keys/api-keys.module';
@@ -26,6 +27,7 @@ export class OrgServiceModule {
         ConfigModule.forRoot(OrgServiceEnv, env),
         TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
         BusModule.forPlatform('org-service', env),
+        JobsModule.forApp({ app: Apps.Org, redisUrl: env.REDIS_URL, workers: { 'rollout-progress': { concurrency: 4 }, 'audit-events': { concurrency: 16 } } }),
         MetricsModule.forRoot('org-service'),
         HealthModule.forRoot(env.REDIS_URL),
         ...ORG_FEATURE_MODULES,

@@ -13,3 +13,4 @@ export { openRedis } from './redis-connection';
 export * from './platform-key';
 export * from './callers';
 export * from './fair-scheduler';
+export * from './jobs';

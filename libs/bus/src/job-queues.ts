@@ -65,6 +65,7 @@ export class JobQueues {
   private readonly connection: Redis;
   private readonly queues = new Map<QueueName, Queue>();
   private readonly workers: Worker[] = [];
+  private readonly stopper = new AbortController();
 
   constructor(
     redisUrl: string,
@@ -75,6 +76,11 @@ export class JobQueues {
     // BullMQ refuses connections that give up on a command (its blocking reads would fail)
     this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
     this.connection.on('error', (err) => this.logger.warn(`redis: ${err.message}`));
+  }
+
+  /** Aborted when close() starts: a long job stops at its next step (JobContext.stopping). */
+  get stopping(): AbortSignal {
+    return this.stopper.signal;
   }
 
   queue(name: QueueName): Queue {
@@ -125,6 +131,13 @@ export class JobQueues {
     });
   }
 
+  /** Makes delayed jobs due now; jobs already promoted, running or gone are left as they are. */
+  async promote(queue: QueueName, ids: string[]): Promise<void> {
+    const q = this.queue(queue);
+    // promote() refuses a job that is not delayed: that refusal is the "left as it is"
+    await Promise.all(ids.map(async (id) => (await q.getJob(id))?.promote().catch(() => undefined)));
+  }
+
   /**
    * Starts a worker; failures are logged here (a job that failed for good is kept for a while).
    * The processor sees only jobs the platform signed, with the signature taken out of `data`;
@@ -137,7 +150,7 @@ export class JobQueues {
     };
     const worker = new Worker(queue, verified, { connection: this.connection, prefix: QUEUE_PREFIX, ...opts });
     worker.on('failed', (job, err) => {
-      if (err instanceof JobSignatureError) this.logger.warn(`${queue} job ${job?.name} ${job?.id} refused, not processed: ${err.message}`);
+      if (err instanceof JobSignatureError || err.name === 'JobPayloadError') this.logger.warn(`${queue} job ${job?.name} ${job?.id} refused, not processed: ${err.message}`);
       else this.logger.error(`${queue} job ${job?.name} ${job?.id} failed (attempt ${job?.attemptsMade}): ${err.message}`);
     });
     worker.on('error', (err) => this.logger.warn(`${queue} worker: ${err.message}`));
@@ -146,6 +159,7 @@ export class JobQueues {
   }
 
   async close(): Promise<void> {
+    this.stopper.abort();
     await Promise.all(this.workers.map((w) => w.close()));
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.connection.disconnect();

@@ -4,3 +4,4 @@ export * from './models';
 export * from './patterns';
 export * from './queues';
 export * from './dto';
+export * from './job-payloads';

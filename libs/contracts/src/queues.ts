@@ -3,7 +3,8 @@
  * │ WIRE NAMES. Queue and job names are keys in Redis and are read by other services and  │
  * │ by jobs already queued by older versions. Add, never rename.                          │
  * └──────────────────────────────────────────────────────────────────────────────────────┘
- * Each queue has exactly one consuming app; producers may be anywhere.
+ * Each queue has exactly one consuming app (QueueOwner); producers may be anywhere. Each job's
+ * payload has a validation class (JobPayloadDtos, job-payloads.ts) checked where it enters.
  */
 import type { AuditAction, AuditActorType, MfaMethod, RolloutStatus } from './enums';
 
@@ -25,6 +26,8 @@ export const Queues = {
   AuditEvents: 'audit-events',
   /** consumed by mfa-service: SMS messages for the webhook sender (SMS_SENDER=webhook) */
   SmsDelivery: 'sms-delivery',
+  /** consumed by mfa-service: its periodic sweeps (BullMQ job schedulers) */
+  MfaMaintenance: 'mfa-maintenance',
 } as const;
 export type QueueName = (typeof Queues)[keyof typeof Queues];
 
@@ -42,6 +45,8 @@ export const Jobs = {
   RolloutProgress: 'rollout-progress',
   RecordAuditEvent: 'record-audit-event',
   SendSms: 'send-sms',
+  SweepPendingDevices: 'sweep-pending-devices',
+  SweepSmsOutbox: 'sweep-sms-outbox',
 } as const;
 export type JobName = (typeof Jobs)[keyof typeof Jobs];
 
@@ -60,6 +65,24 @@ export const QueueOfJob: Record<JobName, QueueName> = {
   'rollout-progress': Queues.RolloutProgress,
   'record-audit-event': Queues.AuditEvents,
   'send-sms': Queues.SmsDelivery,
+  'sweep-pending-devices': Queues.MfaMaintenance,
+  'sweep-sms-outbox': Queues.MfaMaintenance,
+};
+
+/** The platform's apps, as the job layer names them (JobsModule.forApp). */
+export const Apps = { Org: 'org-service', Account: 'account-service', Mfa: 'mfa-service' } as const;
+export type AppName = (typeof Apps)[keyof typeof Apps];
+
+/** The one app that consumes each queue: its boot check wants a handler for every job of these, and none for others. */
+export const QueueOwner: Record<QueueName, AppName> = {
+  'policy-rollouts': Apps.Account,
+  'device-events': Apps.Account,
+  notifications: Apps.Account,
+  compliance: Apps.Account,
+  'rollout-progress': Apps.Org,
+  'audit-events': Apps.Org,
+  'sms-delivery': Apps.Mfa,
+  'mfa-maintenance': Apps.Mfa,
 };
 
 // ---- job payloads ---------------------------------------------------------------------
@@ -129,4 +152,6 @@ export interface JobPayloads {
   'rollout-progress': RolloutProgressJob;
   'record-audit-event': AuditEventJob;
   'send-sms': SmsDeliveryJob;
+  'sweep-pending-devices': Record<string, never>;
+  'sweep-sms-outbox': Record<string, never>;
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Periodic } from '@mfa/bus';
 import { OutboxRepository } from './outbox.repository';
 import { PolicyHandoverService } from './policy-handover.service';
 import { toPolicy } from './policy.mapper';
@@ -10,29 +11,32 @@ import { PolicyRepository } from './policy.repository';
  * that went silent (ROLLOUT_STALE_SECONDS). The second is what finishes a rollout after Redis
  * lost its data or account-service crashed: the hand-over is idempotent and the walk resumes
  * from Postgres. Safe with several instances (rows and rollouts are claimed with SKIP LOCKED).
+ *
+ * A local timer (Periodic), not a BullMQ job scheduler: this relay is what recovers from Redis
+ * losing its data, and a scheduler lives in Redis (a FLUSHDB would stop it until the next boot);
+ * its period (2 s by default, 200 ms in tests) also bounds how soon a PUT queued while
+ * account-service was down takes effect.
  */
 @Injectable()
 export class PolicyRelayService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(PolicyRelayService.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private readonly periodic: Periodic<void>;
 
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly rollouts: PolicyRepository,
     private readonly handover: PolicyHandoverService,
     @Inject(POLICY_OPTIONS) private readonly options: PolicyOptions,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.schedule();
+  ) {
+    this.periodic = new Periodic('relay pass', options.relayIntervalMs, () => this.tick(), this.logger);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  onApplicationBootstrap(): void {
+    this.periodic.start();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One pass: due outbox rows, then rollouts gone silent. */
@@ -49,18 +53,5 @@ export class PolicyRelayService implements OnApplicationBootstrap, OnModuleDestr
           .catch((err: Error) => this.logger.warn(`re-hand-over of rollout ${s.rollout.id} failed: ${err.message}`));
       }),
     );
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick()
-        .catch((err: Error) => this.logger.warn(`relay pass failed: ${err.message}`))
-        .finally(() => {
-          this.running = undefined;
-          this.schedule();
-        });
-    }, this.options.relayIntervalMs);
-    this.timer.unref();
   }
 }

@@ -7,7 +7,7 @@ import { MemberAdminService } from './member-admin.service';
 import { OutboxRepository } from './outbox.repository';
 import { PolicyController } from './policy.controller';
 import { PolicyHandoverService } from './policy-handover.service';
-import { PolicyQueues } from './policy-queues';
+import { PolicyJobs } from './policy-queues';
 import { PolicyRelayService } from './policy-relay.service';
 import { POLICY_OPTIONS, type PolicyOptions } from './policy.options';
 import { PolicyRepository } from './policy.repository';
@@ -27,7 +27,7 @@ import { PolicyService } from './policy.service';
     },
     PolicyRepository,
     OutboxRepository,
-    PolicyQueues,
+    PolicyJobs,
     PolicyHandoverService,
     PolicyRelayService,
     PolicyService,

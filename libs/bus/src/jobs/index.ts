@@ -1,0 +1,4 @@
+export * from './on-job.decorator';
+export * from './job-handlers';
+export * from './jobs.module';
+export * from './periodic';
