@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { BusModule } from '@mfa/bus';
+import { BusModule, JobsModule } from '@mfa/bus';
+import { Apps, Queues } from '@mfa/contracts';
 import { ConfigModule } from '@mfa/config';
 import { HealthModule, MetricsModule } from '@mfa/observability';
 import { AccountsModule } from './accounts/accounts.module';
@@ -24,6 +25,11 @@ export class AccountServiceModule {
         TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
         // a client too: account-service calls mfa-service (device facts) and itself in tests
         BusModule.forPlatform('account-service', env),
+        JobsModule.forApp({
+          app: Apps.Account,
+          redisUrl: env.REDIS_URL,
+          workers: { [Queues.PolicyRollouts]: { concurrency: env.ROLLOUT_CONCURRENCY }, [Queues.DeviceEvents]: { concurrency: 8 }, [Queues.Notifications]: { concurrency: 2 }, [Queues.Compliance]: { concurrency: 2 } },
+        }),
         MetricsModule.forRoot('account-service'),
         HealthModule.forRoot(env.REDIS_URL),
         ...ACCOUNT_FEATURE_MODULES,

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { loadInternalKey } from '@mfa/bus';
+import { JobsModule, loadInternalKey } from '@mfa/bus';
 import { ConfigModule, loadConfig } from '@mfa/config';
 import { dropDatabase } from '@mfa/database';
-import { Jobs, type DeadlineReminderJob, type PolicyRequiredNoticeJob } from '@mfa/contracts';
+import { Apps, Jobs, type DeadlineReminderJob, type PolicyRequiredNoticeJob } from '@mfa/contracts';
 import { MetricsModule, Metrics } from '@mfa/observability';
 import { AccountServiceEnv } from '../src/config/account-service.env';
 import { dataSourceOptions } from '../src/database/data-source';
@@ -67,7 +67,14 @@ const settings: ComplianceSettings = {
 async function startInstance(): Promise<Instance> {
   const notifications = new RecordingNotifications();
   const module = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot(AccountServiceEnv, env), TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)), MetricsModule.forRoot('account-service'), ComplianceModule],
+    imports: [
+      ConfigModule.forRoot(AccountServiceEnv, env),
+      TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
+      MetricsModule.forRoot('account-service'),
+      // producers only: the other feature modules' handlers are not here, and the jobs are run by hand
+      JobsModule.forApp({ app: Apps.Account, redisUrl: env.REDIS_URL, internalKey: settings.internalKey, consume: false }),
+      ComplianceModule,
+    ],
   })
     .overrideProvider(COMPLIANCE_SETTINGS).useValue(settings)
     .overrideProvider(ComplianceClock).useValue(clock)

@@ -1,7 +1,7 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { type Job, type Queue, UnrecoverableError } from 'bullmq';
-import { JobQueues } from '@mfa/bus';
-import { Queues } from '@mfa/contracts';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { JobQueues, OnJob } from '@mfa/bus';
+import { Jobs, Queues } from '@mfa/contracts';
 import { ComplianceJobNames, type ComplianceJobName, ComplianceJobsService, type JobOutcome } from './compliance-jobs.service';
 import { COMPLIANCE_SETTINGS, type ComplianceSettings } from './compliance-settings';
 
@@ -12,25 +12,24 @@ export function schedulerId(job: ComplianceJobName): string {
 
 /**
  * The repeatable compliance jobs on the `compliance` queue. Every instance upserts the same
- * job schedulers (idempotent by id) and runs a worker; a scheduler yields one job per tick,
- * which exactly one worker takes, however many instances are up. The schedulers' job data is
- * signed like every job the platform adds (JobQueues); the worker runs only signed jobs.
+ * job schedulers (idempotent by id) and runs a worker (the job layer); a scheduler yields one
+ * job per tick, which exactly one worker takes, however many instances are up. The schedulers'
+ * job data is signed like every job the platform adds; the worker runs only signed jobs. A job
+ * in flight at shutdown finishes; its work is idempotent, so one cut short is redone next tick.
  */
 @Injectable()
-export class ComplianceScheduler implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly jobQueues: JobQueues;
+export class ComplianceScheduler implements OnApplicationBootstrap {
   readonly queue: Queue;
 
   constructor(
     private readonly jobs: ComplianceJobsService,
+    private readonly jobQueues: JobQueues,
     @Inject(COMPLIANCE_SETTINGS) private readonly settings: ComplianceSettings,
   ) {
-    this.jobQueues = new JobQueues(settings.redisUrl, settings.internalKey, ComplianceScheduler.name);
-    this.queue = this.jobQueues.queue(Queues.Compliance);
+    this.queue = jobQueues.queue(Queues.Compliance);
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.jobQueues.work(Queues.Compliance, (job) => this.handle(job), { concurrency: 2 });
     if (this.settings.schedule) await this.upsertSchedulers();
   }
 
@@ -46,13 +45,28 @@ export class ComplianceScheduler implements OnApplicationBootstrap, OnModuleDest
     }
   }
 
-  async handle(job: Job): Promise<JobOutcome> {
-    if (!(ComplianceJobNames as readonly string[]).includes(job.name)) throw new UnrecoverableError(`unknown job ${job.name} on ${Queues.Compliance}`);
-    return this.jobs.run(job.name as ComplianceJobName);
+  @OnJob(Jobs.MaterializeDeadlines)
+  materializeDeadlines(): Promise<JobOutcome> {
+    return this.jobs.run(Jobs.MaterializeDeadlines);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    // a job in flight finishes; its work is idempotent, so one cut short is redone next tick
-    await this.jobQueues.close();
+  @OnJob(Jobs.ExpireExemptions)
+  expireExemptions(): Promise<JobOutcome> {
+    return this.jobs.run(Jobs.ExpireExemptions);
+  }
+
+  @OnJob(Jobs.SendReminders)
+  sendReminders(): Promise<JobOutcome> {
+    return this.jobs.run(Jobs.SendReminders);
+  }
+
+  @OnJob(Jobs.ReconcilePolicyVersions)
+  reconcilePolicyVersions(): Promise<JobOutcome> {
+    return this.jobs.run(Jobs.ReconcilePolicyVersions);
+  }
+
+  @OnJob(Jobs.SnapshotCompliance)
+  snapshotCompliance(): Promise<JobOutcome> {
+    return this.jobs.run(Jobs.SnapshotCompliance);
   }
 }

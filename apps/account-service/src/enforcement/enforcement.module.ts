@@ -5,7 +5,6 @@ import { AccountEnforcementRepository } from './account-enforcement.repository';
 import { AuthorizeService } from './authorize.service';
 import { EnforcementBusController } from './enforcement.bus-controller';
 import { ENFORCEMENT_OPTIONS, enforcementOptionsFromEnv } from './enforcement.options';
-import { EnforcementQueues } from './enforcement-queues';
 import { EnforcementWorkers } from './enforcement-workers';
 import { MemberEnforcementRepository } from './member-enforcement.repository';
 import { MemberEnforcementService } from './member-enforcement.service';
@@ -31,7 +30,6 @@ import { SessionTokenVerifier } from './session-token.verifier';
       useFactory: enforcementOptionsFromEnv,
     },
     { provide: NOTIFIER, useClass: OutboxNotifier },
-    EnforcementQueues,
     EnforcementWorkers,
     OrgPolicyRepository,
     OrgPolicyService,

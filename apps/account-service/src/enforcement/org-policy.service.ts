@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type ApplyPolicyReply, type ApplyPolicyRequest, Jobs, type MfaPolicy } from '@mfa/contracts';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
 import { toWirePolicy } from './compute-enforcement';
-import { EnforcementQueues } from './enforcement-queues';
+import { JobQueues } from '@mfa/bus';
 import { OrgPolicyRepository } from './org-policy.repository';
 
 /** BullMQ job ids may not contain a single ':'; this one dedupes a version's materialization. */
@@ -16,7 +16,7 @@ export class OrgPolicyService {
   constructor(
     private readonly policies: OrgPolicyRepository,
     private readonly accounts: AccountEnforcementRepository,
-    private readonly queues: EnforcementQueues,
+    private readonly queues: JobQueues,
   ) {}
 
   /**

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Jobs, type MaterializePolicyJob, Queues, type RolloutStatus, MIN_UUID } from '@mfa/contracts';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
-import { EnforcementQueues } from './enforcement-queues';
+import { JobQueues } from '@mfa/bus';
 import { ENFORCEMENT_OPTIONS, type EnforcementOptions } from './enforcement.options';
 import { OrgPolicyRepository } from './org-policy.repository';
 import { RolloutMaterializerRepository } from './rollout-materializer.repository';
@@ -32,7 +32,7 @@ export class RolloutMaterializerService {
     private readonly chunks: RolloutMaterializerRepository,
     private readonly policies: OrgPolicyRepository,
     private readonly accounts: AccountEnforcementRepository,
-    private readonly queues: EnforcementQueues,
+    private readonly queues: JobQueues,
     @Inject(ENFORCEMENT_OPTIONS) private readonly options: EnforcementOptions,
   ) {}
 

@@ -10,6 +10,10 @@ import { type JobContext, ON_JOB } from './on-job.decorator';
 export interface JobsOptions {
   app: AppName;
   redisUrl: string;
+  /** default: the InternalKey provider (BusModule.forPlatform) */
+  internalKey?: InternalKey;
+  /** false: producers only, no workers and no boot check (a test of one feature module, a CLI) */
+  consume?: boolean;
   /** per consumed queue; BullMQ's default concurrency (1) otherwise */
   workers?: Partial<Record<QueueName, Partial<Pick<WorkerOptions, 'concurrency'>>>>;
 }
@@ -38,6 +42,7 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
+    if (this.options.consume === false) return;
     const handlers = this.discover();
     checkJobHandlers(this.options.app, handlers);
     const byName = new Map(handlers.map((h) => [h.name, h]));
@@ -93,7 +98,15 @@ export class JobsModule {
       imports: [DiscoveryModule],
       providers: [
         { provide: JOBS_OPTIONS, useValue: options },
-        { provide: JobQueues, inject: [InternalKey], useFactory: (key: InternalKey) => new JobQueues(options.redisUrl, key, `jobs:${options.app}`) },
+        {
+          provide: JobQueues,
+          inject: [{ token: InternalKey, optional: true }],
+          useFactory: (key?: InternalKey) => {
+            const internalKey = options.internalKey ?? key;
+            if (!internalKey) throw new Error('JobsModule: no InternalKey (import BusModule.forPlatform or pass internalKey)');
+            return new JobQueues(options.redisUrl, internalKey, `jobs:${options.app}`);
+          },
+        },
         JobWorkers,
       ],
       exports: [JobQueues],
