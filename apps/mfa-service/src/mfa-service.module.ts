@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { BusModule } from '@mfa/bus';
+import { BusModule, JobsModule } from '@mfa/bus';
+import { Apps, Queues } from '@mfa/contracts';
 import { ConfigModule } from '@mfa/config';
 import { HealthModule, MetricsModule } from '@mfa/observability';
 import { AccountsModule } from './accounts/accounts.module';
@@ -51,6 +52,7 @@ export class MfaServiceModule {
         ConfigModule.forRoot(MfaServiceEnv, env),
         TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL, env.MFA_DB_POOL_SIZE)),
         BusModule.forPlatform('mfa-service', env),
+        JobsModule.forApp({ app: Apps.Mfa, redisUrl: env.REDIS_URL, workers: { [Queues.SmsDelivery]: { concurrency: 20 } } }),
         MetricsModule.forRoot('mfa-service'),
         HealthModule.forRoot(env.REDIS_URL),
         CommonModule.forRoot(env, options.clock),

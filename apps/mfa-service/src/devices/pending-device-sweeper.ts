@@ -1,6 +1,7 @@
-import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { inChunks, JobQueues, OnJob } from '@mfa/bus';
+import { Jobs } from '@mfa/contracts';
 import { Clock } from '../common/clock';
-import { inChunks, Periodic } from '../common/periodic';
 import { DeviceRepository } from './device.repository';
 
 const SWEEP_INTERVAL_MS = 10 * 60_000;
@@ -8,33 +9,26 @@ const CHUNK = 1000;
 
 /**
  * A pending device past its TTL is already gone for every purpose (not listed, not counted, cannot
- * be enabled); this deletes its row, and the seed or phone number in it, every 10 minutes.
- * Idempotent, so every instance may sweep.
+ * be enabled); this deletes its row, and the seed or phone number in it, every 10 minutes (a
+ * BullMQ job scheduler: one sweep per tick whatever the number of instances). Idempotent.
  */
 @Injectable()
-export class PendingDeviceSweeper implements OnModuleInit, OnModuleDestroy {
+export class PendingDeviceSweeper implements OnApplicationBootstrap {
   private readonly logger = new Logger(PendingDeviceSweeper.name);
-  private readonly periodic = new Periodic('pending device sweep', SWEEP_INTERVAL_MS, () => this.sweepAll(), this.logger);
 
   constructor(
     private readonly devices: DeviceRepository,
     private readonly clock: Clock,
+    private readonly jobs: JobQueues,
   ) {}
 
-  onModuleInit(): void {
-    this.periodic.start();
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return this.periodic.stop();
+  async onApplicationBootstrap(): Promise<void> {
+    await this.jobs.upsertScheduler(`mfa-${Jobs.SweepPendingDevices}`, { every: SWEEP_INTERVAL_MS }, { name: Jobs.SweepPendingDevices, data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 }, attempts: 1 } });
   }
 
   /** Deletes every expired pending device, in chunks; answers how many. */
-  sweep(): Promise<number> {
-    return this.periodic.run();
-  }
-
-  private async sweepAll(): Promise<number> {
+  @OnJob(Jobs.SweepPendingDevices)
+  async sweep(): Promise<number> {
     const now = this.clock.now();
     const deleted = await inChunks(CHUNK, () => this.devices.deleteExpiredPending(now, CHUNK));
     if (deleted > 0) this.logger.log(`deleted ${deleted} expired pending devices`);

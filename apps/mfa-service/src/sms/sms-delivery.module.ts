@@ -3,7 +3,7 @@ import { MfaServiceEnv } from '../config/mfa-service.env';
 import { SmsLedgerRepository } from './sms-ledger.repository';
 import { SmsOutboxRepository, SmsOutboxSweeper } from './sms-outbox';
 import { OutboxSmsSender, SmsSender } from './sms-sender';
-import { WebhookSmsSender } from './webhook-sms-sender';
+import { SmsWebhookDelivery, WebhookSmsSender } from './webhook-sms-sender';
 
 const SMS_SENDERS = { outbox: OutboxSmsSender, webhook: WebhookSmsSender } as const;
 
@@ -17,7 +17,7 @@ export class SmsDeliveryModule {
     return {
       module: SmsDeliveryModule,
       global: true,
-      providers: [smsSender ?? { provide: SmsSender, useClass: SMS_SENDERS[env.SMS_SENDER] }, SmsOutboxRepository, SmsOutboxSweeper, SmsLedgerRepository],
+      providers: [smsSender ?? { provide: SmsSender, useClass: SMS_SENDERS[env.SMS_SENDER] }, SmsOutboxRepository, SmsOutboxSweeper, SmsLedgerRepository, SmsWebhookDelivery],
       exports: [SmsSender, SmsOutboxRepository, SmsLedgerRepository],
     };
   }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { inChunks, JobQueues, OnJob } from '@mfa/bus';
+import { Jobs } from '@mfa/contracts';
 import type { Envelope } from '@mfa/crypto';
 import { outboxAad } from '../common/aad';
 import { Clock } from '../common/clock';
-import { inChunks, Periodic } from '../common/periodic';
 import { affected, type Db, rows } from '../common/db';
 import { KeyMaterial } from '../common/key-material';
 import { MfaServiceEnv } from '../config/mfa-service.env';
@@ -69,33 +70,29 @@ export class SmsOutboxRepository {
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 const CHUNK = 1000;
 
-/** Every 10 minutes: outbox messages older than SMS_OUTBOX_RETENTION_SECONDS, ledger rows older than their hour (idempotent: every instance sweeps). */
+/**
+ * Every 10 minutes (a BullMQ job scheduler: one sweep per tick whatever the number of instances):
+ * outbox messages older than SMS_OUTBOX_RETENTION_SECONDS, ledger rows older than their hour. Idempotent.
+ */
 @Injectable()
-export class SmsOutboxSweeper implements OnModuleInit, OnModuleDestroy {
+export class SmsOutboxSweeper implements OnApplicationBootstrap {
   private readonly logger = new Logger(SmsOutboxSweeper.name);
-  private readonly periodic = new Periodic('sms outbox sweep', SWEEP_INTERVAL_MS, () => this.sweepAll(), this.logger);
 
   constructor(
     private readonly outbox: SmsOutboxRepository,
     private readonly ledger: SmsLedgerRepository,
     private readonly clock: Clock,
     @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
+    private readonly jobs: JobQueues,
   ) {}
 
-  onModuleInit(): void {
-    this.periodic.start();
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return this.periodic.stop();
+  async onApplicationBootstrap(): Promise<void> {
+    await this.jobs.upsertScheduler(`mfa-${Jobs.SweepSmsOutbox}`, { every: SWEEP_INTERVAL_MS }, { name: Jobs.SweepSmsOutbox, data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 }, attempts: 1 } });
   }
 
   /** Deletes every message past its retention (and ledger rows past their hour), in chunks; answers how many messages. */
-  sweep(): Promise<number> {
-    return this.periodic.run();
-  }
-
-  private async sweepAll(): Promise<number> {
+  @OnJob(Jobs.SweepSmsOutbox)
+  async sweep(): Promise<number> {
     const now = this.clock.now().getTime();
     const before = new Date(now - this.env.SMS_OUTBOX_RETENTION_SECONDS * 1000);
     const deleted = await inChunks(CHUNK, () => this.outbox.deleteCreatedBefore(before, CHUNK));

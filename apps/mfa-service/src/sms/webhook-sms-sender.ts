@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { type Job, UnrecoverableError } from 'bullmq';
-import { JobQueues } from '@mfa/bus';
-import { InternalKey } from '@mfa/crypto';
-import { Jobs, Queues, type SmsDeliveryJob } from '@mfa/contracts';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { UnrecoverableError } from 'bullmq';
+import { type JobContext, JobQueues, OnJob } from '@mfa/bus';
+import { Jobs, type SmsDeliveryJob } from '@mfa/contracts';
 import { smsJobAad } from '../common/aad';
 import { Clock } from '../common/clock';
 import { KeyMaterial } from '../common/key-material';
@@ -16,36 +15,19 @@ const DEAD_LETTERS_KEPT = 10_000;
 
 /**
  * Production sender (SMS_SENDER=webhook): each message becomes a `send-sms` job whose data holds
- * number and body sealed; a worker on every instance opens it and POSTs the signed JSON to
- * SMS_WEBHOOK_URL, retried with exponential backoff. A job that fails for good (attempts spent, or
- * a 4xx answer that a retry cannot fix) is kept in the failed set and logged: the dead letters.
+ * number and body sealed; SmsWebhookDelivery, on every instance, opens it and POSTs the signed
+ * JSON to SMS_WEBHOOK_URL, retried with exponential backoff. A job that fails for good (attempts
+ * spent, or a 4xx answer that a retry cannot fix) is kept in the failed set and logged: the dead letters.
  */
 @Injectable()
-export class WebhookSmsSender extends SmsSender implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(WebhookSmsSender.name);
-  private readonly jobs: JobQueues;
-
+export class WebhookSmsSender extends SmsSender {
   constructor(
     private readonly keys: KeyMaterial,
     private readonly clock: Clock,
     @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
-    internalKey: InternalKey,
+    private readonly jobs: JobQueues,
   ) {
     super();
-    this.jobs = new JobQueues(env.REDIS_URL, internalKey, WebhookSmsSender.name);
-  }
-
-  onModuleInit(): void {
-    const worker = this.jobs.work(Queues.SmsDelivery, (job: Job<SmsDeliveryJob>) => this.deliver(job), { concurrency: 20 });
-    worker.on('failed', (job, err) => {
-      if (job && (err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1))) {
-        this.logger.error(`SMS delivery job ${job.id} (device ${job.data.deviceSerialNumber}) dead-lettered after ${job.attemptsMade} attempts: ${err.message}`);
-      }
-    });
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.jobs.close();
   }
 
   async send(message: SmsMessage): Promise<void> {
@@ -63,11 +45,38 @@ export class WebhookSmsSender extends SmsSender implements OnModuleInit, OnModul
       },
     );
   }
+}
+
+/**
+ * The consumer of `send-sms` jobs. Provided whatever SMS_SENDER says (mfa-service owns the
+ * queue): with the outbox sender nothing adds these jobs, and one left by a webhook-mode run
+ * is still delivered, or dead-lettered when no SMS_WEBHOOK_URL is set.
+ */
+@Injectable()
+export class SmsWebhookDelivery {
+  private readonly logger = new Logger(SmsWebhookDelivery.name);
+
+  constructor(
+    private readonly keys: KeyMaterial,
+    @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
+  ) {}
+
+  @OnJob(Jobs.SendSms)
+  async deliver(sms: SmsDeliveryJob, { job }: JobContext): Promise<void> {
+    try {
+      await this.post(sms, job.id!);
+    } catch (err) {
+      const last = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (last) this.logger.error(`SMS delivery job ${job.id} (device ${sms.deviceSerialNumber}) dead-lettered after ${job.attemptsMade + 1} attempts: ${(err as Error).message}`);
+      throw err;
+    }
+  }
 
   /** One POST; throws to retry. Errors name the status, never the number or the body. */
-  private async deliver(job: Job<SmsDeliveryJob>): Promise<void> {
-    const { to, body } = JSON.parse(this.keys.envelope.decrypt(job.data.sealed, smsJobAad(job.id!)).toString('utf8')) as { to: string; body: string };
-    const raw = JSON.stringify({ to, body, deviceSerialNumber: job.data.deviceSerialNumber, accountId: job.data.accountId, sentAt: job.data.sentAt });
+  private async post(sms: SmsDeliveryJob, jobId: string): Promise<void> {
+    if (!this.env.SMS_WEBHOOK_URL) throw new UnrecoverableError('SMS_WEBHOOK_URL is not set (SMS_SENDER is not webhook)');
+    const { to, body } = JSON.parse(this.keys.envelope.decrypt(sms.sealed, smsJobAad(jobId)).toString('utf8')) as { to: string; body: string };
+    const raw = JSON.stringify({ to, body, deviceSerialNumber: sms.deviceSerialNumber, accountId: sms.accountId, sentAt: sms.sentAt });
     const res = await fetch(this.env.SMS_WEBHOOK_URL, {
       method: 'POST',
       headers: { 'content-type': 'application/json', [SMS_SIGNATURE_HEADER]: signSmsWebhook(this.env.SMS_WEBHOOK_SECRET, raw) },

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Bus } from '@mfa/bus';
+import { Bus, Periodic } from '@mfa/bus';
 import { AppError, ErrorCodes, InternalPatterns, type RevokeSessionsReply, type SessionRevocationReason } from '@mfa/contracts';
 import { AccountDirectory } from '../accounts/account-directory';
 import { Clock } from '../common/clock';
-import { Periodic } from '../common/periodic';
 import type { Db } from '../common/db';
 import { MfaEvents } from '../events/mfa-events';
 import { SessionRevocationRepository, type RevocationRow } from './session-revocation.repository';
@@ -26,7 +25,9 @@ const BATCH = 100;
  * Session revocations: written here (the truth, in the transaction of the change that causes
  * them, with the audit event `session.revoked`), then handed to account-service
  * (`accounts.internal.sessions.revoke`), which accounts.authorize reads. A hand-over that fails
- * is retried by a 1 s sweep in every instance until account-service acknowledges it.
+ * is retried by a 1 s sweep in every instance until account-service acknowledges it. A local
+ * timer (Periodic), not a BullMQ job scheduler: a retry is due within a second, and a scheduler
+ * lives in Redis, where a FLUSHDB would stop it until the next boot.
  */
 @Injectable()
 export class SessionRevocations implements OnModuleInit, OnModuleDestroy {

@@ -87,6 +87,7 @@ export class VerificationRepository implements OnModuleDestroy {
   recordUse(deviceId: string, step: number, at: Date): void {
     const prev = this.pendingUses.get(deviceId);
     this.pendingUses.set(deviceId, { step: Math.max(step, prev?.step ?? step), at: prev && prev.at > at ? prev.at : at });
+    // a debounce of this instance's in-memory writes, not periodic work: it stays a local timer (docs/jobs.md)
     this.flushTimer ??= setTimeout(() => void this.flushUses(), WRITE_BEHIND_MS);
   }
 
