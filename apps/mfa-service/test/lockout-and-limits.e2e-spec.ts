@@ -3,7 +3,8 @@ import { Patterns, type CreateTotpDeviceReply, type Member } from '@mfa/contract
 import { DeviceEnrollmentService } from '../src/lifecycle/device-enrollment.service';
 import { newRecoveryCode } from '../src/recovery/recovery-code-format';
 import { SessionService } from '../src/sessions/session.service';
-import { SmsOutboxRepository, SmsOutboxSweeper } from '../src/sms/sms-outbox';
+import { SmsOutboxSweeper } from '../src/sms/sms-outbox';
+import { SmsOutboxRepository } from '../src/sms/sms-outbox.repository';
 import { VerificationService } from '../src/verification/verification.service';
 import { VerifyState } from '../src/verification/verify-state';
 import { codeAt, freshSession, lastSmsCodeOf, newMember, startHarness, waitFor, type Harness } from './mfa-test-harness';

@@ -15,7 +15,7 @@ import { startService, type RunningService } from '@mfa/observability';
 import { FixedClock } from '../src/common/clock';
 import { MfaServiceEnv } from '../src/config/mfa-service.env';
 import { mfaServiceApp } from '../src/mfa-service.app';
-import { SmsOutboxRepository } from '../src/sms/sms-outbox';
+import { SmsOutboxRepository } from '../src/sms/sms-outbox.repository';
 import { MfaServiceModule } from '../src/mfa-service.module';
 import { base32Decode } from '../src/methods/totp/base32';
 import { hotp, timeStep } from '../src/methods/totp/totp';

@@ -8,6 +8,7 @@ import { ENFORCEMENT_OPTIONS, enforcementOptionsFromEnv } from './enforcement.op
 import { EnforcementWorkers } from './enforcement-workers';
 import { MemberEnforcementRepository } from './member-enforcement.repository';
 import { MemberEnforcementService } from './member-enforcement.service';
+import { NotificationOutboxRepository } from './notification-outbox.repository';
 import { NOTIFIER, OutboxNotifier } from './notifier';
 import { OrgPolicyRepository } from './org-policy.repository';
 import { OrgPolicyService } from './org-policy.service';
@@ -29,6 +30,7 @@ import { SessionTokenVerifier } from './session-token.verifier';
       inject: [AccountServiceEnv, InternalKey],
       useFactory: enforcementOptionsFromEnv,
     },
+    NotificationOutboxRepository,
     { provide: NOTIFIER, useClass: OutboxNotifier },
     EnforcementWorkers,
     OrgPolicyRepository,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../database/data-source';
+import { NotificationOutboxRepository } from './notification-outbox.repository';
 import { OutboxNotifier } from './notifier';
 
 // real Postgres: the outbox's uniqueness is what makes notices idempotent
@@ -10,7 +11,7 @@ describe(OutboxNotifier.name, () => {
   beforeAll(async () => {
     ds = new DataSource(dataSourceOptions(process.env.DATABASE_URL!));
     await ds.initialize();
-    sut = new OutboxNotifier(ds);
+    sut = new OutboxNotifier(new NotificationOutboxRepository(ds));
   });
   afterAll(() => ds?.destroy());
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import type { DeadlineReminderJob, PolicyRequiredNoticeJob } from '@mfa/contracts';
+import { NotificationOutboxRepository } from './notification-outbox.repository';
 
 /**
  * Where member notifications go. Pluggable: bind NOTIFIER to an email or webhook sender; the
@@ -17,26 +17,21 @@ export const NOTIFIER = Symbol('NOTIFIER');
 /** The default Notifier: one set-based INSERT per chunk; a retried job inserts nothing twice. */
 @Injectable()
 export class OutboxNotifier implements Notifier {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly outbox: NotificationOutboxRepository) {}
 
   policyRequired(notice: PolicyRequiredNoticeJob): Promise<number> {
-    return this.insert(notice.orgId, notice.accountIds, null, 'policy_required', notice.policyVersion, {});
+    return this.outbox.insertChunk({ orgId: notice.orgId, accountIds: notice.accountIds, dedupeKeys: null, kind: 'policy_required', version: notice.policyVersion, payload: {} });
   }
 
   /** The offset and the deadline tell reminders apart: a moved deadline is reminded of again. */
   deadlineReminder(reminder: DeadlineReminderJob): Promise<number> {
-    return this.insert(reminder.orgId, reminder.accountIds, reminder.deadlines ?? null, 'deadline_reminder', reminder.offsetHours, { offsetHours: reminder.offsetHours });
-  }
-
-  private async insert(orgId: string, accountIds: string[], keys: string[] | null, kind: string, version: number, payload: object): Promise<number> {
-    if (accountIds.length === 0) return 0;
-    const rows: unknown[] = await this.dataSource.query(
-      `INSERT INTO accounts.notification_outbox (org_id, account_id, kind, policy_version, dedupe_key, payload)
-       SELECT $1, n.id, $3, $4, coalesce(n.key, ''), $5::jsonb || jsonb_strip_nulls(jsonb_build_object('deadline', n.key))
-         FROM unnest($2::uuid[], $6::text[]) AS n(id, key)
-       ON CONFLICT (account_id, kind, policy_version, dedupe_key) DO NOTHING RETURNING id`,
-      [orgId, accountIds, kind, version, JSON.stringify(payload), keys ?? accountIds.map(() => null)],
-    );
-    return rows.length;
+    return this.outbox.insertChunk({
+      orgId: reminder.orgId,
+      accountIds: reminder.accountIds,
+      dedupeKeys: reminder.deadlines ?? null,
+      kind: 'deadline_reminder',
+      version: reminder.offsetHours,
+      payload: { offsetHours: reminder.offsetHours },
+    });
   }
 }

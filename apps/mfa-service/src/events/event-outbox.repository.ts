@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { JobName } from '@mfa/contracts';
+import type { Db } from '@mfa/database';
 
 export interface OutboxJob {
   id: string;
@@ -12,6 +13,11 @@ export interface OutboxJob {
 @Injectable()
 export class EventOutboxRepository {
   constructor(private readonly dataSource: DataSource) {}
+
+  /** In `db`'s transaction when it is one: the job commits or rolls back with the change that caused it. */
+  async insert(db: Db, id: string, jobName: string, payload: object): Promise<void> {
+    await db.query(`INSERT INTO mfa.event_outbox (id, job_name, payload, created_at) VALUES ($1, $2, $3, clock_timestamp())`, [id, jobName, JSON.stringify(payload)]);
+  }
 
   /**
    * One batch, oldest first, locked (SKIP LOCKED: instances share the work) while `send` runs,

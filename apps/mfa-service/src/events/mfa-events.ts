@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Jobs, type AuditAction, type AuditActorType, type DeviceEventJob, type JobPayloads } from '@mfa/contracts';
 import type { Db } from '../common/db';
+import { EventOutboxRepository } from './event-outbox.repository';
 import { EventRelay } from './event-relay';
 
 export interface AuditInput {
@@ -26,6 +27,7 @@ export class MfaEvents {
   constructor(
     private readonly dataSource: DataSource,
     private readonly relay: EventRelay,
+    private readonly outbox: EventOutboxRepository,
   ) {}
 
   /** Writes the job; call `flush()` after the transaction commits. */
@@ -58,7 +60,7 @@ export class MfaEvents {
     this.relay.kick();
   }
 
-  private async write(db: Db, jobName: string, payload: object, id: string = randomUUID()): Promise<void> {
-    await db.query(`INSERT INTO mfa.event_outbox (id, job_name, payload, created_at) VALUES ($1, $2, $3, clock_timestamp())`, [id, jobName, JSON.stringify(payload)]);
+  private write(db: Db, jobName: string, payload: object, id: string = randomUUID()): Promise<void> {
+    return this.outbox.insert(db, id, jobName, payload);
   }
 }

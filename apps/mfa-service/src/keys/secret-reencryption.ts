@@ -1,15 +1,8 @@
-import { DataSource } from 'typeorm';
 import { MIN_UUID } from '@mfa/contracts';
 import { Envelope } from '@mfa/crypto';
+import { type Db, keysetChunks } from '@mfa/database';
 import { phoneAad, seedAad } from '../common/aad';
-import { affected } from '../common/db';
-
-
-interface SealedRow {
-  id: string;
-  secret_enc: string | null;
-  phone_enc: string | null;
-}
+import { DeviceSecretRepository, type Resealed } from './device-secret.repository';
 
 export interface ReencryptionOutcome {
   /** devices whose seed or phone number now is under the current key */
@@ -29,33 +22,28 @@ export interface ReencryptionOutcome {
  * the one read (a device deactivated meanwhile keeps its wiped columns). Idempotent: run it again
  * and it finds nothing.
  */
-export async function reencryptSecrets(dataSource: DataSource, envelope: Envelope, chunk = 500): Promise<ReencryptionOutcome> {
+export async function reencryptSecrets(db: Db, envelope: Envelope, chunk = 500): Promise<ReencryptionOutcome> {
   const current = envelope.currentKid;
+  const devices = new DeviceSecretRepository(db);
   const outcome: ReencryptionOutcome = { reencrypted: 0, skipped: 0, unreadable: 0, unreadableKids: [] };
-  let after = MIN_UUID;
-  for (;;) {
-    const rows: SealedRow[] = await dataSource.query(
-      `SELECT id, secret_enc, phone_enc FROM mfa.devices
-        WHERE id > $1 AND (split_part(secret_enc, '.', 2) <> $2 OR split_part(phone_enc, '.', 2) <> $2)
-        ORDER BY id LIMIT $3`,
-      [after, current, chunk],
-    );
-    if (rows.length === 0) return outcome;
-    const reseal = (sealed: string | null, aad: string) => {
-      if (!sealed || Envelope.kidOf(sealed) === current) return sealed;
-      const plain = envelope.decrypt(sealed, aad);
-      try {
-        return envelope.encrypt(plain, aad);
-      } finally {
-        plain.fill(0);
-      }
-    };
-    const readable: SealedRow[] = [];
-    const fresh: Array<{ secret: string | null; phone: string | null }> = [];
+  const reseal = (sealed: string | null, aad: string) => {
+    if (!sealed || Envelope.kidOf(sealed) === current) return sealed;
+    const plain = envelope.decrypt(sealed, aad);
+    try {
+      return envelope.encrypt(plain, aad);
+    } finally {
+      plain.fill(0);
+    }
+  };
+  const chunks = keysetChunks(MIN_UUID, chunk, async (after: string) => {
+    const rows = await devices.notUnderKey(current, after, chunk);
+    return { rows, scanned: rows.length, last: rows.at(-1)?.id ?? null };
+  });
+  for await (const { rows } of chunks) {
+    const readable: Resealed[] = [];
     for (const r of rows) {
       try {
-        fresh.push({ secret: reseal(r.secret_enc, seedAad(r.id)), phone: reseal(r.phone_enc, phoneAad(r.id)) });
-        readable.push(r);
+        readable.push({ ...r, secret: reseal(r.secret_enc, seedAad(r.id)), phone: reseal(r.phone_enc, phoneAad(r.id)) });
       } catch {
         outcome.unreadable++;
         for (const kid of [r.secret_enc, r.phone_enc].filter((v): v is string => !!v).map(Envelope.kidOf)) {
@@ -63,16 +51,10 @@ export async function reencryptSecrets(dataSource: DataSource, envelope: Envelop
         }
       }
     }
-    after = rows[rows.length - 1].id;
     if (readable.length === 0) continue;
-    const written = await affected(
-      dataSource,
-      `UPDATE mfa.devices d SET secret_enc = u.secret, phone_enc = u.phone
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, old_secret, old_phone, secret, phone)
-        WHERE d.id = u.id AND d.secret_enc IS NOT DISTINCT FROM u.old_secret AND d.phone_enc IS NOT DISTINCT FROM u.old_phone`,
-      [readable.map((r) => r.id), readable.map((r) => r.secret_enc), readable.map((r) => r.phone_enc), fresh.map((f) => f.secret), fresh.map((f) => f.phone)],
-    );
+    const written = await devices.replace(readable);
     outcome.reencrypted += written;
     outcome.skipped += readable.length - written;
   }
+  return outcome;
 }

@@ -1,7 +1,8 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { MfaServiceEnv } from '../config/mfa-service.env';
 import { SmsLedgerRepository } from './sms-ledger.repository';
-import { SmsOutboxRepository, SmsOutboxSweeper } from './sms-outbox';
+import { SmsOutboxSweeper } from './sms-outbox';
+import { SmsOutboxRepository } from './sms-outbox.repository';
 import { OutboxSmsSender, SmsSender } from './sms-sender';
 import { SmsWebhookDelivery, WebhookSmsSender } from './webhook-sms-sender';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
-import { SmsOutboxRepository } from './sms-outbox';
+import { SmsOutboxRepository } from './sms-outbox.repository';
 
 export interface SmsMessage {
   to: string;
