@@ -1,11 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
 import { serviceDataSourceOptions } from '@mfa/database';
-import { AccountFailureEntity } from './entities/account-failure.entity';
-import { EventOutboxEntity } from './entities/event-outbox.entity';
-import { MfaDeviceEntity } from './entities/mfa-device.entity';
-import { OrgPolicyEntity } from './entities/org-policy.entity';
-import { RecoveryCodeEntity } from './entities/recovery-code.entity';
-import { SmsOutboxEntity } from './entities/sms-outbox.entity';
 import { MfaInit1764450000000 } from './migrations/1764450000000-mfa-init';
 import { PendingDeviceExpiry1796300000000 } from './migrations/1796300000000-pending-device-expiry';
 import { SessionRevocations1796410000000 } from './migrations/1796410000000-session-revocations';
@@ -15,7 +9,8 @@ import { SmsSendLedger1796600000000 } from './migrations/1796600000000-sms-send-
 /** The Postgres schema mfa-service owns. No other service reads it. */
 export const SCHEMA = 'mfa';
 
-export const ENTITIES: Function[] = [MfaDeviceEntity, RecoveryCodeEntity, AccountFailureEntity, OrgPolicyEntity, SmsOutboxEntity, EventOutboxEntity];
+// no entities: every mfa query is SQL in a *.repository.ts; the schema is the migrations'
+export const ENTITIES: Function[] = [];
 export const MIGRATIONS: Function[] = [MfaInit1764450000000, PendingDeviceExpiry1796300000000, SessionRevocations1796410000000, SmsOutboxSealed1796500000000, SmsSendLedger1796600000000];
 
 export function dataSourceOptions(url: string, poolSize?: number): DataSourceOptions {
