@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { affected } from '@mfa/database';
-import { AT_CURRENT_VERSION, DEADLINE, POLICY_JOIN, stateAt } from './compliance-sql';
+import { AT_CURRENT_VERSION, DEADLINE, POLICY_JOIN, policyJoin, stateAt } from '../enforcement/enforcement.sql';
 
 
 export interface ReminderChunk {
@@ -81,7 +81,7 @@ export class ComplianceJobsRepository {
           WHERE a.enforcement_state = 'exempt' AND (a.exempt_until IS NULL OR a.exempt_until <= $1::timestamptz) AND ${AT_CURRENT_VERSION}
           ORDER BY a.org_id, a.id LIMIT $2 FOR UPDATE OF a SKIP LOCKED)
        UPDATE accounts.accounts a SET enforcement_state = ${stateAt('$1')}
-         FROM ended LEFT JOIN accounts.org_policies p ON p.org_id = ended.org_id
+         FROM ended ${policyJoin('ended')}
         WHERE a.org_id = ended.org_id AND a.id = ended.id`,
       [now, limit],
     );
@@ -98,7 +98,7 @@ export class ComplianceJobsRepository {
     const rows: Array<{ scanned: number; last_org: string | null; last_id: string | null; sent: Array<{ orgId: string; accountIds: string[]; deadlines: string[] }> | null }> = await m.query(
       `WITH cand AS MATERIALIZED (
          SELECT a.org_id, a.id, ${DEADLINE} AS deadline, ${stateAt('$1')} AS state
-           FROM accounts.accounts a JOIN accounts.org_policies p ON p.org_id = a.org_id
+           FROM ${POLICY_JOIN}
           WHERE p.require_mfa AND (a.org_id, a.id) > ($4::uuid, $5::uuid)
           ORDER BY a.org_id, a.id LIMIT $6
        ), due AS (

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { EnforcementState } from '@mfa/contracts';
-import { DEADLINE, POLICY_JOIN, stateAt } from './compliance-sql';
+import { DEADLINE, POLICY_JOIN, stateAt } from '../enforcement/enforcement.sql';
 
 export interface ComplianceRowRecord {
   id: string;

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { isUuid } from '@mfa/contracts';
 import { affected } from '@mfa/database';
 import type { AccountEnforcementFacts, OrgPolicyState } from './compute-enforcement';
+import { POLICY_JOIN } from './enforcement.sql';
 import { JOINED_POLICY_COLUMNS, type OrgPolicyRow, toOrgPolicyState } from './org-policy.repository';
 
 /** The account columns the enforcement rule reads, plus the org's policy joined to it. */
@@ -55,7 +56,7 @@ export class AccountEnforcementRepository {
       `SELECT a.id, a.org_id AS account_org_id, ${FACTS_COLUMNS}, ${JOINED_POLICY_COLUMNS},
               (SELECT max(r.revoked_before) FROM accounts.session_revocations r
                 WHERE r.account_id = a.id AND r.serial_number IN ('', $3::text)) AS sessions_revoked_before
-         FROM accounts.accounts a LEFT JOIN accounts.org_policies p ON p.org_id = a.org_id
+         FROM ${POLICY_JOIN}
         WHERE a.id = $1 AND ($2::uuid IS NULL OR a.org_id = $2::uuid)`,
       [accountId, orgId ?? null, tokenDevice],
     );

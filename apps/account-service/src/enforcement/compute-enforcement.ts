@@ -1,4 +1,4 @@
-import { type Enforcement, type EnforcementState, type MfaMethod, MfaMethods, type MfaPolicy } from '@mfa/contracts';
+import { defaultPolicy, type Enforcement, type EnforcementState, type MfaMethod, type MfaPolicy } from '@mfa/contracts';
 
 /**
  * THE enforcement rule (docs/enforcement.md, "The rule"), in TypeScript. Its SQL twin is
@@ -63,9 +63,9 @@ export function computeEnforcement(policy: OrgPolicyState, account: AccountEnfor
   };
 }
 
-/** An org that never received a policy: version 0, MFA off. */
+/** An org that never received a policy: the contract's default (version 0, MFA off), never required. */
 export function defaultOrgPolicy(orgId: string): OrgPolicyState {
-  return { orgId, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: [...MfaMethods], maxMfaAgeSeconds: null, requiredSince: null, updatedAt: null };
+  return { ...defaultPolicy(orgId), requiredSince: null, updatedAt: null };
 }
 
 /** The wire shape (MfaPolicy) of what account-service holds. */

@@ -15,6 +15,18 @@ export interface PolicyExprs {
 /** `org_policies` joined as `p` (LEFT JOIN: an org with no row has MFA off). */
 export const JOINED_POLICY: PolicyExprs = { requireMfa: 'p.require_mfa', requiredSince: 'p.required_since', gracePeriodHours: 'p.grace_period_hours' };
 
+/**
+ * THE effective policy of a member: its org's row of org_policies as `p`, absent (every column
+ * NULL, read as defaultOrgPolicy) for an org that never received one. `of` is the alias of a
+ * relation with an org_id column. The only place org_policies is joined.
+ */
+export function policyJoin(of = 'a'): string {
+  return `LEFT JOIN accounts.org_policies p ON p.org_id = ${of}.org_id`;
+}
+
+/** Members (`a`) with their effective policy (`p`). */
+export const POLICY_JOIN = `accounts.accounts a ${policyJoin('a')}`;
+
 /** GREATEST ignores NULLs: a missing anchor or requiredSince falls out of the max. */
 export function graceDeadlineSql(p: PolicyExprs, a = 'a'): string {
   return `(GREATEST(${p.requiredSince}, ${a}.created_at, ${a}.grace_anchor_at) + make_interval(hours => ${p.gracePeriodHours}))`;
@@ -28,3 +40,17 @@ export function enforcementStateSql(p: PolicyExprs, a = 'a', now = 'now()'): str
     WHEN ${graceDeadlineSql(p, a)} <= ${now} THEN 'non_compliant'
     ELSE 'pending' END)`;
 }
+
+/**
+ * The rule bound to the joined policy at a time given as a bound parameter (the injected clock,
+ * never now()): what the compliance jobs and report read.
+ */
+export function stateAt(nowParam: string): string {
+  return enforcementStateSql(JOINED_POLICY, 'a', `${nowParam}::timestamptz`);
+}
+
+/** The deadline while MFA is required; NULL otherwise (as computeEnforcement answers). */
+export const DEADLINE = `(CASE WHEN p.require_mfa THEN ${graceDeadlineSql(JOINED_POLICY)} END)`;
+
+/** Rows whose stored columns were written for the org's current version (the rest are the reconciler's); no row: version 0. */
+export const AT_CURRENT_VERSION = 'a.policy_version = COALESCE(p.version, 0)';

@@ -4,7 +4,7 @@ import type { EnforcementState } from '@mfa/contracts';
 import { AccountEntity } from '../database/entities/account.entity';
 import type { AccountEnforcementFacts, OrgPolicyState } from './compute-enforcement';
 import { FACTS_COLUMNS, toFacts } from './account-enforcement.repository';
-import { enforcementStateSql, type PolicyExprs } from './enforcement.sql';
+import { enforcementStateSql, POLICY_JOIN, type PolicyExprs } from './enforcement.sql';
 import { JOINED_POLICY_COLUMNS, type OrgPolicyRow, toOrgPolicyState } from './org-policy.repository';
 
 export interface MemberFactsRow {
@@ -84,7 +84,7 @@ export class MemberEnforcementRepository {
   async findOne(accountId: string, orgId?: string): Promise<(MemberFactsRow & { policy: OrgPolicyState }) | null> {
     const rows: Array<Row & Partial<OrgPolicyRow>> = await this.dataSource.query(
       `SELECT ${COLUMNS}, ${JOINED_POLICY_COLUMNS}
-         FROM accounts.accounts a LEFT JOIN accounts.org_policies p ON p.org_id = a.org_id
+         FROM ${POLICY_JOIN}
         WHERE a.id = $1 AND ($2::uuid IS NULL OR a.org_id = $2::uuid)`,
       [accountId, orgId ?? null],
     );

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type MfaMethod, MfaMethods, type MfaPolicy } from '@mfa/contracts';
+import type { MfaMethod, MfaPolicy } from '@mfa/contracts';
 import { defaultOrgPolicy, type OrgPolicyState } from './compute-enforcement';
 
 export interface OrgPolicyRow {
@@ -21,13 +21,14 @@ export const JOINED_POLICY_COLUMNS = 'p.version, p.require_mfa, p.grace_period_h
 
 /** A row (or the columns of a joined `p.*`) as the rule reads it; no row = the default policy. */
 export function toOrgPolicyState(orgId: string, row: Partial<OrgPolicyRow> | null | undefined): OrgPolicyState {
-  if (!row || row.version === null || row.version === undefined) return defaultOrgPolicy(orgId);
+  const fallback = defaultOrgPolicy(orgId);
+  if (!row || row.version === null || row.version === undefined) return fallback;
   return {
     orgId,
     version: Number(row.version),
     requireMfa: !!row.require_mfa,
-    gracePeriodHours: Number(row.grace_period_hours ?? 0),
-    allowedMethods: row.allowed_methods ?? [...MfaMethods],
+    gracePeriodHours: Number(row.grace_period_hours ?? fallback.gracePeriodHours),
+    allowedMethods: row.allowed_methods ?? fallback.allowedMethods,
     maxMfaAgeSeconds: row.max_mfa_age_seconds ?? null,
     requiredSince: row.required_since ? new Date(row.required_since) : null,
     updatedAt: row.policy_updated_at ? new Date(row.policy_updated_at) : null,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, ErrorCodes, MfaMethods, type MfaMethod, type MfaPolicy } from '@mfa/contracts';
+import { AppError, defaultPolicy, ErrorCodes, type MfaMethod, type MfaPolicy } from '@mfa/contracts';
 import { Clock } from '../common/clock';
 import type { Db } from '../common/db';
 import { OrgPolicyRepository } from './org-policy.repository';
@@ -12,7 +12,8 @@ export interface OrgMfaRules {
 }
 
 /** No row yet: the contract's default policy (MFA not required, every method allowed). */
-export const DEFAULT_RULES: OrgMfaRules = { version: 0, requireMfa: false, allowedMethods: [...MfaMethods] };
+const contractDefault = defaultPolicy('');
+export const DEFAULT_RULES: OrgMfaRules = { version: contractDefault.version, requireMfa: contractDefault.requireMfa, allowedMethods: contractDefault.allowedMethods };
 
 @Injectable()
 export class OrgPolicyService {
