@@ -7,7 +7,7 @@ const swcTs = {
     parser: { syntax: 'typescript', decorators: true },
     // swc rewrites the @mfa/* aliases itself, so globalSetup (which skips moduleNameMapper) resolves them too
     baseUrl: __dirname,
-    paths: { '@mfa/*': ['libs/*/src'], '@mfa-platform/client': ['libs/client/src'], '@mfa-platform/client/*': ['libs/client/src/*'] },
+    paths: { '@mfa/*': ['libs/*/src'], '@mfa-platform/client': ['libs/client/src'], '@mfa-platform/client/*': ['libs/client/src/*'], '@test/support': ['test/support'] },
     transform: { legacyDecorator: true, decoratorMetadata: true },
     target: 'es2022',
   },
@@ -19,7 +19,7 @@ const swcJs = { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, mod
 module.exports = {
   testEnvironment: 'node',
   rootDir: __dirname,
-  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools'],
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools', '<rootDir>/test'],
   modulePathIgnorePatterns: ['<rootDir>/libs/client/dist', '<rootDir>/dist'],
   testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
@@ -28,8 +28,8 @@ module.exports = {
     '^.+\\.(m|c)?js$': ['@swc/jest', swcJs],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
-  moduleNameMapper: { '^@mfa/([a-z-]+)$': '<rootDir>/libs/$1/src', '^@mfa-platform/client(/.*)?$': '<rootDir>/libs/client/src$1' },
-  globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
-  globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
+  moduleNameMapper: { '^@mfa/([a-z-]+)$': '<rootDir>/libs/$1/src', '^@mfa-platform/client(/.*)?$': '<rootDir>/libs/client/src$1', '^@test/support$': '<rootDir>/test/support' },
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 120000,
 };

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { dropDatabase } from '@mfa/database';
-import { migrateAll } from '../../../tools/migrate';
-import { TEST_PG_ADMIN_URL, TEST_REDIS_URL } from './test-env';
+import { migrateAll } from '../../tools/migrate';
+import { TEST_PG_ADMIN_URL, TEST_REDIS_URL } from '@mfa/testing';
 
 /** Once per `jest` run: a fresh database with every migration, and an empty Redis database. */
 export default async function globalSetup(): Promise<void> {

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { Bus, BusClient, type BusClientOptions, platformCredentialsFromEnv } from '@mfa/bus';
 import { loadConfig } from '@mfa/config';
 import { type RunningService, startService } from '@mfa/observability';
-import { accountServiceApp } from '../../../apps/account-service/src/account-service.app';
-import { AccountServiceEnv } from '../../../apps/account-service/src/config/account-service.env';
-import { MfaServiceEnv } from '../../../apps/mfa-service/src/config/mfa-service.env';
-import { mfaServiceApp } from '../../../apps/mfa-service/src/mfa-service.app';
-import { OrgServiceEnv } from '../../../apps/org-service/src/config/org-service.env';
-import { orgServiceApp } from '../../../apps/org-service/src/org-service.app';
+import { accountServiceApp } from '../../apps/account-service/src/account-service.app';
+import { AccountServiceEnv } from '../../apps/account-service/src/config/account-service.env';
+import { MfaServiceEnv } from '../../apps/mfa-service/src/config/mfa-service.env';
+import { mfaServiceApp } from '../../apps/mfa-service/src/mfa-service.app';
+import { OrgServiceEnv } from '../../apps/org-service/src/config/org-service.env';
+import { orgServiceApp } from '../../apps/org-service/src/org-service.app';
 
 /**
  * org-service (HTTP) and account-service (bus consumer) in this process, on the test database

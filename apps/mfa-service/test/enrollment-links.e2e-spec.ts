@@ -1,7 +1,7 @@
 /** One-time enrollment links: created by a member service (scope `enroll`), redeemed once by the platform (docs/web.md). */
 import { Redis } from 'ioredis';
 import { AppError, InternalPatterns, Patterns } from '@mfa/contracts';
-import { addMember, createOrg, createServiceKey, memberServiceBus, startTestServices, TEST_REDIS_URL, type TestServices } from '@mfa/testing';
+import { addMember, createOrg, createServiceKey, memberServiceBus, startTestServices, TEST_REDIS_URL, type TestServices } from '@test/support';
 import { hashLinkToken } from '../src/enrollment-links/enrollment-links.service';
 
 let services: TestServices;

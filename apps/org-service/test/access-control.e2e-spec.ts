@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { addMember, bearer, createApiKey, createOrg, startTestServices, type TestOrg, type TestServices } from '@mfa/testing';
+import { addMember, bearer, createApiKey, createOrg, startTestServices, type TestOrg, type TestServices } from '@test/support';
 
 /**
  * Every admin route probed with: another org's keys (0 successes), an auditor key on every

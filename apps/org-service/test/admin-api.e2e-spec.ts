@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { generateSync } from 'otplib';
 import { type CreateTotpDeviceReply, Patterns } from '@mfa/contracts';
-import { addMember, bearer, createApiKey, createOrg, memberRows, startTestServices, type TestOrg, type TestServices, waitFor } from '@mfa/testing';
+import { addMember, bearer, createApiKey, createOrg, memberRows, startTestServices, type TestOrg, type TestServices, waitFor } from '@test/support';
 
 /** Org-service HTTP + account-service bus in this process, on the test Postgres and Redis. */
 let s: TestServices;

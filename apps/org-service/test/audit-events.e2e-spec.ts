@@ -5,7 +5,7 @@ import { generateSync } from 'otplib';
 import { type AuditEventJob, type CreateTotpDeviceReply, Jobs, Patterns, QUEUE_PREFIX, Queues } from '@mfa/contracts';
 import { signedJobData } from '@mfa/bus';
 import { InternalKey } from '@mfa/crypto';
-import { bearer, createApiKey, createOrg, startTestServices, type TestOrg, type TestServices } from '@mfa/testing';
+import { bearer, createApiKey, createOrg, startTestServices, type TestOrg, type TestServices } from '@test/support';
 import { AuditService } from '../src/audit/audit.service';
 import { DataSource } from 'typeorm';
 

@@ -5,7 +5,7 @@ import { type Bus, replyPrefixOf, signEntry } from '@mfa/bus';
 import { InternalPatterns, type BusPattern, type ReplyOf, type RequestOf } from '@mfa/contracts';
 import {
   addMember, createApiKey, createOrg, createServiceKey, memberServiceBus, startTestServices, type TestOrg, type TestServiceKey, type TestServices, waitFor,
-} from '@mfa/testing';
+} from '@test/support';
 import { memberServiceRule, generatePassword, dbOfUrl } from '../../../tools/redis-acl';
 
 /**

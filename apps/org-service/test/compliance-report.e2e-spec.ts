@@ -4,7 +4,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createBusMicroservice, platformCredentialsFromEnv } from '@mfa/bus';
 import { type DevicesSummaryRequest, InternalPatterns, Patterns } from '@mfa/contracts';
-import { addMembers, bearer, createApiKey, createOrg, startTestServices, type TestOrg, type TestServices } from '@mfa/testing';
+import { addMembers, bearer, createApiKey, createOrg, startTestServices, type TestOrg, type TestServices } from '@test/support';
 import { CSV_HEADER } from '../src/compliance/compliance-csv';
 
 /** A stand-in mfa-service: devices per account, as the test sets them. */

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { startTestServices, type TestServices } from '@mfa/testing';
+import { startTestServices, type TestServices } from '@test/support';
 
 /** The plumbing every HTTP answer shares: error shape, request ids, health, metrics, docs. */
 let s: TestServices;
@@ -44,7 +44,7 @@ it('account-service serves its own /health and /metrics', async () => {
 });
 
 it('answers member reads with 503 unavailable when mfa-service does not answer', async () => {
-  const { createOrg, addMember } = await import('@mfa/testing');
+  const { createOrg, addMember } = await import('@test/support');
   const slow = await startTestServices({ mfa: false, env: { BUS_TIMEOUT_MS: '300' } });
   try {
     const org = await createOrg(slow.orgUrl, slow.platformKey);

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { JobQueues } from '@mfa/bus';
 import { InternalKey } from '@mfa/crypto';
 import { type AuditEventJob, type DeviceEventJob, Jobs, QUEUE_PREFIX, type QueueName, Queues, type RolloutProgressJob } from '@mfa/contracts';
-import { addMember, createOrg, startTestServices, type TestOrg, type TestServices, waitFor } from '@mfa/testing';
+import { addMember, createOrg, startTestServices, type TestOrg, type TestServices, waitFor } from '@test/support';
 import { OrgServiceEnv } from '../src/config/org-service.env';
 
 /**

@@ -5,7 +5,7 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import request from 'supertest';
 import { type CreateTotpDeviceReply, ErrorCodes } from '@mfa/contracts';
-import { bearer, createOrg, startTestServices, type TestOrg, type TestServices } from '@mfa/testing';
+import { bearer, createOrg, startTestServices, type TestOrg, type TestServices } from '@test/support';
 
 /**
  * The published OpenAPI document (docs/openapi.json, served at /docs-json) is current, usable by

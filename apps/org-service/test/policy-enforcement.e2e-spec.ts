@@ -7,7 +7,7 @@ import request from 'supertest';
 import { loadConfig } from '@mfa/config';
 import type { AuthorizeReply, Member, PolicyRollout } from '@mfa/contracts';
 import { startService, type RunningService } from '@mfa/observability';
-import { addMember, createOrg, startTestServices, type TestOrg, type TestServices, waitFor } from '@mfa/testing';
+import { addMember, createOrg, startTestServices, type TestOrg, type TestServices, waitFor } from '@test/support';
 import { MfaServiceEnv } from '../../mfa-service/src/config/mfa-service.env';
 import { mfaServiceApp } from '../../mfa-service/src/mfa-service.app';
 import { base32Decode } from '../../mfa-service/src/methods/totp/base32';

@@ -12,7 +12,7 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '@mfa/config';
 import type { PolicyRollout } from '@mfa/contracts';
 import { startService, type RunningService } from '@mfa/observability';
-import { bearer, createOrg, TEST_REDIS_URL, type TestOrg, waitFor } from '@mfa/testing';
+import { bearer, createOrg, TEST_REDIS_URL, type TestOrg, waitFor } from '@test/support';
 import { accountServiceApp } from '../../account-service/src/account-service.app';
 import { AccountServiceEnv } from '../../account-service/src/config/account-service.env';
 import { MATERIALIZE_SET, policyParams } from '../../account-service/src/enforcement/rollout-materializer.repository';

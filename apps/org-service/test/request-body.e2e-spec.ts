@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { createOrg, memberRows, startTestServices, type TestOrg, type TestServices } from '@mfa/testing';
+import { createOrg, memberRows, startTestServices, type TestOrg, type TestServices } from '@test/support';
 
 /** The body gate: no body is read before the key is known, and every body has a size and shape bound. */
 let s: TestServices;

@@ -6,7 +6,7 @@
  */
 import request from 'supertest';
 import { InternalPatterns, type AuthorizeReply, type BusPattern, type CreateTotpDeviceReply, type ReplyOf, type RequestOf } from '@mfa/contracts';
-import { addMember, createOrg, startTestServices, type TestOrg, type TestServices, waitFor } from '@mfa/testing';
+import { addMember, createOrg, startTestServices, type TestOrg, type TestServices, waitFor } from '@test/support';
 import { base32Decode } from '../../mfa-service/src/methods/totp/base32';
 import { hotp, timeStep } from '../../mfa-service/src/methods/totp/totp';
 

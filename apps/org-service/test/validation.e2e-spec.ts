@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { addMember, bearer, createOrg, memberRows, startTestServices, type TestOrg, type TestServices } from '@mfa/testing';
+import { addMember, bearer, createOrg, memberRows, startTestServices, type TestOrg, type TestServices } from '@test/support';
 
 /** Bad bodies, queries and params on every route: 400 validation_failed naming the field. */
 let s: TestServices;

@@ -15,7 +15,7 @@ import request from 'supertest';
 import { loadConfig } from '@mfa/config';
 import { Patterns } from '@mfa/contracts';
 import { startService, type RunningService } from '@mfa/observability';
-import { addMembers, bearer, createApiKey, createOrg, createServiceKey, memberServiceBus, startTestServices, TEST_REDIS_URL, type TestOrg, type TestServices } from '@mfa/testing';
+import { addMembers, bearer, createApiKey, createOrg, createServiceKey, memberServiceBus, startTestServices, TEST_REDIS_URL, type TestOrg, type TestServices } from '@test/support';
 import { hashLinkToken } from '../../mfa-service/src/enrollment-links/enrollment-links.service';
 import { WebEnv } from '../src/config/web.env';
 import { webApp } from '../src/web.app';

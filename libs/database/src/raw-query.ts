@@ -36,3 +36,8 @@ export async function affected(db: Db, sql: string, params: unknown[] = []): Pro
   const out = await db.query(sql, params);
   return Array.isArray(out) && typeof out[1] === 'number' ? out[1] : 0;
 }
+
+/** A liveness probe: the cheapest statement that makes Postgres answer. */
+export async function ping(db: Db): Promise<void> {
+  await db.query('SELECT 1');
+}

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Module, type DynamicModule, type OnModuleDestr
 import type { Response } from 'express';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
+import { ping } from '@mfa/database';
 
 const HEALTH_REDIS = Symbol('HEALTH_REDIS');
 
@@ -27,7 +28,7 @@ export class HealthController implements OnModuleDestroy {
   /** 200 when Postgres and Redis answer, 503 otherwise (docs/admin-api.md, "Routes"). */
   @Get('health')
   async health(@Res({ passthrough: true }) res: Response) {
-    const [postgres, redis] = await Promise.all([probe(() => this.dataSource.query('SELECT 1')), probe(() => this.redis.ping())]);
+    const [postgres, redis] = await Promise.all([probe(() => ping(this.dataSource)), probe(() => this.redis.ping())]);
     const ok = postgres === 'up' && redis === 'up';
     res.status(ok ? 200 : 503);
     return { status: ok ? 'ok' : 'unavailable', checks: { postgres, redis } };

@@ -1,4 +1,3 @@
+// app-free test helpers only: what boots or knows an app lives in test/support (@test/support)
 export * from './test-env';
-export * from './service-harness';
-export * from './org-fixtures';
 export * from './wait-for';
