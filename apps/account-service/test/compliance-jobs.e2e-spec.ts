@@ -9,7 +9,7 @@ import { Apps, Jobs, type DeadlineReminderJob, type PolicyRequiredNoticeJob } fr
 import { MetricsModule, Metrics } from '@mfa/observability';
 import { AccountServiceEnv } from '../src/config/account-service.env';
 import { dataSourceOptions } from '../src/database/data-source';
-import { ComplianceClock } from '../src/compliance/compliance-clock';
+import { Clock } from '@mfa/clock';
 import { ComplianceJobsService } from '../src/compliance/compliance-jobs.service';
 import { ComplianceModule } from '../src/compliance/compliance.module';
 import { ComplianceNotifications } from '../src/compliance/compliance-notifications';
@@ -23,7 +23,7 @@ import { migrateAll } from '../../../tools/migrate';
 const HOUR = 3_600_000;
 
 /** A clock the test sets; every instance of a test shares one. */
-class TestClock extends ComplianceClock {
+class TestClock extends Clock {
   at = new Date();
   now(): Date {
     return new Date(this.at.getTime());
@@ -77,7 +77,7 @@ async function startInstance(): Promise<Instance> {
     ],
   })
     .overrideProvider(COMPLIANCE_SETTINGS).useValue(settings)
-    .overrideProvider(ComplianceClock).useValue(clock)
+    .overrideProvider(Clock).useValue(clock)
     .overrideProvider(ComplianceNotifications).useValue(notifications)
     .compile();
   await module.init();

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Clock, utcDate } from '@mfa/clock';
 import { Jobs, MIN_UUID } from '@mfa/contracts';
 import { OrgPolicyRepository } from '../enforcement/org-policy.repository';
 import { RolloutMaterializerRepository } from '../enforcement/rollout-materializer.repository';
-import { ComplianceClock, utcDate } from './compliance-clock';
 import { ComplianceJobsRepository } from './compliance-jobs.repository';
 import { ComplianceMetrics } from './compliance-metrics';
 import { ComplianceNotifications } from './compliance-notifications';
@@ -39,7 +39,7 @@ export class ComplianceJobsService {
     private readonly policies: OrgPolicyRepository,
     private readonly materializer: RolloutMaterializerRepository,
     private readonly notifications: ComplianceNotifications,
-    private readonly clock: ComplianceClock,
+    private readonly clock: Clock,
     private readonly metrics: ComplianceMetrics,
     @Inject(COMPLIANCE_SETTINGS) private readonly settings: ComplianceSettings,
   ) {}

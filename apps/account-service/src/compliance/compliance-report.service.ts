@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { Clock, utcDate } from '@mfa/clock';
 import { type ComplianceHistoryItem, type ComplianceRow, type EnforcementState, EnforcementStates, type Page } from '@mfa/contracts';
 import { decodeMemberCursor, encodeMemberCursor } from '../accounts/member-cursor';
-import { ComplianceClock, utcDate } from './compliance-clock';
 import { ComplianceReportRepository } from './compliance-report.repository';
 
 const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
@@ -11,7 +11,7 @@ const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : 
 export class ComplianceReportService {
   constructor(
     private readonly repo: ComplianceReportRepository,
-    private readonly clock: ComplianceClock,
+    private readonly clock: Clock,
   ) {}
 
   /** One keyset page of the org's members with their state now (the member listing's cursor format). */

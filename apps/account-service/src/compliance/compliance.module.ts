@@ -3,7 +3,7 @@ import { InternalKey } from '@mfa/crypto';
 import { AccountServiceEnv } from '../config/account-service.env';
 import { OrgPolicyRepository } from '../enforcement/org-policy.repository';
 import { RolloutMaterializerRepository } from '../enforcement/rollout-materializer.repository';
-import { ComplianceClock, SystemComplianceClock } from './compliance-clock';
+import { Clock, SystemClock } from '@mfa/clock';
 import { ComplianceController } from './compliance.controller';
 import { ComplianceJobsRepository } from './compliance-jobs.repository';
 import { ComplianceJobsService } from './compliance-jobs.service';
@@ -23,7 +23,7 @@ import { COMPLIANCE_SETTINGS, complianceSettingsFromEnv } from './compliance-set
   controllers: [ComplianceController],
   providers: [
     { provide: COMPLIANCE_SETTINGS, inject: [AccountServiceEnv, InternalKey], useFactory: complianceSettingsFromEnv },
-    { provide: ComplianceClock, useClass: SystemComplianceClock },
+    { provide: Clock, useClass: SystemClock },
     OrgPolicyRepository,
     RolloutMaterializerRepository,
     ComplianceReportRepository,
