@@ -60,7 +60,7 @@ describe('data access: SQL only in *.repository.ts', () => {
   });
 });
 
-describe('layers: libs never import apps', () => {
+describe('layers: libs never import apps; config never imports features', () => {
   const IMPORT = /(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm;
   const importsOf = (path: string) => [...code(path).matchAll(IMPORT)].map((m) => m[1]);
   /** Where an import lands, as a path from the root (packages stay bare names). */
@@ -73,6 +73,19 @@ describe('layers: libs never import apps', () => {
         .filter((t) => /^(apps|tools|bench|test)\//.test(t) || t.startsWith('@test/'))
         .map((t) => `${rel(p)} -> ${t}`),
     );
+    expect(bad).toEqual([]);
+  });
+
+  it("an app's config imports no feature of the app: features read config, never the reverse", () => {
+    const configs = appSources.filter((p) => /\/src\/config\//.test(rel(p)) && !isTest(p));
+    const bad = configs.flatMap((p) =>
+      importsOf(p)
+        .filter((s) => s.startsWith('.'))
+        .map((s) => target(p, s))
+        .filter((t) => !/^apps\/[^/]+\/src\/config\//.test(t))
+        .map((t) => `${rel(p)} -> ${t}`),
+    );
+    expect(configs.length).toBeGreaterThanOrEqual(3);
     expect(bad).toEqual([]);
   });
 

@@ -1,11 +1,26 @@
 import { Matches } from 'class-validator';
-import { IntRange } from '@mfa/config';
-import { EnforcementEnv } from '../enforcement/enforcement.options';
+import { BaseEnv, IntRange } from '@mfa/config';
 
-/** account-service's environment: BaseEnv, the rollout/authorize knobs, its port and the compliance settings. One class, validated once at boot. */
-export class AccountServiceEnv extends EnforcementEnv {
+/**
+ * account-service's environment: BaseEnv, its port, the rollout/authorize knobs and the compliance
+ * settings. One flat class, validated once at boot; features read it (enforcementOptionsFromEnv).
+ */
+export class AccountServiceEnv extends BaseEnv {
   @IntRange(0, 65535)
   ACCOUNT_SERVICE_PORT: number = 3001;
+
+  // rollouts and accounts.authorize (enforcement/)
+  /** accounts per set-based UPDATE of a rollout; big chunks keep a rollout close to one raw UPDATE */
+  @IntRange(100, 1_000_000)
+  ROLLOUT_CHUNK_SIZE: number = 20_000;
+
+  /** rollouts (orgs) materialized at once per instance */
+  @IntRange(1, 16)
+  ROLLOUT_CONCURRENCY: number = 2;
+
+  /** an unknown key id in a session token refetches the JWKS at most this often */
+  @IntRange(0, 3600)
+  JWKS_REFETCH_MIN_SECONDS: number = 10;
 
   /** how often the repeatable compliance jobs run */
   @IntRange(1, 86_400)

@@ -1,9 +1,11 @@
 import { MinLength, ValidateIf } from 'class-validator';
-import { IntRange } from '@mfa/config';
-import { PolicyEnv } from '../policy/policy.options';
+import { BaseEnv, IntRange } from '@mfa/config';
 
-/** org-service's environment: BaseEnv, the policy relay's knobs, its port and the platform key. One class, validated once at boot. */
-export class OrgServiceEnv extends PolicyEnv {
+/**
+ * org-service's environment: BaseEnv, its port, the platform key and the policy relay's knobs.
+ * One flat class, validated once at boot; features read it (policy.module.ts builds PolicyOptions).
+ */
+export class OrgServiceEnv extends BaseEnv {
   @IntRange(0, 65535)
   ORG_API_PORT: number = 3000;
 
@@ -14,6 +16,19 @@ export class OrgServiceEnv extends PolicyEnv {
   @ValidateIf((env: OrgServiceEnv) => env.PLATFORM_API_KEY !== '')
   @MinLength(32, { message: 'must be at least 32 characters' })
   PLATFORM_API_KEY: string = '';
+
+  // policy hand-over, the outbox relay and reconciliation
+  /** how often the relay delivers pending outbox rows and looks for stalled rollouts */
+  @IntRange(50, 600_000)
+  OUTBOX_RELAY_INTERVAL_MS: number = 2000;
+
+  /** a rollout not completed and silent this long is handed over again (after a crash or a lost Redis) */
+  @IntRange(1, 86_400)
+  ROLLOUT_STALE_SECONDS: number = 30;
+
+  /** how long PUT mfa-policy waits for both services before answering 202 with a queued rollout */
+  @IntRange(100, 60_000)
+  POLICY_HANDOVER_TIMEOUT_MS: number = 3000;
 
   override productionProblems(): string[] {
     const problems = super.productionProblems();
