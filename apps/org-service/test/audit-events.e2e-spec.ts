@@ -55,7 +55,7 @@ describe('GET /v1/orgs/:orgId/audit-events', () => {
     const t0 = Date.now() - 60_000;
     const recorded: string[] = [];
     for (let i = 0; i < 25; i++) {
-      const e = await audit.record({
+      const e = await audit.recordNow({
         orgId: org.id, action: i % 5 === 0 ? 'member.removed' : 'member.added', actor: { type: 'api_key', id: randomUUID() },
         target: { type: 'account', id: randomUUID() }, at: new Date(t0 + (i % 3 === 0 ? 0 : i) * 1000),
       });
@@ -97,7 +97,7 @@ describe('GET /v1/orgs/:orgId/audit-events', () => {
   it('an auditor key reads the log; another org\'s key does not', async () => {
     const org = await createOrg(s.orgUrl, s.platformKey);
     const other = await createOrg(s.orgUrl, s.platformKey);
-    await audit.record({ orgId: org.id, action: 'member.added', actor: { type: 'api_key', id: null }, target: { type: 'account', id: null } });
+    await audit.recordNow({ orgId: org.id, action: 'member.added', actor: { type: 'api_key', id: null }, target: { type: 'account', id: null } });
     const auditor = bearer((await createApiKey(s.orgUrl, org, 'auditor')).key);
     const res = await http().get(`/v1/orgs/${org.id}/audit-events?action=member.added`).set(auditor);
     expect(res.status).toBe(200);
@@ -111,11 +111,11 @@ describe('AuditService.record', () => {
     const org = await createOrg(s.orgUrl, s.platformKey);
     const db = s.org.app.get(DataSource);
     await db.transaction(async (m) => {
-      await audit.record({ orgId: org.id, action: 'api_key.created', actor: { type: 'api_key', id: null }, target: { type: 'api_key', id: 'k1' }, details: { role: 'auditor', key: 'mfak_secret' } }, m);
+      await audit.record(m, { orgId: org.id, action: 'api_key.created', actor: { type: 'api_key', id: null }, target: { type: 'api_key', id: 'k1' }, details: { role: 'auditor', key: 'mfak_secret' } });
     });
     await db
       .transaction(async (m) => {
-        await audit.record({ orgId: org.id, action: 'api_key.revoked', actor: { type: 'api_key', id: null }, target: { type: 'api_key', id: 'k1' } }, m);
+        await audit.record(m, { orgId: org.id, action: 'api_key.revoked', actor: { type: 'api_key', id: null }, target: { type: 'api_key', id: 'k1' } });
         throw new Error('rolled back');
       })
       .catch(() => undefined);

@@ -2,7 +2,13 @@ import type { Pool, QueryResultRow } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
-/** What a repository needs to run SQL: the DataSource or a transaction's EntityManager. */
+/**
+ * THE transaction handle: what a repository needs to run SQL, the DataSource or the `tx` of
+ * `dataSource.transaction(async (tx) => ...)`. The one convention, in every app: a method that
+ * can run in a caller's transaction takes it as its FIRST parameter, required (`insert(db, row)`),
+ * so every call says where it runs; an optional trailing handle let a forgotten argument run
+ * silently outside the transaction. Methods that never join one use their own DataSource.
+ */
 export interface Db {
   query(sql: string, params?: unknown[]): Promise<any>;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
-import { affected } from '@mfa/database';
+import { DataSource } from 'typeorm';
+import { affected, type Db } from '@mfa/database';
 import { AT_CURRENT_VERSION, DEADLINE, POLICY_JOIN, policyJoin, stateAt } from '../enforcement/enforcement.sql';
 
 
@@ -30,10 +30,10 @@ export class ComplianceJobsRepository {
    * Runs `work` in a transaction holding the job's advisory lock, or returns null when another
    * instance holds it right now (it is doing this job: leave the work to it).
    */
-  async inLockedChunk<T>(job: string, work: (m: EntityManager) => Promise<T>): Promise<T | null> {
-    return this.dataSource.transaction(async (m) => {
-      const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock(hashtext('compliance-job:' || $1)) AS locked`, [job]);
-      return locked ? work(m) : null;
+  async inLockedChunk<T>(job: string, work: (tx: Db) => Promise<T>): Promise<T | null> {
+    return this.dataSource.transaction(async (tx) => {
+      const [{ locked }] = await tx.query(`SELECT pg_try_advisory_xact_lock(hashtext('compliance-job:' || $1)) AS locked`, [job]);
+      return locked ? work(tx) : null;
     });
   }
 
@@ -58,9 +58,9 @@ export class ComplianceJobsRepository {
   }
 
   /** Stored `pending` whose deadline passed (and no device, no exemption) -> `non_compliant`. */
-  async materializeDeadlines(m: EntityManager, now: Date, limit: number): Promise<number> {
+  async materializeDeadlines(tx: Db, now: Date, limit: number): Promise<number> {
     const count = await affected(
-      m,
+      tx,
       `WITH due AS (
          SELECT a.org_id, a.id FROM ${POLICY_JOIN}
           WHERE a.enforcement_state = 'pending' AND ${AT_CURRENT_VERSION} AND ${stateAt('$1')} = 'non_compliant'
@@ -73,9 +73,9 @@ export class ComplianceJobsRepository {
   }
 
   /** Stored `exempt` whose exemption ended (or was removed) -> the state the rule gives now. */
-  async expireExemptions(m: EntityManager, now: Date, limit: number): Promise<number> {
+  async expireExemptions(tx: Db, now: Date, limit: number): Promise<number> {
     const count = await affected(
-      m,
+      tx,
       `WITH ended AS (
          SELECT a.org_id, a.id FROM ${POLICY_JOIN}
           WHERE a.enforcement_state = 'exempt' AND (a.exempt_until IS NULL OR a.exempt_until <= $1::timestamptz) AND ${AT_CURRENT_VERSION}
@@ -94,8 +94,8 @@ export class ComplianceJobsRepository {
    * decides who gets a reminder: a row already there (an earlier run, another instance) is not
    * returned, so each (account, deadline, offset) is reminded once.
    */
-  async reminderChunk(m: EntityManager, now: Date, offsetHours: number, nextOffsetHours: number, after: { orgId: string; id: string }, limit: number): Promise<ReminderChunk> {
-    const rows: Array<{ scanned: number; last_org: string | null; last_id: string | null; sent: Array<{ orgId: string; accountIds: string[]; deadlines: string[] }> | null }> = await m.query(
+  async reminderChunk(tx: Db, now: Date, offsetHours: number, nextOffsetHours: number, after: { orgId: string; id: string }, limit: number): Promise<ReminderChunk> {
+    const rows: Array<{ scanned: number; last_org: string | null; last_id: string | null; sent: Array<{ orgId: string; accountIds: string[]; deadlines: string[] }> | null }> = await tx.query(
       `WITH cand AS MATERIALIZED (
          SELECT a.org_id, a.id, ${DEADLINE} AS deadline, ${stateAt('$1')} AS state
            FROM ${POLICY_JOIN}
@@ -147,8 +147,8 @@ export class ComplianceJobsRepository {
    * Today's figures for the next `limit` orgs having members (walked by a loose index scan
    * over (org_id, id)), counted with the shared rule at `now`, upserted per (org, date).
    */
-  async snapshotChunk(m: EntityManager, now: Date, date: string, afterOrgId: string, limit: number): Promise<SnapshotChunk> {
-    const rows: Array<{ scanned: number; last_org: string | null; written: number }> = await m.query(
+  async snapshotChunk(tx: Db, now: Date, date: string, afterOrgId: string, limit: number): Promise<SnapshotChunk> {
+    const rows: Array<{ scanned: number; last_org: string | null; written: number }> = await tx.query(
       `WITH RECURSIVE walk AS (
          (SELECT org_id FROM accounts.accounts WHERE org_id > $3::uuid ORDER BY org_id LIMIT 1)
          UNION ALL

@@ -58,9 +58,9 @@ export class ComplianceJobsService {
   private dispatch(job: ComplianceJobName, now: Date): Promise<number | null> {
     switch (job) {
       case Jobs.MaterializeDeadlines:
-        return this.untilDone(job, (m) => this.repo.materializeDeadlines(m, now, this.settings.chunkSize));
+        return this.untilDone(job, (tx) => this.repo.materializeDeadlines(tx, now, this.settings.chunkSize));
       case Jobs.ExpireExemptions:
-        return this.untilDone(job, (m) => this.repo.expireExemptions(m, now, this.settings.chunkSize));
+        return this.untilDone(job, (tx) => this.repo.expireExemptions(tx, now, this.settings.chunkSize));
       case Jobs.SendReminders:
         return this.sendReminders(now);
       case Jobs.ReconcilePolicyVersions:
@@ -93,8 +93,8 @@ export class ComplianceJobsService {
     for (let i = 0; i < offsets.length; i++) {
       let after = { orgId: MIN_UUID, id: MIN_UUID };
       for (;;) {
-        const chunk = await this.repo.inLockedChunk(Jobs.SendReminders, async (m) => {
-          const c = await this.repo.reminderChunk(m, now, offsets[i], offsets[i + 1] ?? 0, after, this.settings.chunkSize);
+        const chunk = await this.repo.inLockedChunk(Jobs.SendReminders, async (tx) => {
+          const c = await this.repo.reminderChunk(tx, now, offsets[i], offsets[i + 1] ?? 0, after, this.settings.chunkSize);
           for (const group of c.sent) {
             await this.notifications.deadlineReminder({ orgId: group.orgId, accountIds: group.accountIds, deadlines: group.deadlines, offsetHours: offsets[i] });
           }
@@ -154,7 +154,7 @@ export class ComplianceJobsService {
     let written = 0;
     let afterOrg = MIN_UUID;
     for (;;) {
-      const chunk = await this.repo.inLockedChunk(Jobs.SnapshotCompliance, (m) => this.repo.snapshotChunk(m, now, date, afterOrg, this.settings.orgChunkSize));
+      const chunk = await this.repo.inLockedChunk(Jobs.SnapshotCompliance, (tx) => this.repo.snapshotChunk(tx, now, date, afterOrg, this.settings.orgChunkSize));
       if (chunk === null) return written > 0 ? written : null;
       written += chunk.written;
       if (!chunk.lastOrgId || chunk.scanned < this.settings.orgChunkSize) return written;

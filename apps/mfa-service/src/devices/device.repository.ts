@@ -84,7 +84,7 @@ export class DeviceRepository {
   }
 
   /** The account's device by serial number; an expired pending device is not found. */
-  async findBySerial(accountId: string, serialNumber: string, now: Date, db: Db = this.dataSource, orgId?: string): Promise<DeviceRow | null> {
+  async findBySerial(db: Db, accountId: string, serialNumber: string, now: Date, orgId?: string): Promise<DeviceRow | null> {
     return one<DeviceRow>(
       db,
       `SELECT * FROM mfa.devices WHERE account_id = $1 AND serial_number = $2 AND ($4::uuid IS NULL OR org_id = $4)

@@ -89,7 +89,7 @@ export class DeviceEnrollmentService {
     const now = this.clock.now();
     const attempt = await this.lockout.attemptOrThrow(accountId, now);
     try {
-      const device = await this.devices.findBySerial(accountId, serialNumber, now);
+      const device = await this.devices.findBySerial(this.dataSource, accountId, serialNumber, now);
       if (!device || device.status === 'deactivated') throw AppError.notFound('device');
       if (device.status !== 'active') throw new AppError(ErrorCodes.Conflict, 'only an active device can be resynchronized; enable it first');
       const method = this.methods.get(device.type);
@@ -105,7 +105,7 @@ export class DeviceEnrollmentService {
   }
 
   private async pendingDevice(accountId: string, serialNumber: string, now: Date): Promise<DeviceRow> {
-    const device = await this.devices.findBySerial(accountId, serialNumber, now);
+    const device = await this.devices.findBySerial(this.dataSource, accountId, serialNumber, now);
     if (!device || device.status === 'deactivated') throw AppError.notFound('device');
     if (device.status === 'active') throw new AppError(ErrorCodes.Conflict, 'device is already enabled');
     await this.policies.assertAllows(device.org_id, this.methods.get(device.type));

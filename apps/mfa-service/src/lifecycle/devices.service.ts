@@ -38,11 +38,11 @@ export class DevicesService {
     const now = this.clock.now();
     const result = await this.dataSource.transaction(async (tx) => {
       await this.devices.lockAccount(tx, accountId);
-      const device = await this.devices.findBySerial(accountId, serialNumber, now, tx);
+      const device = await this.devices.findBySerial(tx, accountId, serialNumber, now);
       if (!device) throw AppError.notFound('device');
       if (device.status === 'deactivated') return { device, changed: false, revoked: [] as RevocationRow[] };
       if (device.status === 'active') {
-        const rules = await this.policies.rulesOf(device.org_id, tx);
+        const rules = await this.policies.rulesOf(tx, device.org_id);
         if (rules.requireMfa && (await this.devices.countActive(tx, accountId)) <= 1) {
           throw new AppError(ErrorCodes.Conflict, 'cannot deactivate the last active device while the organization requires MFA');
         }
@@ -54,7 +54,7 @@ export class DevicesService {
       return { device: updated, changed: true, revoked: [revoked] };
     });
     if (result.changed) this.changes.flush();
-    await this.sessions.deliver(result.revoked);
+    await this.sessions.deliver(this.dataSource, result.revoked);
     return this.methods.describe(result.device);
   }
 
@@ -63,7 +63,7 @@ export class DevicesService {
     const now = this.clock.now();
     const result = await this.dataSource.transaction(async (tx) => {
       await this.devices.lockAccount(tx, accountId);
-      const device = await this.devices.findBySerial(accountId, serialNumber, now, tx, orgId);
+      const device = await this.devices.findBySerial(tx, accountId, serialNumber, now, orgId);
       if (!device) throw AppError.notFound('device');
       if (device.status === 'deactivated') return { device, activeDeviceCount: await this.devices.countActive(tx, accountId), changed: false, revoked: [] as RevocationRow[] };
       const updated = (await this.devices.deactivate(tx, device.id, now))!;
@@ -73,7 +73,7 @@ export class DevicesService {
       return { device: updated, activeDeviceCount, changed: true, revoked: [revoked] };
     });
     if (result.changed) this.changes.flush();
-    await this.sessions.deliver(result.revoked);
+    await this.sessions.deliver(this.dataSource, result.revoked);
     return { device: this.methods.describe(result.device), activeDeviceCount: result.activeDeviceCount };
   }
 
@@ -93,7 +93,7 @@ export class DevicesService {
       return { rows, revoked };
     });
     this.changes.flush();
-    await this.sessions.deliver(retired.revoked);
+    await this.sessions.deliver(this.dataSource, retired.revoked);
     return { devicesRetired: retired.rows.length };
   }
 

@@ -14,7 +14,7 @@ export interface OrgPolicyRow {
 export class OrgPolicyRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  find(orgId: string, db: Db = this.dataSource): Promise<OrgPolicyRow | null> {
+  find(db: Db, orgId: string): Promise<OrgPolicyRow | null> {
     return one<OrgPolicyRow>(db, `SELECT org_id, version, require_mfa, allowed_methods FROM mfa.org_policies WHERE org_id = $1`, [orgId]);
   }
 

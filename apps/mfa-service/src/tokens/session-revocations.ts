@@ -79,11 +79,11 @@ export class SessionRevocations implements OnModuleInit, OnModuleDestroy {
   async revokeNow(input: RevocationInput): Promise<boolean> {
     const row = await this.record(this.dataSource, input);
     this.events.flush();
-    return this.deliver([row]);
+    return this.deliver(this.dataSource, [row]);
   }
 
   /** Hands rows to account-service before the caller replies; false when it did not acknowledge (the sweep retries). */
-  async deliver(rows: RevocationRow[], db: Db = this.dataSource): Promise<boolean> {
+  async deliver(db: Db, rows: RevocationRow[]): Promise<boolean> {
     try {
       // sent in one tick: the bus client writes them in one pipeline
       await Promise.all(
@@ -119,7 +119,7 @@ export class SessionRevocations implements OnModuleInit, OnModuleDestroy {
     await this.dataSource.transaction(async (tx) => {
       // rows younger than the sweep period are still being delivered by their request
       const due = await this.revocations.claimUndelivered(tx, new Date(Date.now() - SWEEP_MS), BATCH);
-      if (due.length) await this.deliver(due, tx);
+      if (due.length) await this.deliver(tx, due);
     });
   }
 }

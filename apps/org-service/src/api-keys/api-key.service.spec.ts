@@ -7,9 +7,9 @@ import { ApiKeyService } from './api-key.service';
 describe(ApiKeyService.name, () => {
   const stored = new Map<string, ApiKeyEntity>();
   const repo = {
-    insert: jest.fn(async (k: ApiKeyEntity) => stored.set(k.id, { ...k, revokedAt: null, createdAt: new Date() })),
+    insert: jest.fn(async (_db: unknown, k: ApiKeyEntity) => stored.set(k.id, { ...k, revokedAt: null, createdAt: new Date() })),
     findById: jest.fn(async (id: string) => stored.get(id) ?? null),
-    revoke: jest.fn(async (orgId: string, id: string) => {
+    revoke: jest.fn(async (_db: unknown, orgId: string, id: string) => {
       const row = stored.get(id);
       if (row?.orgId !== orgId) return 'missing';
       if (row.revokedAt) return 'already';
@@ -24,7 +24,7 @@ describe(ApiKeyService.name, () => {
   const admin = { kind: 'api_key' as const, keyId: 'k-admin', orgId: 'org-1', role: 'admin' as const };
 
   it('returns the key once and stores only its hash', async () => {
-    const created = await sut.create('org-1', 'auditor', 'ci');
+    const created = await sut.create({ query: jest.fn() }, 'org-1', 'auditor', 'ci');
     expect(created).toEqual({ id: expect.any(String), key: expect.stringMatching(/^mfak_/), role: 'auditor', label: 'ci' });
     const row = stored.get(created.id)!;
     expect(JSON.stringify(row)).not.toContain(created.key.split('_').pop());
@@ -36,10 +36,10 @@ describe(ApiKeyService.name, () => {
   });
 
   it('refuses a revoked key, a forged secret and garbage', async () => {
-    const created = await sut.create('org-1', 'admin', null);
+    const created = await sut.create({ query: jest.fn() }, 'org-1', 'admin', null);
     stored.get(created.id)!.revokedAt = new Date();
     await expect(sut.authenticate(created.key)).resolves.toBeNull();
-    const other = await sut.create('org-1', 'admin', null);
+    const other = await sut.create({ query: jest.fn() }, 'org-1', 'admin', null);
     const forged = other.key.slice(0, -2) + (other.key.endsWith('AA') ? 'BB' : 'AA');
     await expect(sut.authenticate(forged)).resolves.toBeNull();
     await expect(sut.authenticate('garbage')).resolves.toBeNull();
@@ -47,12 +47,12 @@ describe(ApiKeyService.name, () => {
 
   it("revoking another org's key is not_found; revoking twice records one event", async () => {
     const created = await sut.createBy(admin, 'org-1', 'admin', null);
-    expect(audit.record).toHaveBeenLastCalledWith(expect.objectContaining({ action: 'api_key.created', actor: { type: 'api_key', id: 'k-admin' } }), { tx: true });
+    expect(audit.record).toHaveBeenLastCalledWith({ tx: true }, expect.objectContaining({ action: 'api_key.created', actor: { type: 'api_key', id: 'k-admin' } }));
     audit.record.mockClear();
     await expect(sut.revokeBy(admin, 'org-2', created.id)).rejects.toMatchObject({ code: 'not_found' });
     await expect(sut.revokeBy(admin, 'org-1', created.id)).resolves.toBeUndefined();
     await expect(sut.revokeBy(admin, 'org-1', created.id)).resolves.toBeUndefined();
     expect(audit.record).toHaveBeenCalledTimes(1);
-    expect(audit.record).toHaveBeenCalledWith(expect.objectContaining({ action: 'api_key.revoked', target: { type: 'api_key', id: created.id } }), { tx: true });
+    expect(audit.record).toHaveBeenCalledWith({ tx: true }, expect.objectContaining({ action: 'api_key.revoked', target: { type: 'api_key', id: created.id } }));
   });
 });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
+import type { Db } from '@mfa/database';
 import type { AuditAction, AuditActorType } from '@mfa/contracts';
 
 /** A row of org.audit_events as the repository hands it out. */
@@ -47,7 +48,7 @@ export class AuditEventRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** The rows recorded now, with their stored time; an id already there (a retry) is skipped. */
-  async insert(rows: NewAuditEventRow[], manager: EntityManager = this.dataSource.manager): Promise<Array<{ id: string; at: Date }>> {
+  async insert(db: Db, rows: NewAuditEventRow[]): Promise<Array<{ id: string; at: Date }>> {
     if (rows.length === 0) return [];
     const params: unknown[] = [];
     const values = rows.map((r) => {
@@ -55,7 +56,7 @@ export class AuditEventRepository {
       const n = params.length;
       return `($${n - 8}, $${n - 7}, COALESCE($${n - 6}::timestamptz, clock_timestamp()), $${n - 5}, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n}::jsonb)`;
     });
-    return manager.query(
+    return db.query(
       `INSERT INTO org.audit_events (id, org_id, at, actor_type, actor_id, action, target_type, target_id, details)
        VALUES ${values.join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id, at`,
       params,

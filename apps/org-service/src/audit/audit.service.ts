@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
+import type { Db } from '@mfa/database';
 import type { AuditAction, AuditActorType, AuditEvent, AuditEventJob, Page } from '@mfa/contracts';
 import type { Principal } from '../auth/principal';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor';
@@ -62,25 +63,33 @@ function toEvent(r: AuditEventRow): AuditEvent {
 
 /**
  * The audit log. `record` is what org-service's own admin actions call, inside their
- * transaction when they pass its EntityManager (the event commits or rolls back with the
- * change); events of the other services arrive through the audit-events queue.
+ * transaction (`db`: the event commits or rolls back with the change), `recordNow` outside
+ * any; events of the other services arrive through the audit-events queue.
  */
 @Injectable()
 export class AuditService {
-  constructor(private readonly events: AuditEventRepository) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly events: AuditEventRepository,
+  ) {}
 
-  async record(event: AuditRecord, manager?: EntityManager): Promise<AuditEvent> {
+  async record(db: Db, event: AuditRecord): Promise<AuditEvent> {
     const row = toRow(event);
-    const [stored] = await this.events.insert([row], manager);
+    const [stored] = await this.events.insert(db, [row]);
     return toEvent({
       id: row.id, org_id: row.orgId, at: stored?.at ?? row.at ?? new Date(), at_key: '', actor_type: row.actorType, actor_id: row.actorId,
       action: row.action, target_type: row.targetType, target_id: row.targetId, details: row.details,
     });
   }
 
+  /** An action that changed nothing in this schema: recorded on its own. */
+  recordNow(event: AuditRecord): Promise<AuditEvent> {
+    return this.record(this.dataSource, event);
+  }
+
   /** Jobs from the queue; a redelivered job (same id) is skipped. Returns how many were new. */
   async recordJobs(jobs: AuditEventJob[]): Promise<number> {
-    return (await this.events.insert(jobs.map(toRow))).length;
+    return (await this.events.insert(this.dataSource, jobs.map(toRow))).length;
   }
 
   async list(orgId: string, opts: AuditListOptions): Promise<Page<AuditEvent>> {

@@ -7,13 +7,13 @@ import { MemberService } from './member.service';
 describe(MemberService.name, () => {
   const member = { id: 'a1', orgId: 'o1', email: 'a@b.io' };
   const bus = { send: jest.fn() };
-  const audit = { record: jest.fn() };
+  const audit = { recordNow: jest.fn() };
   const sut = new MemberService(bus as unknown as Bus, { BUS_TIMEOUT_MS: 5000 } as OrgServiceEnv, audit as unknown as AuditService);
   const admin = { kind: 'api_key' as const, keyId: 'k1', orgId: 'o1', role: 'admin' as const };
 
   beforeEach(() => {
     bus.send.mockReset();
-    audit.record.mockReset();
+    audit.recordNow.mockReset();
   });
 
   it('joins the member with its devices', async () => {
@@ -38,13 +38,13 @@ describe(MemberService.name, () => {
     bus.send.mockResolvedValue({ created: 1, existing: 1 });
     await sut.bulkAdd(admin, 'o1', [{ email: 'a@b.io' }, { email: 'b@b.io' }]);
     expect(bus.send.mock.calls[0][2].timeoutMs).toBeGreaterThanOrEqual(60_000);
-    expect(audit.record).toHaveBeenCalledTimes(1);
-    expect(audit.record).toHaveBeenCalledWith(expect.objectContaining({ action: 'members.bulk_added', actor: { type: 'api_key', id: 'k1' }, details: { rows: 2, created: 1, existing: 1 } }));
+    expect(audit.recordNow).toHaveBeenCalledTimes(1);
+    expect(audit.recordNow).toHaveBeenCalledWith(expect.objectContaining({ action: 'members.bulk_added', actor: { type: 'api_key', id: 'k1' }, details: { rows: 2, created: 1, existing: 1 } }));
   });
 
   it('records no event when account-service refused the change', async () => {
     bus.send.mockRejectedValueOnce(new AppError(ErrorCodes.Conflict, 'dup'));
     await expect(sut.add(admin, 'o1', { email: 'a@b.io' })).rejects.toMatchObject({ code: 'conflict' });
-    expect(audit.record).not.toHaveBeenCalled();
+    expect(audit.recordNow).not.toHaveBeenCalled();
   });
 });

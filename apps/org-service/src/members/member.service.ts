@@ -26,7 +26,7 @@ export class MemberService {
   /** The change happens in account-service; its audit event is written here once it succeeded. */
   async add(principal: Principal, orgId: string, member: NewMemberDto): Promise<Member> {
     const created = await this.bus.send(InternalPatterns.AccountsMembersCreate, { orgId, ...member });
-    await this.audit.record({ orgId, action: 'member.added', actor: actorOf(principal), target: { type: 'account', id: created.id }, details: { email: created.email } });
+    await this.audit.recordNow({ orgId, action: 'member.added', actor: actorOf(principal), target: { type: 'account', id: created.id }, details: { email: created.email } });
     return created;
   }
 
@@ -34,7 +34,7 @@ export class MemberService {
   async bulkAdd(principal: Principal, orgId: string, members: NewMemberDto[]): Promise<{ created: number; existing: number }> {
     const timeoutMs = Math.max(BULK_TIMEOUT_MS, this.env.BUS_TIMEOUT_MS);
     const result = await this.bus.send(InternalPatterns.AccountsMembersBulkCreate, { orgId, members }, { timeoutMs });
-    await this.audit.record({ orgId, action: 'members.bulk_added', actor: actorOf(principal), target: { type: 'org', id: orgId }, details: { rows: members.length, ...result } });
+    await this.audit.recordNow({ orgId, action: 'members.bulk_added', actor: actorOf(principal), target: { type: 'org', id: orgId }, details: { rows: members.length, ...result } });
     return result;
   }
 
@@ -69,6 +69,6 @@ export class MemberService {
   async remove(principal: Principal, orgId: string, accountId: string): Promise<void> {
     await this.bus.send(InternalPatterns.MfaAccountsRemove, { orgId, accountId });
     await this.bus.send(InternalPatterns.AccountsMembersDelete, { orgId, accountId });
-    await this.audit.record({ orgId, action: 'member.removed', actor: actorOf(principal), target: { type: 'account', id: accountId } });
+    await this.audit.recordNow({ orgId, action: 'member.removed', actor: actorOf(principal), target: { type: 'account', id: accountId } });
   }
 }

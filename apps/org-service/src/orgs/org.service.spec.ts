@@ -23,9 +23,9 @@ describe(OrgService.name, () => {
 
   it('creates the org and its first admin key in one transaction', async () => {
     await expect(sut.create('Acme')).resolves.toEqual({ id: 'org-1', name: 'Acme', createdAt: '2026-01-01T00:00:00.000Z', adminKey: { id: 'k1', key: 'mfak_secret', role: 'admin' } });
-    expect(repo.insert).toHaveBeenCalledWith('Acme', manager);
-    expect(apiKeys.create).toHaveBeenCalledWith('org-1', 'admin', expect.any(String), manager);
-    expect(audit.record.mock.calls.map(([e, m]) => [e.action, e.actor.type, m])).toEqual([
+    expect(repo.insert).toHaveBeenCalledWith(manager, 'Acme');
+    expect(apiKeys.create).toHaveBeenCalledWith(manager, 'org-1', 'admin', expect.any(String));
+    expect(audit.record.mock.calls.map(([m, e]) => [e.action, e.actor.type, m])).toEqual([
       ['org.created', 'platform', manager],
       ['api_key.created', 'platform', manager],
     ]);

@@ -31,12 +31,12 @@ export class OrgService {
 
   /** The org and its first admin key commit together: an org nobody can administer never exists. */
   async create(name: string): Promise<OrgCreated> {
-    return this.orgs.transaction(async (manager) => {
-      const org = await this.orgs.insert(name, manager);
-      const key = await this.apiKeys.create(org.id, 'admin', 'initial admin key', manager);
+    return this.orgs.transaction(async (tx) => {
+      const org = await this.orgs.insert(tx, name);
+      const key = await this.apiKeys.create(tx, org.id, 'admin', 'initial admin key');
       const actor = { type: 'platform' as const, id: null };
-      await this.audit.record({ orgId: org.id, action: 'org.created', actor, target: { type: 'org', id: org.id }, details: { name } }, manager);
-      await this.audit.record({ orgId: org.id, action: 'api_key.created', actor, target: { type: 'api_key', id: key.id }, details: { role: key.role, label: key.label } }, manager);
+      await this.audit.record(tx, { orgId: org.id, action: 'org.created', actor, target: { type: 'org', id: org.id }, details: { name } });
+      await this.audit.record(tx, { orgId: org.id, action: 'api_key.created', actor, target: { type: 'api_key', id: key.id }, details: { role: key.role, label: key.label } });
       return { id: org.id, name: org.name, createdAt: org.createdAt.toISOString(), adminKey: { id: key.id, key: key.key, role: key.role } };
     });
   }

@@ -39,6 +39,6 @@ export class MemberAdminService {
   }
 
   private async audit(orgId: string, principal: Principal, action: 'exemption.set' | 'exemption.removed' | 'device.reset', target: { type: string; id: string }, details: Record<string, unknown>): Promise<void> {
-    await this.auditLog.record({ orgId, actor: actorOf(principal), action, target, details });
+    await this.auditLog.recordNow({ orgId, actor: actorOf(principal), action, target, details });
   }
 }

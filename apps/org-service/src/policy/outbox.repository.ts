@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
-import { rows } from '@mfa/database';
+import { DataSource } from 'typeorm';
+import { type Db, rows } from '@mfa/database';
 
 export interface OutboxRow<T = unknown> {
   id: string;
@@ -18,8 +18,9 @@ export class OutboxRepository {
    * Inserted with a lease of `leaseSeconds`: the request that wrote it delivers it first; the
    * relay only takes it over when that attempt fails (release) or the lease runs out (a crash).
    */
-  async insert(kind: string, payload: unknown, leaseSeconds: number, m: EntityManager = this.dataSource.manager): Promise<OutboxRow> {
-    const [row]: OutboxRow[] = await m.query(
+  async insert(db: Db, kind: string, payload: unknown, leaseSeconds: number): Promise<OutboxRow> {
+    const [row] = await rows<OutboxRow>(
+      db,
       `INSERT INTO org.outbox (kind, payload, next_attempt_at) VALUES ($1, $2::jsonb, now() + make_interval(secs => $3))
        RETURNING id, kind, payload, attempts`,
       [kind, JSON.stringify(payload), leaseSeconds],

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
+import type { Db } from '@mfa/database';
 import type { RolloutProgressJob } from '@mfa/contracts';
 import type { PolicyRow, RolloutRow } from './policy.mapper';
 import type { PutPolicyDto } from './dto/policy.dto';
@@ -19,7 +20,7 @@ export interface StaleRollout {
 export class PolicyRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(work);
   }
 
@@ -36,15 +37,15 @@ export class PolicyRepository {
    * lock (it also covers the first version, when there is no row to lock), then inserts
    * version + 1 and its rollout, `queued`.
    */
-  async insertNextVersion(m: EntityManager, orgId: string, input: PutPolicyDto, actor: string | null): Promise<{ policy: PolicyRow; rollout: RolloutRow }> {
-    await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('org.mfa_policies:' || $1, 0))`, [orgId]);
-    const [policy]: PolicyRow[] = await m.query(
+  async insertNextVersion(tx: Db, orgId: string, input: PutPolicyDto, actor: string | null): Promise<{ policy: PolicyRow; rollout: RolloutRow }> {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('org.mfa_policies:' || $1, 0))`, [orgId]);
+    const [policy]: PolicyRow[] = await tx.query(
       `INSERT INTO org.mfa_policies (org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, actor)
        SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4::text[], $5, $6 FROM org.mfa_policies WHERE org_id = $1
        RETURNING ${POLICY_COLUMNS}`,
       [orgId, input.requireMfa, input.gracePeriodHours, input.allowedMethods, input.maxMfaAgeSeconds ?? null, actor],
     );
-    const [rollout]: RolloutRow[] = await m.query(
+    const [rollout]: RolloutRow[] = await tx.query(
       `INSERT INTO org.policy_rollouts (id, org_id, policy_version, status) VALUES ($1, $2, $3, 'queued') RETURNING ${ROLLOUT_COLUMNS}`,
       [randomUUID(), orgId, policy.version],
     );

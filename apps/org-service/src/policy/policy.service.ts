@@ -26,15 +26,15 @@ export class PolicyService {
    */
   async put(orgId: string, input: PutPolicyDto, principal: Principal): Promise<{ policy: MfaPolicy; rollout: PolicyRollout }> {
     const actor = actorOf(principal);
-    const { policy, rows } = await this.policies.transaction(async (m) => {
-      const created = await this.policies.insertNextVersion(m, orgId, input, actor.id);
+    const { policy, rows } = await this.policies.transaction(async (tx) => {
+      const created = await this.policies.insertNextVersion(tx, orgId, input, actor.id);
       const wire = toPolicy(created.policy);
       const payload: HandoverPayload = { policy: wire, rolloutId: created.rollout.id };
-      const handoverRow = await this.outbox.insert(OutboxKinds.PolicyHandover, payload, this.handover.leaseSeconds(), m);
-      await this.audit.record({
+      const handoverRow = await this.outbox.insert(tx, OutboxKinds.PolicyHandover, payload, this.handover.leaseSeconds());
+      await this.audit.record(tx, {
         orgId, actor, action: 'policy.updated', target: { type: 'mfa_policy', id: orgId },
         details: { version: wire.version, requireMfa: wire.requireMfa, gracePeriodHours: wire.gracePeriodHours, allowedMethods: wire.allowedMethods, maxMfaAgeSeconds: wire.maxMfaAgeSeconds, rolloutId: created.rollout.id },
-      }, m);
+      });
       return { policy: wire, rows: [handoverRow] };
     });
     await this.handover.deliver(rows);

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { AppError, ErrorCodes, type Device, type SmsSentReply } from '@mfa/contracts';
 import { constantTimeEqual } from '@mfa/crypto';
 import { phoneAad } from '../../common/aad';
@@ -22,6 +23,7 @@ export class SmsMethod implements DeviceMethod<true> {
   readonly label = 'SMS';
 
   constructor(
+    private readonly dataSource: DataSource,
     private readonly sms: SmsService,
     private readonly devices: DeviceRepository,
     private readonly verifyRepo: VerificationRepository,
@@ -54,7 +56,7 @@ export class SmsMethod implements DeviceMethod<true> {
   /** mfa.sms.send: a fresh code to the device's number. */
   async send(accountId: string, serialNumber: string): Promise<SmsSentReply> {
     const now = this.clock.now();
-    const device = await this.devices.findBySerial(accountId, serialNumber, now);
+    const device = await this.devices.findBySerial(this.dataSource, accountId, serialNumber, now);
     if (!device || device.status === 'deactivated') throw AppError.notFound('device');
     if (device.type !== this.type) throw new AppError(ErrorCodes.Conflict, 'serialNumber: not an SMS device');
     await this.policies.assertAllows(device.org_id, this);
