@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock, utcDate } from '@mfa/clock';
 import { Jobs, MIN_UUID } from '@mfa/contracts';
+import { keysetChunks } from '@mfa/database';
 import { OrgPolicyRepository } from '../enforcement/org-policy.repository';
 import { RolloutMaterializerRepository } from '../enforcement/rollout-materializer.repository';
 import { ComplianceJobsRepository } from './compliance-jobs.repository';
@@ -91,8 +92,8 @@ export class ComplianceJobsService {
     const offsets = this.settings.reminderOffsetsHours;
     let sent = 0;
     for (let i = 0; i < offsets.length; i++) {
-      let after = { orgId: MIN_UUID, id: MIN_UUID };
-      for (;;) {
+      let locked = false;
+      const chunks = keysetChunks({ orgId: MIN_UUID, id: MIN_UUID }, this.settings.chunkSize, async (after: { orgId: string; id: string }) => {
         const chunk = await this.repo.inLockedChunk(Jobs.SendReminders, async (tx) => {
           const c = await this.repo.reminderChunk(tx, now, offsets[i], offsets[i + 1] ?? 0, after, this.settings.chunkSize);
           for (const group of c.sent) {
@@ -100,11 +101,11 @@ export class ComplianceJobsService {
           }
           return c;
         });
-        if (chunk === null) return sent > 0 ? sent : null;
-        sent += chunk.sent.reduce((n, g) => n + g.accountIds.length, 0);
-        if (!chunk.last || chunk.scanned < this.settings.chunkSize) break;
-        after = chunk.last;
-      }
+        locked = chunk === null;
+        return chunk;
+      });
+      for await (const chunk of chunks) sent += chunk.sent.reduce((n, g) => n + g.accountIds.length, 0);
+      if (locked) return sent > 0 ? sent : null;
     }
     await this.repo.forgetOldReminders(new Date(now.getTime() - FORGET_REMINDERS_AFTER_MS));
     return sent;
@@ -121,28 +122,27 @@ export class ComplianceJobsService {
     const settled = new Date(now.getTime() - this.settings.reconcileSettleSeconds * 1000);
     return this.repo.withSessionLock(Jobs.ReconcilePolicyVersions, async () => {
       let healed = 0;
-      let afterOrg = MIN_UUID;
-      for (;;) {
+      const chunks = keysetChunks(MIN_UUID, 100, async (afterOrg: string) => {
         const orgIds = await this.repo.orgsBehind(afterOrg, settled, 100);
-        for (const orgId of orgIds) healed += await this.healOrg(orgId);
-        if (orgIds.length < 100) return healed;
-        afterOrg = orgIds[orgIds.length - 1];
-      }
+        return { orgIds, scanned: orgIds.length, last: orgIds.at(-1) ?? null };
+      });
+      for await (const { orgIds } of chunks) for (const orgId of orgIds) healed += await this.healOrg(orgId);
+      return healed;
     });
   }
 
   private async healOrg(orgId: string): Promise<number> {
     const policy = await this.policies.get(orgId);
     let healed = 0;
-    let after = MIN_UUID;
-    for (;;) {
-      const chunk = await this.materializer.materializeChunk(orgId, policy, after, this.settings.chunkSize);
+    const chunks = keysetChunks(MIN_UUID, this.settings.chunkSize, async (after: string) => {
+      const c = await this.materializer.materializeChunk(orgId, policy, after, this.settings.chunkSize);
+      return { ...c, last: c.lastId };
+    });
+    for await (const chunk of chunks) {
       healed += chunk.updated;
       if (chunk.newlyRequired.length > 0) {
         await this.notifications.policyRequired({ orgId, policyVersion: policy.version, accountIds: chunk.newlyRequired });
       }
-      if (!chunk.lastId || chunk.scanned < this.settings.chunkSize) break;
-      after = chunk.lastId;
     }
     if (healed > 0) this.logger.warn(`reconciled ${healed} accounts of org ${orgId} up to policy version ${policy.version}`);
     return healed;
@@ -152,13 +152,13 @@ export class ComplianceJobsService {
   private async snapshot(now: Date): Promise<number | null> {
     const date = utcDate(now);
     let written = 0;
-    let afterOrg = MIN_UUID;
-    for (;;) {
+    let locked = false;
+    const chunks = keysetChunks(MIN_UUID, this.settings.orgChunkSize, async (afterOrg: string) => {
       const chunk = await this.repo.inLockedChunk(Jobs.SnapshotCompliance, (tx) => this.repo.snapshotChunk(tx, now, date, afterOrg, this.settings.orgChunkSize));
-      if (chunk === null) return written > 0 ? written : null;
-      written += chunk.written;
-      if (!chunk.lastOrgId || chunk.scanned < this.settings.orgChunkSize) return written;
-      afterOrg = chunk.lastOrgId;
-    }
+      locked = chunk === null;
+      return chunk && { ...chunk, last: chunk.lastOrgId };
+    });
+    for await (const chunk of chunks) written += chunk.written;
+    return locked && written === 0 ? null : written;
   }
 }

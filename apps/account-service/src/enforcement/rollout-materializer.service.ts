@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Jobs, type MaterializePolicyJob, Queues, type RolloutStatus, MIN_UUID } from '@mfa/contracts';
+import { keysetChunks } from '@mfa/database';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
 import { JobQueues } from '@mfa/bus';
 import { ENFORCEMENT_OPTIONS, type EnforcementOptions } from './enforcement.options';
@@ -43,26 +44,31 @@ export class RolloutMaterializerService {
     if (policy.version < job.policyVersion) throw new Error(`org ${job.orgId} holds policy v${policy.version}, job is for v${job.policyVersion}`);
     const size = this.options.chunkSize;
     let total = await this.accounts.countOrg(job.orgId);
-    let cursor = MIN_UUID;
     let applied = 0;
     let chunks = 0;
+    let stopped = false;
     const held: string[] = [];
-    for (;;) {
-      if (shouldStop()) {
-        await this.queues.promote(Queues.Notifications, held);
-        return { completed: false, applied, chunks };
+    const walk = keysetChunks(MIN_UUID, size, async (after: string) => {
+      // between chunks: progress so far, then the shutdown check
+      if (chunks > 0) {
+        total = Math.max(total, applied);
+        await this.report(job, 'running', total, applied);
       }
-      const chunk = await this.chunks.materializeChunk(job.orgId, policy, cursor, size);
+      if ((stopped = shouldStop())) return null;
+      const c = await this.chunks.materializeChunk(job.orgId, policy, after, size);
+      return { ...c, last: c.lastId };
+    });
+    for await (const chunk of walk) {
       chunks++;
       applied += chunk.scanned;
       if (chunk.newlyRequired.length > 0) {
         const id = await this.queues.add(Jobs.PolicyRequiredNotice, { orgId: job.orgId, policyVersion: policy.version, accountIds: chunk.newlyRequired }, { delay: NOTICE_HOLD_MS });
         if (id) held.push(id);
       }
-      if (chunk.scanned < size || !chunk.lastId) break;
-      cursor = chunk.lastId;
-      total = Math.max(total, applied);
-      await this.report(job, 'running', total, applied);
+    }
+    if (stopped) {
+      await this.queues.promote(Queues.Notifications, held);
+      return { completed: false, applied, chunks };
     }
     // every account that exists now is at the version (or newer): that is the final total
     await this.report(job, 'completed', applied, applied, new Date().toISOString());
