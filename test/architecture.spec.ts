@@ -91,6 +91,6 @@ describe('layers: libs never import apps; config never imports features', () => 
 
   it('the import scan finds relative and aliased imports', () => {
     const harness = join(ROOT, 'test/support/service-harness.ts');
-    expect(importsOf(harness).map((s) => target(harness, s))).toEqual(expect.arrayContaining(['apps/mfa-service/src/main', '@mfa/bus']));
+    expect(importsOf(harness).map((s) => target(harness, s))).toEqual(expect.arrayContaining(['apps/org-service/src/org-service.app', '@mfa/bus']));
   });
 });
