@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createOrg, createServiceKey, startTestServices, type TestOrg, type TestServiceKey, type TestServices } from '@mfa/testing';
+import { createOrg, createServiceKey, startTestServices, type TestOrg, type TestServiceKey, type TestServices } from '@test/support';
 import { base32Decode } from '../../../apps/mfa-service/src/methods/totp/base32';
 import { hotp, timeStep } from '../../../apps/mfa-service/src/methods/totp/totp';
 

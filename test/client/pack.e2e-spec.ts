@@ -3,14 +3,14 @@ import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { addMember, createOrg, createServiceKey, startTestServices, type TestServices } from '@mfa/testing';
+import { addMember, createOrg, createServiceKey, startTestServices, type TestServices } from '@test/support';
 
 /**
  * What someone outside this repository does: `npm pack` the client, install the tarball in a
  * fresh project, type-check and run a script that asks accounts.authorize of the running services.
  */
-const pkgDir = resolve(__dirname, '..');
-const root = resolve(pkgDir, '../..');
+const root = resolve(__dirname, '../..');
+const pkgDir = resolve(root, 'libs/client');
 let s: TestServices;
 let dir: string;
 

@@ -1,12 +1,12 @@
 import { Redis } from 'ioredis';
 import { loadConfig } from '@mfa/config';
 import { startService } from '@mfa/observability';
-import { addMember, createOrg, createServiceKey, startTestServices, type TestOrg, type TestServiceKey, type TestServices } from '@mfa/testing';
-import { AccountServiceEnv } from '../../../apps/account-service/src/config/account-service.env';
-import { accountServiceApp } from '../../../apps/account-service/src/account-service.app';
-import { base32Decode } from '../../../apps/mfa-service/src/methods/totp/base32';
-import { hotp, timeStep } from '../../../apps/mfa-service/src/methods/totp/totp';
-import { MfaClient, MfaError, partitionOf, type CreateTotpDeviceReply } from '../src';
+import { addMember, createOrg, createServiceKey, startTestServices, type TestOrg, type TestServiceKey, type TestServices } from '@test/support';
+import { AccountServiceEnv } from '../../apps/account-service/src/config/account-service.env';
+import { accountServiceApp } from '../../apps/account-service/src/account-service.app';
+import { base32Decode } from '../../apps/mfa-service/src/methods/totp/base32';
+import { hotp, timeStep } from '../../apps/mfa-service/src/methods/totp/totp';
+import { MfaClient, MfaError, partitionOf, type CreateTotpDeviceReply } from '@mfa-platform/client';
 
 /** The published client against the real services, in this process (docs/client.md). */
 let s: TestServices;
