@@ -48,13 +48,14 @@ afterEach(async () => {
 });
 
 describe('request/reply', () => {
-  it('round-trips through Bus, ClientProxy.send and validates/whitelists the payload', async () => {
+  it('round-trips through Bus, ClientProxy.send and validates the payload (unknown fields refused)', async () => {
     await start();
     const bus = newBus();
     await expect(bus.send('mfa.internal.ping', {})).resolves.toEqual({ pong: true });
     const accountId = randomUUID();
-    const reply = await bus.send('mfa.devices.list', { accountId, extra: 'dropped' } as never);
+    const reply = await bus.send('mfa.devices.list', { accountId });
     expect(reply).toEqual({ items: [], accountId, isDto: true, keys: ['accountId'] });
+    await expect(bus.send('mfa.devices.list', { accountId, extra: 'x' } as never)).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining('extra') });
     await expect(lastValueFrom(bus.client.send('mfa.internal.ping', {}))).resolves.toEqual({ pong: true });
     expect(await redis.xlen(MFA_STREAM)).toBe(0); // acked and deleted
     expect(await pending()).toBe(0);
