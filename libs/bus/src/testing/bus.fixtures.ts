@@ -14,8 +14,8 @@ import { type BusCredentials, platformCredentials, replyPrefixOf, signEntry } fr
 import { randomUUID } from 'node:crypto';
 import type { RedisStreamsServerOptions } from '../redis-streams.server';
 
-// database 12 is reserved for these specs; other engineers use other databases concurrently
-export const REDIS_URL = 'redis://127.0.0.1:6379/12';
+// database 12 by default; BUS_TEST_REDIS_DB lets two people run these specs side by side
+export const REDIS_URL = `redis://127.0.0.1:6379/${process.env.BUS_TEST_REDIS_DB ?? 12}`;
 export const MFA_STREAM = 'bus:mfa:requests';
 export const PLATFORM_SECRET = 'test-platform-secret';
 export const TEST_CREDENTIALS = platformCredentials('test', PLATFORM_SECRET);
