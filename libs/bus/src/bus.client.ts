@@ -4,6 +4,7 @@ import { ClientProxy } from '@nestjs/microservices';
 import type { ReadPacket, WritePacket } from '@nestjs/microservices';
 import type { Redis, RedisOptions } from 'ioredis';
 import { AppError, BusServices, ErrorCodes, isWireError, ownerOf } from '@mfa/contracts';
+import type { BusMetrics } from './bus-metrics';
 import { openRedis } from './redis-connection';
 import { DEFAULT_TIMEOUT_MS, isWireReply, MAX_DEADLINE_AHEAD_MS, replySignedBy, replyPrefixOf, requestFields } from './wire';
 import type { BusCredentials } from './wire';
@@ -16,12 +17,17 @@ export interface BusClientOptions {
   redisOptions?: RedisOptions;
   /** default time a request waits for its reply (and its deadline on the wire) */
   timeoutMs?: number;
+  /** bus_client_* series on /metrics; none: nothing is counted */
+  metrics?: BusMetrics;
 }
 
 interface Waiter {
   resolve: (data: unknown) => void;
   reject: (err: AppError) => void;
   timer: NodeJS.Timeout;
+  pattern: string;
+  /** performance.now() at send, for bus_client_request_duration_seconds */
+  started: number;
 }
 
 interface Outgoing {
@@ -73,6 +79,7 @@ export class BusClient extends ClientProxy {
     this.closed = true;
     for (const [id, w] of this.waiting) {
       clearTimeout(w.timer);
+      this.count(w, ErrorCodes.Unavailable);
       w.reject(new AppError(ErrorCodes.Unavailable, 'bus client closed'));
       this.waiting.delete(id);
     }
@@ -104,12 +111,15 @@ export class BusClient extends ClientProxy {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id); // a late reply finds no waiter and is ignored
+        this.count(w, ErrorCodes.Timeout);
         reject(new AppError(ErrorCodes.Timeout, `no reply to ${pattern} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.waiting.set(id, { resolve, reject, timer });
+      const w: Waiter = { resolve, reject, timer, pattern, started: performance.now() };
+      this.waiting.set(id, w);
       const fail = (err: AppError) => {
         if (!this.waiting.delete(id)) return;
         clearTimeout(timer);
+        this.count(w, err.code);
         reject(err);
       };
       this.enqueue({ stream: BusServices[owner].stream, fields: requestFields(this.options.credentials, id, pattern, data, this.replyList, deadline), fail });
@@ -178,6 +188,10 @@ export class BusClient extends ClientProxy {
     }
   }
 
+  private count(w: Waiter, outcome: string): void {
+    this.options.metrics?.sent(w.pattern, outcome, (performance.now() - w.started) / 1000);
+  }
+
   private dispatch(json: string): void {
     let reply: unknown;
     try {
@@ -195,8 +209,12 @@ export class BusClient extends ClientProxy {
     }
     this.waiting.delete(reply.id);
     clearTimeout(w.timer);
-    if (reply.ok) return w.resolve(reply.data);
+    if (reply.ok) {
+      this.count(w, 'ok');
+      return w.resolve(reply.data);
+    }
     const e = isWireError(reply.error) ? reply.error : { code: ErrorCodes.Internal, message: 'malformed error reply' };
+    this.count(w, e.code);
     // errorId (internal errors) stays reachable for logs: `err.errorId`
     w.reject(Object.assign(new AppError(e.code, e.message, e.details), e.errorId ? { errorId: e.errorId } : {}));
   }

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import { Bus } from './bus';
+import { BUS_METRICS } from './bus-metrics';
+import type { BusMetrics } from './bus-metrics';
 import { BusClient } from './bus.client';
 import type { BusClientOptions } from './bus.client';
 import type { BaseEnv } from '@mfa/config';
@@ -18,7 +20,11 @@ export class BusModule {
     return {
       module: BusModule,
       global: true,
-      providers: [{ provide: BUS_CLIENT, useFactory: () => new BusClient(options) }, Bus],
+      // BusMetrics comes from MetricsModule when the app has one
+      providers: [
+        { provide: BUS_CLIENT, useFactory: (metrics?: BusMetrics) => new BusClient({ metrics, ...options }), inject: [{ token: BUS_METRICS, optional: true }] },
+        Bus,
+      ],
       exports: [BUS_CLIENT, Bus],
     };
   }

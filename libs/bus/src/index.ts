@@ -1,5 +1,6 @@
 export * from './wire';
 export * from './bus-errors';
+export * from './bus-metrics';
 export * from './bus-exception.filter';
 export * from './bus-validation.pipe';
 export * from './redis-streams.context';

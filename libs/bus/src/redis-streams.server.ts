@@ -9,6 +9,8 @@ import { AppError, BusServices, ErrorCodes, ExpensivePatterns, isUuid, Patterns,
 import type { BusServiceName, WireError } from '@mfa/contracts';
 import { constantTimeEqual } from '@mfa/crypto';
 import { toWireError } from './bus-errors';
+import { RejectReasons } from './bus-metrics';
+import type { BusMetrics, RejectReason } from './bus-metrics';
 import type { BusCaller, CallerDirectory, ServiceKeyRecord } from './callers';
 import { FairScheduler } from './fair-scheduler';
 import { clientIdsByName, connectionName, openRedis, Sleeper } from './redis-connection';
@@ -36,6 +38,8 @@ export interface RedisStreamsServerOptions {
   concurrency?: number;
   /** expensive handlers (ExpensivePatterns) running at once, taking turns between orgs; 1 keeps a core for everything else on a 2-core box */
   expensiveConcurrency?: number;
+  /** bus_* series on /metrics (BusMetrics.for(registry, name)); none: nothing is counted */
+  metrics?: BusMetrics;
 }
 
 type StreamEntry = [id: Buffer, fields: Buffer[] | null];
@@ -55,7 +59,9 @@ interface Admitted {
   secret: string;
   data: unknown;
 }
-type Gate = { entryId: string; outcome: Outcome | null } | Admitted;
+/** Why an entry is dropped or refused, kept for the metrics until the outcome is known. */
+type Refusal = { entryId: string; outcome: Outcome | null; pattern?: string; reason: RejectReason; code: string };
+type Gate = Refusal | Admitted;
 
 const MAX_BACKOFF_MS = 5000;
 
@@ -74,7 +80,11 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   readonly group: string;
   readonly deadLetters: string;
   readonly consumer: string;
-  private readonly opts: Required<Omit<RedisStreamsServerOptions, 'consumerName' | 'directory'>>;
+  private readonly opts: Required<Omit<RedisStreamsServerOptions, 'consumerName' | 'directory' | 'metrics'>>;
+  private readonly metrics?: BusMetrics;
+  private unwatch?: () => void;
+  /** readers whose last read failed (Redis down, group gone): the consumer is not up */
+  private readonly failing = new Set<Redis>();
   private readonly directory?: CallerDirectory;
   private cmd?: Redis;
   private readers: Redis[] = [];
@@ -97,6 +107,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     this.deadLetters = `bus:${options.service}:dead`;
     this.consumer = options.consumerName ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.directory = options.directory;
+    this.metrics = options.metrics;
     this.opts = {
       redisUrl: options.redisUrl,
       service: options.service,
@@ -114,9 +125,37 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     this.start().then(() => callback(), (err) => callback(err));
   }
 
+  /**
+   * Whether this server consumes its stream now: started, not closing, every read connection
+   * ready and its last read fine (GET /health/ready).
+   */
+  get consuming(): boolean {
+    return this.running && this.readers.length > 0 && this.failing.size === 0 && this.readers.every((r) => r.status === 'ready');
+  }
+
+  /** XINFO GROUPS' pending and lag of this service's group (null: not known right now); for the scrape, never the hot path. */
+  async groupInfo(timeoutMs = 500): Promise<{ pending: number; lag: number | null } | null> {
+    const cmd = this.cmd;
+    if (!cmd || cmd.status !== 'ready') return null;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+    const info = cmd.call('XINFO', 'GROUPS', this.stream).then((groups) => {
+      for (const flat of groups as unknown[][]) {
+        const g = new Map<string, unknown>();
+        for (let i = 0; i + 1 < flat.length; i += 2) g.set(String(flat[i]), flat[i + 1]);
+        if (g.get('name') !== this.group) continue;
+        const lag = g.get('lag');
+        return { pending: Number(g.get('pending') ?? 0), lag: typeof lag === 'number' ? lag : null };
+      }
+      return null;
+    }, () => null);
+    return Promise.race([info, late]).finally(() => clearTimeout(timer));
+  }
+
   async close(): Promise<void> {
     if (!this.cmd) return;
     this.running = false;
+    this.unwatch?.();
     this.sleeper.wakeAll();
     // CLIENT UNBLOCK ends blocked reads as if timed out: nothing is delivered and lost. Ids are
     // looked up by connection name now, as a reconnect changes them.
@@ -132,6 +171,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     this.cmd = undefined;
     this.readers = [];
     this.readerNames.clear();
+    this.failing.clear();
     this.loops = [];
     this._status$.next('disconnected');
   }
@@ -172,6 +212,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       this.loops.push(this.readLoop(reader));
     }
     this.loops.push(this.claimLoop());
+    this.unwatch = this.metrics?.watchGroup(() => this.groupInfo());
     this._status$.next('connected');
   }
 
@@ -198,10 +239,15 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
           'GROUP', this.group, this.consumer, 'COUNT', this.opts.batchSize, 'BLOCK', this.opts.blockMs, 'STREAMS', this.stream, '>',
         )) as unknown as Array<[Buffer, StreamEntry[]]> | null;
         backoff = 100;
+        this.failing.delete(reader);
         const entries = res?.[0]?.[1] ?? [];
-        if (entries.length > 0) await this.processBatch(entries);
+        if (entries.length > 0) {
+          this.metrics?.batch(entries.length);
+          await this.processBatch(entries);
+        }
       } catch (err) {
         if (!this.running) break;
+        this.failing.add(reader);
         // the stream (and its group) was deleted: recreate and read again at once
         if (String(err?.message).includes('NOGROUP') && (await this.ensureGroup().then(() => true, () => false))) continue;
         this.logger.error(`reading ${this.stream} failed: ${err?.message}; retrying in ${backoff} ms`);
@@ -252,6 +298,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   /** Moves entries a consumer died on to `bus:<service>:dead` (envelope only) and answers them. */
   private async deadLetter(ids: string[]): Promise<void> {
     const mine = (await this.cmd!.xclaim(this.stream, this.group, this.consumer, this.opts.claimIdleMs, ...ids, 'JUSTID')) as string[];
+    this.metrics?.deadLettered(mine.length);
     for (const entryId of mine) {
       const [entry] = (await this.cmd!.xrangeBuffer(this.stream, entryId, entryId)) as unknown as StreamEntry[];
       const f = fieldsOf(entry?.[1]);
@@ -298,7 +345,11 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       const gates = await this.admit(raw.map(([id, flat], i) => ({ entryId: ids[i], f: fieldsOf(flat) })));
       const now: Array<Promise<Outcome | null>> = [];
       for (const g of gates) {
-        if (!('caller' in g)) now.push(Promise.resolve(g.outcome));
+        if (!('caller' in g)) {
+          this.metrics?.served(g.pattern, g.code);
+          this.metrics?.rejected(g.reason);
+          now.push(Promise.resolve(g.outcome));
+        }
         else if (!ExpensivePatterns.has(g.pattern)) now.push(this.run(g));
         else {
           later.add(g.entryId);
@@ -325,6 +376,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     });
     if (accepted) return null;
     later.delete(g.entryId);
+    this.metrics?.served(g.pattern, ErrorCodes.RateLimited);
+    this.metrics?.rejected(RejectReasons.Busy);
     return this.reply(g, { ok: false, error: { code: ErrorCodes.RateLimited, message: 'too many expensive requests of this org in progress; retry later' } });
   }
 
@@ -368,25 +421,26 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     const now = Date.now();
     const gates: Gate[] = new Array(entries.length);
     const secrets = new Map<number, string>(); // entries whose signature was checked
-    const refuse = (i: number, code: WireError['code'], message: string) => {
+    const refuse = (i: number, reason: RejectReason, code: WireError['code'], message: string) => {
       const { entryId, f } = entries[i];
       const to = f.replyTo?.startsWith(REPLY_LIST_PREFIX) ? f.replyTo : undefined;
-      gates[i] = { entryId, outcome: this.reply({ id: f.id ?? null, replyTo: to, secret: secrets.get(i) }, { ok: false, error: { code, message } }) };
+      gates[i] = { entryId, pattern: f.pattern, reason, code, outcome: this.reply({ id: f.id ?? null, replyTo: to, secret: secrets.get(i) }, { ok: false, error: { code, message } }) };
     };
+    const drop = (i: number, reason: RejectReason) => void (gates[i] = { entryId: entries[i].entryId, pattern: entries[i].f.pattern, reason, code: 'dropped', outcome: null });
 
     // 1. envelope: present, short, fresh; data measured, never read yet
     const signed: number[] = [];
     entries.forEach(({ entryId, f }, i) => {
       const deadline = Number(f.deadline);
-      if (f.deadline && Number.isFinite(deadline) && deadline < now) return void (gates[i] = { entryId, outcome: null }); // dropped unhandled
-      if (f.overlong) return refuse(i, ErrorCodes.ValidationFailed, `${f.overlong}: longer than ${MAX_FIELD_BYTES} bytes`);
-      if (!f.id) return refuse(i, ErrorCodes.ValidationFailed, 'id: is required');
-      if (!f.pattern) return refuse(i, ErrorCodes.ValidationFailed, 'pattern: is required');
-      if (!f.deadline || !Number.isFinite(deadline)) return refuse(i, ErrorCodes.ValidationFailed, 'deadline: must be Unix milliseconds');
+      if (f.deadline && Number.isFinite(deadline) && deadline < now) return drop(i, RejectReasons.Expired); // dropped unhandled
+      if (f.overlong) return refuse(i, RejectReasons.Size, ErrorCodes.ValidationFailed, `${f.overlong}: longer than ${MAX_FIELD_BYTES} bytes`);
+      if (!f.id) return refuse(i, RejectReasons.Envelope, ErrorCodes.ValidationFailed, 'id: is required');
+      if (!f.pattern) return refuse(i, RejectReasons.Envelope, ErrorCodes.ValidationFailed, 'pattern: is required');
+      if (!f.deadline || !Number.isFinite(deadline)) return refuse(i, RejectReasons.Envelope, ErrorCodes.ValidationFailed, 'deadline: must be Unix milliseconds');
       const cap = f.keyId?.startsWith(PLATFORM_KEY_PREFIX) ? MAX_PLATFORM_DATA_BYTES : MAX_DATA_BYTES;
-      if ((f.data?.length ?? 0) > cap) return refuse(i, ErrorCodes.ValidationFailed, `data: larger than ${cap} bytes`);
-      if (!f.keyId || !f.sig) return refuse(i, ErrorCodes.Unauthenticated, 'keyId and sig: required (every entry is signed; see docs/bus-protocol.md)');
-      if (deadline > now + MAX_DEADLINE_AHEAD_MS) return refuse(i, ErrorCodes.Unauthenticated, `deadline: more than ${MAX_DEADLINE_AHEAD_MS / 1000} s ahead`);
+      if ((f.data?.length ?? 0) > cap) return refuse(i, RejectReasons.Size, ErrorCodes.ValidationFailed, `data: larger than ${cap} bytes`);
+      if (!f.keyId || !f.sig) return refuse(i, RejectReasons.Unsigned, ErrorCodes.Unauthenticated, 'keyId and sig: required (every entry is signed; see docs/bus-protocol.md)');
+      if (deadline > now + MAX_DEADLINE_AHEAD_MS) return refuse(i, RejectReasons.Deadline, ErrorCodes.Unauthenticated, `deadline: more than ${MAX_DEADLINE_AHEAD_MS / 1000} s ahead`);
       signed.push(i);
     });
 
@@ -409,17 +463,17 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       const platform = keyId.startsWith(PLATFORM_KEY_PREFIX);
       const record = platform ? undefined : records.get(keyId);
       if (!platform && directoryDown) {
-        refuse(i, ErrorCodes.Unavailable, 'service keys cannot be checked right now; retry');
+        refuse(i, RejectReasons.Unavailable, ErrorCodes.Unavailable, 'service keys cannot be checked right now; retry');
         continue;
       }
       const secret = this.keySecret(keyId, record);
       if (!secret || !this.signatureHolds(f, secret)) {
-        refuse(i, ErrorCodes.Unauthenticated, secret ? 'sig: does not match (HMAC-SHA256 of id, pattern, deadline, replyTo, data joined by \\n)' : 'keyId: unknown or revoked key');
+        refuse(i, secret ? RejectReasons.Signature : RejectReasons.UnknownKey, ErrorCodes.Unauthenticated, secret ? 'sig: does not match (HMAC-SHA256 of id, pattern, deadline, replyTo, data joined by \\n)' : 'keyId: unknown or revoked key');
         continue;
       }
       if (f.replyTo && !f.replyTo.startsWith(replyPrefixOf(keyId))) {
         this.logger.warn(`dropped ${f.pattern} from ${keyId}: replyTo outside ${replyPrefixOf(keyId)}`);
-        gates[i] = { entryId: entries[i].entryId, outcome: null };
+        drop(i, RejectReasons.ReplyTo);
         continue;
       }
       callers.set(i, platform ? { kind: 'platform', keyId } : { kind: 'service', keyId, orgId: record!.orgId, scopes: record!.scopes });
@@ -439,10 +493,10 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         const [err, prev] = marks[n] ?? [new Error('no reply')];
         if (err) {
           callers.delete(i);
-          refuse(i, ErrorCodes.Unavailable, 'the request could not be checked for replay; retry');
+          refuse(i, RejectReasons.Unavailable, ErrorCodes.Unavailable, 'the request could not be checked for replay; retry');
         } else if (prev !== null && prev !== entries[i].entryId) {
           callers.delete(i);
-          refuse(i, ErrorCodes.Unauthenticated, 'id: already used with this key (replay)');
+          refuse(i, RejectReasons.Replay, ErrorCodes.Unauthenticated, 'id: already used with this key (replay)');
         }
       });
     }
@@ -455,24 +509,24 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       const pattern = f.pattern!;
       if (caller.kind === 'service') {
         if (!(pattern in ScopeOfPattern)) {
-          refuse(i, ErrorCodes.Forbidden, `${pattern}: an internal pattern; service keys may not send it`);
+          refuse(i, RejectReasons.Scope, ErrorCodes.Forbidden, `${pattern}: an internal pattern; service keys may not send it`);
           continue;
         }
         const scope = ScopeOfPattern[pattern];
         if (scope && !caller.scopes.includes(scope)) {
-          refuse(i, ErrorCodes.Forbidden, `${pattern}: needs the "${scope}" scope, which this key does not have`);
+          refuse(i, RejectReasons.Scope, ErrorCodes.Forbidden, `${pattern}: needs the "${scope}" scope, which this key does not have`);
           continue;
         }
       }
       if (!this.getHandlerByPattern(pattern)) {
-        refuse(i, ErrorCodes.UnknownPattern, `no handler for pattern ${pattern}`);
+        refuse(i, RejectReasons.UnknownPattern, ErrorCodes.UnknownPattern, `no handler for pattern ${pattern}`);
         continue;
       }
       let data: unknown;
       try {
         data = JSON.parse(f.data?.toString('utf8') ?? '');
       } catch {
-        refuse(i, ErrorCodes.ValidationFailed, 'data: must be JSON');
+        refuse(i, RejectReasons.InvalidJson, ErrorCodes.ValidationFailed, 'data: must be JSON');
         continue;
       }
       parsed.set(i, data);
@@ -493,15 +547,17 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         const caller = callers.get(i) as Extract<BusCaller, { kind: 'service' }>;
         if (!orgs) {
           parsed.delete(i);
-          refuse(i, ErrorCodes.Unavailable, 'the account cannot be checked right now; retry');
+          refuse(i, RejectReasons.Unavailable, ErrorCodes.Unavailable, 'the account cannot be checked right now; retry');
         } else if (orgs.get(accountId) !== caller.orgId) {
           parsed.delete(i);
           // indistinguishable from an unknown account
           const { entryId, f } = entries[i];
+          const authorize = f.pattern === Patterns.AccountsAuthorize;
+          const refusal = { entryId, pattern: f.pattern, reason: RejectReasons.Org, code: authorize ? 'ok' : ErrorCodes.NotFound };
           gates[i] =
-            f.pattern === Patterns.AccountsAuthorize
-              ? { entryId, outcome: this.reply({ id: f.id!, replyTo: f.replyTo, secret: secrets.get(i) }, { ok: true, data: { allowed: false, reason: 'unknown_account', enforcement: null } }) }
-              : { entryId, outcome: this.reply({ id: f.id!, replyTo: f.replyTo, secret: secrets.get(i) }, { ok: false, error: { code: ErrorCodes.NotFound, message: 'account not found' } }) };
+            authorize
+              ? { ...refusal, outcome: this.reply({ id: f.id!, replyTo: f.replyTo, secret: secrets.get(i) }, { ok: true, data: { allowed: false, reason: 'unknown_account', enforcement: null } }) }
+              : { ...refusal, outcome: this.reply({ id: f.id!, replyTo: f.replyTo, secret: secrets.get(i) }, { ok: false, error: { code: ErrorCodes.NotFound, message: 'account not found' } }) };
         }
       }
     }
@@ -515,14 +571,21 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
   /** Never throws: every outcome is a reply (when there is a replyTo) or nothing. */
   private async run(g: Admitted): Promise<Outcome | null> {
-    if (g.deadline < Date.now()) return null; // waited past its deadline: the caller is gone
+    if (g.deadline < Date.now()) {
+      this.metrics?.served(g.pattern, 'dropped');
+      return null; // waited past its deadline: the caller is gone
+    }
+    const started = performance.now();
     try {
       const handler = this.getHandlerByPattern(g.pattern)!;
       const ctx = new RedisStreamsContext([this.stream, g.entryId, g.pattern, g.id, this.consumer, g.caller]);
       const value = await this.beforeDeadline(lastValueFrom(this.transformToObservable(handler(g.data, ctx)), { defaultValue: null }), g.deadline);
+      this.metrics?.served(g.pattern, 'ok', (performance.now() - started) / 1000);
       return this.reply(g, { ok: true, data: value ?? null });
     } catch (err) {
-      return this.reply(g, { ok: false, error: toWireError(err) });
+      const error = toWireError(err);
+      this.metrics?.served(g.pattern, error.code, (performance.now() - started) / 1000);
+      return this.reply(g, { ok: false, error });
     }
   }
 

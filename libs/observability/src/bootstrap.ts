@@ -10,7 +10,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { Counter, Histogram } from 'prom-client';
-import { BusExceptionFilter, CALLER_DIRECTORY, type CallerDirectory, RedisStreamsServer } from '@mfa/bus';
+import { BUS_METRICS, BusExceptionFilter, type BusMetrics, CALLER_DIRECTORY, type CallerDirectory, RedisStreamsServer } from '@mfa/bus';
 import { InternalKey } from '@mfa/crypto';
 import { type BaseEnv, ConfigError, loadConfig } from '@mfa/config';
 import { createRootLogger, PinoLogger } from './logger';
@@ -170,7 +170,8 @@ export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>,
     // registered after that are ignored
     // member services' keys and accounts' orgs come from the app's own providers (none: platform only)
     const directory = optionalProvider<CallerDirectory>(app, CALLER_DIRECTORY);
-    const strategy = new RedisStreamsServer({ redisUrl: env.REDIS_URL, service: def.bus, platformSecret: platformKeyOf(app).busSecret, directory });
+    const metrics = optionalProvider<BusMetrics>(app, BUS_METRICS);
+    const strategy = new RedisStreamsServer({ redisUrl: env.REDIS_URL, service: def.bus, platformSecret: platformKeyOf(app).busSecret, directory, metrics });
     const bus = app.connectMicroservice(
       { strategy },
       { deferInitialization: true },

@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Module, type DynamicModule, Global } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { BUS_METRICS, BusMetrics } from '@mfa/bus';
 
 /** One registry per process, with Node's default metrics labelled by service. */
 export class Metrics {
@@ -28,8 +29,12 @@ export class MetricsModule {
     return {
       module: MetricsModule,
       controllers: [MetricsController],
-      providers: [{ provide: Metrics, useValue: new Metrics(service) }],
-      exports: [Metrics],
+      providers: [
+        { provide: Metrics, useValue: new Metrics(service) },
+        // the bus client and server count into the same registry (bus_* series)
+        { provide: BUS_METRICS, useFactory: (m: Metrics) => BusMetrics.for(m.registry, service), inject: [Metrics] },
+      ],
+      exports: [Metrics, BUS_METRICS],
     };
   }
 }
