@@ -13,6 +13,7 @@ import { Counter, Histogram } from 'prom-client';
 import { BUS_METRICS, BusExceptionFilter, type BusMetrics, CALLER_DIRECTORY, type CallerDirectory, RedisStreamsServer } from '@mfa/bus';
 import { InternalKey } from '@mfa/crypto';
 import { type BaseEnv, ConfigError, loadConfig } from '@mfa/config';
+import { Readiness } from './health';
 import { createRootLogger, PinoLogger } from './logger';
 import { Metrics } from './metrics';
 
@@ -38,6 +39,8 @@ export interface RunningService {
   app: NestExpressApplication;
   port: number;
   logger: Logger;
+  /** the bus consumer, when the service has a bus side */
+  bus?: RedisStreamsServer;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -157,7 +160,7 @@ export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>,
       genReqId: requestIdOf,
       ...(def.logUrl ? { serializers: { req: (r: { url: string }) => ({ ...r, url: def.logUrl!(r.url) }) } } : {}),
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+      autoLogging: { ignore: (req) => req.url === '/metrics' || req.url?.startsWith('/health') === true },
     }),
   );
   app.use(httpMetrics(app));
@@ -165,13 +168,14 @@ export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>,
   else jsonBody(app);
   await def.configure?.(app, env, logger);
 
+  let strategy: RedisStreamsServer | undefined;
   if (def.bus) {
     // deferred: Nest 12 initializes a connected microservice at once, and global filters
     // registered after that are ignored
     // member services' keys and accounts' orgs come from the app's own providers (none: platform only)
     const directory = optionalProvider<CallerDirectory>(app, CALLER_DIRECTORY);
     const metrics = optionalProvider<BusMetrics>(app, BUS_METRICS);
-    const strategy = new RedisStreamsServer({ redisUrl: env.REDIS_URL, service: def.bus, platformSecret: platformKeyOf(app).busSecret, directory, metrics });
+    strategy = new RedisStreamsServer({ redisUrl: env.REDIS_URL, service: def.bus, platformSecret: platformKeyOf(app).busSecret, directory, metrics });
     const bus = app.connectMicroservice(
       { strategy },
       { deferInitialization: true },
@@ -183,11 +187,31 @@ export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>,
     await app.init();
     (bus as NestMicroservice).setIsInitHookCalled(true);
     await app.startAllMicroservices();
+    const consumer = strategy;
+    optionalProvider<Readiness>(app, Readiness)?.watchBus(() => consumer.consuming);
   }
   await app.listen(def.port(env));
   const port = (app.getHttpServer().address() as AddressInfo).port;
   logger.info({ port, bus: def.bus ?? null }, `${def.name} listening on port ${port}`);
-  return { app, port, logger };
+  return { app, port, logger, bus: strategy };
+}
+
+/** Past this a drain gives up and the process exits 1 (entries not acked are claimed by another instance). */
+const DRAIN_TIMEOUT_MS = 30_000;
+
+/**
+ * Graceful drain (docs/operations.md, "Stopping an instance"): /health/ready answers 503 at once;
+ * the bus consumer stops reading and finishes the batches it holds, writing their replies, while
+ * HTTP stops accepting and finishes its in-flight requests; only then Nest's hooks close the bus
+ * client, queues and pools (Nest alone would close the bus client before the consumer drained).
+ */
+export async function drain(running: RunningService, signal?: string): Promise<void> {
+  const { app, bus, logger } = running;
+  optionalProvider<Readiness>(app, Readiness)?.drain();
+  logger.info({ signal }, 'draining: not ready; finishing in-flight bus entries and HTTP requests');
+  const http = app.getHttpServer();
+  await Promise.all([bus?.close(), new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()))]);
+  await app.close();
 }
 
 /** The whole of a main.ts: load config (exit 1 listing every bad variable), start, stop cleanly on SIGINT/SIGTERM. */
@@ -195,9 +219,25 @@ export async function bootstrapService<E extends BaseEnv>(def: ServiceDefinition
   const env = loadEnvOrExit(def);
   try {
     const running = await startService(def, env);
-    // app.close() finishes in-flight requests and runs every onModuleDestroy (bus consumer,
-    // queues, pools); process.exit lets pino flush
-    running.app.enableShutdownHooks(['SIGINT', 'SIGTERM'], { useProcessExit: true });
+    // process.exit lets pino flush; a second signal while draining changes nothing
+    let draining = false;
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        if (draining) return;
+        draining = true;
+        setTimeout(() => {
+          running.logger.error(`drain not finished after ${DRAIN_TIMEOUT_MS} ms; exiting`);
+          process.exit(1);
+        }, DRAIN_TIMEOUT_MS).unref();
+        drain(running, signal).then(
+          () => process.exit(0),
+          (err) => {
+            running.logger.error({ err }, 'drain failed');
+            process.exit(1);
+          },
+        );
+      });
+    }
     return running;
   } catch (err) {
     process.stderr.write(`${def.name}: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);

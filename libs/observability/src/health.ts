@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Module, type DynamicModule, type OnModuleDestroy, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Module, type DynamicModule, type OnModuleDestroy, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -18,12 +18,62 @@ async function probe(check: () => Promise<unknown>, timeoutMs = 1000): Promise<'
   }
 }
 
+/**
+ * What /health/ready knows besides Postgres and Redis: whether the bus consumer reads its stream
+ * (startService hands it the server) and whether the process is draining after SIGTERM.
+ */
+@Injectable()
+export class Readiness {
+  private draining = false;
+  private consuming?: () => boolean;
+
+  /** The service has a bus side: ready only while `consuming()` holds. */
+  watchBus(consuming: () => boolean): void {
+    this.consuming = consuming;
+  }
+
+  /** SIGTERM: not ready from now on, so no new work is routed here while in-flight work finishes. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** undefined: the service has no bus consumer */
+  bus(): 'up' | 'down' | undefined {
+    return this.consuming ? (this.consuming() ? 'up' : 'down') : undefined;
+  }
+}
+
 @Controller()
 export class HealthController implements OnModuleDestroy {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(HEALTH_REDIS) private readonly redis: Redis,
+    private readonly readiness: Readiness,
   ) {}
+
+  /** 200 while the process runs and its event loop answers: a failing liveness probe means restart it. */
+  @Get('health/live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  /**
+   * 200 when Postgres, Redis and (in a service with a bus side) the bus consumer are up and the
+   * process is not draining; 503 otherwise: take it out of rotation, do not restart it.
+   */
+  @Get('health/ready')
+  async ready(@Res({ passthrough: true }) res: Response) {
+    const [postgres, redis] = await Promise.all([probe(() => this.dataSource.query('SELECT 1')), probe(() => this.redis.ping())]);
+    const bus = this.readiness.bus();
+    const draining = this.readiness.isDraining;
+    const ok = postgres === 'up' && redis === 'up' && bus !== 'down' && !draining;
+    res.status(ok ? 200 : 503);
+    return { status: ok ? 'ok' : draining ? 'draining' : 'unavailable', checks: { postgres, redis, ...(bus ? { bus } : {}) } };
+  }
 
   /** 200 when Postgres and Redis answer, 503 otherwise (docs/admin-api.md, "Routes"). */
   @Get('health')
@@ -39,14 +89,16 @@ export class HealthController implements OnModuleDestroy {
   }
 }
 
-/** GET /health. Needs TypeORM's DataSource in the app; keeps its own small Redis connection. */
+/** GET /health, /health/live, /health/ready. Needs TypeORM's DataSource in the app; keeps its own small Redis connection. */
 @Module({})
 export class HealthModule {
   static forRoot(redisUrl: string): DynamicModule {
     return {
       module: HealthModule,
       controllers: [HealthController],
+      exports: [Readiness],
       providers: [
+        Readiness,
         {
           provide: HEALTH_REDIS,
           // offline queue off: a down Redis answers "down" at once instead of waiting
