@@ -1,4 +1,5 @@
 export * from './logger';
 export * from './metrics';
+export * from './security-metrics';
 export * from './health';
 export * from './bootstrap';

@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Module, type DynamicModule, Global } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BUS_METRICS, BusMetrics } from '@mfa/bus';
+import { SecurityMetrics } from './security-metrics';
 
 /** One registry per process, with Node's default metrics labelled by service. */
 export class Metrics {
@@ -33,8 +34,9 @@ export class MetricsModule {
         { provide: Metrics, useValue: new Metrics(service) },
         // the bus client and server count into the same registry (bus_* series)
         { provide: BUS_METRICS, useFactory: (m: Metrics) => BusMetrics.for(m.registry, service), inject: [Metrics] },
+        { provide: SecurityMetrics, useFactory: (m: Metrics) => new SecurityMetrics(m.registry), inject: [Metrics] },
       ],
-      exports: [Metrics, BUS_METRICS],
+      exports: [Metrics, BUS_METRICS, SecurityMetrics],
     };
   }
 }

@@ -17,6 +17,7 @@ import { RolloutMaterializerService } from './rollout-materializer.service';
 import { SessionRevocationRepository } from './session-revocation.repository';
 import { SessionRevocationsService } from './session-revocations.service';
 import { SessionTokenVerifier } from './session-token.verifier';
+import { EnforcementMetrics, EnforcementStatsRepository } from './enforcement-metrics';
 
 /**
  * Org policies, computed enforcement, rollouts, device events, notifications, exemptions and
@@ -25,6 +26,7 @@ import { SessionTokenVerifier } from './session-token.verifier';
 @Module({
   controllers: [EnforcementBusController],
   providers: [
+    EnforcementStatsRepository, EnforcementMetrics,
     {
       provide: ENFORCEMENT_OPTIONS,
       inject: [AccountServiceEnv, InternalKey],

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import type { Redis } from 'ioredis';
 import { AppError, ErrorCodes } from '@mfa/contracts';
 import { openRedis } from '@mfa/bus';
+import { SecurityMetrics } from '@mfa/observability';
 import { MfaServiceEnv } from '../config/mfa-service.env';
 
 /** One counted subject: a Redis key and how many per window it allows. */
@@ -47,7 +48,7 @@ export class RateLimiter implements OnModuleDestroy {
   private readonly logger = new Logger(RateLimiter.name);
   private readonly redis: Redis & { mfaTakeSlot(n: number, ...args: Array<string | number>): Promise<number> };
 
-  constructor(@Inject(MfaServiceEnv) env: MfaServiceEnv) {
+  constructor(@Inject(MfaServiceEnv) env: MfaServiceEnv, private readonly metrics: SecurityMetrics) {
     const redis = openRedis(env.REDIS_URL, 'mfa-service:limits', false, this.logger, { maxRetriesPerRequest: 2 });
     redis.defineCommand('mfaTakeSlot', { lua: TAKE });
     this.redis = redis as typeof this.redis;
@@ -59,6 +60,7 @@ export class RateLimiter implements OnModuleDestroy {
     const full = await this.redis.mfaTakeSlot(limits.length, ...limits.map((l) => l.key), now.getTime(), HOUR_MS, member, ...limits.map((l) => l.max));
     if (full > 0) {
       const limit = limits[full - 1];
+      this.metrics.rateLimited(/\{([^}]+)\}/.exec(limit.key)?.[1] ?? 'other'); // the key's hash tag names the limit
       throw new AppError(ErrorCodes.RateLimited, `too many ${limit.what}: at most ${limit.max} an hour`);
     }
     return { keys: limits.map((l) => l.key), member };

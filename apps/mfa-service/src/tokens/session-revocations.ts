@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Bus, Periodic } from '@mfa/bus';
+import { SecurityMetrics } from '@mfa/observability';
 import { AppError, ErrorCodes, InternalPatterns, type RevokeSessionsReply, type SessionRevocationReason } from '@mfa/contracts';
 import { AccountDirectory } from '../accounts/account-directory';
 import { Clock } from '../common/clock';
@@ -41,6 +42,7 @@ export class SessionRevocations implements OnModuleInit, OnModuleDestroy {
     private readonly accounts: AccountDirectory,
     private readonly bus: Bus,
     private readonly clock: Clock,
+    private readonly metrics: SecurityMetrics,
   ) {}
 
   onModuleInit(): void {
@@ -72,6 +74,7 @@ export class SessionRevocations implements OnModuleInit, OnModuleDestroy {
       target: { type: 'account', id: input.accountId },
       details: { cause: input.reason, serialNumber: input.serialNumber, revokedBefore: input.at.toISOString() },
     });
+    this.metrics.sessionRevoked(input.reason); // counted when written (a rolled-back transaction still counts: rare)
     return row;
   }
 

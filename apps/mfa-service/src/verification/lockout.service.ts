@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCodes } from '@mfa/contracts';
+import { SecurityMetrics } from '@mfa/observability';
 import { MfaEvents } from '../events/mfa-events';
 import { SessionRevocations } from '../tokens/session-revocations';
 import { MfaServiceEnv } from '../config/mfa-service.env';
@@ -25,6 +26,7 @@ export class LockoutService {
     private readonly lockouts: AccountFailureRepository,
     private readonly events: MfaEvents,
     private readonly sessions: SessionRevocations,
+    private readonly metrics: SecurityMetrics,
   ) {}
 
   /**
@@ -65,6 +67,7 @@ export class LockoutService {
     const lockedUntil = live.lockedUntil ?? new Date(now.getTime() + this.env.MFA_LOCKOUT_SECONDS * 1000);
     // either count may reach the limit first; the lockout starts once (the first to store it)
     if (due && (await this.lockouts.startLockout(accountId, failures, lockedUntil, now))) {
+      this.metrics.lockoutStarted();
       await this.events.auditNow({
         orgId,
         accountId,

@@ -12,12 +12,14 @@ import { PolicyRelayService } from './policy-relay.service';
 import { POLICY_OPTIONS, type PolicyOptions } from './policy.options';
 import { PolicyRepository } from './policy.repository';
 import { PolicyService } from './policy.service';
+import { RolloutMetrics, RolloutStatsRepository } from './rollout-metrics';
 
 /** MFA policy versions, rollouts, the outbox and its relay, and per-member admin actions. */
 @Module({
   imports: [ApiKeysModule],
   controllers: [PolicyController, MemberAdminController],
   providers: [
+    RolloutStatsRepository, RolloutMetrics,
     {
       provide: POLICY_OPTIONS,
       inject: [OrgServiceEnv, InternalKey],

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCodes, type SmsSentReply } from '@mfa/contracts';
+import { SecurityMetrics } from '@mfa/observability';
 import { phoneAad } from '../../common/aad';
 import { KeyMaterial } from '../../common/key-material';
 import { MfaServiceEnv } from '../../config/mfa-service.env';
@@ -27,6 +28,7 @@ export class SmsService {
     private readonly limiter: RateLimiter,
     private readonly ledger: SmsLedgerRepository,
     @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
+    private readonly metrics: SecurityMetrics,
   ) {}
 
   /**
@@ -52,6 +54,7 @@ export class SmsService {
       const [max, what] = entry.byPhone >= this.env.SMS_MAX_PER_PHONE_PER_HOUR
         ? [this.env.SMS_MAX_PER_PHONE_PER_HOUR, 'SMS codes to this phone number']
         : [this.env.SMS_MAX_PER_ACCOUNT_PER_HOUR, 'SMS codes for this account'];
+      this.metrics.rateLimited('sms');
       throw new AppError(ErrorCodes.RateLimited, `too many ${what}: at most ${max} an hour`);
     }
     return { limit, ledgerId: entry.id };
@@ -70,7 +73,10 @@ export class SmsService {
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
       const expiresAt = new Date(now.getTime() + SMS_CODE_TTL_SECONDS * 1000);
       const stored = await this.devices.storeSmsCode(device.id, this.keys.hashSmsCode(device.id, code), expiresAt, now, this.env.SMS_RESEND_SECONDS);
-      if (!stored) throw new AppError(ErrorCodes.RateLimited, `an SMS code was sent less than ${this.env.SMS_RESEND_SECONDS} s ago`);
+      if (!stored) {
+        this.metrics.rateLimited('sms_resend');
+        throw new AppError(ErrorCodes.RateLimited, `an SMS code was sent less than ${this.env.SMS_RESEND_SECONDS} s ago`);
+      }
       await this.sender.send({ to, serialNumber: device.serial_number, accountId: device.account_id, body: `Your verification code is ${code}. It expires in 5 minutes.` });
       return { sent: true, expiresAt: expiresAt.toISOString() };
     } catch (err) {
