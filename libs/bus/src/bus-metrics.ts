@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { ErrorCodes, Patterns } from '@mfa/contracts';
+import { ErrorCodes, InternalPatterns, Patterns } from '@mfa/contracts';
 
 /** The token MetricsModule provides a BusMetrics under (optional: without it the bus counts nothing). */
 export const BUS_METRICS = Symbol('BUS_METRICS');
@@ -35,7 +35,7 @@ export const RejectReasons = {
 } as const;
 export type RejectReason = (typeof RejectReasons)[keyof typeof RejectReasons];
 
-const KNOWN_PATTERNS: ReadonlySet<string> = new Set(Object.values(Patterns));
+const KNOWN_PATTERNS: ReadonlySet<string> = new Set([...Object.values(Patterns), ...Object.values(InternalPatterns)]);
 const KNOWN_OUTCOMES: ReadonlySet<string> = new Set(['ok', 'dropped', ...Object.values(ErrorCodes)]);
 
 /** Labels come from fixed sets only, so no caller can grow the series count (never an org, account or key id). */
