@@ -1,8 +1,10 @@
-import { Controller, Get, Inject, Injectable, Module, type DynamicModule, type OnModuleDestroy, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Module, Optional, type DynamicModule, type OnModuleDestroy, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { Redis } from 'ioredis';
+import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { ping } from '@mfa/database';
+import { Metrics } from './metrics';
 
 const HEALTH_REDIS = Symbol('HEALTH_REDIS');
 
@@ -53,7 +55,20 @@ export class HealthController implements OnModuleDestroy {
     private readonly dataSource: DataSource,
     @Inject(HEALTH_REDIS) private readonly redis: Redis,
     private readonly readiness: Readiness,
-  ) {}
+    @Optional() metrics?: Metrics,
+  ) {
+    const self = this;
+    // the same checks as /health/ready, on scrape: the "service not ready" alert needs no prober
+    if (metrics && !metrics.registry.getSingleMetric('service_ready'))
+      new Gauge({
+        name: 'service_ready',
+        help: '1 when /health/ready would answer 200 (Postgres, Redis, bus consumer up, not draining)',
+        registers: [metrics.registry],
+        async collect() {
+          this.set((await self.check()).ok ? 1 : 0);
+        },
+      });
+  }
 
   /** 200 while the process runs and its event loop answers: a failing liveness probe means restart it. */
   @Get('health/live')
@@ -67,12 +82,17 @@ export class HealthController implements OnModuleDestroy {
    */
   @Get('health/ready')
   async ready(@Res({ passthrough: true }) res: Response) {
+    const { ok, draining, checks } = await this.check();
+    res.status(ok ? 200 : 503);
+    return { status: ok ? 'ok' : draining ? 'draining' : 'unavailable', checks };
+  }
+
+  private async check() {
     const [postgres, redis] = await Promise.all([probe(() => this.dataSource.query('SELECT 1')), probe(() => this.redis.ping())]);
     const bus = this.readiness.bus();
     const draining = this.readiness.isDraining;
     const ok = postgres === 'up' && redis === 'up' && bus !== 'down' && !draining;
-    res.status(ok ? 200 : 503);
-    return { status: ok ? 'ok' : draining ? 'draining' : 'unavailable', checks: { postgres, redis, ...(bus ? { bus } : {}) } };
+    return { ok, draining, checks: { postgres, redis, ...(bus ? { bus } : {}) } };
   }
 
   /** 200 when Postgres and Redis answer, 503 otherwise (docs/admin-api.md, "Routes"). */
