@@ -7,6 +7,7 @@ import { SmsOutboxSweeper } from '../src/sms/sms-outbox';
 import { SmsOutboxRepository } from '../src/sms/sms-outbox.repository';
 import { VerificationService } from '../src/verification/verification.service';
 import { VerifyState } from '../src/verification/verify-state';
+import { Metrics } from '@mfa/observability';
 import { codeAt, freshSession, lastSmsCodeOf, newMember, startHarness, waitFor, type Harness } from './mfa-test-harness';
 
 const MAX = 5;
@@ -278,4 +279,21 @@ describe('SMS outbox (development sender)', () => {
     expect(await h.db.query(`SELECT 1 FROM mfa.sms_outbox WHERE created_at <= $1`, [new Date(h.clock.now().getTime() - 86_400_000)])).toHaveLength(0);
     expect(await h.a.app.get(SmsOutboxRepository).read({ serialNumber: dev.serialNumber })).toHaveLength(0);
   });
+});
+
+it('counted every lockout, rate limit and revocation above on /metrics (both instances together), labelled by limit and reason', async () => {
+  const sum = async (name: string, labels: Record<string, string> = {}) => {
+    let total = 0;
+    for (const svc of [h.a, h.b]) {
+      const metric = (await svc.app.get(Metrics).registry.getMetricsAsJSON()).find((m) => m.name === name);
+      for (const v of (metric?.values ?? []) as Array<{ labels: Record<string, string>; value: number }>) {
+        if (Object.entries(labels).every(([k, l]) => v.labels[k] === l)) total += v.value;
+      }
+    }
+    return total;
+  };
+  expect(await sum('mfa_lockouts_started_total')).toBeGreaterThanOrEqual(8); // one per lockout test above
+  expect(await sum('mfa_rate_limited_total', { limit: 'sms' })).toBeGreaterThanOrEqual(5);
+  expect(await sum('mfa_rate_limited_total', { limit: 'other' })).toBe(0);
+  expect(await sum('mfa_session_revocations_total', { reason: 'locked_out' })).toBeGreaterThanOrEqual(8);
 });
