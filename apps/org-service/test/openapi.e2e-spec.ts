@@ -237,6 +237,8 @@ describe('every route answers what the spec says', () => {
     expect((await call('delete', '/v1/orgs/{orgId}/members/{accountId}', { auth: org.auth, params: { ...params, accountId } })).status).toBe(204);
     expect((await call('delete', '/v1/orgs/{orgId}/members/{accountId}', { auth: org.auth, params: { ...params, accountId } })).status).toBe(404);
     expect((await call('get', '/health', {})).status).toBe(200);
+    expect((await call('get', '/health/live', {})).status).toBe(200);
+    expect((await call('get', '/health/ready', {})).status).toBe(200);
     expect((await call('get', '/metrics', {})).status).toBe(200);
   });
 

@@ -61,6 +61,31 @@ function withOperationalRoutes(doc: OpenAPIObject): OpenAPIObject {
       },
     });
   }
+  const live = doc.paths['/health/live']?.get;
+  if (live) {
+    Object.assign(live, {
+      operationId: 'getHealthLive',
+      summary: 'Liveness probe: 200 while the process runs (no key needed; docs/operations.md)',
+      tags: ['operations'],
+      security: [],
+      responses: { 200: { description: 'The process runs', content: { 'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } } } } } } },
+    });
+  }
+  const ready = doc.paths['/health/ready']?.get;
+  if (ready) {
+    const checks = { type: 'object', required: ['postgres', 'redis'], additionalProperties: { type: 'string', enum: ['up', 'down'] } };
+    const body = (status: string[]) => ({ type: 'object', required: ['status', 'checks'], properties: { status: { type: 'string', enum: status }, checks } });
+    Object.assign(ready, {
+      operationId: 'getHealthReady',
+      summary: 'Readiness probe: 200 when Postgres, Redis and the bus consumer (if any) are up and the instance is not draining (no key needed; docs/operations.md)',
+      tags: ['operations'],
+      security: [],
+      responses: {
+        200: { description: 'Ready for work', content: { 'application/json': { schema: body(['ok']) } } },
+        503: { description: 'A dependency is down, or the instance is draining after SIGTERM', content: { 'application/json': { schema: body(['unavailable', 'draining']) } } },
+      },
+    });
+  }
   const metrics = doc.paths['/metrics']?.get;
   if (metrics) {
     Object.assign(metrics, {
