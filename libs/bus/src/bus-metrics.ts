@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { ErrorCodes, InternalPatterns, Patterns } from '@mfa/contracts';
 
@@ -43,12 +43,84 @@ export const patternLabel = (pattern: string | undefined): string => (pattern &&
 const outcomeLabel = (outcome: string): string => (KNOWN_OUTCOMES.has(outcome) ? outcome : 'other');
 
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250];
 
-interface Inc {
-  inc(n?: number): void;
+/**
+ * A counter or histogram kept in plain numbers and handed to prom-client on scrape: prom-client
+ * hashes the label object on every inc/observe (a string built per call, even on a bound child),
+ * several microseconds per request; here counting is a field increment.
+ */
+class Slot {
+  n = 0;
+  sum = 0;
+  readonly buckets: Float64Array;
+  constructor(readonly labels: Record<string, string>, bounds: readonly number[] | null) {
+    this.buckets = new Float64Array(bounds ? bounds.length : 0);
+  }
 }
-interface Observe {
-  observe(v: number): void;
+
+class SlotMetric {
+  readonly aggregator = 'sum' as const;
+  private readonly slots: Slot[] = [];
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'histogram',
+    private readonly bounds: readonly number[] | null,
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as never);
+  }
+
+  slot(labels: Record<string, string>): Slot {
+    const s = new Slot(labels, this.bounds);
+    this.slots.push(s);
+    return s;
+  }
+
+  inc(s: Slot, n = 1): void {
+    s.n += n;
+  }
+
+  observe(s: Slot, v: number): void {
+    s.n++;
+    s.sum += v;
+    const b = this.bounds!;
+    for (let i = 0; i < b.length; i++) {
+      if (v <= b[i]) {
+        s.buckets[i]++;
+        return;
+      }
+    }
+  }
+
+  /** prom-client's metric interface (registry.metrics(), getMetricsAsJSON()). */
+  async get() {
+    const values: Array<{ labels: Record<string, string | number>; value: number; metricName?: string }> = [];
+    for (const s of this.slots) {
+      if (this.type === 'counter') {
+        values.push({ labels: s.labels, value: s.n });
+        continue;
+      }
+      let acc = 0;
+      this.bounds!.forEach((le, i) => {
+        acc += s.buckets[i];
+        values.push({ labels: { ...s.labels, le }, value: acc, metricName: `${this.name}_bucket` });
+      });
+      values.push({ labels: { ...s.labels, le: '+Inf' }, value: s.n, metricName: `${this.name}_bucket` });
+      values.push({ labels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: s.labels, value: s.n, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  reset(): void {
+    for (const s of this.slots) {
+      s.n = 0;
+      s.sum = 0;
+      s.buckets.fill(0);
+    }
+  }
 }
 
 /** What a bus server reports on scrape: XINFO GROUPS' pending and lag of its group. */
@@ -68,49 +140,35 @@ export class BusMetrics {
     return m;
   }
 
-  private readonly requests: Counter<'service' | 'pattern' | 'outcome'>;
-  private readonly durations: Histogram<'service' | 'pattern'>;
-  private readonly clientRequests: Counter<'service' | 'pattern' | 'outcome'>;
-  private readonly clientDurations: Histogram<'service' | 'pattern'>;
-  private readonly rejections: Counter<'service' | 'reason'>;
-  private readonly batchSizes: Observe;
-  private readonly deadLetters: Inc;
-  private readonly cache = new Map<string, Map<string, Inc>>();
-  private readonly clientCache = new Map<string, Map<string, Inc>>();
-  private readonly durationCache = new Map<string, Observe>();
-  private readonly clientDurationCache = new Map<string, Observe>();
-  private readonly rejectCache = new Map<string, Inc>();
+  private readonly requests: SlotMetric;
+  private readonly durations: SlotMetric;
+  private readonly clientRequests: SlotMetric;
+  private readonly clientDurations: SlotMetric;
+  private readonly rejections: SlotMetric;
+  private readonly batchSizes: Slot;
+  private readonly batchMetric: SlotMetric;
+  private readonly deadLetters: Slot;
+  private readonly deadLetterMetric: SlotMetric;
+  private readonly cache = new Map<string, Map<string, Slot>>();
+  private readonly clientCache = new Map<string, Map<string, Slot>>();
+  private readonly durationCache = new Map<string, Slot>();
+  private readonly clientDurationCache = new Map<string, Slot>();
+  private readonly rejectCache = new Map<string, Slot>();
   private readonly probes = new Set<GroupProbe>();
 
   private constructor(registry: Registry, readonly service: string) {
     const registers = [registry];
-    this.requests = new Counter({
-      name: 'bus_requests_total', help: 'Bus entries this service handled or refused, by pattern and outcome (ok, an error code, or dropped)',
-      labelNames: ['service', 'pattern', 'outcome'], registers,
-    });
-    this.durations = new Histogram({
-      name: 'bus_request_duration_seconds', help: 'Time a handler took on an admitted bus entry, by pattern', labelNames: ['service', 'pattern'],
-      buckets: DURATION_BUCKETS, registers,
-    });
-    this.clientRequests = new Counter({
-      name: 'bus_client_requests_total', help: 'Bus requests this service sent, by pattern and outcome (ok or the error code; timeout when no reply came)',
-      labelNames: ['service', 'pattern', 'outcome'], registers,
-    });
-    this.clientDurations = new Histogram({
-      name: 'bus_client_request_duration_seconds', help: 'Round trip of bus requests this service sent, by pattern', labelNames: ['service', 'pattern'],
-      buckets: DURATION_BUCKETS, registers,
-    });
-    this.rejections = new Counter({
-      name: 'bus_rejected_total', help: 'Entries the bus gate refused or dropped, by reason (signature, replay, size, scope, ...)',
-      labelNames: ['service', 'reason'], registers,
-    });
-    this.batchSizes = new Histogram({
-      name: 'bus_batch_size', help: 'Entries per batch read from the request stream', labelNames: ['service'],
-      buckets: [1, 2, 5, 10, 25, 50, 100, 250], registers,
-    }).labels(service);
-    this.deadLetters = new Counter({
-      name: 'bus_dead_letters_total', help: 'Entries moved to bus:<service>:dead after a consumer died on them', labelNames: ['service'], registers,
-    }).labels(service);
+    this.requests = new SlotMetric('bus_requests_total', 'Bus entries this service handled or refused, by pattern and outcome (ok, an error code, or dropped)', 'counter', null, registry);
+    this.durations = new SlotMetric('bus_request_duration_seconds', 'Time a handler took on an admitted bus entry, by pattern', 'histogram', DURATION_BUCKETS, registry);
+    this.clientRequests = new SlotMetric(
+      'bus_client_requests_total', 'Bus requests this service sent, by pattern and outcome (ok or the error code; timeout when no reply came)', 'counter', null, registry,
+    );
+    this.clientDurations = new SlotMetric('bus_client_request_duration_seconds', 'Round trip of bus requests this service sent, by pattern', 'histogram', DURATION_BUCKETS, registry);
+    this.rejections = new SlotMetric('bus_rejected_total', 'Entries the bus gate refused or dropped, by reason (signature, replay, size, scope, ...)', 'counter', null, registry);
+    this.batchMetric = new SlotMetric('bus_batch_size', 'Entries per batch read from the request stream', 'histogram', BATCH_BUCKETS, registry);
+    this.batchSizes = this.batchMetric.slot({ service });
+    this.deadLetterMetric = new SlotMetric('bus_dead_letters_total', 'Entries moved to bus:<service>:dead after a consumer died on them', 'counter', null, registry);
+    this.deadLetters = this.deadLetterMetric.slot({ service });
     const probes = this.probes;
     // XINFO GROUPS on scrape only: one cheap command per scrape, nothing on the request path
     const group = async (pick: 'pending' | 'lag', gauge: Gauge<'service'>) => {
@@ -140,42 +198,43 @@ export class BusMetrics {
   /** Server side: an entry answered (or dropped) with `outcome`; `seconds` when a handler ran. */
   served(pattern: string | undefined, outcome: string, seconds?: number): void {
     const p = patternLabel(pattern);
-    this.child(this.cache, this.requests, p, outcomeLabel(outcome)).inc();
-    if (seconds !== undefined) this.observer(this.durationCache, this.durations, p).observe(seconds);
+    this.requests.inc(this.child(this.cache, this.requests, p, outcome));
+    if (seconds !== undefined) this.durations.observe(this.observer(this.durationCache, this.durations, p), seconds);
   }
 
   /** Client side: a request settled with `outcome` after `seconds`. */
   sent(pattern: string, outcome: string, seconds: number): void {
     const p = patternLabel(pattern);
-    this.child(this.clientCache, this.clientRequests, p, outcomeLabel(outcome)).inc();
-    this.observer(this.clientDurationCache, this.clientDurations, p).observe(seconds);
+    this.clientRequests.inc(this.child(this.clientCache, this.clientRequests, p, outcome));
+    this.clientDurations.observe(this.observer(this.clientDurationCache, this.clientDurations, p), seconds);
   }
 
   rejected(reason: RejectReason): void {
     let c = this.rejectCache.get(reason);
-    if (!c) this.rejectCache.set(reason, (c = this.rejections.labels(this.service, reason)));
-    c.inc();
+    if (!c) this.rejectCache.set(reason, (c = this.rejections.slot({ service: this.service, reason })));
+    this.rejections.inc(c);
   }
 
   batch(size: number): void {
-    this.batchSizes.observe(size);
+    this.batchMetric.observe(this.batchSizes, size);
   }
 
   deadLettered(n: number): void {
-    this.deadLetters.inc(n);
+    this.deadLetterMetric.inc(this.deadLetters, n);
   }
 
-  private child(cache: Map<string, Map<string, Inc>>, counter: Counter<'service' | 'pattern' | 'outcome'>, pattern: string, outcome: string): Inc {
+  private child(cache: Map<string, Map<string, Slot>>, metric: SlotMetric, pattern: string, outcome: string): Slot {
+    const label = outcomeLabel(outcome); // a Set lookup: the cache never holds a value a caller made up
     let byOutcome = cache.get(pattern);
     if (!byOutcome) cache.set(pattern, (byOutcome = new Map()));
-    let c = byOutcome.get(outcome);
-    if (!c) byOutcome.set(outcome, (c = counter.labels(this.service, pattern, outcome)));
+    let c = byOutcome.get(label);
+    if (!c) byOutcome.set(label, (c = metric.slot({ service: this.service, pattern, outcome: label })));
     return c;
   }
 
-  private observer(cache: Map<string, Observe>, histogram: Histogram<'service' | 'pattern'>, pattern: string): Observe {
+  private observer(cache: Map<string, Slot>, metric: SlotMetric, pattern: string): Slot {
     let h = cache.get(pattern);
-    if (!h) cache.set(pattern, (h = histogram.labels(this.service, pattern)));
+    if (!h) cache.set(pattern, (h = metric.slot({ service: this.service, pattern })));
     return h;
   }
 }
