@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { parse } from 'yaml';
-import { startTestServices, type TestServices } from '@mfa/testing';
+import { startTestServices, type TestServices } from '@test/support';
 
 /**
  * The operators' surface (docs/operations.md): /health/live and /health/ready, and every metric

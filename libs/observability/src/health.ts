@@ -88,7 +88,7 @@ export class HealthController implements OnModuleDestroy {
   }
 
   private async check() {
-    const [postgres, redis] = await Promise.all([probe(() => this.dataSource.query('SELECT 1')), probe(() => this.redis.ping())]);
+    const [postgres, redis] = await Promise.all([probe(() => ping(this.dataSource)), probe(() => this.redis.ping())]);
     const bus = this.readiness.bus();
     const draining = this.readiness.isDraining;
     const ok = postgres === 'up' && redis === 'up' && bus !== 'down' && !draining;
