@@ -17,7 +17,8 @@ import { RolloutMaterializerService } from './rollout-materializer.service';
 import { SessionRevocationRepository } from './session-revocation.repository';
 import { SessionRevocationsService } from './session-revocations.service';
 import { SessionTokenVerifier } from './session-token.verifier';
-import { EnforcementMetrics, EnforcementStatsRepository } from './enforcement-metrics';
+import { EnforcementMetrics } from './enforcement-metrics';
+import { EnforcementStatsRepository } from './enforcement-stats.repository';
 
 /**
  * Org policies, computed enforcement, rollouts, device events, notifications, exemptions and

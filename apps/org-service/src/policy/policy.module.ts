@@ -12,7 +12,8 @@ import { PolicyRelayService } from './policy-relay.service';
 import { POLICY_OPTIONS, type PolicyOptions } from './policy.options';
 import { PolicyRepository } from './policy.repository';
 import { PolicyService } from './policy.service';
-import { RolloutMetrics, RolloutStatsRepository } from './rollout-metrics';
+import { RolloutMetrics } from './rollout-metrics';
+import { RolloutStatsRepository } from './rollout-stats.repository';
 
 /** MFA policy versions, rollouts, the outbox and its relay, and per-member admin actions. */
 @Module({

@@ -1,37 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { Metrics, scrapedGauge } from '@mfa/observability';
+import { RolloutStatsRepository, type UnfinishedRollout } from './rollout-stats.repository';
 
 /** Unfinished rollouts shown one by one (the longest silent first); the count covers all. */
 export const ROLLOUTS_SHOWN = 20;
 const TTL_MS = 15_000;
-
-interface UnfinishedRollout {
-  org_id: string;
-  policy_version: number;
-  status: string;
-  total: number;
-  applied: number;
-  silent_s: number;
-}
-
-/** Rollouts not completed, from the partial index on unfinished rows; for the scrape only. */
-@Injectable()
-export class RolloutStatsRepository {
-  constructor(private readonly dataSource: DataSource) {}
-
-  async countsByStatus(): Promise<Array<{ status: string; n: number }>> {
-    return this.dataSource.query(`SELECT status, count(*)::int AS n FROM org.policy_rollouts WHERE status <> 'completed' GROUP BY status`);
-  }
-
-  async unfinished(limit: number): Promise<UnfinishedRollout[]> {
-    return this.dataSource.query(
-      `SELECT org_id::text, policy_version, status, total, applied, extract(epoch FROM now() - updated_at)::float8 AS silent_s
-         FROM org.policy_rollouts WHERE status <> 'completed' ORDER BY updated_at LIMIT $1`,
-      [limit],
-    );
-  }
-}
 
 /**
  * `mfa_rollouts_unfinished{status}`, `mfa_rollout_progress_ratio{org_id, policy_version}` and
