@@ -92,6 +92,23 @@ describe('MfaClient', () => {
     expect((await failure(client().call('nobody.serves.this', {}))).code).toBe('unknown_pattern');
   });
 
+  it('diagnoses a rejected code (scope enroll, own org only) and makes enrollment links', async () => {
+    const mfa = client();
+    const accountId = (await addMember(s.orgUrl, org)).id;
+    expect(await mfa.devices.diagnose({ accountId, code: '123456', action: 'export' })).toEqual({ action: 'export', findings: [expect.objectContaining({ code: 'no_active_device' })] });
+    const dev = (await mfa.devices.create({ accountId, type: 'totp', name: 'phone' })) as CreateTotpDeviceReply;
+    await mfa.devices.enable({ accountId, serialNumber: dev.serialNumber, code1: code(dev.secretBase32, -1), code2: code(dev.secretBase32, 0) });
+    const skewed = await mfa.devices.diagnose({ accountId, serialNumber: dev.serialNumber, code: code(dev.secretBase32, 6) });
+    expect(skewed.findings).toEqual([expect.objectContaining({ code: 'clock_skew', steps: expect.any(Number), command: expect.stringContaining('mfa devices resync') })]);
+    expect((await failure(mfa.devices.diagnose({ accountId, code: '' }))).code).toBe('validation_failed');
+    const other = await createOrg(s.orgUrl, s.platformKey);
+    const stranger = (await addMember(s.orgUrl, other)).id;
+    expect((await failure(mfa.devices.diagnose({ accountId: stranger, code: '123456' }))).code).toBe('not_found');
+    const verifyOnly = await createServiceKey(s.orgUrl, org, ['verify']);
+    expect((await failure(client({}, verifyOnly).devices.diagnose({ accountId, code: '123456' }))).code).toBe('forbidden');
+    expect(await mfa.enrollmentLinks.create({ accountId })).toEqual({ url: expect.stringMatching(/\/enroll\/[A-Za-z0-9_-]{43}$/), expiresAt: expect.any(String) });
+  });
+
   it('times out past its deadline, and spreads entries over partitions by account id', async () => {
     // no service reads partitioned streams here (BUS_PARTITIONS=1), so nothing answers
     const parted = client({ partitions: 4, timeoutMs: 400, retries: 0 });

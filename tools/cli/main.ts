@@ -227,6 +227,20 @@ export function buildProgram(): Command {
   devices.command('enable').description('activate a device with two consecutive codes (SMS: --code1 only)')
     .requiredOption('--account-id <id>').requiredOption('--serial-number <s>').requiredOption('--code1 <code>').option('--code2 <code>')
     .action(run(async (ctx, o) => ctx.print(await ctx.bus().devices.enable({ accountId: o.accountId, serialNumber: o.serialNumber, code1: o.code1, code2: o.code2 }), DEVICE_COLUMNS)));
+  devices.command('resync').description("re-align a TOTP device whose clock drifted (two consecutive codes, within ±10 steps)")
+    .requiredOption('--account-id <id>').requiredOption('--serial-number <s>').requiredOption('--code1 <code>').requiredOption('--code2 <code>')
+    .action(run(async (ctx, o) => ctx.print(await ctx.bus().devices.resync({ accountId: o.accountId, serialNumber: o.serialNumber, code1: o.code1, code2: o.code2 }), DEVICE_COLUMNS)));
+  devices.command('diagnose').description('why a code is rejected (clock skew, replay, wrong serial, pending, lockout, policy); a wrong code counts toward the lockout')
+    .requiredOption('--account-id <id>').option('--serial-number <s>').requiredOption('--token-code <code>').option('--action <action>', 'the action the code was for (echoed)')
+    .action(run(async (ctx, o) => {
+      const r = await ctx.bus().devices.diagnose({ accountId: o.accountId, serialNumber: o.serialNumber, code: o.tokenCode, action: o.action });
+      if (ctx.output === 'json') return ctx.print(r);
+      // one line per finding, then the command to run when there is one
+      for (const f of r.findings) {
+        const extra = [f.steps !== undefined ? `steps=${f.steps}` : '', f.until ? `until=${f.until}` : '', f.rule ? `rule=${f.rule}` : ''].filter(Boolean).join(' ');
+        process.stdout.write(`${f.code.padEnd(16)} ${(f.serialNumber ?? '-').padEnd(14)} ${f.message}${extra ? ` [${extra}]` : ''}${f.command ? ` -> ${f.command}` : ''}\n`);
+      }
+    }));
   devices.command('list').description("a member's devices").requiredOption('--account-id <id>')
     .action(run(async (ctx, o) => { const r = await ctx.bus().devices.list({ accountId: o.accountId }); ctx.output === 'json' ? ctx.print(r) : ctx.print(r.items, DEVICE_COLUMNS); }));
   devices.command('reset').description('admin reset of a lost device (API)').requiredOption('--account-id <id>').requiredOption('--serial-number <s>')

@@ -10,6 +10,7 @@ import { CommonModule } from './common/common.module';
 import { MfaServiceEnv } from './config/mfa-service.env';
 import { dataSourceOptions } from './database/data-source';
 import { DevicesModule } from './devices/devices.module';
+import { DiagnoseModule } from './diagnose/diagnose.module';
 import { EnrollmentLinksModule } from './enrollment-links/enrollment-links.module';
 import { EventsModule } from './events/events.module';
 import { InternalModule } from './internal/internal.module';
@@ -37,6 +38,7 @@ export interface MfaServiceModuleOptions {
 export const MFA_FEATURE_MODULES = [
   AccountsModule, DevicesModule, EventsModule, InternalModule, LifecycleModule, LimitsModule, MethodsModule,
   EnrollmentLinksModule, PoliciesModule, RecoveryModule, SessionsModule, TokensModule, VerificationModule,
+  DiagnoseModule,
 ];
 
 /** The device methods (methods/<type>/): MethodRegistry checks at boot that they cover MfaMethods. */

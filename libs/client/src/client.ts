@@ -6,11 +6,15 @@ import type {
   AuthorizeReply,
   AuthorizeRequest,
   CreateDeviceRequest,
+  CreateEnrollmentLinkRequest,
   CreateSmsDeviceReply,
   CreateTotpDeviceReply,
   DeactivateDeviceRequest,
   DeviceRequest,
+  DiagnoseReply,
+  DiagnoseRequest,
   EnableDeviceRequest,
+  EnrollmentLinkReply,
   IssueSessionReply,
   IssueSessionRequest,
   JwksReply,
@@ -115,6 +119,13 @@ export class MfaClient {
     resync: (req: ResyncDeviceRequest, o?: CallOptions) => this.call<Device>('mfa.devices.resync', req, o),
     list: (req: AccountRequest, o?: CallOptions) => this.call<{ items: Device[] }>('mfa.devices.list', req, o),
     deactivate: (req: DeactivateDeviceRequest, o?: CallOptions) => this.call<Device>('mfa.devices.deactivate', req, o),
+    /** which troubleshooting tip applies to a rejected code; a wrong code counts toward the lockout */
+    diagnose: (req: DiagnoseRequest, o?: CallOptions) => this.call<DiagnoseReply>('mfa.devices.diagnose', req, o),
+  };
+
+  readonly enrollmentLinks = {
+    /** a one-time link (15 min) to the hosted enrollment page, for a member who must enroll */
+    create: (req: CreateEnrollmentLinkRequest, o?: CallOptions) => this.call<EnrollmentLinkReply>('mfa.enrollment.links.create', req, o),
   };
 
   readonly sms = {

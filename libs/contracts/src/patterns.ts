@@ -22,6 +22,7 @@ export const Patterns = {
   MfaSessionsJwks: 'mfa.sessions.jwks',
   MfaSessionsRevoke: 'mfa.sessions.revoke',
   MfaEnrollmentLinksCreate: 'mfa.enrollment.links.create',
+  MfaDevicesDiagnose: 'mfa.devices.diagnose',
   AccountsGet: 'accounts.get',
   AccountsAuthorize: 'accounts.authorize',
 } as const;
@@ -192,6 +193,25 @@ export type RedeemEnrollmentLinkReply =
   | { state: 'redeemed'; accountId: string; orgId: string; returnUrl: string | null; expiresAt: string }
   | { state: 'used' | 'expired' | 'unknown' };
 
+export interface DiagnoseRequest { accountId: string; serialNumber?: string; code: string; action?: string }
+/** docs/mfa.md "Troubleshooting a rejected code": which tip applies; never a code, a seed or which digits were wrong. */
+export const DiagnosisCodes = ['ok', 'clock_skew', 'replayed', 'invalid_code', 'wrong_serial', 'pending_device', 'locked_out', 'no_active_device', 'policy_denies'] as const;
+export type DiagnosisCode = (typeof DiagnosisCodes)[number];
+export interface DiagnosisFinding {
+  code: DiagnosisCode;
+  message: string;
+  serialNumber?: string;
+  /** clock_skew: how many 30 s steps the device is ahead (+) or behind (-) of what the service expects */
+  steps?: number;
+  /** clock_skew: the resync to run (two consecutive codes) */
+  command?: string;
+  /** locked_out: when the lockout ends */
+  until?: string;
+  /** policy_denies: the rule that denies */
+  rule?: string;
+}
+export interface DiagnoseReply { findings: DiagnosisFinding[]; action?: string }
+
 /** The type map the typed client uses: `bus.send(Patterns.MfaVerify, req)` is checked both ways. */
 export interface BusContract {
   'mfa.devices.create': { request: CreateDeviceRequest; reply: CreateTotpDeviceReply | CreateSmsDeviceReply };
@@ -206,6 +226,7 @@ export interface BusContract {
   'mfa.sessions.jwks': { request: Record<string, never>; reply: JwksReply };
   'mfa.sessions.revoke': { request: RevokeSessionsRequest; reply: RevokeSessionsReply };
   'mfa.enrollment.links.create': { request: CreateEnrollmentLinkRequest; reply: EnrollmentLinkReply };
+  'mfa.devices.diagnose': { request: DiagnoseRequest; reply: DiagnoseReply };
   'accounts.get': { request: AccountRequest; reply: Member };
   'accounts.authorize': { request: AuthorizeRequest; reply: AuthorizeReply };
 

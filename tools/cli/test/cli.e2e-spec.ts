@@ -217,6 +217,15 @@ describe('mfa member commands', () => {
     expect(expired).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mfa: invalid_code/) });
     expect(JSON.parse(readFileSync(join(cacheDir, cached), 'utf8')).expiresAt < new Date().toISOString()).toBe(true);
 
+    // a clock 5 steps ahead: diagnose names the skew and the resync that fixes it (one line per finding)
+    const diag = await mfa(['devices', 'diagnose', '--account-id', m.id, '--serial-number', dev.serialNumber, '--token-code', code(dev.secretBase32, 5), '--action', 'export']);
+    expect(diag.code).toBe(0);
+    expect(diag.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^clock_skew\\s+${dev.serialNumber} .*steps=\\d+.* -> mfa devices resync --account-id ${m.id} --serial-number ${dev.serialNumber} `))]);
+    expect(await json(['devices', 'diagnose', '--account-id', m.id, '--token-code', '12345', '--action', 'export'])).toEqual({ action: 'export', findings: [expect.objectContaining({ code: 'pending_device' }), expect.objectContaining({ code: 'invalid_code' })] });
+    const resynced = await json(['devices', 'resync', '--account-id', m.id, '--serial-number', dev.serialNumber, '--code1', code(dev.secretBase32, 4), '--code2', code(dev.secretBase32, 5)]);
+    expect(resynced).toMatchObject({ status: 'active' });
+    expect((await mfa(['devices', 'diagnose', '--account-id', m.id, '--token-code', '123456'], { MFA_SERVICE_KEY_SECRET: 'wrong' })).code).toBe(2);
+
     expect((await mfa(['devices', 'reset', '--account-id', m.id, '--serial-number', dev.serialNumber])).code).toBe(0);
     expect((await json(['devices', 'list', '--account-id', m.id])).items.find((d: any) => d.serialNumber === dev.serialNumber)).toMatchObject({ status: 'deactivated' });
   }, 300_000);

@@ -53,6 +53,15 @@ export type Activate = (write: (tx: Db) => Promise<DeviceRow | null>) => Promise
 export type ActiveDevice = VerifyRow & { id: string; type: MfaMethod; serial_number: string; org_id: string };
 
 /**
+ * What a method can tell about a code (mfa.devices.diagnose): right now, already used, right at
+ * another step (the device's clock is off), or wrong. Never which digits were wrong.
+ */
+export type CodeDiagnosis =
+  | { result: 'ok' | 'replayed' }
+  | { result: 'clock_skew'; steps: number }
+  | { result: 'wrong'; hint?: string };
+
+/**
  * One device method (TOTP, SMS, ...): everything the device services and the verify hot path
  * ask of a device type. Implementations live in methods/<type>/ and are registered with
  * @DeviceMethodProvider(type); MethodRegistry finds them. The services never branch on a type.
@@ -85,4 +94,7 @@ export interface DeviceMethod<TMatch = unknown> {
 
   /** Optional: re-align an active device (TOTP clock drift). null: a wrong proof. */
   resync?(device: DeviceRow, proof: Proof, now: Date): Promise<DeviceRow | null>;
+
+  /** Optional: why this proof would (not) verify now, reading only (it marks nothing used). */
+  diagnose?(accountId: string, device: ActiveDevice, proof: Proof, now: Date): Promise<CodeDiagnosis>;
 }

@@ -170,6 +170,12 @@ export class VerifyState implements OnModuleDestroy {
     return { failures, lockedUntil: locked > 0 ? new Date(locked) : null, lockoutStarted: started === 1 };
   }
 
+  /** The last TOTP step accepted here for a device (null: none), ahead of Postgres' written-behind floor. */
+  async lastStep(accountId: string, deviceId: string): Promise<number | null> {
+    const step = await this.redis.hget(KEY_PREFIX + accountId, stepField(deviceId));
+    return step === null ? null : Number(step);
+  }
+
   async lockedUntil(accountId: string, now: Date): Promise<Date | null> {
     const until = Number(await this.redis.hget(KEY_PREFIX + accountId, LOCKED));
     return until > now.getTime() ? new Date(until) : null;

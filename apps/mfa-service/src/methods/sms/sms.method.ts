@@ -11,7 +11,7 @@ import type { Attempt } from '../../verification/lockout.service';
 import { VerificationRepository } from '../../verification/verification.repository';
 import type { StepOutcome } from '../../verification/verify-state';
 import { looksLikeOtp } from '../totp/totp';
-import { type Activate, type ActiveDevice, type DeviceMethod, type EnrollInput, type Enrollment, isCodeProof, type Proof } from '../device-method';
+import { type Activate, type ActiveDevice, type CodeDiagnosis, type DeviceMethod, type EnrollInput, type Enrollment, isCodeProof, type Proof } from '../device-method';
 import { DeviceMethodProvider } from '../method-registry';
 import { SmsService } from './sms.service';
 
@@ -74,6 +74,15 @@ export class SmsMethod implements DeviceMethod<true> {
   match(device: ActiveDevice, proof: Proof, now: Date): true | null {
     if (!isCodeProof(proof) || !device.sms_code_hash || !device.sms_code_expires_at || device.sms_code_expires_at <= now) return null;
     return constantTimeEqual(this.keys.hashSmsCode(device.id, proof.code), device.sms_code_hash) ? true : null;
+  }
+
+  /** An SMS code is single use and gone once used or expired: a used one cannot be told from a wrong one. */
+  async diagnose(_accountId: string, device: ActiveDevice, proof: Proof, now: Date): Promise<CodeDiagnosis> {
+    if (this.match(device, proof, now)) return { result: 'ok' };
+    if (!device.sms_code_hash || !device.sms_code_expires_at || device.sms_code_expires_at <= now) {
+      return { result: 'wrong', hint: 'no SMS code is live for this device (used, expired or never sent): send a new one (mfa.sms.send)' };
+    }
+    return { result: 'wrong' };
   }
 
   /** The reservation held means no lockout can start meanwhile: the single-use statement decides. */

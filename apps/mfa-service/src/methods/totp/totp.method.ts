@@ -9,7 +9,7 @@ import { DeviceRepository, toDevice, type DeviceRow } from '../../devices/device
 import type { Attempt } from '../../verification/lockout.service';
 import { VerificationRepository } from '../../verification/verification.repository';
 import { type StepOutcome, VerifyState } from '../../verification/verify-state';
-import { type Activate, type ActiveDevice, type DeviceMethod, type EnrollInput, type Enrollment, isCodeProof, type Proof } from '../device-method';
+import { type Activate, type ActiveDevice, type CodeDiagnosis, type DeviceMethod, type EnrollInput, type Enrollment, isCodeProof, type Proof } from '../device-method';
 import { DeviceMethodProvider } from '../method-registry';
 import { base32Encode } from './base32';
 import { otpauthUri } from './otpauth-uri';
@@ -99,6 +99,22 @@ export class TotpMethod implements DeviceMethod<number> {
       this.verifyRepo.recordUse(device.id, step, attempt.now);
     }
     return outcome;
+  }
+
+  /**
+   * Where the code falls within ±MAX_DRIFT_STEPS of now + drift (resync's window): inside the
+   * verify window and after the last accepted step (Redis or Postgres) is ok, at or before it a
+   * replay, further out a clock skew of that many steps. Reads only: an ok code stays usable.
+   */
+  async diagnose(accountId: string, device: ActiveDevice, proof: Proof, now: Date): Promise<CodeDiagnosis> {
+    if (!this.accepts(proof) || !isCodeProof(proof)) return { result: 'wrong', hint: 'a TOTP code is 6 digits' };
+    const center = timeStep(now) + (device.drift_steps ?? 0);
+    const step = this.withSeed(device, (key) => findStep(key, proof.code, center - MAX_DRIFT_STEPS, center + MAX_DRIFT_STEPS, center));
+    if (step === null) return { result: 'wrong' };
+    if (Math.abs(step - center) > VERIFY_WINDOW_STEPS) return { result: 'clock_skew', steps: step - center };
+    const live = await this.verifyState.lastStep(accountId, device.id);
+    const last = Math.max(live ?? -Infinity, device.last_step === null ? -Infinity : Number(device.last_step));
+    return { result: step <= last ? 'replayed' : 'ok' };
   }
 
   private withSeed<T>(device: { id: string; secret_enc: string | null }, use: (key: Buffer) => T): T {

@@ -1,0 +1,144 @@
+/** mfa.devices.diagnose: every finding code, the lockout it counts toward, bad input (docs/mfa.md "Troubleshooting a rejected code"). */
+import { InternalPatterns, Patterns, type CreateTotpDeviceReply, type DiagnoseReply, type Member } from '@mfa/contracts';
+import { VerificationRepository } from '../src/verification/verification.repository';
+import { VerifyState } from '../src/verification/verify-state';
+import { codeAt, lastSmsCodeOf, newMember, startHarness, type Harness } from './mfa-test-harness';
+
+const MAX = 4;
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ MFA_MAX_FAILURES: String(MAX), MFA_LOCKOUT_SECONDS: '60', SMS_RESEND_SECONDS: '0' });
+});
+afterAll(() => h?.close());
+
+const diagnose = (accountId: string, code: string, serialNumber?: string, action?: string) =>
+  h.send(Patterns.MfaDevicesDiagnose, { accountId, code, ...(serialNumber ? { serialNumber } : {}), ...(action ? { action } : {}) });
+const codes = (r: DiagnoseReply) => r.findings.map((f) => f.code);
+const failures = (accountId: string) => h.a.app.get(VerifyState).failures(accountId);
+const wrongOtp = (right: string) => (right === '000000' ? '111111' : '000000');
+
+async function pendingTotp(m: Member): Promise<CreateTotpDeviceReply> {
+  return (await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'totp', name: 'phone' })) as CreateTotpDeviceReply;
+}
+async function enrolledTotp(m: Member = newMember()) {
+  const dev = await pendingTotp(m);
+  await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: codeAt(dev.secretBase32, h.clock, -1), code2: codeAt(dev.secretBase32, h.clock) });
+  h.clock.advance(30_000);
+  return { m, dev };
+}
+
+/** No finding may carry the code it was asked about, the seed, or any other 6-digit run. */
+function expectNoSecrets(r: DiagnoseReply, ...secrets: string[]) {
+  const text = JSON.stringify(r);
+  for (const s of secrets) expect(text).not.toContain(s);
+  expect(text).not.toMatch(/\b\d{6}\b/);
+}
+
+describe('mfa.devices.diagnose', () => {
+  it('ok: a right code is found right and NOT used; it still verifies once afterwards; no attempt counted', async () => {
+    const { m, dev } = await enrolledTotp();
+    const code = codeAt(dev.secretBase32, h.clock);
+    const r = await diagnose(m.id, code, undefined, 'payments.approve');
+    expect(r).toEqual({ action: 'payments.approve', findings: [expect.objectContaining({ code: 'ok', serialNumber: dev.serialNumber })] });
+    expectNoSecrets(r, code, dev.secretBase32);
+    expect(await failures(m.id)).toBe(0);
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, code })).toMatchObject({ valid: true });
+  });
+
+  it('replayed: a code already accepted (live in Redis, and once written behind to Postgres)', async () => {
+    const { m, dev } = await enrolledTotp();
+    const code = codeAt(dev.secretBase32, h.clock);
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, code })).toMatchObject({ valid: true });
+    expect(codes(await diagnose(m.id, code))).toEqual(['replayed']);
+    await Promise.all([h.a, h.b].map((x) => x.app.get(VerificationRepository).flushUses()));
+    await h.redis.del(`mfa:verify:${m.id}`); // Redis lost: Postgres' floor still says replayed
+    expect(codes(await diagnose(m.id, code, dev.serialNumber))).toEqual(['replayed']);
+    expect(await failures(m.id)).toBe(1); // counted like the failed verify it would be (the first failure after the deletion)
+  });
+
+  it.each([-7, -10, 4, 10])('clock_skew: a device %i steps off, with the resync command; counted as a failure', async (offset) => {
+    const { m, dev } = await enrolledTotp();
+    const code = codeAt(dev.secretBase32, h.clock, offset);
+    const r = await diagnose(m.id, code);
+    expect(r.findings).toEqual([expect.objectContaining({
+      code: 'clock_skew', steps: offset, serialNumber: dev.serialNumber,
+      command: `mfa devices resync --account-id ${m.id} --serial-number ${dev.serialNumber} --code1 <code> --code2 <next code>`,
+    })]);
+    expectNoSecrets(r, code, dev.secretBase32);
+    expect(await failures(m.id)).toBe(1);
+    // the resync it names fixes it (a clock behind cannot resync to steps before the enabling one: not tried)
+    if (offset < 0) return;
+    await h.send(Patterns.MfaDevicesResync, { accountId: m.id, serialNumber: dev.serialNumber, code1: codeAt(dev.secretBase32, h.clock, offset - 1), code2: codeAt(dev.secretBase32, h.clock, offset) });
+    h.clock.advance(90_000);
+    expect(codes(await diagnose(m.id, codeAt(dev.secretBase32, h.clock, offset)))).toEqual(['ok']);
+  });
+
+  it('invalid_code beyond the ±10 steps window, and every failure counts toward the lockout exactly like verify', async () => {
+    const { m, dev } = await enrolledTotp();
+    const far = codeAt(dev.secretBase32, h.clock, 12);
+    const r = await diagnose(m.id, far);
+    expect(codes(r)).toEqual(['invalid_code']);
+    expectNoSecrets(r, far);
+    expect(await failures(m.id)).toBe(1);
+    const right = codeAt(dev.secretBase32, h.clock);
+    await h.send(Patterns.MfaVerify, { accountId: m.id, code: wrongOtp(right) });
+    expect(await failures(m.id)).toBe(2);
+    await diagnose(m.id, wrongOtp(right));
+    const last = await diagnose(m.id, wrongOtp(right)); // the MAXth failure starts the lockout
+    expect(codes(last)).toEqual(['invalid_code', 'locked_out']);
+    const until = new Date(h.clock.now().getTime() + 60_000).toISOString();
+    expect(last.findings[1].until).toBe(until);
+    // now even a right code is refused by verify, and diagnose says why without checking the code
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, code: right })).toEqual({ valid: false, reason: 'locked_out' });
+    expect((await diagnose(m.id, right)).findings).toEqual([expect.objectContaining({ code: 'locked_out', until })]);
+    h.clock.advance(60_000);
+    expect((await diagnose(m.id, codeAt(dev.secretBase32, h.clock))).findings).toEqual([expect.objectContaining({ code: 'ok' })]);
+  });
+
+  it('wrong_serial, pending_device and no_active_device, without taking an attempt', async () => {
+    const m = newMember();
+    expect(codes(await diagnose(m.id, '123456'))).toEqual(['no_active_device']);
+    const pending = await pendingTotp(m);
+    expect(codes(await diagnose(m.id, '123456'))).toEqual(['pending_device', 'no_active_device']);
+    expect((await diagnose(m.id, '123456', pending.serialNumber)).findings).toEqual([expect.objectContaining({ code: 'pending_device', serialNumber: pending.serialNumber })]);
+    const other = await enrolledTotp();
+    expect((await diagnose(m.id, codeAt(other.dev.secretBase32, h.clock), other.dev.serialNumber)).findings).toEqual([expect.objectContaining({ code: 'wrong_serial', serialNumber: other.dev.serialNumber })]);
+    expect(await failures(m.id)).toBe(0);
+  });
+
+  it('policy_denies: a method the org no longer allows, and a member past the grace period (enrollment_required)', async () => {
+    const { m, dev } = await enrolledTotp();
+    await h.send(InternalPatterns.MfaPolicyApply, { policy: { orgId: m.orgId, version: 1, requireMfa: true, allowedMethods: ['sms'], gracePeriodHours: 0, maxMfaAgeSeconds: null, updatedAt: new Date().toISOString() } });
+    const r = await diagnose(m.id, codeAt(dev.secretBase32, h.clock));
+    expect(r.findings).toEqual([expect.objectContaining({ code: 'policy_denies', serialNumber: dev.serialNumber, rule: 'allowedMethods: sms' })]);
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, code: codeAt(dev.secretBase32, h.clock) })).toEqual({ valid: false, reason: 'method_not_allowed' });
+
+    const late = newMember();
+    late.enforcement = { ...late.enforcement, state: 'non_compliant', graceDeadline: '2029-12-31T00:00:00.000Z' };
+    expect((await diagnose(late.id, '123456')).findings).toEqual([
+      expect.objectContaining({ code: 'policy_denies', rule: 'enrollment_required' }),
+      expect.objectContaining({ code: 'no_active_device' }),
+    ]);
+  });
+
+  it('SMS answers what it can: right, or no live code', async () => {
+    const m = newMember();
+    const dev = await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'mobile', phoneNumber: '+14155550188' });
+    await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: await lastSmsCodeOf(h, dev.serialNumber) });
+    const used = await lastSmsCodeOf(h, dev.serialNumber);
+    const none = await diagnose(m.id, used);
+    expect(codes(none)).toEqual(['invalid_code']);
+    expect(none.findings[0].message).toContain('no SMS code is live');
+    await h.send(Patterns.MfaSmsSend, { accountId: m.id, serialNumber: dev.serialNumber });
+    expect(codes(await diagnose(m.id, await lastSmsCodeOf(h, dev.serialNumber)))).toEqual(['ok']);
+  });
+
+  it('bad input and an unknown account are clear errors', async () => {
+    const m = newMember();
+    expect((await h.failure(Patterns.MfaDevicesDiagnose, { accountId: 'nope', code: '123456' })).code).toBe('validation_failed');
+    expect((await h.failure(Patterns.MfaDevicesDiagnose, { accountId: m.id })).code).toBe('validation_failed');
+    expect((await h.failure(Patterns.MfaDevicesDiagnose, { accountId: m.id, code: '123456', action: 'has spaces' })).code).toBe('validation_failed');
+    expect((await h.failure(Patterns.MfaDevicesDiagnose, { accountId: m.id, code: '123456', serialNumber: 42 })).code).toBe('validation_failed');
+    expect((await h.failure(Patterns.MfaDevicesDiagnose, { accountId: '00000000-0000-4000-8000-000000000000', code: '123456' })).code).toBe('not_found');
+  });
+});
