@@ -1,6 +1,6 @@
 /** Two bulk imports in flight for one org (the CLI's `mfa members import` runs chunks 2 at a time). */
 import request from 'supertest';
-import { createOrg, memberRows, startTestServices, type TestServices } from '@mfa/testing';
+import { createOrg, memberRows, startTestServices, type TestServices } from '@test/support';
 
 let s: TestServices;
 beforeAll(async () => {
