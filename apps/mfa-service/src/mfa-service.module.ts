@@ -18,6 +18,7 @@ import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LimitsModule } from './limits/limits.module';
 import { MethodsModule } from './methods/methods.module';
 import { SmsMethodModule } from './methods/sms/sms.module';
+import { WebAuthnModule } from './methods/webauthn/webauthn.module';
 import { TotpModule } from './methods/totp/totp.module';
 import { PoliciesModule } from './policies/policies.module';
 import { RecoveryModule } from './recovery/recovery.module';
@@ -42,7 +43,7 @@ export const MFA_FEATURE_MODULES = [
 ];
 
 /** The device methods (methods/<type>/): MethodRegistry checks at boot that they cover MfaMethods. */
-export const MFA_METHOD_MODULES = [TotpModule, SmsMethodModule];
+export const MFA_METHOD_MODULES = [TotpModule, SmsMethodModule, WebAuthnModule];
 
 /** mfa-service's root module, built from an already validated env (main.ts or a test). */
 @Module({})

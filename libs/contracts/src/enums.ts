@@ -7,8 +7,13 @@ export type EnforcementState = (typeof EnforcementStates)[number];
  * A new method adds its name here, its folder under apps/mfa-service/src/methods/ and a
  * migration widening the `mfa.devices.type` check (docs/mfa.md, "Adding a device method").
  */
-export const MfaMethods = ['totp', 'sms'] as const;
+export const MfaMethods = ['totp', 'sms', 'webauthn'] as const;
 export type MfaMethod = (typeof MfaMethods)[number];
+/**
+ * Methods that still count toward compliance and may be enrolled under `secureMethodsOnly`
+ * (phishing- or SIM-swap-resistant enough: not SMS).
+ */
+export const SecureMfaMethods: readonly MfaMethod[] = ['totp', 'webauthn'];
 /** The same list under the name the issue uses. */
 export const MFA_METHODS = MfaMethods;
 
@@ -28,7 +33,11 @@ export type RolloutStatus = (typeof RolloutStatuses)[number];
 export const AuthorizeReasons = ['ok', 'mfa_required', 'mfa_too_old', 'enrollment_required', 'unknown_account'] as const;
 export type AuthorizeReason = (typeof AuthorizeReasons)[number];
 
-export const VerifyFailureReasons = ['invalid_code', 'locked_out', 'no_active_device', 'method_not_allowed'] as const;
+/**
+ * `cloned_authenticator`: a WebAuthn assertion whose signature is right but whose sign counter did
+ * not grow past the stored one (a copied authenticator; refused, counted as a failure, audited).
+ */
+export const VerifyFailureReasons = ['invalid_code', 'locked_out', 'no_active_device', 'method_not_allowed', 'cloned_authenticator'] as const;
 export type VerifyFailureReason = (typeof VerifyFailureReasons)[number];
 
 export const AuditActions = [
@@ -46,6 +55,8 @@ export const AuditActions = [
   'device.enabled',
   'device.deactivated',
   'device.reset',
+  /** a WebAuthn assertion whose sign counter went backwards (target: the device's serial number) */
+  'device.clone_detected',
   'verification.locked_out',
   'recovery_code.used',
   'session.issued',

@@ -30,6 +30,12 @@ export interface Device {
   createdAt: string;
   enabledAt: string | null;
   lastUsedAt: string | null;
+  /** WebAuthn only: the authenticator model's AAGUID (all zeros when it does not say) */
+  aaguid?: string;
+  /** WebAuthn only: the model's name when the AAGUID is one the service knows, else null */
+  authenticatorName?: string | null;
+  /** WebAuthn only: the credential is synced (a passkey backed up to a cloud account) */
+  backedUp?: boolean;
 }
 
 export interface MfaPolicy {
@@ -39,12 +45,17 @@ export interface MfaPolicy {
   gracePeriodHours: number;
   allowedMethods: MfaMethod[];
   maxMfaAgeSeconds: number | null;
+  /**
+   * SMS neither counts toward compliance nor may be enrolled. Optional on the wire: a policy
+   * written before this field existed (a job still queued, an older instance) means false.
+   */
+  secureMethodsOnly?: boolean;
   updatedAt: string | null;
 }
 
 /** The policy of an org before any PUT (docs/admin-api.md, "Shapes"). */
 export function defaultPolicy(orgId: string): MfaPolicy {
-  return { orgId, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: [...MfaMethods], maxMfaAgeSeconds: null, updatedAt: null };
+  return { orgId, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: [...MfaMethods], maxMfaAgeSeconds: null, secureMethodsOnly: false, updatedAt: null };
 }
 
 export interface PolicyRollout {

@@ -5,7 +5,7 @@
  * │ Renaming one is a breaking change of the external contract. Add, never rename.        │
  * └──────────────────────────────────────────────────────────────────────────────────────┘
  */
-import type { AuthorizeReason, EnforcementState, MfaMethod, SessionRevocationReason, VerificationMethod } from './enums';
+import type { AuthorizeReason, EnforcementState, MfaMethod, SessionRevocationReason, VerificationMethod, VerifyFailureReason } from './enums';
 import type { AuditEvent, Device, Enforcement, Member, MfaPolicy } from './models';
 
 /** Patterns member services call (docs/bus-protocol.md, "Member-facing patterns"). */
@@ -18,6 +18,7 @@ export const Patterns = {
   MfaSmsSend: 'mfa.sms.send',
   MfaRecoveryCodesGenerate: 'mfa.recovery-codes.generate',
   MfaVerify: 'mfa.verify',
+  MfaChallengesCreate: 'mfa.challenges.create',
   MfaSessionsIssue: 'mfa.sessions.issue',
   MfaSessionsJwks: 'mfa.sessions.jwks',
   MfaSessionsRevoke: 'mfa.sessions.revoke',
@@ -115,9 +116,17 @@ export function ownerOf(pattern: string): BusServiceName | undefined {
  */
 export interface StepUp { sessionToken?: string }
 export interface CreateDeviceRequest extends StepUp { accountId: string; type: MfaMethod; name: string; phoneNumber?: string }
+/**
+ * WebAuthn JSON as `@simplewebauthn` and the browser's `toJSON()` write it (base64url fields):
+ * `registrationOptions` is what `navigator.credentials.create` takes (via `@simplewebauthn/browser`
+ * `startRegistration`), `authenticationOptions` what `navigator.credentials.get` takes.
+ */
+export type WebAuthnJson = Record<string, unknown>;
+export interface CreateWebAuthnDeviceReply { serialNumber: string; status: 'pending'; registrationOptions: WebAuthnJson }
 export interface CreateTotpDeviceReply { serialNumber: string; status: 'pending'; secretBase32: string; otpauthUri: string; qrCodePng: string }
 export interface CreateSmsDeviceReply { serialNumber: string; status: 'pending' }
-export interface EnableDeviceRequest { accountId: string; serialNumber: string; code1: string; code2?: string }
+/** TOTP/SMS: `code1` (and `code2`); WebAuthn: `registrationResponse` (the RegistrationResponseJSON). */
+export interface EnableDeviceRequest { accountId: string; serialNumber: string; code1?: string; code2?: string; registrationResponse?: WebAuthnJson }
 export interface ResyncDeviceRequest { accountId: string; serialNumber: string; code1: string; code2: string }
 export interface AccountRequest { accountId: string }
 export interface DeviceRequest { accountId: string; serialNumber: string }
@@ -125,11 +134,14 @@ export interface DeactivateDeviceRequest extends DeviceRequest, StepUp {}
 export interface RecoveryCodesRequest extends AccountRequest, StepUp {}
 export interface SmsSentReply { sent: true; expiresAt: string }
 export interface RecoveryCodesReply { codes: string[] }
-export interface VerifyRequest { accountId: string; code: string; serialNumber?: string }
+/** A code, or a WebAuthn `assertion` (AuthenticationResponseJSON) answering the challenge `challengeId`. */
+export interface VerifyRequest { accountId: string; code?: string; serialNumber?: string; challengeId?: string; assertion?: WebAuthnJson }
+export interface CreateChallengeRequest { accountId: string }
+export interface CreateChallengeReply { challengeId: string; authenticationOptions: WebAuthnJson; expiresAt: string }
 export type VerifyReply =
   | { valid: true; serialNumber: string | null; method: VerificationMethod; verifiedAt: string }
-  | { valid: false; reason: 'invalid_code' | 'locked_out' | 'no_active_device' | 'method_not_allowed' };
-export interface IssueSessionRequest { accountId: string; code: string; serialNumber?: string; durationSeconds?: number }
+  | { valid: false; reason: VerifyFailureReason };
+export interface IssueSessionRequest { accountId: string; code?: string; serialNumber?: string; challengeId?: string; assertion?: WebAuthnJson; durationSeconds?: number }
 export interface IssueSessionReply { token: string; expiresAt: string; mfaAuthenticatedAt: string }
 export interface RevokeSessionsRequest { accountId: string }
 export interface RevokeSessionsReply { revoked: true; revokedBefore: string }
@@ -214,7 +226,7 @@ export interface DiagnoseReply { findings: DiagnosisFinding[]; action?: string }
 
 /** The type map the typed client uses: `bus.send(Patterns.MfaVerify, req)` is checked both ways. */
 export interface BusContract {
-  'mfa.devices.create': { request: CreateDeviceRequest; reply: CreateTotpDeviceReply | CreateSmsDeviceReply };
+  'mfa.devices.create': { request: CreateDeviceRequest; reply: CreateTotpDeviceReply | CreateSmsDeviceReply | CreateWebAuthnDeviceReply };
   'mfa.devices.enable': { request: EnableDeviceRequest; reply: Device };
   'mfa.devices.resync': { request: ResyncDeviceRequest; reply: Device };
   'mfa.devices.list': { request: AccountRequest; reply: { items: Device[] } };
@@ -222,6 +234,7 @@ export interface BusContract {
   'mfa.sms.send': { request: DeviceRequest; reply: SmsSentReply };
   'mfa.recovery-codes.generate': { request: RecoveryCodesRequest; reply: RecoveryCodesReply };
   'mfa.verify': { request: VerifyRequest; reply: VerifyReply };
+  'mfa.challenges.create': { request: CreateChallengeRequest; reply: CreateChallengeReply };
   'mfa.sessions.issue': { request: IssueSessionRequest; reply: IssueSessionReply };
   'mfa.sessions.jwks': { request: Record<string, never>; reply: JwksReply };
   'mfa.sessions.revoke': { request: RevokeSessionsRequest; reply: RevokeSessionsReply };

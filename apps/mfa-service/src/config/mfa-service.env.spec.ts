@@ -17,6 +17,16 @@ describe(MfaServiceEnv.name, () => {
     expect(loadConfig(MfaServiceEnv, {})).toMatchObject({ MFA_SERVICE_PORT: 3002, MFA_MAX_FAILURES: 5, MFA_LOCKOUT_SECONDS: 900, SMS_SENDER: 'outbox' });
   });
 
+  it('defaults the WebAuthn relying party to localhost and refuses a bad RP id or origin list', () => {
+    const env = loadConfig(MfaServiceEnv, {});
+    expect([env.WEBAUTHN_RP_ID, env.webauthnOrigins]).toEqual(['localhost', ['http://localhost:3000']]);
+    expect(loadConfig(MfaServiceEnv, { WEBAUTHN_ORIGINS: 'http://localhost:3000, http://localhost:3003' }).webauthnOrigins).toEqual(['http://localhost:3000', 'http://localhost:3003']);
+    const problems = problemsOf({ WEBAUTHN_RP_ID: 'https://example.com', WEBAUTHN_ORIGINS: 'http://localhost:3000,example.com/login' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['WEBAUTHN_ORIGINS', 'WEBAUTHN_RP_ID']);
+    expect(problems.join(' ')).toContain('example.com/login');
+    expect(problemsOf({ WEBAUTHN_ORIGINS: ' , ' }).some((p) => p.startsWith('WEBAUTHN_ORIGINS'))).toBe(true);
+  });
+
   it('refuses development keys in production', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
     expect(problems.some((p) => p.startsWith('MFA_ENCRYPTION_KEYS'))).toBe(true);

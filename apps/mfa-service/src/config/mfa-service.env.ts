@@ -1,6 +1,14 @@
-import { IsIn, Matches, MinLength, ValidateIf } from 'class-validator';
+import { IsIn, Matches, MinLength, ValidateBy, ValidateIf } from 'class-validator';
 import { BaseEnv, IntRange, IsEmptyOrValid } from '@mfa/config';
 import { keyRingProblem, signingKeysProblem } from '@mfa/crypto';
+
+/** Every origin is scheme://host[:port] with nothing after it; at least one. */
+export function originsProblem(value: string): string | null {
+  const list = value.split(',').map((o) => o.trim()).filter(Boolean);
+  if (list.length === 0) return 'must list at least one origin such as https://app.example.com';
+  const bad = list.filter((o) => !/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(o));
+  return bad.length ? `not an origin (scheme://host[:port]): ${bad.join(', ')}` : null;
+}
 
 /** mfa-service's environment, validated once at boot (README.md "Environment", docs/mfa.md "Environment"). */
 export class MfaServiceEnv extends BaseEnv {
@@ -83,6 +91,23 @@ export class MfaServiceEnv extends BaseEnv {
   /** Origins an enrollment link's `returnUrl` may point to, comma-separated; empty: no returnUrl is accepted. */
   @Matches(/^(https?:\/\/[^\s/,]+)?(,https?:\/\/[^\s/,]+)*$/, { message: 'must be comma-separated http(s) origins without paths' })
   WEB_ALLOWED_RETURN_ORIGINS: string = '';
+
+  /** WebAuthn relying party id: the registrable domain passkeys are bound to (no scheme, no port). */
+  @Matches(/^(localhost|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/, { message: 'must be a domain name such as example.com or localhost' })
+  WEBAUTHN_RP_ID: string = 'localhost';
+
+  /** The name a browser shows when it asks to create a passkey. */
+  @Matches(/^.{1,64}$/, { message: 'must be 1..64 characters' })
+  WEBAUTHN_RP_NAME: string = 'MFA Platform';
+
+  /** Comma-separated origins (scheme://host[:port]) whose pages may register and use passkeys. */
+  @ValidateBy({ name: 'origins', validator: { validate: (v: unknown) => typeof v === 'string' && originsProblem(v) === null, defaultMessage: (a) => originsProblem(String(a?.value)) ?? 'invalid' } })
+  WEBAUTHN_ORIGINS: string = 'http://localhost:3000';
+
+  /** WEBAUTHN_ORIGINS as a list. */
+  get webauthnOrigins(): string[] {
+    return this.WEBAUTHN_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+  }
 
   override productionProblems(): string[] {
     const problems = super.productionProblems();

@@ -11,8 +11,9 @@ import { StepUp } from '../tokens/step-up';
 import { type Attempt, LockoutService, lockedOut } from '../verification/lockout.service';
 import { DeviceChanges } from '../devices/device-changes';
 import { DeviceRepository, type DeviceRow } from '../devices/device.repository';
-import { codeProof, type CreateDeviceReply } from '../methods/device-method';
+import { codeProof, type CreateDeviceReply, type Proof } from '../methods/device-method';
 import { MethodRegistry } from '../methods/method-registry';
+import { asProof } from '../methods/proof-of-request';
 import { newSerialNumber } from '../devices/serial-number';
 
 export const MAX_DEVICES_PER_ACCOUNT = 8;
@@ -68,17 +69,17 @@ export class DeviceEnrollmentService {
     return enrollment.complete(row);
   }
 
-  /** Activates a pending device with the method's proof (TOTP: two consecutive codes; SMS: the code sent). */
-  async enable(accountId: string, serialNumber: string, code1: string, code2?: string): Promise<Device> {
+  /** Activates a pending device with the method's proof (TOTP: two consecutive codes; SMS: the code sent; WebAuthn: the registration). */
+  async enable(accountId: string, serialNumber: string, proof: Proof | string, code2?: string): Promise<Device> {
     const now = this.clock.now();
     const attempt = await this.lockout.attemptOrThrow(accountId, now);
     try {
       const device = await this.pendingDevice(accountId, serialNumber, now);
       const method = this.methods.get(device.type);
-      const activated = await method.enable(device, codeProof(code1, code2), now, (write) => this.activateInTx(device, now, write));
+      const activated = await method.enable(device, asProof(proof, code2), now, (write) => this.activateInTx(device, now, write));
       if (!activated) return await this.rejectCode(attempt, device.org_id);
       await attempt.succeed();
-      return method.describe(activated);
+      return await method.describe(activated);
     } finally {
       await attempt.release();
     }
@@ -98,7 +99,7 @@ export class DeviceEnrollmentService {
       const updated = await method.resync(device, codeProof(code1, code2), now);
       if (!updated) return await this.rejectCode(attempt, device.org_id);
       await attempt.succeed();
-      return method.describe(updated);
+      return await method.describe(updated);
     } finally {
       await attempt.release();
     }

@@ -2,6 +2,7 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Patterns } from '@mfa/contracts';
 import { BusValidationPipe } from '@mfa/bus';
+import { proofOf } from '../methods/proof-of-request';
 import { DeviceEnrollmentService } from './device-enrollment.service';
 import { DevicesService } from './devices.service';
 import { AccountDto, CreateDeviceDto, DeactivateDeviceDto, EnableDeviceDto, ResyncDeviceDto } from '../devices/dto/device.dto';
@@ -20,7 +21,7 @@ export class DevicesController {
 
   @MessagePattern(Patterns.MfaDevicesEnable)
   enable(@Payload(BusValidationPipe) dto: EnableDeviceDto) {
-    return this.enrollment.enable(dto.accountId, dto.serialNumber, dto.code1, dto.code2);
+    return this.enrollment.enable(dto.accountId, dto.serialNumber, proofOf(dto));
   }
 
   @MessagePattern(Patterns.MfaDevicesResync)

@@ -29,7 +29,7 @@ export class DevicesService {
   ) {}
 
   async list(accountId: string): Promise<{ items: Device[] }> {
-    return { items: (await this.devices.listForAccount(accountId, this.clock.now())).map((row) => this.methods.describe(row)) };
+    return { items: await Promise.all((await this.devices.listForAccount(accountId, this.clock.now())).map((row) => this.methods.describe(row))) };
   }
 
   /** A member may not remove their last active device while the org requires MFA. */
@@ -74,7 +74,7 @@ export class DevicesService {
     });
     if (result.changed) this.changes.flush();
     await this.sessions.deliver(this.dataSource, result.revoked);
-    return { device: this.methods.describe(result.device), activeDeviceCount: result.activeDeviceCount };
+    return { device: await this.methods.describe(result.device), activeDeviceCount: result.activeDeviceCount };
   }
 
   /** A removed member can no longer verify: devices retired, recovery codes gone. */

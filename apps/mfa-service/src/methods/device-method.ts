@@ -26,6 +26,12 @@ export const isCodeProof = (proof: Proof): proof is CodeProof => proof.kind === 
 
 export type CreateDeviceReply = ReplyOf<'mfa.devices.create'>;
 
+/**
+ * What `accept` found: the StepOutcome of a code, or `cloned`: the proof is right but shows a
+ * copied authenticator (a WebAuthn sign counter that did not grow); refused as a failure.
+ */
+export type AcceptOutcome = StepOutcome | 'cloned';
+
 /** What `begin` is given: the new device's id (its secrets are sealed to it) and the request. */
 export interface EnrollInput {
   id: string;
@@ -80,17 +86,22 @@ export interface DeviceMethod<TMatch = unknown> {
    */
   enable(device: DeviceRow, proof: Proof, now: Date, activate: Activate): Promise<DeviceRow | null>;
 
-  /** The public view of a device (the wire's `Device`). */
-  describe(row: DeviceRow): Device;
+  /** The public view of a device (the wire's `Device`); may read the method's own table (WebAuthn: AAGUID, backup state). */
+  describe(row: DeviceRow): Device | Promise<Device>;
 
   /** Whether this proof has a form the method can check (cheap, no I/O). */
   accepts(proof: Proof): boolean;
 
-  /** Hot path, in memory: what this proof matched on this device now, or null. No I/O. */
-  match(device: ActiveDevice, proof: Proof, now: Date): TMatch | null;
+  /**
+   * Hot path: what this proof matched on this device now, or null; called with the attempt
+   * reserved. Code methods answer in memory, synchronously (no I/O). A method whose proof needs
+   * I/O or async crypto answers a promise: WebAuthn reads the credential the assertion names,
+   * takes its one-use challenge from Redis and checks the signature (WebCrypto is async).
+   */
+  match(device: ActiveDevice, proof: Proof, now: Date): TMatch | null | Promise<TMatch | null>;
 
   /** Makes a match count once across instances (replay-safe); called with the attempt reserved. */
-  accept(device: ActiveDevice, attempt: Attempt, matched: TMatch): Promise<StepOutcome>;
+  accept(device: ActiveDevice, attempt: Attempt, matched: TMatch): Promise<AcceptOutcome>;
 
   /** Optional: re-align an active device (TOTP clock drift). null: a wrong proof. */
   resync?(device: DeviceRow, proof: Proof, now: Date): Promise<DeviceRow | null>;

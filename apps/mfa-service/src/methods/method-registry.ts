@@ -43,8 +43,8 @@ export class MethodRegistry implements OnModuleInit {
     return [...this.byType.keys()];
   }
 
-  describe(row: DeviceRow): Device {
-    return this.get(row.type).describe(row);
+  describe(row: DeviceRow): Promise<Device> {
+    return Promise.resolve(this.get(row.type).describe(row));
   }
 
   /** Whether any method can check a proof of this form (recovery codes are tried only when none can). */

@@ -5,6 +5,7 @@ import { AppError, ErrorCodes, type IssueSessionReply, type JwksReply } from '@m
 import { SESSION_TOKEN_ALG, SESSION_TOKEN_AUDIENCE, SESSION_TOKEN_ISSUER } from '@mfa/crypto';
 import { KeyMaterial } from '../common/key-material';
 import { MfaEvents } from '../events/mfa-events';
+import type { Proof } from '../methods/device-method';
 import { VerificationService } from '../verification/verification.service';
 
 export const DEFAULT_SESSION_SECONDS = 43_200;
@@ -18,14 +19,16 @@ export class SessionService {
     private readonly events: MfaEvents,
   ) {}
 
-  async issue(accountId: string, code: string, serialNumber: string | undefined, durationSeconds = DEFAULT_SESSION_SECONDS): Promise<IssueSessionReply> {
-    const outcome = await this.verification.check(accountId, code, serialNumber);
+  async issue(accountId: string, proof: Proof | string, serialNumber: string | undefined, durationSeconds = DEFAULT_SESSION_SECONDS): Promise<IssueSessionReply> {
+    const outcome = await this.verification.check(accountId, proof, serialNumber);
     if (!outcome.valid) {
       switch (outcome.reason) {
         case 'locked_out':
           throw new AppError(ErrorCodes.LockedOut, 'too many failed codes; try again later');
         case 'method_not_allowed':
           throw new AppError(ErrorCodes.MethodNotAllowed, "the organization's policy does not allow this device type");
+        case 'cloned_authenticator':
+          throw new AppError(ErrorCodes.InvalidCode, 'the security key or passkey looks cloned (its sign counter went backwards); the attempt is audited');
         case 'no_active_device':
           // not counted as a failure; the contract's session errors are invalid_code / locked_out
           throw new AppError(ErrorCodes.InvalidCode, 'the account has no active MFA device');

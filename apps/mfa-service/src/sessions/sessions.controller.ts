@@ -5,6 +5,7 @@ import { BusValidationPipe, NoFieldsDto } from '@mfa/bus';
 import { AccountDto } from '../devices/dto/device.dto';
 import { IssueSessionDto } from '../verification/verify.dto';
 import { SessionRevocations } from '../tokens/session-revocations';
+import { proofOf } from '../methods/proof-of-request';
 import { SessionService } from './session.service';
 
 @Controller()
@@ -16,7 +17,7 @@ export class SessionsController {
 
   @MessagePattern(Patterns.MfaSessionsIssue)
   issue(@Payload(BusValidationPipe) dto: IssueSessionDto) {
-    return this.sessions.issue(dto.accountId, dto.code, dto.serialNumber, dto.durationSeconds);
+    return this.sessions.issue(dto.accountId, proofOf(dto), dto.serialNumber, dto.durationSeconds);
   }
 
   @MessagePattern(Patterns.MfaSessionsRevoke)

@@ -3,8 +3,9 @@ import type { VerificationMethod, VerifyFailureReason, VerifyReply } from '@mfa/
 import { Clock } from '../common/clock';
 import { RecoveryCodesService } from '../recovery/recovery-codes.service';
 import { normalizeRecoveryCode } from '../recovery/recovery-code-format';
-import { type ActiveDevice, type CodeProof, codeProof } from '../methods/device-method';
+import { type ActiveDevice, isCodeProof, type Proof } from '../methods/device-method';
 import { MethodRegistry } from '../methods/method-registry';
+import { asProof } from '../methods/proof-of-request';
 import { type Attempt, LockoutService } from './lockout.service';
 import { VerificationRepository } from './verification.repository';
 import { VerifyMetrics } from './verify-metrics';
@@ -33,27 +34,26 @@ export class VerificationService {
     private readonly clock: Clock,
   ) {}
 
-  async verify(accountId: string, code: string, serialNumber?: string): Promise<VerifyReply> {
-    const outcome = await this.check(accountId, code, serialNumber);
+  async verify(accountId: string, proof: Proof | string, serialNumber?: string): Promise<VerifyReply> {
+    const outcome = await this.check(accountId, proof, serialNumber);
     if (!outcome.valid) return { valid: false, reason: outcome.reason };
     return { valid: true, serialNumber: outcome.serialNumber, method: outcome.method, verifiedAt: outcome.at.toISOString() };
   }
 
-  /** Checks a code and counts a failure; shared by mfa.verify and mfa.sessions.issue. */
-  async check(accountId: string, rawCode: string, serialNumber?: string): Promise<CheckOutcome> {
+  /** Checks a proof (a code, an assertion) and counts a failure; shared by mfa.verify and mfa.sessions.issue. */
+  async check(accountId: string, proof: Proof | string, serialNumber?: string): Promise<CheckOutcome> {
     const done = this.metrics.start();
-    const outcome = await this.checkUntimed(accountId, rawCode.replace(/\s/g, ''), serialNumber ?? null);
+    const outcome = await this.checkUntimed(accountId, asProof(proof), serialNumber ?? null);
     done(outcome.valid ? 'valid' : outcome.reason, outcome.valid ? outcome.method : undefined);
     return outcome;
   }
 
-  private async checkUntimed(accountId: string, code: string, serialNumber: string | null): Promise<CheckOutcome> {
+  private async checkUntimed(accountId: string, proof: Proof, serialNumber: string | null): Promise<CheckOutcome> {
     const now = this.clock.now();
     const rows = await this.repo.load(accountId, serialNumber);
     const devices = rows.filter((r): r is ActiveDevice => r.id !== null);
-    const proof = codeProof(code);
     // recovery codes are tried only when no device method could check the code: scrypt is slow
-    const recovery = !this.methods.acceptsAny(proof) && serialNumber === null && normalizeRecoveryCode(code) !== null;
+    const recovery = isCodeProof(proof) && !this.methods.acceptsAny(proof) && serialNumber === null && normalizeRecoveryCode(proof.code) !== null;
     if (!recovery && devices.length === 0) return { valid: false, reason: 'no_active_device' };
 
     // reserved before the code is checked: the lockout is decided with the attempt, not before it
@@ -67,9 +67,9 @@ export class VerificationService {
     }
   }
 
-  private async checkAttempt(attempt: Attempt, devices: ActiveDevice[], proof: CodeProof, recovery: boolean): Promise<CheckOutcome> {
+  private async checkAttempt(attempt: Attempt, devices: ActiveDevice[], proof: Proof, recovery: boolean): Promise<CheckOutcome> {
     const { accountId, now } = attempt;
-    if (recovery) {
+    if (recovery && isCodeProof(proof)) {
       const used = await this.recovery.use(accountId, proof.code, now);
       if (used.status === 'used') {
         await attempt.succeed();
@@ -93,10 +93,16 @@ export class VerificationService {
 
     for (const device of allowed) {
       const method = this.methods.get(device.type);
-      const matched = method.match(device, proof, now);
+      // sync for code methods (no await cost on the hot path), a promise for WebAuthn
+      const found = method.match(device, proof, now);
+      const matched = found instanceof Promise ? await found : found;
       if (matched === null) continue;
       const outcome = await method.accept(device, attempt, matched);
       if (outcome === 'locked') return { valid: false, reason: 'locked_out' };
+      if (outcome === 'cloned') {
+        const lockedBefore = await attempt.fail(device.org_id);
+        return { valid: false, reason: lockedBefore ? 'locked_out' : 'cloned_authenticator' };
+      }
       // a lost race (the same code accepted by another request) is a replay: plain invalid_code
       if (outcome === 'replayed') break;
       return { valid: true, method: device.type, serialNumber: device.serial_number, orgId: device.org_id, at: now };

@@ -1,6 +1,7 @@
-import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsObject, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
 import { MfaMethods, type MfaMethod, trimmed, IsSerialNumber } from '@mfa/contracts';
+import { RegistrationResponseDto } from '../../methods/webauthn/webauthn.dto';
 
 const SIX_DIGITS = /^\d{6}$/;
 
@@ -45,15 +46,24 @@ export class CreateDeviceDto extends StepUpAccountDto {
 }
 
 export class EnableDeviceDto extends DeviceRefDto {
+  /** TOTP and SMS; a WebAuthn device is enabled with `registrationResponse` instead */
+  @ValidateIf((o: EnableDeviceDto) => o.registrationResponse === undefined || o.code1 !== undefined)
   @Transform(trimmed)
   @Matches(SIX_DIGITS, { message: 'code1 must be a 6-digit code' })
-  code1: string;
+  code1?: string;
 
   /** required for TOTP (checked by the service, which knows the device type) */
   @ValidateIf((o: EnableDeviceDto) => o.code2 !== undefined)
   @Transform(trimmed)
   @Matches(SIX_DIGITS, { message: 'code2 must be a 6-digit code' })
   code2?: string;
+
+  /** WebAuthn: the RegistrationResponseJSON answering the create reply's registrationOptions */
+  @ValidateIf((o: EnableDeviceDto) => o.registrationResponse !== undefined)
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RegistrationResponseDto)
+  registrationResponse?: RegistrationResponseDto;
 }
 
 export class ResyncDeviceDto extends DeviceRefDto {
