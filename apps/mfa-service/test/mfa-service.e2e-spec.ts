@@ -324,7 +324,7 @@ describe('org policy, deactivation and admin reset', () => {
       const s = await summarize();
       return s.accounts[m.id].lastUsedAt === h.clock.now().toISOString() ? s : null;
     });
-    expect(summary.devicesByType).toEqual({ totp: 1, sms: 0 });
+    expect(summary.devicesByType).toEqual({ totp: 1, sms: 0, webauthn: 0 });
     expect(summary.accounts[m.id]).toEqual({ activeCount: 1, deviceCount: 1, lastUsedAt: h.clock.now().toISOString() });
     expect(Object.values(summary.accounts)[1]).toEqual({ activeCount: 0, deviceCount: 0, lastUsedAt: null });
     await h.a.app.get(EventRelay).drain();

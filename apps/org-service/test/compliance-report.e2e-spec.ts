@@ -20,7 +20,7 @@ class MfaStandIn {
   @MessagePattern(InternalPatterns.MfaDevicesSummary)
   summary(req: DevicesSummaryRequest) {
     const ids = req.accountIds ?? Object.keys(devices);
-    const devicesByType = { totp: 0, sms: 0 };
+    const devicesByType = { totp: 0, sms: 0, webauthn: 0 };
     const accounts: Record<string, { activeCount: number; deviceCount: number; lastUsedAt: string | null }> = {};
     for (const id of ids) {
       const d = devices[id];
@@ -94,7 +94,7 @@ describe('GET /v1/orgs/:orgId/compliance-report', () => {
       byState: { not_required: 0, pending: 1, compliant: 2, non_compliant: 6, exempt: 1 },
       // 2 of (10 - 0 - 1)
       compliantPercent: 22.22,
-      devicesByType: { totp: expect.any(Number), sms: expect.any(Number) },
+      devicesByType: { totp: expect.any(Number), sms: expect.any(Number), webauthn: expect.any(Number) },
     });
     const members = await http().get(`/v1/orgs/${org.id}/members?limit=1000`).set(org.auth);
     const byState = members.body.items.reduce((acc: Record<string, number>, m: { enforcement: { state: string } }) => ({ ...acc, [m.enforcement.state]: (acc[m.enforcement.state] ?? 0) + 1 }), {});
