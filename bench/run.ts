@@ -15,6 +15,7 @@ import { dropDatabase } from '@mfa/database';
 import { migrateAll } from '../tools/migrate';
 import { sequentialLatency, throughput } from './bus-load.bench';
 import { checkCost } from './check-cost.bench';
+import { webauthnCost } from './webauthn-cost.bench';
 import { AdminApi, addMembers, createOrg, enrollTotp } from './lib/fixture';
 import { policyPush, waitRollout } from './policy-push.bench';
 import { rolloutVsRawUpdate } from './rollout.bench';
@@ -61,6 +62,10 @@ async function main(): Promise<void> {
   if (only.has('p5')) {
     log(`P5 CPU cost of one code check, n=${SIZES.checks}`);
     rows.push(...checkCost(SIZES.checks).rows);
+  }
+  if (only.has('p5') || only.has('p5w')) {
+    log('P5w CPU cost of one WebAuthn assertion check, n=2000');
+    rows.push(...(await webauthnCost(2000)));
   }
   if (only.has('p2')) {
     // its own account-service in this process: before the service processes start, so no other

@@ -22,7 +22,7 @@ describe(MfaServiceEnv.name, () => {
     expect([env.WEBAUTHN_RP_ID, env.webauthnOrigins]).toEqual(['localhost', ['http://localhost:3000']]);
     expect(loadConfig(MfaServiceEnv, { WEBAUTHN_ORIGINS: 'http://localhost:3000, http://localhost:3003' }).webauthnOrigins).toEqual(['http://localhost:3000', 'http://localhost:3003']);
     const problems = problemsOf({ WEBAUTHN_RP_ID: 'https://example.com', WEBAUTHN_ORIGINS: 'http://localhost:3000,example.com/login' });
-    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['WEBAUTHN_ORIGINS', 'WEBAUTHN_RP_ID']);
+    expect(problems.map((p) => p.split(/[=:]/)[0]).sort()).toEqual(['WEBAUTHN_ORIGINS', 'WEBAUTHN_RP_ID']);
     expect(problems.join(' ')).toContain('example.com/login');
     expect(problemsOf({ WEBAUTHN_ORIGINS: ' , ' }).some((p) => p.startsWith('WEBAUTHN_ORIGINS'))).toBe(true);
   });
