@@ -28,7 +28,9 @@ function main() {
   // V8 grows the old generation lazily under load (promoted request garbage), past 200 MB RSS;
   // a 128 MB old space keeps each service near 175 MB at the same throughput (docs/benchmarks.md, P6).
   // NODE_OPTIONS set by the operator wins.
-  const env = { ...process.env, NODE_OPTIONS: process.env.NODE_OPTIONS || '--max-old-space-size=128' };
+  // passkeys work from the admin origin and the web app's enrollment page (WEB_PORT 3003) unless set
+  const webauthnOrigins = process.env.WEBAUTHN_ORIGINS || `http://localhost:3000,http://localhost:${process.env.WEB_PORT || 3003}`;
+  const env = { ...process.env, WEBAUTHN_ORIGINS: webauthnOrigins, NODE_OPTIONS: process.env.NODE_OPTIONS || '--max-old-space-size=128' };
 
   const running = new Set();
   const timers = new Set();
