@@ -106,6 +106,9 @@ export class Device {
   @ApiProperty(at()) createdAt: string;
   @ApiProperty(nullableAt()) enabledAt: string | null;
   @ApiProperty(nullableAt()) lastUsedAt: string | null;
+  @ApiPropertyOptional({ description: 'WebAuthn only: the authenticator model (all zeros when it does not say)', example: 'fbfc3007-154e-4ecc-8c0b-6e020557d7bd' }) aaguid?: string;
+  @ApiPropertyOptional({ type: String, nullable: true, description: "WebAuthn only: the model's name when its AAGUID is a known one", example: 'iCloud Keychain' }) authenticatorName?: string | null;
+  @ApiPropertyOptional({ description: 'WebAuthn only: the passkey is synced to a cloud account' }) backedUp?: boolean;
 }
 
 export class MemberWithDevices extends Member {
@@ -141,6 +144,7 @@ export class PolicyAccepted {
 export class DevicesByType {
   @ApiProperty({ example: 110 }) totp: number;
   @ApiProperty({ example: 14 }) sms: number;
+  @ApiProperty({ example: 9 }) webauthn: number;
 }
 
 export class ComplianceReport {
