@@ -9,11 +9,6 @@ export type EnforcementState = (typeof EnforcementStates)[number];
  */
 export const MfaMethods = ['totp', 'sms', 'webauthn'] as const;
 export type MfaMethod = (typeof MfaMethods)[number];
-/**
- * Methods that still count toward compliance and may be enrolled under `secureMethodsOnly`
- * (phishing- or SIM-swap-resistant enough: not SMS).
- */
-export const SecureMfaMethods: readonly MfaMethod[] = ['totp', 'webauthn'];
 /** The same list under the name the issue uses. */
 export const MFA_METHODS = MfaMethods;
 

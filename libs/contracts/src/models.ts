@@ -45,17 +45,12 @@ export interface MfaPolicy {
   gracePeriodHours: number;
   allowedMethods: MfaMethod[];
   maxMfaAgeSeconds: number | null;
-  /**
-   * SMS neither counts toward compliance nor may be enrolled. Optional on the wire: a policy
-   * written before this field existed (a job still queued, an older instance) means false.
-   */
-  secureMethodsOnly?: boolean;
   updatedAt: string | null;
 }
 
 /** The policy of an org before any PUT (docs/admin-api.md, "Shapes"). */
 export function defaultPolicy(orgId: string): MfaPolicy {
-  return { orgId, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: [...MfaMethods], maxMfaAgeSeconds: null, secureMethodsOnly: false, updatedAt: null };
+  return { orgId, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: [...MfaMethods], maxMfaAgeSeconds: null, updatedAt: null };
 }
 
 export interface PolicyRollout {

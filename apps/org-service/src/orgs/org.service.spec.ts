@@ -37,7 +37,7 @@ describe(OrgService.name, () => {
       return stats;
     });
     const view = await sut.get('org-1');
-    expect(view.policy).toEqual({ orgId: 'org-1', version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: ['totp', 'sms'], maxMfaAgeSeconds: null, updatedAt: null });
+    expect(view.policy).toEqual({ orgId: 'org-1', version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: ['totp', 'sms', 'webauthn'], maxMfaAgeSeconds: null, updatedAt: null });
     expect(view.members).toEqual(stats);
   });
 

@@ -5,7 +5,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * such device has one credential row, bound to the account and org as seeds are (the device id,
  * account and org are columns, so a row can never answer for another account). A pending device's
  * row holds the registration challenge and no credential yet; enabling fills the credential.
- * The public key is not secret: stored plain. `secure_methods_only` is the org policy's copy.
+ * The public key is not secret: stored plain.
  */
 export class WebAuthnCredentials1796700000000 implements MigrationInterface {
   name = 'WebAuthnCredentials1796700000000';
@@ -29,11 +29,9 @@ export class WebAuthnCredentials1796700000000 implements MigrationInterface {
       CHECK (credential_id IS NULL OR public_key IS NOT NULL)
     )`);
     await q.query(`CREATE INDEX webauthn_credentials_account ON mfa.webauthn_credentials (account_id)`);
-    await q.query(`ALTER TABLE mfa.org_policies ADD COLUMN secure_methods_only boolean NOT NULL DEFAULT false`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE mfa.org_policies DROP COLUMN secure_methods_only`);
     await q.query(`DROP TABLE mfa.webauthn_credentials`);
     await q.query(`DELETE FROM mfa.devices WHERE type = 'webauthn'`);
     await q.query(`ALTER TABLE mfa.devices DROP CONSTRAINT devices_type_check`);
