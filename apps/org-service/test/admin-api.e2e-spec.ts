@@ -30,7 +30,7 @@ describe('orgs', () => {
       id: res.body.id,
       name: 'Acme',
       createdAt: res.body.createdAt,
-      policy: expect.objectContaining({ orgId: res.body.id, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: ['totp', 'sms', 'webauthn'] }),
+      policy: expect.objectContaining({ orgId: res.body.id, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: ['totp', 'sms'] }),
       members: { total: 0, byState: { not_required: 0, pending: 0, compliant: 0, non_compliant: 0, exempt: 0 } },
     });
     expect(JSON.stringify(got.body)).not.toContain(res.body.adminKey.key);

@@ -62,7 +62,7 @@ describe('policy push and enforcement', () => {
     const [a, b, c] = [await addMember(services.orgUrl, org), await addMember(services.orgUrl, org), await addMember(services.orgUrl, org)];
 
     // before any PUT: version 0, MFA off, everyone allowed
-    expect((await http().get(`/v1/orgs/${org.id}/mfa-policy`).set(org.auth)).body).toMatchObject({ version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: ['totp', 'sms', 'webauthn'] });
+    expect((await http().get(`/v1/orgs/${org.id}/mfa-policy`).set(org.auth)).body).toMatchObject({ version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: ['totp', 'sms'] });
     expect(await authorize(b.id)).toMatchObject({ allowed: true, reason: 'ok', enforcement: { state: 'not_required', policyVersion: 0 } });
 
     // v1: required, 72 h grace; every member is pending at once

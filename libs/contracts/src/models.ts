@@ -49,8 +49,15 @@ export interface MfaPolicy {
 }
 
 /** The policy of an org before any PUT (docs/admin-api.md, "Shapes"). */
+/**
+ * The methods an org's policy names before its first PUT: the first contract's TOTP and SMS
+ * (docs/admin-api.md). Passkeys are opted into with a PUT; mfa-service, which holds no policy
+ * for such an org, refuses no method (docs/mfa.md).
+ */
+export const DEFAULT_ALLOWED_METHODS: readonly MfaMethod[] = ['totp', 'sms'];
+
 export function defaultPolicy(orgId: string): MfaPolicy {
-  return { orgId, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: [...MfaMethods], maxMfaAgeSeconds: null, updatedAt: null };
+  return { orgId, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: [...DEFAULT_ALLOWED_METHODS], maxMfaAgeSeconds: null, updatedAt: null };
 }
 
 export interface PolicyRollout {

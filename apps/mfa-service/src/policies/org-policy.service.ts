@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppError, defaultPolicy, ErrorCodes, type MfaMethod, type MfaPolicy } from '@mfa/contracts';
+import { AppError, ErrorCodes, type MfaMethod, MfaMethods, type MfaPolicy } from '@mfa/contracts';
 import { Clock } from '../common/clock';
 import type { Db } from '../common/db';
 import { OrgPolicyRepository } from './org-policy.repository';
@@ -12,9 +12,11 @@ export interface OrgMfaRules {
   allowedMethods: MfaMethod[];
 }
 
-/** No row yet: the contract's default policy (MFA not required, every method allowed). */
-const contractDefault = defaultPolicy('');
-export const DEFAULT_RULES: OrgMfaRules = { version: contractDefault.version, requireMfa: contractDefault.requireMfa, allowedMethods: contractDefault.allowedMethods };
+/**
+ * No row yet: MFA not required and no method refused. The org has chosen nothing; the policy it
+ * shows (totp and sms, docs/admin-api.md) restricts only once an admin PUTs one.
+ */
+export const DEFAULT_RULES: OrgMfaRules = { version: 0, requireMfa: false, allowedMethods: [...MfaMethods] };
 
 @Injectable()
 export class OrgPolicyService {
@@ -29,13 +31,13 @@ export class OrgPolicyService {
     return row ? { version: row.version, requireMfa: row.require_mfa, allowedMethods: row.allowed_methods } : DEFAULT_RULES;
   }
 
-  /** Idempotent by version: an older or equal version changes nothing. Accepted when stored. */
   /** `method_not_allowed` unless the org's policy allows this device type. */
   async assertAllows(orgId: string, method: { type: MfaMethod; label: string }): Promise<void> {
     const { allowedMethods } = await this.rulesOf(this.dataSource, orgId);
     if (!allowedMethods.includes(method.type)) throw new AppError(ErrorCodes.MethodNotAllowed, `the organization does not allow ${method.label} devices`);
   }
 
+  /** Idempotent by version: an older or equal version changes nothing. Accepted when stored. */
   async apply(policy: Pick<MfaPolicy, 'orgId' | 'version' | 'requireMfa' | 'allowedMethods'>): Promise<{ accepted: boolean; version: number }> {
     const stored = await this.policies.apply(policy, this.clock.now());
     return { accepted: stored === policy.version, version: stored };
