@@ -1,13 +1,32 @@
 // CommonJS Jest; @swc/jest also transforms the ESM-only packages (Nest 12, otplib, jose...)
 // because Jest 30 cannot require() ESM below Node 24.9 (see shared TOOLCHAIN notes).
-const esmPackages = ['@nestjs', 'otplib', '@otplib', '@noble', '@scure', 'file-type', 'load-esm', 'jose', 'uid', 'token-types', 'strtok3', '@tokenizer', 'uint8array-extras'];
+const esmPackages = [
+  '@nestjs',
+  'otplib',
+  '@otplib',
+  '@noble',
+  '@scure',
+  'file-type',
+  'load-esm',
+  'jose',
+  'uid',
+  'token-types',
+  'strtok3',
+  '@tokenizer',
+  'uint8array-extras',
+];
 
 const swcTs = {
   jsc: {
     parser: { syntax: 'typescript', decorators: true },
     // swc rewrites the @mfa/* aliases itself, so globalSetup (which skips moduleNameMapper) resolves them too
     baseUrl: __dirname,
-    paths: { '@mfa/*': ['libs/*/src'], '@mfa-platform/client': ['libs/client/src'], '@mfa-platform/client/*': ['libs/client/src/*'], '@test/support': ['test/support'] },
+    paths: {
+      '@mfa/*': ['libs/*/src'],
+      '@mfa-platform/client': ['libs/client/src'],
+      '@mfa-platform/client/*': ['libs/client/src/*'],
+      '@test/support': ['test/support'],
+    },
     transform: { legacyDecorator: true, decoratorMetadata: true },
     target: 'es2022',
   },
@@ -28,7 +47,11 @@ module.exports = {
     '^.+\\.(m|c)?js$': ['@swc/jest', swcJs],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
-  moduleNameMapper: { '^@mfa/([a-z-]+)$': '<rootDir>/libs/$1/src', '^@mfa-platform/client(/.*)?$': '<rootDir>/libs/client/src$1', '^@test/support$': '<rootDir>/test/support' },
+  moduleNameMapper: {
+    '^@mfa/([a-z-]+)$': '<rootDir>/libs/$1/src',
+    '^@mfa-platform/client(/.*)?$': '<rootDir>/libs/client/src$1',
+    '^@test/support$': '<rootDir>/test/support',
+  },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 120000,

@@ -16,7 +16,10 @@ function verifier(bus: Bus, accounts: EnrolledAccount[]) {
 }
 
 /** P4: one request at a time, no-op against mfa.verify. */
-export async function sequentialLatency(bus: Bus, accounts: EnrolledAccount[]): Promise<{ rows: BenchRow[]; raw: Record<string, LoadResult> }> {
+export async function sequentialLatency(
+  bus: Bus,
+  accounts: EnrolledAccount[],
+): Promise<{ rows: BenchRow[]; raw: Record<string, LoadResult> }> {
   await closedLoop(200, 1, noop(bus)); // warm-up
   const base = await closedLoop(accounts.length, 1, noop(bus));
   const verify = await closedLoop(accounts.length, 1, verifier(bus, accounts));
@@ -37,7 +40,11 @@ export async function sequentialLatency(bus: Bus, accounts: EnrolledAccount[]): 
 }
 
 /** P3: 100 in flight, no-op against mfa.verify, with however many instances are running. */
-export async function throughput(bus: Bus, accounts: EnrolledAccount[], label: string): Promise<{ rows: BenchRow[]; raw: Record<string, LoadResult> }> {
+export async function throughput(
+  bus: Bus,
+  accounts: EnrolledAccount[],
+  label: string,
+): Promise<{ rows: BenchRow[]; raw: Record<string, LoadResult> }> {
   await closedLoop(500, 100, noop(bus)); // warm-up
   const base = await closedLoop(Math.max(accounts.length, 5000), 100, noop(bus));
   const verify = await closedLoop(accounts.length, 100, verifier(bus, accounts));

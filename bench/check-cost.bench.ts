@@ -25,7 +25,12 @@ function ratePerSecond(n: number, fn: (i: number) => void): number {
   return n / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
-export interface CheckCostResult { rows: BenchRow[]; checkRate: number; hmacRate: number; wrongRate: number }
+export interface CheckCostResult {
+  rows: BenchRow[];
+  checkRate: number;
+  hmacRate: number;
+  wrongRate: number;
+}
 
 export function checkCost(n: number, rounds = 5): CheckCostResult {
   const keys = new KeyMaterial(new Envelope(parseKeyRing(generateKeyRing())), [], Buffer.alloc(32));
@@ -44,9 +49,18 @@ export function checkCost(n: number, rounds = 5): CheckCostResult {
   const seed = randomBytes(20);
   const id = randomUUID();
   const device: ActiveDevice = {
-    locked_until: null, stored_failures: null, id, serial_number: 'totp-bench', type: 'totp', org_id: randomUUID(),
-    secret_enc: keys.envelope.encrypt(seed, seedAad(id)), drift_steps: 0, last_step: null,
-    sms_code_hash: null, sms_code_expires_at: null, allowed_methods: null,
+    locked_until: null,
+    stored_failures: null,
+    id,
+    serial_number: 'totp-bench',
+    type: 'totp',
+    org_id: randomUUID(),
+    secret_enc: keys.envelope.encrypt(seed, seedAad(id)),
+    drift_steps: 0,
+    last_step: null,
+    sms_code_hash: null,
+    sms_code_expires_at: null,
+    allowed_methods: null,
   };
   const step = timeStep(Date.now());
   const right = hotp(seed, step);

@@ -11,7 +11,13 @@ import 'reflect-metadata';
 import { AppError, Patterns } from '@mfa/contracts';
 import { Bus, BusClient } from '@mfa/bus';
 
-interface FloodInput { redisUrl: string; keyId: string; secret: string; accountIds: string[]; inFlight: number }
+interface FloodInput {
+  redisUrl: string;
+  keyId: string;
+  secret: string;
+  accountIds: string[];
+  inFlight: number;
+}
 export interface FloodCounts {
   sent: number;
   /** sets generated (10 scrypt hashes each) */
@@ -46,7 +52,17 @@ async function main(): Promise<void> {
     counts.activeSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     counts.sentActive = counts.sent;
   });
-  const counts: FloodCounts = { sent: 0, generated: 0, queueFull: 0, accountLimit: 0, otherErrors: {}, activeSeconds: 0, sentActive: 0, seconds: 0, cpuSeconds: 0 };
+  const counts: FloodCounts = {
+    sent: 0,
+    generated: 0,
+    queueFull: 0,
+    accountLimit: 0,
+    otherErrors: {},
+    activeSeconds: 0,
+    sentActive: 0,
+    seconds: 0,
+    cpuSeconds: 0,
+  };
   const exhausted = new Set<number>();
   let next = 0;
   const started = process.hrtime.bigint();

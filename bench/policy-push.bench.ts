@@ -37,7 +37,11 @@ export async function insertMembersSql(databaseUrl: string, orgId: string, count
   await db.connect();
   try {
     const t = await timed(() =>
-      db.query(`INSERT INTO accounts.accounts (org_id, email) SELECT $1, $2 || g || '@bench.example' FROM generate_series(1, $3) g`, [orgId, tag, count]),
+      db.query(`INSERT INTO accounts.accounts (org_id, email) SELECT $1, $2 || g || '@bench.example' FROM generate_series(1, $3) g`, [
+        orgId,
+        tag,
+        count,
+      ]),
     );
     await db.query('ANALYZE accounts.accounts');
     return t.ms;
@@ -78,11 +82,15 @@ export async function policyPush(bus: Bus, admin: AdminApi, orgId: string, opts:
   }
   const baseline = summarize(before.slice(1)); // first round warms up
 
-  const put = await admin.call<{ policy: { version: number }; rollout: { id: string; status: string } }>('PUT', `/v1/orgs/${orgId}/mfa-policy`, {
-    requireMfa: true,
-    gracePeriodHours: 0,
-    allowedMethods: ['totp'],
-  });
+  const put = await admin.call<{ policy: { version: number }; rollout: { id: string; status: string } }>(
+    'PUT',
+    `/v1/orgs/${orgId}/mfa-policy`,
+    {
+      requireMfa: true,
+      gracePeriodHours: 0,
+      allowedMethods: ['totp'],
+    },
+  );
   const answeredAt = process.hrtime.bigint();
   const version = put.policy.version;
   // grace 0: every member without a device is non_compliant under the new version at once
@@ -100,7 +108,8 @@ export async function policyPush(bus: Bus, admin: AdminApi, orgId: string, opts:
           elapsed.push(ms);
           return;
         }
-        if (ms > timeoutMs) throw new Error(`P1: ${id} still under the old policy ${fmt(ms, 0)} ms after the PUT: ${JSON.stringify(reply)}`);
+        if (ms > timeoutMs)
+          throw new Error(`P1: ${id} still under the old policy ${fmt(ms, 0)} ms after the PUT: ${JSON.stringify(reply)}`);
       }
     }),
   );
@@ -125,7 +134,12 @@ export async function policyPush(bus: Bus, admin: AdminApi, orgId: string, opts:
 }
 
 /** Waits for a rollout to complete (so the next benchmark does not share the database with it). */
-export async function waitRollout(admin: AdminApi, orgId: string, rolloutId: string, timeoutMs = 30 * 60_000): Promise<{ ms: number; total: number }> {
+export async function waitRollout(
+  admin: AdminApi,
+  orgId: string,
+  rolloutId: string,
+  timeoutMs = 30 * 60_000,
+): Promise<{ ms: number; total: number }> {
   const t0 = Date.now();
   for (;;) {
     const r = await admin.call<{ status: string; total: number; applied: number }>('GET', `/v1/orgs/${orgId}/rollouts/${rolloutId}`);

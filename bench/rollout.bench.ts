@@ -33,7 +33,11 @@ export interface RolloutBenchOptions {
   log?: (line: string) => void;
 }
 
-export interface RolloutRep { raw: number; chunked: number; noticesDone: number }
+export interface RolloutRep {
+  raw: number;
+  chunked: number;
+  noticesDone: number;
+}
 
 export async function rolloutVsRawUpdate(opts: RolloutBenchOptions): Promise<{ rows: BenchRow[]; reps: RolloutRep[] }> {
   const requireMfa = opts.requireMfa ?? true;
@@ -57,14 +61,28 @@ export async function rolloutVsRawUpdate(opts: RolloutBenchOptions): Promise<{ r
 
     const seed = async () => {
       const orgId = randomUUID();
-      await db.query(`INSERT INTO accounts.accounts (org_id, email) SELECT $1, 'm' || g || '@bench.test' FROM generate_series(1, $2) g`, [orgId, opts.members]);
-      const { policy } = await policies.applyIfNewer({ orgId, version: 1, requireMfa, gracePeriodHours: 72, allowedMethods: ['totp'], maxMfaAgeSeconds: null, updatedAt: new Date().toISOString() });
+      await db.query(`INSERT INTO accounts.accounts (org_id, email) SELECT $1, 'm' || g || '@bench.test' FROM generate_series(1, $2) g`, [
+        orgId,
+        opts.members,
+      ]);
+      const { policy } = await policies.applyIfNewer({
+        orgId,
+        version: 1,
+        requireMfa,
+        gracePeriodHours: 72,
+        allowedMethods: ['totp'],
+        maxMfaAgeSeconds: null,
+        updatedAt: new Date().toISOString(),
+      });
       return { orgId, policy };
     };
     type Seeded = Awaited<ReturnType<typeof seed>>;
     const raw = async (o: Seeded) => {
       const t = performance.now();
-      await db.query(`UPDATE accounts.accounts a SET ${MATERIALIZE_SET} WHERE a.org_id = $1 AND a.policy_version < $4 AND $2::text IS NULL AND $3::int IS NULL`, [o.orgId, null, null, ...policyParams(o.policy)]);
+      await db.query(
+        `UPDATE accounts.accounts a SET ${MATERIALIZE_SET} WHERE a.org_id = $1 AND a.policy_version < $4 AND $2::text IS NULL AND $3::int IS NULL`,
+        [o.orgId, null, null, ...policyParams(o.policy)],
+      );
       return performance.now() - t;
     };
     const notices = async (orgId: string) =>
@@ -107,7 +125,9 @@ export async function rolloutVsRawUpdate(opts: RolloutBenchOptions): Promise<{ r
         r = { chunked: chunkedMs, raw: await raw(a) };
       }
       reps.push({ ...r, noticesDone });
-      log(`P2 rep ${i + 1}: raw UPDATE ${fmt(r.raw, 0)} ms, materializer ${fmt(r.chunked, 0)} ms (ratio ${fmt(r.chunked / r.raw)}), all ${expected} notices written ${fmt(noticesDone, 0)} ms after the walk began`);
+      log(
+        `P2 rep ${i + 1}: raw UPDATE ${fmt(r.raw, 0)} ms, materializer ${fmt(r.chunked, 0)} ms (ratio ${fmt(r.chunked / r.raw)}), all ${expected} notices written ${fmt(noticesDone, 0)} ms after the walk began`,
+      );
     }
     const mr = median(reps.map((r) => r.raw));
     const mc = median(reps.map((r) => r.chunked));

@@ -24,7 +24,14 @@ async function main(): Promise<void> {
   const redis = new Redis(REDIS_URL);
   await redis.flushdb();
   redis.disconnect();
-  const { rows } = await rolloutVsRawUpdate({ databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, members, reps, requireMfa, log: (l) => console.log(l) });
+  const { rows } = await rolloutVsRawUpdate({
+    databaseUrl: DATABASE_URL,
+    redisUrl: REDIS_URL,
+    members,
+    reps,
+    requireMfa,
+    log: (l) => console.log(l),
+  });
   console.log(markdownTable(rows));
   await dropDatabase(DATABASE_URL);
 }

@@ -28,7 +28,15 @@ const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`
 /** `--only=p1,p2`: run some figures only (m = M1/M2; p6 comes with p3, p7b with p7) */
 const only = new Set((arg('only') ?? 'm,p1,p2,p3,p4,p5,p7,p8').toLowerCase().split(','));
 const SIZES = full
-  ? { enrolled: 20_000, sequential: 5_000, pageMembers: 1_000_000, bigOrg: 1_000_000, rolloutReps: 1, checks: 1_000_000, trustVerifies: 5_000 }
+  ? {
+      enrolled: 20_000,
+      sequential: 5_000,
+      pageMembers: 1_000_000,
+      bigOrg: 1_000_000,
+      rolloutReps: 1,
+      checks: 1_000_000,
+      trustVerifies: 5_000,
+    }
   : { enrolled: 5_000, sequential: 2_000, pageMembers: 100_000, bigOrg: 100_000, rolloutReps: 5, checks: 200_000, trustVerifies: 2_000 };
 if (arg('members')) SIZES.bigOrg = Number(arg('members'));
 if (arg('reps')) SIZES.rolloutReps = Number(arg('reps'));
@@ -71,12 +79,22 @@ async function main(): Promise<void> {
     // its own account-service in this process: before the service processes start, so no other
     // instance takes its jobs
     log(`P2 rollout of ${SIZES.bigOrg} members vs raw UPDATE, ${SIZES.rolloutReps} rep(s)`);
-    rows.push(...(await rolloutVsRawUpdate({ databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, members: SIZES.bigOrg, reps: SIZES.rolloutReps, log })).rows);
+    rows.push(
+      ...(await rolloutVsRawUpdate({ databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, members: SIZES.bigOrg, reps: SIZES.rolloutReps, log }))
+        .rows,
+    );
     await flushRedis();
   }
   const needServices = ['m', 'p1', 'p3', 'p4', 'p7', 'p8'].some((k) => only.has(k));
 
-  const env = { NODE_ENV: 'development', DATABASE_URL, REDIS_URL, PLATFORM_API_KEY, LOG_LEVEL: 'warn', KEYS_DIR: mkdtempSync(join(tmpdir(), 'mfa-bench-keys-')) };
+  const env = {
+    NODE_ENV: 'development',
+    DATABASE_URL,
+    REDIS_URL,
+    PLATFORM_API_KEY,
+    LOG_LEVEL: 'warn',
+    KEYS_DIR: mkdtempSync(join(tmpdir(), 'mfa-bench-keys-')),
+  };
   const start = (name: ServiceName) => ServiceProcess.start(name, env);
   const services: ServiceProcess[] = [];
   const client = new BusClient({ redisUrl: REDIS_URL, timeoutMs: 30_000, credentials: platformCredentialsFromEnv('bench', env) });
@@ -100,10 +118,30 @@ async function main(): Promise<void> {
     if (only.has('m')) {
       log(`members: bulk add 10,000, then page through ${SIZES.pageMembers}`);
       const { orgId: pagedOrg, admin: pagedAdmin } = await createOrg(platform, 'paging');
-      const bulk = await timed(() => pagedAdmin.call('POST', `/v1/orgs/${pagedOrg}/members/bulk`, { members: Array.from({ length: 10_000 }, (_, i) => ({ email: `b${i}@bench.example` })) }));
+      const bulk = await timed(() =>
+        pagedAdmin.call('POST', `/v1/orgs/${pagedOrg}/members/bulk`, {
+          members: Array.from({ length: 10_000 }, (_, i) => ({ email: `b${i}@bench.example` })),
+        }),
+      );
       const paging = await timed(() => addMembers(pagedAdmin, pagedOrg, SIZES.pageMembers - 10_000, 'p'));
-      rows.push({ id: 'M1', what: 'bulk add of 10,000 members (one call)', figure: `${fmt(bulk.ms, 0)} ms`, baseline: '-', ratio: '-', goal: '-', met: null });
-      rows.push({ id: 'M2', what: `add ${SIZES.pageMembers - 10_000} more in 10k calls, then page through all ${paging.value.length} (limit 1000)`, figure: `${fmt(paging.ms / 1000)} s`, baseline: '-', ratio: '-', goal: '-', met: null });
+      rows.push({
+        id: 'M1',
+        what: 'bulk add of 10,000 members (one call)',
+        figure: `${fmt(bulk.ms, 0)} ms`,
+        baseline: '-',
+        ratio: '-',
+        goal: '-',
+        met: null,
+      });
+      rows.push({
+        id: 'M2',
+        what: `add ${SIZES.pageMembers - 10_000} more in 10k calls, then page through all ${paging.value.length} (limit 1000)`,
+        figure: `${fmt(paging.ms / 1000)} s`,
+        baseline: '-',
+        ratio: '-',
+        goal: '-',
+        met: null,
+      });
     }
 
     if (only.has('p1')) {
@@ -123,7 +161,11 @@ async function main(): Promise<void> {
       const ids = await addMembers(admin, orgId, want, 'v');
       const enrolled = await enrollTotp(bus, ids);
       const p3 = only.has('p3') ? SIZES.enrolled * 2 : 0;
-      const [oneInstance, twoInstances, sequential] = [enrolled.slice(0, SIZES.enrolled), enrolled.slice(SIZES.enrolled, p3), enrolled.slice(p3)];
+      const [oneInstance, twoInstances, sequential] = [
+        enrolled.slice(0, SIZES.enrolled),
+        enrolled.slice(SIZES.enrolled, p3),
+        enrolled.slice(p3),
+      ];
 
       if (only.has('p4')) {
         log('P4 sequential latency');
@@ -164,15 +206,28 @@ async function main(): Promise<void> {
     }
 
     if (only.has('p7') || only.has('p8')) {
-      rows.push(...(await trustCosts({
-        services, platform, platformBus: bus, redisUrl: REDIS_URL, verifies: SIZES.trustVerifies,
-        floodAccounts: FLOOD.accounts, floodInFlight: FLOOD.inFlight, only, log,
-      })).rows);
+      rows.push(
+        ...(
+          await trustCosts({
+            services,
+            platform,
+            platformBus: bus,
+            redisUrl: REDIS_URL,
+            verifies: SIZES.trustVerifies,
+            floodAccounts: FLOOD.accounts,
+            floodInFlight: FLOOD.inFlight,
+            only,
+            log,
+          })
+        ).rows,
+      );
     }
   }
 
   const flags = process.argv.slice(2).join(' ');
-  console.log(`\n## Results (${full ? 'full' : 'small'} sizes${flags ? `, flags \`${flags}\`` : ''}, ${new Date().toISOString()}, ${fmt((Date.now() - began) / 60000, 1)} min)\n`);
+  console.log(
+    `\n## Results (${full ? 'full' : 'small'} sizes${flags ? `, flags \`${flags}\`` : ''}, ${new Date().toISOString()}, ${fmt((Date.now() - began) / 60000, 1)} min)\n`,
+  );
   console.log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}\n`);
   console.log(markdownTable(rows));
 }

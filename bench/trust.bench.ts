@@ -66,7 +66,10 @@ function machineTicks(): { busy: number; total: number } {
 
 async function measured(services: ServiceProcess[], work: () => Promise<LoadResult>): Promise<Phase> {
   const mfa = services.filter((s) => s.name === 'mfa-service');
-  const threads = () => mfa.map((s) => procThreadCpuSeconds(s.pid)).reduce((a, b) => ({ main: a.main + b.main, others: a.others + b.others }), { main: 0, others: 0 });
+  const threads = () =>
+    mfa
+      .map((s) => procThreadCpuSeconds(s.pid))
+      .reduce((a, b) => ({ main: a.main + b.main, others: a.others + b.others }), { main: 0, others: 0 });
   const threads0 = threads();
   const m0 = machineTicks();
   const before = services.map((s) => s.cpuSeconds());
@@ -79,7 +82,13 @@ async function measured(services: ServiceProcess[], work: () => Promise<LoadResu
   const threads1 = threads();
   const m1 = machineTicks();
   const machineBusy = (m1.busy - m0.busy) / Math.max(1, m1.total - m0.total);
-  return { ...result, cpu, mfaThreads: { main: threads1.main - threads0.main, others: threads1.others - threads0.others }, wallSeconds, machineBusy };
+  return {
+    ...result,
+    cpu,
+    mfaThreads: { main: threads1.main - threads0.main, others: threads1.others - threads0.others },
+    wallSeconds,
+    machineBusy,
+  };
 }
 
 async function verifyPhase(services: ServiceProcess[], bus: Bus, set: AccountSet): Promise<Phase> {
@@ -90,7 +99,8 @@ async function verifyPhase(services: ServiceProcess[], bus: Bus, set: AccountSet
 }
 
 const perRequestMs = (p: Phase, service: string) => ((p.cpu[service] ?? 0) * 1000) / Math.max(1, p.count);
-const cpuLine = (p: Phase) => `mfa ${fmt(perRequestMs(p, 'mfa-service'), 3)} / accounts ${fmt(perRequestMs(p, 'account-service'), 3)} ms CPU per request`;
+const cpuLine = (p: Phase) =>
+  `mfa ${fmt(perRequestMs(p, 'mfa-service'), 3)} / accounts ${fmt(perRequestMs(p, 'account-service'), 3)} ms CPU per request`;
 
 /** P7b: the gate's signature check of one verify entry (HMAC-SHA256 + hex + constant-time compare), median of 5 rounds. */
 export function gateCheckMicros(n: number): number {
@@ -135,7 +145,10 @@ export async function trustCosts(o: TrustOptions): Promise<{ rows: BenchRow[] }>
   // org B: the verifying org, its member service signs with its own service key
   log(`P7/P8 enrolling ${2 * o.verifies} TOTP devices of org B over the bus`);
   const { orgId: orgB, admin: adminB } = await createOrg(o.platform, 'trust-b');
-  const keyB = await adminB.call<{ id: string; secret: string }>('POST', `/v1/orgs/${orgB}/service-keys`, { name: 'org B app', scopes: ['verify'] });
+  const keyB = await adminB.call<{ id: string; secret: string }>('POST', `/v1/orgs/${orgB}/service-keys`, {
+    name: 'org B app',
+    scopes: ['verify'],
+  });
   const ids = await addMembers(adminB, orgB, 2 * o.verifies, 'tb');
   const enrolled = await enrollTotp(o.platformBus, ids);
   const [x, y] = [new AccountSet(enrolled.slice(0, o.verifies)), new AccountSet(enrolled.slice(o.verifies))];
@@ -162,7 +175,9 @@ export async function trustCosts(o: TrustOptions): Promise<{ rows: BenchRow[] }>
     // in P3, where each account verifies once); rounds 3-4: the same accounts again (cached).
     for (let round = 1; round <= 4; round++) {
       const platformFirst = round % 2 === 1;
-      log(`P7 round ${round}/4: no-op, then ${platformFirst ? 'platform key, member key' : 'member key, platform key'} (${round <= 2 ? 'cold' : 'warm'} org cache)`);
+      log(
+        `P7 round ${round}/4: no-op, then ${platformFirst ? 'platform key, member key' : 'member key, platform key'} (${round <= 2 ? 'cold' : 'warm'} org cache)`,
+      );
       noop.push(await measured(services, ping));
       if (platformFirst) {
         platform.push(await verifyPhase(services, o.platformBus, x));
@@ -185,13 +200,24 @@ export async function trustCosts(o: TrustOptions): Promise<{ rows: BenchRow[] }>
     const cold = Math.sqrt(paired[0] * paired[1]);
     const warm = Math.sqrt(paired[2] * paired[3]);
     const [m, pl, nop] = [rate(member), rate(platform), rate(noop)];
-    log(`P7 machine CPU busy: platform ${platform.map((p) => fmt(p.machineBusy * 100, 0)).join('/')}%, member ${member.map((p) => fmt(p.machineBusy * 100, 0)).join('/')}%`);
-    log(`P7 CPU per request: platform ${platform.map(cpuLine).join(' | ')}; member ${member.map(cpuLine).join(' | ')}; no-op ${noop.map(cpuLine).join(' | ')}`);
+    log(
+      `P7 machine CPU busy: platform ${platform.map((p) => fmt(p.machineBusy * 100, 0)).join('/')}%, member ${member.map((p) => fmt(p.machineBusy * 100, 0)).join('/')}%`,
+    );
+    log(
+      `P7 CPU per request: platform ${platform.map(cpuLine).join(' | ')}; member ${member.map(cpuLine).join(' | ')}; no-op ${noop.map(cpuLine).join(' | ')}`,
+    );
     log(`P7 member/platform per round: ${paired.map((r) => fmt(r)).join(', ')}`);
     const mfaMsPerVerify = mid(platform, (p) => perRequestMs(p, 'mfa-service'));
     const gateUs = gateCheckMicros(200_000);
     log(`P7b gate check ${fmt(gateUs, 3)} µs per entry; mfa-service ${fmt(mfaMsPerVerify, 3)} ms CPU per verify`);
-    const cpuOf = (ps: Phase[]) => `${fmt(mid(ps, (p) => perRequestMs(p, 'mfa-service')), 3)} + ${fmt(mid(ps, (p) => perRequestMs(p, 'account-service')), 3)} ms CPU/verify (mfa + accounts)`;
+    const cpuOf = (ps: Phase[]) =>
+      `${fmt(
+        mid(ps, (p) => perRequestMs(p, 'mfa-service')),
+        3,
+      )} + ${fmt(
+        mid(ps, (p) => perRequestMs(p, 'account-service')),
+        3,
+      )} ms CPU/verify (mfa + accounts)`;
     return [
       {
         id: 'P7',
@@ -213,7 +239,7 @@ export async function trustCosts(o: TrustOptions): Promise<{ rows: BenchRow[] }>
       },
       {
         id: 'P7b',
-        what: 'the gate\'s signature check of one verify entry, in process: HMAC-SHA256 of id/pattern/deadline/replyTo/data + hex + constant-time compare (n=200000, median of 5); the sender signs once more (same cost)',
+        what: "the gate's signature check of one verify entry, in process: HMAC-SHA256 of id/pattern/deadline/replyTo/data + hex + constant-time compare (n=200000, median of 5); the sender signs once more (same cost)",
         figure: `${fmt(gateUs, 2)} µs per entry (x2 with the sender's signing: ${fmt(2 * gateUs, 2)} µs)`,
         baseline: `mfa-service CPU per verify in P7 (platform key): ${fmt(mfaMsPerVerify * 1000, 0)} µs`,
         ratio: `${fmt(((2 * gateUs) / (mfaMsPerVerify * 1000)) * 100, 1)}% of it (sign + check)`,
@@ -226,13 +252,22 @@ export async function trustCosts(o: TrustOptions): Promise<{ rows: BenchRow[] }>
   async function fairness(): Promise<BenchRow[]> {
     log(`P8 org A: ${o.floodAccounts} members without a device, a service key with the recovery scope`);
     const { orgId: orgA, admin: adminA } = await createOrg(o.platform, 'trust-a-flood');
-    const keyA = await adminA.call<{ id: string; secret: string }>('POST', `/v1/orgs/${orgA}/service-keys`, { name: 'org A app', scopes: ['recovery'] });
+    const keyA = await adminA.call<{ id: string; secret: string }>('POST', `/v1/orgs/${orgA}/service-keys`, {
+      name: 'org A app',
+      scopes: ['recovery'],
+    });
     const floodIds = await addMembers(adminA, orgA, o.floodAccounts, 'ta');
 
     log('P8 org B verify alone (1/2)');
     const alone1 = await verifyPhase(services, busB, x);
     log(`P8 org A floods recovery-codes.generate (${o.floodInFlight} in flight, own process); org B verifies`);
-    const flood = startFlood({ redisUrl: o.redisUrl, keyId: keyA.id, secret: keyA.secret, accountIds: floodIds, inFlight: o.floodInFlight });
+    const flood = startFlood({
+      redisUrl: o.redisUrl,
+      keyId: keyA.id,
+      secret: keyA.secret,
+      accountIds: floodIds,
+      inFlight: o.floodInFlight,
+    });
     await flood.started;
     await sleep(3000); // org A's queue fills, the scrypt threadpool is busy
     await y.ready();
@@ -241,8 +276,12 @@ export async function trustCosts(o: TrustOptions): Promise<{ rows: BenchRow[] }>
     y.used();
     const floodClientCpu = procCpuSeconds(flood.pid) - floodCpu0;
     const counts = await flood.stop();
-    log(`P8 flood: ${JSON.stringify(counts)}; during org B's phase the flood client used ${fmt(floodClientCpu)} s CPU in ${fmt(underFlood.wallSeconds)} s`);
-    log(`P8 CPU seconds per phase: alone ${JSON.stringify([alone1.cpu, alone1.mfaThreads])}, flood ${JSON.stringify([underFlood.cpu, underFlood.mfaThreads])}`);
+    log(
+      `P8 flood: ${JSON.stringify(counts)}; during org B's phase the flood client used ${fmt(floodClientCpu)} s CPU in ${fmt(underFlood.wallSeconds)} s`,
+    );
+    log(
+      `P8 CPU seconds per phase: alone ${JSON.stringify([alone1.cpu, alone1.mfaThreads])}, flood ${JSON.stringify([underFlood.cpu, underFlood.mfaThreads])}`,
+    );
     log('P8 org B verify alone (2/2), after the flood drained');
     const alone2 = await verifyPhase(services, busB, x);
 
@@ -267,7 +306,11 @@ export async function trustCosts(o: TrustOptions): Promise<{ rows: BenchRow[] }>
   }
 }
 
-interface RunningFlood { pid: number; started: Promise<void>; stop(): Promise<FloodCounts> }
+interface RunningFlood {
+  pid: number;
+  started: Promise<void>;
+  stop(): Promise<FloodCounts>;
+}
 
 function startFlood(input: { redisUrl: string; keyId: string; secret: string; accountIds: string[]; inFlight: number }): RunningFlood {
   const child = spawn(process.execPath, [join(repoRoot(), 'dist/bench/flood.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -286,7 +329,10 @@ function startFlood(input: { redisUrl: string; keyId: string; secret: string; ac
     async stop() {
       child.kill('SIGTERM');
       const code = await exited;
-      const line = out.split('\n').filter((l) => l.startsWith('{')).pop();
+      const line = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .pop();
       if (code !== 0 || !line) throw new Error(`flood exited with ${code}: ${out.slice(-300)}`);
       return JSON.parse(line) as FloodCounts;
     },

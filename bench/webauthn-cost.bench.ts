@@ -23,13 +23,31 @@ const ORIGIN = 'http://localhost:3000';
 export async function webauthnCost(n: number, rounds = 5): Promise<BenchRow[]> {
   const env = loadConfig(MfaServiceEnv, { WEBAUTHN_RP_ID: 'localhost', WEBAUTHN_ORIGINS: ORIGIN });
   const emu = new WebAuthnEmulator();
-  const reg = await generateRegistrationOptions({ rpName: 'bench', rpID: 'localhost', userName: 'bench', supportedAlgorithmIDs: [-7], attestationType: 'none' });
-  const registered = await verifyRegistrationResponse({ response: emu.createJSON(ORIGIN, reg), expectedChallenge: reg.challenge, expectedOrigin: ORIGIN, expectedRPID: 'localhost' });
+  const reg = await generateRegistrationOptions({
+    rpName: 'bench',
+    rpID: 'localhost',
+    userName: 'bench',
+    supportedAlgorithmIDs: [-7],
+    attestationType: 'none',
+  });
+  const registered = await verifyRegistrationResponse({
+    response: emu.createJSON(ORIGIN, reg),
+    expectedChallenge: reg.challenge,
+    expectedOrigin: ORIGIN,
+    expectedRPID: 'localhost',
+  });
   if (!registered.verified) throw new Error('P5w: the emulator registration does not verify');
   const cred = registered.registrationInfo.credential;
   const auth = await generateAuthenticationOptions({ rpID: 'localhost', allowCredentials: [{ id: cred.id }] });
   const assertion = emu.getJSON(ORIGIN, auth);
-  const row = { device_id: randomUUID(), account_id: randomUUID(), credential_id: cred.id, public_key: Buffer.from(cred.publicKey), sign_count: '0', transports: [] };
+  const row = {
+    device_id: randomUUID(),
+    account_id: randomUUID(),
+    credential_id: cred.id,
+    public_key: Buffer.from(cred.publicKey),
+    sign_count: '0',
+    transports: [],
+  };
   const issued = { accountId: row.account_id, challenge: auth.challenge, expiresAt: Date.now() + 60_000 };
   const credentials = { byCredentialId: async () => row };
   const challenges = { take: async () => issued };
@@ -49,13 +67,15 @@ export async function webauthnCost(n: number, rounds = 5): Promise<BenchRow[]> {
   for (let r = 0; r < rounds; r++) rates.push(await rate(n));
   const assertionRate = median(rates);
   const totpRate = checkCost(Math.max(n * 10, 10_000), 3).checkRate;
-  return [{
-    id: 'P5w',
-    what: `CPU cost of checking one WebAuthn assertion (WebAuthnMethod.match, ES256; n=${n}, median of ${rounds}), I/O answered from memory`,
-    figure: `${fmt(assertionRate, 0)} checks/s (${fmt(1e6 / assertionRate, 0)} µs)`,
-    baseline: `a right TOTP code ${fmt(totpRate / 1000, 0)}k/s (${fmt(1e6 / totpRate, 2)} µs)`,
-    ratio: `${fmt(assertionRate / totpRate, 3)}x`,
-    goal: 'reported',
-    met: null,
-  }];
+  return [
+    {
+      id: 'P5w',
+      what: `CPU cost of checking one WebAuthn assertion (WebAuthnMethod.match, ES256; n=${n}, median of ${rounds}), I/O answered from memory`,
+      figure: `${fmt(assertionRate, 0)} checks/s (${fmt(1e6 / assertionRate, 0)} µs)`,
+      baseline: `a right TOTP code ${fmt(totpRate / 1000, 0)}k/s (${fmt(1e6 / totpRate, 2)} µs)`,
+      ratio: `${fmt(assertionRate / totpRate, 3)}x`,
+      goal: 'reported',
+      met: null,
+    },
+  ];
 }

@@ -47,7 +47,9 @@ function main() {
         return;
       }
       const delay = nextDelay(delayMs, Date.now() - startedAt);
-      console.error(`start-all: ${name} (pid ${child.pid}) exited (${signal ?? code}) after ${Math.round((Date.now() - startedAt) / 1000)} s; restarting it in ${delay / 1000} s`);
+      console.error(
+        `start-all: ${name} (pid ${child.pid}) exited (${signal ?? code}) after ${Math.round((Date.now() - startedAt) / 1000)} s; restarting it in ${delay / 1000} s`,
+      );
       const timer = setTimeout(() => {
         timers.delete(timer);
         if (!stopping) start(name, delay);

@@ -17,7 +17,10 @@ function tsFiles(dir: string): string[] {
 const rel = (path: string) => relative(ROOT, path).split('\\').join('/');
 const isTest = (path: string) => /\.(spec|e2e-spec)\.ts$/.test(path);
 /** Comments go first: prose may name a statement ("one INSERT per chunk") without running one. */
-const code = (path: string) => readFileSync(path, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+const code = (path: string) =>
+  readFileSync(path, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
 
 const appSources = readdirSync(join(ROOT, 'apps')).flatMap((app) => tsFiles(join(ROOT, 'apps', app, 'src')));
 const libSources = tsFiles(join(ROOT, 'libs'));
@@ -39,7 +42,10 @@ describe('data access: SQL only in *.repository.ts', () => {
    * lib itself (Db, rows/one/affected, CREATE DATABASE for tools).
    */
   const allowed = (path: string) =>
-    /\.repository\.ts$/.test(path) || /\.sql\.ts$/.test(path) || /\/database\/migrations\//.test(path) || rel(path).startsWith('libs/database/src/');
+    /\.repository\.ts$/.test(path) ||
+    /\.sql\.ts$/.test(path) ||
+    /\/database\/migrations\//.test(path) ||
+    rel(path).startsWith('libs/database/src/');
 
   it('no source file outside them runs or builds SQL', () => {
     const offenders = [...appSources, ...libSources].filter((p) => !isTest(p) && !allowed(p) && hasSql(p)).map(rel);
@@ -82,6 +88,8 @@ describe('layers: libs never import apps; config never imports features', () => 
 
   it('the import scan finds relative and aliased imports', () => {
     const harness = join(ROOT, 'test/support/service-harness.ts');
-    expect(importsOf(harness).map((s) => target(harness, s))).toEqual(expect.arrayContaining(['apps/org-service/src/org-service.app', '@mfa/bus']));
+    expect(importsOf(harness).map((s) => target(harness, s))).toEqual(
+      expect.arrayContaining(['apps/org-service/src/org-service.app', '@mfa/bus']),
+    );
   });
 });

@@ -36,11 +36,22 @@ function interpolate(value: string): string {
 
 describe('docker-compose.yml', () => {
   const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-    services: Record<string, { command?: string[]; ports?: string[]; environment?: Record<string, string>; depends_on?: Record<string, unknown> }>;
+    services: Record<
+      string,
+      { command?: string[]; ports?: string[]; environment?: Record<string, string>; depends_on?: Record<string, unknown> }
+    >;
   };
 
   it('has Postgres, Redis, the migration step, the three services and the web app', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['account-service', 'mfa-service', 'migrate', 'org-service', 'postgres', 'redis', 'web']);
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'account-service',
+      'mfa-service',
+      'migrate',
+      'org-service',
+      'postgres',
+      'redis',
+      'web',
+    ]);
     expect(compose.services.migrate.command).toEqual(['node', 'dist/tools/migrate.js']);
     expect(existsSync(join(root, 'tools/migrate.ts'))).toBe(true);
   });

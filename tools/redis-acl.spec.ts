@@ -9,11 +9,17 @@ describe('npm run redis:acl (text)', () => {
   it('prints one ACL SETUSER line for a member service, with a generated or given password', () => {
     const out = render(parseArgs(['--key-id', 'k-1', '--db', '5']), {});
     const line = out.split('\n').find((l) => l.startsWith('ACL SETUSER'))!;
-    expect(line).toMatch(/^ACL SETUSER svc-k-1 reset on >\S{20,} resetchannels %W~bus:mfa:requests %W~bus:accounts:requests ~bus:reply:k-1:\* -@all \+xadd /);
+    expect(line).toMatch(
+      /^ACL SETUSER svc-k-1 reset on >\S{20,} resetchannels %W~bus:mfa:requests %W~bus:accounts:requests ~bus:reply:k-1:\* -@all \+xadd /,
+    );
     expect(line).toContain('+select|5');
     expect(out).toContain('generated');
-    expect(render(parseArgs(['--key-id=k-1', '--user', 'billing', '--password', 'p4ss']), { REDIS_URL: 'redis://h:1/7' })).toContain('ACL SETUSER billing reset on >p4ss ');
-    expect(render(parseArgs([]), { REDIS_URL: 'redis://h:1/7' })).toMatch(/ACL SETUSER mfa-platform reset on >\S+ resetchannels ~\* &\* \+@all -select \+select\|7 -flushall -flushdb /);
+    expect(render(parseArgs(['--key-id=k-1', '--user', 'billing', '--password', 'p4ss']), { REDIS_URL: 'redis://h:1/7' })).toContain(
+      'ACL SETUSER billing reset on >p4ss ',
+    );
+    expect(render(parseArgs([]), { REDIS_URL: 'redis://h:1/7' })).toMatch(
+      /ACL SETUSER mfa-platform reset on >\S+ resetchannels ~\* &\* \+@all -select \+select\|7 -flushall -flushdb /,
+    );
   });
 
   it('refuses key ids that would widen the pattern, and unknown options', () => {
@@ -33,16 +39,33 @@ describe('the rules on a real Redis', () => {
   const memberPassword = generatePassword();
   const platformPassword = generatePassword();
   const connect = (username: string, password: string, extra: RedisOptions = {}): RedisOptions => ({
-    host: '127.0.0.1', port: 6379, db: TEST_REDIS_DB, username, password, ...extra,
+    host: '127.0.0.1',
+    port: 6379,
+    db: TEST_REDIS_DB,
+    username,
+    password,
+    ...extra,
   });
   let member: Redis;
   let platform: Redis;
 
   beforeAll(async () => {
-    await admin.call('ACL', 'SETUSER', memberUser, ...memberServiceRule(keyId, { user: memberUser, password: memberPassword, db: TEST_REDIS_DB }));
-    await admin.call('ACL', 'SETUSER', platformUser, ...platformRule({ user: platformUser, password: platformPassword, db: TEST_REDIS_DB }));
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      memberUser,
+      ...memberServiceRule(keyId, { user: memberUser, password: memberPassword, db: TEST_REDIS_DB }),
+    );
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      platformUser,
+      ...platformRule({ user: platformUser, password: platformPassword, db: TEST_REDIS_DB }),
+    );
     // INFO (ioredis' ready check) is not the member's to run
-    member = new Redis(connect(memberUser, memberPassword, { enableReadyCheck: false, maxRetriesPerRequest: 1, connectionName: 'member-service' }));
+    member = new Redis(
+      connect(memberUser, memberPassword, { enableReadyCheck: false, maxRetriesPerRequest: 1, connectionName: 'member-service' }),
+    );
     platform = new Redis(connect(platformUser, platformPassword, { maxRetriesPerRequest: null }));
   });
   afterAll(async () => {
@@ -57,8 +80,24 @@ describe('the rules on a real Redis', () => {
 
   it('a member service may XADD a request but not read the stream back', async () => {
     expect(await member.ping()).toBe('PONG');
-    const id = await member.xadd('bus:mfa:requests', '*', 'id', `r-${run}`, 'pattern', 'mfa.devices.list', 'data', '{"accountId":"x"}',
-      'replyTo', `bus:reply:${keyId}:req`, 'deadline', String(Date.now() + 5000), 'keyId', keyId, 'sig', '0'.repeat(64));
+    const id = await member.xadd(
+      'bus:mfa:requests',
+      '*',
+      'id',
+      `r-${run}`,
+      'pattern',
+      'mfa.devices.list',
+      'data',
+      '{"accountId":"x"}',
+      'replyTo',
+      `bus:reply:${keyId}:req`,
+      'deadline',
+      String(Date.now() + 5000),
+      'keyId',
+      keyId,
+      'sig',
+      '0'.repeat(64),
+    );
     expect(id).toMatch(/^\d+-\d+$/);
     expect(await admin.xlen('bus:mfa:requests')).toBeGreaterThanOrEqual(1);
     await refused(member.xrange('bus:mfa:requests', '-', '+'));
@@ -123,7 +162,9 @@ describe('the rules on a real Redis', () => {
     const stream = `acl-test-stream-${run}`;
     await platform.xgroup('CREATE', stream, 'svc', '$', 'MKSTREAM');
     await platform.xadd(stream, '*', 'id', 'r1');
-    const read = (await platform.xreadgroup('GROUP', 'svc', 'c1', 'COUNT', 10, 'STREAMS', stream, '>')) as Array<[string, Array<[string, string[]]>]>;
+    const read = (await platform.xreadgroup('GROUP', 'svc', 'c1', 'COUNT', 10, 'STREAMS', stream, '>')) as Array<
+      [string, Array<[string, string[]]>]
+    >;
     expect(read[0][1][0][1]).toEqual(['id', 'r1']);
     await refused(platform.flushall());
     await refused(platform.flushdb());

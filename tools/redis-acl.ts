@@ -21,9 +21,32 @@ export const REQUEST_STREAMS = ['bus:mfa:requests', 'bus:accounts:requests'] as 
 
 /** Commands no platform service needs that would wipe, reconfigure, spy on or stop the server. */
 export const PLATFORM_DENIED_COMMANDS = [
-  'flushall', 'flushdb', 'swapdb', 'move', 'config', 'acl', 'shutdown', 'debug', 'module', 'monitor',
-  'save', 'bgsave', 'bgrewriteaof', 'replicaof', 'slaveof', 'sync', 'psync', 'failover', 'migrate', 'restore',
-  'client|kill', 'client|pause', 'script|flush', 'function|flush', 'function|delete', 'function|restore',
+  'flushall',
+  'flushdb',
+  'swapdb',
+  'move',
+  'config',
+  'acl',
+  'shutdown',
+  'debug',
+  'module',
+  'monitor',
+  'save',
+  'bgsave',
+  'bgrewriteaof',
+  'replicaof',
+  'slaveof',
+  'sync',
+  'psync',
+  'failover',
+  'migrate',
+  'restore',
+  'client|kill',
+  'client|pause',
+  'script|flush',
+  'function|flush',
+  'function|delete',
+  'function|restore',
 ] as const;
 
 export interface AclOptions {
@@ -43,7 +66,8 @@ function check(name: string, value: string): void {
 function commonRules(o: AclOptions): string[] {
   check('--user', o.user);
   // one redis-cli word: printable ASCII, no spaces, no quotes or backslashes
-  if (!/^[\x21-\x7e]+$/.test(o.password) || /["'\\]/.test(o.password)) throw new Error('--password must be printable ASCII without spaces, quotes or backslashes');
+  if (!/^[\x21-\x7e]+$/.test(o.password) || /["'\\]/.test(o.password))
+    throw new Error('--password must be printable ASCII without spaces, quotes or backslashes');
   if (!Number.isInteger(o.db) || o.db < 0 || o.db > 99) throw new Error('--db must be a database number');
   // reset: no password, no keys, no channels, no commands, off; then only what follows
   return ['reset', 'on', `>${o.password}`, 'resetchannels'];
@@ -57,15 +81,23 @@ function commonRules(o: AclOptions): string[] {
  */
 export function memberServiceRule(keyId: string, o: AclOptions, partitions = 1): string[] {
   check('--key-id', keyId);
-  const streams = partitions > 1 ? REQUEST_STREAMS.flatMap((s) => Array.from({ length: partitions }, (_, i) => `${s}:${i}`)) : [...REQUEST_STREAMS];
+  const streams =
+    partitions > 1 ? REQUEST_STREAMS.flatMap((s) => Array.from({ length: partitions }, (_, i) => `${s}:${i}`)) : [...REQUEST_STREAMS];
   return [
     ...commonRules(o),
     ...streams.map((s) => `%W~${s}`),
     `~bus:reply:${keyId}:*`,
     '-@all',
     '+xadd',
-    '+blpop', '+lpop', '+del',
-    '+ping', `+select|${o.db}`, '+hello', '+auth', '+client|setname', '+quit',
+    '+blpop',
+    '+lpop',
+    '+del',
+    '+ping',
+    `+select|${o.db}`,
+    '+hello',
+    '+auth',
+    '+client|setname',
+    '+quit',
   ];
 }
 
@@ -106,15 +138,27 @@ export function parseArgs(argv: string[]): CliArgs {
       return v;
     };
     switch (flag) {
-      case '--key-id': args.keyId = value(); break;
-      case '--user': args.user = value(); break;
-      case '--password': args.password = value(); break;
-      case '--db': args.db = Number(value()); break;
-      case '--partitions': args.partitions = Number(value()); break;
-      default: throw new Error(`unknown option ${argv[i]} (options: --key-id K, --user NAME, --password P, --db N, --partitions N)`);
+      case '--key-id':
+        args.keyId = value();
+        break;
+      case '--user':
+        args.user = value();
+        break;
+      case '--password':
+        args.password = value();
+        break;
+      case '--db':
+        args.db = Number(value());
+        break;
+      case '--partitions':
+        args.partitions = Number(value());
+        break;
+      default:
+        throw new Error(`unknown option ${argv[i]} (options: --key-id K, --user NAME, --password P, --db N, --partitions N)`);
     }
   }
-  if (args.partitions !== undefined && !(Number.isInteger(args.partitions) && args.partitions >= 1 && args.partitions <= 1024)) throw new Error('--partitions must be 1..1024');
+  if (args.partitions !== undefined && !(Number.isInteger(args.partitions) && args.partitions >= 1 && args.partitions <= 1024))
+    throw new Error('--partitions must be 1..1024');
   return args;
 }
 

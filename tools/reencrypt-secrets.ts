@@ -18,10 +18,14 @@ async function main(): Promise<void> {
   await dataSource.initialize();
   try {
     const outcome = await reencryptSecrets(dataSource, keys.envelope);
-    console.log(`re-encrypted ${outcome.reencrypted} devices under key ${keys.envelope.currentKid}; ${outcome.skipped} changed meanwhile and were left as they are`);
+    console.log(
+      `re-encrypted ${outcome.reencrypted} devices under key ${keys.envelope.currentKid}; ${outcome.skipped} changed meanwhile and were left as they are`,
+    );
     if (outcome.unreadable > 0) {
       // these devices cannot verify either: their key must come back into the ring, or they be reset
-      console.error(`${outcome.unreadable} devices do not decrypt with any key in MFA_ENCRYPTION_KEYS (key ids: ${outcome.unreadableKids.join(', ')})`);
+      console.error(
+        `${outcome.unreadable} devices do not decrypt with any key in MFA_ENCRYPTION_KEYS (key ids: ${outcome.unreadableKids.join(', ')})`,
+      );
       process.exitCode = 2;
     }
   } finally {

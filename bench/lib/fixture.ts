@@ -5,7 +5,10 @@ import { closedLoop } from './load';
 
 /** A thin client of the admin HTTP API, as a script would use it. */
 export class AdminApi {
-  constructor(readonly baseUrl: string, readonly key: string) {}
+  constructor(
+    readonly baseUrl: string,
+    readonly key: string,
+  ) {}
 
   async call<T>(method: string, path: string, body?: unknown, key = this.key): Promise<T> {
     const res = await fetch(this.baseUrl + path, {
@@ -38,14 +41,20 @@ export async function addMembers(admin: AdminApi, orgId: string, count: number, 
   let cursor: string | null = null;
   do {
     const q: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-    const page: { items: Array<{ id: string }>; nextCursor: string | null } = await admin.call('GET', `/v1/orgs/${orgId}/members?limit=1000${q}`);
+    const page: { items: Array<{ id: string }>; nextCursor: string | null } = await admin.call(
+      'GET',
+      `/v1/orgs/${orgId}/members?limit=1000${q}`,
+    );
     ids.push(...page.items.map((m) => m.id));
     cursor = page.nextCursor;
   } while (cursor);
   return ids;
 }
 
-export interface EnrolledAccount { accountId: string; secret: string }
+export interface EnrolledAccount {
+  accountId: string;
+  secret: string;
+}
 
 /** Creates and enables one TOTP device per account over the bus (two consecutive codes). */
 export async function enrollTotp(bus: Bus, accountIds: string[], inFlight = 50): Promise<EnrolledAccount[]> {
@@ -53,7 +62,11 @@ export async function enrollTotp(bus: Bus, accountIds: string[], inFlight = 50):
   let firstError: unknown;
   const result = await closedLoop(accountIds.length, inFlight, async (i) => {
     const accountId = accountIds[i];
-    const device = (await bus.send(Patterns.MfaDevicesCreate, { accountId, type: 'totp', name: 'bench' }, { timeoutMs: 30_000 })) as CreateTotpDeviceReply;
+    const device = (await bus.send(
+      Patterns.MfaDevicesCreate,
+      { accountId, type: 'totp', name: 'bench' },
+      { timeoutMs: 30_000 },
+    )) as CreateTotpDeviceReply;
     // the two previous steps: the later is within one step of now, and the current step stays
     // unused so the benchmark's first verify is not a replay. A time step that turns between
     // computing the codes and the server checking them fails the enable: try again with fresh codes.
@@ -73,7 +86,8 @@ export async function enrollTotp(bus: Bus, accountIds: string[], inFlight = 50):
     }
     enrolled[i] = { accountId, secret: device.secretBase32 };
   });
-  if (result.errors) throw new Error(`enrollment failed for ${result.errors} of ${accountIds.length} accounts; first error: ${String(firstError)}`);
+  if (result.errors)
+    throw new Error(`enrollment failed for ${result.errors} of ${accountIds.length} accounts; first error: ${String(firstError)}`);
   return enrolled;
 }
 

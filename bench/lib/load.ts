@@ -1,6 +1,9 @@
 import { summarize, type LatencySummary } from './stats';
 
-export interface LoadResult extends LatencySummary { perSecond: number; errors: number }
+export interface LoadResult extends LatencySummary {
+  perSecond: number;
+  errors: number;
+}
 
 /**
  * Sends `total` requests keeping `inFlight` outstanding at all times; `send(i)` makes request i.

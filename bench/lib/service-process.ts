@@ -43,7 +43,9 @@ export class ServiceProcess {
   static async start(name: ServiceName, env: NodeJS.ProcessEnv, root = repoRoot()): Promise<ServiceProcess> {
     const port = await freePort();
     // BENCH_PROFILE_DIR: each service writes a V8 CPU profile there when it stops (node --cpu-prof)
-    const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+    const profile = process.env.BENCH_PROFILE_DIR
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
+      : [];
     const child = spawn(process.execPath, [...profile, join(root, `dist/apps/${name}/src/main.js`)], {
       cwd: root,
       // the heap bound of `npm run start:all` and the Dockerfile, unless the caller sets its own

@@ -1,5 +1,10 @@
 /** Latency figures in milliseconds, from a list of samples. */
-export interface LatencySummary { count: number; p50: number; p99: number; mean: number }
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p99: number;
+  mean: number;
+}
 
 export function summarize(samplesMs: number[]): LatencySummary {
   const sorted = [...samplesMs].sort((a, b) => a - b);
@@ -27,7 +32,10 @@ export interface BenchRow {
 
 export function markdownTable(rows: BenchRow[]): string {
   const head = '| id | what | figure | baseline (same run) | ratio | goal | met |\n|---|---|---|---|---|---|---|';
-  const body = rows.map((r) => `| ${r.id} | ${r.what} | ${r.figure} | ${r.baseline} | ${r.ratio} | ${r.goal} | ${r.met === null ? '-' : r.met ? 'yes' : '**no**'} |`);
+  const body = rows.map(
+    (r) =>
+      `| ${r.id} | ${r.what} | ${r.figure} | ${r.baseline} | ${r.ratio} | ${r.goal} | ${r.met === null ? '-' : r.met ? 'yes' : '**no**'} |`,
+  );
   return [head, ...body].join('\n');
 }
 

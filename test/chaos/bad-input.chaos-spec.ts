@@ -20,7 +20,11 @@ function mutations(valid: Record<string, unknown>): fc.Arbitrary<unknown> {
     fc.record({ key: fc.string({ maxLength: 12 }), value: anyJson }).map(({ key, value }) => ({ ...valid, [key]: value })),
   );
 }
-const queryValue = fc.oneof(fc.string({ maxLength: 20 }), fc.integer().map(String), fc.constantFrom('-1', '0', '1e9', '1.5', 'NaN', '%00', '[]', 'null'));
+const queryValue = fc.oneof(
+  fc.string({ maxLength: 20 }),
+  fc.integer().map(String),
+  fc.constantFrom('-1', '0', '1e9', '1.5', 'NaN', '%00', '[]', 'null'),
+);
 
 /** FUZZ_SCALE=10 npm run test:chaos -- bad-input: ten times the generated inputs, for a deeper hunt. */
 const SCALE = Math.max(1, Number(process.env.FUZZ_SCALE) || 1);
@@ -77,9 +81,21 @@ describe('bad input (generated): HTTP bodies, queries and bus entries', () => {
     ['POST', 'api-keys', () => `/v1/orgs/${orgId}/api-keys`, { role: 'auditor', label: 'l' }, () => admin.key],
     ['POST', 'members', () => `/v1/orgs/${orgId}/members`, { email: 'a@b.example', displayName: 'A', externalId: 'e' }, () => admin.key],
     ['POST', 'members/bulk', () => `/v1/orgs/${orgId}/members/bulk`, { members: [{ email: 'c@d.example' }] }, () => admin.key],
-    ['PUT', 'mfa-policy', () => `/v1/orgs/${orgId}/mfa-policy`, { requireMfa: true, gracePeriodHours: 24, allowedMethods: ['totp'], maxMfaAgeSeconds: 3600 }, () => admin.key],
+    [
+      'PUT',
+      'mfa-policy',
+      () => `/v1/orgs/${orgId}/mfa-policy`,
+      { requireMfa: true, gracePeriodHours: 24, allowedMethods: ['totp'], maxMfaAgeSeconds: 3600 },
+      () => admin.key,
+    ],
     ['POST', 'service-keys', () => `/v1/orgs/${orgId}/service-keys`, { name: 'n', scopes: ['verify'] }, () => admin.key],
-    ['PUT', 'exemption', () => `/v1/orgs/${orgId}/members/${accountId}/exemption`, { until: '2099-01-01T00:00:00Z', reason: 'r' }, () => admin.key],
+    [
+      'PUT',
+      'exemption',
+      () => `/v1/orgs/${orgId}/members/${accountId}/exemption`,
+      { until: '2099-01-01T00:00:00Z', reason: 'r' },
+      () => admin.key,
+    ],
   ];
 
   it.each(bodies)('%s %s: every generated body answers < 500 in the contract shape', async (method, _name, path, valid, key) => {
@@ -112,7 +128,12 @@ describe('bad input (generated): HTTP bodies, queries and bus entries', () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.uuid()), async (id) => {
         const segment = encodeURIComponent(id);
-        for (const path of [`/v1/orgs/${segment}`, `/v1/orgs/${orgId}/members/${segment}`, `/v1/orgs/${orgId}/rollouts/${segment}`, `/v1/orgs/${orgId}/members/${accountId}/mfa-devices/${segment}`]) {
+        for (const path of [
+          `/v1/orgs/${segment}`,
+          `/v1/orgs/${orgId}/members/${segment}`,
+          `/v1/orgs/${orgId}/rollouts/${segment}`,
+          `/v1/orgs/${orgId}/members/${accountId}/mfa-devices/${segment}`,
+        ]) {
           const res = await send(path.includes('mfa-devices') ? 'DELETE' : 'GET', path, undefined);
           await expectContractAnswer(res);
           expect([400, 404]).toContain(res.status);
@@ -122,12 +143,20 @@ describe('bad input (generated): HTTP bodies, queries and bus entries', () => {
     );
   });
 
-  it('generated signed bus entries (a member service\'s key or the platform\'s): each answered with ok or a contract error, consumers keep serving', async () => {
+  it("generated signed bus entries (a member service's key or the platform's): each answered with ok or a contract error, consumers keep serving", async () => {
     const entry = fc.record(
       {
         id: fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.constant(undefined)),
-        pattern: fc.oneof(fc.constantFrom(...ALL_PATTERNS), fc.string({ maxLength: 30 }).map((s) => `mfa.${s}`), fc.string({ maxLength: 30 }).map((s) => `accounts.${s}`)),
-        data: fc.oneof(anyJson.map((v) => JSON.stringify(v)), fc.string({ maxLength: 30 }), fc.constant('{"accountId": "not-a-uuid"}')),
+        pattern: fc.oneof(
+          fc.constantFrom(...ALL_PATTERNS),
+          fc.string({ maxLength: 30 }).map((s) => `mfa.${s}`),
+          fc.string({ maxLength: 30 }).map((s) => `accounts.${s}`),
+        ),
+        data: fc.oneof(
+          anyJson.map((v) => JSON.stringify(v)),
+          fc.string({ maxLength: 30 }),
+          fc.constant('{"accountId": "not-a-uuid"}'),
+        ),
       },
       { requiredKeys: ['pattern', 'data'] },
     );

@@ -61,7 +61,12 @@ describe('drain and readiness (real processes)', () => {
     const list = `${replyPrefixOf(credentials.keyId)}drain:${Date.now()}`;
     const deadline = Date.now() + 120_000;
     const p = redis.pipeline();
-    for (let i = 0; i < total; i++) p.xadd(BusServices.mfa.stream, '*', ...requestFields(credentials, `drain-${deadline}-${i}`, InternalPatterns.MfaPing, {}, list, deadline));
+    for (let i = 0; i < total; i++)
+      p.xadd(
+        BusServices.mfa.stream,
+        '*',
+        ...requestFields(credentials, `drain-${deadline}-${i}`, InternalPatterns.MfaPing, {}, list, deadline),
+      );
     await p.exec();
     // the instance is answering: stop it mid-stream
     await until(async () => ((await redis.llen(list)) > 0 ? true : undefined), 30_000, 'the first reply');
@@ -101,19 +106,27 @@ describe('drain and readiness (real processes)', () => {
 
       await proxy.cut();
       cut = true;
-      const down = await until(async () => {
-        const r = await ready(svc.port);
-        return r.status === 503 && r.body.checks.bus === 'down' ? r : undefined;
-      }, 20_000, 'not ready');
+      const down = await until(
+        async () => {
+          const r = await ready(svc.port);
+          return r.status === 503 && r.body.checks.bus === 'down' ? r : undefined;
+        },
+        20_000,
+        'not ready',
+      );
       expect(down.body.checks.redis).toBe('down');
       expect((await fetch(`http://127.0.0.1:${svc.port}/health/live`)).status).toBe(200);
 
       await proxy.restore();
       cut = false;
-      const back = await until(async () => {
-        const r = await ready(svc.port);
-        return r.status === 200 ? r : undefined;
-      }, 30_000, 'ready again');
+      const back = await until(
+        async () => {
+          const r = await ready(svc.port);
+          return r.status === 200 ? r : undefined;
+        },
+        30_000,
+        'ready again',
+      );
       expect(back.body.checks).toEqual({ postgres: 'up', redis: 'up', bus: 'up' });
     } finally {
       if (cut) await proxy.restore();

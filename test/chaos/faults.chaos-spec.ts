@@ -42,7 +42,12 @@ describe('faults (real processes)', () => {
     const device = (await system.bus.send(Patterns.MfaDevicesCreate, { accountId, type: 'totp', name: 'phone' })) as CreateTotpDeviceReply;
     const now = Math.floor(Date.now() / 1000);
     const code = (t: number) => generateSync({ secret: device.secretBase32, epoch: t });
-    await system.bus.send(Patterns.MfaDevicesEnable, { accountId, serialNumber: device.serialNumber, code1: code(now - 60), code2: code(now - 30) });
+    await system.bus.send(Patterns.MfaDevicesEnable, {
+      accountId,
+      serialNumber: device.serialNumber,
+      code1: code(now - 60),
+      code2: code(now - 30),
+    });
     return { accountId, right: code(now) };
   }
 
@@ -55,18 +60,26 @@ describe('faults (real processes)', () => {
     const deadline = String(Date.now() + 60_000);
     const pipeline = redis.pipeline();
     for (let i = 0; i < total; i++) {
-      pipeline.xadd(BusServices.mfa.stream, '*', ...requestFields(system.credentials, `k${i}`, InternalPatterns.MfaPing, {}, reply(i), Number(deadline)));
+      pipeline.xadd(
+        BusServices.mfa.stream,
+        '*',
+        ...requestFields(system.credentials, `k${i}`, InternalPatterns.MfaPing, {}, reply(i), Number(deadline)),
+      );
     }
     await pipeline.exec();
     await wait(30);
     await victim.stop(true); // SIGKILL: no clean shutdown, entries it read stay pending
 
     // the survivor claims what the victim read but never answered (after the claim idle time)
-    await until(async () => {
-      const pending = await redis.xpending(BusServices.mfa.stream, BusServices.mfa.group);
-      const length = await redis.xlen(BusServices.mfa.stream);
-      return Number((pending as unknown[])[0]) === 0 && length === 0 ? true : undefined;
-    }, 60_000, 'the stream to drain');
+    await until(
+      async () => {
+        const pending = await redis.xpending(BusServices.mfa.stream, BusServices.mfa.group);
+        const length = await redis.xlen(BusServices.mfa.stream);
+        return Number((pending as unknown[])[0]) === 0 && length === 0 ? true : undefined;
+      },
+      60_000,
+      'the stream to drain',
+    );
 
     const lengths = redis.pipeline();
     for (let i = 0; i < total; i++) lengths.llen(reply(i));
@@ -80,7 +93,10 @@ describe('faults (real processes)', () => {
     const mfa = system.instances('mfa-service')[0];
     const pid = mfa.pid;
     const data = '[' + '{},'.repeat(16_000_000) + '{}]';
-    for (const [i, signed] of [[0, true], [1, false]] as const) {
+    for (const [i, signed] of [
+      [0, true],
+      [1, false],
+    ] as const) {
       const fields = signed
         ? requestFields(system.credentials, `huge${i}`, Patterns.MfaDevicesList, null, reply(900_000 + i), Date.now() + 30_000)
         : ['id', `huge${i}`, 'pattern', Patterns.MfaDevicesList, 'replyTo', reply(900_000 + i), 'deadline', String(Date.now() + 30_000)];
@@ -146,13 +162,21 @@ describe('faults (real processes)', () => {
     expect(typeof body.code).toBe('string');
     expect(typeof body.message).toBe('string');
 
-    await expect(system.bus.send(Patterns.AccountsGet, { accountId: '00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({ code: expect.stringMatching(/unavailable|internal|timeout/) });
+    await expect(system.bus.send(Patterns.AccountsGet, { accountId: '00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({
+      code: expect.stringMatching(/unavailable|internal|timeout/),
+    });
 
     await system.proxy.restore();
-    const after = await until(async () => {
-      const res = await fetch(`${system.platform.baseUrl}/v1/orgs/${orgId}/mfa-policy`, { headers: { authorization: `Bearer ${admin.key}` } });
-      return res.ok ? ((await res.json()) as { version: number }) : undefined;
-    }, 30_000, 'org-service to reach Postgres again');
+    const after = await until(
+      async () => {
+        const res = await fetch(`${system.platform.baseUrl}/v1/orgs/${orgId}/mfa-policy`, {
+          headers: { authorization: `Bearer ${admin.key}` },
+        });
+        return res.ok ? ((await res.json()) as { version: number }) : undefined;
+      },
+      30_000,
+      'org-service to reach Postgres again',
+    );
     expect(after.version).toBe(before.version);
     await until(async () => ((await fetch(`${system.platform.baseUrl}/health`)).ok ? true : undefined), 30_000, 'health');
     expect((await system.bus.send(InternalPatterns.AccountsPing, {})).pong).toBe(true);

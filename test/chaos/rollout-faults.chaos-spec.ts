@@ -22,7 +22,12 @@ function rolloutSuite(name: string, staleSeconds: number, tests: (t: RolloutTest
     beforeAll(async () => {
       await db.connect();
       redis = new Redis(process.env.REDIS_URL!);
-      await system.start({ ROLLOUT_CHUNK_SIZE: '2000', OUTBOX_RELAY_INTERVAL_MS: '300', ROLLOUT_STALE_SECONDS: String(staleSeconds), POLICY_HANDOVER_TIMEOUT_MS: '1500' });
+      await system.start({
+        ROLLOUT_CHUNK_SIZE: '2000',
+        OUTBOX_RELAY_INTERVAL_MS: '300',
+        ROLLOUT_STALE_SECONDS: String(staleSeconds),
+        POLICY_HANDOVER_TIMEOUT_MS: '1500',
+      });
     });
     afterAll(async () => {
       await system.stop();
@@ -50,7 +55,10 @@ function rolloutSuite(name: string, staleSeconds: number, tests: (t: RolloutTest
     }
 
     async function atVersion(orgId: string, version: number): Promise<number> {
-      const r = await db.query(`SELECT count(*)::int AS n FROM accounts.accounts WHERE org_id = $1 AND policy_version >= $2`, [orgId, version]);
+      const r = await db.query(`SELECT count(*)::int AS n FROM accounts.accounts WHERE org_id = $1 AND policy_version >= $2`, [
+        orgId,
+        version,
+      ]);
       return r.rows[0].n;
     }
 
@@ -94,19 +102,23 @@ interface RolloutTestKit {
 }
 
 // reconciliation an hour away: only the outbox relay can finish this rollout
-rolloutSuite('rollout hand-over missed by account-service (real processes)', 3600, ({ system, orgWithMembers, putPolicy, rolloutOf, completes }) => {
-  it('a PUT while account-service is down answers 202 queued; the outbox delivers it once account-service is back', async () => {
-    const { orgId, admin } = await orgWithMembers();
-    await system.instances('account-service')[0].stop(true);
-    system.services.splice(system.services.indexOf(system.instances('account-service')[0]), 1);
-    const { rollout, policy } = await putPolicy(admin, orgId);
-    expect(rollout.status).toBe('queued');
-    await new Promise((r) => setTimeout(r, 1000));
-    expect((await rolloutOf(admin, orgId, rollout.id)).status).toBe('queued');
-    await system.add('account-service');
-    await completes(admin, orgId, rollout.id, policy.version);
-  });
-});
+rolloutSuite(
+  'rollout hand-over missed by account-service (real processes)',
+  3600,
+  ({ system, orgWithMembers, putPolicy, rolloutOf, completes }) => {
+    it('a PUT while account-service is down answers 202 queued; the outbox delivers it once account-service is back', async () => {
+      const { orgId, admin } = await orgWithMembers();
+      await system.instances('account-service')[0].stop(true);
+      system.services.splice(system.services.indexOf(system.instances('account-service')[0]), 1);
+      const { rollout, policy } = await putPolicy(admin, orgId);
+      expect(rollout.status).toBe('queued');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await rolloutOf(admin, orgId, rollout.id)).status).toBe('queued');
+      await system.add('account-service');
+      await completes(admin, orgId, rollout.id, policy.version);
+    });
+  },
+);
 
 rolloutSuite('rollouts under faults (real processes)', 3, ({ system, redis, orgWithMembers, putPolicy, atVersion, completes, midWalk }) => {
   it('account-service SIGKILLed mid-rollout and started again: completed, 0 missed', async () => {

@@ -73,7 +73,11 @@ describe('start-all (real processes)', () => {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     supervisor.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    await until('every service healthy', async () => (await healthy(ports.org)) && (await healthy(ports.account)) && (await healthy(ports.mfa)), 60_000);
+    await until(
+      'every service healthy',
+      async () => (await healthy(ports.org)) && (await healthy(ports.account)) && (await healthy(ports.mfa)),
+      60_000,
+    );
   });
   afterAll(async () => {
     if (supervisor && supervisor.exitCode === null && supervisor.signalCode === null) {
@@ -87,11 +91,22 @@ describe('start-all (real processes)', () => {
     const before = childPids().get('org-service');
     const url = `http://127.0.0.1:${ports.org}`;
     const post = (path: string, body: string, key?: string) =>
-      fetch(url + path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) } });
+      fetch(url + path, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      });
     expect((await post('/v1/orgs', `[${'{},'.repeat(2_666_666)}{}]`)).status).toBe(401);
-    const org = (await (await post('/v1/orgs', JSON.stringify({ name: 'start-all' }), PLATFORM_API_KEY)).json()) as { id: string; adminKey: { key: string } };
+    const org = (await (await post('/v1/orgs', JSON.stringify({ name: 'start-all' }), PLATFORM_API_KEY)).json()) as {
+      id: string;
+      adminKey: { key: string };
+    };
     const bulk = `/v1/orgs/${org.id}/members/bulk`;
-    const worst = [`{"members":[${'{},'.repeat(699_000)}{}]}`, `{"members":[${'0,'.repeat(1_048_000)}0]}`, `{"members":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`];
+    const worst = [
+      `{"members":[${'{},'.repeat(699_000)}{}]}`,
+      `{"members":[${'0,'.repeat(1_048_000)}0]}`,
+      `{"members":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`,
+    ];
     for (const body of worst) expect((await post(bulk, body, org.adminKey.key)).status).toBe(400);
     expect(await healthy(ports.org)).toBe(true);
     expect(childPids().get('org-service')).toBe(before);

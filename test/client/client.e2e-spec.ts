@@ -1,7 +1,15 @@
 import { Redis } from 'ioredis';
 import { loadConfig } from '@mfa/config';
 import { startService } from '@mfa/observability';
-import { addMember, createOrg, createServiceKey, startTestServices, type TestOrg, type TestServiceKey, type TestServices } from '@test/support';
+import {
+  addMember,
+  createOrg,
+  createServiceKey,
+  startTestServices,
+  type TestOrg,
+  type TestServiceKey,
+  type TestServices,
+} from '@test/support';
 import { AccountServiceEnv } from '../../apps/account-service/src/config/account-service.env';
 import { accountServiceApp } from '../../apps/account-service/src/account-service.app';
 import { base32Decode } from '../../apps/mfa-service/src/methods/totp/base32';
@@ -20,7 +28,13 @@ const client = (extra: Partial<ConstructorParameters<typeof MfaClient>[0]> = {},
   clients.push(c);
   return c;
 };
-const failure = (p: Promise<unknown>): Promise<MfaError> => p.then((v) => { throw new Error(`expected a rejection, got ${JSON.stringify(v)}`); }, (e) => e);
+const failure = (p: Promise<unknown>): Promise<MfaError> =>
+  p.then(
+    (v) => {
+      throw new Error(`expected a rejection, got ${JSON.stringify(v)}`);
+    },
+    (e) => e,
+  );
 const code = (secret: string, offset: number) => hotp(base32Decode(secret), timeStep(Date.now()) + offset);
 
 beforeAll(async () => {
@@ -45,14 +59,33 @@ describe('MfaClient', () => {
     expect((await mfa.sessions.jwks()).keys.length).toBeGreaterThan(0);
 
     const dev = (await mfa.devices.create({ accountId, type: 'totp', name: 'phone' })) as CreateTotpDeviceReply;
-    expect(dev).toMatchObject({ status: 'pending', secretBase32: expect.any(String), qrCodePng: expect.stringMatching(/^data:image\/png;base64,/) });
-    const enabled = await mfa.devices.enable({ accountId, serialNumber: dev.serialNumber, code1: code(dev.secretBase32, -1), code2: code(dev.secretBase32, 0) });
+    expect(dev).toMatchObject({
+      status: 'pending',
+      secretBase32: expect.any(String),
+      qrCodePng: expect.stringMatching(/^data:image\/png;base64,/),
+    });
+    const enabled = await mfa.devices.enable({
+      accountId,
+      serialNumber: dev.serialNumber,
+      code1: code(dev.secretBase32, -1),
+      code2: code(dev.secretBase32, 0),
+    });
     expect(enabled).toMatchObject({ serialNumber: dev.serialNumber, status: 'active' });
-    expect((await mfa.devices.list({ accountId })).items).toEqual([expect.objectContaining({ serialNumber: dev.serialNumber, status: 'active' })]);
+    expect((await mfa.devices.list({ accountId })).items).toEqual([
+      expect.objectContaining({ serialNumber: dev.serialNumber, status: 'active' }),
+    ]);
 
-    const session = await mfa.sessions.issue({ accountId, code: code(dev.secretBase32, 1), serialNumber: dev.serialNumber, durationSeconds: 900 });
+    const session = await mfa.sessions.issue({
+      accountId,
+      code: code(dev.secretBase32, 1),
+      serialNumber: dev.serialNumber,
+      durationSeconds: 900,
+    });
     expect(session).toMatchObject({ token: expect.any(String), expiresAt: expect.any(String) });
-    expect(await mfa.accounts.authorize({ accountId, sessionToken: session.token, maxMfaAgeSeconds: 600 })).toMatchObject({ allowed: true, reason: 'ok' });
+    expect(await mfa.accounts.authorize({ accountId, sessionToken: session.token, maxMfaAgeSeconds: 600 })).toMatchObject({
+      allowed: true,
+      reason: 'ok',
+    });
     expect(await mfa.accounts.authorize({ accountId, maxMfaAgeSeconds: 600 })).toMatchObject({ allowed: false, reason: 'mfa_required' });
 
     // many requests in flight at once share the one reply list, each matched by id
@@ -67,16 +100,33 @@ describe('MfaClient', () => {
     expect(await mfa.verify({ accountId, code: codes[0] })).toMatchObject({ valid: true, method: 'recovery_code' });
     expect(await mfa.verify({ accountId, code: codes[0] })).toEqual({ valid: false, reason: 'invalid_code' });
 
-    const sms = await mfa.devices.create({ accountId, type: 'sms', name: 'mobile', phoneNumber: '+14155550123', sessionToken: session.token });
+    const sms = await mfa.devices.create({
+      accountId,
+      type: 'sms',
+      name: 'mobile',
+      phoneNumber: '+14155550123',
+      sessionToken: session.token,
+    });
     expect(sms).toMatchObject({ status: 'pending' });
     // creating it sent a code; another within 30 s is refused, typed, with the contract's code
     const again = await failure(mfa.sms.send({ accountId, serialNumber: sms.serialNumber }));
     expect(again).toMatchObject({ name: 'MfaError', code: 'rate_limited' });
 
-    expect(await mfa.devices.resync({ accountId, serialNumber: dev.serialNumber, code1: code(dev.secretBase32, 4), code2: code(dev.secretBase32, 5) })).toMatchObject({ status: 'active' });
-    expect(await mfa.devices.deactivate({ accountId, serialNumber: dev.serialNumber, sessionToken: session.token })).toMatchObject({ status: 'deactivated' });
+    expect(
+      await mfa.devices.resync({
+        accountId,
+        serialNumber: dev.serialNumber,
+        code1: code(dev.secretBase32, 4),
+        code2: code(dev.secretBase32, 5),
+      }),
+    ).toMatchObject({ status: 'active' });
+    expect(await mfa.devices.deactivate({ accountId, serialNumber: dev.serialNumber, sessionToken: session.token })).toMatchObject({
+      status: 'deactivated',
+    });
     expect(await mfa.sessions.revoke({ accountId })).toMatchObject({ revoked: true });
-    expect((await failure(mfa.devices.enable({ accountId, serialNumber: 'nope', code1: '123456', code2: '123456' }))).code).toBe('not_found');
+    expect((await failure(mfa.devices.enable({ accountId, serialNumber: 'nope', code1: '123456', code2: '123456' }))).code).toBe(
+      'not_found',
+    );
   });
 
   it('is told, with the contract code, when its signing is wrong or its scope too small', async () => {
@@ -95,18 +145,31 @@ describe('MfaClient', () => {
   it('diagnoses a rejected code (scope enroll, own org only) and makes enrollment links', async () => {
     const mfa = client();
     const accountId = (await addMember(s.orgUrl, org)).id;
-    expect(await mfa.devices.diagnose({ accountId, code: '123456', action: 'export' })).toEqual({ action: 'export', findings: [expect.objectContaining({ code: 'no_active_device' })] });
+    expect(await mfa.devices.diagnose({ accountId, code: '123456', action: 'export' })).toEqual({
+      action: 'export',
+      findings: [expect.objectContaining({ code: 'no_active_device' })],
+    });
     const dev = (await mfa.devices.create({ accountId, type: 'totp', name: 'phone' })) as CreateTotpDeviceReply;
-    await mfa.devices.enable({ accountId, serialNumber: dev.serialNumber, code1: code(dev.secretBase32, -1), code2: code(dev.secretBase32, 0) });
+    await mfa.devices.enable({
+      accountId,
+      serialNumber: dev.serialNumber,
+      code1: code(dev.secretBase32, -1),
+      code2: code(dev.secretBase32, 0),
+    });
     const skewed = await mfa.devices.diagnose({ accountId, serialNumber: dev.serialNumber, code: code(dev.secretBase32, 6) });
-    expect(skewed.findings).toEqual([expect.objectContaining({ code: 'clock_skew', steps: expect.any(Number), command: expect.stringContaining('mfa devices resync') })]);
+    expect(skewed.findings).toEqual([
+      expect.objectContaining({ code: 'clock_skew', steps: expect.any(Number), command: expect.stringContaining('mfa devices resync') }),
+    ]);
     expect((await failure(mfa.devices.diagnose({ accountId, code: '' }))).code).toBe('validation_failed');
     const other = await createOrg(s.orgUrl, s.platformKey);
     const stranger = (await addMember(s.orgUrl, other)).id;
     expect((await failure(mfa.devices.diagnose({ accountId: stranger, code: '123456' }))).code).toBe('not_found');
     const verifyOnly = await createServiceKey(s.orgUrl, org, ['verify']);
     expect((await failure(client({}, verifyOnly).devices.diagnose({ accountId, code: '123456' }))).code).toBe('forbidden');
-    expect(await mfa.enrollmentLinks.create({ accountId })).toEqual({ url: expect.stringMatching(/\/enroll\/[A-Za-z0-9_-]{43}$/), expiresAt: expect.any(String) });
+    expect(await mfa.enrollmentLinks.create({ accountId })).toEqual({
+      url: expect.stringMatching(/\/enroll\/[A-Za-z0-9_-]{43}$/),
+      expiresAt: expect.any(String),
+    });
   });
 
   it('times out past its deadline, and spreads entries over partitions by account id', async () => {
@@ -133,7 +196,10 @@ describe('MfaClient', () => {
     const mfa = client({ timeoutMs: 40_000, retries: 10, retryBaseMs: 200, onRetry: (err) => retried.push(err.code) }, fresh);
     const pending = mfa.devices.list({ accountId });
     while (retried.length === 0) await new Promise((r) => setTimeout(r, 100));
-    restarted = await startService(accountServiceApp, loadConfig(AccountServiceEnv, { ...process.env, ACCOUNT_SERVICE_PORT: '0', PLATFORM_API_KEY: s.platformKey }));
+    restarted = await startService(
+      accountServiceApp,
+      loadConfig(AccountServiceEnv, { ...process.env, ACCOUNT_SERVICE_PORT: '0', PLATFORM_API_KEY: s.platformKey }),
+    );
     expect(await pending).toEqual({ items: [] });
     expect(retried[0]).toBe('unavailable');
   });

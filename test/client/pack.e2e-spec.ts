@@ -24,7 +24,11 @@ afterAll(async () => {
 });
 
 it('packs into a tarball that a fresh project installs, type-checks and uses', async () => {
-  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: pkgDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], {
+    cwd: pkgDir,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const [{ filename, files }] = JSON.parse(out.slice(out.indexOf('[')));
   const paths = files.map((f: { path: string }) => f.path);
   expect(paths).toEqual(expect.arrayContaining(['package.json', 'dist/client/src/index.js', 'dist/client/src/index.d.ts']));
@@ -34,7 +38,11 @@ it('packs into a tarball that a fresh project installs, type-checks and uses', a
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'member-app', version: '1.0.0', private: true }));
   // offline: ioredis comes from this checkout's node_modules, the client from the tarball only
-  execFileSync('npm', ['install', join(dir, filename), `file:${join(root, 'node_modules/ioredis')}`, '--offline', '--no-audit', '--no-fund'], { cwd: app, stdio: 'pipe' });
+  execFileSync(
+    'npm',
+    ['install', join(dir, filename), `file:${join(root, 'node_modules/ioredis')}`, '--offline', '--no-audit', '--no-fund'],
+    { cwd: app, stdio: 'pipe' },
+  );
 
   const org = await createOrg(s.orgUrl, s.platformKey);
   const key = await createServiceKey(s.orgUrl, org, ['authorize']);
@@ -48,7 +56,24 @@ const e: string = new MfaError('timeout', 'x').code;
 export { r, e };
 `,
   );
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node', '--typeRoots', join(root, 'node_modules/@types'), 'check.ts'], { cwd: app, stdio: 'pipe' });
+  execFileSync(
+    process.execPath,
+    [
+      join(root, 'node_modules/typescript/bin/tsc'),
+      '--noEmit',
+      '--strict',
+      '--module',
+      'node16',
+      '--moduleResolution',
+      'node16',
+      '--types',
+      'node',
+      '--typeRoots',
+      join(root, 'node_modules/@types'),
+      'check.ts',
+    ],
+    { cwd: app, stdio: 'pipe' },
+  );
 
   writeFileSync(
     join(app, 'authorize.js'),
@@ -61,7 +86,15 @@ mfa.accounts.authorize({ accountId: process.argv[2] })
   );
   // async: the services answer from this process's event loop
   const run = async (accountId: string, secret = key.secret) =>
-    JSON.parse((await promisify(execFile)(process.execPath, ['authorize.js', accountId], { cwd: app, encoding: 'utf8', env: { PATH: process.env.PATH, REDIS_URL: process.env.REDIS_URL, KEY_ID: key.id, KEY_SECRET: secret } })).stdout);
+    JSON.parse(
+      (
+        await promisify(execFile)(process.execPath, ['authorize.js', accountId], {
+          cwd: app,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH, REDIS_URL: process.env.REDIS_URL, KEY_ID: key.id, KEY_SECRET: secret },
+        })
+      ).stdout,
+    );
   expect(await run(member.id)).toMatchObject({ allowed: true, reason: 'ok', enforcement: { state: 'not_required' } });
   expect(await run(member.id, 'wrong')).toEqual({ error: 'unauthenticated', name: 'MfaError' });
 });

@@ -20,7 +20,12 @@ export async function createOrg(baseUrl: string, platformKey: string, name = `or
   return { id: res.body.id, name, adminKey: res.body.adminKey.key, auth: bearer(res.body.adminKey.key) };
 }
 
-export async function createApiKey(baseUrl: string, org: TestOrg, role: ApiKeyRole, label = `${role} key`): Promise<{ id: string; key: string }> {
+export async function createApiKey(
+  baseUrl: string,
+  org: TestOrg,
+  role: ApiKeyRole,
+  label = `${role} key`,
+): Promise<{ id: string; key: string }> {
   const res = await request(baseUrl).post(`/v1/orgs/${org.id}/api-keys`).set(org.auth).send({ role, label });
   if (res.status !== 201) throw new Error(`createApiKey: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.id, key: res.body.key };
@@ -32,7 +37,12 @@ export interface TestServiceKey {
   scopes: string[];
 }
 
-export async function createServiceKey(baseUrl: string, org: TestOrg, scopes?: string[], name = `app ${unique()}`): Promise<TestServiceKey> {
+export async function createServiceKey(
+  baseUrl: string,
+  org: TestOrg,
+  scopes?: string[],
+  name = `app ${unique()}`,
+): Promise<TestServiceKey> {
   const res = await request(baseUrl).post(`/v1/orgs/${org.id}/service-keys`).set(org.auth).send({ name, scopes });
   if (res.status !== 201) throw new Error(`createServiceKey: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
@@ -43,11 +53,19 @@ export function memberRows(count: number, prefix = unique()): Array<{ email: str
   return Array.from({ length: count }, (_, i) => ({ email: `${prefix}-${i}@example.test`, displayName: `Member ${i}` }));
 }
 
-export async function addMembers(baseUrl: string, org: TestOrg, count: number, prefix?: string): Promise<{ created: number; existing: number }> {
+export async function addMembers(
+  baseUrl: string,
+  org: TestOrg,
+  count: number,
+  prefix?: string,
+): Promise<{ created: number; existing: number }> {
   const rows = memberRows(count, prefix);
   const total = { created: 0, existing: 0 };
   for (let i = 0; i < rows.length; i += 10_000) {
-    const res = await request(baseUrl).post(`/v1/orgs/${org.id}/members/bulk`).set(org.auth).send({ members: rows.slice(i, i + 10_000) });
+    const res = await request(baseUrl)
+      .post(`/v1/orgs/${org.id}/members/bulk`)
+      .set(org.auth)
+      .send({ members: rows.slice(i, i + 10_000) });
     if (res.status !== 201) throw new Error(`addMembers: ${res.status} ${JSON.stringify(res.body)}`);
     total.created += res.body.created;
     total.existing += res.body.existing;

@@ -41,7 +41,8 @@ export async function startTestServices(opts: TestServicesOptions = {}): Promise
   const env = testEnv({ PLATFORM_API_KEY: platformKey, ...opts.env });
   const account = await startService(accountServiceApp, loadConfig(AccountServiceEnv, env));
   const org = await startService(orgServiceApp, loadConfig(OrgServiceEnv, env));
-  const mfa = opts.mfa === false ? undefined : await startService(mfaServiceApp, loadConfig(MfaServiceEnv, { ...env, MFA_SERVICE_PORT: '0' }));
+  const mfa =
+    opts.mfa === false ? undefined : await startService(mfaServiceApp, loadConfig(MfaServiceEnv, { ...env, MFA_SERVICE_PORT: '0' }));
   const client = new BusClient({ redisUrl: env.REDIS_URL!, timeoutMs: 10_000, credentials: platformCredentialsFromEnv('test', env) });
   await client.connect();
   return {
@@ -61,7 +62,15 @@ export async function startTestServices(opts: TestServicesOptions = {}): Promise
 }
 
 /** A member service's bus client: entries signed with its service key (closed by `close()`). */
-export function memberServiceBus(key: { id: string; secret: string }, extra: Partial<BusClientOptions> = {}): { bus: Bus; close(): Promise<void> } {
-  const client = new BusClient({ redisUrl: process.env.REDIS_URL!, timeoutMs: 10_000, credentials: { keyId: key.id, secret: key.secret }, ...extra });
+export function memberServiceBus(
+  key: { id: string; secret: string },
+  extra: Partial<BusClientOptions> = {},
+): { bus: Bus; close(): Promise<void> } {
+  const client = new BusClient({
+    redisUrl: process.env.REDIS_URL!,
+    timeoutMs: 10_000,
+    credentials: { keyId: key.id, secret: key.secret },
+    ...extra,
+  });
   return { bus: new Bus(client), close: () => client.close() };
 }

@@ -68,7 +68,10 @@ export class Context {
   readonly tty = Boolean(process.stderr.isTTY);
   private client?: MfaClient;
 
-  constructor(readonly opts: GlobalOptions, env = process.env) {
+  constructor(
+    readonly opts: GlobalOptions,
+    env = process.env,
+  ) {
     this.profileName = opts.profile ?? env.MFA_PROFILE ?? 'default';
     const stored = readConfig().profiles[this.profileName];
     if (opts.profile && !stored) throw usage(`--profile: no profile "${opts.profile}" in ${configFile()}`);
@@ -122,7 +125,10 @@ export class Context {
   bus(): MfaClient {
     if (this.client) return this.client;
     const { serviceKeyId: keyId, serviceKeySecret: secret, redisUrl } = this.profile;
-    if (!keyId || !secret) throw usage('MFA_SERVICE_KEY_ID and MFA_SERVICE_KEY_SECRET: required for member commands (or serviceKeyId/serviceKeySecret in the profile)');
+    if (!keyId || !secret)
+      throw usage(
+        'MFA_SERVICE_KEY_ID and MFA_SERVICE_KEY_SECRET: required for member commands (or serviceKeyId/serviceKeySecret in the profile)',
+      );
     this.client = new MfaClient({ keyId, secret, redisUrl, timeoutMs: 30_000 });
     return this.client;
   }
@@ -158,7 +164,11 @@ export function table(rows: Record<string, unknown>[], columns?: string[]): stri
   const cols = columns ?? [...new Set(rows.flatMap((r) => Object.keys(r ?? {})))];
   const cells = rows.map((r) => cols.map((c) => cell(c.split('.').reduce<any>((o, k) => o?.[k], r))));
   const widths = cols.map((c, i) => Math.min(60, Math.max(c.length, ...cells.map((r) => r[i].length))));
-  const line = (vals: string[]) => vals.map((v, i) => (v.length > widths[i] ? `${v.slice(0, widths[i] - 1)}…` : v.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => (v.length > widths[i] ? `${v.slice(0, widths[i] - 1)}…` : v.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(cols.map((c) => c.toUpperCase())), ...cells.map(line)].join('\n') + '\n';
 }
 

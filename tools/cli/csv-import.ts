@@ -23,11 +23,11 @@ export function splitCsvLine(line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const ch = line[i];
     if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') (cur += '"'), i++;
+      if (ch === '"' && line[i + 1] === '"') ((cur += '"'), i++);
       else if (ch === '"') quoted = false;
       else cur += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') out.push(cur), (cur = '');
+    else if (ch === ',') (out.push(cur), (cur = ''));
     else cur += ch;
   }
   out.push(cur);
@@ -86,7 +86,9 @@ export async function importMembers(ctx: Context, file: string, chunkSize = MAX_
       const size = chunk.length;
       while (chunk.length > 0) {
         try {
-          const res = await ctx.api<{ created: number; existing: number }>('POST', `/v1/orgs/${ctx.orgId}/members/bulk`, { members: chunk.map((r) => r.member) });
+          const res = await ctx.api<{ created: number; existing: number }>('POST', `/v1/orgs/${ctx.orgId}/members/bulk`, {
+            members: chunk.map((r) => r.member),
+          });
           summary.created += res.created;
           summary.existing += res.existing;
           break;

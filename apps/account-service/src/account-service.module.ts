@@ -28,7 +28,12 @@ export class AccountServiceModule {
         JobsModule.forApp({
           app: Apps.Account,
           redisUrl: env.REDIS_URL,
-          workers: { [Queues.PolicyRollouts]: { concurrency: env.ROLLOUT_CONCURRENCY }, [Queues.DeviceEvents]: { concurrency: 8 }, [Queues.Notifications]: { concurrency: 2 }, [Queues.Compliance]: { concurrency: 2 } },
+          workers: {
+            [Queues.PolicyRollouts]: { concurrency: env.ROLLOUT_CONCURRENCY },
+            [Queues.DeviceEvents]: { concurrency: 8 },
+            [Queues.Notifications]: { concurrency: 2 },
+            [Queues.Compliance]: { concurrency: 2 },
+          },
         }),
         MetricsModule.forRoot('account-service'),
         HealthModule.forRoot(env.REDIS_URL),

@@ -60,7 +60,14 @@ const jobsDbUrl = `${process.env.DATABASE_URL}_jobs`;
 const env = loadConfig(AccountServiceEnv, { ...process.env, DATABASE_URL: jobsDbUrl, ACCOUNT_SERVICE_PORT: '0' });
 const clock = new TestClock();
 const settings: ComplianceSettings = {
-  redisUrl: env.REDIS_URL, internalKey: loadInternalKey(env), intervalSeconds: 3600, reminderOffsetsHours: [168, 24], chunkSize: 7, orgChunkSize: 3, reconcileSettleSeconds: 0, schedule: false,
+  redisUrl: env.REDIS_URL,
+  internalKey: loadInternalKey(env),
+  intervalSeconds: 3600,
+  reminderOffsetsHours: [168, 24],
+  chunkSize: 7,
+  orgChunkSize: 3,
+  reconcileSettleSeconds: 0,
+  schedule: false,
 };
 
 /** One account-service "instance": its own pool, notifier and metrics; the DB and clock are shared. */
@@ -76,9 +83,12 @@ async function startInstance(): Promise<Instance> {
       ComplianceModule,
     ],
   })
-    .overrideProvider(COMPLIANCE_SETTINGS).useValue(settings)
-    .overrideProvider(Clock).useValue(clock)
-    .overrideProvider(ComplianceNotifications).useValue(notifications)
+    .overrideProvider(COMPLIANCE_SETTINGS)
+    .useValue(settings)
+    .overrideProvider(Clock)
+    .useValue(clock)
+    .overrideProvider(ComplianceNotifications)
+    .useValue(notifications)
     .compile();
   await module.init();
   return { module, jobs: module.get(ComplianceJobsService), notifications };
@@ -175,7 +185,10 @@ describe('expire-exemptions', () => {
   it('moves an ended exemption to the state the rule gives now', async () => {
     const since = farFuture();
     const { orgId, ids } = await orgWithMembers(3, since, 10);
-    await db.query(`UPDATE accounts.accounts SET exempt_until = $2, enforcement_state = 'exempt' WHERE org_id = $1`, [orgId, new Date(since.getTime() + 20 * HOUR)]);
+    await db.query(`UPDATE accounts.accounts SET exempt_until = $2, enforcement_state = 'exempt' WHERE org_id = $1`, [
+      orgId,
+      new Date(since.getTime() + 20 * HOUR),
+    ]);
     await db.query(`UPDATE accounts.accounts SET active_device_count = 1 WHERE id = $1`, [ids[0]]);
 
     clock.at = new Date(since.getTime() + 19 * HOUR);
@@ -208,7 +221,12 @@ describe('send-reminders', () => {
     await a.jobs.run(Jobs.SendReminders);
     await a.jobs.run(Jobs.SendReminders);
     const reminders = a.notifications.reminders.filter((r) => r.orgId === orgId);
-    expect(reminders.filter((r) => r.offsetHours === 24).flatMap((r) => r.accountIds).sort()).toEqual(ids.slice(1));
+    expect(
+      reminders
+        .filter((r) => r.offsetHours === 24)
+        .flatMap((r) => r.accountIds)
+        .sort(),
+    ).toEqual(ids.slice(1));
     // chunks of 7 accounts: one notifier job per chunk, never one per member
     expect(reminders.length).toBeLessThanOrEqual(4);
   });
@@ -219,7 +237,12 @@ describe('two instances ticking together', () => {
     const since = farFuture();
     const { orgId, ids } = await orgWithMembers(30, since, 100);
     clock.at = new Date(since.getTime() + 90 * HOUR);
-    await Promise.all([a.jobs.run(Jobs.SendReminders), b.jobs.run(Jobs.SendReminders), a.jobs.run(Jobs.SendReminders), b.jobs.run(Jobs.SendReminders)]);
+    await Promise.all([
+      a.jobs.run(Jobs.SendReminders),
+      b.jobs.run(Jobs.SendReminders),
+      a.jobs.run(Jobs.SendReminders),
+      b.jobs.run(Jobs.SendReminders),
+    ]);
     const reminded = [...a.notifications.remindedIn(orgId), ...b.notifications.remindedIn(orgId)].sort();
     expect(reminded).toEqual(ids);
     const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM accounts.reminders_sent WHERE org_id = $1`, [orgId]);
@@ -250,17 +273,22 @@ describe('two instances ticking together', () => {
     const schedulers = await sa.queue.getJobSchedulers();
     const ours = schedulers.filter((s) => String(s.key).startsWith('compliance-'));
     expect(ours.map((s) => s.key).sort()).toEqual(
-      [Jobs.ExpireExemptions, Jobs.MaterializeDeadlines, Jobs.ReconcilePolicyVersions, Jobs.SendReminders, Jobs.SnapshotCompliance].map(schedulerId).sort(),
+      [Jobs.ExpireExemptions, Jobs.MaterializeDeadlines, Jobs.ReconcilePolicyVersions, Jobs.SendReminders, Jobs.SnapshotCompliance]
+        .map(schedulerId)
+        .sort(),
     );
     for (const s of ours) await sa.queue.removeJobScheduler(s.key);
   });
 });
 
 describe('reconcile-policy-versions', () => {
-  it('heals a member forced behind its org\'s version', async () => {
+  it("heals a member forced behind its org's version", async () => {
     const since = farFuture();
     const { orgId, ids } = await orgWithMembers(5, since, 24);
-    await db.query(`UPDATE accounts.accounts SET policy_version = 0, enforcement_state = NULL, required_since = NULL, grace_deadline = NULL WHERE id = $1`, [ids[2]]);
+    await db.query(
+      `UPDATE accounts.accounts SET policy_version = 0, enforcement_state = NULL, required_since = NULL, grace_deadline = NULL WHERE id = $1`,
+      [ids[2]],
+    );
     clock.at = new Date(since.getTime() + HOUR);
     const outcome = await a.jobs.run(Jobs.ReconcilePolicyVersions);
     expect(outcome.changed).toBeGreaterThanOrEqual(1);
@@ -272,7 +300,7 @@ describe('reconcile-policy-versions', () => {
 });
 
 describe('snapshot-compliance and history', () => {
-  it('stores today\'s figures per org, counted with the shared rule, and serves them oldest first', async () => {
+  it("stores today's figures per org, counted with the shared rule, and serves them oldest first", async () => {
     const since = farFuture();
     const { orgId, ids } = await orgWithMembers(4, since, 24);
     await db.query(`UPDATE accounts.accounts SET active_device_count = 1 WHERE id = $1`, [ids[0]]);
@@ -285,8 +313,10 @@ describe('snapshot-compliance and history', () => {
     const history = await a.module.get(ComplianceReportService).history(orgId, 30);
     expect(history.items).toHaveLength(2);
     expect(history.items[0]).toEqual({
-      date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), total: 4,
-      byState: { not_required: 0, pending: 0, compliant: 1, non_compliant: 3, exempt: 0 }, compliantPercent: 25,
+      date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+      total: 4,
+      byState: { not_required: 0, pending: 0, compliant: 1, non_compliant: 3, exempt: 0 },
+      compliantPercent: 25,
     });
     expect(history.items[1]).toMatchObject({ total: 4, byState: { compliant: 2, non_compliant: 2 }, compliantPercent: 50 });
     expect(history.items[0].date < history.items[1].date).toBe(true);

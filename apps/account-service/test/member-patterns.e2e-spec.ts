@@ -25,7 +25,10 @@ afterAll(async () => {
 /** The raw (untyped) request: bad payloads are what these tests send. */
 const raw = (pattern: string, data: unknown) => client.request(pattern, data);
 const failure = (p: Promise<unknown>): Promise<{ code?: string; message?: string; unexpected?: unknown }> =>
-  p.then((v) => ({ unexpected: v }), (e) => ({ code: e.code, message: e.message as string }));
+  p.then(
+    (v) => ({ unexpected: v }),
+    (e) => ({ code: e.code, message: e.message as string }),
+  );
 
 it('answers accounts.internal.ping', async () => {
   await expect(bus.send(InternalPatterns.AccountsPing, {})).resolves.toEqual({ pong: true });
@@ -36,16 +39,28 @@ describe('members', () => {
 
   it('creates, gets (scoped and by id), lists, counts and deletes', async () => {
     const m = await bus.send(InternalPatterns.AccountsMembersCreate, { orgId, email: ' Lin@Example.ORG', displayName: 'Lin' });
-    expect(m).toMatchObject({ orgId, email: 'lin@example.org', displayName: 'Lin', externalId: null, enforcement: { state: 'not_required', policyVersion: 0 } });
+    expect(m).toMatchObject({
+      orgId,
+      email: 'lin@example.org',
+      displayName: 'Lin',
+      externalId: null,
+      enforcement: { state: 'not_required', policyVersion: 0 },
+    });
     await expect(bus.send(InternalPatterns.AccountsMembersGet, { orgId, accountId: m.id })).resolves.toEqual(m);
     await expect(bus.send(Patterns.AccountsGet, { accountId: m.id })).resolves.toEqual(m);
-    await expect(failure(bus.send(InternalPatterns.AccountsMembersGet, { orgId: randomUUID(), accountId: m.id }))).resolves.toMatchObject({ code: 'not_found' });
-    await expect(failure(bus.send(InternalPatterns.AccountsMembersCreate, { orgId, email: 'LIN@example.org' }))).resolves.toMatchObject({ code: 'conflict' });
+    await expect(failure(bus.send(InternalPatterns.AccountsMembersGet, { orgId: randomUUID(), accountId: m.id }))).resolves.toMatchObject({
+      code: 'not_found',
+    });
+    await expect(failure(bus.send(InternalPatterns.AccountsMembersCreate, { orgId, email: 'LIN@example.org' }))).resolves.toMatchObject({
+      code: 'conflict',
+    });
     await expect(bus.send(InternalPatterns.AccountsMembersStats, { orgId })).resolves.toEqual({
       total: 1,
       byState: { not_required: 1, pending: 0, compliant: 0, non_compliant: 0, exempt: 0 },
     });
-    await expect(bus.send(InternalPatterns.AccountsMembersDelete, { orgId: randomUUID(), accountId: m.id }).catch((e) => e.code)).resolves.toBe('not_found');
+    await expect(
+      bus.send(InternalPatterns.AccountsMembersDelete, { orgId: randomUUID(), accountId: m.id }).catch((e) => e.code),
+    ).resolves.toBe('not_found');
     await expect(bus.send(InternalPatterns.AccountsMembersDelete, { orgId, accountId: m.id })).resolves.toEqual({ deleted: true });
     await expect(failure(bus.send(Patterns.AccountsGet, { accountId: m.id }))).resolves.toMatchObject({ code: 'not_found' });
   });
@@ -53,9 +68,15 @@ describe('members', () => {
   it('bulk-creates with one statement, counting duplicates and existing rows, and pages by keyset', async () => {
     const org = randomUUID();
     const members = Array.from({ length: 2500 }, (_, i) => ({ email: `p${i}@example.test` }));
-    await expect(bus.send(InternalPatterns.AccountsMembersBulkCreate, { orgId: org, members })).resolves.toEqual({ created: 2500, existing: 0 });
+    await expect(bus.send(InternalPatterns.AccountsMembersBulkCreate, { orgId: org, members })).resolves.toEqual({
+      created: 2500,
+      existing: 0,
+    });
     const again = [...members.slice(0, 10), { email: 'fresh@example.test' }, { email: 'FRESH@example.test' }];
-    await expect(bus.send(InternalPatterns.AccountsMembersBulkCreate, { orgId: org, members: again })).resolves.toEqual({ created: 1, existing: 11 });
+    await expect(bus.send(InternalPatterns.AccountsMembersBulkCreate, { orgId: org, members: again })).resolves.toEqual({
+      created: 1,
+      existing: 11,
+    });
 
     const ids: string[] = [];
     let cursor: string | undefined;
@@ -68,7 +89,10 @@ describe('members', () => {
     expect(new Set(ids).size).toBe(2501);
     expect([...ids].sort()).toEqual(ids); // id order
     // another org sees none of them
-    await expect(bus.send(InternalPatterns.AccountsMembersList, { orgId: randomUUID(), limit: 10 })).resolves.toEqual({ items: [], nextCursor: null });
+    await expect(bus.send(InternalPatterns.AccountsMembersList, { orgId: randomUUID(), limit: 10 })).resolves.toEqual({
+      items: [],
+      nextCursor: null,
+    });
   });
 });
 
@@ -99,13 +123,29 @@ describe('validation', () => {
 
   it('an unknown field, top-level or nested, is validation_failed naming it (never silently dropped)', async () => {
     const orgId = randomUUID();
-    const policy = { orgId, version: 1, requireMfa: true, gracePeriodHours: 0, allowedMethods: ['totp'], maxMfaAgeSeconds: null, updatedAt: null };
+    const policy = {
+      orgId,
+      version: 1,
+      requireMfa: true,
+      gracePeriodHours: 0,
+      allowedMethods: ['totp'],
+      maxMfaAgeSeconds: null,
+      updatedAt: null,
+    };
     const cases: Array<[string, unknown, string]> = [
       [Patterns.AccountsAuthorize, { accountId: randomUUID(), token: 'eyJ' }, 'token: property token should not exist'],
       [Patterns.AccountsGet, { accountId: randomUUID(), orgId }, 'orgId: property orgId should not exist'],
       [InternalPatterns.AccountsPing, { hello: 1 }, 'hello: property hello should not exist'],
-      [InternalPatterns.AccountsMembersBulkCreate, { orgId, members: [{ email: 'a@b.io', mail: 'a@b.io' }] }, 'members.0.mail: property mail should not exist'],
-      [InternalPatterns.AccountsPolicyApply, { rolloutId: randomUUID(), policy: { ...policy, requireMFA: true } }, 'policy.requireMFA: property requireMFA should not exist'],
+      [
+        InternalPatterns.AccountsMembersBulkCreate,
+        { orgId, members: [{ email: 'a@b.io', mail: 'a@b.io' }] },
+        'members.0.mail: property mail should not exist',
+      ],
+      [
+        InternalPatterns.AccountsPolicyApply,
+        { rolloutId: randomUUID(), policy: { ...policy, requireMFA: true } },
+        'policy.requireMFA: property requireMFA should not exist',
+      ],
     ];
     for (const [pattern, data, message] of cases) {
       await expect(failure(raw(pattern, data))).resolves.toEqual({ code: 'validation_failed', message });
@@ -125,17 +165,28 @@ describe('service keys and callers (internal)', () => {
     const key = await bus.send(InternalPatterns.AccountsServiceKeysCreate, { orgId: orgA, name: 'app', scopes: ['verify'] });
     expect(key).toMatchObject({ orgId: orgA, name: 'app', scopes: ['verify'], revokedAt: null, salt: expect.any(String) });
     await expect(bus.send(InternalPatterns.AccountsServiceKeysList, { orgId: orgB })).resolves.toEqual({ items: [] });
-    await expect(failure(bus.send(InternalPatterns.AccountsServiceKeysRevoke, { orgId: orgB, keyId: key.id }))).resolves.toMatchObject({ code: 'not_found' });
+    await expect(failure(bus.send(InternalPatterns.AccountsServiceKeysRevoke, { orgId: orgB, keyId: key.id }))).resolves.toMatchObject({
+      code: 'not_found',
+    });
     const member = await bus.send(InternalPatterns.AccountsMembersCreate, { orgId: orgA, email: `k-${randomUUID()}@example.org` });
     // ids that are not UUIDs match nothing (no error: the gate asks with whatever a caller sent)
-    await expect(bus.send(InternalPatterns.AccountsCallersResolve, { keyIds: [key.id, 'junk'], accountIds: [member.id, 'junk', randomUUID()] })).resolves.toEqual({
+    await expect(
+      bus.send(InternalPatterns.AccountsCallersResolve, { keyIds: [key.id, 'junk'], accountIds: [member.id, 'junk', randomUUID()] }),
+    ).resolves.toEqual({
       keys: [{ id: key.id, orgId: orgA, scopes: ['verify'], salt: key.salt, revoked: false }],
       accounts: [{ id: member.id, orgId: orgA }],
     });
     await bus.send(InternalPatterns.AccountsServiceKeysRevoke, { orgId: orgA, keyId: key.id });
-    await expect(bus.send(InternalPatterns.AccountsCallersResolve, { keyIds: [key.id], accountIds: [] })).resolves.toMatchObject({ keys: [{ revoked: true }] });
+    await expect(bus.send(InternalPatterns.AccountsCallersResolve, { keyIds: [key.id], accountIds: [] })).resolves.toMatchObject({
+      keys: [{ revoked: true }],
+    });
     const many = Array.from({ length: 1001 }, () => randomUUID());
-    await expect(failure(raw(InternalPatterns.AccountsCallersResolve, { keyIds: many, accountIds: [] }))).resolves.toMatchObject({ code: 'validation_failed', message: expect.stringMatching(/^keyIds/) });
-    await expect(failure(raw(InternalPatterns.AccountsServiceKeysCreate, { orgId: orgA, name: 'x'.repeat(101), scopes: ['root'] }))).resolves.toMatchObject({ code: 'validation_failed' });
+    await expect(failure(raw(InternalPatterns.AccountsCallersResolve, { keyIds: many, accountIds: [] }))).resolves.toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringMatching(/^keyIds/),
+    });
+    await expect(
+      failure(raw(InternalPatterns.AccountsServiceKeysCreate, { orgId: orgA, name: 'x'.repeat(101), scopes: ['root'] })),
+    ).resolves.toMatchObject({ code: 'validation_failed' });
   });
 });

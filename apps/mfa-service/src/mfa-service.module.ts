@@ -37,8 +37,19 @@ export interface MfaServiceModuleOptions {
 
 /** Feature modules of mfa-service; add new ones here (one line each). */
 export const MFA_FEATURE_MODULES = [
-  AccountsModule, DevicesModule, EventsModule, InternalModule, LifecycleModule, LimitsModule, MethodsModule,
-  EnrollmentLinksModule, PoliciesModule, RecoveryModule, SessionsModule, TokensModule, VerificationModule,
+  AccountsModule,
+  DevicesModule,
+  EventsModule,
+  InternalModule,
+  LifecycleModule,
+  LimitsModule,
+  MethodsModule,
+  EnrollmentLinksModule,
+  PoliciesModule,
+  RecoveryModule,
+  SessionsModule,
+  TokensModule,
+  VerificationModule,
   DiagnoseModule,
 ];
 

@@ -22,7 +22,12 @@ async function pendingTotp(m: Member): Promise<CreateTotpDeviceReply> {
 }
 async function enrolledTotp(m: Member = newMember()) {
   const dev = await pendingTotp(m);
-  await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: codeAt(dev.secretBase32, h.clock, -1), code2: codeAt(dev.secretBase32, h.clock) });
+  await h.send(Patterns.MfaDevicesEnable, {
+    accountId: m.id,
+    serialNumber: dev.serialNumber,
+    code1: codeAt(dev.secretBase32, h.clock, -1),
+    code2: codeAt(dev.secretBase32, h.clock),
+  });
   h.clock.advance(30_000);
   return { m, dev };
 }
@@ -60,15 +65,24 @@ describe('mfa.devices.diagnose', () => {
     const { m, dev } = await enrolledTotp();
     const code = codeAt(dev.secretBase32, h.clock, offset);
     const r = await diagnose(m.id, code);
-    expect(r.findings).toEqual([expect.objectContaining({
-      code: 'clock_skew', steps: offset, serialNumber: dev.serialNumber,
-      command: `mfa devices resync --account-id ${m.id} --serial-number ${dev.serialNumber} --code1 <code> --code2 <next code>`,
-    })]);
+    expect(r.findings).toEqual([
+      expect.objectContaining({
+        code: 'clock_skew',
+        steps: offset,
+        serialNumber: dev.serialNumber,
+        command: `mfa devices resync --account-id ${m.id} --serial-number ${dev.serialNumber} --code1 <code> --code2 <next code>`,
+      }),
+    ]);
     expectNoSecrets(r, code, dev.secretBase32);
     expect(await failures(m.id)).toBe(1);
     // the resync it names fixes it (a clock behind cannot resync to steps before the enabling one: not tried)
     if (offset < 0) return;
-    await h.send(Patterns.MfaDevicesResync, { accountId: m.id, serialNumber: dev.serialNumber, code1: codeAt(dev.secretBase32, h.clock, offset - 1), code2: codeAt(dev.secretBase32, h.clock, offset) });
+    await h.send(Patterns.MfaDevicesResync, {
+      accountId: m.id,
+      serialNumber: dev.serialNumber,
+      code1: codeAt(dev.secretBase32, h.clock, offset - 1),
+      code2: codeAt(dev.secretBase32, h.clock, offset),
+    });
     h.clock.advance(90_000);
     expect(codes(await diagnose(m.id, codeAt(dev.secretBase32, h.clock, offset)))).toEqual(['ok']);
   });
@@ -100,18 +114,37 @@ describe('mfa.devices.diagnose', () => {
     expect(codes(await diagnose(m.id, '123456'))).toEqual(['no_active_device']);
     const pending = await pendingTotp(m);
     expect(codes(await diagnose(m.id, '123456'))).toEqual(['pending_device', 'no_active_device']);
-    expect((await diagnose(m.id, '123456', pending.serialNumber)).findings).toEqual([expect.objectContaining({ code: 'pending_device', serialNumber: pending.serialNumber })]);
+    expect((await diagnose(m.id, '123456', pending.serialNumber)).findings).toEqual([
+      expect.objectContaining({ code: 'pending_device', serialNumber: pending.serialNumber }),
+    ]);
     const other = await enrolledTotp();
-    expect((await diagnose(m.id, codeAt(other.dev.secretBase32, h.clock), other.dev.serialNumber)).findings).toEqual([expect.objectContaining({ code: 'wrong_serial', serialNumber: other.dev.serialNumber })]);
+    expect((await diagnose(m.id, codeAt(other.dev.secretBase32, h.clock), other.dev.serialNumber)).findings).toEqual([
+      expect.objectContaining({ code: 'wrong_serial', serialNumber: other.dev.serialNumber }),
+    ]);
     expect(await failures(m.id)).toBe(0);
   });
 
   it('policy_denies: a method the org no longer allows, and a member past the grace period (enrollment_required)', async () => {
     const { m, dev } = await enrolledTotp();
-    await h.send(InternalPatterns.MfaPolicyApply, { policy: { orgId: m.orgId, version: 1, requireMfa: true, allowedMethods: ['sms'], gracePeriodHours: 0, maxMfaAgeSeconds: null, updatedAt: new Date().toISOString() } });
+    await h.send(InternalPatterns.MfaPolicyApply, {
+      policy: {
+        orgId: m.orgId,
+        version: 1,
+        requireMfa: true,
+        allowedMethods: ['sms'],
+        gracePeriodHours: 0,
+        maxMfaAgeSeconds: null,
+        updatedAt: new Date().toISOString(),
+      },
+    });
     const r = await diagnose(m.id, codeAt(dev.secretBase32, h.clock));
-    expect(r.findings).toEqual([expect.objectContaining({ code: 'policy_denies', serialNumber: dev.serialNumber, rule: 'allowedMethods: sms' })]);
-    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, code: codeAt(dev.secretBase32, h.clock) })).toEqual({ valid: false, reason: 'method_not_allowed' });
+    expect(r.findings).toEqual([
+      expect.objectContaining({ code: 'policy_denies', serialNumber: dev.serialNumber, rule: 'allowedMethods: sms' }),
+    ]);
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, code: codeAt(dev.secretBase32, h.clock) })).toEqual({
+      valid: false,
+      reason: 'method_not_allowed',
+    });
 
     const late = newMember();
     late.enforcement = { ...late.enforcement, state: 'non_compliant', graceDeadline: '2029-12-31T00:00:00.000Z' };
@@ -124,7 +157,11 @@ describe('mfa.devices.diagnose', () => {
   it('SMS answers what it can: right, or no live code', async () => {
     const m = newMember();
     const dev = await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'mobile', phoneNumber: '+14155550188' });
-    await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: await lastSmsCodeOf(h, dev.serialNumber) });
+    await h.send(Patterns.MfaDevicesEnable, {
+      accountId: m.id,
+      serialNumber: dev.serialNumber,
+      code1: await lastSmsCodeOf(h, dev.serialNumber),
+    });
     const used = await lastSmsCodeOf(h, dev.serialNumber);
     const none = await diagnose(m.id, used);
     expect(codes(none)).toEqual(['invalid_code']);
@@ -137,8 +174,14 @@ describe('mfa.devices.diagnose', () => {
     const m = newMember();
     expect((await h.failure(Patterns.MfaDevicesDiagnose, { accountId: 'nope', code: '123456' })).code).toBe('validation_failed');
     expect((await h.failure(Patterns.MfaDevicesDiagnose, { accountId: m.id })).code).toBe('validation_failed');
-    expect((await h.failure(Patterns.MfaDevicesDiagnose, { accountId: m.id, code: '123456', action: 'has spaces' })).code).toBe('validation_failed');
-    expect((await h.failure(Patterns.MfaDevicesDiagnose, { accountId: m.id, code: '123456', serialNumber: 42 })).code).toBe('validation_failed');
-    expect((await h.failure(Patterns.MfaDevicesDiagnose, { accountId: '00000000-0000-4000-8000-000000000000', code: '123456' })).code).toBe('not_found');
+    expect((await h.failure(Patterns.MfaDevicesDiagnose, { accountId: m.id, code: '123456', action: 'has spaces' })).code).toBe(
+      'validation_failed',
+    );
+    expect((await h.failure(Patterns.MfaDevicesDiagnose, { accountId: m.id, code: '123456', serialNumber: 42 })).code).toBe(
+      'validation_failed',
+    );
+    expect((await h.failure(Patterns.MfaDevicesDiagnose, { accountId: '00000000-0000-4000-8000-000000000000', code: '123456' })).code).toBe(
+      'not_found',
+    );
   });
 });

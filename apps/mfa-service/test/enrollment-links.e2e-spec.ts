@@ -1,13 +1,23 @@
 /** One-time enrollment links: created by a member service (scope `enroll`), redeemed once by the platform (docs/web.md). */
 import { Redis } from 'ioredis';
 import { AppError, InternalPatterns, Patterns } from '@mfa/contracts';
-import { addMember, createOrg, createServiceKey, memberServiceBus, startTestServices, TEST_REDIS_URL, type TestServices } from '@test/support';
+import {
+  addMember,
+  createOrg,
+  createServiceKey,
+  memberServiceBus,
+  startTestServices,
+  TEST_REDIS_URL,
+  type TestServices,
+} from '@test/support';
 import { hashLinkToken } from '../src/enrollment-links/enrollment-links.service';
 
 let services: TestServices;
 let redis: Redis;
 beforeAll(async () => {
-  services = await startTestServices({ env: { WEB_PUBLIC_URL: 'https://mfa.example.test', WEB_ALLOWED_RETURN_ORIGINS: 'https://app.example.test,http://localhost:4000' } });
+  services = await startTestServices({
+    env: { WEB_PUBLIC_URL: 'https://mfa.example.test', WEB_ALLOWED_RETURN_ORIGINS: 'https://app.example.test,http://localhost:4000' },
+  });
   redis = new Redis(TEST_REDIS_URL);
 });
 afterAll(async () => {
@@ -15,7 +25,11 @@ afterAll(async () => {
   await services?.close();
 });
 
-const errorOf = (p: Promise<unknown>) => p.then(() => null, (err: AppError) => err.code);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (err: AppError) => err.code,
+  );
 
 describe('mfa.enrollment.links.create / redeem', () => {
   it('a member service makes a link for its own member; the platform redeems it once; a used and an expired link say so', async () => {
@@ -24,7 +38,10 @@ describe('mfa.enrollment.links.create / redeem', () => {
     const key = await createServiceKey(services.orgUrl, org, ['enroll']);
     const svc = memberServiceBus(key);
     try {
-      const link = await svc.bus.send(Patterns.MfaEnrollmentLinksCreate, { accountId: member.id, returnUrl: 'https://app.example.test/settings?x=1' });
+      const link = await svc.bus.send(Patterns.MfaEnrollmentLinksCreate, {
+        accountId: member.id,
+        returnUrl: 'https://app.example.test/settings?x=1',
+      });
       expect(link.url).toMatch(/^https:\/\/mfa\.example\.test\/enroll\/[A-Za-z0-9_-]{43}$/);
       expect(Date.parse(link.expiresAt) - Date.now()).toBeGreaterThan(14 * 60_000);
       const token = link.url.split('/').pop()!;
@@ -39,7 +56,13 @@ describe('mfa.enrollment.links.create / redeem', () => {
         services.bus.send(InternalPatterns.MfaEnrollmentLinksRedeem, { token }),
       ]);
       expect([a.state, b.state].sort()).toEqual(['redeemed', 'used']);
-      expect([a, b].find((r) => r.state === 'redeemed')).toEqual({ state: 'redeemed', accountId: member.id, orgId: org.id, returnUrl: 'https://app.example.test/settings?x=1', expiresAt: link.expiresAt });
+      expect([a, b].find((r) => r.state === 'redeemed')).toEqual({
+        state: 'redeemed',
+        accountId: member.id,
+        orgId: org.id,
+        returnUrl: 'https://app.example.test/settings?x=1',
+        expiresAt: link.expiresAt,
+      });
 
       const second = await svc.bus.send(Patterns.MfaEnrollmentLinksCreate, { accountId: member.id });
       const t2 = second.url.split('/').pop()!;
@@ -52,7 +75,7 @@ describe('mfa.enrollment.links.create / redeem', () => {
     }
   });
 
-  it('refuses a returnUrl off the allowed origins, another org\'s account and a key without `enroll`', async () => {
+  it("refuses a returnUrl off the allowed origins, another org's account and a key without `enroll`", async () => {
     const org = await createOrg(services.orgUrl, services.platformKey);
     const other = await createOrg(services.orgUrl, services.platformKey);
     const member = await addMember(services.orgUrl, org);
@@ -60,7 +83,8 @@ describe('mfa.enrollment.links.create / redeem', () => {
     const enroll = memberServiceBus(await createServiceKey(services.orgUrl, org, ['enroll']));
     const verifyOnly = memberServiceBus(await createServiceKey(services.orgUrl, org, ['verify']));
     try {
-      const create = (bus: typeof enroll.bus, data: { accountId: string; returnUrl?: string }) => errorOf(bus.send(Patterns.MfaEnrollmentLinksCreate, data));
+      const create = (bus: typeof enroll.bus, data: { accountId: string; returnUrl?: string }) =>
+        errorOf(bus.send(Patterns.MfaEnrollmentLinksCreate, data));
       expect(await create(enroll.bus, { accountId: member.id, returnUrl: 'https://evil.example.test/' })).toBe('validation_failed');
       expect(await create(enroll.bus, { accountId: member.id, returnUrl: 'javascript:alert(1)' })).toBe('validation_failed');
       expect(await create(enroll.bus, { accountId: member.id, returnUrl: 'not a url' })).toBe('validation_failed');

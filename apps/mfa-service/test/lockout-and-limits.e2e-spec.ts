@@ -35,7 +35,12 @@ async function createTotp(m: Member): Promise<CreateTotpDeviceReply> {
 
 async function enrolledTotp(m: Member = newMember()) {
   const dev = await createTotp(m);
-  await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: codeAt(dev.secretBase32, h.clock, -1), code2: codeAt(dev.secretBase32, h.clock) });
+  await h.send(Patterns.MfaDevicesEnable, {
+    accountId: m.id,
+    serialNumber: dev.serialNumber,
+    code1: codeAt(dev.secretBase32, h.clock, -1),
+    code2: codeAt(dev.secretBase32, h.clock),
+  });
   h.clock.advance(30_000);
   return { m, dev };
 }
@@ -48,7 +53,11 @@ async function recoveryCodes({ m, dev }: { m: Member; dev: CreateTotpDeviceReply
 
 async function enrolledSms(m: Member = newMember()) {
   const dev = await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'mobile', phoneNumber: phone() });
-  await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: await lastSmsCodeOf(h, dev.serialNumber) });
+  await h.send(Patterns.MfaDevicesEnable, {
+    accountId: m.id,
+    serialNumber: dev.serialNumber,
+    code1: await lastSmsCodeOf(h, dev.serialNumber),
+  });
   await h.send(Patterns.MfaSmsSend, { accountId: m.id, serialNumber: dev.serialNumber });
   return { m, dev, code: await lastSmsCodeOf(h, dev.serialNumber) };
 }
@@ -61,7 +70,11 @@ async function floodThenRight(wrong: () => Promise<unknown>, right: () => Promis
   const calls = Array.from({ length: FLOOD }, () => outcome(wrong()));
   calls.push(outcome(right()));
   const results = await Promise.all(calls);
-  return { right: results[FLOOD], checked: results.slice(0, FLOOD).filter((r) => r === 'invalid_code').length, refused: results.slice(0, FLOOD).filter((r) => r === 'locked_out').length };
+  return {
+    right: results[FLOOD],
+    checked: results.slice(0, FLOOD).filter((r) => r === 'invalid_code').length,
+    refused: results.slice(0, FLOOD).filter((r) => r === 'locked_out').length,
+  };
 }
 
 describe('lockout decided atomically with the attempt', () => {
@@ -71,7 +84,10 @@ describe('lockout decided atomically with the attempt', () => {
   it('verify with TOTP: 15 wrong codes at once, then the right one -> locked_out; a right code alone works', async () => {
     const { m, dev } = await enrolledTotp();
     const right = codeAt(dev.secretBase32, h.clock);
-    const r = await floodThenRight(() => verification().verify(m.id, wrongOtp(right)), () => verification().verify(m.id, right));
+    const r = await floodThenRight(
+      () => verification().verify(m.id, wrongOtp(right)),
+      () => verification().verify(m.id, right),
+    );
     expect(r).toEqual({ right: 'locked_out', checked: MAX, refused: FLOOD - MAX });
     // the lockout runs its full period from its start, then the right code works
     h.clock.advance(59_000);
@@ -84,7 +100,10 @@ describe('lockout decided atomically with the attempt', () => {
 
   it('verify with SMS: 15 wrong codes at once, then the right one -> locked_out; a right code alone works', async () => {
     const { m, code } = await enrolledSms();
-    const r = await floodThenRight(() => verification().verify(m.id, wrongOtp(code)), () => verification().verify(m.id, code));
+    const r = await floodThenRight(
+      () => verification().verify(m.id, wrongOtp(code)),
+      () => verification().verify(m.id, code),
+    );
     expect(r).toEqual({ right: 'locked_out', checked: MAX, refused: FLOOD - MAX });
     const alone = await enrolledSms();
     expect(await verification().verify(alone.m.id, alone.code)).toMatchObject({ valid: true, method: 'sms' });
@@ -94,7 +113,10 @@ describe('lockout decided atomically with the attempt', () => {
     const enrolled = await enrolledTotp();
     const { m } = enrolled;
     const codes = await recoveryCodes(enrolled);
-    const r = await floodThenRight(() => verification().verify(m.id, newRecoveryCode()), () => verification().verify(m.id, codes[0]));
+    const r = await floodThenRight(
+      () => verification().verify(m.id, newRecoveryCode()),
+      () => verification().verify(m.id, codes[0]),
+    );
     expect(r).toEqual({ right: 'locked_out', checked: MAX, refused: FLOOD - MAX });
     const alone = await enrolledTotp();
     const own = await recoveryCodes(alone);
@@ -108,7 +130,10 @@ describe('lockout decided atomically with the attempt', () => {
     const state = h.a.app.get(VerifyState);
     const flood = Array.from({ length: 59 }, () => outcome(h.send(Patterns.MfaVerify, { accountId: m.id, code: newRecoveryCode() })));
     // the right one goes while the wrong ones are still being hashed (or have failed)
-    await waitFor(async () => (await state.failures(m.id)) + (await state.inFlight(m.id, h.clock.now())) >= MAX || (await state.lockedUntil(m.id, h.clock.now())));
+    await waitFor(
+      async () =>
+        (await state.failures(m.id)) + (await state.inFlight(m.id, h.clock.now())) >= MAX || (await state.lockedUntil(m.id, h.clock.now())),
+    );
     const right = await outcome(h.send(Patterns.MfaVerify, { accountId: m.id, code: codes[0] }));
     const wrong = await Promise.all(flood);
     expect(right).toBe('locked_out');
@@ -120,35 +145,51 @@ describe('lockout decided atomically with the attempt', () => {
     const { m, dev } = await enrolledTotp();
     const right = codeAt(dev.secretBase32, h.clock);
     const sessions = h.a.app.get(SessionService);
-    const r = await floodThenRight(() => sessions.issue(m.id, wrongOtp(right), undefined), () => sessions.issue(m.id, right, undefined));
+    const r = await floodThenRight(
+      () => sessions.issue(m.id, wrongOtp(right), undefined),
+      () => sessions.issue(m.id, right, undefined),
+    );
     expect(r).toEqual({ right: 'locked_out', checked: MAX, refused: FLOOD - MAX });
     const alone = await enrolledTotp();
-    expect(await sessions.issue(alone.m.id, codeAt(alone.dev.secretBase32, h.clock), undefined)).toMatchObject({ token: expect.any(String) });
+    expect(await sessions.issue(alone.m.id, codeAt(alone.dev.secretBase32, h.clock), undefined)).toMatchObject({
+      token: expect.any(String),
+    });
   });
 
   it('enable: 15 wrong pairs at once, then the right pair -> locked_out; a right pair alone works', async () => {
     const m = newMember();
     const dev = await createTotp(m);
     const [c1, c2] = [codeAt(dev.secretBase32, h.clock, -1), codeAt(dev.secretBase32, h.clock)];
-    const r = await floodThenRight(() => enrollment().enable(m.id, dev.serialNumber, c2, c1), () => enrollment().enable(m.id, dev.serialNumber, c1, c2));
+    const r = await floodThenRight(
+      () => enrollment().enable(m.id, dev.serialNumber, c2, c1),
+      () => enrollment().enable(m.id, dev.serialNumber, c1, c2),
+    );
     expect(r).toEqual({ right: 'locked_out', checked: MAX, refused: FLOOD - MAX });
     const other = newMember();
     const fresh = await createTotp(other);
-    expect(await enrollment().enable(other.id, fresh.serialNumber, codeAt(fresh.secretBase32, h.clock, -1), codeAt(fresh.secretBase32, h.clock))).toMatchObject({ status: 'active' });
+    expect(
+      await enrollment().enable(other.id, fresh.serialNumber, codeAt(fresh.secretBase32, h.clock, -1), codeAt(fresh.secretBase32, h.clock)),
+    ).toMatchObject({ status: 'active' });
   });
 
   it('enable of an SMS device: 15 wrong codes at once, then the right one -> locked_out', async () => {
     const m = newMember();
     const dev = await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'mobile', phoneNumber: phone() });
     const code = await lastSmsCodeOf(h, dev.serialNumber);
-    const r = await floodThenRight(() => enrollment().enable(m.id, dev.serialNumber, wrongOtp(code)), () => enrollment().enable(m.id, dev.serialNumber, code));
+    const r = await floodThenRight(
+      () => enrollment().enable(m.id, dev.serialNumber, wrongOtp(code)),
+      () => enrollment().enable(m.id, dev.serialNumber, code),
+    );
     expect(r).toEqual({ right: 'locked_out', checked: MAX, refused: FLOOD - MAX });
   });
 
   it('resync: 15 wrong pairs at once, then the right pair -> locked_out; a right pair alone works', async () => {
     const { m, dev } = await enrolledTotp();
     const [c1, c2] = [codeAt(dev.secretBase32, h.clock, 4), codeAt(dev.secretBase32, h.clock, 5)];
-    const r = await floodThenRight(() => enrollment().resync(m.id, dev.serialNumber, c2, c1), () => enrollment().resync(m.id, dev.serialNumber, c1, c2));
+    const r = await floodThenRight(
+      () => enrollment().resync(m.id, dev.serialNumber, c2, c1),
+      () => enrollment().resync(m.id, dev.serialNumber, c1, c2),
+    );
     expect(r).toEqual({ right: 'locked_out', checked: MAX, refused: FLOOD - MAX });
     const alone = await enrolledTotp();
     const pair = [codeAt(alone.dev.secretBase32, h.clock, 4), codeAt(alone.dev.secretBase32, h.clock, 5)];
@@ -169,7 +210,7 @@ describe('lockout decided atomically with the attempt', () => {
 describe('the count of guesses outlives Redis edits', () => {
   const verification = () => h.a.app.get(VerificationService);
 
-  it('locks out after the limit although Redis\' count is deleted after every failure, and a success clears the stored count', async () => {
+  it("locks out after the limit although Redis' count is deleted after every failure, and a success clears the stored count", async () => {
     const { m, dev } = await enrolledTotp();
     const right = () => codeAt(dev.secretBase32, h.clock);
     // someone with write access to Redis wipes the live count between guesses
@@ -198,19 +239,24 @@ describe('rate limits', () => {
     for (let i = 0; i < 7; i++) {
       const m = accounts[i % accounts.length];
       const before = (await h.send(Patterns.MfaDevicesList, { accountId: m.id })).items.length;
-      const created = await outcome(h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: `loop ${i}`, phoneNumber: number }));
+      const created = await outcome(
+        h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: `loop ${i}`, phoneNumber: number }),
+      );
       results.push(created);
       const items = (await h.send(Patterns.MfaDevicesList, { accountId: m.id })).items;
       // a refused create leaves no device behind
       expect(items.length).toBe(created === 'ok' ? before + 1 : before);
-      for (const d of items.filter((x) => x.status === 'pending')) await h.send(Patterns.MfaDevicesDeactivate, { accountId: m.id, serialNumber: d.serialNumber });
+      for (const d of items.filter((x) => x.status === 'pending'))
+        await h.send(Patterns.MfaDevicesDeactivate, { accountId: m.id, serialNumber: d.serialNumber });
     }
     expect(results).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'rate_limited', 'rate_limited']);
     const outbox = await h.a.app.get(SmsOutboxRepository).read({ limit: 1000 });
     expect(outbox.filter((msg) => msg.to === number)).toHaveLength(5);
     // the window slides: an hour later the number gets codes again
     h.clock.advance(3_600_000);
-    expect(await outcome(h.send(Patterns.MfaDevicesCreate, { accountId: accounts[0].id, type: 'sms', name: 'later', phoneNumber: number }))).toBe('ok');
+    expect(
+      await outcome(h.send(Patterns.MfaDevicesCreate, { accountId: accounts[0].id, type: 'sms', name: 'later', phoneNumber: number })),
+    ).toBe('ok');
   });
 
   it('keeps the SMS limits when someone with Redis access deletes their counters (the Postgres ledger)', async () => {
@@ -218,7 +264,9 @@ describe('rate limits', () => {
     const results: string[] = [];
     for (let i = 0; i < 7; i++) {
       const m = newMember();
-      results.push(await outcome(h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: `wiped ${i}`, phoneNumber: number })));
+      results.push(
+        await outcome(h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: `wiped ${i}`, phoneNumber: number })),
+      );
       const keys = await h.redis.keys('mfa:limit:*');
       if (keys.length > 0) await h.redis.del(...keys);
     }
@@ -228,24 +276,31 @@ describe('rate limits', () => {
   it('sends at most 5 SMS codes an hour for one account, across numbers and devices', async () => {
     const m = newMember();
     const dev = await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'a', phoneNumber: phone() });
-    for (let i = 0; i < 3; i++) expect(await outcome(h.send(Patterns.MfaSmsSend, { accountId: m.id, serialNumber: dev.serialNumber }))).toBe('ok');
+    for (let i = 0; i < 3; i++)
+      expect(await outcome(h.send(Patterns.MfaSmsSend, { accountId: m.id, serialNumber: dev.serialNumber }))).toBe('ok');
     const other = await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'b', phoneNumber: phone() });
     const refused = await h.failure(Patterns.MfaSmsSend, { accountId: m.id, serialNumber: other.serialNumber });
     expect(refused).toEqual({ code: 'rate_limited', message: expect.stringContaining('SMS codes for this account') });
-    expect((await h.failure(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'c', phoneNumber: phone() })).code).toBe('rate_limited');
+    expect((await h.failure(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'c', phoneNumber: phone() })).code).toBe(
+      'rate_limited',
+    );
   });
 
   it('counts concurrent sends on both instances exactly', async () => {
     const m = newMember();
     const dev = await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'a', phoneNumber: phone() });
-    const results = await Promise.all(Array.from({ length: 20 }, () => outcome(h.send(Patterns.MfaSmsSend, { accountId: m.id, serialNumber: dev.serialNumber }))));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => outcome(h.send(Patterns.MfaSmsSend, { accountId: m.id, serialNumber: dev.serialNumber }))),
+    );
     expect(results.filter((r) => r === 'ok')).toHaveLength(4);
     expect(results.filter((r) => r === 'rate_limited')).toHaveLength(16);
   });
 
   it('generates at most 5 recovery-code sets an hour per account', async () => {
     const m = newMember();
-    const results = await Promise.all(Array.from({ length: 8 }, () => outcome(h.send(Patterns.MfaRecoveryCodesGenerate, { accountId: m.id }))));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => outcome(h.send(Patterns.MfaRecoveryCodesGenerate, { accountId: m.id }))),
+    );
     expect(results.filter((r) => r === 'ok')).toHaveLength(5);
     expect(results.filter((r) => r === 'rate_limited')).toHaveLength(3);
     expect(await outcome(h.send(Patterns.MfaRecoveryCodesGenerate, { accountId: newMember().id }))).toBe('ok');
@@ -276,7 +331,9 @@ describe('SMS outbox (development sender)', () => {
     expect(await h.a.app.get(SmsOutboxRepository).read({ serialNumber: dev.serialNumber })).toHaveLength(1);
     h.clock.advance(1000);
     expect(await sweeper.sweep()).toBeGreaterThanOrEqual(1);
-    expect(await h.db.query(`SELECT 1 FROM mfa.sms_outbox WHERE created_at <= $1`, [new Date(h.clock.now().getTime() - 86_400_000)])).toHaveLength(0);
+    expect(
+      await h.db.query(`SELECT 1 FROM mfa.sms_outbox WHERE created_at <= $1`, [new Date(h.clock.now().getTime() - 86_400_000)]),
+    ).toHaveLength(0);
     expect(await h.a.app.get(SmsOutboxRepository).read({ serialNumber: dev.serialNumber })).toHaveLength(0);
   });
 });

@@ -31,7 +31,12 @@ async function createTotp(m: Member, name = 'phone', sessionToken?: string): Pro
  */
 async function enrolled(m: Member = newMember(), sessionToken?: string) {
   const dev = await createTotp(m, 'phone', sessionToken);
-  await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: codeAt(dev.secretBase32, h.clock, -1), code2: codeAt(dev.secretBase32, h.clock) });
+  await h.send(Patterns.MfaDevicesEnable, {
+    accountId: m.id,
+    serialNumber: dev.serialNumber,
+    code1: codeAt(dev.secretBase32, h.clock, -1),
+    code2: codeAt(dev.secretBase32, h.clock),
+  });
   h.clock.advance(30_000);
   return { m, dev };
 }
@@ -44,10 +49,19 @@ describe('TOTP devices', () => {
     const dev = await createTotp(m);
     expect(dev.status).toBe('pending');
     expect(dev.secretBase32).toMatch(/^[A-Z2-7]{32}$/); // 160 bits, no padding
-    const device = await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: oathtool(dev.secretBase32, h.clock, -1), code2: oathtool(dev.secretBase32, h.clock) });
+    const device = await h.send(Patterns.MfaDevicesEnable, {
+      accountId: m.id,
+      serialNumber: dev.serialNumber,
+      code1: oathtool(dev.secretBase32, h.clock, -1),
+      code2: oathtool(dev.secretBase32, h.clock),
+    });
     expect(device).toMatchObject({ serialNumber: dev.serialNumber, type: 'totp', status: 'active' });
     h.clock.advance(30_000);
-    expect(await verify(m, oathtool(dev.secretBase32, h.clock))).toMatchObject({ valid: true, serialNumber: dev.serialNumber, method: 'totp' });
+    expect(await verify(m, oathtool(dev.secretBase32, h.clock))).toMatchObject({
+      valid: true,
+      serialNumber: dev.serialNumber,
+      method: 'totp',
+    });
     const jobs = await waitFor(async () => {
       const mine = (await h.queues.devices.getJobs()).filter((j) => j.data.accountId === m.id);
       return mine.length ? mine : null;
@@ -61,7 +75,13 @@ describe('TOTP devices', () => {
     const dev = await createTotp(m);
     const uri = new URL(dev.otpauthUri);
     expect(decodeURIComponent(uri.pathname)).toBe(`/${h.env.MFA_ISSUER}:${m.email}`);
-    expect(Object.fromEntries(uri.searchParams)).toEqual({ secret: dev.secretBase32, issuer: h.env.MFA_ISSUER, algorithm: 'SHA1', digits: '6', period: '30' });
+    expect(Object.fromEntries(uri.searchParams)).toEqual({
+      secret: dev.secretBase32,
+      issuer: h.env.MFA_ISSUER,
+      algorithm: 'SHA1',
+      digits: '6',
+      period: '30',
+    });
     expect(base32Decode(uri.searchParams.get('secret')!)).toHaveLength(20);
     const png = PNG.sync.read(Buffer.from(dev.qrCodePng.replace(/^data:image\/png;base64,/, ''), 'base64'));
     expect(jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data).toBe(dev.otpauthUri);
@@ -72,7 +92,13 @@ describe('TOTP devices', () => {
     const dev = await createTotp(m);
     const [row] = await h.db.query(`SELECT row_to_json(d)::text AS json FROM mfa.devices d WHERE serial_number = $1`, [dev.serialNumber]);
     const seed = base32Decode(dev.secretBase32);
-    for (const form of [dev.secretBase32, dev.secretBase32.toLowerCase(), seed.toString('hex'), seed.toString('base64'), seed.toString('base64url')]) {
+    for (const form of [
+      dev.secretBase32,
+      dev.secretBase32.toLowerCase(),
+      seed.toString('hex'),
+      seed.toString('base64'),
+      seed.toString('base64url'),
+    ]) {
       expect(row.json).not.toContain(form);
     }
     const listed = await h.send(Patterns.MfaDevicesList, { accountId: m.id });
@@ -83,12 +109,22 @@ describe('TOTP devices', () => {
     const m = newMember();
     const dev = await createTotp(m);
     const s = dev.secretBase32;
-    for (const [c1, c2] of [[codeAt(s, h.clock, 0), codeAt(s, h.clock, -1)], [codeAt(s, h.clock, 1), codeAt(s, h.clock, 2)]]) {
-      expect((await h.failure(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: c1, code2: c2 })).code).toBe('invalid_code');
+    for (const [c1, c2] of [
+      [codeAt(s, h.clock, 0), codeAt(s, h.clock, -1)],
+      [codeAt(s, h.clock, 1), codeAt(s, h.clock, 2)],
+    ]) {
+      expect(
+        (await h.failure(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: c1, code2: c2 })).code,
+      ).toBe('invalid_code');
     }
     const state = h.a.app.get(VerifyState);
     expect(await state.failures(m.id)).toBe(2);
-    await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: codeAt(s, h.clock, 0), code2: codeAt(s, h.clock, 1) });
+    await h.send(Patterns.MfaDevicesEnable, {
+      accountId: m.id,
+      serialNumber: dev.serialNumber,
+      code1: codeAt(s, h.clock, 0),
+      code2: codeAt(s, h.clock, 1),
+    });
     expect(await state.failures(m.id)).toBe(0);
   });
 
@@ -96,8 +132,22 @@ describe('TOTP devices', () => {
     const { m, dev } = await enrolled();
     const s = dev.secretBase32;
     expect(await verify(m, codeAt(s, h.clock, 5))).toEqual({ valid: false, reason: 'invalid_code' });
-    expect((await h.failure(Patterns.MfaDevicesResync, { accountId: m.id, serialNumber: dev.serialNumber, code1: codeAt(s, h.clock, 11), code2: codeAt(s, h.clock, 12) })).code).toBe('invalid_code');
-    await h.send(Patterns.MfaDevicesResync, { accountId: m.id, serialNumber: dev.serialNumber, code1: codeAt(s, h.clock, 4), code2: codeAt(s, h.clock, 5) });
+    expect(
+      (
+        await h.failure(Patterns.MfaDevicesResync, {
+          accountId: m.id,
+          serialNumber: dev.serialNumber,
+          code1: codeAt(s, h.clock, 11),
+          code2: codeAt(s, h.clock, 12),
+        })
+      ).code,
+    ).toBe('invalid_code');
+    await h.send(Patterns.MfaDevicesResync, {
+      accountId: m.id,
+      serialNumber: dev.serialNumber,
+      code1: codeAt(s, h.clock, 4),
+      code2: codeAt(s, h.clock, 5),
+    });
     h.clock.advance(30_000); // the device clock is 5 steps ahead: its code is now at +5
     expect(await verify(m, codeAt(s, h.clock, 8))).toEqual({ valid: false, reason: 'invalid_code' }); // drift + 3
     expect(await verify(m, codeAt(s, h.clock, 5))).toMatchObject({ valid: true });
@@ -107,7 +157,9 @@ describe('TOTP devices', () => {
   it('refuses a 9th device (pending and active count toward 8)', async () => {
     const m = newMember();
     for (let i = 0; i < 8; i++) await createTotp(m, `d${i}`);
-    expect((await h.failure(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'totp', name: 'ninth' })).code).toBe('device_limit_reached');
+    expect((await h.failure(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'totp', name: 'ninth' })).code).toBe(
+      'device_limit_reached',
+    );
   });
 
   it('deletes expired pending devices, and only those, with their seeds', async () => {
@@ -153,11 +205,16 @@ describe('verification', () => {
 
   it('locks out after 5 failures for MFA_LOCKOUT_SECONDS from its start, even for a right code', async () => {
     const { m, dev } = await enrolled();
-    for (let i = 0; i < 5; i++) expect(await verify(m, '000000' === codeAt(dev.secretBase32, h.clock) ? '111111' : '000000')).toMatchObject({ reason: 'invalid_code' });
+    for (let i = 0; i < 5; i++)
+      expect(await verify(m, '000000' === codeAt(dev.secretBase32, h.clock) ? '111111' : '000000')).toMatchObject({
+        reason: 'invalid_code',
+      });
     expect(await verify(m, codeAt(dev.secretBase32, h.clock))).toEqual({ valid: false, reason: 'locked_out' });
     const sess = await h.failure(Patterns.MfaSessionsIssue, { accountId: m.id, code: codeAt(dev.secretBase32, h.clock) });
     expect(sess.code).toBe('locked_out');
-    const audit = await waitFor(async () => (await h.queues.audit.getJobs()).find((j) => j.data.action === 'verification.locked_out' && j.data.actor.id === m.id));
+    const audit = await waitFor(async () =>
+      (await h.queues.audit.getJobs()).find((j) => j.data.action === 'verification.locked_out' && j.data.actor.id === m.id),
+    );
     expect(audit.data).toMatchObject({ orgId: m.orgId, actor: { type: 'account', id: m.id } });
     h.clock.advance(59_000);
     expect(await verify(m, codeAt(dev.secretBase32, h.clock))).toEqual({ valid: false, reason: 'locked_out' });
@@ -187,7 +244,8 @@ describe('verification', () => {
     const lose = () => h.redis.del(`mfa:verify:${m.id}`);
     expect(await verify(m, code)).toMatchObject({ valid: true });
     // the step is written behind the reply: once it is in Postgres, Redis may forget it
-    const stored = async () => (await h.db.query(`SELECT last_step FROM mfa.devices WHERE serial_number = $1`, [dev.serialNumber]))[0].last_step;
+    const stored = async () =>
+      (await h.db.query(`SELECT last_step FROM mfa.devices WHERE serial_number = $1`, [dev.serialNumber]))[0].last_step;
     await waitFor(async () => Number(await stored()) === Math.floor(h.clock.now().getTime() / 30_000) || null);
     await lose();
     expect(await verify(m, code)).toEqual({ valid: false, reason: 'invalid_code' });
@@ -222,8 +280,16 @@ describe('SMS devices', () => {
     const dev = await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'mobile', phoneNumber: '+14155550123' });
     expect(dev).toEqual({ serialNumber: expect.any(String), status: 'pending' });
     const code = await lastSmsCode(dev.serialNumber);
-    expect(await h.db.query(`SELECT 1 FROM mfa.devices WHERE serial_number = $1 AND (phone_enc LIKE '%4155550123%' OR sms_code_hash::text LIKE $2)`, [dev.serialNumber, `%${code}%`])).toHaveLength(0);
-    expect(await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: code })).toMatchObject({ status: 'active', type: 'sms' });
+    expect(
+      await h.db.query(
+        `SELECT 1 FROM mfa.devices WHERE serial_number = $1 AND (phone_enc LIKE '%4155550123%' OR sms_code_hash::text LIKE $2)`,
+        [dev.serialNumber, `%${code}%`],
+      ),
+    ).toHaveLength(0);
+    expect(await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: code })).toMatchObject({
+      status: 'active',
+      type: 'sms',
+    });
 
     h.clock.advance(1000);
     const sent = await h.send(Patterns.MfaSmsSend, { accountId: m.id, serialNumber: dev.serialNumber });
@@ -236,7 +302,11 @@ describe('SMS devices', () => {
   it('lets an SMS code expire after 5 minutes', async () => {
     const m = newMember();
     const dev = await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'mobile', phoneNumber: '+442071838750' });
-    await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: await lastSmsCode(dev.serialNumber) });
+    await h.send(Patterns.MfaDevicesEnable, {
+      accountId: m.id,
+      serialNumber: dev.serialNumber,
+      code1: await lastSmsCode(dev.serialNumber),
+    });
     await h.send(Patterns.MfaSmsSend, { accountId: m.id, serialNumber: dev.serialNumber });
     h.clock.advance(300_000);
     expect(await verify(m, await lastSmsCode(dev.serialNumber))).toEqual({ valid: false, reason: 'invalid_code' });
@@ -246,18 +316,30 @@ describe('SMS devices', () => {
 describe('recovery codes', () => {
   it('gives 10 single-use codes; a new set cancels the old one', async () => {
     const { m, dev } = await enrolled();
-    const { codes } = await h.send(Patterns.MfaRecoveryCodesGenerate, { accountId: m.id, sessionToken: await freshSession(h, m.id, dev.secretBase32) });
+    const { codes } = await h.send(Patterns.MfaRecoveryCodesGenerate, {
+      accountId: m.id,
+      sessionToken: await freshSession(h, m.id, dev.secretBase32),
+    });
     expect(codes).toHaveLength(10);
     expect(new Set(codes).size).toBe(10);
     const [first, second] = codes;
     const results = await Promise.all([verify(m, first), verify(m, first.toUpperCase())]);
-    expect(results.filter((r) => r.valid)).toEqual([{ valid: true, serialNumber: null, method: 'recovery_code', verifiedAt: expect.any(String) }]);
-    const audit = await waitFor(async () => (await h.queues.audit.getJobs()).find((j) => j.data.action === 'recovery_code.used' && j.data.actor.id === m.id));
+    expect(results.filter((r) => r.valid)).toEqual([
+      { valid: true, serialNumber: null, method: 'recovery_code', verifiedAt: expect.any(String) },
+    ]);
+    const audit = await waitFor(async () =>
+      (await h.queues.audit.getJobs()).find((j) => j.data.action === 'recovery_code.used' && j.data.actor.id === m.id),
+    );
     expect(audit.data.details).toEqual({ remaining: 9 });
-    const { codes: fresh } = await h.send(Patterns.MfaRecoveryCodesGenerate, { accountId: m.id, sessionToken: await freshSession(h, m.id, dev.secretBase32) });
+    const { codes: fresh } = await h.send(Patterns.MfaRecoveryCodesGenerate, {
+      accountId: m.id,
+      sessionToken: await freshSession(h, m.id, dev.secretBase32),
+    });
     expect(await verify(m, second)).toEqual({ valid: false, reason: 'invalid_code' });
     expect(await verify(m, fresh[0])).toMatchObject({ valid: true });
-    const stored = JSON.stringify(await h.db.query(`SELECT encode(hash, 'hex') h, encode(salt, 'hex') s FROM mfa.recovery_codes WHERE account_id = $1`, [m.id]));
+    const stored = JSON.stringify(
+      await h.db.query(`SELECT encode(hash, 'hex') h, encode(salt, 'hex') s FROM mfa.recovery_codes WHERE account_id = $1`, [m.id]),
+    );
     for (const c of fresh) expect(stored).not.toContain(c.replace(/-/g, ''));
   });
 });
@@ -265,22 +347,48 @@ describe('recovery codes', () => {
 describe('sessions', () => {
   it('trades a valid code for an EdDSA token that verifies offline against the JWKS', async () => {
     const { m, dev } = await enrolled();
-    const reply = await h.send(Patterns.MfaSessionsIssue, { accountId: m.id, code: codeAt(dev.secretBase32, h.clock), durationSeconds: 900 });
+    const reply = await h.send(Patterns.MfaSessionsIssue, {
+      accountId: m.id,
+      code: codeAt(dev.secretBase32, h.clock),
+      durationSeconds: 900,
+    });
     expect(reply.expiresAt).toBe(new Date(Math.floor(h.clock.now().getTime() / 1000) * 1000 + 900_000).toISOString());
     const jwks = await h.send(Patterns.MfaSessionsJwks, {});
     expect(jwks.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig', kid: expect.any(String) });
     expect(jwks.keys[0]).not.toHaveProperty('d');
     const check = await verifySessionToken(reply.token, jwks as never, { now: h.clock.now(), accountId: m.id });
-    expect(check).toMatchObject({ ok: true, claims: { sub: m.id, org: m.orgId, device: dev.serialNumber, method: 'totp', mfa_at: Math.floor(new Date(reply.mfaAuthenticatedAt).getTime() / 1000) } });
-    expect(await verifySessionToken(reply.token, jwks as never, { now: new Date(h.clock.now().getTime() + 901_000) })).toEqual({ ok: false, reason: 'expired' });
-    expect((await h.failure(Patterns.MfaSessionsIssue, { accountId: m.id, code: codeAt(dev.secretBase32, h.clock) })).code).toBe('invalid_code');
+    expect(check).toMatchObject({
+      ok: true,
+      claims: {
+        sub: m.id,
+        org: m.orgId,
+        device: dev.serialNumber,
+        method: 'totp',
+        mfa_at: Math.floor(new Date(reply.mfaAuthenticatedAt).getTime() / 1000),
+      },
+    });
+    expect(await verifySessionToken(reply.token, jwks as never, { now: new Date(h.clock.now().getTime() + 901_000) })).toEqual({
+      ok: false,
+      reason: 'expired',
+    });
+    expect((await h.failure(Patterns.MfaSessionsIssue, { accountId: m.id, code: codeAt(dev.secretBase32, h.clock) })).code).toBe(
+      'invalid_code',
+    );
   });
 });
 
 describe('org policy, deactivation and admin reset', () => {
   const applyPolicy = (orgId: string, version: number, requireMfa: boolean, allowedMethods: Array<'totp' | 'sms'>) =>
     h.send(InternalPatterns.MfaPolicyApply, {
-      policy: { orgId, version, requireMfa, allowedMethods, gracePeriodHours: 0, maxMfaAgeSeconds: null, updatedAt: new Date().toISOString() },
+      policy: {
+        orgId,
+        version,
+        requireMfa,
+        allowedMethods,
+        gracePeriodHours: 0,
+        maxMfaAgeSeconds: null,
+        updatedAt: new Date().toISOString(),
+      },
     });
 
   it('enforces allowed methods and never goes back to an older policy version', async () => {
@@ -289,7 +397,9 @@ describe('org policy, deactivation and admin reset', () => {
     expect(await applyPolicy(m.orgId, 2, true, ['sms'])).toEqual({ accepted: true });
     expect(await applyPolicy(m.orgId, 1, false, ['totp', 'sms'])).toEqual({ accepted: false });
     expect(await verify(m, codeAt(dev.secretBase32, h.clock))).toEqual({ valid: false, reason: 'method_not_allowed' });
-    expect((await h.failure(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'totp', name: 'x', sessionToken })).code).toBe('method_not_allowed');
+    expect((await h.failure(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'totp', name: 'x', sessionToken })).code).toBe(
+      'method_not_allowed',
+    );
     expect(await applyPolicy(m.orgId, 3, true, ['totp'])).toEqual({ accepted: true });
     expect(await verify(m, codeAt(dev.secretBase32, h.clock))).toMatchObject({ valid: true });
   });
@@ -298,14 +408,22 @@ describe('org policy, deactivation and admin reset', () => {
     const { m, dev } = await enrolled();
     await applyPolicy(m.orgId, 1, true, ['totp', 'sms']);
     const sessionToken = await freshSession(h, m.id, dev.secretBase32);
-    expect((await h.failure(Patterns.MfaDevicesDeactivate, { accountId: m.id, serialNumber: dev.serialNumber, sessionToken })).code).toBe('conflict');
+    expect((await h.failure(Patterns.MfaDevicesDeactivate, { accountId: m.id, serialNumber: dev.serialNumber, sessionToken })).code).toBe(
+      'conflict',
+    );
     const other = newMember();
-    expect((await h.failure(InternalPatterns.MfaDevicesReset, { orgId: randomUUID(), accountId: m.id, serialNumber: dev.serialNumber })).code).toBe('not_found');
-    expect((await h.failure(InternalPatterns.MfaDevicesReset, { orgId: m.orgId, accountId: other.id, serialNumber: dev.serialNumber })).code).toBe('not_found');
+    expect(
+      (await h.failure(InternalPatterns.MfaDevicesReset, { orgId: randomUUID(), accountId: m.id, serialNumber: dev.serialNumber })).code,
+    ).toBe('not_found');
+    expect(
+      (await h.failure(InternalPatterns.MfaDevicesReset, { orgId: m.orgId, accountId: other.id, serialNumber: dev.serialNumber })).code,
+    ).toBe('not_found');
     const reset = await h.send(InternalPatterns.MfaDevicesReset, { orgId: m.orgId, accountId: m.id, serialNumber: dev.serialNumber });
     expect(reset).toMatchObject({ device: { serialNumber: dev.serialNumber, status: 'deactivated' }, activeDeviceCount: 0 });
     expect(await verify(m, codeAt(dev.secretBase32, h.clock))).toEqual({ valid: false, reason: 'no_active_device' });
-    const job = await waitFor(async () => (await h.queues.devices.getJobs()).find((j) => j.data.accountId === m.id && j.name === Jobs.DeviceDeactivated));
+    const job = await waitFor(async () =>
+      (await h.queues.devices.getJobs()).find((j) => j.data.accountId === m.id && j.name === Jobs.DeviceDeactivated),
+    );
     expect(job.data).toMatchObject({ cause: 'admin_reset', activeDeviceCount: 0 });
   });
 
@@ -314,7 +432,9 @@ describe('org policy, deactivation and admin reset', () => {
     const { dev: second } = await enrolled(m, await freshSession(h, m.id, dev.secretBase32));
     await applyPolicy(m.orgId, 1, true, ['totp', 'sms']);
     const sessionToken = await freshSession(h, m.id, dev.secretBase32);
-    expect(await h.send(Patterns.MfaDevicesDeactivate, { accountId: m.id, serialNumber: dev.serialNumber, sessionToken })).toMatchObject({ status: 'deactivated' });
+    expect(await h.send(Patterns.MfaDevicesDeactivate, { accountId: m.id, serialNumber: dev.serialNumber, sessionToken })).toMatchObject({
+      status: 'deactivated',
+    });
     const [row] = await h.db.query(`SELECT secret_enc FROM mfa.devices WHERE serial_number = $1`, [dev.serialNumber]);
     expect(row.secret_enc).toBeNull();
     expect(await verify(m, codeAt(second.secretBase32, h.clock))).toMatchObject({ valid: true });
@@ -328,8 +448,18 @@ describe('org policy, deactivation and admin reset', () => {
     expect(summary.accounts[m.id]).toEqual({ activeCount: 1, deviceCount: 1, lastUsedAt: h.clock.now().toISOString() });
     expect(Object.values(summary.accounts)[1]).toEqual({ activeCount: 0, deviceCount: 0, lastUsedAt: null });
     await h.a.app.get(EventRelay).drain();
-    const audits = (await h.queues.audit.getJobs()).filter((j) => j.data.actor.id === m.id).map((j) => j.data.action).sort();
-    expect(audits).toEqual(['device.deactivated', 'device.enabled', 'device.enabled', 'session.issued', 'session.issued', 'session.revoked']);
+    const audits = (await h.queues.audit.getJobs())
+      .filter((j) => j.data.actor.id === m.id)
+      .map((j) => j.data.action)
+      .sort();
+    expect(audits).toEqual([
+      'device.deactivated',
+      'device.enabled',
+      'device.enabled',
+      'session.issued',
+      'session.issued',
+      'session.revoked',
+    ]);
   });
 
   it('answers the ping and serves /health and /metrics', async () => {
@@ -346,13 +476,21 @@ describe('key rotation', () => {
   it('re-encrypts every seed and phone number under the new key, then back, and old rows still verify', async () => {
     const { m, dev } = await enrolled();
     const sessionToken = await freshSession(h, m.id, dev.secretBase32);
-    const sms = await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'mobile', phoneNumber: '+14155550199', sessionToken });
+    const sms = await h.send(Patterns.MfaDevicesCreate, {
+      accountId: m.id,
+      type: 'sms',
+      name: 'mobile',
+      phoneNumber: '+14155550199',
+      sessionToken,
+    });
     const oldRing = readFileSync(join(h.env.KEYS_DIR, 'mfa-encryption-keys'), 'utf8').trim();
     const newKey = generateKeyRing();
     const rotated = new Envelope(parseKeyRing(`${newKey},${oldRing}`));
     const sealed = async () =>
       Object.fromEntries(
-        (await h.db.query(`SELECT serial_number, id, secret_enc, phone_enc FROM mfa.devices WHERE account_id = $1`, [m.id])).map((r: { serial_number: string }) => [r.serial_number, r]),
+        (await h.db.query(`SELECT serial_number, id, secret_enc, phone_enc FROM mfa.devices WHERE account_id = $1`, [m.id])).map(
+          (r: { serial_number: string }) => [r.serial_number, r],
+        ),
       ) as Record<string, { id: string; secret_enc: string | null; phone_enc: string | null }>;
 
     // a device under a key no longer in the ring: reported, left as it is, the rest goes on

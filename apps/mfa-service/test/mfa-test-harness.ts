@@ -7,7 +7,18 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { AppError, InternalPatterns, Patterns, QUEUE_PREFIX, Queues, type BusPattern, type Member, type ReplyOf, type RequestOf, type SessionRevocation } from '@mfa/contracts';
+import {
+  AppError,
+  InternalPatterns,
+  Patterns,
+  QUEUE_PREFIX,
+  Queues,
+  type BusPattern,
+  type Member,
+  type ReplyOf,
+  type RequestOf,
+  type SessionRevocation,
+} from '@mfa/contracts';
 import { Bus, createBusMicroservice, platformCredentialsFromEnv } from '@mfa/bus';
 export { waitFor } from '@mfa/testing';
 import { loadConfig } from '@mfa/config';
@@ -83,7 +94,11 @@ export async function startHarness(vars: Record<string, string> = {}): Promise<H
   // 5 s into a time step, so "now" and its neighbours are unambiguous
   const clock = new FixedClock(new Date(Date.UTC(2030, 0, 1, 0, 0, 5)));
   const def = { ...mfaServiceApp, module: (e: MfaServiceEnv) => MfaServiceModule.forRoot(e, { clock }) };
-  const stub: INestMicroservice = await createBusMicroservice(AccountsStubModule, { redisUrl: env.REDIS_URL, service: 'accounts', blockMs: 200, platformSecret: platformCredentialsFromEnv('test', env as never).secret }, { logger: false });
+  const stub: INestMicroservice = await createBusMicroservice(
+    AccountsStubModule,
+    { redisUrl: env.REDIS_URL, service: 'accounts', blockMs: 200, platformSecret: platformCredentialsFromEnv('test', env as never).secret },
+    { logger: false },
+  );
   await stub.listen();
   const a = await startService(def, env);
   const b = await startService(def, env);
@@ -132,7 +147,6 @@ export function oathtool(secretBase32: string, clock: FixedClock, offsetSteps = 
   const seconds = Math.floor(clock.now().getTime() / 1000) + offsetSteps * 30;
   return execFileSync('oathtool', ['--totp', '-b', secretBase32, '--now', `@${seconds}`], { encoding: 'utf8' }).trim();
 }
-
 
 /** A fresh session token (step-up) from the device's current code; the clock then moves one step on. */
 export async function freshSession(h: Harness, accountId: string, secretBase32: string): Promise<string> {

@@ -35,7 +35,14 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/sms`;
-  h = await startHarness({ SMS_SENDER: 'webhook', SMS_WEBHOOK_URL: url, SMS_WEBHOOK_SECRET: secret, SMS_WEBHOOK_ATTEMPTS: '4', SMS_WEBHOOK_BACKOFF_MS: '50', SMS_RESEND_SECONDS: '0' });
+  h = await startHarness({
+    SMS_SENDER: 'webhook',
+    SMS_WEBHOOK_URL: url,
+    SMS_WEBHOOK_SECRET: secret,
+    SMS_WEBHOOK_ATTEMPTS: '4',
+    SMS_WEBHOOK_BACKOFF_MS: '50',
+    SMS_RESEND_SECONDS: '0',
+  });
   queue = new Queue(Queues.SmsDelivery, { connection: h.redis, prefix: QUEUE_PREFIX });
 });
 afterAll(async () => {
@@ -61,7 +68,13 @@ describe('SMS webhook sender', () => {
     const number = phone();
     const dev = await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'sms', name: 'mobile', phoneNumber: number });
     const [msg] = await waitFor(() => (to(number).length ? to(number) : null));
-    expect(msg.body).toEqual({ to: number, body: expect.stringMatching(/\d{6}/), deviceSerialNumber: dev.serialNumber, accountId: m.id, sentAt: h.clock.now().toISOString() });
+    expect(msg.body).toEqual({
+      to: number,
+      body: expect.stringMatching(/\d{6}/),
+      deviceSerialNumber: dev.serialNumber,
+      accountId: m.id,
+      sentAt: h.clock.now().toISOString(),
+    });
     expect(signatureHolds(msg)).toBe(true);
     expect(verifySmsWebhook(secret, msg.signature, msg.raw)).toBe(true);
     // a receiver refuses a changed body, another secret, or an old timestamp
@@ -70,7 +83,9 @@ describe('SMS webhook sender', () => {
     expect(verifySmsWebhook(secret, msg.signature, msg.raw, 300, Date.now() + 301_000)).toBe(false);
 
     const code = /(\d{6})/.exec(msg.body.body)![1];
-    expect(await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: code })).toMatchObject({ status: 'active' });
+    expect(await h.send(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, code1: code })).toMatchObject({
+      status: 'active',
+    });
     expect(await h.db.query(`SELECT 1 FROM mfa.sms_outbox WHERE serial_number = $1`, [dev.serialNumber])).toHaveLength(0);
   });
 
@@ -100,7 +115,11 @@ describe('SMS webhook sender', () => {
     const failed = await waitFor(async () => (await queue.getJobs(['failed'])).find((j) => j.data.accountId === m.id), 10_000);
     expect(failed.attemptsMade).toBe(4);
     expect(to(number)).toHaveLength(4);
-    await waitFor(() => errors.mock.calls.some(([msg]) => String(msg).includes(`SMS delivery job ${failed.id} (device ${dev.serialNumber}) dead-lettered after 4 attempts`)));
+    await waitFor(() =>
+      errors.mock.calls.some(([msg]) =>
+        String(msg).includes(`SMS delivery job ${failed.id} (device ${dev.serialNumber}) dead-lettered after 4 attempts`),
+      ),
+    );
     expect(errors.mock.calls.map(([msg]) => String(msg)).join('\n')).not.toContain(number.slice(1));
     errors.mockRestore();
   });

@@ -35,7 +35,15 @@ it('answers validation_failed naming an unknown top-level field, for every kind 
 });
 
 it('answers validation_failed naming an unknown nested field by its path', async () => {
-  const policy = { orgId: randomUUID(), version: 1, requireMfa: true, gracePeriodHours: 0, allowedMethods: ['totp'], maxMfaAgeSeconds: null, updatedAt: null };
+  const policy = {
+    orgId: randomUUID(),
+    version: 1,
+    requireMfa: true,
+    gracePeriodHours: 0,
+    allowedMethods: ['totp'],
+    maxMfaAgeSeconds: null,
+    updatedAt: null,
+  };
   await expect(h.failure(InternalPatterns.MfaPolicyApply, { policy: { ...policy, allowed_methods: ['sms'] } })).resolves.toEqual({
     code: 'validation_failed',
     message: 'policy.allowed_methods: property allowed_methods should not exist',

@@ -11,10 +11,20 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 const failure = async (pattern: string, data: object) => (await h.failure(pattern as never, data)).code;
-const create = (m: Member, sessionToken?: string) => h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'webauthn', name: 'laptop', sessionToken }) as Promise<CreateWebAuthnDeviceReply>;
+const create = (m: Member, sessionToken?: string) =>
+  h.send(Patterns.MfaDevicesCreate, {
+    accountId: m.id,
+    type: 'webauthn',
+    name: 'laptop',
+    sessionToken,
+  }) as Promise<CreateWebAuthnDeviceReply>;
 const challenge = (m: Member) => h.send(Patterns.MfaChallengesCreate, { accountId: m.id });
 const credentialRow = async (serialNumber: string) =>
-  (await h.db.query(`SELECT c.* FROM mfa.webauthn_credentials c JOIN mfa.devices d ON d.id = c.device_id WHERE d.serial_number = $1`, [serialNumber]))[0];
+  (
+    await h.db.query(`SELECT c.* FROM mfa.webauthn_credentials c JOIN mfa.devices d ON d.id = c.device_id WHERE d.serial_number = $1`, [
+      serialNumber,
+    ])
+  )[0];
 
 /** A member with one enabled passkey on its own emulator. */
 async function enrolled(emu = new WebAuthnEmulator(), m: Member = newMember()) {
@@ -24,7 +34,12 @@ async function enrolled(emu = new WebAuthnEmulator(), m: Member = newMember()) {
   return { m, emu, dev, device, registrationResponse };
 }
 
-async function assertion(m: Member, emu: WebAuthnEmulator, origin = ORIGIN, tamper: (o: Record<string, unknown>) => Record<string, unknown> = (o) => o) {
+async function assertion(
+  m: Member,
+  emu: WebAuthnEmulator,
+  origin = ORIGIN,
+  tamper: (o: Record<string, unknown>) => Record<string, unknown> = (o) => o,
+) {
   const { challengeId, authenticationOptions } = await challenge(m);
   return { challengeId, assertion: emu.getJSON(origin, tamper(authenticationOptions) as never) as unknown as WebAuthnJson };
 }
@@ -32,15 +47,32 @@ async function assertion(m: Member, emu: WebAuthnEmulator, origin = ORIGIN, tamp
 describe('webauthn devices', () => {
   it('registers, enables, verifies, issues a session that says webauthn, and lists the passkey', async () => {
     const { m, emu, dev, device, registrationResponse } = await enrolled();
-    const options = dev.registrationOptions as { rp: { id: string }; pubKeyCredParams: Array<{ alg: number }>; authenticatorSelection: object; excludeCredentials: unknown[] };
+    const options = dev.registrationOptions as {
+      rp: { id: string };
+      pubKeyCredParams: Array<{ alg: number }>;
+      authenticatorSelection: object;
+      excludeCredentials: unknown[];
+    };
     expect(options.rp.id).toBe('localhost');
     expect(options.pubKeyCredParams.map((p) => p.alg)).toEqual([-8, -7, -257]);
     expect(options.authenticatorSelection).toMatchObject({ residentKey: 'preferred', userVerification: 'preferred' });
-    expect(device).toMatchObject({ serialNumber: dev.serialNumber, type: 'webauthn', status: 'active', aaguid: '4e49442d-4155-5448-2d33-313431353932', authenticatorName: 'NID WebAuthn Emulator', backedUp: true });
+    expect(device).toMatchObject({
+      serialNumber: dev.serialNumber,
+      type: 'webauthn',
+      status: 'active',
+      aaguid: '4e49442d-4155-5448-2d33-313431353932',
+      authenticatorName: 'NID WebAuthn Emulator',
+      backedUp: true,
+    });
     expect((await credentialRow(dev.serialNumber)).credential_id).toBe(registrationResponse.id);
 
     const a = await assertion(m, emu);
-    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, ...a })).toEqual({ valid: true, serialNumber: dev.serialNumber, method: 'webauthn', verifiedAt: h.clock.now().toISOString() });
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, ...a })).toEqual({
+      valid: true,
+      serialNumber: dev.serialNumber,
+      method: 'webauthn',
+      verifiedAt: h.clock.now().toISOString(),
+    });
     expect((await credentialRow(dev.serialNumber)).sign_count).toBe('1');
 
     const { token } = await h.send(Patterns.MfaSessionsIssue, { accountId: m.id, ...(await assertion(m, emu)) });
@@ -48,11 +80,22 @@ describe('webauthn devices', () => {
     expect(claims).toMatchObject({ sub: m.id, method: 'webauthn', device: dev.serialNumber });
 
     const { items } = await h.send(Patterns.MfaDevicesList, { accountId: m.id });
-    expect(items).toEqual([expect.objectContaining({ name: 'laptop', aaguid: expect.any(String), authenticatorName: 'NID WebAuthn Emulator', createdAt: expect.any(String), lastUsedAt: h.clock.now().toISOString(), backedUp: true })]);
+    expect(items).toEqual([
+      expect.objectContaining({
+        name: 'laptop',
+        aaguid: expect.any(String),
+        authenticatorName: 'NID WebAuthn Emulator',
+        createdAt: expect.any(String),
+        lastUsedAt: h.clock.now().toISOString(),
+        backedUp: true,
+      }),
+    ]);
 
     // a second create excludes the registered credential (step-up with the session just issued)
     const second = await create(m, token);
-    expect((second.registrationOptions as { excludeCredentials: Array<{ id: string }> }).excludeCredentials.map((c) => c.id)).toEqual([registrationResponse.id]);
+    expect((second.registrationOptions as { excludeCredentials: Array<{ id: string }> }).excludeCredentials.map((c) => c.id)).toEqual([
+      registrationResponse.id,
+    ]);
   });
 
   it('refuses a registration with a wrong challenge, origin or RP id, leaving the device pending and counting a failure', async () => {
@@ -66,7 +109,9 @@ describe('webauthn devices', () => {
       emu.createJSON('http://app.localhost:3000', { ...opts, rp: { ...opts.rp, id: 'app.localhost' } } as never),
     ];
     for (const registrationResponse of tries) {
-      expect(await failure(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, registrationResponse })).toBe('invalid_code');
+      expect(await failure(Patterns.MfaDevicesEnable, { accountId: m.id, serialNumber: dev.serialNumber, registrationResponse })).toBe(
+        'invalid_code',
+      );
     }
     expect((await h.send(Patterns.MfaDevicesList, { accountId: m.id })).items).toEqual([expect.objectContaining({ status: 'pending' })]);
     expect((await credentialRow(dev.serialNumber)).credential_id).toBeNull();
@@ -74,7 +119,7 @@ describe('webauthn devices', () => {
     expect(failures).toBe(3);
   });
 
-  it('refuses a wrong challenge, a wrong origin, a replay, an expired challenge, another account\'s credential; nothing changes', async () => {
+  it("refuses a wrong challenge, a wrong origin, a replay, an expired challenge, another account's credential; nothing changes", async () => {
     const { m, emu, dev } = await enrolled();
     const other = await enrolled();
     const before = await credentialRow(dev.serialNumber);
@@ -82,7 +127,9 @@ describe('webauthn devices', () => {
 
     const wrongChallenge = await assertion(m, emu, ORIGIN, (o) => ({ ...o, challenge: Buffer.alloc(32, 9).toString('base64url') }));
     expect(await h.send(Patterns.MfaVerify, { accountId: m.id, ...wrongChallenge })).toEqual(invalid);
-    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, ...(await assertion(m, emu, 'http://evil.localhost:3000')) })).toEqual(invalid);
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, ...(await assertion(m, emu, 'http://evil.localhost:3000')) })).toEqual(
+      invalid,
+    );
 
     const good = await assertion(m, emu);
     h.clock.advance(5 * 60_000 + 1);
@@ -91,7 +138,10 @@ describe('webauthn devices', () => {
 
     // the other member's passkey answering this member's challenge
     const mine = await challenge(m);
-    const theirs = other.emu.getJSON(ORIGIN, { ...(mine.authenticationOptions as object), allowCredentials: [{ id: other.registrationResponse.id, type: 'public-key' }] } as never) as unknown as WebAuthnJson;
+    const theirs = other.emu.getJSON(ORIGIN, {
+      ...(mine.authenticationOptions as object),
+      allowCredentials: [{ id: other.registrationResponse.id, type: 'public-key' }],
+    } as never) as unknown as WebAuthnJson;
     expect(theirs.id).toBe(other.registrationResponse.id);
     expect(await h.send(Patterns.MfaVerify, { accountId: m.id, challengeId: mine.challengeId, assertion: theirs })).toEqual(invalid);
     // this member's challenge used for the other account
@@ -113,35 +163,59 @@ describe('webauthn devices', () => {
 
   it('refuses a counter that goes backwards as a cloned authenticator, audited; an authenticator without a counter works', async () => {
     const { m, emu, dev } = await enrolled();
-    await h.db.query(`UPDATE mfa.webauthn_credentials c SET sign_count = 50 FROM mfa.devices d WHERE d.id = c.device_id AND d.serial_number = $1`, [dev.serialNumber]);
-    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, ...(await assertion(m, emu)) })).toEqual({ valid: false, reason: 'cloned_authenticator' });
+    await h.db.query(
+      `UPDATE mfa.webauthn_credentials c SET sign_count = 50 FROM mfa.devices d WHERE d.id = c.device_id AND d.serial_number = $1`,
+      [dev.serialNumber],
+    );
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, ...(await assertion(m, emu)) })).toEqual({
+      valid: false,
+      reason: 'cloned_authenticator',
+    });
     expect((await credentialRow(dev.serialNumber)).sign_count).toBe('50');
-    const audit = await waitFor(async () => (await h.queues.audit.getJobs()).find((j) => j.data.action === 'device.clone_detected' && j.data.target.id === dev.serialNumber));
+    const audit = await waitFor(async () =>
+      (await h.queues.audit.getJobs()).find((j) => j.data.action === 'device.clone_detected' && j.data.target.id === dev.serialNumber),
+    );
     expect(audit.data.details).toEqual({ storedCounter: 50, presentedCounter: 1 });
 
     const counterless = new WebAuthnEmulator(new AuthenticatorEmulator({ signCounterIncrement: 0 }));
     const { m: m2, dev: dev2 } = await enrolled(counterless);
-    for (let i = 0; i < 2; i++) expect(await h.send(Patterns.MfaVerify, { accountId: m2.id, ...(await assertion(m2, counterless)) })).toMatchObject({ valid: true });
+    for (let i = 0; i < 2; i++)
+      expect(await h.send(Patterns.MfaVerify, { accountId: m2.id, ...(await assertion(m2, counterless)) })).toMatchObject({ valid: true });
     expect((await credentialRow(dev2.serialNumber)).sign_count).toBe('0');
   });
 
   it('locks out after failed assertions as after failed codes', async () => {
     const { m, emu } = await enrolled();
     for (let i = 0; i < h.env.MFA_MAX_FAILURES; i++) {
-      expect(await h.send(Patterns.MfaVerify, { accountId: m.id, ...(await assertion(m, emu, 'http://evil.localhost:3000')) })).toMatchObject({ valid: false });
+      expect(
+        await h.send(Patterns.MfaVerify, { accountId: m.id, ...(await assertion(m, emu, 'http://evil.localhost:3000')) }),
+      ).toMatchObject({ valid: false });
     }
-    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, ...(await assertion(m, emu)) })).toEqual({ valid: false, reason: 'locked_out' });
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, ...(await assertion(m, emu)) })).toEqual({
+      valid: false,
+      reason: 'locked_out',
+    });
   });
 
   it('answers malformed registration responses and assertions with validation_failed', async () => {
     const { m, emu } = await enrolled();
     const m2 = newMember();
     const pending = await create(m2);
-    const good = emu.createJSON(ORIGIN, pending.registrationOptions as never) as unknown as { response: Record<string, unknown> } & Record<string, unknown>;
+    const good = emu.createJSON(ORIGIN, pending.registrationOptions as never) as unknown as { response: Record<string, unknown> } & Record<
+      string,
+      unknown
+    >;
     const a = await assertion(m, emu);
     const ga = a.assertion as { response: Record<string, unknown> } & Record<string, unknown>;
     const regs: unknown[] = [
-      null, 'x', [], {}, { ...good, response: undefined }, { ...good, response: 'x' }, { ...good, type: 'private-key' }, { ...good, id: 'not base64url!' },
+      null,
+      'x',
+      [],
+      {},
+      { ...good, response: undefined },
+      { ...good, response: 'x' },
+      { ...good, type: 'private-key' },
+      { ...good, id: 'not base64url!' },
       { ...good, response: { ...good.response, clientDataJSON: Buffer.from('{"type":1}').toString('base64url') } },
       { ...good, response: { ...good.response, clientDataJSON: Buffer.from('not json').toString('base64url') } },
       { ...good, response: { ...good.response, attestationObject: Buffer.from('garbage').toString('base64url') } },
@@ -151,16 +225,34 @@ describe('webauthn devices', () => {
       { ...good, extra: 1 },
     ];
     for (const registrationResponse of regs) {
-      expect([JSON.stringify(registrationResponse)?.slice(0, 60), await failure(Patterns.MfaDevicesEnable, { accountId: m2.id, serialNumber: pending.serialNumber, registrationResponse })]).toEqual([expect.anything(), 'validation_failed']);
+      expect([
+        JSON.stringify(registrationResponse)?.slice(0, 60),
+        await failure(Patterns.MfaDevicesEnable, { accountId: m2.id, serialNumber: pending.serialNumber, registrationResponse }),
+      ]).toEqual([expect.anything(), 'validation_failed']);
     }
-    expect(await failure(Patterns.MfaDevicesEnable, { accountId: m2.id, serialNumber: pending.serialNumber, registrationResponse: good, code1: '123456' })).toBe('validation_failed');
+    expect(
+      await failure(Patterns.MfaDevicesEnable, {
+        accountId: m2.id,
+        serialNumber: pending.serialNumber,
+        registrationResponse: good,
+        code1: '123456',
+      }),
+    ).toBe('validation_failed');
     const asserts: unknown[] = [
-      null, 7, {}, { ...ga, response: { ...ga.response, signature: undefined } }, { ...ga, response: { ...ga.response, authenticatorData: Buffer.alloc(10).toString('base64url') } },
-      { ...ga, response: { ...ga.response, clientDataJSON: '***' } }, { ...ga, rawId: 12 }, { ...ga, response: { ...ga.response, userHandle: 5 } },
+      null,
+      7,
+      {},
+      { ...ga, response: { ...ga.response, signature: undefined } },
+      { ...ga, response: { ...ga.response, authenticatorData: Buffer.alloc(10).toString('base64url') } },
+      { ...ga, response: { ...ga.response, clientDataJSON: '***' } },
+      { ...ga, rawId: 12 },
+      { ...ga, response: { ...ga.response, userHandle: 5 } },
     ];
     for (const assertion of asserts) {
       expect(await failure(Patterns.MfaVerify, { accountId: m.id, challengeId: a.challengeId, assertion })).toBe('validation_failed');
-      expect(await failure(Patterns.MfaSessionsIssue, { accountId: m.id, challengeId: a.challengeId, assertion })).toBe('validation_failed');
+      expect(await failure(Patterns.MfaSessionsIssue, { accountId: m.id, challengeId: a.challengeId, assertion })).toBe(
+        'validation_failed',
+      );
     }
     expect(await failure(Patterns.MfaVerify, { accountId: m.id, assertion: ga })).toBe('validation_failed'); // no challengeId
     expect(await failure(Patterns.MfaVerify, { accountId: m.id, challengeId: 'nope', assertion: ga })).toBe('validation_failed');

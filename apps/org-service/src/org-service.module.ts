@@ -15,7 +15,15 @@ import { PolicyModule } from './policy/policy.module';
 import { ServiceKeysModule } from './service-keys/service-keys.module';
 
 /** Feature modules of the admin API; add new ones here (one line each). */
-export const ORG_FEATURE_MODULES = [ApiKeysModule, OrgsModule, MembersModule, AuditModule, ComplianceModule, PolicyModule, ServiceKeysModule];
+export const ORG_FEATURE_MODULES = [
+  ApiKeysModule,
+  OrgsModule,
+  MembersModule,
+  AuditModule,
+  ComplianceModule,
+  PolicyModule,
+  ServiceKeysModule,
+];
 
 /** org-service's root module, built from an already validated env (main.ts or a test). */
 @Module({})
@@ -27,7 +35,11 @@ export class OrgServiceModule {
         ConfigModule.forRoot(OrgServiceEnv, env),
         TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
         BusModule.forPlatform('org-service', env),
-        JobsModule.forApp({ app: Apps.Org, redisUrl: env.REDIS_URL, workers: { 'rollout-progress': { concurrency: 4 }, 'audit-events': { concurrency: 16 } } }),
+        JobsModule.forApp({
+          app: Apps.Org,
+          redisUrl: env.REDIS_URL,
+          workers: { 'rollout-progress': { concurrency: 4 }, 'audit-events': { concurrency: 16 } },
+        }),
         MetricsModule.forRoot('org-service'),
         HealthModule.forRoot(env.REDIS_URL),
         ...ORG_FEATURE_MODULES,

@@ -83,7 +83,12 @@ describe('cross-org probes', () => {
 describe('roles', () => {
   it('an auditor key is forbidden on every non-GET route and allowed on every GET', async () => {
     const auditor = await createApiKey(s.orgUrl, victim, 'auditor');
-    await expectEvery(routes.filter((r) => r.method !== 'get'), bearer(auditor.key), 403, 'forbidden');
+    await expectEvery(
+      routes.filter((r) => r.method !== 'get'),
+      bearer(auditor.key),
+      403,
+      'forbidden',
+    );
     for (const r of routes.filter((r) => r.method === 'get')) {
       expect((await call(r, bearer(auditor.key))).status).toBe(200);
     }

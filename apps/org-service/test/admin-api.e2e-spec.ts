@@ -1,7 +1,17 @@
 import request from 'supertest';
 import { generateSync } from 'otplib';
 import { type CreateTotpDeviceReply, Patterns } from '@mfa/contracts';
-import { addMember, bearer, createApiKey, createOrg, memberRows, startTestServices, type TestOrg, type TestServices, waitFor } from '@test/support';
+import {
+  addMember,
+  bearer,
+  createApiKey,
+  createOrg,
+  memberRows,
+  startTestServices,
+  type TestOrg,
+  type TestServices,
+  waitFor,
+} from '@test/support';
 
 /** Org-service HTTP + account-service bus in this process, on the test Postgres and Redis. */
 let s: TestServices;
@@ -30,7 +40,13 @@ describe('orgs', () => {
       id: res.body.id,
       name: 'Acme',
       createdAt: res.body.createdAt,
-      policy: expect.objectContaining({ orgId: res.body.id, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: ['totp', 'sms'] }),
+      policy: expect.objectContaining({
+        orgId: res.body.id,
+        version: 0,
+        requireMfa: false,
+        gracePeriodHours: 0,
+        allowedMethods: ['totp', 'sms'],
+      }),
       members: { total: 0, byState: { not_required: 0, pending: 0, compliant: 0, non_compliant: 0, exempt: 0 } },
     });
     expect(JSON.stringify(got.body)).not.toContain(res.body.adminKey.key);
@@ -71,7 +87,10 @@ describe('members', () => {
   });
 
   it('adds a member (email trimmed and lower-cased), refuses a duplicate, gets it with devices, deletes it', async () => {
-    const res = await http().post(`/v1/orgs/${org.id}/members`).set(org.auth).send({ email: '  Grace@Example.COM ', displayName: 'Grace', externalId: 'u-1' });
+    const res = await http()
+      .post(`/v1/orgs/${org.id}/members`)
+      .set(org.auth)
+      .send({ email: '  Grace@Example.COM ', displayName: 'Grace', externalId: 'u-1' });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       id: expect.any(String),
@@ -103,7 +122,11 @@ describe('members', () => {
 
   it('removing a member retires their MFA: their codes stop verifying and no session can be issued', async () => {
     const member = await addMember(s.orgUrl, org);
-    const device = (await s.bus.send(Patterns.MfaDevicesCreate, { accountId: member.id, type: 'totp', name: 'phone' })) as CreateTotpDeviceReply;
+    const device = (await s.bus.send(Patterns.MfaDevicesCreate, {
+      accountId: member.id,
+      type: 'totp',
+      name: 'phone',
+    })) as CreateTotpDeviceReply;
     const at = (stepsBack: number) => generateSync({ secret: device.secretBase32, epoch: Math.floor(Date.now() / 1000) - 30 * stepsBack });
     await s.bus.send(Patterns.MfaDevicesEnable, { accountId: member.id, serialNumber: device.serialNumber, code1: at(2), code2: at(1) });
     const listed = await http().get(`/v1/orgs/${org.id}/members/${member.id}`).set(org.auth);
@@ -115,9 +138,16 @@ describe('members', () => {
     expect((await s.bus.send(Patterns.MfaDevicesList, { accountId: member.id })).items[0].status).toBe('active');
 
     expect((await http().delete(`/v1/orgs/${org.id}/members/${member.id}`).set(org.auth)).status).toBe(204);
-    expect(await s.bus.send(Patterns.MfaVerify, { accountId: member.id, code: at(0) })).toEqual({ valid: false, reason: 'no_active_device' });
-    await expect(s.bus.send(Patterns.MfaSessionsIssue, { accountId: member.id, code: at(0) })).rejects.toMatchObject({ code: 'invalid_code' });
-    expect((await s.bus.send(Patterns.MfaDevicesList, { accountId: member.id })).items).toEqual([expect.objectContaining({ status: 'deactivated' })]);
+    expect(await s.bus.send(Patterns.MfaVerify, { accountId: member.id, code: at(0) })).toEqual({
+      valid: false,
+      reason: 'no_active_device',
+    });
+    await expect(s.bus.send(Patterns.MfaSessionsIssue, { accountId: member.id, code: at(0) })).rejects.toMatchObject({
+      code: 'invalid_code',
+    });
+    expect((await s.bus.send(Patterns.MfaDevicesList, { accountId: member.id })).items).toEqual([
+      expect.objectContaining({ status: 'deactivated' }),
+    ]);
   });
 
   it('bulk-adds 10,000 members in one call, then pages through all of them 1000 at a time', async () => {
@@ -160,11 +190,22 @@ describe('members', () => {
     const res = await http()
       .post(`/v1/orgs/${o.id}/members/bulk`)
       .set(o.auth)
-      .send({ members: [{ email: 'new@example.test' }, { email: 'NEW@example.test ' }, { email: 'Old@example.test' }, { email: 'other@example.test', externalId: 'x' }] });
+      .send({
+        members: [
+          { email: 'new@example.test' },
+          { email: 'NEW@example.test ' },
+          { email: 'Old@example.test' },
+          { email: 'other@example.test', externalId: 'x' },
+        ],
+      });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ created: 2, existing: 2 });
     const list = await http().get(`/v1/orgs/${o.id}/members`).set(o.auth);
-    expect(list.body.items.map((m: { email: string }) => m.email).sort()).toEqual(['new@example.test', 'old@example.test', 'other@example.test']);
+    expect(list.body.items.map((m: { email: string }) => m.email).sort()).toEqual([
+      'new@example.test',
+      'old@example.test',
+      'other@example.test',
+    ]);
     expect(list.body.nextCursor).toBeNull();
   });
 
@@ -188,7 +229,10 @@ describe('audit of these admin actions', () => {
     const key = await createApiKey(s.orgUrl, org, 'admin');
     const auth = bearer(key.key);
     const m = await http().post(`/v1/orgs/${org.id}/members`).set(auth).send({ email: 'audit@example.test' });
-    await http().post(`/v1/orgs/${org.id}/members/bulk`).set(auth).send({ members: memberRows(3) });
+    await http()
+      .post(`/v1/orgs/${org.id}/members/bulk`)
+      .set(auth)
+      .send({ members: memberRows(3) });
     await http().delete(`/v1/orgs/${org.id}/members/${m.body.id}`).set(auth);
     await http().delete(`/v1/orgs/${org.id}/api-keys/${key.id}`).set(org.auth);
     // a refused change leaves no event
@@ -215,7 +259,11 @@ describe('audit of these admin actions', () => {
       const r = await http().get(`/v1/orgs/${org.id}/audit-events?action=session.revoked`).set(org.auth);
       return r.body.items[0] ?? null;
     });
-    expect(revoked).toMatchObject({ actor: { type: 'system' }, target: { type: 'account', id: m.body.id }, details: { cause: 'member_removed' } });
+    expect(revoked).toMatchObject({
+      actor: { type: 'system' },
+      target: { type: 'account', id: m.body.id },
+      details: { cause: 'member_removed' },
+    });
     const bulk = res.body.items.find((e: { action: string }) => e.action === 'members.bulk_added');
     expect(bulk.details).toMatchObject({ rows: 3, created: 3, existing: 0 });
     expect(JSON.stringify(res.body)).not.toContain(key.key);

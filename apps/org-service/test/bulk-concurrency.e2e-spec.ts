@@ -32,6 +32,9 @@ describe('concurrent bulk imports for one org', () => {
     expect(a.body.created + b.body.created).toBe(15_000);
     const other = memberRows(10_000);
     const [c, d] = await Promise.all([bulk(org, other.slice(0, 5_000)), bulk(org, other.slice(5_000))]);
-    expect([c.body, d.body]).toEqual([{ created: 5_000, existing: 0 }, { created: 5_000, existing: 0 }]);
+    expect([c.body, d.body]).toEqual([
+      { created: 5_000, existing: 0 },
+      { created: 5_000, existing: 0 },
+    ]);
   }, 120_000);
 });

@@ -43,7 +43,11 @@ const HOUR = 3_600_000;
 
 beforeAll(async () => {
   s = await startTestServices({ mfa: false });
-  mfa = await createBusMicroservice(MfaStandInModule, { redisUrl: process.env.REDIS_URL!, service: 'mfa', platformSecret: platformCredentialsFromEnv('test').secret }, { logger: false });
+  mfa = await createBusMicroservice(
+    MfaStandInModule,
+    { redisUrl: process.env.REDIS_URL!, service: 'mfa', platformSecret: platformCredentialsFromEnv('test').secret },
+    { logger: false },
+  );
   await mfa.listen();
   db = s.account.app.get(DataSource);
 });
@@ -78,7 +82,10 @@ async function mixedOrg(size: number): Promise<{ org: TestOrg; ids: string[] }> 
   await db.query(`UPDATE accounts.accounts SET active_device_count = 1 WHERE id = ANY($1::uuid[])`, [ids.slice(0, 2)]);
   devices[ids[0]] = { active: 1, total: 2, type: 'totp', lastUsedAt: '2026-01-02T03:04:05.000Z' };
   devices[ids[1]] = { active: 1, total: 1, type: 'sms', lastUsedAt: null };
-  await db.query(`UPDATE accounts.accounts SET exempt_until = $2, exempt_reason = 'travel' WHERE id = $1`, [ids[2], new Date(Date.now() + 24 * HOUR)]);
+  await db.query(`UPDATE accounts.accounts SET exempt_until = $2, exempt_reason = 'travel' WHERE id = $1`, [
+    ids[2],
+    new Date(Date.now() + 24 * HOUR),
+  ]);
   await db.query(`UPDATE accounts.accounts SET created_at = now() WHERE id = $1`, [ids[3]]);
   return { org, ids };
 }
@@ -97,18 +104,28 @@ describe('GET /v1/orgs/:orgId/compliance-report', () => {
       devicesByType: { totp: expect.any(Number), sms: expect.any(Number), webauthn: expect.any(Number) },
     });
     const members = await http().get(`/v1/orgs/${org.id}/members?limit=1000`).set(org.auth);
-    const byState = members.body.items.reduce((acc: Record<string, number>, m: { enforcement: { state: string } }) => ({ ...acc, [m.enforcement.state]: (acc[m.enforcement.state] ?? 0) + 1 }), {});
+    const byState = members.body.items.reduce(
+      (acc: Record<string, number>, m: { enforcement: { state: string } }) => ({
+        ...acc,
+        [m.enforcement.state]: (acc[m.enforcement.state] ?? 0) + 1,
+      }),
+      {},
+    );
     expect(byState).toEqual({ pending: 1, compliant: 2, non_compliant: 6, exempt: 1 });
   });
 
   it('CSV: the exact header, one row per member, streamed over several pages', async () => {
     const { org, ids } = await mixedOrg(4500);
-    const res = await http().get(`/v1/orgs/${org.id}/compliance-report?format=csv`).set(org.auth).buffer(true).parse((r, cb) => {
-      let text = '';
-      r.setEncoding('utf8');
-      r.on('data', (c: string) => (text += c));
-      r.on('end', () => cb(null, text));
-    });
+    const res = await http()
+      .get(`/v1/orgs/${org.id}/compliance-report?format=csv`)
+      .set(org.auth)
+      .buffer(true)
+      .parse((r, cb) => {
+        let text = '';
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => (text += c));
+        r.on('end', () => cb(null, text));
+      });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     const lines = (res.body as string).split('\n').filter((l) => l !== '');
@@ -159,7 +176,7 @@ describe('GET /v1/orgs/:orgId/compliance-report', () => {
     expect(write.body.code).toBe('forbidden');
   });
 
-  it('another org\'s key gets not_found; no key gets unauthenticated', async () => {
+  it("another org's key gets not_found; no key gets unauthenticated", async () => {
     const org = await createOrg(s.orgUrl, s.platformKey);
     const other = await createOrg(s.orgUrl, s.platformKey);
     expect((await http().get(`/v1/orgs/${org.id}/compliance-report`).set(other.auth)).body.code).toBe('not_found');

@@ -4,7 +4,15 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { JobQueues } from '@mfa/bus';
 import { InternalKey } from '@mfa/crypto';
-import { type AuditEventJob, type DeviceEventJob, Jobs, QUEUE_PREFIX, type QueueName, Queues, type RolloutProgressJob } from '@mfa/contracts';
+import {
+  type AuditEventJob,
+  type DeviceEventJob,
+  Jobs,
+  QUEUE_PREFIX,
+  type QueueName,
+  Queues,
+  type RolloutProgressJob,
+} from '@mfa/contracts';
 import { addMember, createOrg, startTestServices, type TestOrg, type TestServices, waitFor } from '@test/support';
 import { OrgServiceEnv } from '../src/config/org-service.env';
 
@@ -54,7 +62,15 @@ async function member(org: TestOrg, accountId: string) {
 
 describe('audit-events', () => {
   function event(orgId: string, action: AuditEventJob['action'] = 'device.enabled'): AuditEventJob {
-    return { id: randomUUID(), orgId, at: new Date().toISOString(), actor: { type: 'account', id: randomUUID() }, action, target: { type: 'mfa_device', id: 'SN-X' }, details: {} };
+    return {
+      id: randomUUID(),
+      orgId,
+      at: new Date().toISOString(),
+      actor: { type: 'account', id: randomUUID() },
+      action,
+      target: { type: 'mfa_device', id: 'SN-X' },
+      details: {},
+    };
   }
   const recorded = async (org: TestOrg) => {
     const res = await http().get(`/v1/orgs/${org.id}/audit-events?limit=1000`).set(org.auth);
@@ -86,22 +102,40 @@ describe('audit-events', () => {
     // a real signature, for rollout-progress: copied onto an audit event it does not verify
     const key = s.org.app.get(InternalKey);
     const sig = key.signJob(Queues.RolloutProgress, Jobs.RolloutProgress, e);
-    expect(await addByHand(Queues.AuditEvents, Jobs.RecordAuditEvent, { ...e, sig })).toMatchObject({ failedReason: expect.stringContaining('bad signature') });
+    expect(await addByHand(Queues.AuditEvents, Jobs.RecordAuditEvent, { ...e, sig })).toMatchObject({
+      failedReason: expect.stringContaining('bad signature'),
+    });
     expect(await recorded(org)).not.toContain(e.id);
   });
 });
 
 describe('device-events', () => {
-  it('a device event added by hand does not make a member compliant; the platform\'s own does', async () => {
+  it("a device event added by hand does not make a member compliant; the platform's own does", async () => {
     const org = await createOrg(s.orgUrl, s.platformKey);
-    const put = await http().put(`/v1/orgs/${org.id}/mfa-policy`).set(org.auth).send({ requireMfa: true, gracePeriodHours: 24, allowedMethods: ['totp'] });
+    const put = await http()
+      .put(`/v1/orgs/${org.id}/mfa-policy`)
+      .set(org.auth)
+      .send({ requireMfa: true, gracePeriodHours: 24, allowedMethods: ['totp'] });
     expect(put.status).toBe(202);
     const m = await addMember(s.orgUrl, org);
     expect((await member(org, m.id)).enforcement.state).toBe('pending');
 
-    const e: DeviceEventJob = { accountId: m.id, orgId: org.id, serialNumber: 'SN-FORGED', type: 'totp', activeDeviceCount: 1, cause: 'enabled', at: new Date().toISOString() };
-    expect(await addByHand(Queues.DeviceEvents, Jobs.DeviceActivated, e)).toMatchObject({ failedReason: expect.stringContaining('unsigned job'), attemptsMade: 1 });
-    expect(await addByHand(Queues.DeviceEvents, Jobs.DeviceActivated, { ...e, sig: forged() })).toMatchObject({ failedReason: expect.stringContaining('bad signature') });
+    const e: DeviceEventJob = {
+      accountId: m.id,
+      orgId: org.id,
+      serialNumber: 'SN-FORGED',
+      type: 'totp',
+      activeDeviceCount: 1,
+      cause: 'enabled',
+      at: new Date().toISOString(),
+    };
+    expect(await addByHand(Queues.DeviceEvents, Jobs.DeviceActivated, e)).toMatchObject({
+      failedReason: expect.stringContaining('unsigned job'),
+      attemptsMade: 1,
+    });
+    expect(await addByHand(Queues.DeviceEvents, Jobs.DeviceActivated, { ...e, sig: forged() })).toMatchObject({
+      failedReason: expect.stringContaining('bad signature'),
+    });
     expect((await member(org, m.id)).enforcement.state).toBe('pending');
 
     await platform.add(Jobs.DeviceActivated, { ...e, at: new Date().toISOString() });
@@ -110,19 +144,35 @@ describe('device-events', () => {
 });
 
 describe('rollout-progress', () => {
-  it('progress added by hand does not move a rollout; the platform\'s own does', async () => {
+  it("progress added by hand does not move a rollout; the platform's own does", async () => {
     const org = await createOrg(s.orgUrl, s.platformKey);
     const rolloutId = randomUUID();
     // a rollout under way (inserted as if handed over a moment ago)
-    await s.org.app.get(DataSource).query(
-      `INSERT INTO org.policy_rollouts (id, org_id, policy_version, status, total, applied) VALUES ($1, $2, 99, 'running', 10, 0)`,
-      [rolloutId, org.id],
-    );
-    const rollout = async () => (await http().get(`/v1/orgs/${org.id}/rollouts/${rolloutId}`).set(org.auth)).body as { status: string; applied: number };
-    const done: RolloutProgressJob = { rolloutId, orgId: org.id, policyVersion: 99, status: 'completed', total: 10, applied: 10, completedAt: new Date().toISOString() };
+    await s.org.app
+      .get(DataSource)
+      .query(`INSERT INTO org.policy_rollouts (id, org_id, policy_version, status, total, applied) VALUES ($1, $2, 99, 'running', 10, 0)`, [
+        rolloutId,
+        org.id,
+      ]);
+    const rollout = async () =>
+      (await http().get(`/v1/orgs/${org.id}/rollouts/${rolloutId}`).set(org.auth)).body as { status: string; applied: number };
+    const done: RolloutProgressJob = {
+      rolloutId,
+      orgId: org.id,
+      policyVersion: 99,
+      status: 'completed',
+      total: 10,
+      applied: 10,
+      completedAt: new Date().toISOString(),
+    };
 
-    expect(await addByHand(Queues.RolloutProgress, Jobs.RolloutProgress, done)).toMatchObject({ failedReason: expect.stringContaining('unsigned job'), attemptsMade: 1 });
-    expect(await addByHand(Queues.RolloutProgress, Jobs.RolloutProgress, { ...done, sig: forged() })).toMatchObject({ failedReason: expect.stringContaining('bad signature') });
+    expect(await addByHand(Queues.RolloutProgress, Jobs.RolloutProgress, done)).toMatchObject({
+      failedReason: expect.stringContaining('unsigned job'),
+      attemptsMade: 1,
+    });
+    expect(await addByHand(Queues.RolloutProgress, Jobs.RolloutProgress, { ...done, sig: forged() })).toMatchObject({
+      failedReason: expect.stringContaining('bad signature'),
+    });
     expect(await rollout()).toMatchObject({ status: 'running', applied: 0 });
 
     await platform.add(Jobs.RolloutProgress, done);

@@ -14,8 +14,15 @@ import { bearer, createOrg, startTestServices, type TestOrg, type TestServices }
  * After changing a route or a response model: `OPENAPI_WRITE=1 npx jest apps/org-service/test/openapi.e2e-spec.ts`.
  */
 const SPEC_FILE = join(__dirname, '../../../docs/openapi.json');
-type Spec = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> } };
-type Operation = { operationId?: string; security?: unknown[]; responses: Record<string, { content?: Record<string, { schema?: unknown }> }> };
+type Spec = {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+};
+type Operation = {
+  operationId?: string;
+  security?: unknown[];
+  responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+};
 const METHODS = ['get', 'post', 'put', 'delete', 'patch'];
 
 let s: TestServices;
@@ -29,7 +36,11 @@ afterAll(async () => {
 });
 
 const operations = () =>
-  Object.entries(spec.paths).flatMap(([path, item]) => Object.entries(item).filter(([m]) => METHODS.includes(m)).map(([method, op]) => ({ path, method, op })));
+  Object.entries(spec.paths).flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([m]) => METHODS.includes(m))
+      .map(([method, op]) => ({ path, method, op })),
+  );
 
 describe('the document', () => {
   it('is the one committed in docs/openapi.json', () => {
@@ -51,7 +62,12 @@ describe('the document', () => {
       expect(success.length).toBeGreaterThan(0);
       for (const st of success.filter((x) => x !== '204')) {
         const content = op.responses[st].content ?? {};
-        expect({ path, method, st, typed: Object.values(content).some((c) => c.schema !== undefined) }).toEqual({ path, method, st, typed: true });
+        expect({ path, method, st, typed: Object.values(content).some((c) => c.schema !== undefined) }).toEqual({
+          path,
+          method,
+          st,
+          typed: true,
+        });
       }
       if (path.startsWith('/v1/')) {
         expect({ path, method, statuses }).toEqual({ path, method, statuses: expect.arrayContaining(['401', '403']) });
@@ -89,7 +105,12 @@ function validatorFor(path: string, method: string, status: number): ValidateFun
     ajv.addSchema(closed(spec) as object, 'openapi.json');
   }
   if (!validators.has(key)) {
-    validators.set(key, ajv.compile({ $ref: `openapi.json#/${pointer('paths', path, method, 'responses', String(status), 'content', 'application/json', 'schema')}` }));
+    validators.set(
+      key,
+      ajv.compile({
+        $ref: `openapi.json#/${pointer('paths', path, method, 'responses', String(status), 'content', 'application/json', 'schema')}`,
+      }),
+    );
   }
   return validators.get(key)!;
 }
@@ -100,7 +121,13 @@ const exercised = new Set<string>();
 async function call(
   method: 'get' | 'post' | 'put' | 'delete',
   path: string,
-  opts: { params?: Record<string, string>; auth?: Record<string, string>; body?: unknown; query?: Record<string, string | number>; raw?: string },
+  opts: {
+    params?: Record<string, string>;
+    auth?: Record<string, string>;
+    body?: unknown;
+    query?: Record<string, string | number>;
+    raw?: string;
+  },
 ): Promise<request.Response> {
   const url = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(opts.params?.[name] ?? `missing-${name}`));
   let req = request(s.orgUrl)[method](url);
@@ -160,67 +187,172 @@ describe('every route answers what the spec says', () => {
     expect((await call('get', '/v1/orgs/{orgId}', { auth: org.auth, params: { orgId: org.id } })).status).toBe(200);
     expect((await call('get', '/v1/orgs/{orgId}', { auth: org.auth, params: { orgId: other.id } })).status).toBe(404);
 
-    const key = await call('post', '/v1/orgs/{orgId}/api-keys', { auth: org.auth, params: { orgId: org.id }, body: { role: 'auditor', label: 'read only' } });
+    const key = await call('post', '/v1/orgs/{orgId}/api-keys', {
+      auth: org.auth,
+      params: { orgId: org.id },
+      body: { role: 'auditor', label: 'read only' },
+    });
     expect(key.status).toBe(201);
     auditor = bearer(key.body.key);
     const current = await call('get', '/v1/orgs/{orgId}/api-keys/current', { auth: org.auth, params: { orgId: org.id } });
     expect(current.body.role).toBe('admin');
     const spare = await call('post', '/v1/orgs/{orgId}/api-keys', { auth: org.auth, params: { orgId: org.id }, body: { role: 'admin' } });
-    expect((await call('delete', '/v1/orgs/{orgId}/api-keys/{keyId}', { auth: org.auth, params: { orgId: org.id, keyId: spare.body.id } })).status).toBe(204);
-    expect((await call('delete', '/v1/orgs/{orgId}/api-keys/{keyId}', { auth: org.auth, params: { orgId: org.id, keyId: 'nope' } })).status).toBe(400);
+    expect(
+      (await call('delete', '/v1/orgs/{orgId}/api-keys/{keyId}', { auth: org.auth, params: { orgId: org.id, keyId: spare.body.id } }))
+        .status,
+    ).toBe(204);
+    expect(
+      (await call('delete', '/v1/orgs/{orgId}/api-keys/{keyId}', { auth: org.auth, params: { orgId: org.id, keyId: 'nope' } })).status,
+    ).toBe(400);
   });
 
   it('members, with a device enrolled over the bus', async () => {
     const params = { orgId: org.id };
-    const added = await call('post', '/v1/orgs/{orgId}/members', { auth: org.auth, params, body: { email: 'ada@example.com', displayName: 'Ada', externalId: 'e1' } });
+    const added = await call('post', '/v1/orgs/{orgId}/members', {
+      auth: org.auth,
+      params,
+      body: { email: 'ada@example.com', displayName: 'Ada', externalId: 'e1' },
+    });
     expect(added.status).toBe(201);
     accountId = added.body.id;
-    expect((await call('post', '/v1/orgs/{orgId}/members', { auth: org.auth, params, body: { email: 'ADA@example.com' } })).status).toBe(409);
+    expect((await call('post', '/v1/orgs/{orgId}/members', { auth: org.auth, params, body: { email: 'ADA@example.com' } })).status).toBe(
+      409,
+    );
     expect((await call('post', '/v1/orgs/{orgId}/members', { auth: auditor, params, body: { email: 'b@example.com' } })).status).toBe(403);
-    expect((await call('post', '/v1/orgs/{orgId}/members', { auth: org.auth, params, body: { email: 'c@example.com', mail: 'x' } })).status).toBe(400);
-    expect((await call('post', '/v1/orgs/{orgId}/members', { auth: org.auth, params, body: { email: 'c@example.com', displayName: 'x'.repeat(70_000) } })).status).toBe(413);
-    const bulk = await call('post', '/v1/orgs/{orgId}/members/bulk', { auth: org.auth, params, body: { members: [{ email: 'b1@example.com' }, { email: 'ada@example.com' }] } });
+    expect(
+      (await call('post', '/v1/orgs/{orgId}/members', { auth: org.auth, params, body: { email: 'c@example.com', mail: 'x' } })).status,
+    ).toBe(400);
+    expect(
+      (
+        await call('post', '/v1/orgs/{orgId}/members', {
+          auth: org.auth,
+          params,
+          body: { email: 'c@example.com', displayName: 'x'.repeat(70_000) },
+        })
+      ).status,
+    ).toBe(413);
+    const bulk = await call('post', '/v1/orgs/{orgId}/members/bulk', {
+      auth: org.auth,
+      params,
+      body: { members: [{ email: 'b1@example.com' }, { email: 'ada@example.com' }] },
+    });
     expect(bulk.body).toEqual({ created: 1, existing: 1 });
-    expect((await call('post', '/v1/orgs/{orgId}/members/bulk', { auth: org.auth, params, body: { members: [{ email: 'b2@example.com' }, { email: 'bad' }] } })).status).toBe(400);
+    expect(
+      (
+        await call('post', '/v1/orgs/{orgId}/members/bulk', {
+          auth: org.auth,
+          params,
+          body: { members: [{ email: 'b2@example.com' }, { email: 'bad' }] },
+        })
+      ).status,
+    ).toBe(400);
     const page = await call('get', '/v1/orgs/{orgId}/members', { auth: auditor, params, query: { limit: 1 } });
     expect(page.body.nextCursor).toEqual(expect.any(String));
-    expect((await call('get', '/v1/orgs/{orgId}/members', { auth: auditor, params, query: { cursor: page.body.nextCursor, state: 'not_required' } })).body.nextCursor).toBeNull();
+    expect(
+      (
+        await call('get', '/v1/orgs/{orgId}/members', {
+          auth: auditor,
+          params,
+          query: { cursor: page.body.nextCursor, state: 'not_required' },
+        })
+      ).body.nextCursor,
+    ).toBeNull();
 
     const device = (await s.bus.send('mfa.devices.create', { accountId, type: 'totp', name: 'work phone' })) as CreateTotpDeviceReply;
     serialNumber = device.serialNumber;
-    await s.bus.send('mfa.devices.enable', { accountId, serialNumber, code1: totp(device.secretBase32, -1), code2: totp(device.secretBase32, 0) });
+    await s.bus.send('mfa.devices.enable', {
+      accountId,
+      serialNumber,
+      code1: totp(device.secretBase32, -1),
+      code2: totp(device.secretBase32, 0),
+    });
     const one = await call('get', '/v1/orgs/{orgId}/members/{accountId}', { auth: auditor, params: { ...params, accountId } });
     expect(one.body.devices).toEqual([expect.objectContaining({ serialNumber, status: 'active' })]);
-    expect((await call('get', '/v1/orgs/{orgId}/members/{accountId}', { auth: org.auth, params: { orgId: other.id, accountId } })).status).toBe(404);
+    expect(
+      (await call('get', '/v1/orgs/{orgId}/members/{accountId}', { auth: org.auth, params: { orgId: other.id, accountId } })).status,
+    ).toBe(404);
   });
 
   it('policy, rollouts, exemptions and device reset', async () => {
     const params = { orgId: org.id };
-    const put = await call('put', '/v1/orgs/{orgId}/mfa-policy', { auth: org.auth, params, body: { requireMfa: true, gracePeriodHours: 24, allowedMethods: ['totp'], maxMfaAgeSeconds: 3600 } });
+    const put = await call('put', '/v1/orgs/{orgId}/mfa-policy', {
+      auth: org.auth,
+      params,
+      body: { requireMfa: true, gracePeriodHours: 24, allowedMethods: ['totp'], maxMfaAgeSeconds: 3600 },
+    });
     expect(put.status).toBe(202);
-    expect((await call('put', '/v1/orgs/{orgId}/mfa-policy', { auth: org.auth, params, body: { requireMfa: true, gracePeriodHours: -1, allowedMethods: [] } })).status).toBe(400);
+    expect(
+      (
+        await call('put', '/v1/orgs/{orgId}/mfa-policy', {
+          auth: org.auth,
+          params,
+          body: { requireMfa: true, gracePeriodHours: -1, allowedMethods: [] },
+        })
+      ).status,
+    ).toBe(400);
     expect((await call('get', '/v1/orgs/{orgId}/mfa-policy', { auth: auditor, params })).body.version).toBe(1);
-    expect((await call('get', '/v1/orgs/{orgId}/rollouts/{rolloutId}', { auth: auditor, params: { ...params, rolloutId: put.body.rollout.id } })).status).toBe(200);
-    expect((await call('get', '/v1/orgs/{orgId}/rollouts/{rolloutId}', { auth: auditor, params: { ...params, rolloutId: other.id } })).status).toBe(404);
+    expect(
+      (await call('get', '/v1/orgs/{orgId}/rollouts/{rolloutId}', { auth: auditor, params: { ...params, rolloutId: put.body.rollout.id } }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await call('get', '/v1/orgs/{orgId}/rollouts/{rolloutId}', { auth: auditor, params: { ...params, rolloutId: other.id } })).status,
+    ).toBe(404);
     expect((await call('get', '/v1/orgs/{orgId}', { auth: auditor, params })).body.members.total).toBe(2);
 
     const member = { ...params, accountId };
     const until = new Date(Date.now() + 86_400_000).toISOString();
-    expect((await call('put', '/v1/orgs/{orgId}/members/{accountId}/exemption', { auth: org.auth, params: member, body: { until, reason: 'on leave' } })).status).toBe(200);
-    expect((await call('put', '/v1/orgs/{orgId}/members/{accountId}/exemption', { auth: org.auth, params: member, body: { until: '2001-01-01T00:00:00Z', reason: 'past' } })).status).toBe(400);
+    expect(
+      (
+        await call('put', '/v1/orgs/{orgId}/members/{accountId}/exemption', {
+          auth: org.auth,
+          params: member,
+          body: { until, reason: 'on leave' },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await call('put', '/v1/orgs/{orgId}/members/{accountId}/exemption', {
+          auth: org.auth,
+          params: member,
+          body: { until: '2001-01-01T00:00:00Z', reason: 'past' },
+        })
+      ).status,
+    ).toBe(400);
     expect((await call('delete', '/v1/orgs/{orgId}/members/{accountId}/exemption', { auth: org.auth, params: member })).status).toBe(200);
-    expect((await call('delete', '/v1/orgs/{orgId}/members/{accountId}/mfa-devices/{serialNumber}', { auth: org.auth, params: { ...member, serialNumber: 'no-such-device' } })).status).toBe(404);
-    expect((await call('delete', '/v1/orgs/{orgId}/members/{accountId}/mfa-devices/{serialNumber}', { auth: org.auth, params: { ...member, serialNumber } })).status).toBe(204);
+    expect(
+      (
+        await call('delete', '/v1/orgs/{orgId}/members/{accountId}/mfa-devices/{serialNumber}', {
+          auth: org.auth,
+          params: { ...member, serialNumber: 'no-such-device' },
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await call('delete', '/v1/orgs/{orgId}/members/{accountId}/mfa-devices/{serialNumber}', {
+          auth: org.auth,
+          params: { ...member, serialNumber },
+        })
+      ).status,
+    ).toBe(204);
   });
 
   it('compliance report, history and audit log', async () => {
     const params = { orgId: org.id };
     expect((await call('get', '/v1/orgs/{orgId}/compliance-report', { auth: auditor, params })).body.total).toBe(2);
     const csv = await call('get', '/v1/orgs/{orgId}/compliance-report', { auth: auditor, params, query: { format: 'csv' } });
-    expect(csv.text.split('\n')[0]).toBe('account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until');
+    expect(csv.text.split('\n')[0]).toBe(
+      'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until',
+    );
     expect((await call('get', '/v1/orgs/{orgId}/compliance-report', { auth: auditor, params, query: { format: 'xml' } })).status).toBe(400);
-    expect((await call('get', '/v1/orgs/{orgId}/compliance-report/history', { auth: auditor, params, query: { days: 7 } })).status).toBe(200);
-    expect((await call('get', '/v1/orgs/{orgId}/compliance-report/history', { auth: auditor, params, query: { days: 0 } })).status).toBe(400);
+    expect((await call('get', '/v1/orgs/{orgId}/compliance-report/history', { auth: auditor, params, query: { days: 7 } })).status).toBe(
+      200,
+    );
+    expect((await call('get', '/v1/orgs/{orgId}/compliance-report/history', { auth: auditor, params, query: { days: 0 } })).status).toBe(
+      400,
+    );
     const audit = await call('get', '/v1/orgs/{orgId}/audit-events', { auth: auditor, params, query: { limit: 50 } });
     expect(audit.body.items.length).toBeGreaterThan(3);
     expect((await call('get', '/v1/orgs/{orgId}/audit-events', { auth: auditor, params, query: { action: 'nope' } })).status).toBe(400);
@@ -228,14 +360,28 @@ describe('every route answers what the spec says', () => {
 
   it('service keys, member removal, health and metrics', async () => {
     const params = { orgId: org.id };
-    const key = await call('post', '/v1/orgs/{orgId}/service-keys', { auth: org.auth, params, body: { name: 'billing-app', scopes: ['verify'] } });
+    const key = await call('post', '/v1/orgs/{orgId}/service-keys', {
+      auth: org.auth,
+      params,
+      body: { name: 'billing-app', scopes: ['verify'] },
+    });
     expect(key.status).toBe(201);
-    expect((await call('post', '/v1/orgs/{orgId}/service-keys', { auth: org.auth, params, body: { name: 'x', scopes: ['root'] } })).status).toBe(400);
+    expect(
+      (await call('post', '/v1/orgs/{orgId}/service-keys', { auth: org.auth, params, body: { name: 'x', scopes: ['root'] } })).status,
+    ).toBe(400);
     expect((await call('get', '/v1/orgs/{orgId}/service-keys', { auth: auditor, params })).body.items).toHaveLength(1);
-    expect((await call('delete', '/v1/orgs/{orgId}/service-keys/{keyId}', { auth: org.auth, params: { ...params, keyId: key.body.id } })).status).toBe(204);
-    expect((await call('get', '/v1/orgs/{orgId}/service-keys', { auth: auditor, params })).body.items[0].revokedAt).toEqual(expect.any(String));
-    expect((await call('delete', '/v1/orgs/{orgId}/members/{accountId}', { auth: org.auth, params: { ...params, accountId } })).status).toBe(204);
-    expect((await call('delete', '/v1/orgs/{orgId}/members/{accountId}', { auth: org.auth, params: { ...params, accountId } })).status).toBe(404);
+    expect(
+      (await call('delete', '/v1/orgs/{orgId}/service-keys/{keyId}', { auth: org.auth, params: { ...params, keyId: key.body.id } })).status,
+    ).toBe(204);
+    expect((await call('get', '/v1/orgs/{orgId}/service-keys', { auth: auditor, params })).body.items[0].revokedAt).toEqual(
+      expect.any(String),
+    );
+    expect(
+      (await call('delete', '/v1/orgs/{orgId}/members/{accountId}', { auth: org.auth, params: { ...params, accountId } })).status,
+    ).toBe(204);
+    expect(
+      (await call('delete', '/v1/orgs/{orgId}/members/{accountId}', { auth: org.auth, params: { ...params, accountId } })).status,
+    ).toBe(404);
     expect((await call('get', '/health', {})).status).toBe(200);
     expect((await call('get', '/health/live', {})).status).toBe(200);
     expect((await call('get', '/health/ready', {})).status).toBe(200);

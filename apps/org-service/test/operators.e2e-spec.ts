@@ -21,7 +21,12 @@ function metricNames(expr: string): string[] {
 }
 
 /** GitHub's anchor of a markdown heading. */
-const anchor = (heading: string) => heading.trim().toLowerCase().replace(/[^a-z0-9 _-]/g, '').replace(/ /g, '-');
+const anchor = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9 _-]/g, '')
+    .replace(/ /g, '-');
 
 let s: TestServices;
 let exposed: Set<string>;
@@ -36,7 +41,9 @@ beforeAll(async () => {
     `INSERT INTO accounts.accounts (org_id, email, enforcement_state)
      SELECT gen_random_uuid(), 'cardinality-' || g || '@example.test', CASE WHEN g % 2 = 0 THEN 'non_compliant' ELSE 'pending' END FROM generate_series(1, 10000) g`,
   );
-  const texts = await Promise.all([s.org, s.account, s.mfa!].map(async (svc) => (await request(`http://127.0.0.1:${svc.port}`).get('/metrics')).text));
+  const texts = await Promise.all(
+    [s.org, s.account, s.mfa!].map(async (svc) => (await request(`http://127.0.0.1:${svc.port}`).get('/metrics')).text),
+  );
   accountMetrics = texts[1];
   exposed = new Set(texts.flatMap((t) => [...t.matchAll(/^# TYPE (\S+) /gm)].map(([, name]) => name)));
 });
@@ -56,15 +63,35 @@ it('every metric the dashboard queries is exposed by a service', () => {
   const exprs: string[] = dashboard.panels.flatMap((p: { targets: Array<{ expr: string }> }) => p.targets.map((t) => t.expr));
   expect(exprs.length).toBeGreaterThan(10);
   const names = new Set(exprs.flatMap(metricNames));
-  for (const name of ['bus_request_duration_seconds', 'bus_requests_total', 'bus_consumer_pending', 'bus_consumer_lag', 'bus_dead_letters_total', 'bus_rejected_total', 'mfa_lockouts_started_total', 'mfa_rollout_progress_ratio']) {
+  for (const name of [
+    'bus_request_duration_seconds',
+    'bus_requests_total',
+    'bus_consumer_pending',
+    'bus_consumer_lag',
+    'bus_dead_letters_total',
+    'bus_rejected_total',
+    'mfa_lockouts_started_total',
+    'mfa_rollout_progress_ratio',
+  ]) {
     expect(names).toContain(name);
   }
   expect([...names].filter((n) => !exposed.has(n))).toEqual([]);
 });
 
 it('every alert queries exposed metrics and links a section of docs/operations.md that exists', () => {
-  const alerts: Array<{ alert: string; expr: string; annotations: { runbook_url: string; summary: string } }> = rules.groups.flatMap((g: { rules: unknown[] }) => g.rules);
-  expect(alerts.map((a) => a.alert)).toEqual(expect.arrayContaining(['MfaVerifyP99High', 'MfaBusPendingGrowing', 'MfaBusDeadLetters', 'MfaLockoutSpike', 'MfaRolloutStuck', 'MfaServiceNotReady']));
+  const alerts: Array<{ alert: string; expr: string; annotations: { runbook_url: string; summary: string } }> = rules.groups.flatMap(
+    (g: { rules: unknown[] }) => g.rules,
+  );
+  expect(alerts.map((a) => a.alert)).toEqual(
+    expect.arrayContaining([
+      'MfaVerifyP99High',
+      'MfaBusPendingGrowing',
+      'MfaBusDeadLetters',
+      'MfaLockoutSpike',
+      'MfaRolloutStuck',
+      'MfaServiceNotReady',
+    ]),
+  );
   const anchors = new Set([...operations.matchAll(/^#+ (.+)$/gm)].map(([, h]) => anchor(h)));
   for (const a of alerts) {
     expect([a.alert, metricNames(a.expr).filter((n) => !exposed.has(n))]).toEqual([a.alert, []]);

@@ -24,7 +24,15 @@ import { orgServiceApp } from '../src/org-service.app';
 
 const MEMBERS = 100_000;
 const platformKey = `mfap_test_${randomUUID()}`;
-const env = { ...process.env, ORG_API_PORT: '0', ACCOUNT_SERVICE_PORT: '0', MFA_SERVICE_PORT: '0', PLATFORM_API_KEY: platformKey, OUTBOX_RELAY_INTERVAL_MS: '200', ROLLOUT_STALE_SECONDS: '2' };
+const env = {
+  ...process.env,
+  ORG_API_PORT: '0',
+  ACCOUNT_SERVICE_PORT: '0',
+  MFA_SERVICE_PORT: '0',
+  PLATFORM_API_KEY: platformKey,
+  OUTBOX_RELAY_INTERVAL_MS: '200',
+  ROLLOUT_STALE_SECONDS: '2',
+};
 
 let orgSvc: RunningService;
 let mfaSvc: RunningService;
@@ -32,7 +40,8 @@ let accountSvc: RunningService | undefined;
 let db: DataSource;
 let redis: Redis;
 
-const startAccounts = async (chunk: number) => (accountSvc = await startService(accountServiceApp, loadConfig(AccountServiceEnv, { ...env, ROLLOUT_CHUNK_SIZE: String(chunk) })));
+const startAccounts = async (chunk: number) =>
+  (accountSvc = await startService(accountServiceApp, loadConfig(AccountServiceEnv, { ...env, ROLLOUT_CHUNK_SIZE: String(chunk) })));
 const stopAccounts = async () => {
   await accountSvc?.app.close();
   accountSvc = undefined;
@@ -41,10 +50,10 @@ const stopAccounts = async () => {
 /** One SQL statement for the whole fixture (the API would take ten bulk calls). */
 async function seedOrg(members = MEMBERS): Promise<TestOrg> {
   const org = await createOrg(`http://127.0.0.1:${orgSvc.port}`, platformKey);
-  await db.query(
-    `INSERT INTO accounts.accounts (org_id, email) SELECT $1, 'm' || g || '@rollout.test' FROM generate_series(1, $2) g`,
-    [org.id, members],
-  );
+  await db.query(`INSERT INTO accounts.accounts (org_id, email) SELECT $1, 'm' || g || '@rollout.test' FROM generate_series(1, $2) g`, [
+    org.id,
+    members,
+  ]);
   await db.query('ANALYZE accounts.accounts');
   return org;
 }
@@ -57,8 +66,10 @@ async function putPolicy(org: TestOrg, body: object): Promise<PolicyRollout> {
 
 const rolloutRow = async (id: string) => (await db.query(`SELECT status, applied, total FROM org.policy_rollouts WHERE id = $1`, [id]))[0];
 const behind = async (orgId: string, version: number) =>
-  (await db.query(`SELECT count(*)::int AS n FROM accounts.accounts WHERE org_id = $1 AND policy_version < $2`, [orgId, version]))[0].n as number;
-const completed = (id: string, ms = 60_000) => waitFor(async () => ((await rolloutRow(id)).status === 'completed' ? rolloutRow(id) : null), ms);
+  (await db.query(`SELECT count(*)::int AS n FROM accounts.accounts WHERE org_id = $1 AND policy_version < $2`, [orgId, version]))[0]
+    .n as number;
+const completed = (id: string, ms = 60_000) =>
+  waitFor(async () => ((await rolloutRow(id)).status === 'completed' ? rolloutRow(id) : null), ms);
 
 beforeAll(async () => {
   orgSvc = await startService(orgServiceApp, loadConfig(OrgServiceEnv, env));
@@ -85,17 +96,41 @@ describe('policy rollout', () => {
     const endToEnd = Date.now() - started;
     expect(done).toEqual({ status: 'completed', applied: MEMBERS, total: MEMBERS });
     expect(await behind(org.id, 1)).toBe(0);
-    const states = await db.query(`SELECT enforcement_state, count(*)::int AS n FROM accounts.accounts WHERE org_id = $1 GROUP BY 1`, [org.id]);
+    const states = await db.query(`SELECT enforcement_state, count(*)::int AS n FROM accounts.accounts WHERE org_id = $1 GROUP BY 1`, [
+      org.id,
+    ]);
     expect(states).toEqual([{ enforcement_state: 'pending', n: MEMBERS }]);
 
     // the baseline: one raw UPDATE writing the same columns to the same number of fresh rows
     const twin = await seedOrg();
-    const policy = { ...(await accountSvc!.app.get(OrgPolicyRepository).applyIfNewer({ orgId: twin.id, version: 1, requireMfa: true, gracePeriodHours: 72, allowedMethods: ['totp', 'sms'], maxMfaAgeSeconds: null, updatedAt: new Date().toISOString() })).policy };
+    const policy = {
+      ...(
+        await accountSvc!.app
+          .get(OrgPolicyRepository)
+          .applyIfNewer({
+            orgId: twin.id,
+            version: 1,
+            requireMfa: true,
+            gracePeriodHours: 72,
+            allowedMethods: ['totp', 'sms'],
+            maxMfaAgeSeconds: null,
+            updatedAt: new Date().toISOString(),
+          })
+      ).policy,
+    };
     const t = Date.now();
-    await db.query(`UPDATE accounts.accounts a SET ${MATERIALIZE_SET} WHERE a.org_id = $1 AND a.policy_version < $4 AND $2::text IS NULL AND $3::int IS NULL`, [twin.id, null, null, ...policyParams(policy)]);
+    await db.query(
+      `UPDATE accounts.accounts a SET ${MATERIALIZE_SET} WHERE a.org_id = $1 AND a.policy_version < $4 AND $2::text IS NULL AND $3::int IS NULL`,
+      [twin.id, null, null, ...policyParams(policy)],
+    );
     const raw = Date.now() - t;
-    const sql = await db.query(`SELECT extract(epoch FROM (completed_at - created_at)) * 1000 AS ms FROM org.policy_rollouts WHERE id = $1`, [rollout.id]);
-    console.log(`[rollout ${MEMBERS}] PUT answered in ${answered} ms; rollout created->completed ${Math.round(sql[0].ms)} ms; observed end to end ${endToEnd} ms; raw single UPDATE ${raw} ms`);
+    const sql = await db.query(
+      `SELECT extract(epoch FROM (completed_at - created_at)) * 1000 AS ms FROM org.policy_rollouts WHERE id = $1`,
+      [rollout.id],
+    );
+    console.log(
+      `[rollout ${MEMBERS}] PUT answered in ${answered} ms; rollout created->completed ${Math.round(sql[0].ms)} ms; observed end to end ${endToEnd} ms; raw single UPDATE ${raw} ms`,
+    );
   });
 
   it('finishes after account-service is closed mid-rollout and a new one starts', async () => {

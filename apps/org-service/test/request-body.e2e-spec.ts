@@ -19,7 +19,12 @@ const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
 /** A raw body, sent with fetch so nothing is re-encoded on the way. */
 function post(path: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(s.orgUrl + path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(30_000) });
+  return fetch(s.orgUrl + path, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', ...headers },
+    signal: AbortSignal.timeout(30_000),
+  });
 }
 
 async function expectError(res: Response, status: number, code: string, message?: RegExp): Promise<void> {
@@ -52,7 +57,11 @@ describe('with a valid key, bodies are bounded', () => {
   const bulk = () => `/v1/orgs/${org.id}/members/bulk`;
 
   it('a 65 KiB body on an ordinary route: 413 naming 64 KiB', async () => {
-    const res = await post(`/v1/orgs/${org.id}/members`, JSON.stringify({ email: 'a@example.test', displayName: 'x'.repeat(65 * KiB) }), org.auth);
+    const res = await post(
+      `/v1/orgs/${org.id}/members`,
+      JSON.stringify({ email: 'a@example.test', displayName: 'x'.repeat(65 * KiB) }),
+      org.auth,
+    );
     await expectError(res, 413, 'validation_failed', /larger than 64 KiB/);
   });
 
@@ -64,7 +73,12 @@ describe('with a valid key, bodies are bounded', () => {
   });
 
   it('a bulk of 10,001 rows: 400 naming the limit', async () => {
-    await expectError(await post(bulk(), JSON.stringify({ members: memberRows(10_001) }), org.auth), 400, 'validation_failed', /members must contain no more than 10000 elements/);
+    await expectError(
+      await post(bulk(), JSON.stringify({ members: memberRows(10_001) }), org.auth),
+      400,
+      'validation_failed',
+      /members must contain no more than 10000 elements/,
+    );
   });
 
   it.each<[string, () => string]>([
@@ -78,7 +92,12 @@ describe('with a valid key, bodies are bounded', () => {
     ['bulk', `/members/bulk`],
     ['an ordinary route', `/members`],
   ])('deeply nested JSON on %s: 400, never a 500', async (_name, suffix) => {
-    await expectError(await post(`/v1/orgs/${org.id}${suffix}`, `{"members":${nested(20_000)}}`, org.auth), 400, 'validation_failed', /nested deeper than 32 levels/);
+    await expectError(
+      await post(`/v1/orgs/${org.id}${suffix}`, `{"members":${nested(20_000)}}`, org.auth),
+      400,
+      'validation_failed',
+      /nested deeper than 32 levels/,
+    );
   });
 
   it('malformed JSON: 400', async () => {
@@ -86,7 +105,10 @@ describe('with a valid key, bodies are bounded', () => {
   });
 
   it('a bulk of 10,000 rows still works, and the service keeps answering', async () => {
-    const res = await request(s.orgUrl).post(bulk()).set(org.auth).send({ members: memberRows(10_000) });
+    const res = await request(s.orgUrl)
+      .post(bulk())
+      .set(org.auth)
+      .send({ members: memberRows(10_000) });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ created: 10_000, existing: 0 });
     expect((await request(s.orgUrl).get('/health')).status).toBe(200);
@@ -94,9 +116,15 @@ describe('with a valid key, bodies are bounded', () => {
 
   it('the guard still checks the role once the body gate let the key in', async () => {
     const auditor = await request(s.orgUrl).post(`/v1/orgs/${org.id}/api-keys`).set(org.auth).send({ role: 'auditor', label: 'a' });
-    const res = await post(`/v1/orgs/${org.id}/members`, JSON.stringify({ email: 'b@example.test' }), { authorization: `Bearer ${auditor.body.key}` });
+    const res = await post(`/v1/orgs/${org.id}/members`, JSON.stringify({ email: 'b@example.test' }), {
+      authorization: `Bearer ${auditor.body.key}`,
+    });
     await expectError(res, 403, 'forbidden');
-    await expectError(await post(`/v1/orgs/${org.id}/members`, JSON.stringify({ email: 'b@example.test' }), { authorization: `Bearer ${s.platformKey}` }), 403, 'forbidden');
+    await expectError(
+      await post(`/v1/orgs/${org.id}/members`, JSON.stringify({ email: 'b@example.test' }), { authorization: `Bearer ${s.platformKey}` }),
+      403,
+      'forbidden',
+    );
   });
 });
 

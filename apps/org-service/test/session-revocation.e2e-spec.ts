@@ -5,7 +5,14 @@
  * in this process over the real bus, real clock.
  */
 import request from 'supertest';
-import { InternalPatterns, type AuthorizeReply, type BusPattern, type CreateTotpDeviceReply, type ReplyOf, type RequestOf } from '@mfa/contracts';
+import {
+  InternalPatterns,
+  type AuthorizeReply,
+  type BusPattern,
+  type CreateTotpDeviceReply,
+  type ReplyOf,
+  type RequestOf,
+} from '@mfa/contracts';
 import { addMember, createOrg, startTestServices, type TestOrg, type TestServices, waitFor } from '@test/support';
 import { base32Decode } from '../../mfa-service/src/methods/totp/base32';
 import { hotp, timeStep } from '../../mfa-service/src/methods/totp/totp';
@@ -22,7 +29,10 @@ afterAll(() => services?.close());
 const http = () => request(services.orgUrl);
 const send = <P extends BusPattern>(pattern: P, data: RequestOf<P>): Promise<ReplyOf<P>> => services.bus.send(pattern, data);
 
-interface Dev { serialNumber: string; secret: string }
+interface Dev {
+  serialNumber: string;
+  secret: string;
+}
 
 /**
  * A member with two TOTP devices (the second added with a step-up token of the first). Codes are
@@ -41,7 +51,8 @@ async function memberWithTwoDevices() {
     await send('mfa.devices.enable', { accountId: id, serialNumber: d.serialNumber, code1: code(d, -2), code2: code(d, -1) });
     return d;
   };
-  const token = async (d: Dev, offset: 0 | 1) => (await send('mfa.sessions.issue', { accountId: id, serialNumber: d.serialNumber, code: code(d, offset) })).token;
+  const token = async (d: Dev, offset: 0 | 1) =>
+    (await send('mfa.sessions.issue', { accountId: id, serialNumber: d.serialNumber, code: code(d, offset) })).token;
   const a = await enroll();
   const tokenA = await token(a, 0);
   const b = await enroll(tokenA);
@@ -53,23 +64,32 @@ async function memberWithTwoDevices() {
 const authorize = (accountId: string, sessionToken: string): Promise<AuthorizeReply> =>
   send('accounts.authorize', { accountId, sessionToken, maxMfaAgeSeconds: 3600 });
 const reasonOf = async (accountId: string, token: string) => (await authorize(accountId, token)).reason;
-const refusedWithin5s = (accountId: string, token: string) => waitFor(async () => ((await reasonOf(accountId, token)) === 'mfa_required' ? true : null), 5000, 50);
+const refusedWithin5s = (accountId: string, token: string) =>
+  waitFor(async () => ((await reasonOf(accountId, token)) === 'mfa_required' ? true : null), 5000, 50);
 
 describe('session revocation', () => {
-  it('an admin reset of a lost device kills its tokens; the other device\'s token stays good; audited', async () => {
+  it("an admin reset of a lost device kills its tokens; the other device's token stays good; audited", async () => {
     const m = await memberWithTwoDevices();
     expect(await reasonOf(m.id, m.tokenA)).toBe('ok');
     expect((await http().delete(`/v1/orgs/${org.id}/members/${m.id}/mfa-devices/${m.a.serialNumber}`).set(org.auth)).status).toBe(204);
     await refusedWithin5s(m.id, m.tokenA);
     expect(await reasonOf(m.id, m.tokenB)).toBe('ok');
-    const audit = await waitFor(async () => {
-      const res = await http().get(`/v1/orgs/${org.id}/audit-events?action=session.revoked`).set(org.auth);
-      return (res.body.items as Array<{ target: { id: string }; details: { cause: string; serialNumber: string } }>).find((e) => e.target.id === m.id) ?? null;
-    }, 5000, 50);
+    const audit = await waitFor(
+      async () => {
+        const res = await http().get(`/v1/orgs/${org.id}/audit-events?action=session.revoked`).set(org.auth);
+        return (
+          (res.body.items as Array<{ target: { id: string }; details: { cause: string; serialNumber: string } }>).find(
+            (e) => e.target.id === m.id,
+          ) ?? null
+        );
+      },
+      5000,
+      50,
+    );
     expect(audit.details).toMatchObject({ cause: 'device_reset', serialNumber: m.a.serialNumber });
   });
 
-  it('a member deactivating a device kills its tokens; the other device\'s token stays good', async () => {
+  it("a member deactivating a device kills its tokens; the other device's token stays good", async () => {
     const m = await memberWithTwoDevices();
     const stepUp = await m.token(m.b, 1);
     await send('mfa.devices.deactivate', { accountId: m.id, serialNumber: m.a.serialNumber, sessionToken: stepUp });
@@ -96,7 +116,7 @@ describe('session revocation', () => {
     expect(await reasonOf(m.id, m.tokenB)).toBe('mfa_required');
   });
 
-  it('a removed member\'s tokens die, even when the removal stopped half-way', async () => {
+  it("a removed member's tokens die, even when the removal stopped half-way", async () => {
     const m = await memberWithTwoDevices();
     // half-way: mfa-service retired the account, account-service still has it
     await send(InternalPatterns.MfaAccountsRemove, { orgId: org.id, accountId: m.id });
@@ -106,7 +126,7 @@ describe('session revocation', () => {
     expect(await authorize(m.id, m.tokenB)).toMatchObject({ allowed: false, reason: 'unknown_account' });
   });
 
-  it('another org cannot revoke a member\'s sessions by naming its id', async () => {
+  it("another org cannot revoke a member's sessions by naming its id", async () => {
     const m = await memberWithTwoDevices();
     const other = await createOrg(services.orgUrl, services.platformKey);
     expect((await http().delete(`/v1/orgs/${other.id}/members/${m.id}`).set(other.auth)).status).toBe(404);

@@ -66,7 +66,8 @@ describe('bodies', () => {
     await expect400(p().send({ members: [{ email: 'a@b.io' }, 'x'] }), 'members[1]');
     await expect400(p().send({ members: [{ email: 'a@b.io', role: 'x' }] }), 'members[0].role');
     // rows that are not objects (found by the generated bad-input suite: `[[]]` was a 500)
-    for (const row of [[], [{ email: 'a@b.io' }], null, 7]) await expect400(p().send({ members: [{ email: 'a@b.io' }, row] }), 'each value in members must be an object');
+    for (const row of [[], [{ email: 'a@b.io' }], null, 7])
+      await expect400(p().send({ members: [{ email: 'a@b.io' }, row] }), 'each value in members must be an object');
     const stats = await request(s.orgUrl).get(`/v1/orgs/${org.id}`).set(org.auth);
     expect(stats.body.members.total).toBe(1);
   });

@@ -4,13 +4,28 @@
   function announce(button, text) {
     var old = button.textContent;
     button.textContent = text;
-    setTimeout(function () { button.textContent = old; }, 2000);
+    setTimeout(function () {
+      button.textContent = old;
+    }, 2000);
   }
   function listText(id) {
-    return Array.prototype.map.call(document.querySelectorAll('#' + id + ' code'), function (c) { return c.textContent.trim(); }).join('\n') + '\n';
+    return (
+      Array.prototype.map
+        .call(document.querySelectorAll('#' + id + ' code'), function (c) {
+          return c.textContent.trim();
+        })
+        .join('\n') + '\n'
+    );
   }
   function copy(button, text) {
-    navigator.clipboard.writeText(text).then(function () { announce(button, 'Copied'); }, function () { announce(button, 'Copy failed: select and copy by hand'); });
+    navigator.clipboard.writeText(text).then(
+      function () {
+        announce(button, 'Copied');
+      },
+      function () {
+        announce(button, 'Copy failed: select and copy by hand');
+      },
+    );
   }
   document.addEventListener('click', function (event) {
     var t = event.target.closest('button');
@@ -38,13 +53,16 @@
     var text = document.getElementById('rollout-text');
     var poll = function () {
       fetch(rollout.dataset.progressUrl, { credentials: 'same-origin', headers: { accept: 'application/json' } })
-        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (r) {
+          return r.ok ? r.json() : null;
+        })
         .then(function (p) {
           if (!p || !p.rollout) return;
           var r = p.rollout;
           bar.max = Math.max(1, r.total);
           bar.value = r.applied;
-          text.textContent = r.status + ': ' + r.applied + ' of ' + r.total + ' (' + (r.total ? Math.floor((100 * r.applied) / r.total) : 100) + '%)';
+          text.textContent =
+            r.status + ': ' + r.applied + ' of ' + r.total + ' (' + (r.total ? Math.floor((100 * r.applied) / r.total) : 100) + '%)';
           rollout.dataset.status = r.status;
           Object.keys(p.members.byState).forEach(function (s) {
             var cell = document.querySelector('[data-state="' + s + '"]');
@@ -52,7 +70,9 @@
           });
           if (r.status !== 'completed' && r.status !== 'failed') setTimeout(poll, 1000);
         })
-        .catch(function () { setTimeout(poll, 5000); });
+        .catch(function () {
+          setTimeout(poll, 5000);
+        });
     };
     poll();
   }

@@ -21,5 +21,6 @@ export const webApp: ServiceDefinition<WebEnv> = {
     secureHttp(app, env, app.get(InternalKey));
   },
   // one-time link tokens never reach a log line
-  logUrl: (url) => url.replace(/^\/enroll\/(start\/)?[A-Za-z0-9_-]{16,}/, (_, start: string | undefined) => `/enroll/${start ?? ''}[token]`),
+  logUrl: (url) =>
+    url.replace(/^\/enroll\/(start\/)?[A-Za-z0-9_-]{16,}/, (_, start: string | undefined) => `/enroll/${start ?? ''}[token]`),
 };

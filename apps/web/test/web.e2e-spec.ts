@@ -15,7 +15,18 @@ import request from 'supertest';
 import { loadConfig } from '@mfa/config';
 import { Patterns } from '@mfa/contracts';
 import { startService, type RunningService } from '@mfa/observability';
-import { addMembers, bearer, createApiKey, createOrg, createServiceKey, memberServiceBus, startTestServices, TEST_REDIS_URL, type TestOrg, type TestServices } from '@test/support';
+import {
+  addMembers,
+  bearer,
+  createApiKey,
+  createOrg,
+  createServiceKey,
+  memberServiceBus,
+  startTestServices,
+  TEST_REDIS_URL,
+  type TestOrg,
+  type TestServices,
+} from '@test/support';
 import { hashLinkToken } from '../../mfa-service/src/enrollment-links/enrollment-links.service';
 import { WebEnv } from '../src/config/web.env';
 import { webApp } from '../src/web.app';
@@ -39,15 +50,30 @@ async function freePort(): Promise<number> {
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  back = createServer((_, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Example app</title><p>Back in the app</p>')).listen(0, '127.0.0.1');
+  back = createServer((_, res) =>
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Example app</title><p>Back in the app</p>'),
+  ).listen(0, '127.0.0.1');
   await new Promise((r) => back.once('listening', r));
   backUrl = `http://127.0.0.1:${(back.address() as AddressInfo).port}`;
   const port = await freePort();
   webUrl = `http://127.0.0.1:${port}`;
   services = await startTestServices({ env: { WEB_PUBLIC_URL: webUrl, WEB_ALLOWED_RETURN_ORIGINS: backUrl } });
-  web = await startService(webApp, loadConfig(WebEnv, { ...process.env, WEB_PORT: String(port), ORG_API_URL: services.orgUrl, WEB_PUBLIC_URL: webUrl, WEB_SIGNIN_PER_MINUTE: '8' }));
+  web = await startService(
+    webApp,
+    loadConfig(WebEnv, {
+      ...process.env,
+      WEB_PORT: String(port),
+      ORG_API_URL: services.orgUrl,
+      WEB_PUBLIC_URL: webUrl,
+      WEB_SIGNIN_PER_MINUTE: '8',
+    }),
+  );
   // the machine is shared: generous waits, so a slow moment is not a failure
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run'] });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run'],
+  });
   redis = new Redis(TEST_REDIS_URL);
 });
 
@@ -63,7 +89,11 @@ afterAll(async () => {
 async function check(page: Page, name: string): Promise<void> {
   page.context().setDefaultTimeout(90_000);
   const { violations } = await new AxeBuilder({ page }).analyze();
-  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  expect(
+    violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+  ).toEqual([]);
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
@@ -78,7 +108,11 @@ async function signIn(page: Page, org: TestOrg, key = org.adminKey): Promise<voi
 /** Codes from an independent generator (oathtool): the previous time step's and the current one's. */
 function twoCodes(keyText: string): [string, string] {
   const now = Math.floor(Date.now() / 1000);
-  const [a, b] = execFileSync('oathtool', ['--totp', '-b', '-w', '1', '--now', `@${now - 30}`, keyText.replace(/\s+/g, '')], { encoding: 'utf8' }).trim().split('\n');
+  const [a, b] = execFileSync('oathtool', ['--totp', '-b', '-w', '1', '--now', `@${now - 30}`, keyText.replace(/\s+/g, '')], {
+    encoding: 'utf8',
+  })
+    .trim()
+    .split('\n');
   return [a, b];
 }
 
@@ -160,7 +194,9 @@ describe('admin console', () => {
 
     const csv = await page.request.get(`${webUrl}/console/report.csv`);
     expect(csv.status()).toBe(200);
-    expect((await csv.text()).split('\n')[0]).toBe('account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until');
+    expect((await csv.text()).split('\n')[0]).toBe(
+      'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until',
+    );
 
     await go(page, page.getByRole('button', { name: 'Sign out', exact: true }));
     expect(page.url()).toBe(`${webUrl}/console/sign-in`);
@@ -253,7 +289,10 @@ describe('refusals', () => {
     await signIn(page, org);
     // signed in, but the form's token is missing or wrong: 403, nothing changed
     const before = (await request(services.orgUrl).get(`/v1/orgs/${org.id}/mfa-policy`).set(org.auth)).body.version;
-    const forms: Array<Record<string, string>> = [{ requireMfa: 'on', gracePeriodHours: '1', allowedMethods: 'totp' }, { _csrf: 'forged', requireMfa: 'on', gracePeriodHours: '1', allowedMethods: 'totp' }];
+    const forms: Array<Record<string, string>> = [
+      { requireMfa: 'on', gracePeriodHours: '1', allowedMethods: 'totp' },
+      { _csrf: 'forged', requireMfa: 'on', gracePeriodHours: '1', allowedMethods: 'totp' },
+    ];
     for (const form of forms) {
       const res = await page.request.post(`${webUrl}/console/policy`, { form, maxRedirects: 0 });
       expect(res.status()).toBe(403);
@@ -274,7 +313,10 @@ describe('refusals', () => {
     expect(await auditor.getByRole('button', { name: /Create|Revoke/ }).count()).toBe(0);
     // a valid token does not make an auditor an admin
     const token = await auditor.locator('input[name=_csrf]').first().inputValue();
-    const res = await auditor.request.post(`${webUrl}/console/policy`, { form: { _csrf: token, requireMfa: 'on', gracePeriodHours: '1', allowedMethods: 'totp' }, maxRedirects: 0 });
+    const res = await auditor.request.post(`${webUrl}/console/policy`, {
+      form: { _csrf: token, requireMfa: 'on', gracePeriodHours: '1', allowedMethods: 'totp' },
+      maxRedirects: 0,
+    });
     expect(res.status()).toBe(403);
     expect(await res.text()).toContain('auditor key');
     expect((await request(services.orgUrl).get(`/v1/orgs/${org.id}/mfa-policy`).set(org.auth)).body.version).toBe(before);
@@ -286,7 +328,8 @@ describe('refusals', () => {
     const form = await agent.get('/console/sign-in');
     const _csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1];
     const statuses: number[] = [];
-    for (let i = 0; i < 9; i++) statuses.push((await agent.post('/console/sign-in').type('form').send({ _csrf, orgId: org.id, apiKey: 'x' })).status);
+    for (let i = 0; i < 9; i++)
+      statuses.push((await agent.post('/console/sign-in').type('form').send({ _csrf, orgId: org.id, apiKey: 'x' })).status);
     // 8 a minute here (WEB_SIGNIN_PER_MINUTE); earlier sign-ins of this file count too
     expect(statuses[0]).toBe(401);
     expect(statuses.at(-1)).toBe(429);

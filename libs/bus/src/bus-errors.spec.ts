@@ -36,7 +36,10 @@ describe('toWireError (the filter and the server fallback share it)', () => {
   });
 
   it('maps RpcExceptions: a wire error as is, anything else as validation_failed', () => {
-    expect(toWireError(new RpcException({ code: 'not_found', message: 'no such device' }))).toEqual({ code: 'not_found', message: 'no such device' });
+    expect(toWireError(new RpcException({ code: 'not_found', message: 'no such device' }))).toEqual({
+      code: 'not_found',
+      message: 'no such device',
+    });
     expect(toWireError(new RpcException('name: required'))).toEqual({ code: 'validation_failed', message: 'name: required' });
   });
 

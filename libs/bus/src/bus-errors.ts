@@ -78,7 +78,9 @@ export function toWireError(err: unknown): WireError {
   if (isNestGenericError(err)) {
     if (!warnedMissingFilter) {
       warnedMissingFilter = true;
-      logger.warn('a handler error reached Nest\'s default RPC filter: register BusExceptionFilter (app.useGlobalFilters) to keep error codes');
+      logger.warn(
+        "a handler error reached Nest's default RPC filter: register BusExceptionFilter (app.useGlobalFilters) to keep error codes",
+      );
     }
     return internalError(new Error('handler failed; Nest logged the original error above'));
   }

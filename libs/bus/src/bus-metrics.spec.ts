@@ -7,7 +7,17 @@ import { BusClient } from './bus.client';
 import { BusMetrics } from './bus-metrics';
 import type { CallerDirectory, ServiceKeyRecord } from './callers';
 import type { RedisStreamsServer } from './redis-streams.server';
-import { MFA_STREAM, popReply, rawRedis, rawRequest, REDIS_URL, replyList, startService, TEST_CREDENTIALS, waitFor } from './testing/bus.fixtures';
+import {
+  MFA_STREAM,
+  popReply,
+  rawRedis,
+  rawRequest,
+  REDIS_URL,
+  replyList,
+  startService,
+  TEST_CREDENTIALS,
+  waitFor,
+} from './testing/bus.fixtures';
 
 const FAR = () => String(Date.now() + 60_000);
 const ORG_A = randomUUID();
@@ -20,7 +30,9 @@ const DOWN_KEY = { keyId: 'svc-directory-down', secret: 'whatever' };
 class FixedDirectory implements CallerDirectory {
   async serviceKeys(ids: readonly string[]): Promise<Map<string, ServiceKeyRecord>> {
     if (ids.includes(DOWN_KEY.keyId)) throw new Error('directory down');
-    const all = new Map<string, ServiceKeyRecord>([[SERVICE.keyId, { id: SERVICE.keyId, orgId: ORG_A, scopes: ['verify'], secret: SERVICE.secret, revoked: false }]]);
+    const all = new Map<string, ServiceKeyRecord>([
+      [SERVICE.keyId, { id: SERVICE.keyId, orgId: ORG_A, scopes: ['verify'], secret: SERVICE.secret, revoked: false }],
+    ]);
     return new Map(ids.filter((id) => all.has(id)).map((id) => [id, all.get(id)!]));
   }
   async accountOrgs(ids: readonly string[]): Promise<Map<string, string>> {
@@ -36,8 +48,11 @@ let client: BusClient;
 /** The value of one series in the text exposition, 0 when absent. */
 async function value(name: string, labels: Record<string, string>): Promise<number> {
   const json = await registry.getMetricsAsJSON();
-  const metric = json.find((m) => m.name === name) as { values: Array<{ labels: Record<string, string>; value: number; metricName?: string }> } | undefined;
-  const hit = metric?.values.find((v) => (v.metricName === undefined || v.metricName === name) && Object.entries(labels).every(([k, l]) => String(v.labels[k]) === l));
+  const metric = json.find((m) => m.name === name) as
+    { values: Array<{ labels: Record<string, string>; value: number; metricName?: string }> } | undefined;
+  const hit = metric?.values.find(
+    (v) => (v.metricName === undefined || v.metricName === name) && Object.entries(labels).every(([k, l]) => String(v.labels[k]) === l),
+  );
   return hit?.value ?? 0;
 }
 
@@ -95,7 +110,17 @@ describe('bus metrics', () => {
       ['scope', { pattern: 'mfa.internal.ping', data: '{}', replyTo: serviceList, id: id(), deadline: FAR() }, SERVICE],
       ['unknown_pattern', { ...ping, pattern: `mfa.nope.${randomUUID()}`, id: id(), deadline: FAR() }],
       ['invalid_json', { ...ping, data: 'not json', id: id(), deadline: FAR() }],
-      ['org', { pattern: 'mfa.verify', data: JSON.stringify({ accountId: ACCOUNT_OF_B, code: '123456' }), replyTo: serviceList, id: id(), deadline: FAR() }, SERVICE],
+      [
+        'org',
+        {
+          pattern: 'mfa.verify',
+          data: JSON.stringify({ accountId: ACCOUNT_OF_B, code: '123456' }),
+          replyTo: serviceList,
+          id: id(),
+          deadline: FAR(),
+        },
+        SERVICE,
+      ],
       ['unavailable', { ...ping, id: id(), deadline: FAR(), replyTo: `bus:reply:${DOWN_KEY.keyId}:x` }, DOWN_KEY],
     ];
     for (const [, fields, creds] of sent) await rawRequest(redis, fields, creds === undefined ? TEST_CREDENTIALS : creds);
@@ -119,7 +144,11 @@ describe('bus metrics', () => {
   it('keeps its series bounded whatever patterns and keys callers invent', async () => {
     const before = (await registry.getMetricsAsJSON()).reduce((n, m) => n + m.values.length, 0);
     for (let i = 0; i < 200; i++) {
-      await rawRequest(redis, { pattern: `mfa.${randomUUID()}`, data: '{}', id: randomUUID(), deadline: FAR() }, { keyId: `svc-${randomUUID()}`, secret: 's' });
+      await rawRequest(
+        redis,
+        { pattern: `mfa.${randomUUID()}`, data: '{}', id: randomUUID(), deadline: FAR() },
+        { keyId: `svc-${randomUUID()}`, secret: 's' },
+      );
     }
     await waitFor(async () => (await redis.xlen(MFA_STREAM)) === 0);
     const after = (await registry.getMetricsAsJSON()).reduce((n, m) => n + m.values.length, 0);

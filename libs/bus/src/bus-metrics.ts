@@ -54,7 +54,10 @@ class Slot {
   n = 0;
   sum = 0;
   readonly buckets: Float64Array;
-  constructor(readonly labels: Record<string, string>, bounds: readonly number[] | null) {
+  constructor(
+    readonly labels: Record<string, string>,
+    bounds: readonly number[] | null,
+  ) {
     this.buckets = new Float64Array(bounds ? bounds.length : 0);
   }
 }
@@ -156,18 +159,61 @@ export class BusMetrics {
   private readonly rejectCache = new Map<string, Slot>();
   private readonly probes = new Set<GroupProbe>();
 
-  private constructor(registry: Registry, readonly service: string) {
+  private constructor(
+    registry: Registry,
+    readonly service: string,
+  ) {
     const registers = [registry];
-    this.requests = new SlotMetric('bus_requests_total', 'Bus entries this service handled or refused, by pattern and outcome (ok, an error code, or dropped)', 'counter', null, registry);
-    this.durations = new SlotMetric('bus_request_duration_seconds', 'Time a handler took on an admitted bus entry, by pattern', 'histogram', DURATION_BUCKETS, registry);
-    this.clientRequests = new SlotMetric(
-      'bus_client_requests_total', 'Bus requests this service sent, by pattern and outcome (ok or the error code; timeout when no reply came)', 'counter', null, registry,
+    this.requests = new SlotMetric(
+      'bus_requests_total',
+      'Bus entries this service handled or refused, by pattern and outcome (ok, an error code, or dropped)',
+      'counter',
+      null,
+      registry,
     );
-    this.clientDurations = new SlotMetric('bus_client_request_duration_seconds', 'Round trip of bus requests this service sent, by pattern', 'histogram', DURATION_BUCKETS, registry);
-    this.rejections = new SlotMetric('bus_rejected_total', 'Entries the bus gate refused or dropped, by reason (signature, replay, size, scope, ...)', 'counter', null, registry);
-    this.batchMetric = new SlotMetric('bus_batch_size', 'Entries per batch read from the request stream', 'histogram', BATCH_BUCKETS, registry);
+    this.durations = new SlotMetric(
+      'bus_request_duration_seconds',
+      'Time a handler took on an admitted bus entry, by pattern',
+      'histogram',
+      DURATION_BUCKETS,
+      registry,
+    );
+    this.clientRequests = new SlotMetric(
+      'bus_client_requests_total',
+      'Bus requests this service sent, by pattern and outcome (ok or the error code; timeout when no reply came)',
+      'counter',
+      null,
+      registry,
+    );
+    this.clientDurations = new SlotMetric(
+      'bus_client_request_duration_seconds',
+      'Round trip of bus requests this service sent, by pattern',
+      'histogram',
+      DURATION_BUCKETS,
+      registry,
+    );
+    this.rejections = new SlotMetric(
+      'bus_rejected_total',
+      'Entries the bus gate refused or dropped, by reason (signature, replay, size, scope, ...)',
+      'counter',
+      null,
+      registry,
+    );
+    this.batchMetric = new SlotMetric(
+      'bus_batch_size',
+      'Entries per batch read from the request stream',
+      'histogram',
+      BATCH_BUCKETS,
+      registry,
+    );
     this.batchSizes = this.batchMetric.slot({ service });
-    this.deadLetterMetric = new SlotMetric('bus_dead_letters_total', 'Entries moved to bus:<service>:dead after a consumer died on them', 'counter', null, registry);
+    this.deadLetterMetric = new SlotMetric(
+      'bus_dead_letters_total',
+      'Entries moved to bus:<service>:dead after a consumer died on them',
+      'counter',
+      null,
+      registry,
+    );
     this.deadLetters = this.deadLetterMetric.slot({ service });
     const probes = this.probes;
     // XINFO GROUPS on scrape only: one cheap command per scrape, nothing on the request path
@@ -180,12 +226,22 @@ export class BusMetrics {
       }
     };
     new Gauge({
-      name: 'bus_consumer_pending', help: 'Entries delivered to this service\'s consumer group and not yet acknowledged (XINFO GROUPS pending)',
-      labelNames: ['service'], registers, collect() { return group('pending', this); },
+      name: 'bus_consumer_pending',
+      help: "Entries delivered to this service's consumer group and not yet acknowledged (XINFO GROUPS pending)",
+      labelNames: ['service'],
+      registers,
+      collect() {
+        return group('pending', this);
+      },
     });
     new Gauge({
-      name: 'bus_consumer_lag', help: 'Entries in the request stream not yet delivered to this service\'s consumer group (XINFO GROUPS lag)',
-      labelNames: ['service'], registers, collect() { return group('lag', this); },
+      name: 'bus_consumer_lag',
+      help: "Entries in the request stream not yet delivered to this service's consumer group (XINFO GROUPS lag)",
+      labelNames: ['service'],
+      registers,
+      collect() {
+        return group('lag', this);
+      },
     });
   }
 

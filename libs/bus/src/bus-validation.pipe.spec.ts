@@ -28,13 +28,20 @@ class Bulk {
 }
 
 const policy = {
-  orgId: '7a1c1f7e-3b8f-4b8e-9d51-1f0c2b6b3a10', version: 1, requireMfa: true, gracePeriodHours: 0,
-  allowedMethods: ['totp'], maxMfaAgeSeconds: null, updatedAt: null,
+  orgId: '7a1c1f7e-3b8f-4b8e-9d51-1f0c2b6b3a10',
+  version: 1,
+  requireMfa: true,
+  gracePeriodHours: 0,
+  allowedMethods: ['totp'],
+  maxMfaAgeSeconds: null,
+  updatedAt: null,
 };
 
 async function refusal(metatype: new () => object, value: unknown): Promise<AppError> {
   const err = await new BusValidationPipe().transform(value, { type: 'body', metatype }).then(
-    () => { throw new Error('accepted'); },
+    () => {
+      throw new Error('accepted');
+    },
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(AppError);

@@ -122,7 +122,11 @@ export class BusClient extends ClientProxy {
         this.count(w, err.code);
         reject(err);
       };
-      this.enqueue({ stream: BusServices[owner].stream, fields: requestFields(this.options.credentials, id, pattern, data, this.replyList, deadline), fail });
+      this.enqueue({
+        stream: BusServices[owner].stream,
+        fields: requestFields(this.options.credentials, id, pattern, data, this.replyList, deadline),
+        fail,
+      });
     });
   }
 

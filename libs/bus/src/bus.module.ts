@@ -22,7 +22,11 @@ export class BusModule {
       global: true,
       // BusMetrics comes from MetricsModule when the app has one
       providers: [
-        { provide: BUS_CLIENT, useFactory: (metrics?: BusMetrics) => new BusClient({ metrics, ...options }), inject: [{ token: BUS_METRICS, optional: true }] },
+        {
+          provide: BUS_CLIENT,
+          useFactory: (metrics?: BusMetrics) => new BusClient({ metrics, ...options }),
+          inject: [{ token: BUS_METRICS, optional: true }],
+        },
         Bus,
       ],
       exports: [BUS_CLIENT, Bus],
@@ -35,7 +39,11 @@ export class BusModule {
    */
   static forPlatform(service: string, env: Pick<BaseEnv, 'REDIS_URL' | 'BUS_TIMEOUT_MS' | 'BUS_INTERNAL_KEY' | 'KEYS_DIR'>): DynamicModule {
     const key = loadInternalKey(env);
-    const base = BusModule.forRoot({ redisUrl: env.REDIS_URL, timeoutMs: env.BUS_TIMEOUT_MS, credentials: platformCredentials(service, key.busSecret) });
+    const base = BusModule.forRoot({
+      redisUrl: env.REDIS_URL,
+      timeoutMs: env.BUS_TIMEOUT_MS,
+      credentials: platformCredentials(service, key.busSecret),
+    });
     return { ...base, providers: [...base.providers!, { provide: InternalKey, useValue: key }], exports: [...base.exports!, InternalKey] };
   }
 }

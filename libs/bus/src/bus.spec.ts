@@ -8,7 +8,19 @@ import { Bus } from './bus';
 import { BusClient } from './bus.client';
 import { BusModule } from './bus.module';
 import { BUS_CLIENT, replySignedBy, signReply } from './wire';
-import { calls, MFA_STREAM, PLATFORM_SECRET, replyList, TEST_CREDENTIALS, popReply, rawRedis, rawRequest, REDIS_URL, startService, waitFor } from './testing/bus.fixtures';
+import {
+  calls,
+  MFA_STREAM,
+  PLATFORM_SECRET,
+  replyList,
+  TEST_CREDENTIALS,
+  popReply,
+  rawRedis,
+  rawRequest,
+  REDIS_URL,
+  startService,
+  waitFor,
+} from './testing/bus.fixtures';
 
 const FAR = String(Date.now() + 240_000); // within the 300 s a deadline may be ahead; outlives the suite
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -28,7 +40,13 @@ function newBus(timeoutMs?: number) {
   return new Bus(client);
 }
 const pending = async () => ((await redis.xpending(MFA_STREAM, 'mfa')) as [number])[0];
-const failure = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a rejection'); }, (e) => e);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e) => e,
+  );
 
 beforeAll(async () => {
   redis = rawRedis();
@@ -38,7 +56,6 @@ afterAll(() => redis.quit());
 beforeEach(async () => {
   calls.length = 0;
   await redis.flushdb(); // the stream, and replay marks of ids the specs reuse
-
 });
 afterEach(async () => {
   await Promise.all(apps.map((a) => a.close()));
@@ -55,7 +72,10 @@ describe('request/reply', () => {
     const accountId = randomUUID();
     const reply = await bus.send('mfa.devices.list', { accountId });
     expect(reply).toEqual({ items: [], accountId, isDto: true, keys: ['accountId'] });
-    await expect(bus.send('mfa.devices.list', { accountId, extra: 'x' } as never)).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining('extra') });
+    await expect(bus.send('mfa.devices.list', { accountId, extra: 'x' } as never)).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('extra'),
+    });
     await expect(lastValueFrom(bus.client.send('mfa.internal.ping', {}))).resolves.toEqual({ pong: true });
     expect(await redis.xlen(MFA_STREAM)).toBe(0); // acked and deleted
     expect(await pending()).toBe(0);
@@ -118,7 +138,11 @@ describe('request/reply', () => {
     await redis.xclaim(MFA_STREAM, 'mfa', 'died-twice', 0, entryId); // a claimer that died on it too
     await start({ claimIdleMs: 200 });
     const raw = (await redis.blpop(list, 5))![1];
-    expect(JSON.parse(raw)).toMatchObject({ id: 'poison', ok: false, error: { code: 'internal', message: expect.stringMatching(/^dead-lettered/) } });
+    expect(JSON.parse(raw)).toMatchObject({
+      id: 'poison',
+      ok: false,
+      error: { code: 'internal', message: expect.stringMatching(/^dead-lettered/) },
+    });
     expect(replySignedBy(PLATFORM_SECRET, raw)).toBe(true); // so the caller's client takes it
     expect(calls.map((c) => c.requestId)).not.toContain('poison');
     const dead = (await redis.xrange('bus:mfa:dead', '-', '+')) as Array<[string, string[]]>;
@@ -147,7 +171,12 @@ describe('bad input and handler errors', () => {
     ['no deadline', { id: 'x', pattern: 'mfa.internal.ping', data: '{}' }, 'validation_failed', /^deadline: /],
     ['an unknown pattern', { id: 'x', pattern: 'mfa.nope', data: '{}', ...d }, 'unknown_pattern', /mfa\.nope/],
     ['data not JSON', { id: 'x', pattern: 'mfa.internal.ping', data: '{nope', ...d }, 'validation_failed', /^data: /],
-    ['data failing validation', { id: 'x', pattern: 'mfa.devices.list', data: '{"accountId":5}', ...d }, 'validation_failed', /^accountId: accountId must be a UUID$/],
+    [
+      'data failing validation',
+      { id: 'x', pattern: 'mfa.devices.list', data: '{"accountId":5}', ...d },
+      'validation_failed',
+      /^accountId: accountId must be a UUID$/,
+    ],
   ];
 
   it.each(cases)('answers an entry with %s with an error reply', async (_name, fields, code, message) => {
@@ -165,18 +194,23 @@ describe('bad input and handler errors', () => {
   it('answers a backlog of huge entries validation_failed, never parsing them, and keeps serving', async () => {
     const list = replyList();
     const huge = 'x'.repeat(6 * 1024 * 1024);
-    for (let i = 0; i < 12; i++) await rawRequest(redis, { id: `big${i}`, pattern: 'mfa.internal.ping', data: huge, replyTo: list, deadline: FAR }, null);
+    for (let i = 0; i < 12; i++)
+      await rawRequest(redis, { id: `big${i}`, pattern: 'mfa.internal.ping', data: huge, replyTo: list, deadline: FAR }, null);
     await start();
-    for (let i = 0; i < 12; i++) expect(await popReply(redis, list)).toMatchObject({ ok: false, error: { code: 'validation_failed', message: /^data: larger than/ } });
+    for (let i = 0; i < 12; i++)
+      expect(await popReply(redis, list)).toMatchObject({ ok: false, error: { code: 'validation_failed', message: /^data: larger than/ } });
     await expect(newBus().send('mfa.internal.ping', {})).resolves.toEqual({ pong: true });
   });
 
   it('names every bad field, nested ones by path and index', async () => {
     await start();
     const bus = newBus();
-    const err = await failure(bus.send('mfa.internal.devices.summary', {
-      orgId: 'nope', members: [{ email: 'a@b.co' }, { email: 'bad', displayName: 'far too long' }],
-    } as never));
+    const err = await failure(
+      bus.send('mfa.internal.devices.summary', {
+        orgId: 'nope',
+        members: [{ email: 'a@b.co' }, { email: 'bad', displayName: 'far too long' }],
+      } as never),
+    );
     expect(err.code).toBe('validation_failed');
     expect(err.message).toContain('orgId: orgId must be a UUID');
     expect(err.message).toContain('members.1.email: email must be an email');
@@ -196,10 +230,15 @@ describe('bad input and handler errors', () => {
     const bus = newBus();
     const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     try {
-      await expect(failure(bus.send('mfa.sms.send', { accountId: 'a', serialNumber: 's' })))
-        .resolves.toMatchObject({ name: 'AppError', code: 'invalid_code', message: 'wrong code' });
-      await expect(failure(bus.send('mfa.verify', { accountId: 'a', code: '1' })))
-        .resolves.toMatchObject({ code: 'locked_out', message: 'locked out' });
+      await expect(failure(bus.send('mfa.sms.send', { accountId: 'a', serialNumber: 's' }))).resolves.toMatchObject({
+        name: 'AppError',
+        code: 'invalid_code',
+        message: 'wrong code',
+      });
+      await expect(failure(bus.send('mfa.verify', { accountId: 'a', code: '1' }))).resolves.toMatchObject({
+        code: 'locked_out',
+        message: 'locked out',
+      });
       const list = replyList();
       await rawRequest(redis, { id: 'b', pattern: 'mfa.sessions.jwks', data: '{}', replyTo: list, deadline: FAR });
       const reply = await popReply(redis, list);
@@ -230,7 +269,9 @@ describe('client', () => {
   it('ignores a late reply and keeps serving', async () => {
     await start();
     const bus = newBus();
-    await expect(failure(bus.send('mfa.devices.resync', { ms: 400 } as never, { timeoutMs: 100 }))).resolves.toMatchObject({ code: 'timeout' });
+    await expect(failure(bus.send('mfa.devices.resync', { ms: 400 } as never, { timeoutMs: 100 }))).resolves.toMatchObject({
+      code: 'timeout',
+    });
     await new Promise((r) => setTimeout(r, 400)); // the late reply lands on our list
     await expect(bus.send('mfa.internal.ping', {})).resolves.toEqual({ pong: true });
   });
@@ -253,7 +294,9 @@ describe('close', () => {
 
   it('BusModule.forRoot provides a connected Bus and closes it with the app', async () => {
     await start();
-    const ctx = await NestFactory.createApplicationContext(BusModule.forRoot({ redisUrl: REDIS_URL, credentials: TEST_CREDENTIALS }), { logger: false });
+    const ctx = await NestFactory.createApplicationContext(BusModule.forRoot({ redisUrl: REDIS_URL, credentials: TEST_CREDENTIALS }), {
+      logger: false,
+    });
     await ctx.init();
     const bus = ctx.get(Bus);
     expect(ctx.get(BUS_CLIENT)).toBe(bus.client);

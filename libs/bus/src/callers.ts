@@ -3,8 +3,7 @@ import type { InternalKey } from '@mfa/crypto';
 
 /** Who sent a bus entry, as its signature proved. Handlers read it with `ctx.getCaller()`. */
 export type BusCaller =
-  | { kind: 'platform'; keyId: string }
-  | { kind: 'service'; keyId: string; orgId: string; scopes: readonly ServiceKeyScope[] };
+  { kind: 'platform'; keyId: string } | { kind: 'service'; keyId: string; orgId: string; scopes: readonly ServiceKeyScope[] };
 
 /** A member service's key as a verifier needs it. */
 export interface ServiceKeyRecord {
@@ -103,7 +102,16 @@ export function resolvingCallerDirectory(
     async serviceKeys(ids) {
       const { keys } = await resolve({ keyIds: [...ids], accountIds: [] });
       return new Map(
-        keys.map((k) => [k.id, { id: k.id, orgId: k.orgId, scopes: k.scopes, revoked: k.revoked, secret: internalKey.serviceKeySecret(k.id, Buffer.from(k.salt, 'base64')) }]),
+        keys.map((k) => [
+          k.id,
+          {
+            id: k.id,
+            orgId: k.orgId,
+            scopes: k.scopes,
+            revoked: k.revoked,
+            secret: internalKey.serviceKeySecret(k.id, Buffer.from(k.salt, 'base64')),
+          },
+        ]),
       );
     },
     async accountOrgs(ids) {

@@ -25,7 +25,8 @@ describe('signedJobData / verifiedJobData', () => {
     expect(() => verifiedJobData(key, 'q', { name: 'n', data: { ...stored, orgId: 'o2' } })).toThrow('bad signature');
     expect(() => verifiedJobData(key, 'q', { name: 'm', data: stored })).toThrow('bad signature');
     expect(() => verifiedJobData(key, 'r', { name: 'n', data: stored })).toThrow('bad signature');
-    for (const bad of [null, 'text', 42, [stored]]) expect(() => verifiedJobData(key, 'q', { name: 'n', data: bad })).toThrow('unsigned job');
+    for (const bad of [null, 'text', 42, [stored]])
+      expect(() => verifiedJobData(key, 'q', { name: 'n', data: bad })).toThrow('unsigned job');
   });
 });
 
@@ -68,7 +69,15 @@ describe('JobQueues (real Redis)', () => {
   });
 
   it('signs the jobs it adds, and the template of a repeatable job', async () => {
-    const id = await jobs.add(Jobs.RolloutProgress, { rolloutId: randomUUID(), orgId: randomUUID(), policyVersion: 1, status: 'running', total: 1, applied: 0, completedAt: null });
+    const id = await jobs.add(Jobs.RolloutProgress, {
+      rolloutId: randomUUID(),
+      orgId: randomUUID(),
+      policyVersion: 1,
+      status: 'running',
+      total: 1,
+      applied: 0,
+      completedAt: null,
+    });
     const progress = jobs.queue(Queues.RolloutProgress);
     const job = (await progress.getJob(id!))!;
     expect(() => verifiedJobData(key, Queues.RolloutProgress, job)).not.toThrow();
@@ -78,7 +87,9 @@ describe('JobQueues (real Redis)', () => {
     const compliance = jobs.queue(Queues.Compliance);
     await jobs.upsertScheduler(schedulerId, { every: 60_000 }, { name: Jobs.SnapshotCompliance, data: {} });
     try {
-      const next = await waitFor(async () => (await compliance.getJobs(['delayed', 'waiting', 'prioritized'])).find((j) => j.repeatJobKey === schedulerId));
+      const next = await waitFor(async () =>
+        (await compliance.getJobs(['delayed', 'waiting', 'prioritized'])).find((j) => j.repeatJobKey === schedulerId),
+      );
       expect(verifiedJobData(key, Queues.Compliance, next)).toEqual({});
     } finally {
       await compliance.removeJobScheduler(schedulerId);

@@ -1,5 +1,15 @@
 import { Logger } from '@nestjs/common';
-import { type Job, type JobSchedulerTemplateOptions, type JobsOptions, Queue, type RepeatOptions, UnrecoverableError, Worker, type Processor, type WorkerOptions } from 'bullmq';
+import {
+  type Job,
+  type JobSchedulerTemplateOptions,
+  type JobsOptions,
+  Queue,
+  type RepeatOptions,
+  UnrecoverableError,
+  Worker,
+  type Processor,
+  type WorkerOptions,
+} from 'bullmq';
 import { Redis } from 'ioredis';
 import { type JobName, type JobPayloads, QUEUE_PREFIX, QueueOfJob, type QueueName } from '@mfa/contracts';
 import type { InternalKey } from '@mfa/crypto';
@@ -43,7 +53,8 @@ export function verifiedJobData<T = unknown>(key: InternalKey, queue: string, jo
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new JobSignatureError(`unsigned job: data is not an object`);
   const { [JOB_SIG_FIELD]: sig, ...payload } = data as Record<string, unknown>;
   if (sig === undefined) throw new JobSignatureError('unsigned job: no signature');
-  if (!key.verifyJob(queue, job.name, payload, sig)) throw new JobSignatureError(`bad signature: not signed by the platform for ${queue}/${job.name}`);
+  if (!key.verifyJob(queue, job.name, payload, sig))
+    throw new JobSignatureError(`bad signature: not signed by the platform for ${queue}/${job.name}`);
   return payload as T;
 }
 
@@ -109,7 +120,14 @@ export class JobQueues {
       else byQueue.set(queue, [job]);
     }
     await Promise.all(
-      [...byQueue].map(([queue, list]) => this.queue(queue).addBulk(list.map((j) => ({ name: j.name, data: signedJobData(this.key, queue, j.name, j.data), opts: { ...DEFAULT_JOB_OPTIONS, ...j.opts } }))),
+      [...byQueue].map(([queue, list]) =>
+        this.queue(queue).addBulk(
+          list.map((j) => ({
+            name: j.name,
+            data: signedJobData(this.key, queue, j.name, j.data),
+            opts: { ...DEFAULT_JOB_OPTIONS, ...j.opts },
+          })),
+        ),
       ),
     );
   }
@@ -150,7 +168,8 @@ export class JobQueues {
     };
     const worker = new Worker(queue, verified, { connection: this.connection, prefix: QUEUE_PREFIX, ...opts });
     worker.on('failed', (job, err) => {
-      if (err instanceof JobSignatureError || err.name === 'JobPayloadError') this.logger.warn(`${queue} job ${job?.name} ${job?.id} refused, not processed: ${err.message}`);
+      if (err instanceof JobSignatureError || err.name === 'JobPayloadError')
+        this.logger.warn(`${queue} job ${job?.name} ${job?.id} refused, not processed: ${err.message}`);
       else this.logger.error(`${queue} job ${job?.name} ${job?.id} failed (attempt ${job?.attemptsMade}): ${err.message}`);
     });
     worker.on('error', (err) => this.logger.warn(`${queue} worker: ${err.message}`));

@@ -16,8 +16,17 @@ import { FairScheduler } from './fair-scheduler';
 import { clientIdsByName, connectionName, openRedis, Sleeper } from './redis-connection';
 import { RedisStreamsContext } from './redis-streams.context';
 import {
-  fieldsOf, MAX_DATA_BYTES, MAX_PLATFORM_DATA_BYTES, MAX_DEADLINE_AHEAD_MS, MAX_FIELD_BYTES, PLATFORM_KEY_PREFIX, REPLY_LIST_PREFIX, REPLY_TTL_SECONDS,
-  replyPrefixOf, signEntry, signReply,
+  fieldsOf,
+  MAX_DATA_BYTES,
+  MAX_PLATFORM_DATA_BYTES,
+  MAX_DEADLINE_AHEAD_MS,
+  MAX_FIELD_BYTES,
+  PLATFORM_KEY_PREFIX,
+  REPLY_LIST_PREFIX,
+  REPLY_TTL_SECONDS,
+  replyPrefixOf,
+  signEntry,
+  signReply,
 } from './wire';
 import type { EntryFields, WireReply } from './wire';
 
@@ -122,7 +131,10 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   }
 
   listen(callback: (err?: unknown) => void): void {
-    this.start().then(() => callback(), (err) => callback(err));
+    this.start().then(
+      () => callback(),
+      (err) => callback(err),
+    );
   }
 
   /**
@@ -139,16 +151,19 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     if (!cmd || cmd.status !== 'ready') return null;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
-    const info = cmd.call('XINFO', 'GROUPS', this.stream).then((groups) => {
-      for (const flat of groups as unknown[][]) {
-        const g = new Map<string, unknown>();
-        for (let i = 0; i + 1 < flat.length; i += 2) g.set(String(flat[i]), flat[i + 1]);
-        if (g.get('name') !== this.group) continue;
-        const lag = g.get('lag');
-        return { pending: Number(g.get('pending') ?? 0), lag: typeof lag === 'number' ? lag : null };
-      }
-      return null;
-    }, () => null);
+    const info = cmd.call('XINFO', 'GROUPS', this.stream).then(
+      (groups) => {
+        for (const flat of groups as unknown[][]) {
+          const g = new Map<string, unknown>();
+          for (let i = 0; i + 1 < flat.length; i += 2) g.set(String(flat[i]), flat[i + 1]);
+          if (g.get('name') !== this.group) continue;
+          const lag = g.get('lag');
+          return { pending: Number(g.get('pending') ?? 0), lag: typeof lag === 'number' ? lag : null };
+        }
+        return null;
+      },
+      () => null,
+    );
     return Promise.race([info, late]).finally(() => clearTimeout(timer));
   }
 
@@ -200,9 +215,13 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       this.logger.error(`cannot create consumer group ${this.group} yet: ${err.message}`);
     }
     // entries in work keep a fresh idle time, so other instances do not claim them meanwhile
-    this.refresher = setInterval(() => {
-      if (this.inFlight.size > 0) this.cmd?.xclaim(this.stream, this.group, this.consumer, 0, ...this.inFlight, 'JUSTID').catch(() => undefined);
-    }, Math.max(50, Math.floor(this.opts.claimIdleMs / 2)));
+    this.refresher = setInterval(
+      () => {
+        if (this.inFlight.size > 0)
+          this.cmd?.xclaim(this.stream, this.group, this.consumer, 0, ...this.inFlight, 'JUSTID').catch(() => undefined);
+      },
+      Math.max(50, Math.floor(this.opts.claimIdleMs / 2)),
+    );
     this.refresher.unref();
     for (let i = 0; i < this.opts.concurrency; i++) {
       const name = connectionName(`bus:${this.consumer}:r${i}`);
@@ -236,7 +255,16 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     while (this.running) {
       try {
         const res = (await reader.xreadgroupBuffer(
-          'GROUP', this.group, this.consumer, 'COUNT', this.opts.batchSize, 'BLOCK', this.opts.blockMs, 'STREAMS', this.stream, '>',
+          'GROUP',
+          this.group,
+          this.consumer,
+          'COUNT',
+          this.opts.batchSize,
+          'BLOCK',
+          this.opts.blockMs,
+          'STREAMS',
+          this.stream,
+          '>',
         )) as unknown as Array<[Buffer, StreamEntry[]]> | null;
         backoff = 100;
         this.failing.delete(reader);
@@ -249,7 +277,14 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         if (!this.running) break;
         this.failing.add(reader);
         // the stream (and its group) was deleted: recreate and read again at once
-        if (String(err?.message).includes('NOGROUP') && (await this.ensureGroup().then(() => true, () => false))) continue;
+        if (
+          String(err?.message).includes('NOGROUP') &&
+          (await this.ensureGroup().then(
+            () => true,
+            () => false,
+          ))
+        )
+          continue;
         this.logger.error(`reading ${this.stream} failed: ${err?.message}; retrying in ${backoff} ms`);
         this.emit('error', err);
         await this.sleeper.sleep(backoff);
@@ -268,9 +303,15 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     while (this.running) {
       try {
         for (;;) {
-          const pending = (await this.cmd!.xpending(this.stream, this.group, 'IDLE', this.opts.claimIdleMs, '-', '+', this.opts.batchSize)) as Array<
-            [string, string, number, number]
-          >;
+          const pending = (await this.cmd!.xpending(
+            this.stream,
+            this.group,
+            'IDLE',
+            this.opts.claimIdleMs,
+            '-',
+            '+',
+            this.opts.batchSize,
+          )) as Array<[string, string, number, number]>;
           const stale = pending.filter(([id]) => !this.inFlight.has(id));
           if (stale.length === 0 || !this.running) break;
           const poison = stale.filter(([, , , deliveries]) => deliveries >= POISON_DELIVERIES).map(([id]) => id);
@@ -281,7 +322,14 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
             for (const id of retry) {
               if (!this.running) break;
               // one at a time: each may be big, and each is handled alone
-              const [entry] = (await this.cmd!.callBuffer('XCLAIM', this.stream, this.group, this.consumer, this.opts.claimIdleMs, id)) as StreamEntry[];
+              const [entry] = (await this.cmd!.callBuffer(
+                'XCLAIM',
+                this.stream,
+                this.group,
+                this.consumer,
+                this.opts.claimIdleMs,
+                id,
+              )) as StreamEntry[];
               if (entry) await this.processBatch([entry]);
             }
           }
@@ -304,11 +352,31 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       const f = fieldsOf(entry?.[1]);
       this.logger.error(`dead-lettered ${entryId} (${f.pattern ?? '?'} from ${f.keyId ?? '?'}): a consumer stopped while handling it`);
       const p = this.cmd!.multi();
-      p.xadd(this.deadLetters, 'MAXLEN', '~', DEAD_LETTER_MAXLEN, '*', 'entryId', entryId, 'id', f.id ?? '', 'pattern', f.pattern ?? '', 'keyId', f.keyId ?? '',
-        'dataBytes', String(f.data?.length ?? 0), 'at', new Date().toISOString());
+      p.xadd(
+        this.deadLetters,
+        'MAXLEN',
+        '~',
+        DEAD_LETTER_MAXLEN,
+        '*',
+        'entryId',
+        entryId,
+        'id',
+        f.id ?? '',
+        'pattern',
+        f.pattern ?? '',
+        'keyId',
+        f.keyId ?? '',
+        'dataBytes',
+        String(f.data?.length ?? 0),
+        'at',
+        new Date().toISOString(),
+      );
       const to = f.replyTo && f.keyId && f.replyTo.startsWith(replyPrefixOf(f.keyId)) ? f.replyTo : null;
       if (to) {
-        const error: WireError = { code: ErrorCodes.Internal, message: 'dead-lettered: a consumer stopped while handling this entry; it is not retried' };
+        const error: WireError = {
+          code: ErrorCodes.Internal,
+          message: 'dead-lettered: a consumer stopped while handling this entry; it is not retried',
+        };
         // signed like any reply when the entry's own signature holds, so the caller's client takes it
         const answer = this.reply({ id: f.id ?? null, replyTo: to, secret: (await this.secretOf(f)) ?? undefined }, { ok: false, error })!;
         p.rpush(to, answer.json).expire(to, REPLY_TTL_SECONDS);
@@ -326,13 +394,18 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
   /** Whether `sig` is the contract's HMAC of the entry under `secret`, compared in constant time. */
   private signatureHolds(f: EntryFields, secret: string): boolean {
-    return constantTimeEqual(signEntry(secret, f.id ?? '', f.pattern ?? '', f.deadline ?? '', f.replyTo ?? '', f.data ?? ''), (f.sig ?? '').toLowerCase());
+    return constantTimeEqual(
+      signEntry(secret, f.id ?? '', f.pattern ?? '', f.deadline ?? '', f.replyTo ?? '', f.data ?? ''),
+      (f.sig ?? '').toLowerCase(),
+    );
   }
 
   /** The secret an entry was signed with, when its signature holds (the dead-letter path). */
   private async secretOf(f: EntryFields): Promise<string | null> {
     if (!f.keyId || !f.sig) return null;
-    const record = f.keyId.startsWith(PLATFORM_KEY_PREFIX) ? undefined : (await this.directory?.serviceKeys([f.keyId]).catch(() => undefined))?.get(f.keyId);
+    const record = f.keyId.startsWith(PLATFORM_KEY_PREFIX)
+      ? undefined
+      : (await this.directory?.serviceKeys([f.keyId]).catch(() => undefined))?.get(f.keyId);
     const secret = this.keySecret(f.keyId, record);
     return secret && this.signatureHolds(f, secret) ? secret : null;
   }
@@ -349,15 +422,17 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
           this.metrics?.served(g.pattern, g.code);
           this.metrics?.rejected(g.reason);
           now.push(Promise.resolve(g.outcome));
-        }
-        else if (!ExpensivePatterns.has(g.pattern)) now.push(this.run(g));
+        } else if (!ExpensivePatterns.has(g.pattern)) now.push(this.run(g));
         else {
           later.add(g.entryId);
           now.push(Promise.resolve(this.schedule(g, later)));
         }
       }
       const outcomes = await Promise.all(now);
-      await this.writeBack(ids.filter((id) => !later.has(id)), outcomes);
+      await this.writeBack(
+        ids.filter((id) => !later.has(id)),
+        outcomes,
+      );
     } finally {
       ids.filter((id) => !later.has(id)).forEach((id) => this.inFlight.delete(id));
     }
@@ -378,7 +453,10 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     later.delete(g.entryId);
     this.metrics?.served(g.pattern, ErrorCodes.RateLimited);
     this.metrics?.rejected(RejectReasons.Busy);
-    return this.reply(g, { ok: false, error: { code: ErrorCodes.RateLimited, message: 'too many expensive requests of this org in progress; retry later' } });
+    return this.reply(g, {
+      ok: false,
+      error: { code: ErrorCodes.RateLimited, message: 'too many expensive requests of this org in progress; retry later' },
+    });
   }
 
   /** One MULTI: an RPUSH + EXPIRE per reply list (atomic, so no list outlives its TTL), one XACK and one XDEL with all ids. */
@@ -405,7 +483,10 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   }
 
   /** A reply to an authenticated entry is signed with its caller's secret (signReply), so Redis alone cannot forge one. */
-  private reply(g: { id: string | null; replyTo?: string; secret?: string }, body: { ok: true; data: unknown } | { ok: false; error: WireError }): Outcome | null {
+  private reply(
+    g: { id: string | null; replyTo?: string; secret?: string },
+    body: { ok: true; data: unknown } | { ok: false; error: WireError },
+  ): Outcome | null {
     if (!g.replyTo) return null;
     const json = JSON.stringify({ id: g.id, ...body } as WireReply);
     return { replyTo: g.replyTo, json: g.secret ? signReply(g.secret, json) : json };
@@ -424,23 +505,39 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     const refuse = (i: number, reason: RejectReason, code: WireError['code'], message: string) => {
       const { entryId, f } = entries[i];
       const to = f.replyTo?.startsWith(REPLY_LIST_PREFIX) ? f.replyTo : undefined;
-      gates[i] = { entryId, pattern: f.pattern, reason, code, outcome: this.reply({ id: f.id ?? null, replyTo: to, secret: secrets.get(i) }, { ok: false, error: { code, message } }) };
+      gates[i] = {
+        entryId,
+        pattern: f.pattern,
+        reason,
+        code,
+        outcome: this.reply({ id: f.id ?? null, replyTo: to, secret: secrets.get(i) }, { ok: false, error: { code, message } }),
+      };
     };
-    const drop = (i: number, reason: RejectReason) => void (gates[i] = { entryId: entries[i].entryId, pattern: entries[i].f.pattern, reason, code: 'dropped', outcome: null });
+    const drop = (i: number, reason: RejectReason) =>
+      void (gates[i] = { entryId: entries[i].entryId, pattern: entries[i].f.pattern, reason, code: 'dropped', outcome: null });
 
     // 1. envelope: present, short, fresh; data measured, never read yet
     const signed: number[] = [];
     entries.forEach(({ entryId, f }, i) => {
       const deadline = Number(f.deadline);
       if (f.deadline && Number.isFinite(deadline) && deadline < now) return drop(i, RejectReasons.Expired); // dropped unhandled
-      if (f.overlong) return refuse(i, RejectReasons.Size, ErrorCodes.ValidationFailed, `${f.overlong}: longer than ${MAX_FIELD_BYTES} bytes`);
+      if (f.overlong)
+        return refuse(i, RejectReasons.Size, ErrorCodes.ValidationFailed, `${f.overlong}: longer than ${MAX_FIELD_BYTES} bytes`);
       if (!f.id) return refuse(i, RejectReasons.Envelope, ErrorCodes.ValidationFailed, 'id: is required');
       if (!f.pattern) return refuse(i, RejectReasons.Envelope, ErrorCodes.ValidationFailed, 'pattern: is required');
-      if (!f.deadline || !Number.isFinite(deadline)) return refuse(i, RejectReasons.Envelope, ErrorCodes.ValidationFailed, 'deadline: must be Unix milliseconds');
+      if (!f.deadline || !Number.isFinite(deadline))
+        return refuse(i, RejectReasons.Envelope, ErrorCodes.ValidationFailed, 'deadline: must be Unix milliseconds');
       const cap = f.keyId?.startsWith(PLATFORM_KEY_PREFIX) ? MAX_PLATFORM_DATA_BYTES : MAX_DATA_BYTES;
       if ((f.data?.length ?? 0) > cap) return refuse(i, RejectReasons.Size, ErrorCodes.ValidationFailed, `data: larger than ${cap} bytes`);
-      if (!f.keyId || !f.sig) return refuse(i, RejectReasons.Unsigned, ErrorCodes.Unauthenticated, 'keyId and sig: required (every entry is signed; see docs/bus-protocol.md)');
-      if (deadline > now + MAX_DEADLINE_AHEAD_MS) return refuse(i, RejectReasons.Deadline, ErrorCodes.Unauthenticated, `deadline: more than ${MAX_DEADLINE_AHEAD_MS / 1000} s ahead`);
+      if (!f.keyId || !f.sig)
+        return refuse(
+          i,
+          RejectReasons.Unsigned,
+          ErrorCodes.Unauthenticated,
+          'keyId and sig: required (every entry is signed; see docs/bus-protocol.md)',
+        );
+      if (deadline > now + MAX_DEADLINE_AHEAD_MS)
+        return refuse(i, RejectReasons.Deadline, ErrorCodes.Unauthenticated, `deadline: more than ${MAX_DEADLINE_AHEAD_MS / 1000} s ahead`);
       signed.push(i);
     });
 
@@ -468,7 +565,14 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       }
       const secret = this.keySecret(keyId, record);
       if (!secret || !this.signatureHolds(f, secret)) {
-        refuse(i, secret ? RejectReasons.Signature : RejectReasons.UnknownKey, ErrorCodes.Unauthenticated, secret ? 'sig: does not match (HMAC-SHA256 of id, pattern, deadline, replyTo, data joined by \\n)' : 'keyId: unknown or revoked key');
+        refuse(
+          i,
+          secret ? RejectReasons.Signature : RejectReasons.UnknownKey,
+          ErrorCodes.Unauthenticated,
+          secret
+            ? 'sig: does not match (HMAC-SHA256 of id, pattern, deadline, replyTo, data joined by \\n)'
+            : 'keyId: unknown or revoked key',
+        );
         continue;
       }
       if (f.replyTo && !f.replyTo.startsWith(replyPrefixOf(keyId))) {
@@ -532,7 +636,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       parsed.set(i, data);
       const accountId = (data as { accountId?: unknown } | null)?.accountId;
       // a non-UUID accountId matches no account: the handler's validation names it
-      if (caller.kind === 'service' && typeof accountId === 'string' && isUuid(accountId)) bound.push({ i, accountId: accountId.toLowerCase() });
+      if (caller.kind === 'service' && typeof accountId === 'string' && isUuid(accountId))
+        bound.push({ i, accountId: accountId.toLowerCase() });
     }
 
     // 5. every accountId a member service names must be in its key's org
@@ -554,17 +659,37 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
           const { entryId, f } = entries[i];
           const authorize = f.pattern === Patterns.AccountsAuthorize;
           const refusal = { entryId, pattern: f.pattern, reason: RejectReasons.Org, code: authorize ? 'ok' : ErrorCodes.NotFound };
-          gates[i] =
-            authorize
-              ? { ...refusal, outcome: this.reply({ id: f.id!, replyTo: f.replyTo, secret: secrets.get(i) }, { ok: true, data: { allowed: false, reason: 'unknown_account', enforcement: null } }) }
-              : { ...refusal, outcome: this.reply({ id: f.id!, replyTo: f.replyTo, secret: secrets.get(i) }, { ok: false, error: { code: ErrorCodes.NotFound, message: 'account not found' } }) };
+          gates[i] = authorize
+            ? {
+                ...refusal,
+                outcome: this.reply(
+                  { id: f.id!, replyTo: f.replyTo, secret: secrets.get(i) },
+                  { ok: true, data: { allowed: false, reason: 'unknown_account', enforcement: null } },
+                ),
+              }
+            : {
+                ...refusal,
+                outcome: this.reply(
+                  { id: f.id!, replyTo: f.replyTo, secret: secrets.get(i) },
+                  { ok: false, error: { code: ErrorCodes.NotFound, message: 'account not found' } },
+                ),
+              };
         }
       }
     }
 
     for (const [i, data] of parsed) {
       const { entryId, f } = entries[i];
-      gates[i] = { entryId, id: f.id!, pattern: f.pattern!, replyTo: f.replyTo, deadline: Number(f.deadline), caller: callers.get(i)!, secret: secrets.get(i)!, data };
+      gates[i] = {
+        entryId,
+        id: f.id!,
+        pattern: f.pattern!,
+        replyTo: f.replyTo,
+        deadline: Number(f.deadline),
+        caller: callers.get(i)!,
+        secret: secrets.get(i)!,
+        data,
+      };
     }
     return gates;
   }
@@ -579,7 +704,10 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     try {
       const handler = this.getHandlerByPattern(g.pattern)!;
       const ctx = new RedisStreamsContext([this.stream, g.entryId, g.pattern, g.id, this.consumer, g.caller]);
-      const value = await this.beforeDeadline(lastValueFrom(this.transformToObservable(handler(g.data, ctx)), { defaultValue: null }), g.deadline);
+      const value = await this.beforeDeadline(
+        lastValueFrom(this.transformToObservable(handler(g.data, ctx)), { defaultValue: null }),
+        g.deadline,
+      );
       this.metrics?.served(g.pattern, 'ok', (performance.now() - started) / 1000);
       return this.reply(g, { ok: true, data: value ?? null });
     } catch (err) {
@@ -593,7 +721,10 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new AppError(ErrorCodes.Timeout, 'the handler did not finish before the deadline')), Math.max(0, deadline - Date.now()));
+      timer = setTimeout(
+        () => reject(new AppError(ErrorCodes.Timeout, 'the handler did not finish before the deadline')),
+        Math.max(0, deadline - Date.now()),
+      );
     });
     return Promise.race([work, expired]).finally(() => clearTimeout(timer));
   }

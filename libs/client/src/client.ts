@@ -98,7 +98,8 @@ export class MfaClient {
   constructor(private readonly options: MfaClientOptions) {
     if (!options?.keyId || !options.secret) throw new MfaError(ErrorCodes.ValidationFailed, 'keyId and secret: required (a service key)');
     const partitions = options.partitions ?? Number(process.env.BUS_PARTITIONS ?? 1);
-    if (!Number.isInteger(partitions) || partitions < 1) throw new MfaError(ErrorCodes.ValidationFailed, 'partitions: must be an integer >= 1');
+    if (!Number.isInteger(partitions) || partitions < 1)
+      throw new MfaError(ErrorCodes.ValidationFailed, 'partitions: must be an integer >= 1');
     this.partitions = partitions;
     this.timeoutMs = Math.min(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, MAX_DEADLINE_AHEAD_MS);
     this.retries = options.retries ?? 3;
@@ -114,7 +115,8 @@ export class MfaClient {
   }
 
   readonly devices = {
-    create: (req: CreateDeviceRequest, o?: CallOptions) => this.call<CreateTotpDeviceReply | CreateSmsDeviceReply>('mfa.devices.create', req, o),
+    create: (req: CreateDeviceRequest, o?: CallOptions) =>
+      this.call<CreateTotpDeviceReply | CreateSmsDeviceReply>('mfa.devices.create', req, o),
     enable: (req: EnableDeviceRequest, o?: CallOptions) => this.call<Device>('mfa.devices.enable', req, o),
     resync: (req: ResyncDeviceRequest, o?: CallOptions) => this.call<Device>('mfa.devices.resync', req, o),
     list: (req: AccountRequest, o?: CallOptions) => this.call<{ items: Device[] }>('mfa.devices.list', req, o),
@@ -163,7 +165,14 @@ export class MfaClient {
         return (await this.once(pattern, data, deadline)) as T;
       } catch (err) {
         const backoff = this.retryBaseMs * 2 ** attempt * (0.5 + Math.random() / 2);
-        if (!(err instanceof MfaError) || err.code !== ErrorCodes.Unavailable || this.closed || attempt >= this.retries || Date.now() + backoff >= deadline) throw err;
+        if (
+          !(err instanceof MfaError) ||
+          err.code !== ErrorCodes.Unavailable ||
+          this.closed ||
+          attempt >= this.retries ||
+          Date.now() + backoff >= deadline
+        )
+          throw err;
         this.options.onRetry?.(err, attempt + 1);
         await new Promise((r) => setTimeout(r, backoff));
       }
@@ -189,19 +198,25 @@ export class MfaClient {
     if (!owner) return Promise.reject(new MfaError(ErrorCodes.UnknownPattern, `no service owns pattern ${pattern}`));
     if (this.closed) return Promise.reject(new MfaError(ErrorCodes.Unavailable, 'the client was closed'));
     const id = randomUUID();
-    const accountId = typeof (data as { accountId?: unknown }).accountId === 'string' ? (data as { accountId: string }).accountId : undefined;
+    const accountId =
+      typeof (data as { accountId?: unknown }).accountId === 'string' ? (data as { accountId: string }).accountId : undefined;
     const stream = this.partitions > 1 ? requestStream(owner, partitionOf(accountId, this.partitions)) : requestStream(owner);
     const fields = requestFields(this.options, id, pattern, data, this.replyList, deadline);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id); // a late reply finds no waiter and is ignored
-        reject(new MfaError(ErrorCodes.Timeout, `no reply to ${pattern} before the deadline`));
-      }, Math.max(0, deadline - Date.now()));
-      const settle = <A>(fn: (a: A) => void) => (a: A) => {
-        clearTimeout(timer);
-        this.waiting.delete(id);
-        fn(a);
-      };
+      const timer = setTimeout(
+        () => {
+          this.waiting.delete(id); // a late reply finds no waiter and is ignored
+          reject(new MfaError(ErrorCodes.Timeout, `no reply to ${pattern} before the deadline`));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      const settle =
+        <A>(fn: (a: A) => void) =>
+        (a: A) => {
+          clearTimeout(timer);
+          this.waiting.delete(id);
+          fn(a);
+        };
       this.waiting.set(id, { resolve: settle(resolve), reject: settle(reject) });
       this.cmd.xadd(stream, '*', ...fields).catch((err: Error) => {
         this.waiting.get(id)?.reject(new MfaError(ErrorCodes.Unavailable, `sending to the bus failed: ${err.message}`));

@@ -35,9 +35,7 @@ export function requestStream(service: string, partition?: number): string {
   return partition === undefined ? `bus:${service}:requests` : `bus:${service}:requests:${partition}`;
 }
 
-export type WireReply =
-  | { id: string | null; ok: true; data: unknown }
-  | { id: string | null; ok: false; error: WireError };
+export type WireReply = { id: string | null; ok: true; data: unknown } | { id: string | null; ok: false; error: WireError };
 
 /** The fields of one request entry, as strings (absent ones undefined); `data` stays bytes. */
 export interface EntryFields {
@@ -78,7 +76,14 @@ export function signEntry(secret: string, id: string, pattern: string, deadline:
 }
 
 /** The XADD field list of a signed request, in the order docs/bus-protocol.md shows. */
-export function requestFields(creds: BusCredentials, id: string, pattern: string, data: unknown, replyTo: string | null, deadline: number): string[] {
+export function requestFields(
+  creds: BusCredentials,
+  id: string,
+  pattern: string,
+  data: unknown,
+  replyTo: string | null,
+  deadline: number,
+): string[] {
   const json = JSON.stringify(data ?? {});
   const dl = String(deadline);
   const out = ['id', id, 'pattern', pattern, 'data', json];

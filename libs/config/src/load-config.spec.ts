@@ -17,7 +17,10 @@ describe(loadConfig.name, () => {
   });
 
   it('converts numbers and keeps given values', () => {
-    expect(loadConfig(TestEnv, { PORT: '0', REDIS_URL: 'redis://localhost:6380/7' })).toMatchObject({ PORT: 0, REDIS_URL: 'redis://localhost:6380/7' });
+    expect(loadConfig(TestEnv, { PORT: '0', REDIS_URL: 'redis://localhost:6380/7' })).toMatchObject({
+      PORT: 0,
+      REDIS_URL: 'redis://localhost:6380/7',
+    });
   });
 
   it('lists every bad variable in one error', () => {

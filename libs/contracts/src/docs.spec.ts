@@ -12,10 +12,13 @@ import { InternalPatterns, Patterns } from './patterns';
 const ROOT = join(__dirname, '../../..');
 const doc = (name: string) => readFileSync(join(ROOT, 'docs', name), 'utf8');
 /** The first cell of every table row: `| \`mfa.verify\` | ...` -> `mfa.verify`. */
-const rowKeys = (markdown: string) => new Map(markdown.split('\n').flatMap((l) => {
-  const m = /^\| `([^`]+)` \|([^|]*)\|/.exec(l);
-  return m ? [[m[1], m[2].trim()] as const] : [];
-}));
+const rowKeys = (markdown: string) =>
+  new Map(
+    markdown.split('\n').flatMap((l) => {
+      const m = /^\| `([^`]+)` \|([^|]*)\|/.exec(l);
+      return m ? [[m[1], m[2].trim()] as const] : [];
+    }),
+  );
 
 /** Every file git knows in the worktree (tracked or not, ignored ones left out). */
 const repoFiles = (): string[] =>

@@ -32,7 +32,13 @@ export type AuthorizeReason = (typeof AuthorizeReasons)[number];
  * `cloned_authenticator`: a WebAuthn assertion whose signature is right but whose sign counter did
  * not grow past the stored one (a copied authenticator; refused, counted as a failure, audited).
  */
-export const VerifyFailureReasons = ['invalid_code', 'locked_out', 'no_active_device', 'method_not_allowed', 'cloned_authenticator'] as const;
+export const VerifyFailureReasons = [
+  'invalid_code',
+  'locked_out',
+  'no_active_device',
+  'method_not_allowed',
+  'cloned_authenticator',
+] as const;
 export type VerifyFailureReason = (typeof VerifyFailureReasons)[number];
 
 export const AuditActions = [

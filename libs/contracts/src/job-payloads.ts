@@ -1,7 +1,31 @@
 import 'reflect-metadata'; // @Type reads design types as the classes load
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
-import { type AuditAction, type AuditActorType, AuditActions, AuditActorTypes, type MfaMethod, MfaMethods, type RolloutStatus, RolloutStatuses } from './enums';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import {
+  type AuditAction,
+  type AuditActorType,
+  AuditActions,
+  AuditActorTypes,
+  type MfaMethod,
+  MfaMethods,
+  type RolloutStatus,
+  RolloutStatuses,
+} from './enums';
 import { IsSerialNumber } from './dto';
 import type { JobName } from './queues';
 
@@ -14,7 +38,8 @@ import type { JobName } from './queues';
 
 /** Postgres' uuid: any 8-4-4-4-12 hex id (IsUUID also checks the version bits). */
 const UUID_LIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const IsUuidLike = (each = false): PropertyDecorator => Matches(UUID_LIKE, { each, message: each ? '$property must hold uuids' : '$property must be a uuid' });
+const IsUuidLike = (each = false): PropertyDecorator =>
+  Matches(UUID_LIKE, { each, message: each ? '$property must hold uuids' : '$property must be a uuid' });
 
 /** Most accounts one notification job names (a chunk of a walk). */
 const MAX_ACCOUNTS_PER_JOB = 10_000;

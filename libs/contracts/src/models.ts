@@ -1,4 +1,13 @@
-import { type ApiKeyRole, type AuditAction, type AuditActorType, type DeviceStatus, type EnforcementState, type MfaMethod, MfaMethods, type RolloutStatus } from './enums';
+import {
+  type ApiKeyRole,
+  type AuditAction,
+  type AuditActorType,
+  type DeviceStatus,
+  type EnforcementState,
+  type MfaMethod,
+  MfaMethods,
+  type RolloutStatus,
+} from './enums';
 
 /** Shapes that cross a service boundary (HTTP answers and bus replies). Times are ISO-8601 UTC. */
 
@@ -57,7 +66,15 @@ export interface MfaPolicy {
 export const DEFAULT_ALLOWED_METHODS: readonly MfaMethod[] = ['totp', 'sms'];
 
 export function defaultPolicy(orgId: string): MfaPolicy {
-  return { orgId, version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: [...DEFAULT_ALLOWED_METHODS], maxMfaAgeSeconds: null, updatedAt: null };
+  return {
+    orgId,
+    version: 0,
+    requireMfa: false,
+    gracePeriodHours: 0,
+    allowedMethods: [...DEFAULT_ALLOWED_METHODS],
+    maxMfaAgeSeconds: null,
+    updatedAt: null,
+  };
 }
 
 export interface PolicyRollout {
@@ -93,6 +110,23 @@ export interface ApiKeyCreated {
  * at any depth), whoever passes them by mistake.
  */
 export const SECRET_FIELD_NAMES = [
-  'key', 'apiKey', 'keyHash', 'hash', 'secret', 'secretBase32', 'seed', 'otpauthUri', 'qrCodePng',
-  'code', 'code1', 'code2', 'codes', 'recoveryCode', 'recoveryCodes', 'token', 'sessionToken', 'password', 'phoneNumber',
+  'key',
+  'apiKey',
+  'keyHash',
+  'hash',
+  'secret',
+  'secretBase32',
+  'seed',
+  'otpauthUri',
+  'qrCodePng',
+  'code',
+  'code1',
+  'code2',
+  'codes',
+  'recoveryCode',
+  'recoveryCodes',
+  'token',
+  'sessionToken',
+  'password',
+  'phoneNumber',
 ] as const;

@@ -5,7 +5,14 @@
  * │ Renaming one is a breaking change of the external contract. Add, never rename.        │
  * └──────────────────────────────────────────────────────────────────────────────────────┘
  */
-import type { AuthorizeReason, EnforcementState, MfaMethod, SessionRevocationReason, VerificationMethod, VerifyFailureReason } from './enums';
+import type {
+  AuthorizeReason,
+  EnforcementState,
+  MfaMethod,
+  SessionRevocationReason,
+  VerificationMethod,
+  VerifyFailureReason,
+} from './enums';
 import type { AuditEvent, Device, Enforcement, Member, MfaPolicy } from './models';
 
 /** Patterns member services call (docs/bus-protocol.md, "Member-facing patterns"). */
@@ -114,59 +121,197 @@ export function ownerOf(pattern: string): BusServiceName | undefined {
  * Step-up: for an account with an active device, creating or deactivating a device and new
  * recovery codes need a session token of that account whose MFA time is within 300 s.
  */
-export interface StepUp { sessionToken?: string }
-export interface CreateDeviceRequest extends StepUp { accountId: string; type: MfaMethod; name: string; phoneNumber?: string }
+export interface StepUp {
+  sessionToken?: string;
+}
+export interface CreateDeviceRequest extends StepUp {
+  accountId: string;
+  type: MfaMethod;
+  name: string;
+  phoneNumber?: string;
+}
 /**
  * WebAuthn JSON as `@simplewebauthn` and the browser's `toJSON()` write it (base64url fields):
  * `registrationOptions` is what `navigator.credentials.create` takes (via `@simplewebauthn/browser`
  * `startRegistration`), `authenticationOptions` what `navigator.credentials.get` takes.
  */
 export type WebAuthnJson = Record<string, unknown>;
-export interface CreateWebAuthnDeviceReply { serialNumber: string; status: 'pending'; registrationOptions: WebAuthnJson }
-export interface CreateTotpDeviceReply { serialNumber: string; status: 'pending'; secretBase32: string; otpauthUri: string; qrCodePng: string }
-export interface CreateSmsDeviceReply { serialNumber: string; status: 'pending' }
+export interface CreateWebAuthnDeviceReply {
+  serialNumber: string;
+  status: 'pending';
+  registrationOptions: WebAuthnJson;
+}
+export interface CreateTotpDeviceReply {
+  serialNumber: string;
+  status: 'pending';
+  secretBase32: string;
+  otpauthUri: string;
+  qrCodePng: string;
+}
+export interface CreateSmsDeviceReply {
+  serialNumber: string;
+  status: 'pending';
+}
 /** TOTP/SMS: `code1` (and `code2`); WebAuthn: `registrationResponse` (the RegistrationResponseJSON). */
-export interface EnableDeviceRequest { accountId: string; serialNumber: string; code1?: string; code2?: string; registrationResponse?: WebAuthnJson }
-export interface ResyncDeviceRequest { accountId: string; serialNumber: string; code1: string; code2: string }
-export interface AccountRequest { accountId: string }
-export interface DeviceRequest { accountId: string; serialNumber: string }
+export interface EnableDeviceRequest {
+  accountId: string;
+  serialNumber: string;
+  code1?: string;
+  code2?: string;
+  registrationResponse?: WebAuthnJson;
+}
+export interface ResyncDeviceRequest {
+  accountId: string;
+  serialNumber: string;
+  code1: string;
+  code2: string;
+}
+export interface AccountRequest {
+  accountId: string;
+}
+export interface DeviceRequest {
+  accountId: string;
+  serialNumber: string;
+}
 export interface DeactivateDeviceRequest extends DeviceRequest, StepUp {}
 export interface RecoveryCodesRequest extends AccountRequest, StepUp {}
-export interface SmsSentReply { sent: true; expiresAt: string }
-export interface RecoveryCodesReply { codes: string[] }
+export interface SmsSentReply {
+  sent: true;
+  expiresAt: string;
+}
+export interface RecoveryCodesReply {
+  codes: string[];
+}
 /** A code, or a WebAuthn `assertion` (AuthenticationResponseJSON) answering the challenge `challengeId`. */
-export interface VerifyRequest { accountId: string; code?: string; serialNumber?: string; challengeId?: string; assertion?: WebAuthnJson }
-export interface CreateChallengeRequest { accountId: string }
-export interface CreateChallengeReply { challengeId: string; authenticationOptions: WebAuthnJson; expiresAt: string }
+export interface VerifyRequest {
+  accountId: string;
+  code?: string;
+  serialNumber?: string;
+  challengeId?: string;
+  assertion?: WebAuthnJson;
+}
+export interface CreateChallengeRequest {
+  accountId: string;
+}
+export interface CreateChallengeReply {
+  challengeId: string;
+  authenticationOptions: WebAuthnJson;
+  expiresAt: string;
+}
 export type VerifyReply =
   | { valid: true; serialNumber: string | null; method: VerificationMethod; verifiedAt: string }
   | { valid: false; reason: VerifyFailureReason };
-export interface IssueSessionRequest { accountId: string; code?: string; serialNumber?: string; challengeId?: string; assertion?: WebAuthnJson; durationSeconds?: number }
-export interface IssueSessionReply { token: string; expiresAt: string; mfaAuthenticatedAt: string }
-export interface RevokeSessionsRequest { accountId: string }
-export interface RevokeSessionsReply { revoked: true; revokedBefore: string }
-export interface JwksReply { keys: Array<Record<string, unknown>> }
-export interface AuthorizeRequest { accountId: string; sessionToken?: string; maxMfaAgeSeconds?: number }
-export interface AuthorizeReply { allowed: boolean; reason: AuthorizeReason; enforcement: Enforcement | null }
-
-export interface NewMember { email: string; displayName?: string; externalId?: string }
-export interface OrgScoped { orgId: string }
-export interface MemberRef { orgId: string; accountId: string }
-export interface ListMembersRequest { orgId: string; state?: EnforcementState; limit: number; cursor?: string }
-export interface Page<T> { items: T[]; nextCursor: string | null }
-export interface MemberStats { total: number; byState: Record<EnforcementState, number> }
-export interface ApplyPolicyRequest { policy: MfaPolicy; rolloutId: string }
-export interface ApplyPolicyReply { accepted: boolean; total: number }
-export interface SetExemptionRequest { orgId: string; accountId: string; until: string; reason: string }
-export interface DeviceResetRequest { orgId: string; accountId: string; serialNumber: string }
-export interface AccountDeviceResetRequest { orgId: string; accountId: string; activeDeviceCount: number; at: string }
-export interface DeviceResetReply { device: Device; activeDeviceCount: number }
-export interface ComplianceRow {
-  accountId: string; email: string; state: EnforcementState; graceDeadline: string | null; exemptUntil: string | null;
+export interface IssueSessionRequest {
+  accountId: string;
+  code?: string;
+  serialNumber?: string;
+  challengeId?: string;
+  assertion?: WebAuthnJson;
+  durationSeconds?: number;
 }
-export interface CompliancePageRequest { orgId: string; cursor?: string; limit: number }
-export interface ComplianceHistoryRequest { orgId: string; days: number }
-export interface ComplianceHistoryItem { date: string; total: number; byState: Record<EnforcementState, number>; compliantPercent: number }
+export interface IssueSessionReply {
+  token: string;
+  expiresAt: string;
+  mfaAuthenticatedAt: string;
+}
+export interface RevokeSessionsRequest {
+  accountId: string;
+}
+export interface RevokeSessionsReply {
+  revoked: true;
+  revokedBefore: string;
+}
+export interface JwksReply {
+  keys: Array<Record<string, unknown>>;
+}
+export interface AuthorizeRequest {
+  accountId: string;
+  sessionToken?: string;
+  maxMfaAgeSeconds?: number;
+}
+export interface AuthorizeReply {
+  allowed: boolean;
+  reason: AuthorizeReason;
+  enforcement: Enforcement | null;
+}
+
+export interface NewMember {
+  email: string;
+  displayName?: string;
+  externalId?: string;
+}
+export interface OrgScoped {
+  orgId: string;
+}
+export interface MemberRef {
+  orgId: string;
+  accountId: string;
+}
+export interface ListMembersRequest {
+  orgId: string;
+  state?: EnforcementState;
+  limit: number;
+  cursor?: string;
+}
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+export interface MemberStats {
+  total: number;
+  byState: Record<EnforcementState, number>;
+}
+export interface ApplyPolicyRequest {
+  policy: MfaPolicy;
+  rolloutId: string;
+}
+export interface ApplyPolicyReply {
+  accepted: boolean;
+  total: number;
+}
+export interface SetExemptionRequest {
+  orgId: string;
+  accountId: string;
+  until: string;
+  reason: string;
+}
+export interface DeviceResetRequest {
+  orgId: string;
+  accountId: string;
+  serialNumber: string;
+}
+export interface AccountDeviceResetRequest {
+  orgId: string;
+  accountId: string;
+  activeDeviceCount: number;
+  at: string;
+}
+export interface DeviceResetReply {
+  device: Device;
+  activeDeviceCount: number;
+}
+export interface ComplianceRow {
+  accountId: string;
+  email: string;
+  state: EnforcementState;
+  graceDeadline: string | null;
+  exemptUntil: string | null;
+}
+export interface CompliancePageRequest {
+  orgId: string;
+  cursor?: string;
+  limit: number;
+}
+export interface ComplianceHistoryRequest {
+  orgId: string;
+  days: number;
+}
+export interface ComplianceHistoryItem {
+  date: string;
+  total: number;
+  byState: Record<EnforcementState, number>;
+  compliantPercent: number;
+}
 /**
  * mfa-service -> account-service: tokens of the account issued at or before `before` die; with a
  * `serialNumber`, only those issued from that device. Idempotent; a later `before` wins.
@@ -178,36 +323,78 @@ export interface SessionRevocation {
   before: string;
   reason: SessionRevocationReason;
 }
-export interface DevicesSummaryRequest { orgId?: string; accountIds?: string[] }
+export interface DevicesSummaryRequest {
+  orgId?: string;
+  accountIds?: string[];
+}
 export interface DevicesSummaryReply {
   devicesByType: Record<MfaMethod, number>;
   accounts: Record<string, { activeCount: number; deviceCount: number; lastUsedAt: string | null }>;
 }
 
 export interface ServiceKey {
-  id: string; orgId: string; name: string; scopes: ServiceKeyScope[]; createdAt: string; lastUsedAt: string | null; revokedAt: string | null;
+  id: string;
+  orgId: string;
+  name: string;
+  scopes: ServiceKeyScope[];
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
 }
-export interface CreateServiceKeyRequest { orgId: string; name: string; scopes: ServiceKeyScope[] }
+export interface CreateServiceKeyRequest {
+  orgId: string;
+  name: string;
+  scopes: ServiceKeyScope[];
+}
 /** `salt` derives the secret with the internal key (InternalKey.serviceKeySecret); alone it is worth nothing. */
 export type CreatedServiceKey = ServiceKey & { salt: string };
-export interface ServiceKeyRefRequest { orgId: string; keyId: string }
-export interface ResolveCallersRequest { keyIds: string[]; accountIds: string[] }
+export interface ServiceKeyRefRequest {
+  orgId: string;
+  keyId: string;
+}
+export interface ResolveCallersRequest {
+  keyIds: string[];
+  accountIds: string[];
+}
 export interface ResolveCallersReply {
   keys: Array<{ id: string; orgId: string; scopes: ServiceKeyScope[]; salt: string; revoked: boolean }>;
   accounts: Array<{ id: string; orgId: string }>;
 }
 
-export interface CreateEnrollmentLinkRequest { accountId: string; returnUrl?: string }
-export interface EnrollmentLinkReply { url: string; expiresAt: string }
-export interface RedeemEnrollmentLinkRequest { token: string }
+export interface CreateEnrollmentLinkRequest {
+  accountId: string;
+  returnUrl?: string;
+}
+export interface EnrollmentLinkReply {
+  url: string;
+  expiresAt: string;
+}
+export interface RedeemEnrollmentLinkRequest {
+  token: string;
+}
 /** `redeemed` exactly once per link; afterwards `used`; past its 15 minutes `expired`; `unknown` for anything else. */
 export type RedeemEnrollmentLinkReply =
   | { state: 'redeemed'; accountId: string; orgId: string; returnUrl: string | null; expiresAt: string }
   | { state: 'used' | 'expired' | 'unknown' };
 
-export interface DiagnoseRequest { accountId: string; serialNumber?: string; code: string; action?: string }
+export interface DiagnoseRequest {
+  accountId: string;
+  serialNumber?: string;
+  code: string;
+  action?: string;
+}
 /** docs/mfa.md "Troubleshooting a rejected code": which tip applies; never a code, a seed or which digits were wrong. */
-export const DiagnosisCodes = ['ok', 'clock_skew', 'replayed', 'invalid_code', 'wrong_serial', 'pending_device', 'locked_out', 'no_active_device', 'policy_denies'] as const;
+export const DiagnosisCodes = [
+  'ok',
+  'clock_skew',
+  'replayed',
+  'invalid_code',
+  'wrong_serial',
+  'pending_device',
+  'locked_out',
+  'no_active_device',
+  'policy_denies',
+] as const;
 export type DiagnosisCode = (typeof DiagnosisCodes)[number];
 export interface DiagnosisFinding {
   code: DiagnosisCode;
@@ -222,7 +409,10 @@ export interface DiagnosisFinding {
   /** policy_denies: the rule that denies */
   rule?: string;
 }
-export interface DiagnoseReply { findings: DiagnosisFinding[]; action?: string }
+export interface DiagnoseReply {
+  findings: DiagnosisFinding[];
+  action?: string;
+}
 
 /** The type map the typed client uses: `bus.send(Patterns.MfaVerify, req)` is checked both ways. */
 export interface BusContract {

@@ -87,7 +87,11 @@ export const QueueOwner: Record<QueueName, AppName> = {
 
 // ---- job payloads ---------------------------------------------------------------------
 
-export interface MaterializePolicyJob { orgId: string; rolloutId: string; policyVersion: number }
+export interface MaterializePolicyJob {
+  orgId: string;
+  rolloutId: string;
+  policyVersion: number;
+}
 
 export interface DeviceEventJob {
   accountId: string;
@@ -100,7 +104,11 @@ export interface DeviceEventJob {
   at: string;
 }
 
-export interface PolicyRequiredNoticeJob { orgId: string; policyVersion: number; accountIds: string[] }
+export interface PolicyRequiredNoticeJob {
+  orgId: string;
+  policyVersion: number;
+  accountIds: string[];
+}
 export interface DeadlineReminderJob {
   orgId: string;
   accountIds: string[];

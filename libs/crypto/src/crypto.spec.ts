@@ -58,9 +58,15 @@ describe(verifySessionToken.name, () => {
       .sign(k.privateKey);
 
   it('accepts tokens of every listed key, and checks account and expiry', async () => {
-    expect(await verifySessionToken(await sign(keys[1]), jwks, { accountId: 'acc' })).toMatchObject({ ok: true, claims: { sub: 'acc', org: 'o' } });
+    expect(await verifySessionToken(await sign(keys[1]), jwks, { accountId: 'acc' })).toMatchObject({
+      ok: true,
+      claims: { sub: 'acc', org: 'o' },
+    });
     expect(await verifySessionToken(await sign(), jwks, { accountId: 'other' })).toEqual({ ok: false, reason: 'wrong_account' });
-    expect(await verifySessionToken(await sign(keys[0], {}, Math.floor(Date.now() / 1000) - 10), jwks)).toEqual({ ok: false, reason: 'expired' });
+    expect(await verifySessionToken(await sign(keys[0], {}, Math.floor(Date.now() / 1000) - 10), jwks)).toEqual({
+      ok: false,
+      reason: 'expired',
+    });
   });
 
   it('refuses a token of a key not in the JWKS and garbage', async () => {

@@ -47,7 +47,9 @@ export class InternalKey {
 
   /** Hex HMAC of a job: its queue, its name and its data as JSON. */
   signJob(queue: string, name: string, data: unknown): string {
-    return createHmac('sha256', this.jobKey).update(`${queue}\n${name}\n${JSON.stringify(data ?? null)}`).digest('hex');
+    return createHmac('sha256', this.jobKey)
+      .update(`${queue}\n${name}\n${JSON.stringify(data ?? null)}`)
+      .digest('hex');
   }
 
   verifyJob(queue: string, name: string, data: unknown, sig: unknown): boolean {

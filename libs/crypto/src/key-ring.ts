@@ -19,7 +19,10 @@ export interface KeyRing {
  * Error whose message names the broken entry by position, never its value.
  */
 export function parseKeyRing(value: string, bytes = 32): KeyRing {
-  const entries = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new Error('empty key ring');
   const byKid = new Map<string, RingKey>();
   entries.forEach((entry, index) => {

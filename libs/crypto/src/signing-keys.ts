@@ -25,7 +25,10 @@ function keyFromSeed(kid: string, seed: Buffer): SigningKey {
  * verify until they expire. Errors name the entry by position, never its value.
  */
 export function parseSigningKeys(value: string): SigningKey[] {
-  const entries = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new Error('no signing key');
   const seen = new Set<string>();
   return entries.map((entry, index) => {

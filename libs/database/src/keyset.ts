@@ -13,7 +13,11 @@ type KeyOf<C> = C extends KeysetChunk<infer K> ? K : never;
  * `size`. Never OFFSET: each chunk is an index range scan however deep the walk is. `next` may
  * answer null to end the walk early (a lock held elsewhere, a shutdown): the caller knows why.
  */
-export async function* keysetChunks<C extends KeysetChunk<unknown>>(first: KeyOf<C>, size: number, next: (after: KeyOf<C>) => Promise<C | null>): AsyncGenerator<C> {
+export async function* keysetChunks<C extends KeysetChunk<unknown>>(
+  first: KeyOf<C>,
+  size: number,
+  next: (after: KeyOf<C>) => Promise<C | null>,
+): AsyncGenerator<C> {
   let after = first;
   for (;;) {
     const chunk = await next(after);

@@ -124,13 +124,22 @@ function describeBytes(bytes: number): string {
 }
 
 /** Body-parser errors in the contract's error shape: 413 over the limit, 400 for the rest. */
-export function jsonBodyErrors(): (err: { type?: string; status?: number; limit?: number; message?: string }, req: Request, res: Response, next: NextFunction) => void {
+export function jsonBodyErrors(): (
+  err: { type?: string; status?: number; limit?: number; message?: string },
+  req: Request,
+  res: Response,
+  next: NextFunction,
+) => void {
   return (err, _req, res, next) => {
     if (!err || typeof err.status !== 'number' || err.status >= 500) return next(err);
     const tooLarge = err.type === 'entity.too.large';
     const message = tooLarge
       ? `request body is larger than ${describeBytes(err.limit ?? DEFAULT_BODY_LIMIT_BYTES)}`
-      : err.type === BODY_REFUSED ? err.message! : err.type === 'entity.parse.failed' ? 'request body is not valid JSON' : 'request body could not be read';
+      : err.type === BODY_REFUSED
+        ? err.message!
+        : err.type === 'entity.parse.failed'
+          ? 'request body is not valid JSON'
+          : 'request body could not be read';
     const statusCode = tooLarge ? 413 : 400;
     res.status(statusCode).json({ statusCode, code: 'validation_failed', message });
   };
@@ -175,11 +184,14 @@ export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>,
     // member services' keys and accounts' orgs come from the app's own providers (none: platform only)
     const directory = optionalProvider<CallerDirectory>(app, CALLER_DIRECTORY);
     const metrics = optionalProvider<BusMetrics>(app, BUS_METRICS);
-    strategy = new RedisStreamsServer({ redisUrl: env.REDIS_URL, service: def.bus, platformSecret: platformKeyOf(app).busSecret, directory, metrics });
-    const bus = app.connectMicroservice(
-      { strategy },
-      { deferInitialization: true },
-    );
+    strategy = new RedisStreamsServer({
+      redisUrl: env.REDIS_URL,
+      service: def.bus,
+      platformSecret: platformKeyOf(app).busSecret,
+      directory,
+      metrics,
+    });
+    const bus = app.connectMicroservice({ strategy }, { deferInitialization: true });
     // without it Nest's RPC handler drops every error code (see BusExceptionFilter)
     bus.useGlobalFilters(new BusExceptionFilter());
     // the lifecycle hooks run once, here, before the bus or HTTP takes a request: left alone, a

@@ -6,7 +6,12 @@ import { SECRET_FIELD_NAMES } from '@mfa/contracts';
 const REDACTED_PATHS = ['req.headers.authorization', ...SECRET_FIELD_NAMES.map((name) => `*.${name}`)];
 
 export function createRootLogger(service: string, level: string, destination?: pino.DestinationStream): Logger {
-  const options = { level, base: { service }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime };
+  const options = {
+    level,
+    base: { service },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
   return destination ? pino(options, destination) : pino(options);
 }
 

@@ -30,7 +30,9 @@ export class SecurityMetrics {
   /** MetricsModule provides one per app (inject SecurityMetrics). */
   constructor(r: Registry) {
     this.lockouts = counter(r, 'mfa_lockouts_started_total', 'Accounts locked out after too many failed codes');
-    this.limited = new ByLabel(counter(r, 'mfa_rate_limited_total', 'Requests refused by a rate limit, by limit (sms, sms_resend, recovery)', ['limit']));
+    this.limited = new ByLabel(
+      counter(r, 'mfa_rate_limited_total', 'Requests refused by a rate limit, by limit (sms, sms_resend, recovery)', ['limit']),
+    );
     this.revocations = new ByLabel(counter(r, 'mfa_session_revocations_total', 'Session revocations recorded, by reason', ['reason']));
   }
 
@@ -57,19 +59,25 @@ export interface GaugeSample {
  * A gauge computed on scrape from `load` (set-based SQL), cached `ttlMs` so frequent scrapes or
  * several Prometheus servers cost one query per period; a failed load keeps the last values.
  */
-export function scrapedGauge(registry: Registry, opts: { name: string; help: string; labelNames: string[]; ttlMs?: number; load: () => Promise<GaugeSample[]> }): Gauge<string> {
+export function scrapedGauge(
+  registry: Registry,
+  opts: { name: string; help: string; labelNames: string[]; ttlMs?: number; load: () => Promise<GaugeSample[]> },
+): Gauge<string> {
   const ttl = opts.ttlMs ?? 15_000;
   let at = 0;
   let last: GaugeSample[] = [];
   let loading: Promise<void> | undefined;
   const refresh = () =>
-    (loading ??= opts.load().then(
-      (samples) => {
-        last = samples;
-        at = Date.now();
-      },
-      () => undefined,
-    ).finally(() => (loading = undefined)));
+    (loading ??= opts
+      .load()
+      .then(
+        (samples) => {
+          last = samples;
+          at = Date.now();
+        },
+        () => undefined,
+      )
+      .finally(() => (loading = undefined)));
   return new Gauge({
     name: opts.name,
     help: opts.help,

@@ -15,7 +15,11 @@ let key: TestServiceKey;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 /** Async on purpose: the services answer from this process's event loop. */
 function mfa(args: string[], extra: NodeJS.ProcessEnv = {}, until?: (out: string) => boolean): Promise<Run> {
   return new Promise((done) => {
@@ -63,8 +67,28 @@ describe('mfa (usage and exit codes)', () => {
   it('has --help on every command, exit 1 for usage errors naming the flag, 2 with the code for API errors', async () => {
     const help = await mfa(['--help']);
     expect(help.code).toBe(0);
-    for (const c of ['orgs', 'members', 'policy', 'report', 'history', 'audit', 'rollouts', 'devices', 'sts', 'service-keys', 'api-keys', 'exemptions']) expect(help.stdout).toContain(c);
-    for (const c of [['members', 'import'], ['sts', 'get-session-token'], ['devices', 'create'], ['rollouts', 'watch'], ['policy', 'set']]) {
+    for (const c of [
+      'orgs',
+      'members',
+      'policy',
+      'report',
+      'history',
+      'audit',
+      'rollouts',
+      'devices',
+      'sts',
+      'service-keys',
+      'api-keys',
+      'exemptions',
+    ])
+      expect(help.stdout).toContain(c);
+    for (const c of [
+      ['members', 'import'],
+      ['sts', 'get-session-token'],
+      ['devices', 'create'],
+      ['rollouts', 'watch'],
+      ['policy', 'set'],
+    ]) {
       const r = await mfa([...c, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('--output');
@@ -80,7 +104,9 @@ describe('mfa (usage and exit codes)', () => {
     const notFound = await mfa(['members', 'get', '00000000-0000-4000-8000-000000000000']);
     expect(notFound.code).toBe(2);
     expect(notFound.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^mfa: not_found: /)]);
-    const wrongKey = await mfa(['devices', 'list', '--account-id', '00000000-0000-4000-8000-000000000000'], { MFA_SERVICE_KEY_SECRET: 'wrong' });
+    const wrongKey = await mfa(['devices', 'list', '--account-id', '00000000-0000-4000-8000-000000000000'], {
+      MFA_SERVICE_KEY_SECRET: 'wrong',
+    });
     expect(wrongKey).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mfa: unauthenticated: sig/) });
   });
 
@@ -88,7 +114,11 @@ describe('mfa (usage and exit codes)', () => {
     const r = await mfa(['configure', '--profile', 'ops', '--api-url', s.orgUrl, '--api-key', org.adminKey, '--org-id', org.id]);
     expect(r.code).toBe(0);
     expect(statSync(env.MFA_CONFIG_FILE!).mode & 0o777).toBe(0o600);
-    const viaProfile = await mfa(['--profile', 'ops', 'orgs', 'get', '--output', 'json'], { MFA_API_KEY: undefined, MFA_ORG_ID: undefined, MFA_API_URL: undefined });
+    const viaProfile = await mfa(['--profile', 'ops', 'orgs', 'get', '--output', 'json'], {
+      MFA_API_KEY: undefined,
+      MFA_ORG_ID: undefined,
+      MFA_API_URL: undefined,
+    });
     expect(viaProfile.code).toBe(0);
     expect(JSON.parse(viaProfile.stdout)).toMatchObject({ id: org.id });
     expect((await mfa(['--profile', 'nope', 'orgs', 'get'])).code).toBe(1);
@@ -163,13 +193,17 @@ describe('mfa admin commands', () => {
     expect(badPolicy).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mfa: validation_failed: .*allowedMethods/) });
 
     const until = new Date(Date.now() + 86_400_000).toISOString();
-    expect(await json(['exemptions', 'set', '--account-id', m.id, '--until', until, '--reason', 'travel'], e)).toMatchObject({ enforcement: { state: 'exempt' } });
+    expect(await json(['exemptions', 'set', '--account-id', m.id, '--until', until, '--reason', 'travel'], e)).toMatchObject({
+      enforcement: { state: 'exempt' },
+    });
     expect((await json(['exemptions', 'remove', '--account-id', m.id], e)).enforcement.state).not.toBe('exempt');
 
     expect(await json(['report'], e)).toMatchObject({ total: 1, byState: expect.any(Object) });
     expect(JSON.parse((await mfa(['report', '--format', 'json'], e)).stdout)).toMatchObject({ total: 1 });
     const csv = await mfa(['report', '--format', 'csv'], e);
-    expect(csv.stdout.split('\n')[0]).toBe('account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until');
+    expect(csv.stdout.split('\n')[0]).toBe(
+      'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until',
+    );
     expect(csv.stdout).toContain('ada@example.test');
     expect((await mfa(['report'], e)).stdout).toMatch(/COMPLIANTPERCENT/);
     expect(await json(['history', '--days', '7'], e)).toEqual({ items: expect.any(Array) });
@@ -195,13 +229,35 @@ describe('mfa member commands', () => {
     expect(qr.stdout).toMatch(/[▀▄█]/); // the QR code, drawn with block characters
     const dev = await json(['devices', 'create', '--account-id', m.id, '--type', 'totp', '--name', 'phone 2']);
     expect(dev).toMatchObject({ status: 'pending', otpauthUri: expect.stringMatching(/^otpauth:/) });
-    const enabled = await json(['devices', 'enable', '--account-id', m.id, '--serial-number', dev.serialNumber, '--code1', code(dev.secretBase32, -1), '--code2', code(dev.secretBase32, 0)]);
+    const enabled = await json([
+      'devices',
+      'enable',
+      '--account-id',
+      m.id,
+      '--serial-number',
+      dev.serialNumber,
+      '--code1',
+      code(dev.secretBase32, -1),
+      '--code2',
+      code(dev.secretBase32, 0),
+    ]);
     expect(enabled).toMatchObject({ status: 'active' });
     const listed = await json(['devices', 'list', '--account-id', m.id]);
     expect(listed.items.map((d: any) => d.status).sort()).toEqual(['active', 'pending']);
     expect((await mfa(['devices', 'list', '--account-id', m.id])).stdout).toMatch(/^SERIALNUMBER\s+TYPE/);
 
-    const sts = ['sts', 'get-session-token', '--account-id', m.id, '--serial-number', dev.serialNumber, '--token-code', code(dev.secretBase32, 1), '--duration-seconds', '900'];
+    const sts = [
+      'sts',
+      'get-session-token',
+      '--account-id',
+      m.id,
+      '--serial-number',
+      dev.serialNumber,
+      '--token-code',
+      code(dev.secretBase32, 1),
+      '--duration-seconds',
+      '900',
+    ];
     const first = await json(sts);
     expect(first).toMatchObject({ token: expect.any(String), expiresAt: expect.any(String), mfaAuthenticatedAt: expect.any(String) });
     const cacheDir = join(dir, 'cache');
@@ -209,7 +265,16 @@ describe('mfa member commands', () => {
     expect(statSync(join(cacheDir, cached)).mode & 0o777).toBe(0o600);
     // the same code again would be a replay: the cache answers instead of the bus
     expect(await json(sts)).toEqual(first);
-    const wrong = await mfa(['sts', 'get-session-token', '--account-id', m.id, '--serial-number', dev.serialNumber, '--token-code', '000000']);
+    const wrong = await mfa([
+      'sts',
+      'get-session-token',
+      '--account-id',
+      m.id,
+      '--serial-number',
+      dev.serialNumber,
+      '--token-code',
+      '000000',
+    ]);
     expect(wrong).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mfa: invalid_code/) });
     // an expired entry is not used: the bus is asked again (and refuses the replayed code)
     writeFileSync(join(cacheDir, cached), JSON.stringify({ ...first, expiresAt: new Date(Date.now() - 1000).toISOString() }));
@@ -218,15 +283,50 @@ describe('mfa member commands', () => {
     expect(JSON.parse(readFileSync(join(cacheDir, cached), 'utf8')).expiresAt < new Date().toISOString()).toBe(true);
 
     // a clock 5 steps ahead: diagnose names the skew and the resync that fixes it (one line per finding)
-    const diag = await mfa(['devices', 'diagnose', '--account-id', m.id, '--serial-number', dev.serialNumber, '--token-code', code(dev.secretBase32, 5), '--action', 'export']);
+    const diag = await mfa([
+      'devices',
+      'diagnose',
+      '--account-id',
+      m.id,
+      '--serial-number',
+      dev.serialNumber,
+      '--token-code',
+      code(dev.secretBase32, 5),
+      '--action',
+      'export',
+    ]);
     expect(diag.code).toBe(0);
-    expect(diag.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^clock_skew\\s+${dev.serialNumber} .*steps=\\d+.* -> mfa devices resync --account-id ${m.id} --serial-number ${dev.serialNumber} `))]);
-    expect(await json(['devices', 'diagnose', '--account-id', m.id, '--token-code', '12345', '--action', 'export'])).toEqual({ action: 'export', findings: [expect.objectContaining({ code: 'pending_device' }), expect.objectContaining({ code: 'invalid_code' })] });
-    const resynced = await json(['devices', 'resync', '--account-id', m.id, '--serial-number', dev.serialNumber, '--code1', code(dev.secretBase32, 4), '--code2', code(dev.secretBase32, 5)]);
+    expect(diag.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^clock_skew\\s+${dev.serialNumber} .*steps=\\d+.* -> mfa devices resync --account-id ${m.id} --serial-number ${dev.serialNumber} `,
+        ),
+      ),
+    ]);
+    expect(await json(['devices', 'diagnose', '--account-id', m.id, '--token-code', '12345', '--action', 'export'])).toEqual({
+      action: 'export',
+      findings: [expect.objectContaining({ code: 'pending_device' }), expect.objectContaining({ code: 'invalid_code' })],
+    });
+    const resynced = await json([
+      'devices',
+      'resync',
+      '--account-id',
+      m.id,
+      '--serial-number',
+      dev.serialNumber,
+      '--code1',
+      code(dev.secretBase32, 4),
+      '--code2',
+      code(dev.secretBase32, 5),
+    ]);
     expect(resynced).toMatchObject({ status: 'active' });
-    expect((await mfa(['devices', 'diagnose', '--account-id', m.id, '--token-code', '123456'], { MFA_SERVICE_KEY_SECRET: 'wrong' })).code).toBe(2);
+    expect(
+      (await mfa(['devices', 'diagnose', '--account-id', m.id, '--token-code', '123456'], { MFA_SERVICE_KEY_SECRET: 'wrong' })).code,
+    ).toBe(2);
 
     expect((await mfa(['devices', 'reset', '--account-id', m.id, '--serial-number', dev.serialNumber])).code).toBe(0);
-    expect((await json(['devices', 'list', '--account-id', m.id])).items.find((d: any) => d.serialNumber === dev.serialNumber)).toMatchObject({ status: 'deactivated' });
+    expect(
+      (await json(['devices', 'list', '--account-id', m.id])).items.find((d: any) => d.serialNumber === dev.serialNumber),
+    ).toMatchObject({ status: 'deactivated' });
   }, 300_000);
 });

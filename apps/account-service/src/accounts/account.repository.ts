@@ -16,7 +16,12 @@ const MEMBER_COLUMNS = 'id, org_id, email, display_name, external_id, created_at
 
 function toEntity(row: AccountRow): AccountEntity {
   return Object.assign(new AccountEntity(), {
-    id: row.id, orgId: row.org_id, email: row.email, displayName: row.display_name, externalId: row.external_id, createdAt: row.created_at,
+    id: row.id,
+    orgId: row.org_id,
+    email: row.email,
+    displayName: row.display_name,
+    externalId: row.external_id,
+    createdAt: row.created_at,
   });
 }
 
@@ -60,7 +65,10 @@ export class AccountRepository {
 
   /** The org of each of these accounts (unknown ones absent). */
   async orgsOf(ids: string[]): Promise<Map<string, string>> {
-    const rows: Array<{ id: string; org_id: string }> = await this.dataSource.query(`SELECT id, org_id FROM accounts.accounts WHERE id = ANY($1::uuid[])`, [ids]);
+    const rows: Array<{ id: string; org_id: string }> = await this.dataSource.query(
+      `SELECT id, org_id FROM accounts.accounts WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
     return new Map(rows.map((r) => [r.id, r.org_id]));
   }
 

@@ -1,6 +1,5 @@
 import { AppError, isUuid } from '@mfa/contracts';
 
-
 /**
  * The opaque `nextCursor` of member listings: the last id of the page (keyset paging on
  * (org_id, id)), base64url-encoded with a version so the format can change without breaking

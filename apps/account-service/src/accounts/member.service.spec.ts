@@ -6,7 +6,12 @@ import { toMember } from './member.mapper';
 import { MemberService } from './member.service';
 
 const row = (n: number): AccountEntity => ({
-  orgId: 'o1', id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, email: `m${n}@x.io`, displayName: null, externalId: null, createdAt: new Date('2026-01-01T00:00:00Z'),
+  orgId: 'o1',
+  id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+  email: `m${n}@x.io`,
+  displayName: null,
+  externalId: null,
+  createdAt: new Date('2026-01-01T00:00:00Z'),
 });
 
 const member = (n: number) => ({ id: row(n).id, orgId: 'o1', email: row(n).email });
@@ -31,7 +36,12 @@ describe(MemberService.name, () => {
 
   it('counts skipped rows as existing', async () => {
     repo.insertMany.mockResolvedValueOnce(7);
-    await expect(sut.bulkCreate('o1', Array.from({ length: 10 }, (_, i) => ({ email: `x${i}@x.io` })))).resolves.toEqual({ created: 7, existing: 3 });
+    await expect(
+      sut.bulkCreate(
+        'o1',
+        Array.from({ length: 10 }, (_, i) => ({ email: `x${i}@x.io` })),
+      ),
+    ).resolves.toEqual({ created: 7, existing: 3 });
   });
 
   it('is conflict for a duplicate email and not_found for a missing member', async () => {
@@ -47,7 +57,12 @@ describe(MemberService.name, () => {
 describe(toMember.name, () => {
   it('maps a row with the not_required enforcement by default', () => {
     expect(toMember(row(7))).toEqual({
-      id: row(7).id, orgId: 'o1', email: 'm7@x.io', displayName: null, externalId: null, createdAt: '2026-01-01T00:00:00.000Z',
+      id: row(7).id,
+      orgId: 'o1',
+      email: 'm7@x.io',
+      displayName: null,
+      externalId: null,
+      createdAt: '2026-01-01T00:00:00.000Z',
       enforcement: { state: 'not_required', policyVersion: 0, requiredSince: null, graceDeadline: null, exemptUntil: null },
     });
   });

@@ -3,7 +3,6 @@ import { DataSource } from 'typeorm';
 import { affected, type Db } from '@mfa/database';
 import { AT_CURRENT_VERSION, DEADLINE, POLICY_JOIN, policyJoin, stateAt } from '../enforcement/enforcement.sql';
 
-
 export interface ReminderChunk {
   scanned: number;
   last: { orgId: string; id: string } | null;
@@ -94,8 +93,20 @@ export class ComplianceJobsRepository {
    * decides who gets a reminder: a row already there (an earlier run, another instance) is not
    * returned, so each (account, deadline, offset) is reminded once.
    */
-  async reminderChunk(tx: Db, now: Date, offsetHours: number, nextOffsetHours: number, after: { orgId: string; id: string }, limit: number): Promise<ReminderChunk> {
-    const rows: Array<{ scanned: number; last_org: string | null; last_id: string | null; sent: Array<{ orgId: string; accountIds: string[]; deadlines: string[] }> | null }> = await tx.query(
+  async reminderChunk(
+    tx: Db,
+    now: Date,
+    offsetHours: number,
+    nextOffsetHours: number,
+    after: { orgId: string; id: string },
+    limit: number,
+  ): Promise<ReminderChunk> {
+    const rows: Array<{
+      scanned: number;
+      last_org: string | null;
+      last_id: string | null;
+      sent: Array<{ orgId: string; accountIds: string[]; deadlines: string[] }> | null;
+    }> = await tx.query(
       `WITH cand AS MATERIALIZED (
          SELECT a.org_id, a.id, ${DEADLINE} AS deadline, ${stateAt('$1')} AS state
            FROM ${POLICY_JOIN}

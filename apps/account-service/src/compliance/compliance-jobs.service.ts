@@ -10,7 +10,11 @@ import { ComplianceNotifications } from './compliance-notifications';
 import { COMPLIANCE_SETTINGS, type ComplianceSettings } from './compliance-settings';
 
 export const ComplianceJobNames = [
-  Jobs.MaterializeDeadlines, Jobs.ExpireExemptions, Jobs.SendReminders, Jobs.ReconcilePolicyVersions, Jobs.SnapshotCompliance,
+  Jobs.MaterializeDeadlines,
+  Jobs.ExpireExemptions,
+  Jobs.SendReminders,
+  Jobs.ReconcilePolicyVersions,
+  Jobs.SnapshotCompliance,
 ] as const;
 export type ComplianceJobName = (typeof ComplianceJobNames)[number];
 
@@ -51,7 +55,8 @@ export class ComplianceJobsService {
     const result = await this.dispatch(job, now);
     const outcome = { job, changed: result ?? 0, skipped: result === null };
     if (!outcome.skipped) this.metrics.record(job, started, Date.now(), outcome.changed);
-    if (outcome.changed > 0) this.logger.log({ job, changed: outcome.changed, ms: Date.now() - started, msg: `${job} changed ${outcome.changed}` });
+    if (outcome.changed > 0)
+      this.logger.log({ job, changed: outcome.changed, ms: Date.now() - started, msg: `${job} changed ${outcome.changed}` });
     return outcome;
   }
 
@@ -93,17 +98,26 @@ export class ComplianceJobsService {
     let sent = 0;
     for (let i = 0; i < offsets.length; i++) {
       let locked = false;
-      const chunks = keysetChunks({ orgId: MIN_UUID, id: MIN_UUID }, this.settings.chunkSize, async (after: { orgId: string; id: string }) => {
-        const chunk = await this.repo.inLockedChunk(Jobs.SendReminders, async (tx) => {
-          const c = await this.repo.reminderChunk(tx, now, offsets[i], offsets[i + 1] ?? 0, after, this.settings.chunkSize);
-          for (const group of c.sent) {
-            await this.notifications.deadlineReminder({ orgId: group.orgId, accountIds: group.accountIds, deadlines: group.deadlines, offsetHours: offsets[i] });
-          }
-          return c;
-        });
-        locked = chunk === null;
-        return chunk;
-      });
+      const chunks = keysetChunks(
+        { orgId: MIN_UUID, id: MIN_UUID },
+        this.settings.chunkSize,
+        async (after: { orgId: string; id: string }) => {
+          const chunk = await this.repo.inLockedChunk(Jobs.SendReminders, async (tx) => {
+            const c = await this.repo.reminderChunk(tx, now, offsets[i], offsets[i + 1] ?? 0, after, this.settings.chunkSize);
+            for (const group of c.sent) {
+              await this.notifications.deadlineReminder({
+                orgId: group.orgId,
+                accountIds: group.accountIds,
+                deadlines: group.deadlines,
+                offsetHours: offsets[i],
+              });
+            }
+            return c;
+          });
+          locked = chunk === null;
+          return chunk;
+        },
+      );
       for await (const chunk of chunks) sent += chunk.sent.reduce((n, g) => n + g.accountIds.length, 0);
       if (locked) return sent > 0 ? sent : null;
     }
@@ -154,7 +168,9 @@ export class ComplianceJobsService {
     let written = 0;
     let locked = false;
     const chunks = keysetChunks(MIN_UUID, this.settings.orgChunkSize, async (afterOrg: string) => {
-      const chunk = await this.repo.inLockedChunk(Jobs.SnapshotCompliance, (tx) => this.repo.snapshotChunk(tx, now, date, afterOrg, this.settings.orgChunkSize));
+      const chunk = await this.repo.inLockedChunk(Jobs.SnapshotCompliance, (tx) =>
+        this.repo.snapshotChunk(tx, now, date, afterOrg, this.settings.orgChunkSize),
+      );
       locked = chunk === null;
       return chunk && { ...chunk, last: chunk.lastOrgId };
     });

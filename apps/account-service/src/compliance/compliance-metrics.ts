@@ -20,7 +20,12 @@ export class ComplianceMetrics {
     this.duration = gauge(r, 'compliance_job_duration_seconds', 'How long the last run of the compliance job took');
     this.changed =
       (r.getSingleMetric('compliance_job_accounts_changed_total') as Counter<'job'>) ??
-      new Counter({ name: 'compliance_job_accounts_changed_total', help: 'Accounts (or rows) each compliance job changed', labelNames: ['job'], registers: [r] });
+      new Counter({
+        name: 'compliance_job_accounts_changed_total',
+        help: 'Accounts (or rows) each compliance job changed',
+        labelNames: ['job'],
+        registers: [r],
+      });
   }
 
   record(job: string, startedAt: number, finishedAt: number, changed: number): void {

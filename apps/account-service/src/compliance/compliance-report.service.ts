@@ -19,7 +19,13 @@ export class ComplianceReportService {
     const after = cursor ? decodeMemberCursor(cursor) : null;
     const rows = await this.repo.page(orgId, after, limit, this.clock.now());
     return {
-      items: rows.map((r) => ({ accountId: r.id, email: r.email, state: r.state, graceDeadline: iso(r.grace_deadline), exemptUntil: iso(r.exempt_until) })),
+      items: rows.map((r) => ({
+        accountId: r.id,
+        email: r.email,
+        state: r.state,
+        graceDeadline: iso(r.grace_deadline),
+        exemptUntil: iso(r.exempt_until),
+      })),
       nextCursor: rows.length === limit ? encodeMemberCursor(rows[rows.length - 1].id) : null,
     };
   }

@@ -36,12 +36,16 @@ export class ComplianceScheduler implements OnApplicationBootstrap {
   /** Re-running it (every boot of every instance) keeps one scheduler per job, with the current interval. */
   async upsertSchedulers(): Promise<void> {
     for (const name of ComplianceJobNames) {
-      await this.jobQueues.upsertScheduler(schedulerId(name), { every: this.settings.intervalSeconds * 1000 }, {
-        name,
-        data: {},
-        // a tick's job is not worth keeping; a failed one a while, to see why
-        opts: { removeOnComplete: true, removeOnFail: { count: 100 }, attempts: 1 },
-      });
+      await this.jobQueues.upsertScheduler(
+        schedulerId(name),
+        { every: this.settings.intervalSeconds * 1000 },
+        {
+          name,
+          data: {},
+          // a tick's job is not worth keeping; a failed one a while, to see why
+          opts: { removeOnComplete: true, removeOnFail: { count: 100 }, attempts: 1 },
+        },
+      );
     }
   }
 

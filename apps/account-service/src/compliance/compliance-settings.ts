@@ -22,7 +22,10 @@ export interface ComplianceSettings {
 export const COMPLIANCE_SETTINGS = Symbol('COMPLIANCE_SETTINGS');
 
 export function parseOffsets(raw: string): number[] {
-  const hours = raw.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
+  const hours = raw
+    .split(',')
+    .map((s) => Number(s.trim()))
+    .filter((n) => Number.isInteger(n) && n > 0);
   return [...new Set(hours)].sort((a, b) => b - a);
 }
 

@@ -14,8 +14,12 @@ export const SCHEMA = 'accounts';
 export const ENTITIES: Function[] = [AccountEntity];
 /** Append only, in timestamp order; a committed migration is never edited. */
 export const MIGRATIONS: Function[] = [
-  CreateAccounts1795900100000, AddEnforcement1796018400000, CreateComplianceTables1796100000000, NotificationDedupeKey1796200000000,
-  CreateServiceKeys1796400000000, SessionRevocations1796410000000,
+  CreateAccounts1795900100000,
+  AddEnforcement1796018400000,
+  CreateComplianceTables1796100000000,
+  NotificationDedupeKey1796200000000,
+  CreateServiceKeys1796400000000,
+  SessionRevocations1796410000000,
 ];
 
 export function dataSourceOptions(url: string): DataSourceOptions {

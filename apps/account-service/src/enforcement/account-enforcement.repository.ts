@@ -27,11 +27,16 @@ interface FactsRow extends Partial<OrgPolicyRow> {
   sessions_revoked_before: Date | null;
 }
 
-
 /** Facts columns of `accounts a`, for any query that maps a member. */
 export const FACTS_COLUMNS = 'a.created_at, a.active_device_count, a.grace_anchor_at, a.exempt_until, a.exempt_reason';
 
-export function toFacts(row: { created_at: Date; active_device_count: number; grace_anchor_at: Date | null; exempt_until: Date | null; exempt_reason: string | null }): AccountEnforcementFacts {
+export function toFacts(row: {
+  created_at: Date;
+  active_device_count: number;
+  grace_anchor_at: Date | null;
+  exempt_until: Date | null;
+  exempt_reason: string | null;
+}): AccountEnforcementFacts {
   return {
     createdAt: new Date(row.created_at),
     activeDeviceCount: Number(row.active_device_count ?? 0),
@@ -111,7 +116,9 @@ export class AccountEnforcementRepository {
   }
 
   async countOrg(orgId: string): Promise<number> {
-    const rows: Array<{ n: number }> = await this.dataSource.query(`SELECT count(*)::int AS n FROM accounts.accounts WHERE org_id = $1`, [orgId]);
+    const rows: Array<{ n: number }> = await this.dataSource.query(`SELECT count(*)::int AS n FROM accounts.accounts WHERE org_id = $1`, [
+      orgId,
+    ]);
     return rows[0].n;
   }
 }

@@ -3,12 +3,24 @@ import { decideAuthorization, effectiveMaxAge, type TokenCheck } from './authori
 
 const now = new Date('2026-01-01T12:00:00.000Z');
 const nowSec = now.getTime() / 1000;
-const enf = (state: EnforcementState): Enforcement => ({ state, policyVersion: 1, requiredSince: null, graceDeadline: null, exemptUntil: null });
+const enf = (state: EnforcementState): Enforcement => ({
+  state,
+  policyVersion: 1,
+  requiredSince: null,
+  graceDeadline: null,
+  exemptUntil: null,
+});
 const token = (ageSeconds: number): TokenCheck => ({ valid: true, mfaAt: nowSec - ageSeconds });
 
 async function decide(state: EnforcementState, check: TokenCheck, requestMaxAge: number | null = null, policyMaxAge: number | null = null) {
   let checked = false;
-  const d = await decideAuthorization({ enforcement: enf(state), requestMaxAge, policyMaxAge, now, checkToken: async () => ((checked = true), check) });
+  const d = await decideAuthorization({
+    enforcement: enf(state),
+    requestMaxAge,
+    policyMaxAge,
+    now,
+    checkToken: async () => ((checked = true), check),
+  });
   return { ...d, checked };
 }
 

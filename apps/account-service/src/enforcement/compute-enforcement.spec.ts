@@ -1,4 +1,11 @@
-import { type AccountEnforcementFacts, computeEnforcement, defaultOrgPolicy, enforcementState, graceDeadline, type OrgPolicyState } from './compute-enforcement';
+import {
+  type AccountEnforcementFacts,
+  computeEnforcement,
+  defaultOrgPolicy,
+  enforcementState,
+  graceDeadline,
+  type OrgPolicyState,
+} from './compute-enforcement';
 
 const H = 3_600_000;
 const t0 = new Date('2026-01-01T00:00:00.000Z');
@@ -25,7 +32,11 @@ describe(computeEnforcement.name, () => {
 
   it('is exempt while the exemption is in force, then falls back to the deadline', () => {
     const a = account({ exemptUntil: at(200), exemptReason: 'travel' });
-    expect(computeEnforcement(policy(), a, at(100))).toMatchObject({ state: 'exempt', exemptUntil: at(200).toISOString(), exemptReason: 'travel' });
+    expect(computeEnforcement(policy(), a, at(100))).toMatchObject({
+      state: 'exempt',
+      exemptUntil: at(200).toISOString(),
+      exemptReason: 'travel',
+    });
     expect(computeEnforcement(policy(), a, at(200))).toMatchObject({ state: 'non_compliant', exemptUntil: null });
     expect(enforcementState(policy(), a, at(10))).toBe('exempt');
   });
@@ -34,7 +45,10 @@ describe(computeEnforcement.name, () => {
     expect(enforcementState(policy(), account(), at(71.99))).toBe('pending');
     expect(enforcementState(policy(), account(), at(72))).toBe('non_compliant');
     expect(computeEnforcement(policy(), account(), at(1))).toMatchObject({
-      state: 'pending', policyVersion: 1, requiredSince: t0.toISOString(), graceDeadline: at(72).toISOString(),
+      state: 'pending',
+      policyVersion: 1,
+      requiredSince: t0.toISOString(),
+      graceDeadline: at(72).toISOString(),
     });
   });
 

@@ -2,7 +2,13 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../database/data-source';
-import { type AccountEnforcementFacts, computeEnforcement, defaultOrgPolicy, enforcementState, type OrgPolicyState } from './compute-enforcement';
+import {
+  type AccountEnforcementFacts,
+  computeEnforcement,
+  defaultOrgPolicy,
+  enforcementState,
+  type OrgPolicyState,
+} from './compute-enforcement';
 import { DEADLINE, enforcementStateSql, JOINED_POLICY, POLICY_JOIN } from './enforcement.sql';
 import { toFacts } from './account-enforcement.repository';
 import { JOINED_POLICY_COLUMNS, OrgPolicyRepository, toOrgPolicyState } from './org-policy.repository';

@@ -7,7 +7,9 @@ export class EnforcementStatsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async membersByState(): Promise<Array<{ state: string; n: number }>> {
-    return this.dataSource.query(`SELECT coalesce(enforcement_state, 'not_required') AS state, count(*)::int AS n FROM accounts.accounts GROUP BY 1`);
+    return this.dataSource.query(
+      `SELECT coalesce(enforcement_state, 'not_required') AS state, count(*)::int AS n FROM accounts.accounts GROUP BY 1`,
+    );
   }
 
   async topNonCompliantOrgs(limit: number): Promise<Array<{ org_id: string; n: number }>> {

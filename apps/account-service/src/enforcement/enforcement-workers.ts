@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { WaitingError } from 'bullmq';
 import { type JobContext, OnJob } from '@mfa/bus';
-import { type DeadlineReminderJob, type DeviceEventJob, Jobs, type MaterializePolicyJob, type PolicyRequiredNoticeJob } from '@mfa/contracts';
+import {
+  type DeadlineReminderJob,
+  type DeviceEventJob,
+  Jobs,
+  type MaterializePolicyJob,
+  type PolicyRequiredNoticeJob,
+} from '@mfa/contracts';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
 import { NOTIFIER, type Notifier } from './notifier';
 import { RolloutMaterializerService } from './rollout-materializer.service';

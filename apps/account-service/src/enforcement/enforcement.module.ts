@@ -27,7 +27,8 @@ import { EnforcementStatsRepository } from './enforcement-stats.repository';
 @Module({
   controllers: [EnforcementBusController],
   providers: [
-    EnforcementStatsRepository, EnforcementMetrics,
+    EnforcementStatsRepository,
+    EnforcementMetrics,
     {
       provide: ENFORCEMENT_OPTIONS,
       inject: [AccountServiceEnv, InternalKey],

@@ -13,7 +13,11 @@ export interface PolicyExprs {
 }
 
 /** `org_policies` joined as `p` (LEFT JOIN: an org with no row has MFA off). */
-export const JOINED_POLICY: PolicyExprs = { requireMfa: 'p.require_mfa', requiredSince: 'p.required_since', gracePeriodHours: 'p.grace_period_hours' };
+export const JOINED_POLICY: PolicyExprs = {
+  requireMfa: 'p.require_mfa',
+  requiredSince: 'p.required_since',
+  gracePeriodHours: 'p.grace_period_hours',
+};
 
 /**
  * THE effective policy of a member: its org's row of org_policies as `p`, absent (every column

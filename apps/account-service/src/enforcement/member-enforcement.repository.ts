@@ -29,7 +29,12 @@ const COLUMNS = `a.id, a.org_id, a.email, a.display_name, a.external_id, ${FACTS
 
 function toMemberFacts(row: Row): MemberFactsRow {
   const member = Object.assign(new AccountEntity(), {
-    id: row.id, orgId: row.org_id, email: row.email, displayName: row.display_name, externalId: row.external_id, createdAt: row.created_at,
+    id: row.id,
+    orgId: row.org_id,
+    email: row.email,
+    displayName: row.display_name,
+    externalId: row.external_id,
+    createdAt: row.created_at,
   });
   return { member, facts: toFacts(row) };
 }
@@ -53,7 +58,12 @@ export class MemberEnforcementRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** One keyset page in id order (`limit` rows as asked; callers ask one extra to see a next page). */
-  async page(orgId: string, policy: OrgPolicyState, now: Date, q: { afterId?: string; limit: number; state?: EnforcementState }): Promise<MemberFactsRow[]> {
+  async page(
+    orgId: string,
+    policy: OrgPolicyState,
+    now: Date,
+    q: { afterId?: string; limit: number; state?: EnforcementState },
+  ): Promise<MemberFactsRow[]> {
     const params: unknown[] = [orgId, q.afterId ?? null, q.limit];
     let filter = '';
     if (q.state) {

@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, type AccountDeviceResetRequest, type EnforcementState, type Member, type MemberRef, type MemberStats, type SetExemptionRequest } from '@mfa/contracts';
+import {
+  AppError,
+  type AccountDeviceResetRequest,
+  type EnforcementState,
+  type Member,
+  type MemberRef,
+  type MemberStats,
+  type SetExemptionRequest,
+} from '@mfa/contracts';
 import { toMember, zeroByState } from '../accounts/member.mapper';
 import type { AccountEntity } from '../database/entities/account.entity';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
@@ -54,7 +62,8 @@ export class MemberEnforcementService {
   /** Exemptions live on the account, not the policy: they outlive policy changes. */
   async setExemption(req: SetExemptionRequest): Promise<Member> {
     const until = new Date(req.until);
-    if (!(until.getTime() > Date.now())) throw AppError.validation('until: must be in the future', [{ field: 'until', messages: ['must be in the future'] }]);
+    if (!(until.getTime() > Date.now()))
+      throw AppError.validation('until: must be in the future', [{ field: 'until', messages: ['must be in the future'] }]);
     if (!(await this.accounts.setExemption(req.orgId, req.accountId, until, req.reason))) throw AppError.notFound('member');
     return this.require(req.accountId, req.orgId);
   }
@@ -66,7 +75,8 @@ export class MemberEnforcementService {
 
   /** After mfa-service reset a device: the new count, and a fresh grace period when none is left. */
   async deviceReset(req: AccountDeviceResetRequest): Promise<Member> {
-    if (!(await this.accounts.applyDeviceReset(req.orgId, req.accountId, req.activeDeviceCount, new Date(req.at)))) throw AppError.notFound('member');
+    if (!(await this.accounts.applyDeviceReset(req.orgId, req.accountId, req.activeDeviceCount, new Date(req.at))))
+      throw AppError.notFound('member');
     return this.require(req.accountId, req.orgId);
   }
 

@@ -16,7 +16,9 @@ describe(OutboxNotifier.name, () => {
   afterAll(() => ds?.destroy());
 
   const outbox = async (accountId: string) =>
-    (await ds.query(`SELECT kind, policy_version, payload FROM accounts.notification_outbox WHERE account_id = $1 ORDER BY id`, [accountId])) as Array<{
+    (await ds.query(`SELECT kind, policy_version, payload FROM accounts.notification_outbox WHERE account_id = $1 ORDER BY id`, [
+      accountId,
+    ])) as Array<{
       kind: string;
       policy_version: number;
       payload: Record<string, unknown>;

@@ -20,7 +20,14 @@ export class OutboxNotifier implements Notifier {
   constructor(private readonly outbox: NotificationOutboxRepository) {}
 
   policyRequired(notice: PolicyRequiredNoticeJob): Promise<number> {
-    return this.outbox.insertChunk({ orgId: notice.orgId, accountIds: notice.accountIds, dedupeKeys: null, kind: 'policy_required', version: notice.policyVersion, payload: {} });
+    return this.outbox.insertChunk({
+      orgId: notice.orgId,
+      accountIds: notice.accountIds,
+      dedupeKeys: null,
+      kind: 'policy_required',
+      version: notice.policyVersion,
+      payload: {},
+    });
   }
 
   /** The offset and the deadline tell reminders apart: a moved deadline is reminded of again. */

@@ -14,10 +14,12 @@ export interface OrgPolicyRow {
   policy_updated_at: Date | null;
 }
 
-export const ORG_POLICY_COLUMNS = 'org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, required_since, policy_updated_at';
+export const ORG_POLICY_COLUMNS =
+  'org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, required_since, policy_updated_at';
 
 /** The same columns of a `LEFT JOIN accounts.org_policies p` (org_id comes from the account). */
-export const JOINED_POLICY_COLUMNS = 'p.version, p.require_mfa, p.grace_period_hours, p.allowed_methods, p.max_mfa_age_seconds, p.required_since, p.policy_updated_at';
+export const JOINED_POLICY_COLUMNS =
+  'p.version, p.require_mfa, p.grace_period_hours, p.allowed_methods, p.max_mfa_age_seconds, p.required_since, p.policy_updated_at';
 
 /** A row (or the columns of a joined `p.*`) as the rule reads it; no row = the default policy. */
 export function toOrgPolicyState(orgId: string, row: Partial<OrgPolicyRow> | null | undefined): OrgPolicyState {
@@ -41,7 +43,9 @@ export class OrgPolicyRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async get(orgId: string): Promise<OrgPolicyState> {
-    const rows: OrgPolicyRow[] = await this.dataSource.query(`SELECT ${ORG_POLICY_COLUMNS} FROM accounts.org_policies WHERE org_id = $1`, [orgId]);
+    const rows: OrgPolicyRow[] = await this.dataSource.query(`SELECT ${ORG_POLICY_COLUMNS} FROM accounts.org_policies WHERE org_id = $1`, [
+      orgId,
+    ]);
     return toOrgPolicyState(orgId, rows[0]);
   }
 

@@ -3,7 +3,6 @@ import { DataSource } from 'typeorm';
 import type { OrgPolicyState } from './compute-enforcement';
 import { enforcementStateSql, graceDeadlineSql, type PolicyExprs } from './enforcement.sql';
 
-
 export interface ChunkResult {
   /** accounts in the chunk (already at the version or not) */
   scanned: number;

@@ -41,7 +41,8 @@ export class RolloutMaterializerService {
   async run(job: MaterializePolicyJob, shouldStop: () => boolean = () => false): Promise<MaterializeOutcome> {
     // the org's CURRENT policy: a superseded rollout completes by reaching a newer version
     const policy = await this.policies.get(job.orgId);
-    if (policy.version < job.policyVersion) throw new Error(`org ${job.orgId} holds policy v${policy.version}, job is for v${job.policyVersion}`);
+    if (policy.version < job.policyVersion)
+      throw new Error(`org ${job.orgId} holds policy v${policy.version}, job is for v${job.policyVersion}`);
     const size = this.options.chunkSize;
     let total = await this.accounts.countOrg(job.orgId);
     let applied = 0;
@@ -62,7 +63,11 @@ export class RolloutMaterializerService {
       chunks++;
       applied += chunk.scanned;
       if (chunk.newlyRequired.length > 0) {
-        const id = await this.queues.add(Jobs.PolicyRequiredNotice, { orgId: job.orgId, policyVersion: policy.version, accountIds: chunk.newlyRequired }, { delay: NOTICE_HOLD_MS });
+        const id = await this.queues.add(
+          Jobs.PolicyRequiredNotice,
+          { orgId: job.orgId, policyVersion: policy.version, accountIds: chunk.newlyRequired },
+          { delay: NOTICE_HOLD_MS },
+        );
         if (id) held.push(id);
       }
     }
@@ -77,7 +82,21 @@ export class RolloutMaterializerService {
     return { completed: true, applied, chunks };
   }
 
-  private async report(job: MaterializePolicyJob, status: RolloutStatus, total: number, applied: number, completedAt: string | null = null): Promise<void> {
-    await this.queues.add(Jobs.RolloutProgress, { rolloutId: job.rolloutId, orgId: job.orgId, policyVersion: job.policyVersion, status, total, applied, completedAt });
+  private async report(
+    job: MaterializePolicyJob,
+    status: RolloutStatus,
+    total: number,
+    applied: number,
+    completedAt: string | null = null,
+  ): Promise<void> {
+    await this.queues.add(Jobs.RolloutProgress, {
+      rolloutId: job.rolloutId,
+      orgId: job.orgId,
+      policyVersion: job.policyVersion,
+      status,
+      total,
+      applied,
+      completedAt,
+    });
   }
 }

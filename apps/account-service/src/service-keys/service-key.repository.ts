@@ -19,8 +19,13 @@ const COLUMNS = 'id, org_id, name, scopes, salt, created_at, last_used_at, revok
 
 export function toServiceKey(r: ServiceKeyRow): ServiceKey {
   return {
-    id: r.id, orgId: r.org_id, name: r.name, scopes: r.scopes, createdAt: r.created_at.toISOString(),
-    lastUsedAt: r.last_used_at?.toISOString() ?? null, revokedAt: r.revoked_at?.toISOString() ?? null,
+    id: r.id,
+    orgId: r.org_id,
+    name: r.name,
+    scopes: r.scopes,
+    createdAt: r.created_at.toISOString(),
+    lastUsedAt: r.last_used_at?.toISOString() ?? null,
+    revokedAt: r.revoked_at?.toISOString() ?? null,
   };
 }
 

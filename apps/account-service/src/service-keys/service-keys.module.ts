@@ -16,7 +16,8 @@ import { ServiceKeysService } from './service-keys.service';
     {
       provide: CALLER_DIRECTORY,
       inject: [ServiceKeysService, InternalKey],
-      useFactory: (keys: ServiceKeysService, internalKey: InternalKey) => resolvingCallerDirectory((r) => keys.resolve(r.keyIds, r.accountIds), internalKey),
+      useFactory: (keys: ServiceKeysService, internalKey: InternalKey) =>
+        resolvingCallerDirectory((r) => keys.resolve(r.keyIds, r.accountIds), internalKey),
     },
   ],
   exports: [CALLER_DIRECTORY],

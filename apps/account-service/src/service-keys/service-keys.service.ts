@@ -17,7 +17,10 @@ export class ServiceKeysService {
   async create(req: CreateServiceKeyRequest): Promise<CreatedServiceKey> {
     const row = await this.keys.insert(req.orgId, req.name, req.scopes, MAX_SERVICE_KEYS_PER_ORG);
     if (!row) {
-      throw new AppError(ErrorCodes.Conflict, `an org has at most ${MAX_SERVICE_KEYS_PER_ORG} service keys in force (and ${10 * MAX_SERVICE_KEYS_PER_ORG} kept, revoked ones for a week); revoke one first`);
+      throw new AppError(
+        ErrorCodes.Conflict,
+        `an org has at most ${MAX_SERVICE_KEYS_PER_ORG} service keys in force (and ${10 * MAX_SERVICE_KEYS_PER_ORG} kept, revoked ones for a week); revoke one first`,
+      );
     }
     return { ...toServiceKey(row), salt: row.salt.toString('base64') };
   }
@@ -39,7 +42,13 @@ export class ServiceKeysService {
       accountIds.some(isUuid) ? this.accounts.orgsOf(accountIds.filter(isUuid)) : new Map<string, string>(),
     ]);
     return {
-      keys: keys.map((k) => ({ id: k.id, orgId: k.org_id, scopes: k.scopes, salt: k.salt.toString('base64'), revoked: k.revoked_at !== null })),
+      keys: keys.map((k) => ({
+        id: k.id,
+        orgId: k.org_id,
+        scopes: k.scopes,
+        salt: k.salt.toString('base64'),
+        revoked: k.revoked_at !== null,
+      })),
       accounts: [...orgs].map(([id, orgId]) => ({ id, orgId })),
     };
   }

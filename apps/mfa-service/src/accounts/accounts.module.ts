@@ -17,7 +17,11 @@ import { AccountDirectory } from './account-directory';
       inject: [Bus, InternalKey, DeviceRepository],
       useFactory: (bus: Bus, internalKey: InternalKey, devices: DeviceRepository) =>
         // an account with a device here has its org in mfa.devices: no round trip to account-service
-        resolvingCallerDirectory((r) => bus.send(InternalPatterns.AccountsCallersResolve, r), internalKey, (ids) => devices.orgsOf(ids.filter(isUuid))),
+        resolvingCallerDirectory(
+          (r) => bus.send(InternalPatterns.AccountsCallersResolve, r),
+          internalKey,
+          (ids) => devices.orgsOf(ids.filter(isUuid)),
+        ),
     },
   ],
   exports: [AccountDirectory, CALLER_DIRECTORY],

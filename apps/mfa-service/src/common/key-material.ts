@@ -25,7 +25,8 @@ export class KeyMaterial {
     const warn = (msg: string) => logger.warn(msg);
     // loadConfig refuses empty values in production; these generated keys are for dev and tests
     const ringText = env.MFA_ENCRYPTION_KEYS || devSecret(env.KEYS_DIR, 'mfa-encryption-keys', () => generateKeyRing(), warn);
-    const signing = env.MFA_SESSION_SIGNING_KEYS || devSecret(env.KEYS_DIR, 'mfa-session-signing-keys', () => generateSigningKeyEntry(), warn);
+    const signing =
+      env.MFA_SESSION_SIGNING_KEYS || devSecret(env.KEYS_DIR, 'mfa-session-signing-keys', () => generateSigningKeyEntry(), warn);
     const ring = parseKeyRing(ringText);
     const smsKey = Buffer.from(hkdfSync('sha256', ring.current.key, Buffer.alloc(0), 'mfa-service sms-code v1', 32));
     return new KeyMaterial(new Envelope(ring), parseSigningKeys(signing), smsKey);

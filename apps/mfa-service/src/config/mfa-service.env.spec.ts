@@ -14,13 +14,21 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
 
 describe(MfaServiceEnv.name, () => {
   it('has working defaults', () => {
-    expect(loadConfig(MfaServiceEnv, {})).toMatchObject({ MFA_SERVICE_PORT: 3002, MFA_MAX_FAILURES: 5, MFA_LOCKOUT_SECONDS: 900, SMS_SENDER: 'outbox' });
+    expect(loadConfig(MfaServiceEnv, {})).toMatchObject({
+      MFA_SERVICE_PORT: 3002,
+      MFA_MAX_FAILURES: 5,
+      MFA_LOCKOUT_SECONDS: 900,
+      SMS_SENDER: 'outbox',
+    });
   });
 
   it('defaults the WebAuthn relying party to localhost and refuses a bad RP id or origin list', () => {
     const env = loadConfig(MfaServiceEnv, {});
     expect([env.WEBAUTHN_RP_ID, env.webauthnOrigins]).toEqual(['localhost', ['http://localhost:3000']]);
-    expect(loadConfig(MfaServiceEnv, { WEBAUTHN_ORIGINS: 'http://localhost:3000, http://localhost:3003' }).webauthnOrigins).toEqual(['http://localhost:3000', 'http://localhost:3003']);
+    expect(loadConfig(MfaServiceEnv, { WEBAUTHN_ORIGINS: 'http://localhost:3000, http://localhost:3003' }).webauthnOrigins).toEqual([
+      'http://localhost:3000',
+      'http://localhost:3003',
+    ]);
     const problems = problemsOf({ WEBAUTHN_RP_ID: 'https://example.com', WEBAUTHN_ORIGINS: 'http://localhost:3000,example.com/login' });
     expect(problems.map((p) => p.split(/[=:]/)[0]).sort()).toEqual(['WEBAUTHN_ORIGINS', 'WEBAUTHN_RP_ID']);
     expect(problems.join(' ')).toContain('example.com/login');
@@ -36,7 +44,11 @@ describe(MfaServiceEnv.name, () => {
       MFA_SESSION_SIGNING_KEYS: generateSigningKeyEntry(),
       BUS_INTERNAL_KEY: randomBytes(32).toString('base64'),
     };
-    const webhook = { SMS_SENDER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example.com/hook', SMS_WEBHOOK_SECRET: randomBytes(32).toString('hex') };
+    const webhook = {
+      SMS_SENDER: 'webhook',
+      SMS_WEBHOOK_URL: 'https://sms.example.com/hook',
+      SMS_WEBHOOK_SECRET: randomBytes(32).toString('hex'),
+    };
     expect(problemsOf({ NODE_ENV: 'production', ...keys, ...webhook })).toEqual([]);
   });
 
@@ -49,7 +61,11 @@ describe(MfaServiceEnv.name, () => {
   });
 
   it('makes the limits configurable, 5 an hour by default', () => {
-    expect(loadConfig(MfaServiceEnv, {})).toMatchObject({ SMS_MAX_PER_PHONE_PER_HOUR: 5, SMS_MAX_PER_ACCOUNT_PER_HOUR: 5, RECOVERY_CODE_SETS_MAX_PER_HOUR: 5 });
+    expect(loadConfig(MfaServiceEnv, {})).toMatchObject({
+      SMS_MAX_PER_PHONE_PER_HOUR: 5,
+      SMS_MAX_PER_ACCOUNT_PER_HOUR: 5,
+      RECOVERY_CODE_SETS_MAX_PER_HOUR: 5,
+    });
     expect(loadConfig(MfaServiceEnv, { SMS_MAX_PER_PHONE_PER_HOUR: '2' }).SMS_MAX_PER_PHONE_PER_HOUR).toBe(2);
     expect(problemsOf({ RECOVERY_CODE_SETS_MAX_PER_HOUR: '0' })[0]).toMatch(/^RECOVERY_CODE_SETS_MAX_PER_HOUR/);
   });

@@ -4,7 +4,10 @@ import { keyRingProblem, signingKeysProblem } from '@mfa/crypto';
 
 /** Every origin is scheme://host[:port] with nothing after it; at least one. */
 export function originsProblem(value: string): string | null {
-  const list = value.split(',').map((o) => o.trim()).filter(Boolean);
+  const list = value
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   if (list.length === 0) return 'must list at least one origin such as https://app.example.com';
   const bad = list.filter((o) => !/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(o));
   return bad.length ? `not an origin (scheme://host[:port]): ${bad.join(', ')}` : null;
@@ -93,7 +96,9 @@ export class MfaServiceEnv extends BaseEnv {
   WEB_ALLOWED_RETURN_ORIGINS: string = '';
 
   /** WebAuthn relying party id: the registrable domain passkeys are bound to (no scheme, no port). */
-  @Matches(/^(localhost|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/, { message: 'must be a domain name such as example.com or localhost' })
+  @Matches(/^(localhost|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/, {
+    message: 'must be a domain name such as example.com or localhost',
+  })
   WEBAUTHN_RP_ID: string = 'localhost';
 
   /** The name a browser shows when it asks to create a passkey. */
@@ -101,12 +106,20 @@ export class MfaServiceEnv extends BaseEnv {
   WEBAUTHN_RP_NAME: string = 'MFA Platform';
 
   /** Comma-separated origins (scheme://host[:port]) whose pages may register and use passkeys. */
-  @ValidateBy({ name: 'origins', validator: { validate: (v: unknown) => typeof v === 'string' && originsProblem(v) === null, defaultMessage: (a) => originsProblem(String(a?.value)) ?? 'invalid' } })
+  @ValidateBy({
+    name: 'origins',
+    validator: {
+      validate: (v: unknown) => typeof v === 'string' && originsProblem(v) === null,
+      defaultMessage: (a) => originsProblem(String(a?.value)) ?? 'invalid',
+    },
+  })
   WEBAUTHN_ORIGINS: string = 'http://localhost:3000';
 
   /** WEBAUTHN_ORIGINS as a list. */
   get webauthnOrigins(): string[] {
-    return this.WEBAUTHN_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+    return this.WEBAUTHN_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
   }
 
   override productionProblems(): string[] {
@@ -114,7 +127,8 @@ export class MfaServiceEnv extends BaseEnv {
     if (!this.MFA_ENCRYPTION_KEYS) problems.push('MFA_ENCRYPTION_KEYS: required in production (development keys are refused)');
     if (!this.MFA_SESSION_SIGNING_KEYS) problems.push('MFA_SESSION_SIGNING_KEYS: required in production (development keys are refused)');
     // the outbox is a development sender: in production codes must reach phones
-    if (this.SMS_SENDER !== 'webhook') problems.push('SMS_SENDER: outbox is refused in production; set SMS_SENDER=webhook with SMS_WEBHOOK_URL and SMS_WEBHOOK_SECRET');
+    if (this.SMS_SENDER !== 'webhook')
+      problems.push('SMS_SENDER: outbox is refused in production; set SMS_SENDER=webhook with SMS_WEBHOOK_URL and SMS_WEBHOOK_SECRET');
     return problems;
   }
 }

@@ -12,7 +12,14 @@ export const SCHEMA = 'mfa';
 
 // no entities: every mfa query is SQL in a *.repository.ts; the schema is the migrations'
 export const ENTITIES: Function[] = [];
-export const MIGRATIONS: Function[] = [MfaInit1764450000000, PendingDeviceExpiry1796300000000, SessionRevocations1796410000000, SmsOutboxSealed1796500000000, SmsSendLedger1796600000000, WebAuthnCredentials1796700000000];
+export const MIGRATIONS: Function[] = [
+  MfaInit1764450000000,
+  PendingDeviceExpiry1796300000000,
+  SessionRevocations1796410000000,
+  SmsOutboxSealed1796500000000,
+  SmsSendLedger1796600000000,
+  WebAuthnCredentials1796700000000,
+];
 
 export function dataSourceOptions(url: string, poolSize?: number): DataSourceOptions {
   return serviceDataSourceOptions({ url, schema: SCHEMA, entities: ENTITIES, migrations: MIGRATIONS, poolSize });

@@ -17,7 +17,9 @@ export class DeviceSummaryRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   activeByType(orgId: string): Promise<Array<{ type: MfaMethod; n: number }>> {
-    return rows(this.dataSource, `SELECT type, count(*)::int AS n FROM mfa.devices WHERE org_id = $1 AND status = 'active' GROUP BY type`, [orgId]);
+    return rows(this.dataSource, `SELECT type, count(*)::int AS n FROM mfa.devices WHERE org_id = $1 AND status = 'active' GROUP BY type`, [
+      orgId,
+    ]);
   }
 
   /** deviceCount: active and unexpired pending devices (what counts toward the 8). */

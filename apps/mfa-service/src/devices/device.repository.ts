@@ -25,7 +25,10 @@ export interface DeviceRow {
   pending_expires_at: Date | null;
 }
 
-export type NewDevice = Pick<DeviceRow, 'id' | 'serial_number' | 'account_id' | 'org_id' | 'type' | 'name' | 'secret_enc' | 'phone_enc' | 'created_at' | 'pending_expires_at'>;
+export type NewDevice = Pick<
+  DeviceRow,
+  'id' | 'serial_number' | 'account_id' | 'org_id' | 'type' | 'name' | 'secret_enc' | 'phone_enc' | 'created_at' | 'pending_expires_at'
+>;
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
@@ -65,12 +68,17 @@ export class DeviceRepository {
   }
 
   async countLive(db: Db, accountId: string, now: Date): Promise<number> {
-    const r = await one<{ n: number }>(db, `SELECT count(*)::int AS n FROM mfa.devices WHERE account_id = $1 AND ${live('$2')}`, [accountId, now]);
+    const r = await one<{ n: number }>(db, `SELECT count(*)::int AS n FROM mfa.devices WHERE account_id = $1 AND ${live('$2')}`, [
+      accountId,
+      now,
+    ]);
     return r?.n ?? 0;
   }
 
   async countActive(db: Db, accountId: string): Promise<number> {
-    const r = await one<{ n: number }>(db, `SELECT count(*)::int AS n FROM mfa.devices WHERE account_id = $1 AND status = 'active'`, [accountId]);
+    const r = await one<{ n: number }>(db, `SELECT count(*)::int AS n FROM mfa.devices WHERE account_id = $1 AND status = 'active'`, [
+      accountId,
+    ]);
     return r?.n ?? 0;
   }
 

@@ -23,7 +23,11 @@ export class PendingDeviceSweeper implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.jobs.upsertScheduler(`mfa-${Jobs.SweepPendingDevices}`, { every: SWEEP_INTERVAL_MS }, { name: Jobs.SweepPendingDevices, data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 }, attempts: 1 } });
+    await this.jobs.upsertScheduler(
+      `mfa-${Jobs.SweepPendingDevices}`,
+      { every: SWEEP_INTERVAL_MS },
+      { name: Jobs.SweepPendingDevices, data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 }, attempts: 1 } },
+    );
   }
 
   /** Deletes every expired pending device, in chunks; answers how many. */

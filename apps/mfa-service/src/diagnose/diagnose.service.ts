@@ -44,63 +44,101 @@ export class DiagnoseService {
     const findings: DiagnosisFinding[] = [];
     if (member.enforcement.state === 'non_compliant') {
       const since = member.enforcement.graceDeadline ? ` (its grace period ended ${member.enforcement.graceDeadline})` : '';
-      findings.push({ code: 'policy_denies', rule: 'enrollment_required', message: `the organization requires MFA and this member has no active device${since}: accounts.authorize answers enrollment_required until one is enabled` });
+      findings.push({
+        code: 'policy_denies',
+        rule: 'enrollment_required',
+        message: `the organization requires MFA and this member has no active device${since}: accounts.authorize answers enrollment_required until one is enabled`,
+      });
     }
 
     const known = await this.devices.listForAccount(accountId, now);
     const named = serialNumber === null ? null : known.find((d) => d.serial_number === serialNumber && d.status !== 'deactivated');
     if (serialNumber !== null && !named) {
-      findings.push({ code: 'wrong_serial', serialNumber, message: `${serialNumber} is not a device of this member: list theirs with mfa devices list` });
+      findings.push({
+        code: 'wrong_serial',
+        serialNumber,
+        message: `${serialNumber} is not a device of this member: list theirs with mfa devices list`,
+      });
     }
     for (const d of known.filter((k) => k.status === 'pending' && (serialNumber === null || k.serial_number === serialNumber))) {
-      findings.push({ code: 'pending_device', serialNumber: d.serial_number, message: `${d.serial_number} is still pending: enable it first (mfa devices enable, two consecutive codes for TOTP)` });
+      findings.push({
+        code: 'pending_device',
+        serialNumber: d.serial_number,
+        message: `${d.serial_number} is still pending: enable it first (mfa devices enable, two consecutive codes for TOTP)`,
+      });
     }
 
     const rows = await this.verifyRepo.load(accountId, serialNumber);
     const stored = rows[0];
-    const lockedUntil = stored?.locked_until && stored.locked_until > now ? stored.locked_until : await this.state.lockedUntil(accountId, now);
+    const lockedUntil =
+      stored?.locked_until && stored.locked_until > now ? stored.locked_until : await this.state.lockedUntil(accountId, now);
     if (lockedUntil) return [...findings, lockedOut(lockedUntil, 'every code, even a right one, is refused')];
 
     const active = rows.filter((r): r is ActiveDevice => r.id !== null);
     if (active.length === 0) {
       // as mfa.verify: no device to check the code against, so no attempt is taken
       if (!findings.some((f) => f.code === 'wrong_serial' || f.code === 'pending_device') || serialNumber === null) {
-        findings.push({ code: 'no_active_device', message: 'this member has no active device: enroll one (mfa devices create, then mfa devices enable)' });
+        findings.push({
+          code: 'no_active_device',
+          message: 'this member has no active device: enroll one (mfa devices create, then mfa devices enable)',
+        });
       }
       return findings;
     }
     const allowed = active.filter((d) => !d.allowed_methods || d.allowed_methods.includes(d.type));
     for (const d of active.filter((x) => !allowed.includes(x))) {
-      findings.push({ code: 'policy_denies', serialNumber: d.serial_number, rule: `allowedMethods: ${d.allowed_methods!.join(',') || '(none)'}`, message: `the organization does not allow ${this.methods.get(d.type).label} devices: ${d.serial_number} cannot verify` });
+      findings.push({
+        code: 'policy_denies',
+        serialNumber: d.serial_number,
+        rule: `allowedMethods: ${d.allowed_methods!.join(',') || '(none)'}`,
+        message: `the organization does not allow ${this.methods.get(d.type).label} devices: ${d.serial_number} cannot verify`,
+      });
     }
     if (allowed.length === 0) return findings;
 
     // reserved as mfa.verify reserves it (an ended lockout in Postgres is passed as none)
     const attempt = await this.lockout.attempt(accountId, now, { lockedUntil: null, failures: stored.stored_failures ?? 0 });
-    if (!attempt) return [...findings, lockedOut(await this.state.lockedUntil(accountId, now), 'too many codes are being checked or have failed')];
+    if (!attempt)
+      return [...findings, lockedOut(await this.state.lockedUntil(accountId, now), 'too many codes are being checked or have failed')];
     try {
       const results = await Promise.all(allowed.map(async (d) => ({ d, r: await this.diagnoseOne(accountId, d, proof, now) })));
       const right = results.find((x) => x.r.result === 'ok');
       if (right) {
         // released, not settled: a right code neither counts as a failure nor clears earlier ones
-        findings.push({ code: 'ok', serialNumber: right.d.serial_number, message: `the code is right for ${right.d.serial_number} now; diagnosing did not use it, so it still works once (mfa.verify, mfa.sessions.issue) until its 30 s step passes` });
+        findings.push({
+          code: 'ok',
+          serialNumber: right.d.serial_number,
+          message: `the code is right for ${right.d.serial_number} now; diagnosing did not use it, so it still works once (mfa.verify, mfa.sessions.issue) until its 30 s step passes`,
+        });
         return findings;
       }
       for (const { d, r } of results) {
         if (r.result === 'clock_skew') {
           const n = Math.abs(r.steps);
           findings.push({
-            code: 'clock_skew', serialNumber: d.serial_number, steps: r.steps,
+            code: 'clock_skew',
+            serialNumber: d.serial_number,
+            steps: r.steps,
             command: `mfa devices resync --account-id ${accountId} --serial-number ${d.serial_number} --code1 <code> --code2 <next code>`,
             message: `the device's clock is ${n} step${n === 1 ? '' : 's'} (${n * 30} s) ${r.steps > 0 ? 'ahead' : 'behind'}: set its time automatically, or resync it with two consecutive codes`,
           });
         } else if (r.result === 'replayed') {
-          findings.push({ code: 'replayed', serialNumber: d.serial_number, message: `this code of ${d.serial_number} was already used: each code works once; wait for the next one (up to 30 s)` });
+          findings.push({
+            code: 'replayed',
+            serialNumber: d.serial_number,
+            message: `this code of ${d.serial_number} was already used: each code works once; wait for the next one (up to 30 s)`,
+          });
         }
       }
       if (!findings.some((f) => f.code === 'clock_skew' || f.code === 'replayed')) {
         const hints = [...new Set(results.flatMap(({ r }) => (r.result === 'wrong' && r.hint ? [r.hint] : [])))];
-        findings.push({ code: 'invalid_code', message: ['the code matches none of the active devices, not even with the clock off by up to 10 steps: check the account and the device', ...hints].join('; ') });
+        findings.push({
+          code: 'invalid_code',
+          message: [
+            'the code matches none of the active devices, not even with the clock off by up to 10 steps: check the account and the device',
+            ...hints,
+          ].join('; '),
+        });
       }
       // counted exactly as a failed mfa.verify (replays and skewed codes are failures there too)
       const lockedBefore = await attempt.fail(allowed[0].org_id);
@@ -121,5 +159,9 @@ export class DiagnoseService {
 }
 
 function lockedOut(until: Date | null, why: string): DiagnosisFinding {
-  return { code: 'locked_out', ...(until ? { until: until.toISOString() } : {}), message: `too many failed codes: locked out${until ? ` until ${until.toISOString()}` : ' for now'} (${why})` };
+  return {
+    code: 'locked_out',
+    ...(until ? { until: until.toISOString() } : {}),
+    message: `too many failed codes: locked out${until ? ` until ${until.toISOString()}` : ' for now'} (${why})`,
+  };
 }

@@ -45,7 +45,8 @@ export class EnrollmentLinksService {
     } catch {
       throw AppError.validation('returnUrl must be an absolute http(s) URL');
     }
-    if (!this.returnOrigins.has(url.origin)) throw AppError.validation(`returnUrl must be on an allowed origin (WEB_ALLOWED_RETURN_ORIGINS); ${url.origin} is not one`);
+    if (!this.returnOrigins.has(url.origin))
+      throw AppError.validation(`returnUrl must be on an allowed origin (WEB_ALLOWED_RETURN_ORIGINS); ${url.origin} is not one`);
     return url.href;
   }
 

@@ -49,12 +49,21 @@ export class EventRelay implements OnModuleInit, OnModuleDestroy {
   private flushOnce(): Promise<number> {
     return this.outbox.takeBatch(BATCH, (batch) =>
       this.jobs.addBulk(
-        batch.map((j) => ({
-          name: j.job_name,
-          data: j.payload,
-          // the job id dedupes a batch re-sent after a crash between add and delete
-          opts: { jobId: j.id, attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 10000 },
-        }) as BulkJob),
+        batch.map(
+          (j) =>
+            ({
+              name: j.job_name,
+              data: j.payload,
+              // the job id dedupes a batch re-sent after a crash between add and delete
+              opts: {
+                jobId: j.id,
+                attempts: 10,
+                backoff: { type: 'exponential', delay: 1000 },
+                removeOnComplete: 1000,
+                removeOnFail: 10000,
+              },
+            }) as BulkJob,
+        ),
       ),
     );
   }

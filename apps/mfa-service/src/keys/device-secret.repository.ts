@@ -33,7 +33,13 @@ export class DeviceSecretRepository {
       `UPDATE mfa.devices d SET secret_enc = u.secret, phone_enc = u.phone
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, old_secret, old_phone, secret, phone)
         WHERE d.id = u.id AND d.secret_enc IS NOT DISTINCT FROM u.old_secret AND d.phone_enc IS NOT DISTINCT FROM u.old_phone`,
-      [resealed.map((r) => r.id), resealed.map((r) => r.secret_enc), resealed.map((r) => r.phone_enc), resealed.map((r) => r.secret), resealed.map((r) => r.phone)],
+      [
+        resealed.map((r) => r.id),
+        resealed.map((r) => r.secret_enc),
+        resealed.map((r) => r.phone_enc),
+        resealed.map((r) => r.secret),
+        resealed.map((r) => r.phone),
+      ],
     );
   }
 }

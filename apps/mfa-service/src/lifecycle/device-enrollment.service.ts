@@ -43,29 +43,34 @@ export class DeviceEnrollmentService {
     const now = this.clock.now();
     const id = randomUUID();
     const enrollment = await method.begin({ id, request: req, account, now });
-    const row = await this.dataSource.transaction(async (tx) => {
-      await this.devices.lockAccount(tx, req.accountId);
-      // pending and active devices count toward the limit (docs/admin-api.md, "Errors": device_limit_reached)
-      if ((await this.devices.countLive(tx, req.accountId, now)) >= MAX_DEVICES_PER_ACCOUNT) {
-        throw new AppError(ErrorCodes.DeviceLimitReached, `an account has at most ${MAX_DEVICES_PER_ACCOUNT} devices (pending and active)`);
-      }
-      const inserted = await this.devices.insert(tx, {
-        id,
-        serial_number: newSerialNumber(req.type),
-        account_id: req.accountId,
-        org_id: account.orgId,
-        type: req.type,
-        name: req.name,
-        ...enrollment.secrets,
-        created_at: now,
-        pending_expires_at: new Date(now.getTime() + this.env.DEVICE_PENDING_TTL_SECONDS * 1000),
+    const row = await this.dataSource
+      .transaction(async (tx) => {
+        await this.devices.lockAccount(tx, req.accountId);
+        // pending and active devices count toward the limit (docs/admin-api.md, "Errors": device_limit_reached)
+        if ((await this.devices.countLive(tx, req.accountId, now)) >= MAX_DEVICES_PER_ACCOUNT) {
+          throw new AppError(
+            ErrorCodes.DeviceLimitReached,
+            `an account has at most ${MAX_DEVICES_PER_ACCOUNT} devices (pending and active)`,
+          );
+        }
+        const inserted = await this.devices.insert(tx, {
+          id,
+          serial_number: newSerialNumber(req.type),
+          account_id: req.accountId,
+          org_id: account.orgId,
+          type: req.type,
+          name: req.name,
+          ...enrollment.secrets,
+          created_at: now,
+          pending_expires_at: new Date(now.getTime() + this.env.DEVICE_PENDING_TTL_SECONDS * 1000),
+        });
+        await enrollment.persist?.(tx, inserted);
+        return inserted;
+      })
+      .catch(async (err: unknown) => {
+        await enrollment.abandon();
+        throw err;
       });
-      await enrollment.persist?.(tx, inserted);
-      return inserted;
-    }).catch(async (err: unknown) => {
-      await enrollment.abandon();
-      throw err;
-    });
     return enrollment.complete(row);
   }
 
@@ -92,7 +97,8 @@ export class DeviceEnrollmentService {
     try {
       const device = await this.devices.findBySerial(this.dataSource, accountId, serialNumber, now);
       if (!device || device.status === 'deactivated') throw AppError.notFound('device');
-      if (device.status !== 'active') throw new AppError(ErrorCodes.Conflict, 'only an active device can be resynchronized; enable it first');
+      if (device.status !== 'active')
+        throw new AppError(ErrorCodes.Conflict, 'only an active device can be resynchronized; enable it first');
       const method = this.methods.get(device.type);
       if (!method.resync) throw new AppError(ErrorCodes.Conflict, 'only a TOTP device can be resynchronized');
 

@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppError, ErrorCodes, type Device, type DeviceResetReply, type DevicesSummaryReply, type DevicesSummaryRequest, MfaMethods } from '@mfa/contracts';
+import {
+  AppError,
+  ErrorCodes,
+  type Device,
+  type DeviceResetReply,
+  type DevicesSummaryReply,
+  type DevicesSummaryRequest,
+  MfaMethods,
+} from '@mfa/contracts';
 import { AccountDirectory } from '../accounts/account-directory';
 import { Clock } from '../common/clock';
 import { OrgPolicyService } from '../policies/org-policy.service';
@@ -29,7 +37,9 @@ export class DevicesService {
   ) {}
 
   async list(accountId: string): Promise<{ items: Device[] }> {
-    return { items: await Promise.all((await this.devices.listForAccount(accountId, this.clock.now())).map((row) => this.methods.describe(row))) };
+    return {
+      items: await Promise.all((await this.devices.listForAccount(accountId, this.clock.now())).map((row) => this.methods.describe(row))),
+    };
   }
 
   /** A member may not remove their last active device while the org requires MFA. */
@@ -50,7 +60,13 @@ export class DevicesService {
       const updated = (await this.devices.deactivate(tx, device.id, now))!;
       if (device.status !== 'active') return { device: updated, changed: false, revoked: [] };
       await this.changes.record(tx, updated, 'member_deactivated', now);
-      const revoked = await this.sessions.record(tx, { orgId: device.org_id, accountId, serialNumber, reason: 'device_deactivated', at: now });
+      const revoked = await this.sessions.record(tx, {
+        orgId: device.org_id,
+        accountId,
+        serialNumber,
+        reason: 'device_deactivated',
+        at: now,
+      });
       return { device: updated, changed: true, revoked: [revoked] };
     });
     if (result.changed) this.changes.flush();
@@ -65,9 +81,11 @@ export class DevicesService {
       await this.devices.lockAccount(tx, accountId);
       const device = await this.devices.findBySerial(tx, accountId, serialNumber, now, orgId);
       if (!device) throw AppError.notFound('device');
-      if (device.status === 'deactivated') return { device, activeDeviceCount: await this.devices.countActive(tx, accountId), changed: false, revoked: [] as RevocationRow[] };
+      if (device.status === 'deactivated')
+        return { device, activeDeviceCount: await this.devices.countActive(tx, accountId), changed: false, revoked: [] as RevocationRow[] };
       const updated = (await this.devices.deactivate(tx, device.id, now))!;
-      if (device.status !== 'active') return { device: updated, activeDeviceCount: await this.devices.countActive(tx, accountId), changed: false, revoked: [] };
+      if (device.status !== 'active')
+        return { device: updated, activeDeviceCount: await this.devices.countActive(tx, accountId), changed: false, revoked: [] };
       const activeDeviceCount = await this.changes.record(tx, updated, 'admin_reset', now);
       const revoked = await this.sessions.record(tx, { orgId, accountId, serialNumber, reason: 'device_reset', at: now });
       return { device: updated, activeDeviceCount, changed: true, revoked: [revoked] };
@@ -81,7 +99,10 @@ export class DevicesService {
   async retireAccount(orgId: string, accountId: string): Promise<{ devicesRetired: number }> {
     const now = this.clock.now();
     // an id of another org must not revoke that account's sessions
-    const inOrg = await this.accounts.get(accountId).then((a) => a.orgId === orgId, () => false);
+    const inOrg = await this.accounts.get(accountId).then(
+      (a) => a.orgId === orgId,
+      () => false,
+    );
     const retired = await this.dataSource.transaction(async (tx) => {
       await this.devices.lockAccount(tx, accountId);
       const rows = await this.devices.retireAccount(tx, orgId, accountId, now);
@@ -89,7 +110,10 @@ export class DevicesService {
       // one event brings account-service's count to 0 should the account outlive this call
       if (wasActive) await this.changes.record(tx, wasActive, 'account_removed', now);
       // every token of the account, recovery-code sessions included, whether devices were left or not
-      const revoked = inOrg || rows.length ? [await this.sessions.record(tx, { orgId, accountId, serialNumber: null, reason: 'member_removed', at: now })] : [];
+      const revoked =
+        inOrg || rows.length
+          ? [await this.sessions.record(tx, { orgId, accountId, serialNumber: null, reason: 'member_removed', at: now })]
+          : [];
       return { rows, revoked };
     });
     this.changes.flush();
@@ -104,7 +128,11 @@ export class DevicesService {
     if (req.accountIds?.length) {
       for (const id of req.accountIds) accounts[id] = { activeCount: 0, deviceCount: 0, lastUsedAt: null };
       for (const r of await this.summaries.perAccount(req.accountIds, req.orgId ?? null, this.clock.now())) {
-        accounts[r.account_id] = { activeCount: r.active_count, deviceCount: r.device_count, lastUsedAt: r.last_used_at ? new Date(r.last_used_at).toISOString() : null };
+        accounts[r.account_id] = {
+          activeCount: r.active_count,
+          deviceCount: r.device_count,
+          lastUsedAt: r.last_used_at ? new Date(r.last_used_at).toISOString() : null,
+        };
       }
     }
     return { devicesByType, accounts };

@@ -48,7 +48,10 @@ export class RateLimiter implements OnModuleDestroy {
   private readonly logger = new Logger(RateLimiter.name);
   private readonly redis: Redis & { mfaTakeSlot(n: number, ...args: Array<string | number>): Promise<number> };
 
-  constructor(@Inject(MfaServiceEnv) env: MfaServiceEnv, private readonly metrics: SecurityMetrics) {
+  constructor(
+    @Inject(MfaServiceEnv) env: MfaServiceEnv,
+    private readonly metrics: SecurityMetrics,
+  ) {
     const redis = openRedis(env.REDIS_URL, 'mfa-service:limits', false, this.logger, { maxRetriesPerRequest: 2 });
     redis.defineCommand('mfaTakeSlot', { lua: TAKE });
     this.redis = redis as typeof this.redis;
@@ -57,7 +60,14 @@ export class RateLimiter implements OnModuleDestroy {
   /** Takes one slot under every limit, or fails with `rate_limited` naming the full one. */
   async take(limits: Limit[], now: Date): Promise<Slot> {
     const member = `${now.getTime()}:${randomUUID()}`;
-    const full = await this.redis.mfaTakeSlot(limits.length, ...limits.map((l) => l.key), now.getTime(), HOUR_MS, member, ...limits.map((l) => l.max));
+    const full = await this.redis.mfaTakeSlot(
+      limits.length,
+      ...limits.map((l) => l.key),
+      now.getTime(),
+      HOUR_MS,
+      member,
+      ...limits.map((l) => l.max),
+    );
     if (full > 0) {
       const limit = limits[full - 1];
       this.metrics.rateLimited(/\{([^}]+)\}/.exec(limit.key)?.[1] ?? 'other'); // the key's hash tag names the limit

@@ -62,10 +62,7 @@ export type ActiveDevice = VerifyRow & { id: string; type: MfaMethod; serial_num
  * What a method can tell about a code (mfa.devices.diagnose): right now, already used, right at
  * another step (the device's clock is off), or wrong. Never which digits were wrong.
  */
-export type CodeDiagnosis =
-  | { result: 'ok' | 'replayed' }
-  | { result: 'clock_skew'; steps: number }
-  | { result: 'wrong'; hint?: string };
+export type CodeDiagnosis = { result: 'ok' | 'replayed' } | { result: 'clock_skew'; steps: number } | { result: 'wrong'; hint?: string };
 
 /**
  * One device method (TOTP, SMS, ...): everything the device services and the verify hot path

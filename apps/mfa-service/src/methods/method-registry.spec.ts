@@ -38,13 +38,17 @@ describe('MethodRegistry', () => {
 
   it('refuses to start with a name of the list missing', () => {
     const registry = new MethodRegistry(null as never);
-    expect(() => registry.register(MfaMethods.slice(1).map((t) => ({ type: t, method: stub(t) })))).toThrow(`no device method registered for ${MfaMethods[0]}`);
+    expect(() => registry.register(MfaMethods.slice(1).map((t) => ({ type: t, method: stub(t) })))).toThrow(
+      `no device method registered for ${MfaMethods[0]}`,
+    );
   });
 
   it('refuses two methods for one name, and a method registered under another name than its own', () => {
     const all = MfaMethods.map((t) => ({ type: t, method: stub(t) }));
     expect(() => new MethodRegistry(null as never).register([...all, all[0]])).toThrow(`two device methods for ${MfaMethods[0]}`);
-    expect(() => new MethodRegistry(null as never).register([{ type: MfaMethods[0], method: stub(MfaMethods[1]) }, ...all.slice(1)])).toThrow(/is registered as/);
+    expect(() =>
+      new MethodRegistry(null as never).register([{ type: MfaMethods[0], method: stub(MfaMethods[1]) }, ...all.slice(1)]),
+    ).toThrow(/is registered as/);
   });
 
   it('answers each method by its type, and whether any method can check a proof', () => {

@@ -19,13 +19,18 @@ export class MethodRegistry implements OnModuleInit {
   constructor(private readonly discovery: DiscoveryService) {}
 
   onModuleInit(): void {
-    this.register(this.discovery.getProviders({ metadataKey: DeviceMethodProvider.KEY }).map((w) => ({ type: this.discovery.getMetadataByDecorator(DeviceMethodProvider, w)!, method: w.instance as DeviceMethod })));
+    this.register(
+      this.discovery
+        .getProviders({ metadataKey: DeviceMethodProvider.KEY })
+        .map((w) => ({ type: this.discovery.getMetadataByDecorator(DeviceMethodProvider, w)!, method: w.instance as DeviceMethod })),
+    );
   }
 
   /** Separate from onModuleInit so that the registry's rules are tested without booting Nest. */
   register(found: readonly { type: MfaMethod; method: DeviceMethod }[]): void {
     for (const { type, method } of found) {
-      if (method.type !== type) throw new Error(`device method ${method.constructor.name} is registered as ${type} but says ${method.type}`);
+      if (method.type !== type)
+        throw new Error(`device method ${method.constructor.name} is registered as ${type} but says ${method.type}`);
       if (this.byType.has(type)) throw new Error(`two device methods for ${type}`);
       this.byType.set(type, method);
     }

@@ -34,11 +34,14 @@ export class OrgPolicyService {
   /** `method_not_allowed` unless the org's policy allows this device type. */
   async assertAllows(orgId: string, method: { type: MfaMethod; label: string }): Promise<void> {
     const { allowedMethods } = await this.rulesOf(this.dataSource, orgId);
-    if (!allowedMethods.includes(method.type)) throw new AppError(ErrorCodes.MethodNotAllowed, `the organization does not allow ${method.label} devices`);
+    if (!allowedMethods.includes(method.type))
+      throw new AppError(ErrorCodes.MethodNotAllowed, `the organization does not allow ${method.label} devices`);
   }
 
   /** Idempotent by version: an older or equal version changes nothing. Accepted when stored. */
-  async apply(policy: Pick<MfaPolicy, 'orgId' | 'version' | 'requireMfa' | 'allowedMethods'>): Promise<{ accepted: boolean; version: number }> {
+  async apply(
+    policy: Pick<MfaPolicy, 'orgId' | 'version' | 'requireMfa' | 'allowedMethods'>,
+  ): Promise<{ accepted: boolean; version: number }> {
     const stored = await this.policies.apply(policy, this.clock.now());
     return { accepted: stored === policy.version, version: stored };
   }

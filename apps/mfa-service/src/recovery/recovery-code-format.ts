@@ -27,4 +27,3 @@ export function normalizeRecoveryCode(input: string): string | null {
 export function hashRecoveryCode(normalized: string, salt: Buffer): Promise<Buffer> {
   return scryptAsync(normalized, salt, 32, SCRYPT);
 }
-

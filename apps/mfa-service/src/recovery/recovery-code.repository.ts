@@ -32,7 +32,11 @@ export class RecoveryCodeRepository {
   }
 
   unused(accountId: string): Promise<RecoveryCodeRow[]> {
-    return rows<RecoveryCodeRow>(this.dataSource, `SELECT id, org_id, salt, hash FROM mfa.recovery_codes WHERE account_id = $1 AND used_at IS NULL`, [accountId]);
+    return rows<RecoveryCodeRow>(
+      this.dataSource,
+      `SELECT id, org_id, salt, hash FROM mfa.recovery_codes WHERE account_id = $1 AND used_at IS NULL`,
+      [accountId],
+    );
   }
 
   /** Single use: only the first of concurrent uses flips used_at. */

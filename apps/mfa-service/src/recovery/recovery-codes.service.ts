@@ -13,9 +13,7 @@ import { RecoveryCodeRepository } from './recovery-code.repository';
 export const RECOVERY_CODE_COUNT = 10;
 
 export type RecoveryAttempt =
-  | { status: 'used'; orgId: string; remaining: number }
-  | { status: 'wrong'; orgId: string }
-  | { status: 'none' };
+  { status: 'used'; orgId: string; remaining: number } | { status: 'wrong'; orgId: string } | { status: 'none' };
 
 /**
  * Ten single-use recovery codes per account. One random salt per set, so a typed code costs one
@@ -38,7 +36,13 @@ export class RecoveryCodesService {
     const now = this.clock.now();
     // a set costs 10 scrypt hashes: limited per account before any is computed
     const slot = await this.limiter.take(
-      [{ key: `mfa:limit:{recovery}:account:${account.id}`, max: this.env.RECOVERY_CODE_SETS_MAX_PER_HOUR, what: 'recovery-code sets for this account' }],
+      [
+        {
+          key: `mfa:limit:{recovery}:account:${account.id}`,
+          max: this.env.RECOVERY_CODE_SETS_MAX_PER_HOUR,
+          what: 'recovery-code sets for this account',
+        },
+      ],
       now,
     );
     try {
@@ -48,7 +52,12 @@ export class RecoveryCodesService {
       // leaves CPU for other orgs' verifications (docs/benchmarks.md, P8)
       const hashes: Buffer[] = [];
       for (const c of plain) hashes.push(await hashRecoveryCode(normalizeRecoveryCode(c)!, salt));
-      await this.codes.replaceSet(account.id, account.orgId, hashes.map((hash) => ({ id: randomUUID(), salt, hash })), now);
+      await this.codes.replaceSet(
+        account.id,
+        account.orgId,
+        hashes.map((hash) => ({ id: randomUUID(), salt, hash })),
+        now,
+      );
       return { codes: plain };
     } catch (err) {
       await this.limiter.giveBack(slot);

@@ -19,7 +19,12 @@ export class SessionService {
     private readonly events: MfaEvents,
   ) {}
 
-  async issue(accountId: string, proof: Proof | string, serialNumber: string | undefined, durationSeconds = DEFAULT_SESSION_SECONDS): Promise<IssueSessionReply> {
+  async issue(
+    accountId: string,
+    proof: Proof | string,
+    serialNumber: string | undefined,
+    durationSeconds = DEFAULT_SESSION_SECONDS,
+  ): Promise<IssueSessionReply> {
     const outcome = await this.verification.check(accountId, proof, serialNumber);
     if (!outcome.valid) {
       switch (outcome.reason) {
@@ -28,7 +33,10 @@ export class SessionService {
         case 'method_not_allowed':
           throw new AppError(ErrorCodes.MethodNotAllowed, "the organization's policy does not allow this device type");
         case 'cloned_authenticator':
-          throw new AppError(ErrorCodes.InvalidCode, 'the security key or passkey looks cloned (its sign counter went backwards); the attempt is audited');
+          throw new AppError(
+            ErrorCodes.InvalidCode,
+            'the security key or passkey looks cloned (its sign counter went backwards); the attempt is audited',
+          );
         case 'no_active_device':
           // not counted as a failure; the contract's session errors are invalid_code / locked_out
           throw new AppError(ErrorCodes.InvalidCode, 'the account has no active MFA device');
@@ -40,7 +48,13 @@ export class SessionService {
     const at = Math.floor(outcome.at.getTime() / 1000);
     const exp = at + durationSeconds;
     const jti = randomUUID();
-    const token = await new SignJWT({ org: outcome.orgId, device: outcome.serialNumber, method: outcome.method, mfa_at: at, iat_ms: outcome.at.getTime() })
+    const token = await new SignJWT({
+      org: outcome.orgId,
+      device: outcome.serialNumber,
+      method: outcome.method,
+      mfa_at: at,
+      iat_ms: outcome.at.getTime(),
+    })
       .setProtectedHeader({ alg: SESSION_TOKEN_ALG, kid: signer.kid, typ: 'JWT' })
       .setSubject(accountId)
       .setIssuer(SESSION_TOKEN_ISSUER)

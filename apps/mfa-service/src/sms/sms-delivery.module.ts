@@ -18,7 +18,13 @@ export class SmsDeliveryModule {
     return {
       module: SmsDeliveryModule,
       global: true,
-      providers: [smsSender ?? { provide: SmsSender, useClass: SMS_SENDERS[env.SMS_SENDER] }, SmsOutboxRepository, SmsOutboxSweeper, SmsLedgerRepository, SmsWebhookDelivery],
+      providers: [
+        smsSender ?? { provide: SmsSender, useClass: SMS_SENDERS[env.SMS_SENDER] },
+        SmsOutboxRepository,
+        SmsOutboxSweeper,
+        SmsLedgerRepository,
+        SmsWebhookDelivery,
+      ],
       exports: [SmsSender, SmsOutboxRepository, SmsLedgerRepository],
     };
   }

@@ -37,6 +37,9 @@ export class SmsLedgerRepository {
 
   /** Rows older than the hour they count for; answers how many went. */
   deleteBefore(before: Date, limit: number): Promise<number> {
-    return affected(this.dataSource, `DELETE FROM mfa.sms_sends WHERE id IN (SELECT id FROM mfa.sms_sends WHERE sent_at < $1 LIMIT $2)`, [before, limit]);
+    return affected(this.dataSource, `DELETE FROM mfa.sms_sends WHERE id IN (SELECT id FROM mfa.sms_sends WHERE sent_at < $1 LIMIT $2)`, [
+      before,
+      limit,
+    ]);
   }
 }

@@ -16,8 +16,19 @@ export interface OutboxMessage extends SmsMessage {
  * The one way to read mfa.sms_outbox (tests, operators' tools): newest first, decrypted. Number
  * and body are envelopes bound to their row and column, so nothing there is readable without the key.
  */
-export async function readSmsOutbox(db: Db, envelope: Envelope, filter: { serialNumber?: string; limit?: number } = {}): Promise<OutboxMessage[]> {
-  const found = await rows<{ id: string; account_id: string; serial_number: string; phone_enc: string; body_enc: string; created_at: Date }>(
+export async function readSmsOutbox(
+  db: Db,
+  envelope: Envelope,
+  filter: { serialNumber?: string; limit?: number } = {},
+): Promise<OutboxMessage[]> {
+  const found = await rows<{
+    id: string;
+    account_id: string;
+    serial_number: string;
+    phone_enc: string;
+    body_enc: string;
+    created_at: Date;
+  }>(
     db,
     `SELECT id, account_id, serial_number, phone_enc, body_enc, created_at FROM mfa.sms_outbox
       WHERE $1::text IS NULL OR serial_number = $1 ORDER BY created_at DESC, seq DESC LIMIT $2`,

@@ -26,7 +26,11 @@ export class SmsOutboxSweeper implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.jobs.upsertScheduler(`mfa-${Jobs.SweepSmsOutbox}`, { every: SWEEP_INTERVAL_MS }, { name: Jobs.SweepSmsOutbox, data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 }, attempts: 1 } });
+    await this.jobs.upsertScheduler(
+      `mfa-${Jobs.SweepSmsOutbox}`,
+      { every: SWEEP_INTERVAL_MS },
+      { name: Jobs.SweepSmsOutbox, data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 }, attempts: 1 } },
+    );
   }
 
   /** Deletes every message past its retention (and ledger rows past their hour), in chunks; answers how many messages. */

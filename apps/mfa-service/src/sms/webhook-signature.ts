@@ -14,7 +14,13 @@ export function signSmsWebhook(secret: string, rawBody: string, unixSeconds = Ma
 }
 
 /** What a receiver runs: the signature matches the raw body and is at most `toleranceSeconds` old. */
-export function verifySmsWebhook(secret: string, header: string | undefined, rawBody: string, toleranceSeconds = 300, nowMs = Date.now()): boolean {
+export function verifySmsWebhook(
+  secret: string,
+  header: string | undefined,
+  rawBody: string,
+  toleranceSeconds = 300,
+  nowMs = Date.now(),
+): boolean {
   const parts = new Map((header ?? '').split(',').map((p) => p.split('=', 2) as [string, string]));
   const t = Number(parts.get('t'));
   const v1 = parts.get('v1') ?? '';

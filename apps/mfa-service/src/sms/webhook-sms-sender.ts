@@ -32,7 +32,10 @@ export class WebhookSmsSender extends SmsSender {
 
   async send(message: SmsMessage): Promise<void> {
     const jobId = randomUUID();
-    const sealed = this.keys.envelope.encrypt(Buffer.from(JSON.stringify({ to: message.to, body: message.body }), 'utf8'), smsJobAad(jobId));
+    const sealed = this.keys.envelope.encrypt(
+      Buffer.from(JSON.stringify({ to: message.to, body: message.body }), 'utf8'),
+      smsJobAad(jobId),
+    );
     await this.jobs.add(
       Jobs.SendSms,
       { accountId: message.accountId, deviceSerialNumber: message.serialNumber, sealed, sentAt: this.clock.now().toISOString() },
@@ -67,7 +70,10 @@ export class SmsWebhookDelivery {
       await this.post(sms, job.id!);
     } catch (err) {
       const last = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (last) this.logger.error(`SMS delivery job ${job.id} (device ${sms.deviceSerialNumber}) dead-lettered after ${job.attemptsMade + 1} attempts: ${(err as Error).message}`);
+      if (last)
+        this.logger.error(
+          `SMS delivery job ${job.id} (device ${sms.deviceSerialNumber}) dead-lettered after ${job.attemptsMade + 1} attempts: ${(err as Error).message}`,
+        );
       throw err;
     }
   }
@@ -75,7 +81,10 @@ export class SmsWebhookDelivery {
   /** One POST; throws to retry. Errors name the status, never the number or the body. */
   private async post(sms: SmsDeliveryJob, jobId: string): Promise<void> {
     if (!this.env.SMS_WEBHOOK_URL) throw new UnrecoverableError('SMS_WEBHOOK_URL is not set (SMS_SENDER is not webhook)');
-    const { to, body } = JSON.parse(this.keys.envelope.decrypt(sms.sealed, smsJobAad(jobId)).toString('utf8')) as { to: string; body: string };
+    const { to, body } = JSON.parse(this.keys.envelope.decrypt(sms.sealed, smsJobAad(jobId)).toString('utf8')) as {
+      to: string;
+      body: string;
+    };
     const raw = JSON.stringify({ to, body, deviceSerialNumber: sms.deviceSerialNumber, accountId: sms.accountId, sentAt: sms.sentAt });
     const res = await fetch(this.env.SMS_WEBHOOK_URL, {
       method: 'POST',
@@ -86,7 +95,8 @@ export class SmsWebhookDelivery {
     await res.body?.cancel().catch(() => undefined);
     if (res.ok) return;
     // a refusal that a retry cannot fix goes to the dead letters at once; 408, 429 and 5xx are retried
-    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new UnrecoverableError(`SMS webhook answered ${res.status}`);
+    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)
+      throw new UnrecoverableError(`SMS webhook answered ${res.status}`);
     throw new Error(`SMS webhook answered ${res.status}`);
   }
 }

@@ -100,7 +100,10 @@ export class SessionRevocations implements OnModuleInit, OnModuleDestroy {
           }),
         ),
       );
-      await this.revocations.markDelivered(db, rows.map((r) => r.id));
+      await this.revocations.markDelivered(
+        db,
+        rows.map((r) => r.id),
+      );
       return true;
     } catch (err) {
       this.logger.warn(`session revocation not yet delivered to account-service: ${(err as Error).message}; the sweep retries`);

@@ -28,7 +28,8 @@ export class StepUp {
   async assert(accountId: string, sessionToken: string | undefined): Promise<void> {
     // no active device (new, or after an admin reset of the last one): nothing to protect yet
     if ((await this.devices.countActive(this.dataSource, accountId)) === 0) return;
-    if (!sessionToken) throw stepUpRequired('this account has an active MFA device: send sessionToken, a session issued within the last 300 s');
+    if (!sessionToken)
+      throw stepUpRequired('this account has an active MFA device: send sessionToken, a session issued within the last 300 s');
     const now = this.clock.now();
     const check = await verifySessionToken(sessionToken, this.keys.jwks, { accountId, now });
     if (!check.ok) throw stepUpRequired('sessionToken is not a valid session of this account');

@@ -134,5 +134,8 @@ export class Attempt {
 }
 
 export function lockedOut(until: Date | null): AppError {
-  return new AppError(ErrorCodes.LockedOut, until ? `too many failed codes; try again after ${until.toISOString()}` : 'too many failed codes; try again later');
+  return new AppError(
+    ErrorCodes.LockedOut,
+    until ? `too many failed codes; try again after ${until.toISOString()}` : 'too many failed codes; try again later',
+  );
 }

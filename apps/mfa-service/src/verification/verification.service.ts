@@ -53,7 +53,8 @@ export class VerificationService {
     const rows = await this.repo.load(accountId, serialNumber);
     const devices = rows.filter((r): r is ActiveDevice => r.id !== null);
     // recovery codes are tried only when no device method could check the code: scrypt is slow
-    const recovery = isCodeProof(proof) && !this.methods.acceptsAny(proof) && serialNumber === null && normalizeRecoveryCode(proof.code) !== null;
+    const recovery =
+      isCodeProof(proof) && !this.methods.acceptsAny(proof) && serialNumber === null && normalizeRecoveryCode(proof.code) !== null;
     if (!recovery && devices.length === 0) return { valid: false, reason: 'no_active_device' };
 
     // reserved before the code is checked: the lockout is decided with the attempt, not before it

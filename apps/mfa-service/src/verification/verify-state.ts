@@ -106,9 +106,24 @@ export interface FailureOutcome {
 export type ReserveOutcome = { reserved: true } | { reserved: false; lockedUntil: Date | null };
 
 interface VerifyStateCommands {
-  mfaReserve(key: string, now: number, max: number, lockoutMs: number, ttl: number, field: string, leaseMs: number): Promise<[number, number]>;
+  mfaReserve(
+    key: string,
+    now: number,
+    max: number,
+    lockoutMs: number,
+    ttl: number,
+    field: string,
+    leaseMs: number,
+  ): Promise<[number, number]>;
   mfaAcceptStep(key: string, field: string, step: number, now: number, ttl: number, reservation: string): Promise<number>;
-  mfaRecordFailure(key: string, now: number, max: number, lockoutMs: number, ttl: number, reservation: string): Promise<[number, number, number]>;
+  mfaRecordFailure(
+    key: string,
+    now: number,
+    max: number,
+    lockoutMs: number,
+    ttl: number,
+    reservation: string,
+  ): Promise<[number, number, number]>;
   mfaReset(key: string, now: number, reservation: string): Promise<number>;
 }
 
@@ -119,7 +134,10 @@ export class VerifyState implements OnModuleDestroy {
 
   constructor(@Inject(MfaServiceEnv) private readonly env: MfaServiceEnv) {
     // the commands of one tick go out as one pipeline; a request fails fast rather than queue
-    const redis = openRedis(env.REDIS_URL, 'mfa-service:verify-state', false, this.logger, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
+    const redis = openRedis(env.REDIS_URL, 'mfa-service:verify-state', false, this.logger, {
+      enableAutoPipelining: true,
+      maxRetriesPerRequest: 2,
+    });
     redis.defineCommand('mfaReserve', { numberOfKeys: 1, lua: RESERVE });
     redis.defineCommand('mfaAcceptStep', { numberOfKeys: 1, lua: ACCEPT_STEP });
     redis.defineCommand('mfaRecordFailure', { numberOfKeys: 1, lua: RECORD_FAILURE });
@@ -133,7 +151,14 @@ export class VerifyState implements OnModuleDestroy {
    * holds (the durable floor), so a Redis that lost this hash cannot accept a stored step again.
    */
   async acceptStep(accountId: string, deviceId: string, step: number, now: Date, reservationId?: string): Promise<StepOutcome> {
-    const r = await this.redis.mfaAcceptStep(KEY_PREFIX + accountId, stepField(deviceId), step, now.getTime(), STATE_TTL_MS, fieldOf(reservationId));
+    const r = await this.redis.mfaAcceptStep(
+      KEY_PREFIX + accountId,
+      stepField(deviceId),
+      step,
+      now.getTime(),
+      STATE_TTL_MS,
+      fieldOf(reservationId),
+    );
     return r === 1 ? 'accepted' : r === 0 ? 'replayed' : 'locked';
   }
 
@@ -151,7 +176,13 @@ export class VerifyState implements OnModuleDestroy {
   async reserve(accountId: string, reservationId: string, now: Date): Promise<ReserveOutcome> {
     const lockoutMs = this.env.MFA_LOCKOUT_SECONDS * 1000;
     const [ok, locked] = await this.redis.mfaReserve(
-      KEY_PREFIX + accountId, now.getTime(), this.env.MFA_MAX_FAILURES, lockoutMs, STATE_TTL_MS, reservationField(reservationId), RESERVATION_LEASE_MS,
+      KEY_PREFIX + accountId,
+      now.getTime(),
+      this.env.MFA_MAX_FAILURES,
+      lockoutMs,
+      STATE_TTL_MS,
+      reservationField(reservationId),
+      RESERVATION_LEASE_MS,
     );
     return ok === 1 ? { reserved: true } : { reserved: false, lockedUntil: locked > 0 ? new Date(locked) : null };
   }
@@ -165,7 +196,12 @@ export class VerifyState implements OnModuleDestroy {
   async recordFailure(accountId: string, now: Date, reservationId?: string): Promise<FailureOutcome> {
     const lockoutMs = this.env.MFA_LOCKOUT_SECONDS * 1000;
     const [failures, locked, started] = await this.redis.mfaRecordFailure(
-      KEY_PREFIX + accountId, now.getTime(), this.env.MFA_MAX_FAILURES, lockoutMs, STATE_TTL_MS, fieldOf(reservationId),
+      KEY_PREFIX + accountId,
+      now.getTime(),
+      this.env.MFA_MAX_FAILURES,
+      lockoutMs,
+      STATE_TTL_MS,
+      fieldOf(reservationId),
     );
     return { failures, lockedUntil: locked > 0 ? new Date(locked) : null, lockoutStarted: started === 1 };
   }

@@ -24,7 +24,14 @@ export class ApiKeyRepository {
 
   /** Revokes the org's key. 'revoked' now, 'already' revoked before, or 'missing' from this org. */
   async revoke(db: Db, orgId: string, id: string, at: Date): Promise<'revoked' | 'already' | 'missing'> {
-    if ((await affected(db, `UPDATE org.api_keys SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL`, [orgId, id, at])) > 0) return 'revoked';
+    if (
+      (await affected(db, `UPDATE org.api_keys SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL`, [
+        orgId,
+        id,
+        at,
+      ])) > 0
+    )
+      return 'revoked';
     return (await one(db, `SELECT 1 FROM org.api_keys WHERE org_id = $1 AND id = $2`, [orgId, id])) ? 'already' : 'missing';
   }
 

@@ -20,7 +20,11 @@ describe(ApiKeyService.name, () => {
   };
   const platformKey = { matches: (k: string) => k === 'platform-secret' };
   const audit = { record: jest.fn() };
-  const sut = new ApiKeyService(repo as unknown as ApiKeyRepository, platformKey as unknown as PlatformKey, audit as unknown as AuditService);
+  const sut = new ApiKeyService(
+    repo as unknown as ApiKeyRepository,
+    platformKey as unknown as PlatformKey,
+    audit as unknown as AuditService,
+  );
   const admin = { kind: 'api_key' as const, keyId: 'k-admin', orgId: 'org-1', role: 'admin' as const };
 
   it('returns the key once and stores only its hash', async () => {
@@ -47,12 +51,18 @@ describe(ApiKeyService.name, () => {
 
   it("revoking another org's key is not_found; revoking twice records one event", async () => {
     const created = await sut.createBy(admin, 'org-1', 'admin', null);
-    expect(audit.record).toHaveBeenLastCalledWith({ tx: true }, expect.objectContaining({ action: 'api_key.created', actor: { type: 'api_key', id: 'k-admin' } }));
+    expect(audit.record).toHaveBeenLastCalledWith(
+      { tx: true },
+      expect.objectContaining({ action: 'api_key.created', actor: { type: 'api_key', id: 'k-admin' } }),
+    );
     audit.record.mockClear();
     await expect(sut.revokeBy(admin, 'org-2', created.id)).rejects.toMatchObject({ code: 'not_found' });
     await expect(sut.revokeBy(admin, 'org-1', created.id)).resolves.toBeUndefined();
     await expect(sut.revokeBy(admin, 'org-1', created.id)).resolves.toBeUndefined();
     expect(audit.record).toHaveBeenCalledTimes(1);
-    expect(audit.record).toHaveBeenCalledWith({ tx: true }, expect.objectContaining({ action: 'api_key.revoked', target: { type: 'api_key', id: created.id } }));
+    expect(audit.record).toHaveBeenCalledWith(
+      { tx: true },
+      expect.objectContaining({ action: 'api_key.revoked', target: { type: 'api_key', id: created.id } }),
+    );
   });
 });

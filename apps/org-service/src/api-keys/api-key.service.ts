@@ -28,7 +28,13 @@ export class ApiKeyService {
   createBy(principal: Principal, orgId: string, role: ApiKeyRole, label: string | null): Promise<ApiKeyCreated> {
     return this.keys.transaction(async (tx) => {
       const created = await this.create(tx, orgId, role, label);
-      await this.audit.record(tx, { orgId, action: 'api_key.created', actor: actorOf(principal), target: { type: 'api_key', id: created.id }, details: { role, label } });
+      await this.audit.record(tx, {
+        orgId,
+        action: 'api_key.created',
+        actor: actorOf(principal),
+        target: { type: 'api_key', id: created.id },
+        details: { role, label },
+      });
       return created;
     });
   }
@@ -37,7 +43,13 @@ export class ApiKeyService {
   async revokeBy(principal: Principal, orgId: string, keyId: string): Promise<void> {
     const outcome = await this.keys.transaction(async (tx) => {
       const result = await this.keys.revoke(tx, orgId, keyId, new Date());
-      if (result === 'revoked') await this.audit.record(tx, { orgId, action: 'api_key.revoked', actor: actorOf(principal), target: { type: 'api_key', id: keyId } });
+      if (result === 'revoked')
+        await this.audit.record(tx, {
+          orgId,
+          action: 'api_key.revoked',
+          actor: actorOf(principal),
+          target: { type: 'api_key', id: keyId },
+        });
       return result;
     });
     if (outcome === 'missing') throw AppError.notFound('api key');

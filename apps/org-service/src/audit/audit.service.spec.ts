@@ -18,8 +18,15 @@ describe('audit cursor', () => {
 
 describe(scrubDetails.name, () => {
   it('drops secret-looking fields at any depth and keeps the rest', () => {
-    expect(scrubDetails({ role: 'admin', key: 'mfak_x', nested: { code: '123456', serialNumber: 'SN', items: [{ secretBase32: 'AAA', n: 1 }] } })).toEqual({
-      role: 'admin', nested: { serialNumber: 'SN', items: [{ n: 1 }] },
+    expect(
+      scrubDetails({
+        role: 'admin',
+        key: 'mfak_x',
+        nested: { code: '123456', serialNumber: 'SN', items: [{ secretBase32: 'AAA', n: 1 }] },
+      }),
+    ).toEqual({
+      role: 'admin',
+      nested: { serialNumber: 'SN', items: [{ n: 1 }] },
     });
   });
 });

@@ -77,8 +77,16 @@ export class AuditService {
     const row = toRow(event);
     const [stored] = await this.events.insert(db, [row]);
     return toEvent({
-      id: row.id, org_id: row.orgId, at: stored?.at ?? row.at ?? new Date(), at_key: '', actor_type: row.actorType, actor_id: row.actorId,
-      action: row.action, target_type: row.targetType, target_id: row.targetId, details: row.details,
+      id: row.id,
+      org_id: row.orgId,
+      at: stored?.at ?? row.at ?? new Date(),
+      at_key: '',
+      actor_type: row.actorType,
+      actor_id: row.actorId,
+      action: row.action,
+      target_type: row.targetType,
+      target_id: row.targetId,
+      details: row.details,
     });
   }
 

@@ -17,10 +17,14 @@ describe('api key secrets', () => {
     expect(keys.size).toBe(100);
   });
 
-  it.each(['', 'mfak_', 'mfak_nope_secret', 'Bearer x', `mfak_${'0'.repeat(36)}_${'a'.repeat(43)}`, `mfak_00000000-0000-4000-8000-000000000000_${'a'.repeat(42)}`])(
-    'refuses the malformed key %p',
-    (key) => expect(parseApiKey(key)).toBeNull(),
-  );
+  it.each([
+    '',
+    'mfak_',
+    'mfak_nope_secret',
+    'Bearer x',
+    `mfak_${'0'.repeat(36)}_${'a'.repeat(43)}`,
+    `mfak_00000000-0000-4000-8000-000000000000_${'a'.repeat(42)}`,
+  ])('refuses the malformed key %p', (key) => expect(parseApiKey(key)).toBeNull());
 
   it('tells a different secret for the same id apart', () => {
     const a = newApiKeySecret();

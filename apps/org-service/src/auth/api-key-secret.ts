@@ -30,7 +30,6 @@ export function parseApiKey(presented: string): { id: string; hash: Buffer } | n
   return m ? { id: m[1], hash: sha256(m[2]) } : null;
 }
 
-
 export function sameSecret(a: string, b: string): boolean {
   return constantTimeEqual(sha256(a), sha256(b));
 }

@@ -45,7 +45,11 @@ describe(ApiKeyGuard.name, () => {
     if (access) Reflect.defineMetadata('mfa:access', access, handler);
     return {
       req,
-      ctx: { switchToHttp: () => ({ getRequest: () => req }), getHandler: () => handler, getClass: () => class {} } as unknown as ExecutionContext,
+      ctx: {
+        switchToHttp: () => ({ getRequest: () => req }),
+        getHandler: () => handler,
+        getClass: () => class {},
+      } as unknown as ExecutionContext,
     };
   };
   const apiKeys = { authenticate: jest.fn() };
@@ -61,7 +65,9 @@ describe(ApiKeyGuard.name, () => {
 
   it('is unauthenticated for an unknown or revoked key', async () => {
     apiKeys.authenticate.mockResolvedValue(null);
-    await expect(sut.canActivate(context({ authorization: 'Bearer mfak_x' }, 'org-read').ctx)).rejects.toMatchObject({ code: 'unauthenticated' });
+    await expect(sut.canActivate(context({ authorization: 'Bearer mfak_x' }, 'org-read').ctx)).rejects.toMatchObject({
+      code: 'unauthenticated',
+    });
   });
 
   it('attaches the principal and lets an allowed call through', async () => {

@@ -26,8 +26,14 @@ describe('compliance CSV', () => {
 
   it('writes one line per row in header order', () => {
     const sut = csvLine({
-      accountId: 'id1', email: 'a,b@x.io', state: 'pending', mfaActive: false, deviceCount: 2,
-      graceDeadline: '2026-01-01T00:00:00.000Z', lastMfaUsedAt: null, exemptUntil: null,
+      accountId: 'id1',
+      email: 'a,b@x.io',
+      state: 'pending',
+      mfaActive: false,
+      deviceCount: 2,
+      graceDeadline: '2026-01-01T00:00:00.000Z',
+      lastMfaUsedAt: null,
+      exemptUntil: null,
     });
     expect(sut).toBe('id1,"a,b@x.io",pending,false,2,2026-01-01T00:00:00.000Z,,\n');
   });

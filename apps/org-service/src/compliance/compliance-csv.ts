@@ -28,7 +28,9 @@ export function csvCell(value: string | number | boolean | null | undefined): st
 }
 
 export function csvLine(row: ComplianceCsvRow): string {
-  return [row.accountId, row.email, row.state, row.mfaActive, row.deviceCount, row.graceDeadline, row.lastMfaUsedAt, row.exemptUntil]
-    .map(csvCell)
-    .join(',') + '\n';
+  return (
+    [row.accountId, row.email, row.state, row.mfaActive, row.deviceCount, row.graceDeadline, row.lastMfaUsedAt, row.exemptUntil]
+      .map(csvCell)
+      .join(',') + '\n'
+  );
 }

@@ -23,13 +23,15 @@ export class ComplianceReportController {
   @ApiOperation({ operationId: 'getComplianceReport', summary: 'The compliance report, as JSON or as a streamed CSV' })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({
-    description: 'JSON (`format=json`, the default) or CSV (`format=csv`): one row per member, header ' +
+    description:
+      'JSON (`format=json`, the default) or CSV (`format=csv`): one row per member, header ' +
       '`account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until`.',
     content: {
       'application/json': { schema: { $ref: getSchemaPath(ComplianceReport) } },
       'text/csv': {
         schema: { type: 'string' },
-        example: 'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until\n' +
+        example:
+          'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until\n' +
           '0b9d8a1e-2f3c-4d5e-8f70-1a2b3c4d5e6f,ada@example.com,compliant,true,1,,2026-12-01T09:30:00.000Z,\n',
       },
     },

@@ -2,7 +2,12 @@ import { compliantPercent } from './compliance-report.service';
 
 describe(compliantPercent.name, () => {
   const states = (s: Partial<Record<'not_required' | 'pending' | 'compliant' | 'non_compliant' | 'exempt', number>>) => ({
-    not_required: 0, pending: 0, compliant: 0, non_compliant: 0, exempt: 0, ...s,
+    not_required: 0,
+    pending: 0,
+    compliant: 0,
+    non_compliant: 0,
+    exempt: 0,
+    ...s,
   });
 
   it('leaves not_required and exempt members out of the divisor', () => {

@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import {
-  type ComplianceHistoryItem, type ComplianceRow, type DevicesSummaryReply, type EnforcementState, EnforcementStates, InternalPatterns, type MfaMethod, MfaMethods, type Page,
+  type ComplianceHistoryItem,
+  type ComplianceRow,
+  type DevicesSummaryReply,
+  type EnforcementState,
+  EnforcementStates,
+  InternalPatterns,
+  type MfaMethod,
+  MfaMethods,
+  type Page,
 } from '@mfa/contracts';
 import { Bus } from '@mfa/bus';
 import { type ComplianceCsvRow, CSV_HEADER, csvLine } from './compliance-csv';
@@ -25,8 +33,14 @@ export function compliantPercent(total: number, byState: Record<EnforcementState
 /** A member's row joined with their devices (none known: no device, never used). */
 function toCsvRow(r: ComplianceRow, d: DevicesSummaryReply['accounts'][string] | undefined): ComplianceCsvRow {
   return {
-    accountId: r.accountId, email: r.email, state: r.state, mfaActive: (d?.activeCount ?? 0) > 0, deviceCount: d?.deviceCount ?? 0,
-    graceDeadline: r.graceDeadline, lastMfaUsedAt: d?.lastUsedAt ?? null, exemptUntil: r.exemptUntil,
+    accountId: r.accountId,
+    email: r.email,
+    state: r.state,
+    mfaActive: (d?.activeCount ?? 0) > 0,
+    deviceCount: d?.deviceCount ?? 0,
+    graceDeadline: r.graceDeadline,
+    lastMfaUsedAt: d?.lastUsedAt ?? null,
+    exemptUntil: r.exemptUntil,
   };
 }
 

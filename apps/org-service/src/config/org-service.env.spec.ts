@@ -8,7 +8,10 @@ describe(OrgServiceEnv.name, () => {
 
   it('refuses the generated platform key in production', () => {
     expect(() => loadConfig(OrgServiceEnv, { NODE_ENV: 'production' })).toThrow(ConfigError);
-    expect(loadConfig(OrgServiceEnv, { NODE_ENV: 'production', PLATFORM_API_KEY: 'p'.repeat(40), BUS_INTERNAL_KEY: 'k'.repeat(44) }).PLATFORM_API_KEY).toBe('p'.repeat(40));
+    expect(
+      loadConfig(OrgServiceEnv, { NODE_ENV: 'production', PLATFORM_API_KEY: 'p'.repeat(40), BUS_INTERNAL_KEY: 'k'.repeat(44) })
+        .PLATFORM_API_KEY,
+    ).toBe('p'.repeat(40));
   });
 
   it('lists every bad variable at once', () => {

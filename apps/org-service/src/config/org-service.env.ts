@@ -32,7 +32,8 @@ export class OrgServiceEnv extends BaseEnv {
 
   override productionProblems(): string[] {
     const problems = super.productionProblems();
-    if (this.PLATFORM_API_KEY === '') problems.push('PLATFORM_API_KEY: must be set in production (the generated development key is refused)');
+    if (this.PLATFORM_API_KEY === '')
+      problems.push('PLATFORM_API_KEY: must be set in production (the generated development key is refused)');
     return problems;
   }
 }

@@ -19,7 +19,11 @@ import {
  */
 
 const uuid = (example?: string) => ({ format: 'uuid', ...(example ? { example } : {}) });
-const at = (description?: string) => ({ format: 'date-time', example: '2026-12-01T09:30:00.000Z', ...(description ? { description } : {}) });
+const at = (description?: string) => ({
+  format: 'date-time',
+  example: '2026-12-01T09:30:00.000Z',
+  ...(description ? { description } : {}),
+});
 const nullableAt = (description?: string) => ({ ...at(description), nullable: true, type: String });
 
 export class ByStateCounts {
@@ -80,12 +84,18 @@ export class ApiKeyIdentity {
 }
 
 export class Enforcement {
-  @ApiProperty({ enum: EnforcementStates, example: 'pending', description: 'computed from the current policy at each request (docs/enforcement.md)' }) state: string;
+  @ApiProperty({
+    enum: EnforcementStates,
+    example: 'pending',
+    description: 'computed from the current policy at each request (docs/enforcement.md)',
+  })
+  state: string;
   @ApiProperty({ example: 2, description: "the org's current policy version" }) policyVersion: number;
   @ApiProperty(nullableAt('when MFA became required; null while it is not')) requiredSince: string | null;
   @ApiProperty(nullableAt('non_compliant from then on without an active device')) graceDeadline: string | null;
   @ApiProperty(nullableAt('only while an exemption is in force')) exemptUntil: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'on leave', description: 'only while an exemption is in force' }) exemptReason?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'on leave', description: 'only while an exemption is in force' })
+  exemptReason?: string | null;
 }
 
 export class Member {
@@ -106,8 +116,18 @@ export class Device {
   @ApiProperty(at()) createdAt: string;
   @ApiProperty(nullableAt()) enabledAt: string | null;
   @ApiProperty(nullableAt()) lastUsedAt: string | null;
-  @ApiPropertyOptional({ description: 'WebAuthn only: the authenticator model (all zeros when it does not say)', example: 'fbfc3007-154e-4ecc-8c0b-6e020557d7bd' }) aaguid?: string;
-  @ApiPropertyOptional({ type: String, nullable: true, description: "WebAuthn only: the model's name when its AAGUID is a known one", example: 'iCloud Keychain' }) authenticatorName?: string | null;
+  @ApiPropertyOptional({
+    description: 'WebAuthn only: the authenticator model (all zeros when it does not say)',
+    example: 'fbfc3007-154e-4ecc-8c0b-6e020557d7bd',
+  })
+  aaguid?: string;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: "WebAuthn only: the model's name when its AAGUID is a known one",
+    example: 'iCloud Keychain',
+  })
+  authenticatorName?: string | null;
   @ApiPropertyOptional({ description: 'WebAuthn only: the passkey is synced to a cloud account' }) backedUp?: boolean;
 }
 
@@ -117,7 +137,13 @@ export class MemberWithDevices extends Member {
 
 export class MemberPage {
   @ApiProperty({ type: [Member] }) items: Member[];
-  @ApiProperty({ type: String, nullable: true, example: 'bTE6NmYxYy4uLg', description: 'pass as `cursor` for the next page; null on the last page' }) nextCursor: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'bTE6NmYxYy4uLg',
+    description: 'pass as `cursor` for the next page; null on the last page',
+  })
+  nextCursor: string | null;
 }
 
 export class BulkAdded {
@@ -151,7 +177,8 @@ export class ComplianceReport {
   @ApiProperty(at()) generatedAt: string;
   @ApiProperty({ example: 166 }) total: number;
   @ApiProperty({ type: ByStateCounts }) byState: ByStateCounts;
-  @ApiProperty({ example: 74.07, description: '100 × compliant / (total − not_required − exempt), 2 decimals; 0 when that is 0' }) compliantPercent: number;
+  @ApiProperty({ example: 74.07, description: '100 × compliant / (total − not_required − exempt), 2 decimals; 0 when that is 0' })
+  compliantPercent: number;
   @ApiProperty({ type: DevicesByType, description: 'active devices' }) devicesByType: DevicesByType;
 }
 
@@ -182,7 +209,8 @@ export class AuditEvent {
   @ApiProperty({ type: AuditActor }) actor: AuditActor;
   @ApiProperty({ enum: AuditActions, example: 'member.added' }) action: string;
   @ApiProperty({ type: AuditTarget }) target: AuditTarget;
-  @ApiProperty({ type: 'object', additionalProperties: true, example: { email: 'ada@example.com' }, description: 'never holds a secret' }) details: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { email: 'ada@example.com' }, description: 'never holds a secret' })
+  details: Record<string, unknown>;
 }
 
 export class AuditPage {
@@ -227,9 +255,15 @@ export class ErrorBody {
 
 /** What each status means on this API; a route lists the statuses it can answer. */
 const ERRORS = {
-  400: { codes: ['validation_failed'], text: 'a bad body, query or path parameter (named in `message`), malformed JSON, or JSON nested deeper than 32 levels' },
+  400: {
+    codes: ['validation_failed'],
+    text: 'a bad body, query or path parameter (named in `message`), malformed JSON, or JSON nested deeper than 32 levels',
+  },
   401: { codes: ['unauthenticated'], text: 'no key, an unknown or a revoked key' },
-  403: { codes: ['forbidden'], text: "the key's role may not do this (an auditor writing, the platform key on an org route, an org key creating orgs)" },
+  403: {
+    codes: ['forbidden'],
+    text: "the key's role may not do this (an auditor writing, the platform key on an org route, an org key creating orgs)",
+  },
   404: { codes: ['not_found'], text: 'no such thing, or it belongs to another org' },
   409: { codes: ['conflict'], text: 'a duplicate' },
   413: { codes: ['validation_failed'], text: 'the body is over its limit (64 KiB; 2 MiB for members/bulk)' },

@@ -9,7 +9,12 @@ describe(HttpErrorFilter.name, () => {
 
   it('maps an AppError through HttpStatusOf', () => {
     expect(sut.toBody(new AppError(ErrorCodes.Conflict, 'dup'))).toEqual({ statusCode: 409, code: 'conflict', message: 'dup' });
-    expect(sut.toBody(AppError.validation('x bad', [{ field: 'x' }]))).toEqual({ statusCode: 400, code: 'validation_failed', message: 'x bad', details: [{ field: 'x' }] });
+    expect(sut.toBody(AppError.validation('x bad', [{ field: 'x' }]))).toEqual({
+      statusCode: 400,
+      code: 'validation_failed',
+      message: 'x bad',
+      details: [{ field: 'x' }],
+    });
     expect(sut.toBody(new AppError(ErrorCodes.Unavailable, 'down')).statusCode).toBe(503);
   });
 
@@ -26,7 +31,12 @@ describe(HttpErrorFilter.name, () => {
 
   it('turns anything else into a 500 with an errorId and no inner message', () => {
     const body = sut.toBody(new Error('password=hunter2 leaked in a driver message'));
-    expect(body).toEqual({ statusCode: 500, code: 'internal', message: expect.stringContaining(body.errorId!), errorId: expect.any(String) });
+    expect(body).toEqual({
+      statusCode: 500,
+      code: 'internal',
+      message: expect.stringContaining(body.errorId!),
+      errorId: expect.any(String),
+    });
     expect(body.message).not.toContain('hunter2');
   });
 });

@@ -48,7 +48,12 @@ export class HttpErrorFilter implements ExceptionFilter {
   toBody(exception: unknown): HttpErrorBody {
     if (isAppError(exception) && exception.code in HttpStatusOf && exception.code !== ErrorCodes.Internal) {
       const statusCode = HttpStatusOf[exception.code];
-      return { statusCode, code: exception.code, message: exception.message, ...(exception.details ? { details: exception.details.map(asFieldProblem) } : {}) };
+      return {
+        statusCode,
+        code: exception.code,
+        message: exception.message,
+        ...(exception.details ? { details: exception.details.map(asFieldProblem) } : {}),
+      };
     }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       const statusCode = exception.getStatus();

@@ -25,7 +25,8 @@ export function adminApiDocument(app: NestExpressApplication): OpenAPIObject {
       type: 'http',
       scheme: 'bearer',
       bearerFormat: 'API key',
-      description: 'The platform key (`PLATFORM_API_KEY`; only for `POST /v1/orgs`) or an org API key (`mfak_<id>_<secret>`, role admin or auditor).',
+      description:
+        'The platform key (`PLATFORM_API_KEY`; only for `POST /v1/orgs`) or an org API key (`mfak_<id>_<secret>`, role admin or auditor).',
     })
     .build();
   // a route without an explicit operationId still gets a stable, generator-friendly one
@@ -68,21 +69,38 @@ function withOperationalRoutes(doc: OpenAPIObject): OpenAPIObject {
       summary: 'Liveness probe: 200 while the process runs (no key needed; docs/operations.md)',
       tags: ['operations'],
       security: [],
-      responses: { 200: { description: 'The process runs', content: { 'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } } } } } } },
+      responses: {
+        200: {
+          description: 'The process runs',
+          content: {
+            'application/json': {
+              schema: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } } },
+            },
+          },
+        },
+      },
     });
   }
   const ready = doc.paths['/health/ready']?.get;
   if (ready) {
     const checks = { type: 'object', required: ['postgres', 'redis'], additionalProperties: { type: 'string', enum: ['up', 'down'] } };
-    const body = (status: string[]) => ({ type: 'object', required: ['status', 'checks'], properties: { status: { type: 'string', enum: status }, checks } });
+    const body = (status: string[]) => ({
+      type: 'object',
+      required: ['status', 'checks'],
+      properties: { status: { type: 'string', enum: status }, checks },
+    });
     Object.assign(ready, {
       operationId: 'getHealthReady',
-      summary: 'Readiness probe: 200 when Postgres, Redis and the bus consumer (if any) are up and the instance is not draining (no key needed; docs/operations.md)',
+      summary:
+        'Readiness probe: 200 when Postgres, Redis and the bus consumer (if any) are up and the instance is not draining (no key needed; docs/operations.md)',
       tags: ['operations'],
       security: [],
       responses: {
         200: { description: 'Ready for work', content: { 'application/json': { schema: body(['ok']) } } },
-        503: { description: 'A dependency is down, or the instance is draining after SIGTERM', content: { 'application/json': { schema: body(['unavailable', 'draining']) } } },
+        503: {
+          description: 'A dependency is down, or the instance is draining after SIGTERM',
+          content: { 'application/json': { schema: body(['unavailable', 'draining']) } },
+        },
       },
     });
   }

@@ -4,9 +4,12 @@ const limits = { maxDepth: 4, maxContainers: 5 };
 const check = (json: string) => jsonShapeProblem(Buffer.from(json, 'utf8'), limits);
 
 describe(jsonShapeProblem.name, () => {
-  it.each(['{}', '{"a":[1,2,{"b":[]}]}', '[[[[]]]]', '"{{{{{{[[[["', '{"a":"\\"{[{[{[{[","b":"é{"}', '[{},{},{},{}]'])('accepts %s', (json) => {
-    expect(check(json)).toBeNull();
-  });
+  it.each(['{}', '{"a":[1,2,{"b":[]}]}', '[[[[]]]]', '"{{{{{{[[[["', '{"a":"\\"{[{[{[{[","b":"é{"}', '[{},{},{},{}]'])(
+    'accepts %s',
+    (json) => {
+      expect(check(json)).toBeNull();
+    },
+  );
 
   it('refuses nesting deeper than the limit', () => {
     expect(check('[[[[[]]]]]')).toEqual({ kind: 'depth', limit: 4 });

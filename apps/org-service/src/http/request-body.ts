@@ -26,7 +26,10 @@ interface BodyRule {
   limitBytes: number;
   shape: JsonShapeLimits;
 }
-const DEFAULT_RULE: BodyRule = { limitBytes: BODY_LIMIT_BYTES, shape: { maxDepth: MAX_JSON_DEPTH, maxContainers: Number.MAX_SAFE_INTEGER } };
+const DEFAULT_RULE: BodyRule = {
+  limitBytes: BODY_LIMIT_BYTES,
+  shape: { maxDepth: MAX_JSON_DEPTH, maxContainers: Number.MAX_SAFE_INTEGER },
+};
 // a valid bulk body is one object, one array and a flat object per row: more containers than
 // that can only be refused, so they are refused before JSON.parse builds them
 const BULK_RULE: BodyRule = { limitBytes: BULK_BODY_LIMIT_BYTES, shape: { maxDepth: MAX_JSON_DEPTH, maxContainers: MAX_BULK_MEMBERS + 2 } };
@@ -45,7 +48,10 @@ function jsonParser(rule: BodyRule): RequestHandler {
       if (encoding.toLowerCase() !== 'utf-8') throw bodyRefused('request body must be UTF-8 JSON');
       const problem = jsonShapeProblem(buf, rule.shape);
       if (problem?.kind === 'depth') throw bodyRefused(`request body is nested deeper than ${problem.limit} levels`);
-      if (problem) throw bodyRefused(`members must contain no more than ${MAX_BULK_MEMBERS} elements (the body holds more than ${problem.limit} objects and arrays)`);
+      if (problem)
+        throw bodyRefused(
+          `members must contain no more than ${MAX_BULK_MEMBERS} elements (the body holds more than ${problem.limit} objects and arrays)`,
+        );
     },
   });
 }

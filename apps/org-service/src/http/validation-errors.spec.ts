@@ -1,7 +1,11 @@
 import type { ValidationError } from '@nestjs/common';
 import { fieldProblems, validationFailed } from './validation-errors';
 
-const err = (property: string, constraints?: Record<string, string>, children: ValidationError[] = []): ValidationError => ({ property, constraints, children });
+const err = (property: string, constraints?: Record<string, string>, children: ValidationError[] = []): ValidationError => ({
+  property,
+  constraints,
+  children,
+});
 
 describe(validationFailed.name, () => {
   it('names a bulk row by its index', () => {
@@ -13,7 +17,10 @@ describe(validationFailed.name, () => {
   });
 
   it('lists every bad field', () => {
-    const sut = validationFailed([err('name', { isString: 'name must be a string' }), err('extra', { whitelistValidation: 'property extra should not exist' })]);
+    const sut = validationFailed([
+      err('name', { isString: 'name must be a string' }),
+      err('extra', { whitelistValidation: 'property extra should not exist' }),
+    ]);
     expect(sut.message).toBe('name must be a string; extra property extra should not exist');
   });
 

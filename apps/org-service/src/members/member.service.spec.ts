@@ -29,17 +29,26 @@ describe(MemberService.name, () => {
     expect(bus.send).toHaveBeenCalledTimes(1);
   });
 
-  it.each([ErrorCodes.Timeout, ErrorCodes.Unavailable, ErrorCodes.UnknownPattern])('answers 503 unavailable when mfa-service fails with %s', async (code) => {
-    bus.send.mockResolvedValueOnce(member).mockRejectedValueOnce(new AppError(code, 'x'));
-    await expect(sut.get('o1', 'a1')).rejects.toMatchObject({ code: 'unavailable' });
-  });
+  it.each([ErrorCodes.Timeout, ErrorCodes.Unavailable, ErrorCodes.UnknownPattern])(
+    'answers 503 unavailable when mfa-service fails with %s',
+    async (code) => {
+      bus.send.mockResolvedValueOnce(member).mockRejectedValueOnce(new AppError(code, 'x'));
+      await expect(sut.get('o1', 'a1')).rejects.toMatchObject({ code: 'unavailable' });
+    },
+  );
 
   it('gives a bulk import more time than a point read, and records one event per call', async () => {
     bus.send.mockResolvedValue({ created: 1, existing: 1 });
     await sut.bulkAdd(admin, 'o1', [{ email: 'a@b.io' }, { email: 'b@b.io' }]);
     expect(bus.send.mock.calls[0][2].timeoutMs).toBeGreaterThanOrEqual(60_000);
     expect(audit.recordNow).toHaveBeenCalledTimes(1);
-    expect(audit.recordNow).toHaveBeenCalledWith(expect.objectContaining({ action: 'members.bulk_added', actor: { type: 'api_key', id: 'k1' }, details: { rows: 2, created: 1, existing: 1 } }));
+    expect(audit.recordNow).toHaveBeenCalledWith(
+      expect.objectContaining({
+        action: 'members.bulk_added',
+        actor: { type: 'api_key', id: 'k1' },
+        details: { rows: 2, created: 1, existing: 1 },
+      }),
+    );
   });
 
   it('records no event when account-service refused the change', async () => {

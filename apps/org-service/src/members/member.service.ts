@@ -26,7 +26,13 @@ export class MemberService {
   /** The change happens in account-service; its audit event is written here once it succeeded. */
   async add(principal: Principal, orgId: string, member: NewMemberDto): Promise<Member> {
     const created = await this.bus.send(InternalPatterns.AccountsMembersCreate, { orgId, ...member });
-    await this.audit.recordNow({ orgId, action: 'member.added', actor: actorOf(principal), target: { type: 'account', id: created.id }, details: { email: created.email } });
+    await this.audit.recordNow({
+      orgId,
+      action: 'member.added',
+      actor: actorOf(principal),
+      target: { type: 'account', id: created.id },
+      details: { email: created.email },
+    });
     return created;
   }
 
@@ -34,7 +40,13 @@ export class MemberService {
   async bulkAdd(principal: Principal, orgId: string, members: NewMemberDto[]): Promise<{ created: number; existing: number }> {
     const timeoutMs = Math.max(BULK_TIMEOUT_MS, this.env.BUS_TIMEOUT_MS);
     const result = await this.bus.send(InternalPatterns.AccountsMembersBulkCreate, { orgId, members }, { timeoutMs });
-    await this.audit.recordNow({ orgId, action: 'members.bulk_added', actor: actorOf(principal), target: { type: 'org', id: orgId }, details: { rows: members.length, ...result } });
+    await this.audit.recordNow({
+      orgId,
+      action: 'members.bulk_added',
+      actor: actorOf(principal),
+      target: { type: 'org', id: orgId },
+      details: { rows: members.length, ...result },
+    });
     return result;
   }
 
@@ -53,8 +65,11 @@ export class MemberService {
       const { items } = await this.bus.send(Patterns.MfaDevicesList, { accountId });
       return { ...member, devices: items };
     } catch (err) {
-      if (err instanceof AppError && (err.code === ErrorCodes.Timeout || err.code === ErrorCodes.Unavailable || err.code === ErrorCodes.UnknownPattern)) {
-        throw new AppError(ErrorCodes.Unavailable, 'mfa-service did not answer; the member\'s devices are unknown, try again');
+      if (
+        err instanceof AppError &&
+        (err.code === ErrorCodes.Timeout || err.code === ErrorCodes.Unavailable || err.code === ErrorCodes.UnknownPattern)
+      ) {
+        throw new AppError(ErrorCodes.Unavailable, "mfa-service did not answer; the member's devices are unknown, try again");
       }
       throw err;
     }

@@ -29,8 +29,15 @@ export class MembersController {
   @HttpCode(201)
   @RequireAccess('org-admin')
   @ApiOperation({ operationId: 'bulkAddMembers', summary: 'Add up to 10,000 members in one call' })
-  @ApiCreatedResponse({ type: BulkAdded, description: '`{created, existing}`: duplicates in the body and emails already in the org count as existing. One bad row rejects the call, named by its index.' })
-  @ApiErrors([400, 401, 403, 404, 413, 429], { 413: 'the body is over 2 MiB', 429: 'more than 2 bulk imports in flight on this org-service process (`Retry-After: 1`)' })
+  @ApiCreatedResponse({
+    type: BulkAdded,
+    description:
+      '`{created, existing}`: duplicates in the body and emails already in the org count as existing. One bad row rejects the call, named by its index.',
+  })
+  @ApiErrors([400, 401, 403, 404, 413, 429], {
+    413: 'the body is over 2 MiB',
+    429: 'more than 2 bulk imports in flight on this org-service process (`Retry-After: 1`)',
+  })
   bulkAdd(@CurrentPrincipal() principal: Principal, @Param() params: OrgParamsDto, @Body() body: BulkMembersDto) {
     return this.members.bulkAdd(principal, params.orgId, body.members);
   }

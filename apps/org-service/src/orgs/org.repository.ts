@@ -12,7 +12,10 @@ export class OrgRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async insert(db: Db, name: string): Promise<OrganizationEntity> {
-    return (await one<OrganizationEntity>(db, `INSERT INTO org.organizations (id, name) VALUES ($1, $2) RETURNING ${COLUMNS}`, [randomUUID(), name]))!;
+    return (await one<OrganizationEntity>(db, `INSERT INTO org.organizations (id, name) VALUES ($1, $2) RETURNING ${COLUMNS}`, [
+      randomUUID(),
+      name,
+    ]))!;
   }
 
   findById(id: string): Promise<OrganizationEntity | null> {

@@ -16,13 +16,23 @@ describe(OrgService.name, () => {
   const apiKeys = { create: jest.fn(async () => ({ id: 'k1', key: 'mfak_secret', role: 'admin', label: 'initial admin key' })) };
   const bus = { send: jest.fn() };
   const audit = { record: jest.fn() };
-  const sut = new OrgService(repo as unknown as OrgRepository, apiKeys as unknown as ApiKeyService, bus as unknown as Bus, audit as unknown as AuditService);
+  const sut = new OrgService(
+    repo as unknown as OrgRepository,
+    apiKeys as unknown as ApiKeyService,
+    bus as unknown as Bus,
+    audit as unknown as AuditService,
+  );
   const stats = { total: 3, byState: { not_required: 3, pending: 0, compliant: 0, non_compliant: 0, exempt: 0 } };
 
   beforeEach(() => bus.send.mockReset());
 
   it('creates the org and its first admin key in one transaction', async () => {
-    await expect(sut.create('Acme')).resolves.toEqual({ id: 'org-1', name: 'Acme', createdAt: '2026-01-01T00:00:00.000Z', adminKey: { id: 'k1', key: 'mfak_secret', role: 'admin' } });
+    await expect(sut.create('Acme')).resolves.toEqual({
+      id: 'org-1',
+      name: 'Acme',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      adminKey: { id: 'k1', key: 'mfak_secret', role: 'admin' },
+    });
     expect(repo.insert).toHaveBeenCalledWith(manager, 'Acme');
     expect(apiKeys.create).toHaveBeenCalledWith(manager, 'org-1', 'admin', expect.any(String));
     expect(audit.record.mock.calls.map(([m, e]) => [e.action, e.actor.type, m])).toEqual([
@@ -37,7 +47,15 @@ describe(OrgService.name, () => {
       return stats;
     });
     const view = await sut.get('org-1');
-    expect(view.policy).toEqual({ orgId: 'org-1', version: 0, requireMfa: false, gracePeriodHours: 0, allowedMethods: ['totp', 'sms', 'webauthn'], maxMfaAgeSeconds: null, updatedAt: null });
+    expect(view.policy).toEqual({
+      orgId: 'org-1',
+      version: 0,
+      requireMfa: false,
+      gracePeriodHours: 0,
+      allowedMethods: ['totp', 'sms', 'webauthn'],
+      maxMfaAgeSeconds: null,
+      updatedAt: null,
+    });
     expect(view.members).toEqual(stats);
   });
 

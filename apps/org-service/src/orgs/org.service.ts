@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, type ApiKeyCreated, defaultPolicy, ErrorCodes, InternalPatterns, type MemberStats, type MfaPolicy } from '@mfa/contracts';
+import {
+  AppError,
+  type ApiKeyCreated,
+  defaultPolicy,
+  ErrorCodes,
+  InternalPatterns,
+  type MemberStats,
+  type MfaPolicy,
+} from '@mfa/contracts';
 import { Bus } from '@mfa/bus';
 import { ApiKeyService } from '../api-keys/api-key.service';
 import { AuditService } from '../audit/audit.service';
@@ -36,7 +44,13 @@ export class OrgService {
       const key = await this.apiKeys.create(tx, org.id, 'admin', 'initial admin key');
       const actor = { type: 'platform' as const, id: null };
       await this.audit.record(tx, { orgId: org.id, action: 'org.created', actor, target: { type: 'org', id: org.id }, details: { name } });
-      await this.audit.record(tx, { orgId: org.id, action: 'api_key.created', actor, target: { type: 'api_key', id: key.id }, details: { role: key.role, label: key.label } });
+      await this.audit.record(tx, {
+        orgId: org.id,
+        action: 'api_key.created',
+        actor,
+        target: { type: 'api_key', id: key.id },
+        details: { role: key.role, label: key.label },
+      });
       return { id: org.id, name: org.name, createdAt: org.createdAt.toISOString(), adminKey: { id: key.id, key: key.key, role: key.role } };
     });
   }
@@ -44,7 +58,10 @@ export class OrgService {
   async get(orgId: string): Promise<OrgView> {
     const org = await this.orgs.findById(orgId);
     if (!org) throw AppError.notFound('organization');
-    const [policy, members] = await Promise.all([this.currentPolicy(orgId), this.bus.send(InternalPatterns.AccountsMembersStats, { orgId })]);
+    const [policy, members] = await Promise.all([
+      this.currentPolicy(orgId),
+      this.bus.send(InternalPatterns.AccountsMembersStats, { orgId }),
+    ]);
     return { id: org.id, name: org.name, createdAt: org.createdAt.toISOString(), policy, members };
   }
 

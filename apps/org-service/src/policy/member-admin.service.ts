@@ -18,7 +18,13 @@ export class MemberAdminService {
       throw AppError.validation('until: must be in the future', [{ field: 'until', messages: ['must be in the future'] }]);
     }
     const member = await this.bus.send(InternalPatterns.AccountsExemptionSet, { orgId, accountId, until: body.until, reason: body.reason });
-    await this.audit(orgId, principal, 'exemption.set', { type: 'account', id: accountId }, { until: member.enforcement.exemptUntil, reason: body.reason });
+    await this.audit(
+      orgId,
+      principal,
+      'exemption.set',
+      { type: 'account', id: accountId },
+      { until: member.enforcement.exemptUntil, reason: body.reason },
+    );
     return member;
   }
 
@@ -34,11 +40,28 @@ export class MemberAdminService {
    */
   async resetDevice(orgId: string, accountId: string, serialNumber: string, principal: Principal): Promise<void> {
     const reset = await this.bus.send(InternalPatterns.MfaDevicesReset, { orgId, accountId, serialNumber });
-    await this.bus.send(InternalPatterns.AccountsDeviceReset, { orgId, accountId, activeDeviceCount: reset.activeDeviceCount, at: new Date().toISOString() });
-    await this.audit(orgId, principal, 'device.reset', { type: 'mfa_device', id: serialNumber }, { accountId, activeDeviceCount: reset.activeDeviceCount });
+    await this.bus.send(InternalPatterns.AccountsDeviceReset, {
+      orgId,
+      accountId,
+      activeDeviceCount: reset.activeDeviceCount,
+      at: new Date().toISOString(),
+    });
+    await this.audit(
+      orgId,
+      principal,
+      'device.reset',
+      { type: 'mfa_device', id: serialNumber },
+      { accountId, activeDeviceCount: reset.activeDeviceCount },
+    );
   }
 
-  private async audit(orgId: string, principal: Principal, action: 'exemption.set' | 'exemption.removed' | 'device.reset', target: { type: string; id: string }, details: Record<string, unknown>): Promise<void> {
+  private async audit(
+    orgId: string,
+    principal: Principal,
+    action: 'exemption.set' | 'exemption.removed' | 'device.reset',
+    target: { type: string; id: string },
+    details: Record<string, unknown>,
+  ): Promise<void> {
     await this.auditLog.recordNow({ orgId, actor: actorOf(principal), action, target, details });
   }
 }

@@ -15,7 +15,6 @@ export interface HandoverPayload {
   toMfa?: boolean;
 }
 
-
 /**
  * Hands a policy version to account-service and mfa-service (both idempotent by version) and
  * delivers outbox rows. Used right after the PUT commits, by the relay, and by reconciliation.

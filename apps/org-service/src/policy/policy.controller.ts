@@ -19,7 +19,10 @@ export class PolicyController {
   @HttpCode(202)
   @RequireAccess('org-admin')
   @ApiOperation({ operationId: 'putMfaPolicy', summary: "Set the org's MFA policy (a new version)" })
-  @ApiAcceptedResponse({ type: PolicyAccepted, description: '`{policy, rollout}`: the new version applies to every member at once; the rollout materializes it.' })
+  @ApiAcceptedResponse({
+    type: PolicyAccepted,
+    description: '`{policy, rollout}`: the new version applies to every member at once; the rollout materializes it.',
+  })
   @ApiErrors([400, 401, 403, 404, 413])
   put(@Param() params: OrgParamsDto, @Body() body: PutPolicyDto, @CurrentPrincipal() principal: Principal) {
     return this.policies.put(params.orgId, body, principal);

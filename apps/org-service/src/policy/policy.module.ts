@@ -20,12 +20,19 @@ import { RolloutStatsRepository } from './rollout-stats.repository';
   imports: [ApiKeysModule],
   controllers: [PolicyController, MemberAdminController],
   providers: [
-    RolloutStatsRepository, RolloutMetrics,
+    RolloutStatsRepository,
+    RolloutMetrics,
     {
       provide: POLICY_OPTIONS,
       inject: [OrgServiceEnv, InternalKey],
       useFactory: (env: OrgServiceEnv, internalKey: InternalKey): PolicyOptions => {
-        return { redisUrl: env.REDIS_URL, internalKey, relayIntervalMs: env.OUTBOX_RELAY_INTERVAL_MS, staleSeconds: env.ROLLOUT_STALE_SECONDS, handoverTimeoutMs: env.POLICY_HANDOVER_TIMEOUT_MS };
+        return {
+          redisUrl: env.REDIS_URL,
+          internalKey,
+          relayIntervalMs: env.OUTBOX_RELAY_INTERVAL_MS,
+          staleSeconds: env.ROLLOUT_STALE_SECONDS,
+          handoverTimeoutMs: env.POLICY_HANDOVER_TIMEOUT_MS,
+        };
       },
     },
     PolicyRepository,

@@ -37,7 +37,12 @@ export class PolicyRepository {
    * lock (it also covers the first version, when there is no row to lock), then inserts
    * version + 1 and its rollout, `queued`.
    */
-  async insertNextVersion(tx: Db, orgId: string, input: PutPolicyDto, actor: string | null): Promise<{ policy: PolicyRow; rollout: RolloutRow }> {
+  async insertNextVersion(
+    tx: Db,
+    orgId: string,
+    input: PutPolicyDto,
+    actor: string | null,
+  ): Promise<{ policy: PolicyRow; rollout: RolloutRow }> {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('org.mfa_policies:' || $1, 0))`, [orgId]);
     const [policy]: PolicyRow[] = await tx.query(
       `INSERT INTO org.mfa_policies (org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, actor)
@@ -53,7 +58,10 @@ export class PolicyRepository {
   }
 
   async rollout(orgId: string, id: string): Promise<RolloutRow | null> {
-    const rows: RolloutRow[] = await this.dataSource.query(`SELECT ${ROLLOUT_COLUMNS} FROM org.policy_rollouts WHERE id = $1 AND org_id = $2`, [id, orgId]);
+    const rows: RolloutRow[] = await this.dataSource.query(
+      `SELECT ${ROLLOUT_COLUMNS} FROM org.policy_rollouts WHERE id = $1 AND org_id = $2`,
+      [id, orgId],
+    );
     return rows[0] ?? null;
   }
 

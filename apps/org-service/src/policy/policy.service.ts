@@ -8,7 +8,6 @@ import { OutboxKinds, type HandoverPayload, PolicyHandoverService } from './poli
 import { toPolicy, toRollout } from './policy.mapper';
 import { PolicyRepository } from './policy.repository';
 
-
 /** Versioned org MFA policies and their rollouts. */
 @Injectable()
 export class PolicyService {
@@ -32,8 +31,18 @@ export class PolicyService {
       const payload: HandoverPayload = { policy: wire, rolloutId: created.rollout.id };
       const handoverRow = await this.outbox.insert(tx, OutboxKinds.PolicyHandover, payload, this.handover.leaseSeconds());
       await this.audit.record(tx, {
-        orgId, actor, action: 'policy.updated', target: { type: 'mfa_policy', id: orgId },
-        details: { version: wire.version, requireMfa: wire.requireMfa, gracePeriodHours: wire.gracePeriodHours, allowedMethods: wire.allowedMethods, maxMfaAgeSeconds: wire.maxMfaAgeSeconds, rolloutId: created.rollout.id },
+        orgId,
+        actor,
+        action: 'policy.updated',
+        target: { type: 'mfa_policy', id: orgId },
+        details: {
+          version: wire.version,
+          requireMfa: wire.requireMfa,
+          gracePeriodHours: wire.gracePeriodHours,
+          allowedMethods: wire.allowedMethods,
+          maxMfaAgeSeconds: wire.maxMfaAgeSeconds,
+          rolloutId: created.rollout.id,
+        },
       });
       return { policy: wire, rows: [handoverRow] };
     });

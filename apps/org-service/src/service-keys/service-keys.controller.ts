@@ -19,7 +19,10 @@ export class ServiceKeysController {
   @HttpCode(201)
   @RequireAccess('org-admin')
   @ApiOperation({ operationId: 'createServiceKey', summary: "Create a member service's bus key" })
-  @ApiCreatedResponse({ type: ServiceKeyCreated, description: '`{id, name, scopes, secret, createdAt}`; the secret is shown only in this answer.' })
+  @ApiCreatedResponse({
+    type: ServiceKeyCreated,
+    description: '`{id, name, scopes, secret, createdAt}`; the secret is shown only in this answer.',
+  })
   @ApiErrors([400, 401, 403, 404, 409, 413], { 409: 'the org already has 100 keys in force' })
   create(@CurrentPrincipal() principal: Principal, @Param() params: OrgParamsDto, @Body() body: CreateServiceKeyDto) {
     return this.keys.create(principal, params.orgId, body.name, body.scopes);

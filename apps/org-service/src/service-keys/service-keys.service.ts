@@ -19,9 +19,20 @@ export class ServiceKeysService {
     private readonly internalKey: InternalKey,
   ) {}
 
-  async create(principal: Principal, orgId: string, name: string, scopes: ServiceKeyScope[] = [...ServiceKeyScopes]): Promise<CreatedServiceKeyView> {
+  async create(
+    principal: Principal,
+    orgId: string,
+    name: string,
+    scopes: ServiceKeyScope[] = [...ServiceKeyScopes],
+  ): Promise<CreatedServiceKeyView> {
     const { salt, ...key } = await this.bus.send(InternalPatterns.AccountsServiceKeysCreate, { orgId, name, scopes });
-    await this.audit.recordNow({ orgId, action: 'service_key.created', actor: actorOf(principal), target: { type: 'service_key', id: key.id }, details: { name, scopes } });
+    await this.audit.recordNow({
+      orgId,
+      action: 'service_key.created',
+      actor: actorOf(principal),
+      target: { type: 'service_key', id: key.id },
+      details: { name, scopes },
+    });
     const secret = this.internalKey.serviceKeySecret(key.id, Buffer.from(salt, 'base64'));
     return { id: key.id, name: key.name, scopes: key.scopes, secret, createdAt: key.createdAt };
   }
@@ -34,6 +45,12 @@ export class ServiceKeysService {
   /** Entries signed with it are refused within seconds on every instance (docs/security.md). */
   async revoke(principal: Principal, orgId: string, keyId: string): Promise<void> {
     const key = await this.bus.send(InternalPatterns.AccountsServiceKeysRevoke, { orgId, keyId });
-    await this.audit.recordNow({ orgId, action: 'service_key.revoked', actor: actorOf(principal), target: { type: 'service_key', id: key.id }, details: { name: key.name } });
+    await this.audit.recordNow({
+      orgId,
+      action: 'service_key.revoked',
+      actor: actorOf(principal),
+      target: { type: 'service_key', id: key.id },
+      details: { name: key.name },
+    });
   }
 }

@@ -10,7 +10,13 @@ export class HealthController {
 
   @Get('health')
   async health(@Res({ passthrough: true }) res: Response) {
-    const redis = await Promise.race([this.redis.ping().then(() => 'up', () => 'down'), new Promise<string>((r) => setTimeout(() => r('down'), 1000).unref())]);
+    const redis = await Promise.race([
+      this.redis.ping().then(
+        () => 'up',
+        () => 'down',
+      ),
+      new Promise<string>((r) => setTimeout(() => r('down'), 1000).unref()),
+    ]);
     res.status(redis === 'up' ? 200 : 503);
     return { status: redis === 'up' ? 'ok' : 'unavailable', checks: { redis } };
   }

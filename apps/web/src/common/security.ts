@@ -56,15 +56,24 @@ export function secureHttp(app: NestExpressApplication, env: WebEnv, internalKey
   const { doubleCsrfProtection } = doubleCsrf({
     getSecret: () => createHmac('sha256', internalKey.webSessionKey).update('csrf').digest('hex'),
     // tied to the session once there is one; before sign-in the double-submit cookie alone
-    getSessionIdentifier: (req) => (req.cookies?.[cookies.console] as string | undefined) ?? (req.cookies?.[cookies.enroll] as string | undefined) ?? '',
+    getSessionIdentifier: (req) =>
+      (req.cookies?.[cookies.console] as string | undefined) ?? (req.cookies?.[cookies.enroll] as string | undefined) ?? '',
     cookieName: cookies.csrf,
     cookieOptions: cookies.options,
-    getCsrfTokenFromRequest: (req) => (req.body as { _csrf?: string } | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined),
+    getCsrfTokenFromRequest: (req) =>
+      (req.body as { _csrf?: string } | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined),
   });
   app.use(doubleCsrfProtection);
   // a refused token is answered here (the middleware runs before Nest's filters)
   app.use((err: { code?: string }, req: Request, res: Response, next: NextFunction) => {
     if (err?.code !== 'EBADCSRFTOKEN') return next(err);
-    res.status(403).render('error', { title: 'Form expired', message: 'This form was refused: it expired or did not come from this site. Go back, reload the page and try again.', csrfToken: req.csrfToken?.() ?? '', session: null });
+    res
+      .status(403)
+      .render('error', {
+        title: 'Form expired',
+        message: 'This form was refused: it expired or did not come from this site. Go back, reload the page and try again.',
+        csrfToken: req.csrfToken?.() ?? '',
+        session: null,
+      });
   });
 }

@@ -18,11 +18,16 @@ export class WebErrorFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return void res.end();
     const page = (status: number, title: string, message: string) =>
-      req.path.endsWith('.json') ? res.status(status).json({ statusCode: status, message }) : render(req, res, 'error', { title, message }, status);
+      req.path.endsWith('.json')
+        ? res.status(status).json({ statusCode: status, message })
+        : render(req, res, 'error', { title, message }, status);
 
-    if (err instanceof NotSignedIn) return req.path.endsWith('.json') ? void page(401, 'Signed out', 'sign in again') : res.redirect(303, '/console/sign-in');
-    if (err instanceof NoEnrollSession) return void page(401, 'This page has expired', 'Your enrollment page session ended. Open a new enrollment link to start again.');
-    if (err instanceof ReadOnlyKey) return void page(403, 'Read-only key', 'You signed in with an auditor key: it can see everything and change nothing.');
+    if (err instanceof NotSignedIn)
+      return req.path.endsWith('.json') ? void page(401, 'Signed out', 'sign in again') : res.redirect(303, '/console/sign-in');
+    if (err instanceof NoEnrollSession)
+      return void page(401, 'This page has expired', 'Your enrollment page session ended. Open a new enrollment link to start again.');
+    if (err instanceof ReadOnlyKey)
+      return void page(403, 'Read-only key', 'You signed in with an auditor key: it can see everything and change nothing.');
     if (err instanceof RateLimited) {
       res.setHeader('Retry-After', String(err.retryAfterSeconds));
       return void page(429, 'Too many attempts', err.message);
@@ -32,13 +37,29 @@ export class WebErrorFilter implements ExceptionFilter {
       const status = HttpStatusOf[err.code] ?? 400;
       if (status < 500) return void page(status, titleOf(status), err.message);
     }
-    if (err instanceof HttpException && err.getStatus() < 500) return void page(err.getStatus(), titleOf(err.getStatus()), 'There is no such page.');
+    if (err instanceof HttpException && err.getStatus() < 500)
+      return void page(err.getStatus(), titleOf(err.getStatus()), 'There is no such page.');
     const errorId = randomUUID();
     this.logger.error({ errorId, err }, `web request failed (${errorId})`);
-    page(err instanceof OrgApiError || err instanceof AppError ? 503 : 500, 'Something went wrong', `Please try again in a moment. If it keeps failing, quote error ${errorId}.`);
+    page(
+      err instanceof OrgApiError || err instanceof AppError ? 503 : 500,
+      'Something went wrong',
+      `Please try again in a moment. If it keeps failing, quote error ${errorId}.`,
+    );
   }
 }
 
 function titleOf(status: number): string {
-  return ({ 400: 'Please check the form', 401: 'Not signed in', 403: 'Not allowed', 404: 'Not found', 409: 'Conflict', 429: 'Too many attempts' } as Record<number, string>)[status] ?? 'Refused';
+  return (
+    (
+      {
+        400: 'Please check the form',
+        401: 'Not signed in',
+        403: 'Not allowed',
+        404: 'Not found',
+        409: 'Conflict',
+        429: 'Too many attempts',
+      } as Record<number, string>
+    )[status] ?? 'Refused'
+  );
 }

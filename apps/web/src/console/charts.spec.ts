@@ -11,10 +11,15 @@ describe('charts', () => {
   });
 
   it('draws the trend oldest left, 100 % at the top', () => {
-    const t = trendLine([
-      { date: '2026-11-01', total: 2, byState: {} as never, compliantPercent: 0 },
-      { date: '2026-11-02', total: 2, byState: {} as never, compliantPercent: 100 },
-    ], 100, 100, 10);
+    const t = trendLine(
+      [
+        { date: '2026-11-01', total: 2, byState: {} as never, compliantPercent: 0 },
+        { date: '2026-11-02', total: 2, byState: {} as never, compliantPercent: 100 },
+      ],
+      100,
+      100,
+      10,
+    );
     expect(t.points).toBe('10,90 90,10');
     expect(trendLine([]).points).toBe('');
   });

@@ -32,7 +32,14 @@ export function stateBars(byState: Partial<Record<EnforcementState, number>>, wi
   const max = Math.max(1, ...EnforcementStates.map((s) => byState[s] ?? 0));
   return EnforcementStates.map((state, i) => {
     const count = byState[state] ?? 0;
-    return { state, label: STATE_LABELS[state], count, color: STATE_COLORS[state], y: i * rowHeight, width: count === 0 ? 0 : Math.max(2, Math.round((count / max) * width)) };
+    return {
+      state,
+      label: STATE_LABELS[state],
+      count,
+      color: STATE_COLORS[state],
+      y: i * rowHeight,
+      width: count === 0 ? 0 : Math.max(2, Math.round((count / max) * width)),
+    };
   });
 }
 
@@ -49,7 +56,12 @@ export function trendLine(items: readonly ComplianceHistoryItem[], width = 480, 
   const n = items.length;
   const x = (i: number) => (n <= 1 ? width / 2 : pad + (i * (width - 2 * pad)) / (n - 1));
   const y = (p: number) => Math.round((height - pad - (Math.min(100, Math.max(0, p)) / 100) * (height - 2 * pad)) * 10) / 10;
-  const dots = items.map((it, i) => ({ x: Math.round(x(i) * 10) / 10, y: y(it.compliantPercent), date: it.date, percent: it.compliantPercent }));
+  const dots = items.map((it, i) => ({
+    x: Math.round(x(i) * 10) / 10,
+    y: y(it.compliantPercent),
+    date: it.date,
+    percent: it.compliantPercent,
+  }));
   return { points: dots.map((d) => `${d.x},${d.y}`).join(' '), dots, width, height };
 }
 

@@ -58,7 +58,14 @@ export class ConsoleController {
   async members(@Req() req: Request, @Res() res: Response, @Query('state') state?: string, @Query('cursor') cursor?: string) {
     const session = await this.sessions.require(req);
     const page = await this.console.members(session, state, cursor);
-    render(req, res, 'console/members', { title: 'Members', session, page, state: state ?? '', states: EnforcementStates, labels: STATE_LABELS });
+    render(req, res, 'console/members', {
+      title: 'Members',
+      session,
+      page,
+      state: state ?? '',
+      states: EnforcementStates,
+      labels: STATE_LABELS,
+    });
   }
 
   @Post('members')
@@ -72,12 +79,23 @@ export class ConsoleController {
   @Get('members/:accountId')
   async member(@Req() req: Request, @Res() res: Response, @Param('accountId') accountId: string) {
     const session = await this.sessions.require(req);
-    render(req, res, 'console/member', { title: 'Member', session, member: await this.console.member(session, accountId), labels: STATE_LABELS, notice: typeof req.query.done === 'string' ? req.query.done : null });
+    render(req, res, 'console/member', {
+      title: 'Member',
+      session,
+      member: await this.console.member(session, accountId),
+      labels: STATE_LABELS,
+      notice: typeof req.query.done === 'string' ? req.query.done : null,
+    });
   }
 
   /** The confirmation page naming the device before a reset. */
   @Get('members/:accountId/devices/:serialNumber/reset')
-  async confirmReset(@Req() req: Request, @Res() res: Response, @Param('accountId') accountId: string, @Param('serialNumber') serialNumber: string) {
+  async confirmReset(
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('accountId') accountId: string,
+    @Param('serialNumber') serialNumber: string,
+  ) {
     const session = await this.sessions.requireAdmin(req);
     const member = await this.console.member(session, accountId);
     const device = member.devices.find((d) => d.serialNumber === serialNumber);
@@ -86,7 +104,12 @@ export class ConsoleController {
   }
 
   @Post('members/:accountId/devices/:serialNumber/reset')
-  async reset(@Req() req: Request, @Res() res: Response, @Param('accountId') accountId: string, @Param('serialNumber') serialNumber: string) {
+  async reset(
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('accountId') accountId: string,
+    @Param('serialNumber') serialNumber: string,
+  ) {
     const session = await this.sessions.requireAdmin(req);
     await this.console.resetDevice(session, accountId, serialNumber);
     res.redirect(303, `/console/members/${encodeURIComponent(accountId)}?done=device-reset`);
@@ -140,7 +163,13 @@ export class ConsoleController {
   @Get('service-keys')
   async serviceKeys(@Req() req: Request, @Res() res: Response) {
     const session = await this.sessions.require(req);
-    render(req, res, 'console/service-keys', { title: 'Service keys', session, keys: (await this.console.serviceKeys(session)).items, scopes: ServiceKeyScopes, created: null });
+    render(req, res, 'console/service-keys', {
+      title: 'Service keys',
+      session,
+      keys: (await this.console.serviceKeys(session)).items,
+      scopes: ServiceKeyScopes,
+      created: null,
+    });
   }
 
   /** The secret is in this answer only (no redirect: it must not land in a URL or be shown twice). */
@@ -149,7 +178,13 @@ export class ConsoleController {
     const session = await this.sessions.requireAdmin(req);
     const scopes = fields(req.body, 'scopes');
     const created = await this.console.createServiceKey(session, field(req.body, 'name'), scopes.length ? scopes : undefined);
-    render(req, res, 'console/service-keys', { title: 'Service keys', session, keys: (await this.console.serviceKeys(session)).items, scopes: ServiceKeyScopes, created }, 201);
+    render(
+      req,
+      res,
+      'console/service-keys',
+      { title: 'Service keys', session, keys: (await this.console.serviceKeys(session)).items, scopes: ServiceKeyScopes, created },
+      201,
+    );
   }
 
   @Post('service-keys/:keyId/revoke')

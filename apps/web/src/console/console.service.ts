@@ -1,5 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { AuditActions, EnforcementStates, isUuid, type AuditEvent, type ComplianceHistoryItem, type Device, type EnforcementState, type Member, type MfaPolicy, type PolicyRollout, type ApiKeyRole } from '@mfa/contracts';
+import {
+  AuditActions,
+  EnforcementStates,
+  isUuid,
+  type AuditEvent,
+  type ComplianceHistoryItem,
+  type Device,
+  type EnforcementState,
+  type Member,
+  type MfaPolicy,
+  type PolicyRollout,
+  type ApiKeyRole,
+} from '@mfa/contracts';
 import type { ConsoleSession } from './console-sessions';
 import { stateBars, trendLine } from './charts';
 import { OrgApi, OrgApiError } from './org-api';
@@ -35,7 +47,11 @@ export class ConsoleService {
   async overview(s: ConsoleSession) {
     const [org, report, history, rollout] = await Promise.all([
       this.org(s),
-      this.api.json<{ compliantPercent: number; devicesByType: Record<string, number> }>(s.apiKey, 'GET', `/v1/orgs/${s.orgId}/compliance-report?format=json`),
+      this.api.json<{ compliantPercent: number; devicesByType: Record<string, number> }>(
+        s.apiKey,
+        'GET',
+        `/v1/orgs/${s.orgId}/compliance-report?format=json`,
+      ),
       this.api.json<{ items: ComplianceHistoryItem[] }>(s.apiKey, 'GET', `/v1/orgs/${s.orgId}/compliance-report/history?days=30`),
       this.rollout(s),
     ]);
@@ -76,11 +92,18 @@ export class ConsoleService {
   }
 
   resetDevice(s: ConsoleSession, accountId: string, serialNumber: string) {
-    return this.api.json<void>(s.apiKey, 'DELETE', `/v1/orgs/${s.orgId}/members/${encodeURIComponent(accountId)}/mfa-devices/${encodeURIComponent(serialNumber)}`);
+    return this.api.json<void>(
+      s.apiKey,
+      'DELETE',
+      `/v1/orgs/${s.orgId}/members/${encodeURIComponent(accountId)}/mfa-devices/${encodeURIComponent(serialNumber)}`,
+    );
   }
 
   setExemption(s: ConsoleSession, accountId: string, until: string, reason: string) {
-    return this.api.json<Member>(s.apiKey, 'PUT', `/v1/orgs/${s.orgId}/members/${encodeURIComponent(accountId)}/exemption`, { until, reason });
+    return this.api.json<Member>(s.apiKey, 'PUT', `/v1/orgs/${s.orgId}/members/${encodeURIComponent(accountId)}/exemption`, {
+      until,
+      reason,
+    });
   }
 
   removeExemption(s: ConsoleSession, accountId: string) {
@@ -96,11 +119,18 @@ export class ConsoleService {
   }
 
   serviceKeys(s: ConsoleSession) {
-    return this.api.json<{ items: Array<{ id: string; name: string; scopes: string[]; createdAt: string; lastUsedAt: string | null; revokedAt: string | null }> }>(s.apiKey, 'GET', `/v1/orgs/${s.orgId}/service-keys`);
+    return this.api.json<{
+      items: Array<{ id: string; name: string; scopes: string[]; createdAt: string; lastUsedAt: string | null; revokedAt: string | null }>;
+    }>(s.apiKey, 'GET', `/v1/orgs/${s.orgId}/service-keys`);
   }
 
   createServiceKey(s: ConsoleSession, name: string, scopes: string[] | undefined) {
-    return this.api.json<{ id: string; name: string; scopes: string[]; secret: string }>(s.apiKey, 'POST', `/v1/orgs/${s.orgId}/service-keys`, { name, ...(scopes ? { scopes } : {}) });
+    return this.api.json<{ id: string; name: string; scopes: string[]; secret: string }>(
+      s.apiKey,
+      'POST',
+      `/v1/orgs/${s.orgId}/service-keys`,
+      { name, ...(scopes ? { scopes } : {}) },
+    );
   }
 
   revokeServiceKey(s: ConsoleSession, keyId: string) {
@@ -108,7 +138,10 @@ export class ConsoleService {
   }
 
   createApiKey(s: ConsoleSession, role: string, label: string) {
-    return this.api.json<{ id: string; key: string; role: string; label: string }>(s.apiKey, 'POST', `/v1/orgs/${s.orgId}/api-keys`, { role, label });
+    return this.api.json<{ id: string; key: string; role: string; label: string }>(s.apiKey, 'POST', `/v1/orgs/${s.orgId}/api-keys`, {
+      role,
+      label,
+    });
   }
 
   revokeApiKey(s: ConsoleSession, keyId: string) {

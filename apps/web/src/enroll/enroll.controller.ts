@@ -10,8 +10,16 @@ import { EnrollService } from './enroll.service';
 
 const LINK_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const LINK_PROBLEMS = {
-  used: { status: 410, title: 'This link was already used', message: 'Each enrollment link works once. Ask for a new link where you got this one.' },
-  expired: { status: 410, title: 'This link has expired', message: 'Enrollment links work for 15 minutes. Ask for a new link where you got this one.' },
+  used: {
+    status: 410,
+    title: 'This link was already used',
+    message: 'Each enrollment link works once. Ask for a new link where you got this one.',
+  },
+  expired: {
+    status: 410,
+    title: 'This link has expired',
+    message: 'Enrollment links work for 15 minutes. Ask for a new link where you got this one.',
+  },
   unknown: { status: 404, title: 'This link is not valid', message: 'Check that you opened the whole link, or ask for a new one.' },
 } as const;
 
@@ -49,7 +57,14 @@ export class EnrollController {
       return render(req, res, 'error', { title: problem.title, message: problem.message }, problem.status);
     }
     const member = await this.enroll.describe(link.accountId, link.orgId);
-    await this.sessions.start(res, { accountId: link.accountId, orgId: link.orgId, returnUrl: link.returnUrl, ...member, step: 'choose', serialNumber: null });
+    await this.sessions.start(res, {
+      accountId: link.accountId,
+      orgId: link.orgId,
+      returnUrl: link.returnUrl,
+      ...member,
+      step: 'choose',
+      serialNumber: null,
+    });
     res.redirect(303, '/enroll');
   }
 
@@ -91,7 +106,8 @@ export class EnrollController {
   async finish(@Req() req: Request, @Res() res: Response) {
     const s = await this.sessions.require(req);
     if (s.data.step !== 'recovery') return res.redirect(303, '/enroll');
-    if (field(req.body, 'saved') !== 'on') return this.show(req, res, s, 'Tick "I have saved my recovery codes" first: they are not shown again.', 400);
+    if (field(req.body, 'saved') !== 'on')
+      return this.show(req, res, s, 'Tick "I have saved my recovery codes" first: they are not shown again.', 400);
     await this.sessions.end(s, res);
     render(req, res, 'enroll/done', { title: 'You are all set', returnUrl: s.data.returnUrl });
   }
@@ -110,14 +126,20 @@ export class EnrollController {
 
   private show(req: Request, res: Response, s: EnrollSession, error: string | null = null, status = 200): void {
     const stepUp = s.data.needsStepUp && !s.secret.sessionToken;
-    render(req, res, 'enroll/page', {
-      title: 'Set up two-step verification',
-      d: s.data,
-      stepUp,
-      key: s.secret.secretBase32 ? groupKey(s.secret.secretBase32) : null,
-      qr: s.secret.qrCodePng ?? null,
-      codes: s.data.step === 'recovery' ? (s.secret.recoveryCodes ?? []) : [],
-      error,
-    }, status);
+    render(
+      req,
+      res,
+      'enroll/page',
+      {
+        title: 'Set up two-step verification',
+        d: s.data,
+        stepUp,
+        key: s.secret.secretBase32 ? groupKey(s.secret.secretBase32) : null,
+        qr: s.secret.qrCodePng ?? null,
+        codes: s.data.step === 'recovery' ? (s.secret.recoveryCodes ?? []) : [],
+        error,
+      },
+      status,
+    );
   }
 }

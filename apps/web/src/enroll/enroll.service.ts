@@ -34,25 +34,44 @@ export class EnrollService {
    */
   private async ensureRecoveryCodes(s: EnrollSession): Promise<void> {
     if (s.secret.recoveryCodes) return;
-    const { codes } = await this.bus.send(Patterns.MfaRecoveryCodesGenerate, { accountId: s.data.accountId, sessionToken: s.secret.sessionToken });
+    const { codes } = await this.bus.send(Patterns.MfaRecoveryCodesGenerate, {
+      accountId: s.data.accountId,
+      sessionToken: s.secret.sessionToken,
+    });
     s.secret.recoveryCodes = codes;
   }
 
   async startTotp(s: EnrollSession): Promise<void> {
     await this.ensureRecoveryCodes(s);
-    const device = (await this.bus.send(Patterns.MfaDevicesCreate, { accountId: s.data.accountId, type: 'totp', name: 'Authenticator app', sessionToken: s.secret.sessionToken })) as CreateTotpDeviceReply;
+    const device = (await this.bus.send(Patterns.MfaDevicesCreate, {
+      accountId: s.data.accountId,
+      type: 'totp',
+      name: 'Authenticator app',
+      sessionToken: s.secret.sessionToken,
+    })) as CreateTotpDeviceReply;
     Object.assign(s.secret, { secretBase32: device.secretBase32, qrCodePng: device.qrCodePng });
     Object.assign(s.data, { step: 'totp', serialNumber: device.serialNumber });
   }
 
   async startSms(s: EnrollSession, phoneNumber: string): Promise<void> {
     await this.ensureRecoveryCodes(s);
-    const device = await this.bus.send(Patterns.MfaDevicesCreate, { accountId: s.data.accountId, type: 'sms', name: 'Phone', phoneNumber, sessionToken: s.secret.sessionToken });
+    const device = await this.bus.send(Patterns.MfaDevicesCreate, {
+      accountId: s.data.accountId,
+      type: 'sms',
+      name: 'Phone',
+      phoneNumber,
+      sessionToken: s.secret.sessionToken,
+    });
     Object.assign(s.data, { step: 'sms', serialNumber: device.serialNumber });
   }
 
   async enable(s: EnrollSession, code1: string, code2?: string): Promise<void> {
-    await this.bus.send(Patterns.MfaDevicesEnable, { accountId: s.data.accountId, serialNumber: s.data.serialNumber!, code1, ...(code2 !== undefined ? { code2 } : {}) });
+    await this.bus.send(Patterns.MfaDevicesEnable, {
+      accountId: s.data.accountId,
+      serialNumber: s.data.serialNumber!,
+      code1,
+      ...(code2 !== undefined ? { code2 } : {}),
+    });
     delete s.secret.secretBase32;
     delete s.secret.qrCodePng;
     s.data.step = 'recovery';

@@ -21,15 +21,18 @@ export function checkJobHandlers(app: AppName, handlers: readonly FoundJobHandle
   for (const h of handlers) {
     const queue = (QueueOfJob as Record<string, QueueName | undefined>)[h.name];
     if (!queue) problems.push(`${h.owner} handles "${h.name}", a job the registry does not know`);
-    else if (QueueOwner[queue] !== app) problems.push(`${h.owner} handles "${h.name}" of queue ${queue}, which ${QueueOwner[queue]} consumes`);
+    else if (QueueOwner[queue] !== app)
+      problems.push(`${h.owner} handles "${h.name}" of queue ${queue}, which ${QueueOwner[queue]} consumes`);
     byName.set(h.name, [...(byName.get(h.name) ?? []), h.owner]);
   }
-  for (const [name, owners] of byName) if (owners.length > 1) problems.push(`"${name}" has ${owners.length} handlers: ${owners.join(', ')}`);
+  for (const [name, owners] of byName)
+    if (owners.length > 1) problems.push(`"${name}" has ${owners.length} handlers: ${owners.join(', ')}`);
   for (const name of Object.keys(QueueOfJob) as JobName[]) {
     const queue = QueueOfJob[name];
     if (QueueOwner[queue] === app && !byName.has(name)) problems.push(`"${name}" of queue ${queue} has no handler`);
   }
-  if (problems.length > 0) throw new Error(`${app}: job handlers do not match the registry (libs/contracts/src/queues.ts): ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new Error(`${app}: job handlers do not match the registry (libs/contracts/src/queues.ts): ${problems.join('; ')}`);
 }
 
 /** The queues an app consumes. */

@@ -76,7 +76,11 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
         const fn = instance[method];
         const names = typeof fn === 'function' ? (Reflect.getMetadata(ON_JOB, fn) as JobName[] | undefined) : undefined;
         for (const name of names ?? []) {
-          found.push({ name, owner: `${proto.constructor.name}.${method}`, call: (data, ctx) => (fn as (d: unknown, c: JobContext) => Promise<unknown>).call(instance, data, ctx) });
+          found.push({
+            name,
+            owner: `${proto.constructor.name}.${method}`,
+            call: (data, ctx) => (fn as (d: unknown, c: JobContext) => Promise<unknown>).call(instance, data, ctx),
+          });
         }
       }
     }

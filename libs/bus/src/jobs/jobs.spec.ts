@@ -26,12 +26,18 @@ describe('checkJobHandlers (the boot check)', () => {
   });
 
   it('fails for a duplicate handler, naming both', () => {
-    expect(() => checkJobHandlers(Apps.Org, [...org, { name: Jobs.RecordAuditEvent, owner: 'C.again' }])).toThrow('"record-audit-event" has 2 handlers: B.audit, C.again');
+    expect(() => checkJobHandlers(Apps.Org, [...org, { name: Jobs.RecordAuditEvent, owner: 'C.again' }])).toThrow(
+      '"record-audit-event" has 2 handlers: B.audit, C.again',
+    );
   });
 
-  it('fails for a job the registry does not know, and for another app\'s queue', () => {
-    expect(() => checkJobHandlers(Apps.Org, [...org, { name: 'no-such-job', owner: 'D.x' }])).toThrow('D.x handles "no-such-job", a job the registry does not know');
-    expect(() => checkJobHandlers(Apps.Org, [...org, { name: Jobs.SendSms, owner: 'E.sms' }])).toThrow('E.sms handles "send-sms" of queue sms-delivery, which mfa-service consumes');
+  it("fails for a job the registry does not know, and for another app's queue", () => {
+    expect(() => checkJobHandlers(Apps.Org, [...org, { name: 'no-such-job', owner: 'D.x' }])).toThrow(
+      'D.x handles "no-such-job", a job the registry does not know',
+    );
+    expect(() => checkJobHandlers(Apps.Org, [...org, { name: Jobs.SendSms, owner: 'E.sms' }])).toThrow(
+      'E.sms handles "send-sms" of queue sms-delivery, which mfa-service consumes',
+    );
   });
 });
 
@@ -66,7 +72,9 @@ async function boot(...providers: Array<new (...args: never[]) => object>): Prom
 
 describe('JobsModule (real Redis)', () => {
   it('refuses to start with a duplicate handler, or with a job of its queues unhandled', async () => {
-    await expect(boot(OrgHandlers, AnotherAuditHandler)).rejects.toThrow('"record-audit-event" has 2 handlers: OrgHandlers.audit, AnotherAuditHandler.audit');
+    await expect(boot(OrgHandlers, AnotherAuditHandler)).rejects.toThrow(
+      '"record-audit-event" has 2 handlers: OrgHandlers.audit, AnotherAuditHandler.audit',
+    );
     await expect(boot(AnotherAuditHandler)).rejects.toThrow('"rollout-progress" of queue rollout-progress has no handler');
   });
 
@@ -75,10 +83,22 @@ describe('JobsModule (real Redis)', () => {
     try {
       const jobs = module.get(JobQueues);
       const handlers = module.get(OrgHandlers);
-      const good: RolloutProgressJob = { rolloutId: randomUUID(), orgId: randomUUID(), policyVersion: 2, status: 'running', total: 10, applied: 3, completedAt: null };
+      const good: RolloutProgressJob = {
+        rolloutId: randomUUID(),
+        orgId: randomUUID(),
+        policyVersion: 2,
+        status: 'running',
+        total: 10,
+        applied: 3,
+        completedAt: null,
+      };
       // signed by the platform, but not a RolloutProgressJob: a bug or an old producer
       const bad = { ...good, rolloutId: randomUUID(), status: 'sideways', total: -1 } as unknown as RolloutProgressJob;
-      const badId = await jobs.add(Jobs.RolloutProgress, bad, { attempts: 5, backoff: { type: 'fixed', delay: 10 }, removeOnFail: { count: 10 } });
+      const badId = await jobs.add(Jobs.RolloutProgress, bad, {
+        attempts: 5,
+        backoff: { type: 'fixed', delay: 10 },
+        removeOnFail: { count: 10 },
+      });
       await jobs.add(Jobs.RolloutProgress, good);
       await waitFor(() => handlers.progress.some((p) => p.rolloutId === good.rolloutId));
       const queue = jobs.queue(Queues.RolloutProgress);

@@ -129,7 +129,11 @@ export async function waitFor<T>(check: () => T | Promise<T>, ms = 5000): Promis
  * XADD a request by hand, as a non-Node member service would: signed with `creds` (the test
  * platform key by default) unless the fields bring their own keyId/sig or `creds` is null.
  */
-export async function rawRequest(redis: Redis, fields: Record<string, string>, creds: BusCredentials | null = TEST_CREDENTIALS): Promise<string> {
+export async function rawRequest(
+  redis: Redis,
+  fields: Record<string, string>,
+  creds: BusCredentials | null = TEST_CREDENTIALS,
+): Promise<string> {
   const all = { ...fields };
   if (creds && !('sig' in all)) {
     all.keyId ??= creds.keyId;

@@ -30,7 +30,9 @@ export class CreateComplianceTables1796100000000 implements MigrationInterface {
     // the cleanup of reminders for deadlines long past
     await q.query(`CREATE INDEX reminders_sent_deadline_idx ON accounts.reminders_sent (deadline)`);
     // the deadline and exemption jobs look only at rows stored pending or exempt
-    await q.query(`CREATE INDEX accounts_stored_pending_exempt_idx ON accounts.accounts (org_id, id) WHERE enforcement_state IN ('pending', 'exempt')`);
+    await q.query(
+      `CREATE INDEX accounts_stored_pending_exempt_idx ON accounts.accounts (org_id, id) WHERE enforcement_state IN ('pending', 'exempt')`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

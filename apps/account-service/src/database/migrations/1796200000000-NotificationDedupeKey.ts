@@ -11,7 +11,9 @@ export class NotificationDedupeKey1796200000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE accounts.notification_outbox ADD COLUMN dedupe_key text NOT NULL DEFAULT ''`);
     await q.query(`DROP INDEX accounts.notification_outbox_once_idx`);
-    await q.query(`CREATE UNIQUE INDEX notification_outbox_once_idx ON accounts.notification_outbox (account_id, kind, policy_version, dedupe_key)`);
+    await q.query(
+      `CREATE UNIQUE INDEX notification_outbox_once_idx ON accounts.notification_outbox (account_id, kind, policy_version, dedupe_key)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -1,5 +1,19 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsISO8601, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import {
+  IsIn,
+  IsISO8601,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 import { MemberRefDto, MfaPolicyDto, SessionRevocationReasons, type SessionRevocationReason, IsSerialNumber } from '@mfa/contracts';
 
 /** Bus payloads of the enforcement patterns, validated here whoever sent them. */

@@ -11,7 +11,16 @@ import type { Attempt } from '../../verification/lockout.service';
 import { VerificationRepository } from '../../verification/verification.repository';
 import type { StepOutcome } from '../../verification/verify-state';
 import { looksLikeOtp } from '../totp/totp';
-import { type Activate, type ActiveDevice, type CodeDiagnosis, type DeviceMethod, type EnrollInput, type Enrollment, isCodeProof, type Proof } from '../device-method';
+import {
+  type Activate,
+  type ActiveDevice,
+  type CodeDiagnosis,
+  type DeviceMethod,
+  type EnrollInput,
+  type Enrollment,
+  isCodeProof,
+  type Proof,
+} from '../device-method';
 import { DeviceMethodProvider } from '../method-registry';
 import { SmsService } from './sms.service';
 

@@ -45,15 +45,18 @@ export class SmsService {
       now,
     );
     // the ledger in Postgres is the floor: Redis keys deleted by hand do not reopen the limits
-    const entry = await this.ledger.record(phoneRef, accountId, now, this.env.SMS_MAX_PER_PHONE_PER_HOUR, this.env.SMS_MAX_PER_ACCOUNT_PER_HOUR).catch(async (err) => {
-      await this.limiter.giveBack(limit);
-      throw err;
-    });
+    const entry = await this.ledger
+      .record(phoneRef, accountId, now, this.env.SMS_MAX_PER_PHONE_PER_HOUR, this.env.SMS_MAX_PER_ACCOUNT_PER_HOUR)
+      .catch(async (err) => {
+        await this.limiter.giveBack(limit);
+        throw err;
+      });
     if (entry.id === null) {
       await this.limiter.giveBack(limit);
-      const [max, what] = entry.byPhone >= this.env.SMS_MAX_PER_PHONE_PER_HOUR
-        ? [this.env.SMS_MAX_PER_PHONE_PER_HOUR, 'SMS codes to this phone number']
-        : [this.env.SMS_MAX_PER_ACCOUNT_PER_HOUR, 'SMS codes for this account'];
+      const [max, what] =
+        entry.byPhone >= this.env.SMS_MAX_PER_PHONE_PER_HOUR
+          ? [this.env.SMS_MAX_PER_PHONE_PER_HOUR, 'SMS codes to this phone number']
+          : [this.env.SMS_MAX_PER_ACCOUNT_PER_HOUR, 'SMS codes for this account'];
       this.metrics.rateLimited('sms');
       throw new AppError(ErrorCodes.RateLimited, `too many ${what}: at most ${max} an hour`);
     }
@@ -72,12 +75,23 @@ export class SmsService {
     try {
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
       const expiresAt = new Date(now.getTime() + SMS_CODE_TTL_SECONDS * 1000);
-      const stored = await this.devices.storeSmsCode(device.id, this.keys.hashSmsCode(device.id, code), expiresAt, now, this.env.SMS_RESEND_SECONDS);
+      const stored = await this.devices.storeSmsCode(
+        device.id,
+        this.keys.hashSmsCode(device.id, code),
+        expiresAt,
+        now,
+        this.env.SMS_RESEND_SECONDS,
+      );
       if (!stored) {
         this.metrics.rateLimited('sms_resend');
         throw new AppError(ErrorCodes.RateLimited, `an SMS code was sent less than ${this.env.SMS_RESEND_SECONDS} s ago`);
       }
-      await this.sender.send({ to, serialNumber: device.serial_number, accountId: device.account_id, body: `Your verification code is ${code}. It expires in 5 minutes.` });
+      await this.sender.send({
+        to,
+        serialNumber: device.serial_number,
+        accountId: device.account_id,
+        body: `Your verification code is ${code}. It expires in 5 minutes.`,
+      });
       return { sent: true, expiresAt: expiresAt.toISOString() };
     } catch (err) {
       await this.giveBack(taken);

@@ -8,6 +8,12 @@ describe(otpauthUri.name, () => {
     const [issuer, account] = decodeURIComponent(uri.pathname.slice(1)).split(':');
     expect(issuer).toBe('ACME  Co');
     expect(account).toBe('jo e@example.com');
-    expect(Object.fromEntries(uri.searchParams)).toEqual({ secret: 'JBSWY3DPEHPK3PXP', issuer: 'ACME  Co', algorithm: 'SHA1', digits: '6', period: '30' });
+    expect(Object.fromEntries(uri.searchParams)).toEqual({
+      secret: 'JBSWY3DPEHPK3PXP',
+      issuer: 'ACME  Co',
+      algorithm: 'SHA1',
+      digits: '6',
+      period: '30',
+    });
   });
 });

@@ -9,7 +9,16 @@ import { DeviceRepository, toDevice, type DeviceRow } from '../../devices/device
 import type { Attempt } from '../../verification/lockout.service';
 import { VerificationRepository } from '../../verification/verification.repository';
 import { type StepOutcome, VerifyState } from '../../verification/verify-state';
-import { type Activate, type ActiveDevice, type CodeDiagnosis, type DeviceMethod, type EnrollInput, type Enrollment, isCodeProof, type Proof } from '../device-method';
+import {
+  type Activate,
+  type ActiveDevice,
+  type CodeDiagnosis,
+  type DeviceMethod,
+  type EnrollInput,
+  type Enrollment,
+  isCodeProof,
+  type Proof,
+} from '../device-method';
 import { DeviceMethodProvider } from '../method-registry';
 import { base32Encode } from './base32';
 import { otpauthUri } from './otpauth-uri';
@@ -50,7 +59,10 @@ export class TotpMethod implements DeviceMethod<number> {
 
   /** code(t-1) = code, code(t) = next, t within one step of now. */
   async enable(device: DeviceRow, proof: Proof, now: Date, activate: Activate): Promise<DeviceRow | null> {
-    if (!isCodeProof(proof) || !proof.next) throw AppError.validation('code2: required to enable a TOTP device (two consecutive codes)', [{ field: 'code2', messages: ['required for TOTP'] }]);
+    if (!isCodeProof(proof) || !proof.next)
+      throw AppError.validation('code2: required to enable a TOTP device (two consecutive codes)', [
+        { field: 'code2', messages: ['required for TOTP'] },
+      ]);
     const step = this.withSeed(device, (key) => findConsecutive(key, proof.code, proof.next!, timeStep(now) - 1, timeStep(now) + 1));
     if (step === null) return null;
     const activated = await activate((tx) => this.devices.activate(tx, device.id, now, step));
@@ -62,7 +74,9 @@ export class TotpMethod implements DeviceMethod<number> {
   async resync(device: DeviceRow, proof: Proof, now: Date): Promise<DeviceRow | null> {
     if (!isCodeProof(proof) || !proof.next) return null;
     const n = timeStep(now);
-    const step = this.withSeed(device, (key) => findConsecutive(key, proof.code, proof.next!, n - MAX_DRIFT_STEPS + 1, n + MAX_DRIFT_STEPS));
+    const step = this.withSeed(device, (key) =>
+      findConsecutive(key, proof.code, proof.next!, n - MAX_DRIFT_STEPS + 1, n + MAX_DRIFT_STEPS),
+    );
     // the CAS refuses a step at or before the last accepted one (a replayed pair)
     const updated = step === null ? null : await this.devices.setDrift(device.id, step - n, step, now);
     // the live replay state follows the new drift (a slow clock moves the device's steps back)

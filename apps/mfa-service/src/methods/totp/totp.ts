@@ -31,7 +31,13 @@ export function timeStep(at: Date | number, period = TOTP_PERIOD_SECONDS): numbe
   return Math.floor(ms / 1000 / period);
 }
 
-export function totp(key: Buffer, at: Date | number, digits = TOTP_DIGITS, algorithm: HotpAlgorithm = TOTP_ALGORITHM, period = TOTP_PERIOD_SECONDS): string {
+export function totp(
+  key: Buffer,
+  at: Date | number,
+  digits = TOTP_DIGITS,
+  algorithm: HotpAlgorithm = TOTP_ALGORITHM,
+  period = TOTP_PERIOD_SECONDS,
+): string {
   return hotp(key, timeStep(at, period), digits, algorithm);
 }
 

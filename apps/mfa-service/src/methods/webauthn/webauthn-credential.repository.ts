@@ -47,7 +47,10 @@ export class WebAuthnCredentialRepository {
 
   /** The credential the assertion names, if it is this (already loaded, the account's) device's. */
   async byCredentialId(deviceId: string, credentialId: string): Promise<CredentialRow | null> {
-    return one<CredentialRow>(this.dataSource, `SELECT * FROM mfa.webauthn_credentials WHERE device_id = $1 AND credential_id = $2`, [deviceId, credentialId]);
+    return one<CredentialRow>(this.dataSource, `SELECT * FROM mfa.webauthn_credentials WHERE device_id = $1 AND credential_id = $2`, [
+      deviceId,
+      credentialId,
+    ]);
   }
 
   /** The account's registered credentials (active devices only when `activeOnly`): exclude / allow lists. */

@@ -14,7 +14,14 @@ export interface RegistrationProof extends Proof {
   readonly response: RegistrationResponseJSON;
 }
 
-export const assertionProof = (challengeId: string, response: unknown): AssertionProof => ({ kind: 'webauthn', challengeId, response: response as AuthenticationResponseJSON });
-export const registrationProof = (response: unknown): RegistrationProof => ({ kind: 'webauthn-registration', response: response as RegistrationResponseJSON });
+export const assertionProof = (challengeId: string, response: unknown): AssertionProof => ({
+  kind: 'webauthn',
+  challengeId,
+  response: response as AuthenticationResponseJSON,
+});
+export const registrationProof = (response: unknown): RegistrationProof => ({
+  kind: 'webauthn-registration',
+  response: response as RegistrationResponseJSON,
+});
 export const isAssertionProof = (p: Proof): p is AssertionProof => p.kind === 'webauthn';
 export const isRegistrationProof = (p: Proof): p is RegistrationProof => p.kind === 'webauthn-registration';

@@ -1,5 +1,17 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateBy, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateBy,
+  ValidateNested,
+} from 'class-validator';
 import { decodeAttestationObject, isoBase64URL, parseAuthenticatorData } from '@simplewebauthn/server/helpers';
 
 /**
@@ -44,7 +56,9 @@ const isAuthData = (bytes: Bytes) => bytes.length >= 37 && parseAuthenticatorDat
 const isAttestation = (bytes: Bytes) => {
   const att = decodeAttestationObject(bytes);
   const authData = att.get('authData');
-  return authData instanceof Uint8Array && isAuthData(authData as Bytes) && parseAuthenticatorData(authData as Bytes).credentialID !== undefined;
+  return (
+    authData instanceof Uint8Array && isAuthData(authData as Bytes) && parseAuthenticatorData(authData as Bytes).credentialID !== undefined
+  );
 };
 const TRANSPORTS = ['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'];
 const KEY_LIMIT = 1366; // a credential id is at most 1023 bytes

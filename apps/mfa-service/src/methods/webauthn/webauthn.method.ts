@@ -1,5 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+} from '@simplewebauthn/server';
 import { AppError, ErrorCodes, type CreateChallengeReply, type Device, type WebAuthnJson } from '@mfa/contracts';
 import { Clock } from '../../common/clock';
 import { MfaServiceEnv } from '../../config/mfa-service.env';
@@ -64,8 +69,19 @@ export class WebAuthnMethod implements DeviceMethod<Matched> {
     });
     return {
       secrets: { secret_enc: null, phone_enc: null },
-      persist: (tx, row) => this.credentials.insertPending(tx, { deviceId: row.id, accountId: row.account_id, orgId: row.org_id, challenge: options.challenge, at: now }),
-      complete: async (row) => ({ serialNumber: row.serial_number, status: 'pending', registrationOptions: options as unknown as WebAuthnJson }),
+      persist: (tx, row) =>
+        this.credentials.insertPending(tx, {
+          deviceId: row.id,
+          accountId: row.account_id,
+          orgId: row.org_id,
+          challenge: options.challenge,
+          at: now,
+        }),
+      complete: async (row) => ({
+        serialNumber: row.serial_number,
+        status: 'pending',
+        registrationOptions: options as unknown as WebAuthnJson,
+      }),
       abandon: async () => undefined,
     };
   }
@@ -73,7 +89,9 @@ export class WebAuthnMethod implements DeviceMethod<Matched> {
   /** The registration must answer this device's challenge, from an allowed origin, for our RP id. */
   async enable(device: DeviceRow, proof: Proof, now: Date, activate: Activate): Promise<DeviceRow | null> {
     if (!isRegistrationProof(proof)) {
-      throw AppError.validation('registrationResponse: required to enable a WebAuthn device', [{ field: 'registrationResponse', messages: ['required for WebAuthn'] }]);
+      throw AppError.validation('registrationResponse: required to enable a WebAuthn device', [
+        { field: 'registrationResponse', messages: ['required for WebAuthn'] },
+      ]);
     }
     const pending = await this.credentials.ofDevice(device.account_id, device.id);
     if (!pending?.registration_challenge) throw new AppError(ErrorCodes.Conflict, 'device is no longer pending');
@@ -94,18 +112,20 @@ export class WebAuthnMethod implements DeviceMethod<Matched> {
       return null;
     }
     const activated = await activate(async (tx) => {
-      const registered = await this.credentials.register(tx, device.id, {
-        credentialId: info.credential.id,
-        publicKey: info.credential.publicKey,
-        signCount: info.credential.counter,
-        transports: info.credential.transports ?? proof.response.response.transports ?? [],
-        aaguid: info.aaguid || NO_AAGUID,
-        backupEligible: info.credentialDeviceType === 'multiDevice',
-        backupState: info.credentialBackedUp,
-      }).catch((err: { code?: string }) => {
-        if (err.code === '23505') throw new AppError(ErrorCodes.Conflict, 'this credential is already registered');
-        throw err;
-      });
+      const registered = await this.credentials
+        .register(tx, device.id, {
+          credentialId: info.credential.id,
+          publicKey: info.credential.publicKey,
+          signCount: info.credential.counter,
+          transports: info.credential.transports ?? proof.response.response.transports ?? [],
+          aaguid: info.aaguid || NO_AAGUID,
+          backupEligible: info.credentialDeviceType === 'multiDevice',
+          backupState: info.credentialBackedUp,
+        })
+        .catch((err: { code?: string }) => {
+          if (err.code === '23505') throw new AppError(ErrorCodes.Conflict, 'this credential is already registered');
+          throw err;
+        });
       return registered ? this.devices.activate(tx, device.id, now, null) : null;
     });
     if (!activated) throw new AppError(ErrorCodes.Conflict, 'device is no longer pending');
@@ -115,7 +135,12 @@ export class WebAuthnMethod implements DeviceMethod<Matched> {
   async describe(row: DeviceRow): Promise<Device> {
     const c = await this.credentials.ofDevice(row.account_id, row.id);
     const aaguid = c?.aaguid ?? null;
-    return { ...toDevice(row), aaguid: aaguid ?? NO_AAGUID, authenticatorName: authenticatorName(aaguid), backedUp: c?.backup_state ?? false };
+    return {
+      ...toDevice(row),
+      aaguid: aaguid ?? NO_AAGUID,
+      authenticatorName: authenticatorName(aaguid),
+      backedUp: c?.backup_state ?? false,
+    };
   }
 
   accepts(proof: Proof): boolean {
@@ -139,7 +164,12 @@ export class WebAuthnMethod implements DeviceMethod<Matched> {
         expectedOrigin: this.env.webauthnOrigins,
         expectedRPID: this.env.WEBAUTHN_RP_ID,
         // the counter rule is ours (accept): a clone is told apart from a bad signature
-        credential: { id: credential.credential_id!, publicKey: new Uint8Array(credential.public_key), counter: 0, transports: credential.transports },
+        credential: {
+          id: credential.credential_id!,
+          publicKey: new Uint8Array(credential.public_key),
+          counter: 0,
+          transports: credential.transports,
+        },
         requireUserVerification: false,
       });
       return verified ? { credential, newCounter: authenticationInfo.newCounter, backedUp: authenticationInfo.credentialBackedUp } : null;

@@ -3,7 +3,6 @@ import { Transform } from 'class-transformer';
 import { IsString, Length } from 'class-validator';
 import { trimmed } from '@mfa/contracts';
 
-
 export class CreateOrgDto {
   @ApiProperty({ example: 'Acme Corp', minLength: 1, maxLength: 200 })
   @Transform(trimmed)

@@ -1,5 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import {
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
 import { type MfaMethod, MfaMethods } from '@mfa/contracts';
 import { MemberParamsDto } from '../../members/dto/member.dto';
 import { OrgParamsDto } from '../../orgs/dto/create-org.dto';
@@ -23,7 +37,11 @@ export class PutPolicyDto {
   @IsIn(MfaMethods, { each: true })
   allowedMethods: MfaMethod[];
 
-  @ApiPropertyOptional({ minimum: 60, maximum: 129_600, description: 'accounts.authorize asks compliant members for an MFA session at most this old' })
+  @ApiPropertyOptional({
+    minimum: 60,
+    maximum: 129_600,
+    description: 'accounts.authorize asks compliant members for an MFA session at most this old',
+  })
   @IsOptional()
   @IsInt()
   @Min(60)
