@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MfaClient, MfaError } from '@mfa-platform/client';
@@ -57,8 +58,11 @@ export function readConfig(file = configFile()): { profiles: Record<string, Prof
 /** Writes a file only its owner reads (the config holds keys; the cache holds session tokens). */
 export function writePrivate(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, text, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  // a new file made 0600 then renamed over the old one: an existing file with a looser mode never holds the secret, not even briefly
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
 }
 
 export class Context {

@@ -502,11 +502,12 @@ export function buildProgram(): Command {
     .option('--duration-seconds <n>', '900..129600 (default 43200)', int('--duration-seconds', 900, 129600))
     .action(
       run(async (ctx, o) => {
+        // keyed by the code too: a cached token answers only a repeat of the code that earned it, never another (wrong) code
         const file = join(
           dirname(configFile()),
           'cache',
           `${createHash('sha256')
-            .update(JSON.stringify([ctx.profile.serviceKeyId, o.accountId, o.serialNumber, o.durationSeconds ?? null]))
+            .update(JSON.stringify([ctx.profile.serviceKeyId, o.accountId, o.serialNumber, o.durationSeconds ?? null, o.tokenCode]))
             .digest('hex')
             .slice(0, 40)}.json`,
         );
