@@ -29,7 +29,7 @@ if (require.main === module) {
   migrateAll(env.DATABASE_URL, (line) => console.log(line)).then(
     () => console.log('migrations done'),
     (err) => {
-      console.error(`migration failed: ${err.message}`);
+      console.error(`migration failed: ${(err as Error).message}`);
       process.exit(1);
     },
   );

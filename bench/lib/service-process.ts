@@ -128,7 +128,7 @@ export function procThreadCpuSeconds(pid: number): { main: number; others: numbe
   let main = 0;
   let others = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let seconds = 0;
+    let seconds: number;
     try {
       seconds = procCpuSeconds(pid, `/proc/${pid}/task/${tid}/stat`);
     } catch {

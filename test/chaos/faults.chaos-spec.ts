@@ -75,7 +75,7 @@ describe('faults (real processes)', () => {
       async () => {
         const pending = await redis.xpending(BusServices.mfa.stream, BusServices.mfa.group);
         const length = await redis.xlen(BusServices.mfa.stream);
-        return Number((pending as unknown[])[0]) === 0 && length === 0 ? true : undefined;
+        return Number(pending[0]) === 0 && length === 0 ? true : undefined;
       },
       60_000,
       'the stream to drain',

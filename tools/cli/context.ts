@@ -160,7 +160,9 @@ export class Context {
 export function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return v.toString();
+  return '';
 }
 
 export function table(rows: Record<string, unknown>[], columns?: string[]): string {

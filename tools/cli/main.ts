@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as QRCode from 'qrcode';
-import { asCliError, bar, CliError, configFile, Context, EXIT_API, readConfig, table, usage, writePrivate, type Profile } from './context';
+import { asCliError, bar, CliError, configFile, Context, EXIT_API, readConfig, table, writePrivate, type Profile } from './context';
 import { importMembers } from './csv-import';
 
 const int = (name: string, min: number, max: number) => (v: string) => {
@@ -137,7 +137,8 @@ export function buildProgram(): Command {
     .action(
       run(async (ctx) => {
         const r = await ctx.api('GET', `/v1/orgs/${ctx.orgId}/service-keys`);
-        ctx.output === 'json' ? ctx.print(r) : ctx.print(r.items, ['id', 'name', 'scopes', 'createdAt', 'lastUsedAt', 'revokedAt']);
+        if (ctx.output === 'json') ctx.print(r);
+        else ctx.print(r.items, ['id', 'name', 'scopes', 'createdAt', 'lastUsedAt', 'revokedAt']);
       }),
     );
   serviceKeys
@@ -194,7 +195,7 @@ export function buildProgram(): Command {
             .filter(([, v]) => v !== undefined)
             .map(([k, v]) => [k, String(v)] as [string, string]),
         );
-        const r = await ctx.api('GET', `/v1/orgs/${ctx.orgId}/members?${q}`);
+        const r = await ctx.api('GET', `/v1/orgs/${ctx.orgId}/members?${q.toString()}`);
         if (ctx.output === 'json') return ctx.print(r);
         ctx.print(r.items, MEMBER_COLUMNS);
         if (r.nextCursor) process.stdout.write(`next: --cursor ${r.nextCursor}\n`);
@@ -345,13 +346,13 @@ export function buildProgram(): Command {
           if (ctx.output === 'json') for (const e of items) process.stdout.write(`${JSON.stringify(e)}\n`);
           else if (items.length) process.stdout.write(table(items, ['at', 'action', 'actor.type', 'actor.id', 'target.type', 'target.id']));
         };
-        const first = await ctx.api('GET', `/v1/orgs/${ctx.orgId}/audit-events?${q()}`);
+        const first = await ctx.api('GET', `/v1/orgs/${ctx.orgId}/audit-events?${q().toString()}`);
         if (!o.follow) return ctx.output === 'json' ? ctx.print(first) : show(first.items);
         const seen = new Set<string>(first.items.map((e: any) => e.id));
         show([...first.items].reverse());
         for (;;) {
           await sleep((o.interval ?? 2) * 1000);
-          const page = await ctx.api('GET', `/v1/orgs/${ctx.orgId}/audit-events?${q()}`);
+          const page = await ctx.api('GET', `/v1/orgs/${ctx.orgId}/audit-events?${q().toString()}`);
           const fresh = page.items.filter((e: any) => !seen.has(e.id)).reverse();
           fresh.forEach((e: any) => seen.add(e.id));
           show(fresh);
@@ -474,7 +475,8 @@ export function buildProgram(): Command {
     .action(
       run(async (ctx, o) => {
         const r = await ctx.bus().devices.list({ accountId: o.accountId });
-        ctx.output === 'json' ? ctx.print(r) : ctx.print(r.items, DEVICE_COLUMNS);
+        if (ctx.output === 'json') ctx.print(r);
+        else ctx.print(r.items, DEVICE_COLUMNS);
       }),
     );
   devices

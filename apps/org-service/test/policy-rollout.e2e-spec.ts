@@ -105,17 +105,15 @@ describe('policy rollout', () => {
     const twin = await seedOrg();
     const policy = {
       ...(
-        await accountSvc!.app
-          .get(OrgPolicyRepository)
-          .applyIfNewer({
-            orgId: twin.id,
-            version: 1,
-            requireMfa: true,
-            gracePeriodHours: 72,
-            allowedMethods: ['totp', 'sms'],
-            maxMfaAgeSeconds: null,
-            updatedAt: new Date().toISOString(),
-          })
+        await accountSvc!.app.get(OrgPolicyRepository).applyIfNewer({
+          orgId: twin.id,
+          version: 1,
+          requireMfa: true,
+          gracePeriodHours: 72,
+          allowedMethods: ['totp', 'sms'],
+          maxMfaAgeSeconds: null,
+          updatedAt: new Date().toISOString(),
+        })
       ).policy,
     };
     const t = Date.now();

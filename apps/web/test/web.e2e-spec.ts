@@ -17,7 +17,6 @@ import { Patterns } from '@mfa/contracts';
 import { startService, type RunningService } from '@mfa/observability';
 import {
   addMembers,
-  bearer,
   createApiKey,
   createOrg,
   createServiceKey,

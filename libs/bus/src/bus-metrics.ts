@@ -282,7 +282,7 @@ export class BusMetrics {
   private child(cache: Map<string, Map<string, Slot>>, metric: SlotMetric, pattern: string, outcome: string): Slot {
     const label = outcomeLabel(outcome); // a Set lookup: the cache never holds a value a caller made up
     let byOutcome = cache.get(pattern);
-    if (!byOutcome) cache.set(pattern, (byOutcome = new Map()));
+    if (!byOutcome) cache.set(pattern, (byOutcome = new Map<string, Slot>()));
     let c = byOutcome.get(label);
     if (!c) byOutcome.set(label, (c = metric.slot({ service: this.service, pattern, outcome: label })));
     return c;

@@ -130,13 +130,18 @@ export class BusClient extends ClientProxy {
     });
   }
 
+  private patternOf(packet: ReadPacket): string {
+    const pattern: unknown = packet.pattern;
+    return typeof pattern === 'string' ? pattern : this.normalizePattern(pattern as Parameters<BusClient['normalizePattern']>[0]);
+  }
+
   /** ClientProxy.send(): the default timeout applies. */
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    const pattern = typeof packet.pattern === 'string' ? packet.pattern : this.normalizePattern(packet.pattern);
+    const pattern = this.patternOf(packet);
     let live = true;
     this.request(pattern, packet.data).then(
       (response) => live && callback({ response, isDisposed: true }),
-      (err) => live && callback({ err }),
+      (err: unknown) => live && callback({ err }),
     );
     return () => {
       live = false;
@@ -145,7 +150,7 @@ export class BusClient extends ClientProxy {
 
   /** ClientProxy.emit(): fire and forget; the entry has no replyTo, so no reply is written. */
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
-    const pattern = typeof packet.pattern === 'string' ? packet.pattern : this.normalizePattern(packet.pattern);
+    const pattern = this.patternOf(packet);
     const owner = ownerOf(pattern);
     if (!owner) throw new AppError(ErrorCodes.UnknownPattern, `no service owns pattern ${pattern}`);
     await this.connect();
@@ -168,7 +173,7 @@ export class BusClient extends ClientProxy {
       const results = (await p.exec()) ?? [];
       results.forEach(([err], i) => err && batch[i].fail(new AppError(ErrorCodes.Unavailable, `bus send failed: ${err.message}`)));
     } catch (err) {
-      batch.forEach((o) => o.fail(new AppError(ErrorCodes.Unavailable, `bus send failed: ${err?.message}`)));
+      batch.forEach((o) => o.fail(new AppError(ErrorCodes.Unavailable, `bus send failed: ${(err as Error | undefined)?.message}`)));
     }
   }
 
@@ -180,13 +185,13 @@ export class BusClient extends ClientProxy {
         this.dispatch(first[1]);
         // drain what queued up behind it in one round trip per 100
         for (;;) {
-          const more = (await conn.lpop(this.replyList, DRAIN_COUNT)) as string[] | null;
+          const more = await conn.lpop(this.replyList, DRAIN_COUNT);
           more?.forEach((json) => this.dispatch(json));
           if (!more || more.length < DRAIN_COUNT) break;
         }
       } catch (err) {
         if (this.closed) break;
-        this.logger.error(`reading replies failed: ${err?.message}`);
+        this.logger.error(`reading replies failed: ${(err as Error | undefined)?.message}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }

@@ -33,7 +33,7 @@ export const JOB_SIG_FIELD = 'sig';
 export function signedJobData<T extends object>(key: InternalKey, queue: string, name: string, data: T): T & { sig: string } {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new Error(`job ${name}: data must be an object`);
   if (JOB_SIG_FIELD in data) throw new Error(`job ${name}: data already has a "${JOB_SIG_FIELD}" field`);
-  return { ...data, [JOB_SIG_FIELD]: key.signJob(queue, name, data) } as T & { sig: string };
+  return { ...data, [JOB_SIG_FIELD]: key.signJob(queue, name, data) };
 }
 
 /** A job refused because the platform did not sign it (or signed it for another queue or name). */
@@ -163,8 +163,8 @@ export class JobQueues {
    */
   work(queue: QueueName, processor: Processor, opts: Partial<WorkerOptions> = {}): Worker {
     const verified: Processor = async (job, token, signal) => {
-      job.data = verifiedJobData(this.key, queue, job);
-      return processor(job, token, signal);
+      job.data = verifiedJobData<unknown>(this.key, queue, job);
+      return (await processor(job, token, signal)) as unknown;
     };
     const worker = new Worker(queue, verified, { connection: this.connection, prefix: QUEUE_PREFIX, ...opts });
     worker.on('failed', (job, err) => {

@@ -28,7 +28,7 @@ import {
   signEntry,
   signReply,
 } from './wire';
-import type { EntryFields, WireReply } from './wire';
+import type { EntryFields } from './wire';
 
 export interface RedisStreamsServerOptions {
   redisUrl: string;
@@ -192,6 +192,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   }
 
   /** 'error': a Redis error the read loops are retrying after. */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- Nest's Server.on signature
   on<K extends string, C extends Function>(event: K, callback: C): void {
     this.listeners.set(event, [...(this.listeners.get(event) ?? []), callback as unknown as (...args: unknown[]) => void]);
   }
@@ -212,7 +213,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       await this.ensureGroup();
     } catch (err) {
       // keep the service up; the read loops retry (and recreate the group) with backoff
-      this.logger.error(`cannot create consumer group ${this.group} yet: ${err.message}`);
+      this.logger.error(`cannot create consumer group ${this.group} yet: ${(err as Error).message}`);
     }
     // entries in work keep a fresh idle time, so other instances do not claim them meanwhile
     this.refresher = setInterval(
@@ -240,7 +241,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     try {
       await this.cmd!.xgroup('CREATE', this.stream, this.group, '0', 'MKSTREAM');
     } catch (err) {
-      if (!String(err?.message).includes('BUSYGROUP')) throw err;
+      if (!String((err as Error | undefined)?.message).includes('BUSYGROUP')) throw err;
     }
   }
 
@@ -254,7 +255,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     let backoff = 100;
     while (this.running) {
       try {
-        const res = (await reader.xreadgroupBuffer(
+        const res = await reader.xreadgroupBuffer(
           'GROUP',
           this.group,
           this.consumer,
@@ -265,7 +266,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
           'STREAMS',
           this.stream,
           '>',
-        )) as unknown as Array<[Buffer, StreamEntry[]]> | null;
+        );
         backoff = 100;
         this.failing.delete(reader);
         const entries = res?.[0]?.[1] ?? [];
@@ -278,14 +279,14 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         this.failing.add(reader);
         // the stream (and its group) was deleted: recreate and read again at once
         if (
-          String(err?.message).includes('NOGROUP') &&
+          String((err as Error | undefined)?.message).includes('NOGROUP') &&
           (await this.ensureGroup().then(
             () => true,
             () => false,
           ))
         )
           continue;
-        this.logger.error(`reading ${this.stream} failed: ${err?.message}; retrying in ${backoff} ms`);
+        this.logger.error(`reading ${this.stream} failed: ${(err as Error | undefined)?.message}; retrying in ${backoff} ms`);
         this.emit('error', err);
         await this.sleeper.sleep(backoff);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
@@ -337,7 +338,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         }
       } catch (err) {
         if (!this.running) break;
-        if (!String(err?.message).includes('NOGROUP')) this.logger.error(`claiming on ${this.stream} failed: ${err?.message}`);
+        if (!String((err as Error | undefined)?.message).includes('NOGROUP'))
+          this.logger.error(`claiming on ${this.stream} failed: ${(err as Error | undefined)?.message}`);
       }
       await this.sleeper.sleep(every);
     }
@@ -415,7 +417,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     ids.forEach((id) => this.inFlight.add(id));
     const later = new Set<string>();
     try {
-      const gates = await this.admit(raw.map(([id, flat], i) => ({ entryId: ids[i], f: fieldsOf(flat) })));
+      const gates = await this.admit(raw.map(([, flat], i) => ({ entryId: ids[i], f: fieldsOf(flat) })));
       const now: Array<Promise<Outcome | null>> = [];
       for (const g of gates) {
         if (!('caller' in g)) {
@@ -478,7 +480,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       if (failed) this.logger.error(`writing replies failed: ${failed[0]?.message}`);
     } catch (err) {
       // unacked: the entries stay pending and are claimed (and answered) later
-      this.logger.error(`writing replies failed: ${err?.message}; ${ids.length} entries stay pending`);
+      this.logger.error(`writing replies failed: ${(err as Error | undefined)?.message}; ${ids.length} entries stay pending`);
     }
   }
 
@@ -488,7 +490,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     body: { ok: true; data: unknown } | { ok: false; error: WireError },
   ): Outcome | null {
     if (!g.replyTo) return null;
-    const json = JSON.stringify({ id: g.id, ...body } as WireReply);
+    const json = JSON.stringify({ id: g.id, ...body });
     return { replyTo: g.replyTo, json: g.secret ? signReply(g.secret, json) : json };
   }
 
@@ -500,7 +502,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
    */
   private async admit(entries: Array<{ entryId: string; f: EntryFields }>): Promise<Gate[]> {
     const now = Date.now();
-    const gates: Gate[] = new Array(entries.length);
+    const gates = new Array<Gate>(entries.length);
     const secrets = new Map<number, string>(); // entries whose signature was checked
     const refuse = (i: number, reason: RejectReason, code: WireError['code'], message: string) => {
       const { entryId, f } = entries[i];
@@ -518,7 +520,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
     // 1. envelope: present, short, fresh; data measured, never read yet
     const signed: number[] = [];
-    entries.forEach(({ entryId, f }, i) => {
+    entries.forEach(({ f }, i) => {
       const deadline = Number(f.deadline);
       if (f.deadline && Number.isFinite(deadline) && deadline < now) return drop(i, RejectReasons.Expired); // dropped unhandled
       if (f.overlong)
@@ -550,7 +552,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         records = await this.directory.serviceKeys(serviceIds);
       } catch (err) {
         directoryDown = true;
-        this.logger.error(`looking up service keys failed: ${err?.message}`);
+        this.logger.error(`looking up service keys failed: ${(err as Error | undefined)?.message}`);
       }
     }
     const callers = new Map<number, BusCaller>();
@@ -646,7 +648,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       try {
         orgs = this.directory ? await this.directory.accountOrgs(bound.map((b) => b.accountId)) : new Map();
       } catch (err) {
-        this.logger.error(`looking up accounts' orgs failed: ${err?.message}`);
+        this.logger.error(`looking up accounts' orgs failed: ${(err as Error | undefined)?.message}`);
       }
       for (const { i, accountId } of bound) {
         const caller = callers.get(i) as Extract<BusCaller, { kind: 'service' }>;
@@ -704,7 +706,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     try {
       const handler = this.getHandlerByPattern(g.pattern)!;
       const ctx = new RedisStreamsContext([this.stream, g.entryId, g.pattern, g.id, this.consumer, g.caller]);
-      const value = await this.beforeDeadline(
+      const value: unknown = await this.beforeDeadline(
         lastValueFrom(this.transformToObservable(handler(g.data, ctx)), { defaultValue: null }),
         g.deadline,
       );

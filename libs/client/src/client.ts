@@ -231,7 +231,7 @@ export class MfaClient {
         if (!first) continue;
         this.dispatch(first[1]);
         for (;;) {
-          const more = (await this.blocking.lpop(this.replyList, DRAIN_COUNT)) as string[] | null;
+          const more = await this.blocking.lpop(this.replyList, DRAIN_COUNT);
           more?.forEach((json) => this.dispatch(json));
           if (!more || more.length < DRAIN_COUNT) break;
         }

@@ -57,7 +57,7 @@ export class DeviceEventJobDto {
   @IsUuidLike() accountId: string;
   @IsUuidLike() orgId: string;
   @IsSerialNumber() serialNumber: string;
-  @IsIn(MfaMethods as unknown as string[]) type: MfaMethod;
+  @IsIn(MfaMethods) type: MfaMethod;
   @IsInt() @Min(0) activeDeviceCount: number;
   @IsIn(['enabled', 'member_deactivated', 'admin_reset', 'expired', 'account_removed']) cause: string;
   @IsISO8601({ strict: true }) at: string;
@@ -80,14 +80,14 @@ export class RolloutProgressJobDto {
   @IsUuidLike() rolloutId: string;
   @IsUuidLike() orgId: string;
   @IsInt() @Min(0) policyVersion: number;
-  @IsIn(RolloutStatuses as unknown as string[]) status: RolloutStatus;
+  @IsIn(RolloutStatuses) status: RolloutStatus;
   @IsInt() @Min(0) total: number;
   @IsInt() @Min(0) applied: number;
   @ValidateIf((_, v) => v !== null) @IsISO8601({ strict: true }) completedAt: string | null;
 }
 
 class AuditActorDto {
-  @IsIn(AuditActorTypes as unknown as string[])
+  @IsIn(AuditActorTypes)
   type: AuditActorType;
 
   @ValidateIf((_, v) => v !== null)
@@ -123,7 +123,7 @@ export class AuditEventJobDto {
   @Type(() => AuditActorDto)
   actor: AuditActorDto;
 
-  @IsIn(AuditActions as unknown as string[])
+  @IsIn(AuditActions)
   action: AuditAction;
 
   @IsObject() // ValidateNested alone lets `[]` through

@@ -5,7 +5,6 @@ import {
   type DeviceStatus,
   type EnforcementState,
   type MfaMethod,
-  MfaMethods,
   type RolloutStatus,
 } from './enums';
 

@@ -36,9 +36,9 @@ describe(describeConfigProblems.name, () => {
 
 describe(loadEnvOrExit.name, () => {
   it('prints one message and exits 1 on a bad environment', () => {
-    const exit = jest.spyOn(process, 'exit').mockImplementation((() => {
+    const exit = jest.spyOn(process, 'exit').mockImplementation(() => {
       throw new Error('exit');
-    }) as never);
+    });
     const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       expect(() => loadEnvOrExit(def, { DEMO_PORT: 'x', LOG_LEVEL: 'loud' })).toThrow('exit');

@@ -87,7 +87,8 @@ function httpMetrics(app: NestExpressApplication): (req: Request, res: Response,
     const end = duration.startTimer();
     res.once('finish', () => {
       // unmatched URLs share one label so a scanner cannot blow up the series count
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const routePath = (req.route as { path?: unknown } | undefined)?.path;
+      const route = typeof routePath === 'string' ? `${req.baseUrl}${routePath}` : 'unmatched';
       const labels = { method: req.method, route, status_code: String(res.statusCode) };
       total.inc(labels);
       end(labels);

@@ -57,7 +57,7 @@ export class HealthController implements OnModuleDestroy {
     private readonly readiness: Readiness,
     @Optional() metrics?: Metrics,
   ) {
-    const self = this;
+    const check = () => this.check();
     // the same checks as /health/ready, on scrape: the "service not ready" alert needs no prober
     if (metrics && !metrics.registry.getSingleMetric('service_ready'))
       new Gauge({
@@ -65,7 +65,7 @@ export class HealthController implements OnModuleDestroy {
         help: '1 when /health/ready would answer 200 (Postgres, Redis, bus consumer up, not draining)',
         registers: [metrics.registry],
         async collect() {
-          this.set((await self.check()).ok ? 1 : 0);
+          this.set((await check()).ok ? 1 : 0);
         },
       });
   }

@@ -3,7 +3,7 @@ export async function waitFor<T>(check: () => T | Promise<T>, ms = 5000, everyMs
   const until = Date.now() + ms;
   for (;;) {
     const v = await check();
-    if (v) return v as NonNullable<T>;
+    if (v) return v;
     if (Date.now() > until) throw new Error('waitFor: condition not met in time');
     await new Promise((r) => setTimeout(r, everyMs));
   }

@@ -46,7 +46,7 @@ export async function reencryptSecrets(db: Db, envelope: Envelope, chunk = 500):
         readable.push({ ...r, secret: reseal(r.secret_enc, seedAad(r.id)), phone: reseal(r.phone_enc, phoneAad(r.id)) });
       } catch {
         outcome.unreadable++;
-        for (const kid of [r.secret_enc, r.phone_enc].filter((v): v is string => !!v).map(Envelope.kidOf)) {
+        for (const kid of [r.secret_enc, r.phone_enc].filter((v): v is string => !!v).map((v) => Envelope.kidOf(v))) {
           if (kid !== current && !outcome.unreadableKids.includes(kid)) outcome.unreadableKids.push(kid);
         }
       }

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { MODULE_METADATA } from '@nestjs/common/constants';
 import { type MfaMethod, MfaMethods } from '@mfa/contracts';
 import { MFA_METHOD_MODULES } from '../mfa-service.module';
-import { codeProof, type DeviceMethod, type Proof } from './device-method';
+import { codeProof, type DeviceMethod } from './device-method';
 import { DeviceMethodProvider, MethodRegistry } from './method-registry';
 
 type Class = abstract new (...args: never[]) => unknown;
@@ -60,7 +60,7 @@ describe('MethodRegistry', () => {
     expect(registry.acceptsAny(codeProof('123456'))).toBe(true);
     const none = new MethodRegistry(null as never);
     none.register(MfaMethods.map((t) => ({ type: t, method: stub(t) })));
-    expect(none.acceptsAny({ kind: 'webauthn.assertion' } as Proof)).toBe(false);
+    expect(none.acceptsAny({ kind: 'webauthn.assertion' })).toBe(false);
     expect(() => none.get('fido' as MfaMethod)).toThrow('no device method registered for fido');
   });
 });

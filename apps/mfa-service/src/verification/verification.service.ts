@@ -96,7 +96,7 @@ export class VerificationService {
       const method = this.methods.get(device.type);
       // sync for code methods (no await cost on the hot path), a promise for WebAuthn
       const found = method.match(device, proof, now);
-      const matched = found instanceof Promise ? await found : found;
+      const matched: unknown = found instanceof Promise ? await found : found;
       if (matched === null) continue;
       const outcome = await method.accept(device, attempt, matched);
       if (outcome === 'locked') return { valid: false, reason: 'locked_out' };

@@ -73,7 +73,7 @@ export class HttpErrorFilter implements ExceptionFilter {
  */
 function asFieldProblem(detail: unknown): unknown {
   if (typeof detail !== 'object' || detail === null || !('messages' in detail) || 'problems' in detail) return detail;
-  const { messages, ...rest } = detail as { messages: unknown };
+  const { messages, ...rest } = detail;
   return { ...rest, problems: messages };
 }
 

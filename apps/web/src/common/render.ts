@@ -8,7 +8,7 @@ export function render(req: Request, res: Response, view: string, data: Record<s
 /** A form field as one string (a repeated field keeps its first value). */
 export function field(body: unknown, name: string): string {
   const v = (body as Record<string, unknown> | undefined)?.[name];
-  const first = Array.isArray(v) ? v[0] : v;
+  const first: unknown = Array.isArray(v) ? v[0] : v;
   return typeof first === 'string' ? first.trim() : '';
 }
 

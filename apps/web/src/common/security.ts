@@ -60,20 +60,17 @@ export function secureHttp(app: NestExpressApplication, env: WebEnv, internalKey
       (req.cookies?.[cookies.console] as string | undefined) ?? (req.cookies?.[cookies.enroll] as string | undefined) ?? '',
     cookieName: cookies.csrf,
     cookieOptions: cookies.options,
-    getCsrfTokenFromRequest: (req) =>
-      (req.body as { _csrf?: string } | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined),
+    getCsrfTokenFromRequest: (req) => (req.body as { _csrf?: string } | undefined)?._csrf ?? req.headers['x-csrf-token'],
   });
   app.use(doubleCsrfProtection);
   // a refused token is answered here (the middleware runs before Nest's filters)
   app.use((err: { code?: string }, req: Request, res: Response, next: NextFunction) => {
     if (err?.code !== 'EBADCSRFTOKEN') return next(err);
-    res
-      .status(403)
-      .render('error', {
-        title: 'Form expired',
-        message: 'This form was refused: it expired or did not come from this site. Go back, reload the page and try again.',
-        csrfToken: req.csrfToken?.() ?? '',
-        session: null,
-      });
+    res.status(403).render('error', {
+      title: 'Form expired',
+      message: 'This form was refused: it expired or did not come from this site. Go back, reload the page and try again.',
+      csrfToken: req.csrfToken?.() ?? '',
+      session: null,
+    });
   });
 }

@@ -76,7 +76,7 @@ export class ConsoleService {
     const q = new URLSearchParams({ limit: '50' });
     if (state && (EnforcementStates as readonly string[]).includes(state)) q.set('state', state);
     if (cursor) q.set('cursor', cursor);
-    return this.api.json<{ items: Member[]; nextCursor: string | null }>(s.apiKey, 'GET', `/v1/orgs/${s.orgId}/members?${q}`);
+    return this.api.json<{ items: Member[]; nextCursor: string | null }>(s.apiKey, 'GET', `/v1/orgs/${s.orgId}/members?${q.toString()}`);
   }
 
   member(s: ConsoleSession, accountId: string) {
@@ -152,7 +152,11 @@ export class ConsoleService {
     const q = new URLSearchParams({ limit: '50' });
     if (action && (AuditActions as readonly string[]).includes(action)) q.set('action', action);
     if (cursor) q.set('cursor', cursor);
-    return this.api.json<{ items: AuditEvent[]; nextCursor: string | null }>(s.apiKey, 'GET', `/v1/orgs/${s.orgId}/audit-events?${q}`);
+    return this.api.json<{ items: AuditEvent[]; nextCursor: string | null }>(
+      s.apiKey,
+      'GET',
+      `/v1/orgs/${s.orgId}/audit-events?${q.toString()}`,
+    );
   }
 
   report(s: ConsoleSession) {

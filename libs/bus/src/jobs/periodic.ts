@@ -43,7 +43,9 @@ export class Periodic<T> {
       this.again = true;
       return;
     }
-    void this.run().catch((err: Error) => this.logger.warn(`${this.what}: ${err.message}`));
+    void this.run().catch((err: Error) => {
+      this.logger.warn(`${this.what}: ${err.message}`);
+    });
   }
 
   async stop(): Promise<void> {

@@ -28,7 +28,7 @@ const b64 = (max: number) => (target: object, key: string | symbol) => {
   Matches(BASE64URL, { message: `${String(key)} must be base64url` })(target, key);
 };
 type Bytes = Uint8Array<ArrayBuffer>;
-const decode = (v: string): Bytes => isoBase64URL.toBuffer(v) as Bytes;
+const decode = (v: string): Bytes => isoBase64URL.toBuffer(v);
 
 function decodes(name: string, check: (bytes: Bytes) => boolean, what: string): PropertyDecorator {
   return ValidateBy({
@@ -56,9 +56,7 @@ const isAuthData = (bytes: Bytes) => bytes.length >= 37 && parseAuthenticatorDat
 const isAttestation = (bytes: Bytes) => {
   const att = decodeAttestationObject(bytes);
   const authData = att.get('authData');
-  return (
-    authData instanceof Uint8Array && isAuthData(authData as Bytes) && parseAuthenticatorData(authData as Bytes).credentialID !== undefined
-  );
+  return authData instanceof Uint8Array && isAuthData(authData) && parseAuthenticatorData(authData).credentialID !== undefined;
 };
 const TRANSPORTS = ['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'];
 const KEY_LIMIT = 1366; // a credential id is at most 1023 bytes

@@ -21,6 +21,6 @@ export class ListAuditEventsQuery {
 
   @ApiPropertyOptional({ enum: AuditActions, description: 'only events of this action' })
   @IsOptional()
-  @IsIn(AuditActions as unknown as string[], { message: `action must be one of: ${AuditActions.join(', ')}` })
+  @IsIn(AuditActions, { message: `action must be one of: ${AuditActions.join(', ')}` })
   action?: AuditAction;
 }

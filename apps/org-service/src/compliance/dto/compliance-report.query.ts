@@ -9,7 +9,7 @@ export type ReportFormat = (typeof ReportFormats)[number];
 export class ComplianceReportQuery {
   @ApiPropertyOptional({ enum: ReportFormats, default: 'json' })
   @IsOptional()
-  @IsIn(ReportFormats as unknown as string[], { message: 'format must be json or csv' })
+  @IsIn(ReportFormats, { message: 'format must be json or csv' })
   format: ReportFormat = 'json';
 }
 
