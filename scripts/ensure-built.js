@@ -18,7 +18,7 @@ function newest(dir) {
   return latest;
 }
 
-const sources = Math.max(...['apps', 'libs', 'tools'].map((d) => newest(join(root, d))));
+const sources = Math.max(...['apps', 'libs', 'tools', 'examples'].map((d) => newest(join(root, d))));
 if (!existsSync(marker) || statSync(marker).mtimeMs < sources) {
   console.log('building (dist/ is missing or older than the sources)...');
   execSync('npm run build', { cwd: root, stdio: 'inherit' });
