@@ -55,6 +55,9 @@ export class AccountRepository {
          INSERT INTO accounts.accounts (org_id, email, display_name, external_id)
          SELECT $1::uuid, t.email, t.display_name, t.external_id
            FROM unnest($2::text[], $3::text[], $4::text[]) AS t(email, display_name, external_id)
+           -- one order for every batch: two imports with overlapping emails wait on each other's
+           -- unique-index entries in the same order instead of deadlocking
+           ORDER BY t.email
          ON CONFLICT (org_id, email) DO NOTHING
          RETURNING 1)
        SELECT count(*)::int AS created FROM inserted`,

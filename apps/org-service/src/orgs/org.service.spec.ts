@@ -52,7 +52,7 @@ describe(OrgService.name, () => {
       version: 0,
       requireMfa: false,
       gracePeriodHours: 0,
-      allowedMethods: ['totp', 'sms', 'webauthn'],
+      allowedMethods: ['totp', 'sms'],
       maxMfaAgeSeconds: null,
       updatedAt: null,
     });
