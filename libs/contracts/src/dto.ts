@@ -87,6 +87,10 @@ export class MfaPolicyDto implements MfaPolicy {
   maxMfaAgeSeconds: number | null;
 
   @IsOptional()
+  @IsBoolean()
+  secureMethodsOnly?: boolean;
+
+  @IsOptional()
   @IsISO8601({ strict: true })
   updatedAt: string | null;
 }

@@ -9,6 +9,11 @@ export type EnforcementState = (typeof EnforcementStates)[number];
  */
 export const MfaMethods = ['totp', 'sms', 'webauthn'] as const;
 export type MfaMethod = (typeof MfaMethods)[number];
+/**
+ * Methods that still count toward compliance and may be enrolled under `secureMethodsOnly`
+ * (GitHub's "secure methods": everything but SMS, which a SIM swap defeats).
+ */
+export const SecureMfaMethods: readonly MfaMethod[] = ['totp', 'webauthn'];
 /** The same list under the name the issue uses. */
 export const MFA_METHODS = MfaMethods;
 

@@ -53,6 +53,11 @@ export interface MfaPolicy {
   gracePeriodHours: number;
   allowedMethods: MfaMethod[];
   maxMfaAgeSeconds: number | null;
+  /**
+   * SMS neither counts toward compliance nor may be enrolled. Optional on the wire: a policy
+   * handed over before this field existed (a job still queued, an older instance) means false.
+   */
+  secureMethodsOnly?: boolean;
   updatedAt: string | null;
 }
 
@@ -72,6 +77,7 @@ export function defaultPolicy(orgId: string): MfaPolicy {
     gracePeriodHours: 0,
     allowedMethods: [...DEFAULT_ALLOWED_METHODS],
     maxMfaAgeSeconds: null,
+    secureMethodsOnly: false,
     updatedAt: null,
   };
 }

@@ -7,6 +7,7 @@ import { CreateComplianceTables1796100000000 } from './migrations/1796100000000-
 import { NotificationDedupeKey1796200000000 } from './migrations/1796200000000-NotificationDedupeKey';
 import { CreateServiceKeys1796400000000 } from './migrations/1796400000000-CreateServiceKeys';
 import { SessionRevocations1796410000000 } from './migrations/1796410000000-SessionRevocations';
+import { SecureMethodsOnly1796800000000 } from './migrations/1796800000000-SecureMethodsOnly';
 
 /** The Postgres schema account-service owns. No other service reads it. */
 export const SCHEMA = 'accounts';
@@ -20,6 +21,7 @@ export const MIGRATIONS: Function[] = [
   NotificationDedupeKey1796200000000,
   CreateServiceKeys1796400000000,
   SessionRevocations1796410000000,
+  SecureMethodsOnly1796800000000,
 ];
 
 export function dataSourceOptions(url: string): DataSourceOptions {

@@ -21,6 +21,7 @@ interface FactsRow extends Partial<OrgPolicyRow> {
   account_org_id: string;
   created_at: Date;
   active_device_count: number;
+  secure_active_device_count: number;
   grace_anchor_at: Date | null;
   exempt_until: Date | null;
   exempt_reason: string | null;
@@ -28,11 +29,13 @@ interface FactsRow extends Partial<OrgPolicyRow> {
 }
 
 /** Facts columns of `accounts a`, for any query that maps a member. */
-export const FACTS_COLUMNS = 'a.created_at, a.active_device_count, a.grace_anchor_at, a.exempt_until, a.exempt_reason';
+export const FACTS_COLUMNS =
+  'a.created_at, a.active_device_count, a.secure_active_device_count, a.grace_anchor_at, a.exempt_until, a.exempt_reason';
 
 export function toFacts(row: {
   created_at: Date;
   active_device_count: number;
+  secure_active_device_count?: number;
   grace_anchor_at: Date | null;
   exempt_until: Date | null;
   exempt_reason: string | null;
@@ -40,6 +43,7 @@ export function toFacts(row: {
   return {
     createdAt: new Date(row.created_at),
     activeDeviceCount: Number(row.active_device_count ?? 0),
+    secureActiveDeviceCount: Number(row.secure_active_device_count ?? 0),
     graceAnchorAt: row.grace_anchor_at ? new Date(row.grace_anchor_at) : null,
     exemptUntil: row.exempt_until ? new Date(row.exempt_until) : null,
     exemptReason: row.exempt_reason ?? null,

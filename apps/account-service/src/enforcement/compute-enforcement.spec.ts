@@ -15,7 +15,15 @@ function policy(over: Partial<OrgPolicyState> = {}): OrgPolicyState {
   return { ...defaultOrgPolicy('org'), version: 1, requireMfa: true, gracePeriodHours: 72, requiredSince: t0, updatedAt: t0, ...over };
 }
 function account(over: Partial<AccountEnforcementFacts> = {}): AccountEnforcementFacts {
-  return { createdAt: at(-1000), activeDeviceCount: 0, graceAnchorAt: null, exemptUntil: null, exemptReason: null, ...over };
+  return {
+    createdAt: at(-1000),
+    activeDeviceCount: 0,
+    secureActiveDeviceCount: 0,
+    graceAnchorAt: null,
+    exemptUntil: null,
+    exemptReason: null,
+    ...over,
+  };
 }
 
 describe(computeEnforcement.name, () => {
@@ -28,6 +36,14 @@ describe(computeEnforcement.name, () => {
 
   it('is compliant with an active device, before an exemption and past the deadline', () => {
     expect(enforcementState(policy(), account({ activeDeviceCount: 1, exemptUntil: at(1000) }), at(500))).toBe('compliant');
+  });
+
+  it('under secureMethodsOnly counts only the secure devices: SMS alone is not compliant', () => {
+    const secure = policy({ secureMethodsOnly: true });
+    expect(enforcementState(secure, account({ activeDeviceCount: 1, secureActiveDeviceCount: 0 }), at(500))).toBe('non_compliant');
+    expect(enforcementState(secure, account({ activeDeviceCount: 1, secureActiveDeviceCount: 0 }), at(10))).toBe('pending');
+    expect(enforcementState(secure, account({ activeDeviceCount: 2, secureActiveDeviceCount: 1 }), at(500))).toBe('compliant');
+    expect(enforcementState(policy(), account({ activeDeviceCount: 1, secureActiveDeviceCount: 0 }), at(500))).toBe('compliant');
   });
 
   it('is exempt while the exemption is in force, then falls back to the deadline', () => {

@@ -15,6 +15,8 @@ export interface OrgPolicyState {
   gracePeriodHours: number;
   allowedMethods: MfaMethod[];
   maxMfaAgeSeconds: number | null;
+  /** SMS devices do not count toward compliance */
+  secureMethodsOnly: boolean;
   /** when MFA became required; kept while it stays required, null when off */
   requiredSince: Date | null;
   updatedAt: Date | null;
@@ -24,6 +26,8 @@ export interface OrgPolicyState {
 export interface AccountEnforcementFacts {
   createdAt: Date;
   activeDeviceCount: number;
+  /** active devices that are not SMS (SecureMfaMethods): the ones that count under secureMethodsOnly */
+  secureActiveDeviceCount: number;
   /** set by an admin reset of the last active device: the deadline restarts from it */
   graceAnchorAt: Date | null;
   exemptUntil: Date | null;
@@ -39,10 +43,15 @@ export function graceDeadline(policy: OrgPolicyState, account: AccountEnforcemen
   return new Date(start + policy.gracePeriodHours * HOUR_MS);
 }
 
+/** The active devices that make a member compliant: all of them, or only the secure ones. */
+export function countedDevices(policy: Pick<OrgPolicyState, 'secureMethodsOnly'>, account: AccountEnforcementFacts): number {
+  return policy.secureMethodsOnly ? account.secureActiveDeviceCount : account.activeDeviceCount;
+}
+
 /** Precedence: not_required · compliant · exempt · non_compliant · pending. */
 export function enforcementState(policy: OrgPolicyState, account: AccountEnforcementFacts, now: Date): EnforcementState {
   if (!policy.requireMfa) return 'not_required';
-  if (account.activeDeviceCount > 0) return 'compliant';
+  if (countedDevices(policy, account) > 0) return 'compliant';
   if (account.exemptUntil && account.exemptUntil.getTime() > now.getTime()) return 'exempt';
   const deadline = graceDeadline(policy, account)!;
   return deadline.getTime() <= now.getTime() ? 'non_compliant' : 'pending';
@@ -65,7 +74,7 @@ export function computeEnforcement(policy: OrgPolicyState, account: AccountEnfor
 
 /** An org that never received a policy: the contract's default (version 0, MFA off), never required. */
 export function defaultOrgPolicy(orgId: string): OrgPolicyState {
-  return { ...defaultPolicy(orgId), requiredSince: null, updatedAt: null };
+  return { ...defaultPolicy(orgId), secureMethodsOnly: false, requiredSince: null, updatedAt: null };
 }
 
 /** The wire shape (MfaPolicy) of what account-service holds. */
@@ -77,6 +86,7 @@ export function toWirePolicy(policy: OrgPolicyState): MfaPolicy {
     gracePeriodHours: policy.gracePeriodHours,
     allowedMethods: policy.allowedMethods,
     maxMfaAgeSeconds: policy.maxMfaAgeSeconds,
+    secureMethodsOnly: policy.secureMethodsOnly,
     updatedAt: policy.updatedAt ? policy.updatedAt.toISOString() : null,
   };
 }

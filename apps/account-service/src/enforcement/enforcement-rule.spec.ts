@@ -29,19 +29,29 @@ const policies: Array<Partial<OrgPolicyState>> = [
   { requireMfa: true, gracePeriodHours: 0, requiredSince: at(-10) },
   { requireMfa: true, gracePeriodHours: 24, requiredSince: at(-10) },
   { requireMfa: true, gracePeriodHours: 24, requiredSince: at(-30) },
+  { requireMfa: true, gracePeriodHours: 0, requiredSince: at(-10), secureMethodsOnly: true },
+  { requireMfa: true, gracePeriodHours: 24, requiredSince: at(-10), secureMethodsOnly: true },
+  { requireMfa: false, requiredSince: null, secureMethodsOnly: true },
 ];
 const facts: Array<Partial<AccountEnforcementFacts>> = [];
-for (const activeDeviceCount of [0, 2])
+// [active devices, of which secure]: none, SMS only, one secure beside an SMS
+for (const [activeDeviceCount, secureActiveDeviceCount] of [
+  [0, 0],
+  [2, 0],
+  [2, 1],
+])
   for (const exemptUntil of [null, at(-1), at(5)])
     for (const graceAnchorAt of [null, at(-2), at(-48)])
-      for (const createdAt of [at(-100), at(-1)]) facts.push({ activeDeviceCount, exemptUntil, graceAnchorAt, createdAt });
+      for (const createdAt of [at(-100), at(-1)])
+        facts.push({ activeDeviceCount, secureActiveDeviceCount, exemptUntil, graceAnchorAt, createdAt });
 
 /** Accounts of every fact combination in `orgId`; answers the SQL's state and deadline per row, with the joined policy. */
 async function throughSql(orgId: string) {
   for (const f of facts) {
     await ds.query(
-      `INSERT INTO accounts.accounts (org_id, email, created_at, active_device_count, exempt_until, grace_anchor_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [orgId, `${randomUUID()}@rule.test`, f.createdAt, f.activeDeviceCount, f.exemptUntil, f.graceAnchorAt],
+      `INSERT INTO accounts.accounts (org_id, email, created_at, active_device_count, secure_active_device_count, exempt_until, grace_anchor_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [orgId, `${randomUUID()}@rule.test`, f.createdAt, f.activeDeviceCount, f.secureActiveDeviceCount, f.exemptUntil, f.graceAnchorAt],
     );
   }
   const rows = await ds.query(
@@ -64,6 +74,32 @@ describe('enforcement rule in SQL', () => {
       expect([row.sql_state, row]).toEqual([enforcementState(stored, toFacts(row), now), row]);
       expect([row.sql_deadline?.toISOString() ?? null, row]).toEqual([computeEnforcement(stored, toFacts(row), now).graceDeadline, row]);
     }
+  });
+
+  it('under secureMethodsOnly a member with only SMS devices is not compliant, in both', async () => {
+    const orgId = randomUUID();
+    const policy: OrgPolicyState = {
+      ...defaultOrgPolicy(orgId),
+      version: 1,
+      requireMfa: true,
+      gracePeriodHours: 0,
+      requiredSince: at(-10),
+      secureMethodsOnly: true,
+    };
+    await new OrgPolicyRepository(ds).applyIfNewer({ ...policy, updatedAt: at(-10).toISOString() });
+    const rows = await throughSql(orgId);
+    const smsOnly = rows.filter(
+      (r: { active_device_count: number; secure_active_device_count: number; exempt_until: Date | null }) =>
+        r.active_device_count > 0 && r.secure_active_device_count === 0 && r.exempt_until === null,
+    );
+    expect(smsOnly.length).toBeGreaterThan(0);
+    for (const row of smsOnly)
+      expect([row.sql_state, enforcementState(policy, toFacts(row), now)]).toEqual(['non_compliant', 'non_compliant']);
+    expect(
+      rows
+        .filter((r: { secure_active_device_count: number }) => r.secure_active_device_count > 0)
+        .every((r: { sql_state: string }) => r.sql_state === 'compliant'),
+    ).toBe(true);
   });
 
   it('an org with no policy row: the join reads as defaultOrgPolicy, and SQL and TypeScript agree on it', async () => {

@@ -10,6 +10,7 @@ export interface PolicyExprs {
   requireMfa: string;
   requiredSince: string;
   gracePeriodHours: string;
+  secureMethodsOnly: string;
 }
 
 /** `org_policies` joined as `p` (LEFT JOIN: an org with no row has MFA off). */
@@ -17,6 +18,7 @@ export const JOINED_POLICY: PolicyExprs = {
   requireMfa: 'p.require_mfa',
   requiredSince: 'p.required_since',
   gracePeriodHours: 'p.grace_period_hours',
+  secureMethodsOnly: 'p.secure_methods_only',
 };
 
 /**
@@ -36,10 +38,15 @@ export function graceDeadlineSql(p: PolicyExprs, a = 'a'): string {
   return `(GREATEST(${p.requiredSince}, ${a}.created_at, ${a}.grace_anchor_at) + make_interval(hours => ${p.gracePeriodHours}))`;
 }
 
+/** countedDevices: under secureMethodsOnly only the secure active devices count (no row: false). */
+export function countedDevicesSql(p: Pick<PolicyExprs, 'secureMethodsOnly'>, a = 'a'): string {
+  return `(CASE WHEN ${p.secureMethodsOnly} IS TRUE THEN ${a}.secure_active_device_count ELSE ${a}.active_device_count END)`;
+}
+
 export function enforcementStateSql(p: PolicyExprs, a = 'a', now = 'now()'): string {
   return `(CASE
     WHEN ${p.requireMfa} IS NOT TRUE THEN 'not_required'
-    WHEN ${a}.active_device_count > 0 THEN 'compliant'
+    WHEN ${countedDevicesSql(p, a)} > 0 THEN 'compliant'
     WHEN ${a}.exempt_until > ${now} THEN 'exempt'
     WHEN ${graceDeadlineSql(p, a)} <= ${now} THEN 'non_compliant'
     ELSE 'pending' END)`;

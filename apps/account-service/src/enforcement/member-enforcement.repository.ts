@@ -20,6 +20,7 @@ interface Row {
   external_id: string | null;
   created_at: Date;
   active_device_count: number;
+  secure_active_device_count: number;
   grace_anchor_at: Date | null;
   exempt_until: Date | null;
   exempt_reason: string | null;
@@ -44,10 +45,15 @@ function toMemberFacts(row: Row): MemberFactsRow {
  * on the (org_id, id) index scan and TS and SQL judge with the same policy and the same `now`.
  */
 function boundPolicy(params: unknown[], policy: OrgPolicyState, now: Date): { p: PolicyExprs; now: string } {
-  params.push(policy.requireMfa, policy.requiredSince, policy.gracePeriodHours, now);
+  params.push(policy.requireMfa, policy.requiredSince, policy.gracePeriodHours, policy.secureMethodsOnly, now);
   const n = params.length;
   return {
-    p: { requireMfa: `$${n - 3}::boolean`, requiredSince: `$${n - 2}::timestamptz`, gracePeriodHours: `$${n - 1}::int` },
+    p: {
+      requireMfa: `$${n - 4}::boolean`,
+      requiredSince: `$${n - 3}::timestamptz`,
+      gracePeriodHours: `$${n - 2}::int`,
+      secureMethodsOnly: `$${n - 1}::boolean`,
+    },
     now: `$${n}::timestamptz`,
   };
 }

@@ -16,7 +16,7 @@ import { MemberEnforcementRepository } from './member-enforcement.repository';
 import { OrgPolicyRepository } from './org-policy.repository';
 
 /** A member that has no device, exemption or reset yet: what a brand-new row holds. */
-const NEW_FACTS = { activeDeviceCount: 0, graceAnchorAt: null, exemptUntil: null, exemptReason: null };
+const NEW_FACTS = { activeDeviceCount: 0, secureActiveDeviceCount: 0, graceAnchorAt: null, exemptUntil: null, exemptReason: null };
 
 /**
  * Members with their enforcement computed from the org's CURRENT policy at the moment of the

@@ -10,16 +10,17 @@ export interface OrgPolicyRow {
   grace_period_hours: number;
   allowed_methods: MfaMethod[];
   max_mfa_age_seconds: number | null;
+  secure_methods_only: boolean;
   required_since: Date | null;
   policy_updated_at: Date | null;
 }
 
 export const ORG_POLICY_COLUMNS =
-  'org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, required_since, policy_updated_at';
+  'org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, required_since, policy_updated_at';
 
 /** The same columns of a `LEFT JOIN accounts.org_policies p` (org_id comes from the account). */
 export const JOINED_POLICY_COLUMNS =
-  'p.version, p.require_mfa, p.grace_period_hours, p.allowed_methods, p.max_mfa_age_seconds, p.required_since, p.policy_updated_at';
+  'p.version, p.require_mfa, p.grace_period_hours, p.allowed_methods, p.max_mfa_age_seconds, p.secure_methods_only, p.required_since, p.policy_updated_at';
 
 /** A row (or the columns of a joined `p.*`) as the rule reads it; no row = the default policy. */
 export function toOrgPolicyState(orgId: string, row: Partial<OrgPolicyRow> | null | undefined): OrgPolicyState {
@@ -32,6 +33,7 @@ export function toOrgPolicyState(orgId: string, row: Partial<OrgPolicyRow> | nul
     gracePeriodHours: Number(row.grace_period_hours ?? fallback.gracePeriodHours),
     allowedMethods: row.allowed_methods ?? fallback.allowedMethods,
     maxMfaAgeSeconds: row.max_mfa_age_seconds ?? null,
+    secureMethodsOnly: !!row.secure_methods_only,
     requiredSince: row.required_since ? new Date(row.required_since) : null,
     updatedAt: row.policy_updated_at ? new Date(row.policy_updated_at) : null,
   };
@@ -58,14 +60,15 @@ export class OrgPolicyRepository {
     const at = policy.updatedAt ?? new Date().toISOString();
     const rows: OrgPolicyRow[] = await this.dataSource.query(
       `INSERT INTO accounts.org_policies AS o
-         (org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, required_since, policy_updated_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5::text[], $6, CASE WHEN $3 THEN $7::timestamptz END, $7::timestamptz, now())
+         (org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, required_since, policy_updated_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5::text[], $6, $8, CASE WHEN $3 THEN $7::timestamptz END, $7::timestamptz, now())
        ON CONFLICT (org_id) DO UPDATE SET
          version = EXCLUDED.version,
          require_mfa = EXCLUDED.require_mfa,
          grace_period_hours = EXCLUDED.grace_period_hours,
          allowed_methods = EXCLUDED.allowed_methods,
          max_mfa_age_seconds = EXCLUDED.max_mfa_age_seconds,
+         secure_methods_only = EXCLUDED.secure_methods_only,
          required_since = CASE WHEN NOT EXCLUDED.require_mfa THEN NULL
                                WHEN o.require_mfa THEN COALESCE(o.required_since, EXCLUDED.required_since)
                                ELSE EXCLUDED.required_since END,
@@ -73,7 +76,16 @@ export class OrgPolicyRepository {
          updated_at = now()
        WHERE o.version < EXCLUDED.version
        RETURNING ${ORG_POLICY_COLUMNS}`,
-      [policy.orgId, policy.version, policy.requireMfa, policy.gracePeriodHours, policy.allowedMethods, policy.maxMfaAgeSeconds, at],
+      [
+        policy.orgId,
+        policy.version,
+        policy.requireMfa,
+        policy.gracePeriodHours,
+        policy.allowedMethods,
+        policy.maxMfaAgeSeconds,
+        at,
+        policy.secureMethodsOnly ?? false,
+      ],
     );
     if (rows[0]) return { changed: true, policy: toOrgPolicyState(policy.orgId, rows[0]) };
     return { changed: false, policy: await this.get(policy.orgId) };

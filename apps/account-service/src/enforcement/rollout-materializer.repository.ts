@@ -13,8 +13,13 @@ export interface ChunkResult {
   newlyRequired: string[];
 }
 
-/** Bound parameters of the policy in every materializing statement: $4..$7. */
-const P: PolicyExprs = { requireMfa: '$5::boolean', requiredSince: '$6::timestamptz', gracePeriodHours: '$7::int' };
+/** Bound parameters of the policy in every materializing statement: $4..$8. */
+const P: PolicyExprs = {
+  requireMfa: '$5::boolean',
+  requiredSince: '$6::timestamptz',
+  gracePeriodHours: '$7::int',
+  secureMethodsOnly: '$8::boolean',
+};
 
 /**
  * The SET list of a materialization (snapshot of the rule at the time of writing). Shared with
@@ -27,7 +32,7 @@ export const MATERIALIZE_SET = `
     enforcement_state = ${enforcementStateSql(P)}`;
 
 export function policyParams(policy: OrgPolicyState): unknown[] {
-  return [policy.version, policy.requireMfa, policy.requiredSince, policy.gracePeriodHours];
+  return [policy.version, policy.requireMfa, policy.requiredSince, policy.gracePeriodHours, policy.secureMethodsOnly];
 }
 
 // One statement per chunk: pick the next ids by (org_id, id), update those still behind the

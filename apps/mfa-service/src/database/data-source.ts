@@ -6,6 +6,7 @@ import { SessionRevocations1796410000000 } from './migrations/1796410000000-sess
 import { SmsOutboxSealed1796500000000 } from './migrations/1796500000000-sms-outbox-sealed';
 import { SmsSendLedger1796600000000 } from './migrations/1796600000000-sms-send-ledger';
 import { WebAuthnCredentials1796700000000 } from './migrations/1796700000000-webauthn-credentials';
+import { SecureMethodsOnly1796800000000 } from './migrations/1796800000000-secure-methods-only';
 
 /** The Postgres schema mfa-service owns. No other service reads it. */
 export const SCHEMA = 'mfa';
@@ -19,6 +20,7 @@ export const MIGRATIONS: Function[] = [
   SmsOutboxSealed1796500000000,
   SmsSendLedger1796600000000,
   WebAuthnCredentials1796700000000,
+  SecureMethodsOnly1796800000000,
 ];
 
 export function dataSourceOptions(url: string, poolSize?: number): DataSourceOptions {

@@ -46,6 +46,8 @@ export class Policy {
   @ApiProperty({ example: 168, minimum: 0, maximum: 8760 }) gracePeriodHours: number;
   @ApiProperty({ enum: MfaMethods, isArray: true, example: ['totp', 'sms'] }) allowedMethods: string[];
   @ApiProperty({ type: Number, nullable: true, example: 43200, minimum: 60, maximum: 129_600 }) maxMfaAgeSeconds: number | null;
+  @ApiProperty({ example: false, description: 'SMS devices neither count toward compliance nor may be enrolled' })
+  secureMethodsOnly: boolean;
   @ApiProperty(nullableAt('null before the first PUT')) updatedAt: string | null;
 }
 

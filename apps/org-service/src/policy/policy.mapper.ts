@@ -7,6 +7,8 @@ export interface PolicyRow {
   grace_period_hours: number;
   allowed_methods: MfaMethod[];
   max_mfa_age_seconds: number | null;
+  /** absent in a row read before the migration (claimStale's row_to_json of an old row never is) */
+  secure_methods_only?: boolean;
   created_at: Date;
 }
 
@@ -29,6 +31,7 @@ export function toPolicy(row: PolicyRow): MfaPolicy {
     gracePeriodHours: row.grace_period_hours,
     allowedMethods: row.allowed_methods,
     maxMfaAgeSeconds: row.max_mfa_age_seconds ?? null,
+    secureMethodsOnly: row.secure_methods_only ?? false,
     updatedAt: new Date(row.created_at).toISOString(),
   };
 }

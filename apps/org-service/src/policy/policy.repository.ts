@@ -6,7 +6,8 @@ import type { RolloutProgressJob } from '@mfa/contracts';
 import type { PolicyRow, RolloutRow } from './policy.mapper';
 import type { PutPolicyDto } from './dto/policy.dto';
 
-const POLICY_COLUMNS = 'org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, created_at';
+const POLICY_COLUMNS =
+  'org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, created_at';
 const ROLLOUT_COLUMNS = 'id, org_id, policy_version, status, total, applied, created_at, completed_at';
 
 export interface StaleRollout {
@@ -45,10 +46,18 @@ export class PolicyRepository {
   ): Promise<{ policy: PolicyRow; rollout: RolloutRow }> {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('org.mfa_policies:' || $1, 0))`, [orgId]);
     const [policy]: PolicyRow[] = await tx.query(
-      `INSERT INTO org.mfa_policies (org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, actor)
-       SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4::text[], $5, $6 FROM org.mfa_policies WHERE org_id = $1
+      `INSERT INTO org.mfa_policies (org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, actor)
+       SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4::text[], $5, $7, $6 FROM org.mfa_policies WHERE org_id = $1
        RETURNING ${POLICY_COLUMNS}`,
-      [orgId, input.requireMfa, input.gracePeriodHours, input.allowedMethods, input.maxMfaAgeSeconds ?? null, actor],
+      [
+        orgId,
+        input.requireMfa,
+        input.gracePeriodHours,
+        input.allowedMethods,
+        input.maxMfaAgeSeconds ?? null,
+        actor,
+        input.secureMethodsOnly ?? false,
+      ],
     );
     const [rollout]: RolloutRow[] = await tx.query(
       `INSERT INTO org.policy_rollouts (id, org_id, policy_version, status) VALUES ($1, $2, $3, 'queued') RETURNING ${ROLLOUT_COLUMNS}`,

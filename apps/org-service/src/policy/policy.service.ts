@@ -41,6 +41,7 @@ export class PolicyService {
           gracePeriodHours: wire.gracePeriodHours,
           allowedMethods: wire.allowedMethods,
           maxMfaAgeSeconds: wire.maxMfaAgeSeconds,
+          secureMethodsOnly: wire.secureMethodsOnly,
           rolloutId: created.rollout.id,
         },
       });

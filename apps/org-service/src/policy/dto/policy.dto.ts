@@ -47,6 +47,11 @@ export class PutPolicyDto {
   @Min(60)
   @Max(129_600)
   maxMfaAgeSeconds?: number | null;
+
+  @ApiPropertyOptional({ default: false, description: 'SMS devices neither count toward compliance nor may be enrolled' })
+  @IsOptional()
+  @IsBoolean()
+  secureMethodsOnly?: boolean;
 }
 
 /** `PUT .../members/:accountId/exemption`. */
