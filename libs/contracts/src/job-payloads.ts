@@ -59,6 +59,7 @@ export class DeviceEventJobDto {
   @IsSerialNumber() serialNumber: string;
   @IsIn(MfaMethods) type: MfaMethod;
   @IsInt() @Min(0) activeDeviceCount: number;
+  @IsOptional() @IsInt() @Min(0) secureActiveDeviceCount?: number;
   @IsIn(['enabled', 'member_deactivated', 'admin_reset', 'expired', 'account_removed']) cause: string;
   @IsISO8601({ strict: true }) at: string;
 }

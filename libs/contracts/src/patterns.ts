@@ -284,11 +284,14 @@ export interface AccountDeviceResetRequest {
   orgId: string;
   accountId: string;
   activeDeviceCount: number;
+  /** active devices that are not SMS; absent from an older caller (the stored figure is kept, capped by the total) */
+  secureActiveDeviceCount?: number;
   at: string;
 }
 export interface DeviceResetReply {
   device: Device;
   activeDeviceCount: number;
+  secureActiveDeviceCount: number;
 }
 export interface ComplianceRow {
   accountId: string;

@@ -100,6 +100,11 @@ export interface DeviceEventJob {
   type: MfaMethod;
   /** active devices the account has after this event */
   activeDeviceCount: number;
+  /**
+   * of those, the ones that are not SMS (SecureMfaMethods); added later: a job written before it
+   * lacks the field, and account-service then keeps its own figure (capped by the total)
+   */
+  secureActiveDeviceCount?: number;
   cause: 'enabled' | 'member_deactivated' | 'admin_reset' | 'expired' | 'account_removed';
   at: string;
 }

@@ -50,6 +50,20 @@ export function toFacts(row: {
   };
 }
 
+/** Active devices after a change, and of those the secure ones (absent from an older producer). */
+export interface DeviceCounts {
+  active: number;
+  secure?: number;
+}
+
+/**
+ * The secure count to store, from the parameters of the total and of the secure count (or NULL):
+ * never above the total; when the producer did not send it, the stored figure, capped the same way.
+ */
+function secureCount(total: string, secure: string): string {
+  return `LEAST(${total}::int, COALESCE(${secure}::int, secure_active_device_count))`;
+}
+
 /** Queries on the enforcement columns of accounts.accounts (the member columns belong to members/). */
 @Injectable()
 export class AccountEnforcementRepository {
@@ -94,27 +108,29 @@ export class AccountEnforcementRepository {
    * An admin reset: the count from mfa-service unless a newer device event already landed; the
    * last device gone restarts the grace period from the reset (never silently compliant).
    */
-  async applyDeviceReset(orgId: string, accountId: string, activeDeviceCount: number, at: Date): Promise<boolean> {
+  async applyDeviceReset(orgId: string, accountId: string, counts: DeviceCounts, at: Date): Promise<boolean> {
     const count = await affected(
       this.dataSource,
       `UPDATE accounts.accounts SET
          active_device_count = CASE WHEN device_event_at IS NULL OR device_event_at <= $4 THEN $3 ELSE active_device_count END,
+         secure_active_device_count = CASE WHEN device_event_at IS NULL OR device_event_at <= $4
+                                           THEN ${secureCount('$3', '$5')} ELSE secure_active_device_count END,
          device_event_at = GREATEST(device_event_at, $4),
          grace_anchor_at = CASE WHEN $3 = 0 THEN LEAST($4, now()) ELSE grace_anchor_at END
        WHERE id = $1 AND org_id = $2`,
-      [accountId, orgId, activeDeviceCount, at],
+      [accountId, orgId, counts.active, at, counts.secure ?? null],
     );
     return count > 0;
   }
 
   /** A device event: applied only when not older than the last one applied (out-of-order safe). */
-  async applyDeviceEvent(accountId: string, activeDeviceCount: number, at: Date): Promise<boolean> {
+  async applyDeviceEvent(accountId: string, counts: DeviceCounts, at: Date): Promise<boolean> {
     if (!isUuid(accountId)) return false;
     const count = await affected(
       this.dataSource,
-      `UPDATE accounts.accounts SET active_device_count = $2, device_event_at = $3
+      `UPDATE accounts.accounts SET active_device_count = $2, secure_active_device_count = ${secureCount('$2', '$4')}, device_event_at = $3
         WHERE id = $1 AND (device_event_at IS NULL OR device_event_at <= $3)`,
-      [accountId, activeDeviceCount, at],
+      [accountId, counts.active, at, counts.secure ?? null],
     );
     return count > 0;
   }

@@ -37,7 +37,7 @@ export class EnforcementWorkers {
 
   @OnJob(Jobs.DeviceActivated, Jobs.DeviceDeactivated)
   async deviceEvent(e: DeviceEventJob): Promise<void> {
-    await this.accounts.applyDeviceEvent(e.accountId, e.activeDeviceCount, new Date(e.at));
+    await this.accounts.applyDeviceEvent(e.accountId, { active: e.activeDeviceCount, secure: e.secureActiveDeviceCount }, new Date(e.at));
   }
 
   @OnJob(Jobs.PolicyRequiredNotice)

@@ -75,7 +75,14 @@ export class MemberEnforcementService {
 
   /** After mfa-service reset a device: the new count, and a fresh grace period when none is left. */
   async deviceReset(req: AccountDeviceResetRequest): Promise<Member> {
-    if (!(await this.accounts.applyDeviceReset(req.orgId, req.accountId, req.activeDeviceCount, new Date(req.at))))
+    if (
+      !(await this.accounts.applyDeviceReset(
+        req.orgId,
+        req.accountId,
+        { active: req.activeDeviceCount, secure: req.secureActiveDeviceCount },
+        new Date(req.at),
+      ))
+    )
       throw AppError.notFound('member');
     return this.require(req.accountId, req.orgId);
   }

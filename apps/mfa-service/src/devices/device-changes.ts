@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { DeviceEventJob } from '@mfa/contracts';
 import type { Db } from '../common/db';
 import { MfaEvents } from '../events/mfa-events';
-import { DeviceRepository, type DeviceRow } from './device.repository';
+import { type ActiveDeviceCounts, DeviceRepository, type DeviceRow } from './device.repository';
 
 /**
  * Inside the transaction that activated or deactivated a device: counts the account's active
- * devices after the change and writes the device event (and the audit event) with it.
+ * (and secure active) devices after the change and writes the device event (and the audit event) with it.
  */
 @Injectable()
 export class DeviceChanges {
@@ -15,14 +15,16 @@ export class DeviceChanges {
     private readonly events: MfaEvents,
   ) {}
 
-  async record(tx: Db, device: DeviceRow, cause: DeviceEventJob['cause'], at: Date): Promise<number> {
-    const activeDeviceCount = await this.devices.countActive(tx, device.account_id);
+  async record(tx: Db, device: DeviceRow, cause: DeviceEventJob['cause'], at: Date): Promise<ActiveDeviceCounts> {
+    const counts = await this.devices.countActiveByKind(tx, device.account_id);
+    const activeDeviceCount = counts.active;
     await this.events.deviceChanged(tx, {
       accountId: device.account_id,
       orgId: device.org_id,
       serialNumber: device.serial_number,
       type: device.type,
       activeDeviceCount,
+      secureActiveDeviceCount: counts.secure,
       cause,
       at: at.toISOString(),
     });
@@ -38,7 +40,7 @@ export class DeviceChanges {
         details: { type: device.type, activeDeviceCount },
       });
     }
-    return activeDeviceCount;
+    return counts;
   }
 
   /** After the commit: move the written jobs to Redis now. */

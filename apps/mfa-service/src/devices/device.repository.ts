@@ -1,9 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Device, MfaMethod } from '@mfa/contracts';
+import { type Device, type MfaMethod, SecureMfaMethods } from '@mfa/contracts';
 import { affected, type Db, one, rows } from '../common/db';
 
 /** A device row as SQL returns it (snake_case, bigint as string). */
+export interface ActiveDeviceCounts {
+  active: number;
+  secure: number;
+}
+
 export interface DeviceRow {
   id: string;
   serial_number: string;
@@ -80,6 +85,17 @@ export class DeviceRepository {
       accountId,
     ]);
     return r?.n ?? 0;
+  }
+
+  /** Active devices, and of those the secure ones (SecureMfaMethods: not SMS). */
+  async countActiveByKind(db: Db, accountId: string): Promise<ActiveDeviceCounts> {
+    const r = await one<ActiveDeviceCounts>(
+      db,
+      `SELECT count(*)::int AS active, (count(*) FILTER (WHERE type = ANY($2::text[])))::int AS secure
+         FROM mfa.devices WHERE account_id = $1 AND status = 'active'`,
+      [accountId, SecureMfaMethods],
+    );
+    return r ?? { active: 0, secure: 0 };
   }
 
   async insert(db: Db, d: NewDevice): Promise<DeviceRow> {

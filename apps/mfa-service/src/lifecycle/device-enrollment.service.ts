@@ -38,7 +38,7 @@ export class DeviceEnrollmentService {
     const method = this.methods.get(req.type);
     const account = await this.accounts.get(req.accountId);
     await this.stepUp.assert(req.accountId, req.sessionToken);
-    await this.policies.assertAllows(account.orgId, method);
+    await this.policies.assertEnrollable(account.orgId, method);
 
     const now = this.clock.now();
     const id = randomUUID();
@@ -115,7 +115,7 @@ export class DeviceEnrollmentService {
     const device = await this.devices.findBySerial(this.dataSource, accountId, serialNumber, now);
     if (!device || device.status === 'deactivated') throw AppError.notFound('device');
     if (device.status === 'active') throw new AppError(ErrorCodes.Conflict, 'device is already enabled');
-    await this.policies.assertAllows(device.org_id, this.methods.get(device.type));
+    await this.policies.assertEnrollable(device.org_id, this.methods.get(device.type));
     return device;
   }
 

@@ -8,6 +8,7 @@ import {
   type DevicesSummaryReply,
   type DevicesSummaryRequest,
   MfaMethods,
+  SecureMfaMethods,
 } from '@mfa/contracts';
 import { AccountDirectory } from '../accounts/account-directory';
 import { Clock } from '../common/clock';
@@ -42,7 +43,10 @@ export class DevicesService {
     };
   }
 
-  /** A member may not remove their last active device while the org requires MFA. */
+  /**
+   * A member may not remove their last active device while the org requires MFA, nor, under
+   * secureMethodsOnly, their last secure one (SMS left alone does not count).
+   */
   async deactivate(accountId: string, serialNumber: string, sessionToken?: string): Promise<Device> {
     await this.stepUp.assert(accountId, sessionToken);
     const now = this.clock.now();
@@ -53,8 +57,15 @@ export class DevicesService {
       if (device.status === 'deactivated') return { device, changed: false, revoked: [] as RevocationRow[] };
       if (device.status === 'active') {
         const rules = await this.policies.rulesOf(tx, device.org_id);
-        if (rules.requireMfa && (await this.devices.countActive(tx, accountId)) <= 1) {
+        const counts = rules.requireMfa ? await this.devices.countActiveByKind(tx, accountId) : null;
+        if (counts && counts.active <= 1) {
           throw new AppError(ErrorCodes.Conflict, 'cannot deactivate the last active device while the organization requires MFA');
+        }
+        if (counts && rules.secureMethodsOnly && SecureMfaMethods.includes(device.type) && counts.secure <= 1) {
+          throw new AppError(
+            ErrorCodes.Conflict,
+            'cannot deactivate the last secure device while the organization requires MFA with secure methods only (SMS does not count)',
+          );
         }
       }
       const updated = (await this.devices.deactivate(tx, device.id, now))!;
@@ -82,17 +93,21 @@ export class DevicesService {
       const device = await this.devices.findBySerial(tx, accountId, serialNumber, now, orgId);
       if (!device) throw AppError.notFound('device');
       if (device.status === 'deactivated')
-        return { device, activeDeviceCount: await this.devices.countActive(tx, accountId), changed: false, revoked: [] as RevocationRow[] };
+        return { device, counts: await this.devices.countActiveByKind(tx, accountId), changed: false, revoked: [] as RevocationRow[] };
       const updated = (await this.devices.deactivate(tx, device.id, now))!;
       if (device.status !== 'active')
-        return { device: updated, activeDeviceCount: await this.devices.countActive(tx, accountId), changed: false, revoked: [] };
-      const activeDeviceCount = await this.changes.record(tx, updated, 'admin_reset', now);
+        return { device: updated, counts: await this.devices.countActiveByKind(tx, accountId), changed: false, revoked: [] };
+      const counts = await this.changes.record(tx, updated, 'admin_reset', now);
       const revoked = await this.sessions.record(tx, { orgId, accountId, serialNumber, reason: 'device_reset', at: now });
-      return { device: updated, activeDeviceCount, changed: true, revoked: [revoked] };
+      return { device: updated, counts, changed: true, revoked: [revoked] };
     });
     if (result.changed) this.changes.flush();
     await this.sessions.deliver(this.dataSource, result.revoked);
-    return { device: await this.methods.describe(result.device), activeDeviceCount: result.activeDeviceCount };
+    return {
+      device: await this.methods.describe(result.device),
+      activeDeviceCount: result.counts.active,
+      secureActiveDeviceCount: result.counts.secure,
+    };
   }
 
   /** A removed member can no longer verify: devices retired, recovery codes gone. */

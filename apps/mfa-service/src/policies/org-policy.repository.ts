@@ -8,6 +8,7 @@ export interface OrgPolicyRow {
   version: number;
   require_mfa: boolean;
   allowed_methods: MfaMethod[];
+  secure_methods_only: boolean;
 }
 
 @Injectable()
@@ -15,22 +16,29 @@ export class OrgPolicyRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   find(db: Db, orgId: string): Promise<OrgPolicyRow | null> {
-    return one<OrgPolicyRow>(db, `SELECT org_id, version, require_mfa, allowed_methods FROM mfa.org_policies WHERE org_id = $1`, [orgId]);
+    return one<OrgPolicyRow>(
+      db,
+      `SELECT org_id, version, require_mfa, allowed_methods, secure_methods_only FROM mfa.org_policies WHERE org_id = $1`,
+      [orgId],
+    );
   }
 
   /** Upsert that never goes back to an older version; answers the version stored afterwards. */
-  async apply(p: { orgId: string; version: number; requireMfa: boolean; allowedMethods: MfaMethod[] }, now: Date): Promise<number> {
+  async apply(
+    p: { orgId: string; version: number; requireMfa: boolean; allowedMethods: MfaMethod[]; secureMethodsOnly: boolean },
+    now: Date,
+  ): Promise<number> {
     const r = await one<{ version: number }>(
       this.dataSource,
       `WITH up AS (
-         INSERT INTO mfa.org_policies AS o (org_id, version, require_mfa, allowed_methods, updated_at)
-         VALUES ($1, $2, $3, $4, $5)
+         INSERT INTO mfa.org_policies AS o (org_id, version, require_mfa, allowed_methods, secure_methods_only, updated_at)
+         VALUES ($1, $2, $3, $4, $6, $5)
          ON CONFLICT (org_id) DO UPDATE SET version = EXCLUDED.version, require_mfa = EXCLUDED.require_mfa,
-                allowed_methods = EXCLUDED.allowed_methods, updated_at = EXCLUDED.updated_at
+                allowed_methods = EXCLUDED.allowed_methods, secure_methods_only = EXCLUDED.secure_methods_only, updated_at = EXCLUDED.updated_at
           WHERE o.version < EXCLUDED.version
          RETURNING version)
        SELECT COALESCE((SELECT version FROM up), (SELECT version FROM mfa.org_policies WHERE org_id = $1)) AS version`,
-      [p.orgId, p.version, p.requireMfa, p.allowedMethods, now],
+      [p.orgId, p.version, p.requireMfa, p.allowedMethods, now, p.secureMethodsOnly],
     );
     return r!.version;
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppError, ErrorCodes, type MfaMethod, MfaMethods, type MfaPolicy } from '@mfa/contracts';
+import { AppError, ErrorCodes, type MfaMethod, MfaMethods, type MfaPolicy, SecureMfaMethods } from '@mfa/contracts';
 import { Clock } from '../common/clock';
 import type { Db } from '../common/db';
 import { OrgPolicyRepository } from './org-policy.repository';
@@ -10,13 +10,15 @@ export interface OrgMfaRules {
   version: number;
   requireMfa: boolean;
   allowedMethods: MfaMethod[];
+  /** SMS may not be enrolled, and does not count as the last secure device */
+  secureMethodsOnly: boolean;
 }
 
 /**
  * No row yet: MFA not required and no method refused. The org has chosen nothing; the policy it
  * shows (totp and sms, docs/admin-api.md) restricts only once an admin PUTs one.
  */
-export const DEFAULT_RULES: OrgMfaRules = { version: 0, requireMfa: false, allowedMethods: [...MfaMethods] };
+export const DEFAULT_RULES: OrgMfaRules = { version: 0, requireMfa: false, allowedMethods: [...MfaMethods], secureMethodsOnly: false };
 
 @Injectable()
 export class OrgPolicyService {
@@ -28,7 +30,14 @@ export class OrgPolicyService {
 
   async rulesOf(db: Db, orgId: string): Promise<OrgMfaRules> {
     const row = await this.policies.find(db, orgId);
-    return row ? { version: row.version, requireMfa: row.require_mfa, allowedMethods: row.allowed_methods } : DEFAULT_RULES;
+    return row
+      ? {
+          version: row.version,
+          requireMfa: row.require_mfa,
+          allowedMethods: row.allowed_methods,
+          secureMethodsOnly: row.secure_methods_only,
+        }
+      : DEFAULT_RULES;
   }
 
   /** `method_not_allowed` unless the org's policy allows this device type. */
@@ -38,11 +47,27 @@ export class OrgPolicyService {
       throw new AppError(ErrorCodes.MethodNotAllowed, `the organization does not allow ${method.label} devices`);
   }
 
+  /**
+   * For a new device (create, and enabling a pending one): allowed, and not SMS under
+   * secureMethodsOnly. Devices already active keep working (assertAllows alone).
+   */
+  async assertEnrollable(orgId: string, method: { type: MfaMethod; label: string }): Promise<void> {
+    const { allowedMethods, secureMethodsOnly } = await this.rulesOf(this.dataSource, orgId);
+    if (!allowedMethods.includes(method.type))
+      throw new AppError(ErrorCodes.MethodNotAllowed, `the organization does not allow ${method.label} devices`);
+    if (secureMethodsOnly && !SecureMfaMethods.includes(method.type))
+      throw new AppError(
+        ErrorCodes.MethodNotAllowed,
+        `the organization's policy requires secure methods only (secureMethodsOnly): ${method.label} devices cannot be enrolled`,
+      );
+  }
+
   /** Idempotent by version: an older or equal version changes nothing. Accepted when stored. */
   async apply(
-    policy: Pick<MfaPolicy, 'orgId' | 'version' | 'requireMfa' | 'allowedMethods'>,
+    policy: Pick<MfaPolicy, 'orgId' | 'version' | 'requireMfa' | 'allowedMethods' | 'secureMethodsOnly'>,
   ): Promise<{ accepted: boolean; version: number }> {
-    const stored = await this.policies.apply(policy, this.clock.now());
+    // a hand-over from before the field existed: false, as that policy meant
+    const stored = await this.policies.apply({ ...policy, secureMethodsOnly: policy.secureMethodsOnly ?? false }, this.clock.now());
     return { accepted: stored === policy.version, version: stored };
   }
 }

@@ -44,6 +44,7 @@ export class MemberAdminService {
       orgId,
       accountId,
       activeDeviceCount: reset.activeDeviceCount,
+      secureActiveDeviceCount: reset.secureActiveDeviceCount,
       at: new Date().toISOString(),
     });
     await this.audit(

@@ -42,6 +42,11 @@ export class AccountDeviceResetDto extends MemberRefDto {
   @Min(0)
   activeDeviceCount: number;
 
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  secureActiveDeviceCount?: number;
+
   @IsISO8601({ strict: true })
   at: string;
 }
