@@ -445,8 +445,13 @@ describe('org policy, deactivation and admin reset', () => {
       return s.accounts[m.id].lastUsedAt === h.clock.now().toISOString() ? s : null;
     });
     expect(summary.devicesByType).toEqual({ totp: 1, sms: 0, webauthn: 0 });
-    expect(summary.accounts[m.id]).toEqual({ activeCount: 1, deviceCount: 1, lastUsedAt: h.clock.now().toISOString() });
-    expect(Object.values(summary.accounts)[1]).toEqual({ activeCount: 0, deviceCount: 0, lastUsedAt: null });
+    expect(summary.accounts[m.id]).toEqual({
+      activeCount: 1,
+      secureActiveCount: 1,
+      deviceCount: 1,
+      lastUsedAt: h.clock.now().toISOString(),
+    });
+    expect(Object.values(summary.accounts)[1]).toEqual({ activeCount: 0, secureActiveCount: 0, deviceCount: 0, lastUsedAt: null });
     await h.a.app.get(EventRelay).drain();
     const audits = (await h.queues.audit.getJobs())
       .filter((j) => j.data.actor.id === m.id)

@@ -137,5 +137,9 @@ describe('secureMethodsOnly (mfa-service)', () => {
 
     const reset = await h.send(InternalPatterns.MfaDevicesReset, { orgId: m.orgId, accountId: m.id, serialNumber: dev.serialNumber });
     expect(reset).toMatchObject({ activeDeviceCount: 1, secureActiveDeviceCount: 0 });
+    // the report's figures: this member now holds only SMS
+    const summary = await h.send(InternalPatterns.MfaDevicesSummary, { orgId: m.orgId, accountIds: [m.id] });
+    expect(summary.onlySmsCount).toBe(1);
+    expect(summary.accounts[m.id]).toMatchObject({ activeCount: 1, secureActiveCount: 0 });
   });
 });

@@ -21,14 +21,17 @@ class MfaStandIn {
   summary(req: DevicesSummaryRequest) {
     const ids = req.accountIds ?? Object.keys(devices);
     const devicesByType = { totp: 0, sms: 0, webauthn: 0 };
-    const accounts: Record<string, { activeCount: number; deviceCount: number; lastUsedAt: string | null }> = {};
+    const accounts: Record<string, { activeCount: number; secureActiveCount: number; deviceCount: number; lastUsedAt: string | null }> = {};
+    let onlySmsCount = 0;
     for (const id of ids) {
       const d = devices[id];
       if (!d) continue;
       devicesByType[d.type] += d.active;
-      accounts[id] = { activeCount: d.active, deviceCount: d.total, lastUsedAt: d.lastUsedAt };
+      if (d.type === 'sms' && d.active > 0) onlySmsCount++;
+      const secureActiveCount = d.type === 'sms' ? 0 : d.active;
+      accounts[id] = { activeCount: d.active, secureActiveCount, deviceCount: d.total, lastUsedAt: d.lastUsedAt };
     }
-    return { devicesByType, accounts: req.accountIds ? accounts : {} };
+    return { devicesByType, onlySmsCount, accounts: req.accountIds ? accounts : {} };
   }
 }
 
@@ -102,7 +105,9 @@ describe('GET /v1/orgs/:orgId/compliance-report', () => {
       // 2 of (10 - 0 - 1)
       compliantPercent: 22.22,
       devicesByType: { totp: expect.any(Number), sms: expect.any(Number), webauthn: expect.any(Number) },
+      onlySmsCount: expect.any(Number),
     });
+    expect(res.body.onlySmsCount).toBeGreaterThanOrEqual(1); // ids[1] holds only an SMS device
     const members = await http().get(`/v1/orgs/${org.id}/members?limit=1000`).set(org.auth);
     const byState = members.body.items.reduce(
       (acc: Record<string, number>, m: { enforcement: { state: string } }) => ({
@@ -133,8 +138,18 @@ describe('GET /v1/orgs/:orgId/compliance-report', () => {
     expect(lines).toHaveLength(4501);
     const rows = new Map(lines.slice(1).map((l) => [l.split(',')[0], l.split(',')]));
     expect([...rows.keys()].sort()).toEqual(ids);
-    const [, , state0, active0, count0, deadline0, used0, exempt0] = rows.get(ids[0])!;
-    expect([state0, active0, count0, used0, exempt0]).toEqual(['compliant', 'true', '2', '2026-01-02T03:04:05.000Z', '']);
+    const [, , state0, active0, count0, deadline0, used0, exempt0, onlySms0] = rows.get(ids[0])!;
+    expect([state0, active0, count0, used0, exempt0, onlySms0]).toEqual([
+      'compliant',
+      'true',
+      '2',
+      '2026-01-02T03:04:05.000Z',
+      '',
+      'false',
+    ]);
+    // the member whose only device is SMS: the last column says so
+    expect(rows.get(ids[1])![8]).toBe('true');
+    expect(rows.get(ids[2])![8]).toBe('false');
     expect(deadline0).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     expect(rows.get(ids[2])!.slice(2, 5)).toEqual(['exempt', 'false', '0']);
     expect(rows.get(ids[2])![7]).toMatch(/^\d{4}-/);
@@ -150,9 +165,9 @@ describe('GET /v1/orgs/:orgId/compliance-report', () => {
     const res = await http().get(`/v1/orgs/${org.id}/compliance-report?format=csv`).set(org.auth);
     const text = res.text;
     expect(text.split('\n')[0]).toBe(CSV_HEADER);
-    expect(text).toContain(',"""a,b""@example.test",not_required,false,0,,,\n');
-    expect(text).toContain(`,'=cmd|x@example.test,not_required,false,0,,,\n`);
-    expect(text).toContain(',plain@example.test,not_required,false,0,,,\n');
+    expect(text).toContain(',"""a,b""@example.test",not_required,false,0,,,,false\n');
+    expect(text).toContain(`,'=cmd|x@example.test,not_required,false,0,,,,false\n`);
+    expect(text).toContain(',plain@example.test,not_required,false,0,,,,false\n');
     expect(text.split('\n').filter(Boolean)).toHaveLength(4);
   });
 

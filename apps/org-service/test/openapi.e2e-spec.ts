@@ -344,7 +344,7 @@ describe('every route answers what the spec says', () => {
     expect((await call('get', '/v1/orgs/{orgId}/compliance-report', { auth: auditor, params })).body.total).toBe(2);
     const csv = await call('get', '/v1/orgs/{orgId}/compliance-report', { auth: auditor, params, query: { format: 'csv' } });
     expect(csv.text.split('\n')[0]).toBe(
-      'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until',
+      'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until,only_sms',
     );
     expect((await call('get', '/v1/orgs/{orgId}/compliance-report', { auth: auditor, params, query: { format: 'xml' } })).status).toBe(400);
     expect((await call('get', '/v1/orgs/{orgId}/compliance-report/history', { auth: auditor, params, query: { days: 7 } })).status).toBe(

@@ -332,7 +332,10 @@ export interface DevicesSummaryRequest {
 }
 export interface DevicesSummaryReply {
   devicesByType: Record<MfaMethod, number>;
-  accounts: Record<string, { activeCount: number; deviceCount: number; lastUsedAt: string | null }>;
+  /** with orgId: members whose active devices are all SMS (none of SecureMfaMethods) */
+  onlySmsCount?: number;
+  /** secureActiveCount: active devices that are not SMS */
+  accounts: Record<string, { activeCount: number; secureActiveCount: number; deviceCount: number; lastUsedAt: string | null }>;
 }
 
 export interface ServiceKey {

@@ -139,17 +139,19 @@ export class DevicesService {
   async summary(req: DevicesSummaryRequest): Promise<DevicesSummaryReply> {
     const devicesByType = Object.fromEntries(MfaMethods.map((m) => [m, 0])) as DevicesSummaryReply['devicesByType'];
     if (req.orgId) for (const r of await this.summaries.activeByType(req.orgId)) devicesByType[r.type] = r.n;
+    const onlySms = req.orgId ? { onlySmsCount: await this.summaries.onlySmsCount(req.orgId) } : {};
     const accounts: DevicesSummaryReply['accounts'] = {};
     if (req.accountIds?.length) {
-      for (const id of req.accountIds) accounts[id] = { activeCount: 0, deviceCount: 0, lastUsedAt: null };
+      for (const id of req.accountIds) accounts[id] = { activeCount: 0, secureActiveCount: 0, deviceCount: 0, lastUsedAt: null };
       for (const r of await this.summaries.perAccount(req.accountIds, req.orgId ?? null, this.clock.now())) {
         accounts[r.account_id] = {
           activeCount: r.active_count,
+          secureActiveCount: r.secure_active_count,
           deviceCount: r.device_count,
           lastUsedAt: r.last_used_at ? new Date(r.last_used_at).toISOString() : null,
         };
       }
     }
-    return { devicesByType, accounts };
+    return { devicesByType, ...onlySms, accounts };
   }
 }

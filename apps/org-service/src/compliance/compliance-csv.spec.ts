@@ -2,7 +2,9 @@ import { CSV_HEADER, csvCell, csvLine } from './compliance-csv';
 
 describe('compliance CSV', () => {
   it('has the header of the contract', () => {
-    expect(CSV_HEADER).toBe('account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until');
+    expect(CSV_HEADER).toBe(
+      'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until,only_sms',
+    );
   });
 
   it('leaves plain values alone and empties null', () => {
@@ -34,7 +36,8 @@ describe('compliance CSV', () => {
       graceDeadline: '2026-01-01T00:00:00.000Z',
       lastMfaUsedAt: null,
       exemptUntil: null,
+      onlySms: true,
     });
-    expect(sut).toBe('id1,"a,b@x.io",pending,false,2,2026-01-01T00:00:00.000Z,,\n');
+    expect(sut).toBe('id1,"a,b@x.io",pending,false,2,2026-01-01T00:00:00.000Z,,,true\n');
   });
 });

@@ -1,6 +1,7 @@
 /** The compliance report's CSV, row by row: RFC 4180 quoting, LF line ends, a guard against formula injection. */
 
-export const CSV_HEADER = 'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until';
+export const CSV_HEADER =
+  'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until,only_sms';
 
 export interface ComplianceCsvRow {
   accountId: string;
@@ -11,6 +12,8 @@ export interface ComplianceCsvRow {
   graceDeadline: string | null;
   lastMfaUsedAt: string | null;
   exemptUntil: string | null;
+  /** has active devices and all of them are SMS (what secureMethodsOnly does not count) */
+  onlySms: boolean;
 }
 
 // A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP).
@@ -29,7 +32,17 @@ export function csvCell(value: string | number | boolean | null | undefined): st
 
 export function csvLine(row: ComplianceCsvRow): string {
   return (
-    [row.accountId, row.email, row.state, row.mfaActive, row.deviceCount, row.graceDeadline, row.lastMfaUsedAt, row.exemptUntil]
+    [
+      row.accountId,
+      row.email,
+      row.state,
+      row.mfaActive,
+      row.deviceCount,
+      row.graceDeadline,
+      row.lastMfaUsedAt,
+      row.exemptUntil,
+      row.onlySms,
+    ]
       .map(csvCell)
       .join(',') + '\n'
   );

@@ -19,6 +19,8 @@ export interface ComplianceReport {
   byState: Record<EnforcementState, number>;
   compliantPercent: number;
   devicesByType: Record<MfaMethod, number>;
+  /** members whose active devices are all SMS: who still has to enroll under secureMethodsOnly */
+  onlySmsCount: number;
 }
 
 /** Members per account-service page; the CSV holds one page (and the next, prefetched) in memory. */
@@ -41,6 +43,7 @@ function toCsvRow(r: ComplianceRow, d: DevicesSummaryReply['accounts'][string] |
     graceDeadline: r.graceDeadline,
     lastMfaUsedAt: d?.lastUsedAt ?? null,
     exemptUntil: r.exemptUntil,
+    onlySms: (d?.activeCount ?? 0) > 0 && (d?.secureActiveCount ?? 0) === 0,
   };
 }
 
@@ -64,6 +67,7 @@ export class ComplianceReportService {
       byState,
       compliantPercent: compliantPercent(stats.total, byState),
       devicesByType: Object.fromEntries(MfaMethods.map((m) => [m, devices.devicesByType?.[m] ?? 0])) as Record<MfaMethod, number>,
+      onlySmsCount: devices.onlySmsCount ?? 0,
     };
   }
 

@@ -182,6 +182,8 @@ export class ComplianceReport {
   @ApiProperty({ example: 74.07, description: '100 × compliant / (total − not_required − exempt), 2 decimals; 0 when that is 0' })
   compliantPercent: number;
   @ApiProperty({ type: DevicesByType, description: 'active devices' }) devicesByType: DevicesByType;
+  @ApiProperty({ example: 12, description: 'members whose active devices are all SMS (what secureMethodsOnly does not count)' })
+  onlySmsCount: number;
 }
 
 export class ComplianceDay {
