@@ -54,6 +54,7 @@ describe(OrgService.name, () => {
       gracePeriodHours: 0,
       allowedMethods: ['totp', 'sms'],
       maxMfaAgeSeconds: null,
+      secureMethodsOnly: false,
       updatedAt: null,
     });
     expect(view.members).toEqual(stats);

@@ -154,6 +154,8 @@ export class ConsoleController {
       requireMfa: field(req.body, 'requireMfa') === 'on',
       gracePeriodHours: /^\d+$/.test(grace) ? Number(grace) : grace,
       allowedMethods: fields(req.body, 'allowedMethods'),
+      // a PUT replaces the policy: the form carries it so a save does not turn it off
+      secureMethodsOnly: field(req.body, 'secureMethodsOnly') === 'on',
       ...(maxAge ? { maxMfaAgeSeconds: /^\d+$/.test(maxAge) ? Number(maxAge) : maxAge } : {}),
     });
     await this.sessions.rememberRollout(session, rollout.id);
