@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Module, type DynamicModule, Global } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { BUS_METRICS, BusMetrics } from '@mfa/bus';
+import { BUS_METRICS, BusMetrics, JOB_METRICS, JobMetrics } from '@mfa/bus';
 import { SecurityMetrics } from './security-metrics';
 
 /** One registry per process, with Node's default metrics labelled by service. */
@@ -34,9 +34,11 @@ export class MetricsModule {
         { provide: Metrics, useValue: new Metrics(service) },
         // the bus client and server count into the same registry (bus_* series)
         { provide: BUS_METRICS, useFactory: (m: Metrics) => BusMetrics.for(m.registry, service), inject: [Metrics] },
+        // the job layer's workers count into it too (bullmq_* series of the queues the app consumes)
+        { provide: JOB_METRICS, useFactory: (m: Metrics) => JobMetrics.for(m.registry), inject: [Metrics] },
         { provide: SecurityMetrics, useFactory: (m: Metrics) => new SecurityMetrics(m.registry), inject: [Metrics] },
       ],
-      exports: [Metrics, BUS_METRICS, SecurityMetrics],
+      exports: [Metrics, BUS_METRICS, JOB_METRICS, SecurityMetrics],
     };
   }
 }

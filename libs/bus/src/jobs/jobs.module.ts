@@ -1,9 +1,19 @@
-import { type DynamicModule, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { WorkerOptions } from 'bullmq';
 import { type AppName, type JobName, type QueueName, QueueOfJob } from '@mfa/contracts';
 import { InternalKey } from '@mfa/crypto';
-import { JobQueues } from '../job-queues';
+import { JobQueues, JobSignatureError } from '../job-queues';
+import { JOB_METRICS, JobMetrics, JobOutcomes } from './job-metrics';
 import { checkJobHandlers, type FoundJobHandler, JobPayloadError, queuesOf, validateJobPayload } from './job-handlers';
 import { type JobContext, ON_JOB } from './on-job.decorator';
 
@@ -39,30 +49,55 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly scanner: MetadataScanner,
     private readonly queues: JobQueues,
     @Inject(JOBS_OPTIONS) private readonly options: JobsOptions,
+    @Optional() @Inject(JOB_METRICS) private readonly metrics?: JobMetrics,
   ) {}
+
+  private unwatch?: () => void;
 
   onApplicationBootstrap(): void {
     if (this.options.consume === false) return;
     const handlers = this.discover();
     checkJobHandlers(this.options.app, handlers);
     const byName = new Map(handlers.map((h) => [h.name, h]));
+    const metrics = this.metrics;
     for (const queue of queuesOf(this.options.app)) {
-      this.queues.work(
+      const worker = this.queues.work(
         queue,
         async (job, token) => {
           const handler = byName.get(job.name);
-          // a name the registry does not put on this queue: an older or newer producer; retrying will not help
-          if (!handler || QueueOfJob[job.name as JobName] !== queue) throw new JobPayloadError(`unknown job ${job.name} on ${queue}`);
-          validateJobPayload(job.name as JobName, job.data);
-          return handler.call(job.data, { job, token, stopping: this.queues.stopping });
+          try {
+            // a name the registry does not put on this queue: an older or newer producer; retrying will not help
+            if (!handler || QueueOfJob[job.name as JobName] !== queue) throw new JobPayloadError(`unknown job ${job.name} on ${queue}`);
+            validateJobPayload(job.name as JobName, job.data);
+          } catch (err) {
+            metrics?.attempt(queue, job.name, JobOutcomes.Invalid);
+            throw err;
+          }
+          if (!metrics) return handler.call(job.data, { job, token, stopping: this.queues.stopping });
+          const started = performance.now();
+          try {
+            const result = await handler.call(job.data, { job, token, stopping: this.queues.stopping });
+            metrics.attempt(queue, job.name, JobOutcomes.Completed, (performance.now() - started) / 1000);
+            return result;
+          } catch (err) {
+            metrics.attempt(queue, job.name, JobOutcomes.Failed, (performance.now() - started) / 1000);
+            throw err;
+          }
         },
         this.options.workers?.[queue] ?? {},
       );
+      // refused before the processor above runs (JobQueues.work checks the signature first)
+      if (metrics)
+        worker.on('failed', (job, err) => {
+          if (err instanceof JobSignatureError) metrics.attempt(queue, job?.name ?? '', JobOutcomes.Unsigned);
+        });
     }
+    this.unwatch = metrics?.watchQueues(queuesOf(this.options.app).map((q) => this.queues.queue(q)));
     this.logger.log(`${handlers.length} job handlers on ${queuesOf(this.options.app).join(', ')}`);
   }
 
   onModuleDestroy(): Promise<void> {
+    this.unwatch?.();
     return this.queues.close();
   }
 
