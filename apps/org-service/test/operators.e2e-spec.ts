@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { parse } from 'yaml';
+import { Apps, type QueueName, QueueOwner } from '@mfa/contracts';
 import { startTestServices, type TestServices } from '@test/support';
 
 /**
@@ -17,7 +18,10 @@ const operations = readFileSync(join(root, 'docs/operations.md'), 'utf8');
 
 /** Our metric names in a PromQL expression (Prometheus' own `up` aside), histogram suffixes removed. */
 function metricNames(expr: string): string[] {
-  return [...expr.matchAll(/\b(?:bus|mfa|service|http)_[a-z_]+\b/g)].map(([m]) => m.replace(/_(bucket|sum|count)$/, ''));
+  // a name exposed as it is (bullmq_job_count, a gauge) keeps its suffix
+  return [...expr.matchAll(/\b(?:bus|bullmq|mfa|service|http)_[a-z_]+\b/g)].map(([m]) =>
+    exposed.has(m) ? m : m.replace(/_(bucket|sum|count)$/, ''),
+  );
 }
 
 /** GitHub's anchor of a markdown heading. */
@@ -31,6 +35,7 @@ const anchor = (heading: string) =>
 let s: TestServices;
 let exposed: Set<string>;
 let accountMetrics: string;
+let texts: string[];
 
 beforeAll(async () => {
   s = await startTestServices();
@@ -41,7 +46,7 @@ beforeAll(async () => {
     `INSERT INTO accounts.accounts (org_id, email, enforcement_state)
      SELECT gen_random_uuid(), 'cardinality-' || g || '@example.test', CASE WHEN g % 2 = 0 THEN 'non_compliant' ELSE 'pending' END FROM generate_series(1, 10000) g`,
   );
-  const texts = await Promise.all(
+  texts = await Promise.all(
     [s.org, s.account, s.mfa!].map(async (svc) => (await request(`http://127.0.0.1:${svc.port}`).get('/metrics')).text),
   );
   accountMetrics = texts[1];
@@ -72,6 +77,8 @@ it('every metric the dashboard queries is exposed by a service', () => {
     'bus_rejected_total',
     'mfa_lockouts_started_total',
     'mfa_rollout_progress_ratio',
+    'bullmq_job_count',
+    'bullmq_jobs_total',
   ]) {
     expect(names).toContain(name);
   }
@@ -90,6 +97,8 @@ it('every alert queries exposed metrics and links a section of docs/operations.m
       'MfaLockoutSpike',
       'MfaRolloutStuck',
       'MfaServiceNotReady',
+      'MfaJobQueueBacklog',
+      'MfaJobsFailing',
     ]),
   );
   const anchors = new Set([...operations.matchAll(/^#+ (.+)$/gm)].map(([, h]) => anchor(h)));
@@ -98,6 +107,15 @@ it('every alert queries exposed metrics and links a section of docs/operations.m
     const [file, section] = a.annotations.runbook_url.split('#');
     expect([a.alert, file, anchors.has(section)]).toEqual([a.alert, 'docs/operations.md', true]);
   }
+});
+
+it('reports bullmq_job_count for exactly the queues each service consumes (QueueOwner)', () => {
+  const queues = (text: string) => new Set([...text.matchAll(/^bullmq_job_count\{[^}]*queue="([^"]+)"/gm)].map(([, q]) => q));
+  const owned = (app: string) => new Set(Object.keys(QueueOwner).filter((q) => QueueOwner[q as QueueName] === app));
+  expect(queues(texts[0])).toEqual(owned(Apps.Org));
+  expect(queues(texts[1])).toEqual(owned(Apps.Account));
+  expect(queues(texts[2])).toEqual(owned(Apps.Mfa));
+  expect(texts[1]).toMatch(/^bullmq_job_count\{[^}]*queue="policy-rollouts",state="waiting"[^}]*\} \d+$/m);
 });
 
 it('keeps the members-by-state gauges bounded with 10,000 orgs', () => {
