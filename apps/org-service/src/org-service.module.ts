@@ -12,6 +12,7 @@ import { dataSourceOptions } from './database/data-source';
 import { MembersModule } from './members/members.module';
 import { OrgsModule } from './orgs/orgs.module';
 import { PolicyModule } from './policy/policy.module';
+import { QueueBoardModule } from './queue-board/queue-board.module';
 import { ServiceKeysModule } from './service-keys/service-keys.module';
 
 /** Feature modules of the admin API; add new ones here (one line each). */
@@ -43,6 +44,8 @@ export class OrgServiceModule {
         MetricsModule.forRoot('org-service'),
         HealthModule.forRoot(env.REDIS_URL),
         ...ORG_FEATURE_MODULES,
+        // Bull Board for operators (platform key, read-only): not an admin API feature, no OpenAPI
+        QueueBoardModule,
       ],
     };
   }
