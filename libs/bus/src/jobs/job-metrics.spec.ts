@@ -5,22 +5,28 @@ import { Registry } from 'prom-client';
 import { Apps, type AuditEventJob, Jobs, QUEUE_PREFIX, Queues, type RolloutProgressJob } from '@mfa/contracts';
 import { generateInternalKey, InternalKey } from '@mfa/crypto';
 import { TEST_REDIS_URL, waitFor } from '@mfa/testing';
-import { Queue } from 'bullmq';
+import { Queue, WaitingError } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JobQueues } from '../job-queues';
 import { JOB_METRICS, JobMetrics } from './job-metrics';
 import { JobsModule } from './jobs.module';
-import { OnJob } from './on-job.decorator';
+import { type JobContext, OnJob } from './on-job.decorator';
 
 const key = new InternalKey(generateInternalKey());
 
 @Injectable()
 class OrgHandlers {
   done = 0;
+  requeued = 0;
 
   @OnJob(Jobs.RolloutProgress)
-  async rolloutProgress(p: RolloutProgressJob): Promise<void> {
+  async rolloutProgress(p: RolloutProgressJob, ctx: JobContext): Promise<void> {
     if (p.applied === 13) throw new Error('handler failed');
+    if (p.applied === 7 && this.requeued++ === 0) {
+      // as a rollout walk stopped at shutdown does: back to waiting, not a failure
+      await ctx.job.moveToWait(ctx.token);
+      throw new WaitingError();
+    }
     await new Promise((r) => setTimeout(r, 20));
     this.done++;
   }
@@ -94,6 +100,7 @@ describe('job metrics (real jobs on real Redis)', () => {
       const raw = new Queue(Queues.RolloutProgress, { connection: redis, prefix: QUEUE_PREFIX });
       await jobs.add(Jobs.RolloutProgress, progress(1));
       await jobs.add(Jobs.RolloutProgress, progress(2));
+      await jobs.add(Jobs.RolloutProgress, progress(7));
       await jobs.add(Jobs.RolloutProgress, progress(13), { attempts: 2, backoff: { type: 'fixed', delay: 10 } });
       await jobs.add(Jobs.RolloutProgress, { ...progress(3), status: 'sideways' } as unknown as RolloutProgressJob);
       // written straight to Redis: unsigned, and a name of the caller's choosing
@@ -104,13 +111,14 @@ describe('job metrics (real jobs on real Redis)', () => {
       const attempts = (outcome: string, name: string = Jobs.RolloutProgress) =>
         value(registry, 'bullmq_jobs_total', { queue: Queues.RolloutProgress, name, outcome });
       await waitFor(async () => (await attempts('failed')) === 2 && (await attempts('unsigned', 'unknown')) === 1);
-      await waitFor(async () => handlers.done === 2 && (await attempts('invalid')) === 1 && (await attempts('unsigned')) === 1);
-      expect(await attempts('completed')).toBe(2);
+      await waitFor(async () => handlers.done === 3 && (await attempts('invalid')) === 1 && (await attempts('unsigned')) === 1);
+      expect(await attempts('completed')).toBe(3);
+      expect(await attempts('requeued')).toBe(1); // moved back to waiting by its handler: not a failure
       expect(
         await value(registry, 'bullmq_job_duration_seconds_count', { queue: Queues.RolloutProgress, name: Jobs.RolloutProgress }),
-      ).toBe(4);
+      ).toBe(6);
       const sum = await value(registry, 'bullmq_job_duration_seconds_sum', { queue: Queues.RolloutProgress, name: Jobs.RolloutProgress });
-      expect(sum).toBeGreaterThanOrEqual(0.04); // two handlers slept 20 ms each
+      expect(sum).toBeGreaterThanOrEqual(0.06); // three handlers slept 20 ms each
 
       const count = (queue: string, state: string) => value(registry, 'bullmq_job_count', { queue, state });
       expect(await count(Queues.RolloutProgress, 'delayed')).toBe(1);

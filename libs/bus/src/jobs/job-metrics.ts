@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Queue } from 'bullmq';
+import { DelayedError, type Queue, RateLimitError, WaitingChildrenError, WaitingError } from 'bullmq';
 import { QueueOfJob, type QueueName } from '@mfa/contracts';
 
 /** The token MetricsModule provides a JobMetrics under (optional: without it the job layer counts nothing). */
@@ -14,6 +14,8 @@ export const JobOutcomes = {
   Invalid: 'invalid',
   /** not signed by the platform: failed for good, unprocessed */
   Unsigned: 'unsigned',
+  /** the handler put the job back (BullMQ's DelayedError, WaitingError, ...: a walk stopped at shutdown) */
+  Requeued: 'requeued',
 } as const;
 export type JobOutcome = (typeof JobOutcomes)[keyof typeof JobOutcomes];
 
@@ -21,6 +23,10 @@ export type JobOutcome = (typeof JobOutcomes)[keyof typeof JobOutcomes];
 const STATES = ['active', 'completed', 'delayed', 'failed', 'prioritized', 'waiting', 'waiting-children'] as const;
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+/** BullMQ's control-flow errors: the job was moved back by its handler, not failed. */
+export const isRequeue = (err: unknown): boolean =>
+  err instanceof DelayedError || err instanceof WaitingError || err instanceof WaitingChildrenError || err instanceof RateLimitError;
 
 /** Job names come from the registry only: a job added by someone else cannot grow the series count. */
 export const jobLabel = (queue: QueueName, name: string): string =>
@@ -62,7 +68,7 @@ export class JobMetrics {
     });
     this.outcomes = new Counter({
       name: 'bullmq_jobs_total',
-      help: 'Job attempts this service ran or refused, by queue, job name and outcome (completed, failed, invalid, unsigned)',
+      help: 'Job attempts this service ran or refused, by queue, job name and outcome (completed, failed, invalid, unsigned, requeued)',
       labelNames: ['queue', 'name', 'outcome'],
       registers,
     });

@@ -13,7 +13,7 @@ import type { WorkerOptions } from 'bullmq';
 import { type AppName, type JobName, type QueueName, QueueOfJob } from '@mfa/contracts';
 import { InternalKey } from '@mfa/crypto';
 import { JobQueues, JobSignatureError } from '../job-queues';
-import { JOB_METRICS, JobMetrics, JobOutcomes } from './job-metrics';
+import { isRequeue, JOB_METRICS, JobMetrics, JobOutcomes } from './job-metrics';
 import { checkJobHandlers, type FoundJobHandler, JobPayloadError, queuesOf, validateJobPayload } from './job-handlers';
 import { type JobContext, ON_JOB } from './on-job.decorator';
 
@@ -80,7 +80,12 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
             metrics.attempt(queue, job.name, JobOutcomes.Completed, (performance.now() - started) / 1000);
             return result;
           } catch (err) {
-            metrics.attempt(queue, job.name, JobOutcomes.Failed, (performance.now() - started) / 1000);
+            metrics.attempt(
+              queue,
+              job.name,
+              isRequeue(err) ? JobOutcomes.Requeued : JobOutcomes.Failed,
+              (performance.now() - started) / 1000,
+            );
             throw err;
           }
         },
