@@ -72,7 +72,7 @@ export class JobMetrics {
       labelNames: ['queue', 'name', 'outcome'],
       registers,
     });
-    const self = this;
+    const jobCounts = () => this.jobCounts();
     new Gauge({
       name: 'bullmq_job_count',
       help: 'Number of jobs in the queue by state (queues this service consumes)',
@@ -80,7 +80,7 @@ export class JobMetrics {
       registers,
       async collect() {
         this.reset();
-        for (const { queue, counts } of await self.jobCounts()) for (const state of STATES) this.set({ queue, state }, counts[state] ?? 0);
+        for (const { queue, counts } of await jobCounts()) for (const state of STATES) this.set({ queue, state }, counts[state] ?? 0);
       },
     });
   }
