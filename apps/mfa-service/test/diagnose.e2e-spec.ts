@@ -75,16 +75,51 @@ describe('mfa.devices.diagnose', () => {
     ]);
     expectNoSecrets(r, code, dev.secretBase32);
     expect(await failures(m.id)).toBe(1);
-    // the resync it names fixes it (a clock behind cannot resync to steps before the enabling one: not tried)
+    // the resync it names fixes it (a clock behind cannot resync to steps before the enabling one: not tried);
+    // a future code was burned by diagnosing, so the member resyncs with it and the next one, 30 s later
     if (offset < 0) return;
-    await h.send(Patterns.MfaDevicesResync, {
-      accountId: m.id,
-      serialNumber: dev.serialNumber,
-      code1: codeAt(dev.secretBase32, h.clock, offset - 1),
-      code2: codeAt(dev.secretBase32, h.clock, offset),
-    });
+    h.clock.advance(30_000);
+    expect(
+      await h.send(Patterns.MfaDevicesResync, {
+        accountId: m.id,
+        serialNumber: dev.serialNumber,
+        code1: codeAt(dev.secretBase32, h.clock, offset - 1),
+        code2: codeAt(dev.secretBase32, h.clock, offset),
+      }),
+    ).toMatchObject({ status: 'active' });
     h.clock.advance(90_000);
     expect(codes(await diagnose(m.id, codeAt(dev.secretBase32, h.clock, offset)))).toEqual(['ok']);
+  });
+
+  it('a future-step code is burned by diagnosing: never accepted when its step comes (even with Redis lost); resync with the next codes works', async () => {
+    const { m, dev } = await enrolledTotp();
+    const guess = codeAt(dev.secretBase32, h.clock, 5);
+    expect(codes(await diagnose(m.id, guess))).toEqual(['clock_skew']);
+    h.clock.advance(5 * 30_000); // the guessed step is now the current one
+    expect(codeAt(dev.secretBase32, h.clock)).toBe(guess);
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, code: guess })).toEqual({ valid: false, reason: 'invalid_code' });
+    await h.redis.del(`mfa:verify:${m.id}`); // Redis lost: Postgres' floor holds the burned step too
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, code: guess })).toEqual({ valid: false, reason: 'invalid_code' });
+    // the device is 5 steps ahead: its next two codes resync it, and its codes verify again
+    h.clock.advance(30_000);
+    expect(
+      await h.send(Patterns.MfaDevicesResync, {
+        accountId: m.id,
+        serialNumber: dev.serialNumber,
+        code1: codeAt(dev.secretBase32, h.clock, 4),
+        code2: codeAt(dev.secretBase32, h.clock, 5),
+      }),
+    ).toMatchObject({ status: 'active' });
+    h.clock.advance(30_000);
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, code: codeAt(dev.secretBase32, h.clock, 5) })).toMatchObject({
+      valid: true,
+    });
+  });
+
+  it('a past-step code burns nothing: the current code still verifies', async () => {
+    const { m, dev } = await enrolledTotp();
+    expect(codes(await diagnose(m.id, codeAt(dev.secretBase32, h.clock, -5)))).toEqual(['clock_skew']);
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, code: codeAt(dev.secretBase32, h.clock) })).toMatchObject({ valid: true });
   });
 
   it('invalid_code beyond the ±10 steps window, and every failure counts toward the lockout exactly like verify', async () => {

@@ -16,7 +16,9 @@ import type { DiagnoseDto } from './diagnose.dto';
  * for one code. It weakens nothing: a code it checks takes an attempt exactly as mfa.verify does
  * (LockoutService), a wrong one counts toward the lockout, and a right one is NOT marked used and
  * does not reset the count: diagnosing grants nothing, and the member still needs that code for the
- * real sign-in. Findings never carry a code, a seed or which digits were wrong.
+ * real sign-in. A code that would only verify later (a future TOTP step) is burned by the method,
+ * so a clock_skew finding never names a guess that works later. Findings never carry a code, a
+ * seed or which digits were wrong.
  */
 @Injectable()
 export class DiagnoseService {

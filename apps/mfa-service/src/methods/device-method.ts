@@ -103,6 +103,9 @@ export interface DeviceMethod<TMatch = unknown> {
   /** Optional: re-align an active device (TOTP clock drift). null: a wrong proof. */
   resync?(device: DeviceRow, proof: Proof, now: Date): Promise<DeviceRow | null>;
 
-  /** Optional: why this proof would (not) verify now, reading only (it marks nothing used). */
+  /**
+   * Optional: why this proof would (not) verify now. It marks no usable proof used; a proof that
+   * would only become valid later must be burned here (TOTP: a future step), or the answer is an oracle.
+   */
   diagnose?(accountId: string, device: ActiveDevice, proof: Proof, now: Date): Promise<CodeDiagnosis>;
 }

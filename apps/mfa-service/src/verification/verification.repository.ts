@@ -117,6 +117,15 @@ export class VerificationRepository implements OnModuleDestroy {
     }
   }
 
+  /**
+   * The durable floor of VerifyState.burnStep, written before the reply (not behind): a Redis that
+   * lost the burned step, or a resync (its compare-and-set reads this column), cannot bring it back.
+   * last_used_at is left alone: the device was not used.
+   */
+  async burnStep(deviceId: string, step: number): Promise<void> {
+    await this.dataSource.query(`UPDATE mfa.devices SET last_step = GREATEST(last_step, $2) WHERE id = $1`, [deviceId, step]);
+  }
+
   /** An SMS code is single use: the hash is cleared by the statement that accepts it. */
   async consumeSmsCode(deviceId: string, codeHash: Buffer, now: Date): Promise<boolean> {
     const r = await one<{ id: string }>(

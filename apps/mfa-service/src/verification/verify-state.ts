@@ -59,6 +59,14 @@ redis.call('HDEL', KEYS[1], '${FAILS}', '${LOCKED}', ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`;
 
+// KEYS[1] account; ARGV field, step, ttl -> 1 burned, 0 already at or past it. ACCEPT_STEP's compare-and-set
+// alone: a burned step settles no attempt and clears no failure or lockout.
+const BURN_STEP = `
+if tonumber(ARGV[2]) <= tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1') then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[3]), redis.call('PTTL', KEYS[1])))
+return 1`;
+
 // KEYS[1] account; ARGV now, max, lockout ms, ttl, reservation field -> {failures, locked until (0: none), 1 if this failure started it}
 const RECORD_FAILURE = `
 local now = tonumber(ARGV[1])
@@ -125,6 +133,7 @@ interface VerifyStateCommands {
     reservation: string,
   ): Promise<[number, number, number]>;
   mfaReset(key: string, now: number, reservation: string): Promise<number>;
+  mfaBurnStep(key: string, field: string, step: number, ttl: number): Promise<number>;
 }
 
 @Injectable()
@@ -142,6 +151,7 @@ export class VerifyState implements OnModuleDestroy {
     redis.defineCommand('mfaAcceptStep', { numberOfKeys: 1, lua: ACCEPT_STEP });
     redis.defineCommand('mfaRecordFailure', { numberOfKeys: 1, lua: RECORD_FAILURE });
     redis.defineCommand('mfaReset', { numberOfKeys: 1, lua: RESET });
+    redis.defineCommand('mfaBurnStep', { numberOfKeys: 1, lua: BURN_STEP });
     this.redis = redis as Redis & VerifyStateCommands;
   }
 
@@ -160,6 +170,15 @@ export class VerifyState implements OnModuleDestroy {
       fieldOf(reservationId),
     );
     return r === 1 ? 'accepted' : r === 0 ? 'replayed' : 'locked';
+  }
+
+  /**
+   * Marks `step` used for the device as an accepted code would (never moving it back), without
+   * settling an attempt or touching the failure count: a code diagnosed at a future step
+   * (DiagnoseService) can then never be accepted. true: the step moved forward.
+   */
+  async burnStep(accountId: string, deviceId: string, step: number): Promise<boolean> {
+    return (await this.redis.mfaBurnStep(KEY_PREFIX + accountId, stepField(deviceId), step, STATE_TTL_MS)) === 1;
   }
 
   /** After a resync the device's step may move back (a slow clock): the new one replaces the old. */

@@ -22,7 +22,16 @@ import {
 import { DeviceMethodProvider } from '../method-registry';
 import { base32Encode } from './base32';
 import { otpauthUri } from './otpauth-uri';
-import { findConsecutive, findStep, looksLikeOtp, MAX_DRIFT_STEPS, TOTP_SEED_BYTES, timeStep, VERIFY_WINDOW_STEPS } from './totp';
+import {
+  findConsecutive,
+  findLastStep,
+  findStep,
+  looksLikeOtp,
+  MAX_DRIFT_STEPS,
+  TOTP_SEED_BYTES,
+  timeStep,
+  VERIFY_WINDOW_STEPS,
+} from './totp';
 
 /** TOTP (RFC 6238): a seed shown once, enabled with two consecutive codes, resync for drift. */
 @DeviceMethodProvider('totp')
@@ -118,17 +127,34 @@ export class TotpMethod implements DeviceMethod<number> {
   /**
    * Where the code falls within ±MAX_DRIFT_STEPS of now + drift (resync's window): inside the
    * verify window and after the last accepted step (Redis or Postgres) is ok, at or before it a
-   * replay, further out a clock skew of that many steps. Reads only: an ok code stays usable.
+   * replay, further out a clock skew of that many steps. An ok code stays usable. A code of a
+   * step after the verify window is burned first (Redis and Postgres, as an accepted step):
+   * otherwise the finding would tell a guesser their code verifies when its step comes.
    */
   async diagnose(accountId: string, device: ActiveDevice, proof: Proof, now: Date): Promise<CodeDiagnosis> {
     if (!this.accepts(proof) || !isCodeProof(proof)) return { result: 'wrong', hint: 'a TOTP code is 6 digits' };
     const center = timeStep(now) + (device.drift_steps ?? 0);
-    const step = this.withSeed(device, (key) => findStep(key, proof.code, center - MAX_DRIFT_STEPS, center + MAX_DRIFT_STEPS, center));
+    const [step, lastFuture] = this.withSeed(device, (key) => [
+      findStep(key, proof.code, center - MAX_DRIFT_STEPS, center + MAX_DRIFT_STEPS, center),
+      findLastStep(key, proof.code, center + VERIFY_WINDOW_STEPS + 1, center + MAX_DRIFT_STEPS),
+    ]);
     if (step === null) return { result: 'wrong' };
-    if (Math.abs(step - center) > VERIFY_WINDOW_STEPS) return { result: 'clock_skew', steps: step - center };
+    if (step > center + VERIFY_WINDOW_STEPS) {
+      // the latest future step the code matches (a 6-digit code may repeat within the window)
+      await this.burn(accountId, device, lastFuture!);
+      return { result: 'clock_skew', steps: step - center };
+    }
+    // a past step can never become valid: nothing to burn
+    if (step < center - VERIFY_WINDOW_STEPS) return { result: 'clock_skew', steps: step - center };
     const live = await this.verifyState.lastStep(accountId, device.id);
     const last = Math.max(live ?? -Infinity, device.last_step === null ? -Infinity : Number(device.last_step));
     return { result: step <= last ? 'replayed' : 'ok' };
+  }
+
+  /** Postgres first: a resync's compare-and-set reads it, so no resync can then move Redis' step back below the burn. */
+  private async burn(accountId: string, device: ActiveDevice, step: number): Promise<void> {
+    await this.verifyRepo.burnStep(device.id, step);
+    await this.verifyState.burnStep(accountId, device.id, step);
   }
 
   private withSeed<T>(device: { id: string; secret_enc: string | null }, use: (key: Buffer) => T): T {

@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { generateSync, generateSecret } from 'otplib';
 import { base32Decode, base32Encode } from './base32';
-import { findConsecutive, findStep, hotp, timeStep, totp } from './totp';
+import { findConsecutive, findLastStep, findStep, hotp, timeStep, totp } from './totp';
 
 // RFC 6238 Appendix B: one ASCII seed per algorithm, 8 digits, 30 s steps.
 const SEEDS = {
@@ -64,6 +64,24 @@ describe('totp', () => {
     // an expected step outside the range is ignored, not tried
     expect(findStep(seed, hotp(seed, n + 5), n - 1, n + 1, n + 5)).toBeNull();
     expect(findStep(seed, hotp(seed, n - 1), n - 1, n + 1, n + 5)).toBe(n - 1);
+  });
+
+  it('findLastStep answers the latest of two steps sharing a code (diagnose burns that one)', () => {
+    const seed = randomBytes(20);
+    // two steps with the same 6-digit code: a birthday search finds one within a few thousand steps
+    const seen = new Map<string, number>();
+    let pair: [number, number] | null = null;
+    for (let step = 0; pair === null && step < 200_000; step++) {
+      const c = hotp(seed, step);
+      const prev = seen.get(c);
+      if (prev === undefined) seen.set(c, step);
+      else pair = [prev, step];
+    }
+    const [first, last] = pair!;
+    const code = hotp(seed, first);
+    expect(findStep(seed, code, first, last)).toBe(first);
+    expect(findLastStep(seed, code, first, last)).toBe(last);
+    expect(findLastStep(seed, code, first + 1, last - 1)).toBeNull();
   });
 });
 

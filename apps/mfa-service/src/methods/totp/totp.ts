@@ -55,6 +55,13 @@ export function findStep(key: Buffer, code: string, from: number, to: number, fi
   return null;
 }
 
+/** The latest step in [from, to] whose code is `code`, or null (every step is tried). */
+export function findLastStep(key: Buffer, code: string, from: number, to: number): number | null {
+  let found: number | null = null;
+  for (let step = from; step <= to; step++) if (constantTimeEqual(hotp(key, step), code)) found = step;
+  return found;
+}
+
 /**
  * The step t in [from, to] with code(t-1) = code1 and code(t) = code2 (two consecutive codes,
  * AWS EnableMFADevice / ResyncMFADevice), or null.
