@@ -1,8 +1,16 @@
 /** mfa.devices.diagnose: every finding code, the lockout it counts toward, bad input (docs/mfa.md "Troubleshooting a rejected code"). */
-import { InternalPatterns, Patterns, type CreateTotpDeviceReply, type DiagnoseReply, type Member } from '@mfa/contracts';
+import { InternalPatterns, Patterns, type DiagnoseReply, type Member } from '@mfa/contracts';
 import { VerificationRepository } from '../src/verification/verification.repository';
 import { VerifyState } from '../src/verification/verify-state';
-import { codeAt, lastSmsCodeOf, newMember, startHarness, type Harness } from './mfa-test-harness';
+import {
+  codeAt,
+  createTotp,
+  enrolledTotp as enrolledTotpOf,
+  lastSmsCodeOf,
+  newMember,
+  startHarness,
+  type Harness,
+} from './mfa-test-harness';
 
 const MAX = 4;
 let h: Harness;
@@ -17,20 +25,8 @@ const codes = (r: DiagnoseReply) => r.findings.map((f) => f.code);
 const failures = (accountId: string) => h.a.app.get(VerifyState).failures(accountId);
 const wrongOtp = (right: string) => (right === '000000' ? '111111' : '000000');
 
-async function pendingTotp(m: Member): Promise<CreateTotpDeviceReply> {
-  return (await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'totp', name: 'phone' })) as CreateTotpDeviceReply;
-}
-async function enrolledTotp(m: Member = newMember()) {
-  const dev = await pendingTotp(m);
-  await h.send(Patterns.MfaDevicesEnable, {
-    accountId: m.id,
-    serialNumber: dev.serialNumber,
-    code1: codeAt(dev.secretBase32, h.clock, -1),
-    code2: codeAt(dev.secretBase32, h.clock),
-  });
-  h.clock.advance(30_000);
-  return { m, dev };
-}
+const pendingTotp = (m: Member) => createTotp(h, m);
+const enrolledTotp = (m?: Member) => enrolledTotpOf(h, m);
 
 /** No finding may carry the code it was asked about, the seed, or any other 6-digit run. */
 function expectNoSecrets(r: DiagnoseReply, ...secrets: string[]) {

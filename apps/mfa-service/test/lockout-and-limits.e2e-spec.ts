@@ -8,7 +8,17 @@ import { SmsOutboxRepository } from '../src/sms/sms-outbox.repository';
 import { VerificationService } from '../src/verification/verification.service';
 import { VerifyState } from '../src/verification/verify-state';
 import { Metrics } from '@mfa/observability';
-import { codeAt, freshSession, lastSmsCodeOf, newMember, startHarness, waitFor, type Harness } from './mfa-test-harness';
+import {
+  codeAt,
+  createTotp as createTotpOf,
+  enrolledTotp as enrolledTotpOf,
+  freshSession,
+  lastSmsCodeOf,
+  newMember,
+  startHarness,
+  waitFor,
+  type Harness,
+} from './mfa-test-harness';
 
 const MAX = 5;
 const FLOOD = 3 * MAX;
@@ -29,21 +39,8 @@ const outcome = (p: Promise<unknown>): Promise<string> =>
 const phone = () => `+1415${String(randomInt(0, 10_000_000)).padStart(7, '0')}`;
 const wrongOtp = (right: string) => (right === '000000' ? '111111' : '000000');
 
-async function createTotp(m: Member): Promise<CreateTotpDeviceReply> {
-  return (await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'totp', name: 'phone' })) as CreateTotpDeviceReply;
-}
-
-async function enrolledTotp(m: Member = newMember()) {
-  const dev = await createTotp(m);
-  await h.send(Patterns.MfaDevicesEnable, {
-    accountId: m.id,
-    serialNumber: dev.serialNumber,
-    code1: codeAt(dev.secretBase32, h.clock, -1),
-    code2: codeAt(dev.secretBase32, h.clock),
-  });
-  h.clock.advance(30_000);
-  return { m, dev };
-}
+const createTotp = (m: Member) => createTotpOf(h, m);
+const enrolledTotp = (m?: Member) => enrolledTotpOf(h, m);
 
 /** A recovery-code set of an enrolled account, with the fresh session (step-up) that needs. */
 async function recoveryCodes({ m, dev }: { m: Member; dev: CreateTotpDeviceReply }): Promise<string[]> {

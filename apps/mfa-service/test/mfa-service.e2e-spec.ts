@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import { InternalPatterns, Jobs, Patterns, type CreateTotpDeviceReply, type Member } from '@mfa/contracts';
+import { InternalPatterns, Jobs, Patterns, type Member } from '@mfa/contracts';
 import { Envelope, generateKeyRing, parseKeyRing, verifySessionToken } from '@mfa/crypto';
 import { base32Decode } from '../src/methods/totp/base32';
 import { phoneAad, seedAad } from '../src/common/aad';
@@ -13,7 +13,18 @@ import { EventRelay } from '../src/events/event-relay';
 import { LockoutService } from '../src/verification/lockout.service';
 import { VerifyState } from '../src/verification/verify-state';
 import { VerificationService } from '../src/verification/verification.service';
-import { codeAt, freshSession, lastSmsCodeOf, newMember, oathtool, startHarness, waitFor, type Harness } from './mfa-test-harness';
+import {
+  codeAt,
+  createTotp as createTotpOf,
+  enrolledTotp,
+  freshSession,
+  lastSmsCodeOf,
+  newMember,
+  oathtool,
+  startHarness,
+  waitFor,
+  type Harness,
+} from './mfa-test-harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -21,25 +32,13 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-async function createTotp(m: Member, name = 'phone', sessionToken?: string): Promise<CreateTotpDeviceReply> {
-  return (await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'totp', name, sessionToken })) as CreateTotpDeviceReply;
-}
+const createTotp = (m: Member, name = 'phone', sessionToken?: string) => createTotpOf(h, m, { name, sessionToken });
 
 /**
  * A member with an enabled TOTP device; the clock then moves one step on (the enable step is used).
  * A member who already has an active device needs a fresh `sessionToken` (step-up).
  */
-async function enrolled(m: Member = newMember(), sessionToken?: string) {
-  const dev = await createTotp(m, 'phone', sessionToken);
-  await h.send(Patterns.MfaDevicesEnable, {
-    accountId: m.id,
-    serialNumber: dev.serialNumber,
-    code1: codeAt(dev.secretBase32, h.clock, -1),
-    code2: codeAt(dev.secretBase32, h.clock),
-  });
-  h.clock.advance(30_000);
-  return { m, dev };
-}
+const enrolled = (m?: Member, sessionToken?: string) => enrolledTotp(h, m, { sessionToken });
 
 const verify = (m: Member, code: string, serialNumber?: string) => h.send(Patterns.MfaVerify, { accountId: m.id, code, serialNumber });
 

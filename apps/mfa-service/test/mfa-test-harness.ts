@@ -14,6 +14,7 @@ import {
   QUEUE_PREFIX,
   Queues,
   type BusPattern,
+  type CreateTotpDeviceReply,
   type Member,
   type ReplyOf,
   type RequestOf,
@@ -146,6 +147,34 @@ export function codeAt(secretBase32: string, clock: FixedClock, offsetSteps = 0)
 export function oathtool(secretBase32: string, clock: FixedClock, offsetSteps = 0): string {
   const seconds = Math.floor(clock.now().getTime() / 1000) + offsetSteps * 30;
   return execFileSync('oathtool', ['--totp', '-b', secretBase32, '--now', `@${seconds}`], { encoding: 'utf8' }).trim();
+}
+
+/** A pending TOTP device of `m`; a member who already has an active device needs a fresh `sessionToken` (step-up). */
+export async function createTotp(
+  h: Harness,
+  m: Member,
+  opts: { name?: string; sessionToken?: string } = {},
+): Promise<CreateTotpDeviceReply> {
+  const { name = 'phone', sessionToken } = opts;
+  return (await h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'totp', name, sessionToken })) as CreateTotpDeviceReply;
+}
+
+/** `dev` enabled with the codes of the previous and the current step; the clock then moves one step on (the enable step is used). */
+export async function enableTotp(h: Harness, m: Member, dev: CreateTotpDeviceReply): Promise<void> {
+  await h.send(Patterns.MfaDevicesEnable, {
+    accountId: m.id,
+    serialNumber: dev.serialNumber,
+    code1: codeAt(dev.secretBase32, h.clock, -1),
+    code2: codeAt(dev.secretBase32, h.clock),
+  });
+  h.clock.advance(30_000);
+}
+
+/** A member with one enabled TOTP device (see createTotp and enableTotp). */
+export async function enrolledTotp(h: Harness, m: Member = newMember(), opts: { name?: string; sessionToken?: string } = {}) {
+  const dev = await createTotp(h, m, opts);
+  await enableTotp(h, m, dev);
+  return { m, dev };
 }
 
 /** A fresh session token (step-up) from the device's current code; the clock then moves one step on. */

@@ -1,7 +1,7 @@
 /** secureMethodsOnly in mfa-service, over the bus: no new SMS device, the last secure device stays, counts in device events. */
-import { InternalPatterns, Jobs, Patterns, type CreateTotpDeviceReply, type Member } from '@mfa/contracts';
+import { InternalPatterns, Jobs, Patterns, type Member } from '@mfa/contracts';
 import { EventRelay } from '../src/events/event-relay';
-import { codeAt, freshSession, lastSmsCodeOf, newMember, startHarness, waitFor, type Harness } from './mfa-test-harness';
+import { enrolledTotp, freshSession, lastSmsCodeOf, newMember, startHarness, waitFor, type Harness } from './mfa-test-harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -23,22 +23,7 @@ const applyPolicy = (orgId: string, version: number, requireMfa: boolean, secure
     },
   });
 
-async function totp(m: Member, sessionToken?: string): Promise<CreateTotpDeviceReply> {
-  const dev = (await h.send(Patterns.MfaDevicesCreate, {
-    accountId: m.id,
-    type: 'totp',
-    name: 'app',
-    sessionToken,
-  })) as CreateTotpDeviceReply;
-  await h.send(Patterns.MfaDevicesEnable, {
-    accountId: m.id,
-    serialNumber: dev.serialNumber,
-    code1: codeAt(dev.secretBase32, h.clock, -1),
-    code2: codeAt(dev.secretBase32, h.clock),
-  });
-  h.clock.advance(30_000);
-  return dev;
-}
+const totp = async (m: Member, sessionToken?: string) => (await enrolledTotp(h, m, { name: 'app', sessionToken })).dev;
 
 /** a number per device: the per-number hourly SMS cap is not what these tests are about */
 const phone = () => `+1415555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;

@@ -1,6 +1,6 @@
 /** Step-up (docs/security.md "Sessions and step-up"): device and recovery-code changes of an account with an active device. */
-import { InternalPatterns, Patterns, type CreateTotpDeviceReply, type Member } from '@mfa/contracts';
-import { codeAt, freshSession, newMember, revocations, startHarness, waitFor, type Harness } from './mfa-test-harness';
+import { InternalPatterns, Patterns, type Member } from '@mfa/contracts';
+import { createTotp, enrolledTotp, freshSession, revocations, startHarness, waitFor, type Harness } from './mfa-test-harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -8,22 +8,10 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-const create = (m: Member, sessionToken?: string) =>
-  h.send(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'totp', name: 'phone', sessionToken }) as Promise<CreateTotpDeviceReply>;
+const create = (m: Member, sessionToken?: string) => createTotp(h, m, { sessionToken });
 const failure = async (pattern: string, data: object) => (await h.failure(pattern as never, data)).code;
 
-/** A member with one enabled TOTP device; the clock then moves one step on. */
-async function enrolled(m: Member = newMember()) {
-  const dev = await create(m);
-  await h.send(Patterns.MfaDevicesEnable, {
-    accountId: m.id,
-    serialNumber: dev.serialNumber,
-    code1: codeAt(dev.secretBase32, h.clock, -1),
-    code2: codeAt(dev.secretBase32, h.clock),
-  });
-  h.clock.advance(30_000);
-  return { m, dev };
-}
+const enrolled = (m?: Member) => enrolledTotp(h, m);
 
 describe('step-up', () => {
   it('a new account enrolls without a token; a second device, a deactivation and recovery codes need a fresh one', async () => {
