@@ -6,7 +6,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { AppError, BusServices, ErrorCodes, isWireError, ownerOf } from '@mfa/contracts';
 import type { BusMetrics } from './bus-metrics';
 import { openRedis } from './redis-connection';
-import { DEFAULT_TIMEOUT_MS, isWireReply, MAX_DEADLINE_AHEAD_MS, replySignedBy, replyPrefixOf, requestFields } from './wire';
+import { DEFAULT_TIMEOUT_MS, isWireReply, MAX_DEADLINE_AHEAD_MS, replyPrefixOf, requestFields, trustedReply } from './wire';
 import type { BusCredentials } from './wire';
 
 export interface BusClientOptions {
@@ -37,8 +37,6 @@ interface Outgoing {
 }
 
 const DRAIN_COUNT = 100;
-/** Refusals a server writes before it has checked the entry's signature (so cannot sign). */
-const UNSIGNED_REFUSALS = new Set<string>([ErrorCodes.Unauthenticated, ErrorCodes.ValidationFailed, ErrorCodes.Unavailable]);
 
 /**
  * The bus client (a ClientProxy). Signs every entry with its credentials. One reply list per
@@ -211,9 +209,7 @@ export class BusClient extends ClientProxy {
     if (!isWireReply(reply) || typeof reply.id !== 'string') return;
     const w = this.waiting.get(reply.id);
     if (!w) return; // late (timed out) or not ours
-    // only the gate's refusals made before it knew our key come unsigned; anything else unsigned
-    // was not written by a server holding our secret: ignored, the real reply may still come
-    if (!replySignedBy(this.options.credentials.secret, json) && (reply.ok || !UNSIGNED_REFUSALS.has(reply.error?.code))) {
+    if (!trustedReply(this.options.credentials.secret, json, reply)) {
       return this.logger.warn(`ignored a reply to ${reply.id} that is not signed with our key on ${this.replyList}`);
     }
     this.waiting.delete(reply.id);

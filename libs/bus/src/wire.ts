@@ -16,6 +16,7 @@ export {
   requestFields,
   signEntry,
   signReply,
+  trustedReply,
 } from '@mfa-platform/client/wire';
 export type { BusCredentials, EntryFields, WireReply } from '@mfa-platform/client/wire';
 import type { BusCredentials } from '@mfa-platform/client/wire';

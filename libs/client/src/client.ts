@@ -29,7 +29,7 @@ import type {
 } from '../../contracts/src/patterns';
 import type { Device, Member } from '../../contracts/src/models';
 import { MfaError } from './errors';
-import { DEFAULT_TIMEOUT_MS, isWireReply, MAX_DEADLINE_AHEAD_MS, replyPrefixOf, replySignedBy, requestFields, requestStream } from './wire';
+import { DEFAULT_TIMEOUT_MS, isWireReply, MAX_DEADLINE_AHEAD_MS, replyPrefixOf, requestFields, requestStream, trustedReply } from './wire';
 
 export interface MfaClientOptions {
   /** the service key an org admin made (`POST /v1/orgs/:orgId/service-keys`) */
@@ -62,8 +62,6 @@ interface Waiter {
 }
 
 const DRAIN_COUNT = 100;
-/** Refusals a server writes before it has checked the entry's signature (so cannot sign). */
-const UNSIGNED_REFUSALS = new Set<string>([ErrorCodes.Unauthenticated, ErrorCodes.ValidationFailed, ErrorCodes.Unavailable]);
 
 function ownerOf(pattern: string): 'mfa' | 'accounts' | undefined {
   const head = pattern.split('.', 1)[0];
@@ -252,8 +250,7 @@ export class MfaClient {
     if (!isWireReply(reply) || typeof reply.id !== 'string') return;
     const w = this.waiting.get(reply.id);
     if (!w) return; // late (timed out) or not ours
-    // anything unsigned but the gate's early refusals was not written by a holder of our secret
-    if (!replySignedBy(this.options.secret, json) && (reply.ok || !UNSIGNED_REFUSALS.has(reply.error?.code))) return;
+    if (!trustedReply(this.options.secret, json, reply)) return;
     if (reply.ok) return w.resolve(reply.data);
     const e = isWireError(reply.error) ? reply.error : { code: ErrorCodes.Internal, message: 'malformed error reply' };
     w.reject(new MfaError(e.code, e.message, e.details, e.errorId));

@@ -6,7 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { constantTimeEqual } from '../../crypto/src/constant-time';
-import type { WireError } from '../../contracts/src/errors';
+import type { ErrorCode, WireError } from '../../contracts/src/errors';
 
 /** Every reply list is `bus:reply:<keyId>:<anything>` (a Redis ACL user per key can own its prefix). */
 export const REPLY_LIST_PREFIX = 'bus:reply:';
@@ -109,6 +109,18 @@ export function replySignedBy(secret: string, raw: string): boolean {
   if (!m) return false;
   const unsigned = raw.slice(0, m.index) + '}';
   return constantTimeEqual(m[1], createHmac('sha256', secret).update(unsigned).digest('hex'));
+}
+
+/** Refusals a server writes before it has checked the entry's signature (so cannot sign). */
+const UNSIGNED_REFUSALS = new Set<string>(['unauthenticated', 'validation_failed', 'unavailable'] satisfies ErrorCode[]);
+
+/**
+ * Whether a reply read off our list may be acted on: signed with our secret, or one of the gate's
+ * early refusals. Anything else unsigned was not written by a holder of our secret: ignore it, the
+ * real reply may still come.
+ */
+export function trustedReply(secret: string, raw: string, reply: WireReply): boolean {
+  return replySignedBy(secret, raw) || (!reply.ok && UNSIGNED_REFUSALS.has(reply.error?.code));
 }
 
 export function isWireReply(v: unknown): v is WireReply {
