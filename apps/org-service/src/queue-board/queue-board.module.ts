@@ -6,6 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { JobQueues } from '@mfa/bus';
 import { ErrorCodes, type QueueName, Queues } from '@mfa/contracts';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { bearerToken } from '../auth/bearer';
 import { PlatformKey } from '../auth/platform-key';
 
 /** Where the board is mounted (docs/operations.md, "Queue board"). */
@@ -15,8 +16,8 @@ const REALM = 'Basic realm="mfa-platform queues", charset="UTF-8"';
 
 /** The key an operator presents: `Bearer <key>`, or Basic with the key as password (a browser's login prompt). */
 function presentedKey(header: string | undefined): string | null {
-  const bearer = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  if (bearer) return bearer[1];
+  const bearer = bearerToken(header);
+  if (bearer) return bearer;
   const basic = header ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
   if (!basic) return null;
   const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
