@@ -5,6 +5,7 @@ import { AccountDirectory } from '../accounts/account-directory';
 import { Clock } from '../common/clock';
 import { DeviceRepository } from '../devices/device.repository';
 import { type ActiveDevice, type CodeDiagnosis, codeProof, type CodeProof } from '../methods/device-method';
+import { allowedDevices, storedLockout } from '../verification/verify-rows';
 import { MethodRegistry } from '../methods/method-registry';
 import { LockoutService } from '../verification/lockout.service';
 import { VerificationRepository } from '../verification/verification.repository';
@@ -71,9 +72,7 @@ export class DiagnoseService {
     }
 
     const rows = await this.verifyRepo.load(accountId, serialNumber);
-    const stored = rows[0];
-    const lockedUntil =
-      stored?.locked_until && stored.locked_until > now ? stored.locked_until : await this.state.lockedUntil(accountId, now);
+    const lockedUntil = storedLockout(rows, now) ?? (await this.state.lockedUntil(accountId, now));
     if (lockedUntil) return [...findings, lockedOut(lockedUntil, 'every code, even a right one, is refused')];
 
     const active = rows.filter((r): r is ActiveDevice => r.id !== null);
@@ -87,7 +86,7 @@ export class DiagnoseService {
       }
       return findings;
     }
-    const allowed = active.filter((d) => !d.allowed_methods || d.allowed_methods.includes(d.type));
+    const allowed = allowedDevices(active);
     for (const d of active.filter((x) => !allowed.includes(x))) {
       findings.push({
         code: 'policy_denies',
@@ -99,7 +98,7 @@ export class DiagnoseService {
     if (allowed.length === 0) return findings;
 
     // reserved as mfa.verify reserves it (an ended lockout in Postgres is passed as none)
-    const attempt = await this.lockout.attempt(accountId, now, { lockedUntil: null, failures: stored.stored_failures ?? 0 });
+    const attempt = await this.lockout.attempt(accountId, now, { lockedUntil: null, failures: rows[0].stored_failures ?? 0 });
     if (!attempt)
       return [...findings, lockedOut(await this.state.lockedUntil(accountId, now), 'too many codes are being checked or have failed')];
     try {

@@ -4,6 +4,7 @@ import { Clock } from '../common/clock';
 import { RecoveryCodesService } from '../recovery/recovery-codes.service';
 import { normalizeRecoveryCode } from '../recovery/recovery-code-format';
 import { type ActiveDevice, isCodeProof, type Proof } from '../methods/device-method';
+import { allowedDevices, storedLockout } from './verify-rows';
 import { MethodRegistry } from '../methods/method-registry';
 import { asProof } from '../methods/proof-of-request';
 import { type Attempt, LockoutService } from './lockout.service';
@@ -58,7 +59,7 @@ export class VerificationService {
     if (!recovery && devices.length === 0) return { valid: false, reason: 'no_active_device' };
 
     // reserved before the code is checked: the lockout is decided with the attempt, not before it
-    const lockedUntil = rows[0]?.locked_until && rows[0].locked_until > now ? rows[0].locked_until : null;
+    const lockedUntil = storedLockout(rows, now);
     const attempt = await this.lockout.attempt(accountId, now, { lockedUntil, failures: rows[0]?.stored_failures ?? 0 });
     if (!attempt) return { valid: false, reason: 'locked_out' };
     try {
@@ -88,7 +89,7 @@ export class VerificationService {
     }
 
     if (devices.length === 0) return { valid: false, reason: 'no_active_device' };
-    const allowed = devices.filter((d) => !d.allowed_methods || d.allowed_methods.includes(d.type));
+    const allowed = allowedDevices(devices);
     if (allowed.length === 0) return { valid: false, reason: 'method_not_allowed' };
     if (!allowed.some((d) => this.methods.get(d.type).accepts(proof))) return this.failed(attempt, devices[0].org_id);
 
