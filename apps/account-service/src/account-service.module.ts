@@ -4,7 +4,9 @@ import { BusModule, JobsModule } from '@mfa/bus';
 import { Apps, Queues } from '@mfa/contracts';
 import { ConfigModule } from '@mfa/config';
 import { HealthModule, MetricsModule } from '@mfa/observability';
+import type { Clock } from '@mfa/clock';
 import { AccountsModule } from './accounts/accounts.module';
+import { ClockModule } from './clock/clock.module';
 import { ComplianceModule } from './compliance/compliance.module';
 import { AccountServiceEnv } from './config/account-service.env';
 import { dataSourceOptions } from './database/data-source';
@@ -17,11 +19,13 @@ export const ACCOUNT_FEATURE_MODULES = [AccountsModule, ComplianceModule, Enforc
 /** account-service's root module, built from an already validated env (main.ts or a test). */
 @Module({})
 export class AccountServiceModule {
-  static forRoot(env: AccountServiceEnv): DynamicModule {
+  static forRoot(env: AccountServiceEnv, options: { clock?: Clock } = {}): DynamicModule {
     return {
       module: AccountServiceModule,
       imports: [
         ConfigModule.forRoot(AccountServiceEnv, env),
+        // enforcement's "now" (members, history); compliance keeps its own SystemClock
+        ClockModule.forRoot(options.clock),
         TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
         // a client too: account-service calls mfa-service (device facts) and itself in tests
         BusModule.forPlatform('account-service', env),

@@ -4,7 +4,9 @@ import { BusModule, JobsModule } from '@mfa/bus';
 import { Apps } from '@mfa/contracts';
 import { ConfigModule } from '@mfa/config';
 import { HealthModule, MetricsModule } from '@mfa/observability';
+import type { Clock } from '@mfa/clock';
 import { ApiKeysModule } from './api-keys/api-keys.module';
+import { ClockModule } from './clock/clock.module';
 import { AuditModule } from './audit/audit.module';
 import { ComplianceModule } from './compliance/compliance.module';
 import { OrgServiceEnv } from './config/org-service.env';
@@ -29,11 +31,13 @@ export const ORG_FEATURE_MODULES = [
 /** org-service's root module, built from an already validated env (main.ts or a test). */
 @Module({})
 export class OrgServiceModule {
-  static forRoot(env: OrgServiceEnv): DynamicModule {
+  static forRoot(env: OrgServiceEnv, options: { clock?: Clock } = {}): DynamicModule {
     return {
       module: OrgServiceModule,
       imports: [
         ConfigModule.forRoot(OrgServiceEnv, env),
+        // the time of admin actions on members (device reset, exemption checks)
+        ClockModule.forRoot(options.clock),
         TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
         BusModule.forPlatform('org-service', env),
         JobsModule.forApp({

@@ -44,6 +44,8 @@ export const InternalPatterns = {
   AccountsMembersGet: 'accounts.internal.members.get',
   AccountsMembersDelete: 'accounts.internal.members.delete',
   AccountsMembersStats: 'accounts.internal.members.stats',
+  /** a member's enforcement history (docs/enforcement.md, "History") */
+  AccountsMembersHistory: 'accounts.internal.members.history',
   AccountsPolicyApply: 'accounts.internal.policy.apply',
   AccountsPolicyGet: 'accounts.internal.policy.get',
   AccountsExemptionSet: 'accounts.internal.exemption.set',
@@ -257,6 +259,43 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+/**
+ * Why a member's enforcement state changed (docs/enforcement.md, "History"). `id`: the policy
+ * version, the device's serial number or the group id. `group_*` are fed in by the groups work.
+ */
+export const HistoryCauseTypes = [
+  'account_created',
+  'history_started',
+  'policy_version',
+  'device_enabled',
+  'device_removed',
+  'device_reset',
+  'exemption_set',
+  'exemption_removed',
+  'exemption_expired',
+  'deadline_passed',
+  'group_joined',
+  'group_left',
+  'group_policy',
+] as const;
+export type HistoryCauseType = (typeof HistoryCauseTypes)[number];
+export interface HistoryCause {
+  type: HistoryCauseType;
+  id?: string;
+}
+/** One transition; `from` is null on the first item (account_created or history_started). */
+export interface HistoryItem {
+  at: string;
+  from: EnforcementState | null;
+  to: EnforcementState;
+  cause: HistoryCause;
+  /** the deadline in force after the transition (null while MFA is not required) */
+  graceDeadline: string | null;
+}
+export interface MemberHistoryRequest extends MemberRef {
+  limit: number;
+  cursor?: string;
+}
 export interface MemberStats {
   total: number;
   byState: Record<EnforcementState, number>;
@@ -286,6 +325,8 @@ export interface AccountDeviceResetRequest {
   activeDeviceCount: number;
   /** active devices that are not SMS; absent from an older caller (the stored figure is kept, capped by the total) */
   secureActiveDeviceCount?: number;
+  /** the device reset (added field): named as the cause in the member's history */
+  serialNumber?: string;
   at: string;
 }
 export interface DeviceResetReply {
@@ -446,6 +487,7 @@ export interface BusContract {
   'accounts.internal.members.get': { request: MemberRef; reply: Member };
   'accounts.internal.members.delete': { request: MemberRef; reply: { deleted: true } };
   'accounts.internal.members.stats': { request: OrgScoped; reply: MemberStats };
+  'accounts.internal.members.history': { request: MemberHistoryRequest; reply: Page<HistoryItem> };
   'accounts.internal.policy.apply': { request: ApplyPolicyRequest; reply: ApplyPolicyReply };
   'accounts.internal.policy.get': { request: OrgScoped; reply: MfaPolicy };
   'accounts.internal.exemption.set': { request: SetExemptionRequest; reply: Member };

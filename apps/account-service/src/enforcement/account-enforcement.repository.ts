@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { isUuid } from '@mfa/contracts';
-import { affected } from '@mfa/database';
 import type { AccountEnforcementFacts, OrgPolicyState } from './compute-enforcement';
 import { POLICY_JOIN } from './enforcement.sql';
 import { JOINED_POLICY_COLUMNS, type OrgPolicyRow, toOrgPolicyState } from './org-policy.repository';
@@ -64,6 +63,23 @@ function secureCount(total: string, secure: string): string {
   return `LEAST(${total}::int, COALESCE(${secure}::int, secure_active_device_count))`;
 }
 
+/** What a device event records in the member's history (docs/enforcement.md, "History"). */
+export type DeviceEventKind = 'device_enabled' | 'device_removed' | 'device_reset';
+
+/** The facts of a changed account row (`changed`), as a member event stores them. */
+const CHANGED_FACTS = 'org_id, id, active_device_count, secure_active_device_count, grace_anchor_at, exempt_until';
+
+/**
+ * The member event of the rows of a `changed` CTE (0 or 1): written by the statement that made
+ * the change, so the history never misses a fact nor holds one that was rolled back.
+ */
+function recordMemberEvent(at: string, kind: string, ref: string): string {
+  return `INSERT INTO accounts.member_events
+            (org_id, account_id, at, kind, ref, active_device_count, secure_active_device_count, grace_anchor_at, exempt_until)
+          SELECT org_id, id, ${at}::timestamptz, ${kind}::text, ${ref}, active_device_count, secure_active_device_count, grace_anchor_at, exempt_until
+            FROM changed`;
+}
+
 /** Queries on the enforcement columns of accounts.accounts (the member columns belong to members/). */
 @Injectable()
 export class AccountEnforcementRepository {
@@ -94,45 +110,68 @@ export class AccountEnforcementRepository {
     };
   }
 
-  /** False when the account is not in the org. */
-  async setExemption(orgId: string, accountId: string, until: Date | null, reason: string | null): Promise<boolean> {
-    const count = await affected(
-      this.dataSource,
-      `UPDATE accounts.accounts SET exempt_until = $3, exempt_reason = $4 WHERE id = $1 AND org_id = $2`,
-      [accountId, orgId, until, reason],
+  /** False when the account is not in the org. Recorded as a member event at `at` in the same statement. */
+  async setExemption(orgId: string, accountId: string, until: Date | null, reason: string | null, at: Date): Promise<boolean> {
+    const rows: Array<{ n: number }> = await this.dataSource.query(
+      `WITH changed AS (
+         UPDATE accounts.accounts SET exempt_until = $3, exempt_reason = $4 WHERE id = $1 AND org_id = $2
+         RETURNING ${CHANGED_FACTS}),
+       recorded AS (${recordMemberEvent('$5', '$6', 'NULL')})
+       SELECT count(*)::int AS n FROM changed`,
+      [accountId, orgId, until, reason, at, until ? 'exemption_set' : 'exemption_removed'],
     );
-    return count > 0;
+    return rows[0].n > 0;
   }
 
   /**
    * An admin reset: the count from mfa-service unless a newer device event already landed; the
    * last device gone restarts the grace period from the reset (never silently compliant).
    */
-  async applyDeviceReset(orgId: string, accountId: string, counts: DeviceCounts, at: Date): Promise<boolean> {
-    const count = await affected(
-      this.dataSource,
-      `UPDATE accounts.accounts SET
+  async applyDeviceReset(
+    orgId: string,
+    accountId: string,
+    counts: DeviceCounts,
+    at: Date,
+    serialNumber: string | null = null,
+  ): Promise<boolean> {
+    const rows: Array<{ n: number }> = await this.dataSource.query(
+      `WITH changed AS (
+       UPDATE accounts.accounts SET
          active_device_count = CASE WHEN device_event_at IS NULL OR device_event_at <= $4 THEN $3 ELSE active_device_count END,
          secure_active_device_count = CASE WHEN device_event_at IS NULL OR device_event_at <= $4
                                            THEN ${secureCount('$3', '$5')} ELSE secure_active_device_count END,
          device_event_at = GREATEST(device_event_at, $4),
          grace_anchor_at = CASE WHEN $3 = 0 THEN LEAST($4, now()) ELSE grace_anchor_at END
-       WHERE id = $1 AND org_id = $2`,
-      [accountId, orgId, counts.active, at, counts.secure ?? null],
+       WHERE id = $1 AND org_id = $2
+       RETURNING ${CHANGED_FACTS}),
+       recorded AS (${recordMemberEvent('$4', "'device_reset'", '$6::text')})
+       SELECT count(*)::int AS n FROM changed`,
+      [accountId, orgId, counts.active, at, counts.secure ?? null, serialNumber],
     );
-    return count > 0;
+    return rows[0].n > 0;
   }
 
-  /** A device event: applied only when not older than the last one applied (out-of-order safe). */
-  async applyDeviceEvent(accountId: string, counts: DeviceCounts, at: Date): Promise<boolean> {
+  /**
+   * A device event: applied only when not older than the last one applied (out-of-order safe),
+   * and then recorded as a member event (`kind`) in the same statement.
+   */
+  async applyDeviceEvent(
+    accountId: string,
+    counts: DeviceCounts,
+    at: Date,
+    event: { kind: DeviceEventKind; serialNumber: string | null } = { kind: 'device_enabled', serialNumber: null },
+  ): Promise<boolean> {
     if (!isUuid(accountId)) return false;
-    const count = await affected(
-      this.dataSource,
-      `UPDATE accounts.accounts SET active_device_count = $2, secure_active_device_count = ${secureCount('$2', '$4')}, device_event_at = $3
-        WHERE id = $1 AND (device_event_at IS NULL OR device_event_at <= $3)`,
-      [accountId, counts.active, at, counts.secure ?? null],
+    const rows: Array<{ n: number }> = await this.dataSource.query(
+      `WITH changed AS (
+         UPDATE accounts.accounts SET active_device_count = $2, secure_active_device_count = ${secureCount('$2', '$4')}, device_event_at = $3
+          WHERE id = $1 AND (device_event_at IS NULL OR device_event_at <= $3)
+          RETURNING ${CHANGED_FACTS}),
+       recorded AS (${recordMemberEvent('$3', '$5', '$6::text')})
+       SELECT count(*)::int AS n FROM changed`,
+      [accountId, counts.active, at, counts.secure ?? null, event.kind, event.serialNumber],
     );
-    return count > 0;
+    return rows[0].n > 0;
   }
 
   async countOrg(orgId: string): Promise<number> {

@@ -8,9 +8,16 @@ import {
   type MaterializePolicyJob,
   type PolicyRequiredNoticeJob,
 } from '@mfa/contracts';
-import { AccountEnforcementRepository } from './account-enforcement.repository';
+import { AccountEnforcementRepository, type DeviceEventKind } from './account-enforcement.repository';
 import { NOTIFIER, type Notifier } from './notifier';
 import { RolloutMaterializerService } from './rollout-materializer.service';
+
+/** How a device event shows in the member's history. */
+function deviceEventKind(cause: DeviceEventJob['cause']): DeviceEventKind {
+  if (cause === 'enabled') return 'device_enabled';
+  if (cause === 'admin_reset') return 'device_reset';
+  return 'device_removed';
+}
 
 /**
  * The jobs account-service's enforcement consumes: policy rollouts, device events,
@@ -37,7 +44,10 @@ export class EnforcementWorkers {
 
   @OnJob(Jobs.DeviceActivated, Jobs.DeviceDeactivated)
   async deviceEvent(e: DeviceEventJob): Promise<void> {
-    await this.accounts.applyDeviceEvent(e.accountId, { active: e.activeDeviceCount, secure: e.secureActiveDeviceCount }, new Date(e.at));
+    await this.accounts.applyDeviceEvent(e.accountId, { active: e.activeDeviceCount, secure: e.secureActiveDeviceCount }, new Date(e.at), {
+      kind: deviceEventKind(e.cause),
+      serialNumber: e.serialNumber ?? null,
+    });
   }
 
   @OnJob(Jobs.PolicyRequiredNotice)

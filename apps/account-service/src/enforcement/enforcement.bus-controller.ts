@@ -3,7 +3,15 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { BusValidationPipe } from '@mfa/bus';
 import { InternalPatterns, MemberRefDto, OrgRefDto, Patterns } from '@mfa/contracts';
 import { AuthorizeService } from './authorize.service';
-import { AccountDeviceResetDto, ApplyPolicyDto, AuthorizeDto, SessionRevocationDto, SetExemptionDto } from './dto/enforcement-requests.dto';
+import {
+  AccountDeviceResetDto,
+  ApplyPolicyDto,
+  AuthorizeDto,
+  MemberHistoryDto,
+  SessionRevocationDto,
+  SetExemptionDto,
+} from './dto/enforcement-requests.dto';
+import { MemberHistoryService } from './member-history.service';
 import { MemberEnforcementService } from './member-enforcement.service';
 import { OrgPolicyService } from './org-policy.service';
 import { SessionRevocationsService } from './session-revocations.service';
@@ -16,6 +24,7 @@ export class EnforcementBusController {
     private readonly members: MemberEnforcementService,
     private readonly authorization: AuthorizeService,
     private readonly revocations: SessionRevocationsService,
+    private readonly history: MemberHistoryService,
   ) {}
 
   @MessagePattern(InternalPatterns.AccountsPolicyApply)
@@ -41,6 +50,11 @@ export class EnforcementBusController {
   @MessagePattern(InternalPatterns.AccountsDeviceReset)
   deviceReset(@Payload(BusValidationPipe) req: AccountDeviceResetDto) {
     return this.members.deviceReset(req);
+  }
+
+  @MessagePattern(InternalPatterns.AccountsMembersHistory)
+  memberHistory(@Payload(BusValidationPipe) req: MemberHistoryDto) {
+    return this.history.page(req);
   }
 
   @MessagePattern(InternalPatterns.AccountsSessionsRevoke)

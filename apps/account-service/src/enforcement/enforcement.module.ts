@@ -8,6 +8,8 @@ import { ENFORCEMENT_OPTIONS, enforcementOptionsFromEnv } from './enforcement.op
 import { EnforcementWorkers } from './enforcement-workers';
 import { MemberEnforcementRepository } from './member-enforcement.repository';
 import { MemberEnforcementService } from './member-enforcement.service';
+import { MemberHistoryRepository } from './member-history.repository';
+import { MemberHistoryService } from './member-history.service';
 import { NotificationOutboxRepository } from './notification-outbox.repository';
 import { NOTIFIER, OutboxNotifier } from './notifier';
 import { OrgPolicyRepository } from './org-policy.repository';
@@ -21,7 +23,7 @@ import { EnforcementMetrics } from './enforcement-metrics';
 import { EnforcementStatsRepository } from './enforcement-stats.repository';
 
 /**
- * Org policies, computed enforcement, rollouts, device events, notifications, exemptions and
+ * Org policies, computed enforcement, member history, rollouts, device events, notifications, exemptions and
  * accounts.authorize. Exports MemberEnforcementService for the member patterns (accounts/).
  */
 @Module({
@@ -42,6 +44,8 @@ import { EnforcementStatsRepository } from './enforcement-stats.repository';
     AccountEnforcementRepository,
     MemberEnforcementRepository,
     MemberEnforcementService,
+    MemberHistoryRepository,
+    MemberHistoryService,
     RolloutMaterializerRepository,
     RolloutMaterializerService,
     SessionTokenVerifier,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Clock } from '@mfa/clock';
 import {
   AppError,
   type AccountDeviceResetRequest,
@@ -28,27 +29,28 @@ export class MemberEnforcementService {
     private readonly policies: OrgPolicyRepository,
     private readonly members: MemberEnforcementRepository,
     private readonly accounts: AccountEnforcementRepository,
+    private readonly clock: Clock,
   ) {}
 
   /** A member just created: it is under the org's current policy from its first answer on. */
-  async ofNewMember(row: AccountEntity, now = new Date()): Promise<Member> {
+  async ofNewMember(row: AccountEntity, now = this.clock.now()): Promise<Member> {
     const policy = await this.policies.get(row.orgId);
     return toMember(row, computeEnforcement(policy, { ...NEW_FACTS, createdAt: new Date(row.createdAt) }, now));
   }
 
-  async find(accountId: string, orgId?: string, now = new Date()): Promise<Member | null> {
+  async find(accountId: string, orgId?: string, now = this.clock.now()): Promise<Member | null> {
     const row = await this.members.findOne(accountId, orgId);
     return row ? toMember(row.member, computeEnforcement(row.policy, row.facts, now)) : null;
   }
 
   /** Up to `limit` members after `afterId`, filtered by computed state when asked. */
-  async page(orgId: string, q: { afterId?: string; limit: number; state?: EnforcementState }, now = new Date()): Promise<Member[]> {
+  async page(orgId: string, q: { afterId?: string; limit: number; state?: EnforcementState }, now = this.clock.now()): Promise<Member[]> {
     const policy = await this.policies.get(orgId);
     const rows = await this.members.page(orgId, policy, now, q);
     return rows.map((row) => toMember(row.member, computeEnforcement(policy, row.facts, now)));
   }
 
-  async stats(orgId: string, now = new Date()): Promise<MemberStats> {
+  async stats(orgId: string, now = this.clock.now()): Promise<MemberStats> {
     const policy = await this.policies.get(orgId);
     const byState = zeroByState();
     let total = 0;
@@ -62,14 +64,15 @@ export class MemberEnforcementService {
   /** Exemptions live on the account, not the policy: they outlive policy changes. */
   async setExemption(req: SetExemptionRequest): Promise<Member> {
     const until = new Date(req.until);
-    if (!(until.getTime() > Date.now()))
+    const now = this.clock.now();
+    if (!(until.getTime() > now.getTime()))
       throw AppError.validation('until: must be in the future', [{ field: 'until', messages: ['must be in the future'] }]);
-    if (!(await this.accounts.setExemption(req.orgId, req.accountId, until, req.reason))) throw AppError.notFound('member');
+    if (!(await this.accounts.setExemption(req.orgId, req.accountId, until, req.reason, now))) throw AppError.notFound('member');
     return this.require(req.accountId, req.orgId);
   }
 
   async removeExemption(ref: MemberRef): Promise<Member> {
-    if (!(await this.accounts.setExemption(ref.orgId, ref.accountId, null, null))) throw AppError.notFound('member');
+    if (!(await this.accounts.setExemption(ref.orgId, ref.accountId, null, null, this.clock.now()))) throw AppError.notFound('member');
     return this.require(ref.accountId, ref.orgId);
   }
 
@@ -81,6 +84,7 @@ export class MemberEnforcementService {
         req.accountId,
         { active: req.activeDeviceCount, secure: req.secureActiveDeviceCount },
         new Date(req.at),
+        req.serialNumber ?? null,
       ))
     )
       throw AppError.notFound('member');

@@ -58,8 +58,11 @@ export class OrgPolicyRepository {
    */
   async applyIfNewer(policy: MfaPolicy): Promise<{ changed: boolean; policy: OrgPolicyState }> {
     const at = policy.updatedAt ?? new Date().toISOString();
+    // the stored version is also written as ONE org-level row of org_policy_versions, in the same
+    // statement (the history merges it into every member's on read: no per-member write)
     const rows: OrgPolicyRow[] = await this.dataSource.query(
-      `INSERT INTO accounts.org_policies AS o
+      `WITH stored AS (
+       INSERT INTO accounts.org_policies AS o
          (org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, required_since, policy_updated_at, updated_at)
        VALUES ($1, $2, $3, $4, $5::text[], $6, $8, CASE WHEN $3 THEN $7::timestamptz END, $7::timestamptz, now())
        ON CONFLICT (org_id) DO UPDATE SET
@@ -75,7 +78,12 @@ export class OrgPolicyRepository {
          policy_updated_at = EXCLUDED.policy_updated_at,
          updated_at = now()
        WHERE o.version < EXCLUDED.version
-       RETURNING ${ORG_POLICY_COLUMNS}`,
+       RETURNING ${ORG_POLICY_COLUMNS}),
+       versioned AS (
+       INSERT INTO accounts.org_policy_versions (org_id, version, require_mfa, grace_period_hours, secure_methods_only, required_since, at)
+       SELECT org_id, version, require_mfa, grace_period_hours, secure_methods_only, required_since, policy_updated_at FROM stored
+       ON CONFLICT (org_id, version) DO NOTHING)
+       SELECT ${ORG_POLICY_COLUMNS} FROM stored`,
       [
         policy.orgId,
         policy.version,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Bus } from '@mfa/bus';
+import { Clock } from '@mfa/clock';
 import { AppError, InternalPatterns, type Member } from '@mfa/contracts';
 import { actorOf, AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
@@ -11,10 +12,11 @@ export class MemberAdminService {
   constructor(
     private readonly bus: Bus,
     private readonly auditLog: AuditService,
+    private readonly clock: Clock,
   ) {}
 
   async setExemption(orgId: string, accountId: string, body: SetExemptionDto, principal: Principal): Promise<Member> {
-    if (!(new Date(body.until).getTime() > Date.now())) {
+    if (!(new Date(body.until).getTime() > this.clock.now().getTime())) {
       throw AppError.validation('until: must be in the future', [{ field: 'until', messages: ['must be in the future'] }]);
     }
     const member = await this.bus.send(InternalPatterns.AccountsExemptionSet, { orgId, accountId, until: body.until, reason: body.reason });
@@ -45,7 +47,8 @@ export class MemberAdminService {
       accountId,
       activeDeviceCount: reset.activeDeviceCount,
       secureActiveDeviceCount: reset.secureActiveDeviceCount,
-      at: new Date().toISOString(),
+      serialNumber,
+      at: this.clock.now().toISOString(),
     });
     await this.audit(
       orgId,

@@ -47,6 +47,10 @@ export class AccountDeviceResetDto extends MemberRefDto {
   @Min(0)
   secureActiveDeviceCount?: number;
 
+  @IsOptional()
+  @IsSerialNumber()
+  serialNumber?: string;
+
   @IsISO8601({ strict: true })
   at: string;
 }
@@ -80,4 +84,17 @@ export class AuthorizeDto {
   @Min(1)
   @Max(129_600)
   maxMfaAgeSeconds?: number;
+}
+
+/** accounts.internal.members.history: one page of a member's history, newest first. */
+export class MemberHistoryDto extends MemberRefDto {
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit: number = 100;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
 }
