@@ -337,6 +337,31 @@ describe('every route answers what the spec says', () => {
         })
       ).status,
     ).toBe(204);
+
+    // the member's history: created, required, compliant, exempt, reset
+    const history = await call('get', '/v1/orgs/{orgId}/members/{accountId}/history', {
+      auth: auditor,
+      params: member,
+      query: { limit: 2 },
+    });
+    expect(history.status).toBe(200);
+    expect(history.body.items).toHaveLength(2);
+    expect(history.body.items[0]).toMatchObject({ cause: { type: 'device_reset', id: serialNumber } });
+    const older = await call('get', '/v1/orgs/{orgId}/members/{accountId}/history', {
+      auth: auditor,
+      params: member,
+      query: { cursor: history.body.nextCursor },
+    });
+    expect(older.body.items[older.body.items.length - 1]).toMatchObject({ from: null, cause: { type: 'account_created' } });
+    expect(older.body.nextCursor).toBeNull();
+    expect(
+      (await call('get', '/v1/orgs/{orgId}/members/{accountId}/history', { auth: auditor, params: member, query: { cursor: 'nope' } }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await call('get', '/v1/orgs/{orgId}/members/{accountId}/history', { auth: org.auth, params: { orgId: other.id, accountId } }))
+        .status,
+    ).toBe(404);
   });
 
   it('compliance report, history and audit log', async () => {

@@ -18,7 +18,11 @@ export function encodeHistoryCursor(p: HistoryPosition): string {
 
 export function decodeHistoryCursor(cursor: string): HistoryPosition {
   const match = /^h1:(\d{1,15}):(\d{1,6})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw AppError.validation('cursor is invalid: pass nextCursor from the previous page unchanged', [{ field: 'cursor' }]);
+  if (!match) {
+    throw AppError.validation('cursor is invalid: pass nextCursor from the previous page unchanged', [
+      { field: 'cursor', problems: ['cursor must be the nextCursor of a previous page'] },
+    ]);
+  }
   return { atMs: Number(match[1]), seen: Number(match[2]) };
 }
 

@@ -7,6 +7,7 @@ import {
   DeviceStatuses,
   EnforcementStates,
   ErrorCodes,
+  HistoryCauseTypes,
   MfaMethods,
   RolloutStatuses,
   ServiceKeyScopes,
@@ -144,6 +145,41 @@ export class MemberPage {
     nullable: true,
     example: 'bTE6NmYxYy4uLg',
     description: 'pass as `cursor` for the next page; null on the last page',
+  })
+  nextCursor: string | null;
+}
+
+export class HistoryCause {
+  @ApiProperty({ enum: HistoryCauseTypes, example: 'deadline_passed', description: 'docs/enforcement.md, "History"' }) type: string;
+  @ApiPropertyOptional({
+    example: '3',
+    description: 'the policy version (policy_version), the serial number (device_*), the group id (group_*)',
+  })
+  id?: string;
+}
+
+export class HistoryItem {
+  @ApiProperty(at('when the state changed (a derived instant for deadline_passed and exemption_expired)')) at: string;
+  @ApiProperty({
+    enum: [...EnforcementStates, null],
+    nullable: true,
+    type: String,
+    example: 'pending',
+    description: 'null on the first item (account_created or history_started)',
+  })
+  from: string | null;
+  @ApiProperty({ enum: EnforcementStates, example: 'non_compliant' }) to: string;
+  @ApiProperty({ type: HistoryCause }) cause: HistoryCause;
+  @ApiProperty(nullableAt('the deadline in force after the change; null while MFA is not required')) graceDeadline: string | null;
+}
+
+export class MemberHistoryPage {
+  @ApiProperty({ type: [HistoryItem], description: 'newest first' }) items: HistoryItem[];
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'aDE6MTc5NjYzMjAwMDAwMDox',
+    description: 'pass as `cursor` for the next (older) page; null on the last page',
   })
   nextCursor: string | null;
 }

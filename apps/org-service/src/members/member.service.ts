@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, type Device, ErrorCodes, InternalPatterns, type Member, type Page, Patterns } from '@mfa/contracts';
+import { AppError, type Device, ErrorCodes, type HistoryItem, InternalPatterns, type Member, type Page, Patterns } from '@mfa/contracts';
 import { Bus } from '@mfa/bus';
 import { actorOf, AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { OrgServiceEnv } from '../config/org-service.env';
-import type { ListMembersQueryDto, NewMemberDto } from './dto/member.dto';
+import type { ListMembersQueryDto, MemberHistoryQueryDto, NewMemberDto } from './dto/member.dto';
 
 export type MemberWithDevices = Member & { devices: Device[] };
 
@@ -73,6 +73,11 @@ export class MemberService {
       }
       throw err;
     }
+  }
+
+  /** The member's enforcement transitions, newest first (account-service replays them: docs/enforcement.md, "History"). */
+  history(orgId: string, accountId: string, query: MemberHistoryQueryDto): Promise<Page<HistoryItem>> {
+    return this.bus.send(InternalPatterns.AccountsMembersHistory, { orgId, accountId, limit: query.limit, cursor: query.cursor });
   }
 
   /**

@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, BulkAdded, Member, MemberPage, MemberWithDevices } from '../http/api-models';
+import { ApiErrors, BulkAdded, Member, MemberHistoryPage, MemberPage, MemberWithDevices } from '../http/api-models';
 import { CurrentPrincipal, RequireAccess } from '../auth/access.decorator';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { Principal } from '../auth/principal';
 import { OrgParamsDto } from '../orgs/dto/create-org.dto';
-import { BulkMembersDto, ListMembersQueryDto, MemberParamsDto, NewMemberDto } from './dto/member.dto';
+import { BulkMembersDto, ListMembersQueryDto, MemberHistoryQueryDto, MemberParamsDto, NewMemberDto } from './dto/member.dto';
 import { MemberService } from './member.service';
 
 @ApiTags('members')
@@ -58,6 +58,21 @@ export class MembersController {
   @ApiErrors([400, 401, 403, 404, 503], { 503: 'mfa-service did not answer, so the devices are unknown' })
   get(@Param() params: MemberParamsDto) {
     return this.members.get(params.orgId, params.accountId);
+  }
+
+  @Get(':accountId/history')
+  @RequireAccess('org-read')
+  @ApiOperation({
+    operationId: 'getMemberHistory',
+    summary: "A member's enforcement history: every change of its state with the cause and the time, newest first",
+  })
+  @ApiOkResponse({
+    type: MemberHistoryPage,
+    description: '`{items: [{at, from, to, cause: {type, id?}, graceDeadline}], nextCursor}`; nextCursor is null on the last page.',
+  })
+  @ApiErrors([400, 401, 403, 404])
+  history(@Param() params: MemberParamsDto, @Query() query: MemberHistoryQueryDto) {
+    return this.members.history(params.orgId, params.accountId, query);
   }
 
   @Delete(':accountId')

@@ -77,3 +77,19 @@ export class MemberParamsDto extends OrgParamsDto {
   @IsUUID()
   accountId: string;
 }
+
+export class MemberHistoryQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit: number = 100;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page, as is' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
