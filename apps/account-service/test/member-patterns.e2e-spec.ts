@@ -113,6 +113,11 @@ describe('validation', () => {
       [InternalPatterns.AccountsMembersGet, { orgId, accountId: 1 }, 'accountId'],
       [InternalPatterns.AccountsMembersDelete, { orgId: 'x', accountId: randomUUID() }, 'orgId'],
       [InternalPatterns.AccountsMembersStats, {}, 'orgId'],
+      [InternalPatterns.AccountsMembersHistory, { orgId, accountId: 'x', limit: 5 }, 'accountId'],
+      [InternalPatterns.AccountsMembersHistory, { orgId, accountId: randomUUID(), limit: 0 }, 'limit'],
+      [InternalPatterns.AccountsMembersHistory, { orgId, accountId: randomUUID(), limit: 5, cursor: 'x'.repeat(201) }, 'cursor'],
+      [InternalPatterns.AccountsMembersHistory, { orgId, accountId: randomUUID(), limit: 5, cursor: 42 }, 'cursor'],
+      [InternalPatterns.AccountsMembersHistory, { orgId, accountId: randomUUID(), limit: 5, since: 'x' }, 'since'],
     ];
     for (const [pattern, data, field] of cases) {
       const result = await failure(raw(pattern, data));

@@ -187,6 +187,22 @@ describe('GET /v1/orgs/:orgId/members/:accountId/history', () => {
     await expect400(http().get(historyUrl(org.id, 'not-a-uuid')).set(org.auth), 'accountId');
   });
 
+  it('survives hostile sizes: a 60 KB cursor, a limit of 400 digits, then answers as before', async () => {
+    const huge = await http()
+      .get(historyUrl(org.id, ada))
+      .query({ cursor: 'h'.repeat(60_000) })
+      .set(org.auth);
+    expect([400, 414, 431]).toContain(huge.status);
+    await expect400(
+      http()
+        .get(historyUrl(org.id, ada))
+        .query({ limit: '9'.repeat(400), cursor: 'c'.repeat(5000) })
+        .set(org.auth),
+      'limit',
+    );
+    expect((await http().get(historyUrl(org.id, ada)).set(org.auth)).status).toBe(200);
+  });
+
   it("answers not_found for another org's member, and for an unknown one", async () => {
     const res = await http().get(historyUrl(other.id, ada)).set(other.auth);
     expect({ status: res.status, code: res.body.code }).toEqual({ status: 404, code: 'not_found' });
