@@ -5,6 +5,7 @@ import { RateLimit } from '../common/rate-limit';
 import { field, fields, render } from '../common/render';
 import { WebEnv } from '../config/web.env';
 import { STATE_LABELS } from './charts';
+import { describeCause } from './history-causes';
 import { ConsoleSessions } from './console-sessions';
 import { ConsoleService } from './console.service';
 
@@ -77,12 +78,23 @@ export class ConsoleController {
   }
 
   @Get('members/:accountId')
-  async member(@Req() req: Request, @Res() res: Response, @Param('accountId') accountId: string) {
+  async member(
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('accountId') accountId: string,
+    @Query('historyCursor') historyCursor?: string,
+  ) {
     const session = await this.sessions.require(req);
+    const [member, history] = await Promise.all([
+      this.console.member(session, accountId),
+      this.console.memberHistory(session, accountId, typeof historyCursor === 'string' ? historyCursor : undefined),
+    ]);
     render(req, res, 'console/member', {
       title: 'Member',
       session,
-      member: await this.console.member(session, accountId),
+      member,
+      history,
+      describeCause,
       labels: STATE_LABELS,
       notice: typeof req.query.done === 'string' ? req.query.done : null,
     });

@@ -7,6 +7,7 @@ import {
   type ComplianceHistoryItem,
   type Device,
   type EnforcementState,
+  type HistoryItem,
   type Member,
   type MfaPolicy,
   type PolicyRollout,
@@ -81,6 +82,17 @@ export class ConsoleService {
 
   member(s: ConsoleSession, accountId: string) {
     return this.api.json<Member & { devices: Device[] }>(s.apiKey, 'GET', `/v1/orgs/${s.orgId}/members/${encodeURIComponent(accountId)}`);
+  }
+
+  /** One page (20 items) of the member's history, newest first. */
+  memberHistory(s: ConsoleSession, accountId: string, cursor: string | undefined) {
+    const q = new URLSearchParams({ limit: '20' });
+    if (cursor) q.set('cursor', cursor);
+    return this.api.json<{ items: HistoryItem[]; nextCursor: string | null }>(
+      s.apiKey,
+      'GET',
+      `/v1/orgs/${s.orgId}/members/${encodeURIComponent(accountId)}/history?${q.toString()}`,
+    );
   }
 
   addMember(s: ConsoleSession, body: { email: string; displayName?: string }) {
