@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { Clock, SystemClock } from '@mfa/clock';
+import { Clock, SystemClock } from './clock';
 
 /**
  * The service's one `Clock`, global: the system clock, or the one a test gives to move time
