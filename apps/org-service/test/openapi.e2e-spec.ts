@@ -275,6 +275,15 @@ describe('every route answers what the spec says', () => {
 
   it('policy, rollouts, exemptions and device reset', async () => {
     const params = { orgId: org.id };
+    const preview = await call('post', '/v1/orgs/{orgId}/mfa-policy/preview', {
+      auth: auditor,
+      params,
+      body: { requireMfa: true, gracePeriodHours: 24, allowedMethods: ['totp'], maxMfaAgeSeconds: 3600 },
+    });
+    expect([preview.status, preview.body.members.total]).toEqual([200, 2]);
+    expect(
+      (await call('post', '/v1/orgs/{orgId}/mfa-policy/preview', { auth: org.auth, params, body: { requireMfa: 'yes' } })).status,
+    ).toBe(400);
     const put = await call('put', '/v1/orgs/{orgId}/mfa-policy', {
       auth: org.auth,
       params,

@@ -59,6 +59,8 @@ export const InternalPatterns = {
   /** service keys and accounts' orgs, for mfa-service's bus gate */
   AccountsCallersResolve: 'accounts.internal.callers.resolve',
   AccountsSessionsRevoke: 'accounts.internal.sessions.revoke',
+  /** what a policy would do to the org's members, changing nothing (docs/enforcement.md, "Policy preview") */
+  AccountsPolicyPreview: 'accounts.internal.policy.preview',
   MfaPing: 'mfa.internal.ping',
   MfaPolicyApply: 'mfa.internal.policy.apply',
   MfaDevicesReset: 'mfa.internal.devices.reset',
@@ -367,6 +369,35 @@ export interface SessionRevocation {
   before: string;
   reason: SessionRevocationReason;
 }
+/** The fields of a policy body the preview evaluates (the rule reads only these). */
+export interface PreviewPolicyBody {
+  requireMfa: boolean;
+  gracePeriodHours: number;
+  secureMethodsOnly?: boolean;
+}
+export interface PolicyPreviewRequest {
+  orgId: string;
+  policy: PreviewPolicyBody;
+  /** the policy is for this group (answered validation_failed until groups exist) */
+  groupId?: string;
+}
+/** A member of the sample, under the proposed policy, with the instant it would be blocked and its state now. */
+export type PreviewMember = Member & { blockedAt: string; stateNow: EnforcementState };
+export interface PolicyPreview {
+  /** the instant the figures are computed for (the service's clock) */
+  at: string;
+  members: { total: number; byStateNow: Record<EnforcementState, number>; byStateAfter: Record<EnforcementState, number> };
+  /** per UTC day, ascending: members who would become non_compliant that day if nothing changes (today holds those non_compliant at once) */
+  blockedAt: Array<{ date: string; count: number }>;
+  /** members blocked after the last listed day (blockedAt lists at most PREVIEW_MAX_DAYS days) */
+  blockedLater: number;
+  /** up to 20 members blocked soonest (ties by id) */
+  sample: PreviewMember[];
+}
+/** blockedAt lists at most this many days; the rest are counted in blockedLater. */
+export const PREVIEW_MAX_DAYS = 1000;
+export const PREVIEW_SAMPLE_SIZE = 20;
+
 export interface DevicesSummaryRequest {
   orgId?: string;
   accountIds?: string[];
@@ -500,6 +531,7 @@ export interface BusContract {
   'accounts.internal.service-keys.revoke': { request: ServiceKeyRefRequest; reply: ServiceKey };
   'accounts.internal.callers.resolve': { request: ResolveCallersRequest; reply: ResolveCallersReply };
   'accounts.internal.sessions.revoke': { request: SessionRevocation; reply: { recorded: true } };
+  'accounts.internal.policy.preview': { request: PolicyPreviewRequest; reply: PolicyPreview };
   'mfa.internal.ping': { request: Record<string, never>; reply: { pong: true } };
   'mfa.internal.policy.apply': { request: { policy: MfaPolicy }; reply: { accepted: boolean } };
   'mfa.internal.devices.reset': { request: DeviceResetRequest; reply: DeviceResetReply };

@@ -12,6 +12,8 @@ import { ComplianceNotifications } from './compliance-notifications';
 import { ComplianceReportRepository } from './compliance-report.repository';
 import { ComplianceReportService } from './compliance-report.service';
 import { ComplianceScheduler } from './compliance-scheduler';
+import { PolicyPreviewRepository } from './policy-preview.repository';
+import { PolicyPreviewService } from './policy-preview.service';
 import { COMPLIANCE_SETTINGS, complianceSettingsFromEnv } from './compliance-settings';
 
 /**
@@ -33,6 +35,8 @@ import { COMPLIANCE_SETTINGS, complianceSettingsFromEnv } from './compliance-set
     ComplianceMetrics,
     ComplianceNotifications,
     ComplianceScheduler,
+    PolicyPreviewRepository,
+    PolicyPreviewService,
   ],
   exports: [ComplianceJobsService, ComplianceScheduler],
 })

@@ -1,10 +1,12 @@
 import {
   type AccountEnforcementFacts,
+  blockedFrom,
   computeEnforcement,
   defaultOrgPolicy,
   enforcementState,
   graceDeadline,
   type OrgPolicyState,
+  proposedPolicy,
 } from './compute-enforcement';
 
 const H = 3_600_000;
@@ -90,5 +92,59 @@ describe(computeEnforcement.name, () => {
     expect(graceDeadline(policy(), reset)).toEqual(at(372));
     expect(enforcementState(policy(), reset, at(301))).toBe('pending');
     expect(enforcementState(policy({ gracePeriodHours: 0 }), reset, at(300))).toBe('non_compliant');
+  });
+});
+
+describe(blockedFrom.name, () => {
+  const now = at(10);
+  const cases: Array<[string, OrgPolicyState, AccountEnforcementFacts]> = [];
+  for (const p of [policy(), policy({ gracePeriodHours: 0 }), policy({ secureMethodsOnly: true }), policy({ requireMfa: false })])
+    for (const exemptUntil of [null, at(5), at(20), at(200)])
+      for (const createdAt of [at(-1000), at(9)])
+        for (const [activeDeviceCount, secureActiveDeviceCount] of [
+          [0, 0],
+          [1, 0],
+          [1, 1],
+        ])
+          cases.push([
+            `${JSON.stringify({ exemptUntil, createdAt, activeDeviceCount })}`,
+            p,
+            account({ exemptUntil, createdAt, activeDeviceCount, secureActiveDeviceCount }),
+          ]);
+
+  it.each(cases)('is the first instant the rule says non_compliant, if nothing changes: %s', (_name, p, a) => {
+    const b = blockedFrom(p, a, now);
+    const states = [now, at(11), at(100), at(1000)].map((t) => enforcementState(p, a, t));
+    if (b === null) {
+      expect(states).not.toContain('non_compliant');
+      return;
+    }
+    expect(b.getTime()).toBeGreaterThanOrEqual(now.getTime());
+    expect(enforcementState(p, a, b)).toBe('non_compliant');
+    expect(enforcementState(p, a, new Date(b.getTime() + 1000 * H))).toBe('non_compliant');
+    if (b.getTime() > now.getTime()) expect(enforcementState(p, a, new Date(b.getTime() - 1))).not.toBe('non_compliant');
+  });
+});
+
+describe(proposedPolicy.name, () => {
+  const now = at(50);
+  it('keeps requiredSince while MFA stays required, starts it now when it turns on, drops it when off', () => {
+    expect(proposedPolicy(policy(), { requireMfa: true, gracePeriodHours: 1 }, now)).toMatchObject({
+      requireMfa: true,
+      gracePeriodHours: 1,
+      requiredSince: t0,
+      version: 2,
+      secureMethodsOnly: false,
+    });
+    const off = policy({ requireMfa: false, requiredSince: null });
+    expect(proposedPolicy(off, { requireMfa: true, gracePeriodHours: 1, secureMethodsOnly: true }, now)).toMatchObject({
+      requiredSince: now,
+      secureMethodsOnly: true,
+    });
+    expect(proposedPolicy(policy(), { requireMfa: false, gracePeriodHours: 1 }, now).requiredSince).toBeNull();
+    expect(proposedPolicy(defaultOrgPolicy('org'), { requireMfa: true, gracePeriodHours: 0 }, now)).toMatchObject({
+      version: 1,
+      requiredSince: now,
+    });
   });
 });

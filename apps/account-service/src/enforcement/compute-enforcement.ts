@@ -57,6 +57,39 @@ export function enforcementState(policy: OrgPolicyState, account: AccountEnforce
   return deadline.getTime() <= now.getTime() ? 'non_compliant' : 'pending';
 }
 
+/**
+ * When a member becomes non_compliant if nothing changes (no device, no exemption change): its
+ * deadline, the end of its exemption when later, `now` when it already is; null for a member
+ * that is never blocked (MFA not required, or a counted device). Twin: blockedFromSql.
+ */
+export function blockedFrom(policy: OrgPolicyState, account: AccountEnforcementFacts, now: Date): Date | null {
+  if (!policy.requireMfa || countedDevices(policy, account) > 0) return null;
+  return new Date(Math.max(graceDeadline(policy, account)!.getTime(), account.exemptUntil?.getTime() ?? 0, now.getTime()));
+}
+
+/** The fields of a policy body the rule reads. */
+export interface PolicyBody {
+  requireMfa: boolean;
+  gracePeriodHours: number;
+  secureMethodsOnly?: boolean;
+}
+
+/**
+ * The org's policy as it would be if `body` were PUT at `now`: what applyIfNewer stores
+ * (requiredSince kept while MFA stays required, `now` when it turns on, null when off).
+ */
+export function proposedPolicy(current: OrgPolicyState, body: PolicyBody, now: Date): OrgPolicyState {
+  return {
+    ...current,
+    version: current.version + 1,
+    requireMfa: body.requireMfa,
+    gracePeriodHours: body.gracePeriodHours,
+    secureMethodsOnly: body.secureMethodsOnly ?? false,
+    requiredSince: !body.requireMfa ? null : current.requireMfa ? (current.requiredSince ?? now) : now,
+    updatedAt: now,
+  };
+}
+
 export function computeEnforcement(policy: OrgPolicyState, account: AccountEnforcementFacts, now: Date): Enforcement {
   const deadline = graceDeadline(policy, account);
   // an expired exemption is history, not part of the current answer

@@ -4,12 +4,13 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../database/data-source';
 import {
   type AccountEnforcementFacts,
+  blockedFrom,
   computeEnforcement,
   defaultOrgPolicy,
   enforcementState,
   type OrgPolicyState,
 } from './compute-enforcement';
-import { DEADLINE, enforcementStateSql, JOINED_POLICY, POLICY_JOIN } from './enforcement.sql';
+import { blockedFromSql, DEADLINE, enforcementStateSql, JOINED_POLICY, POLICY_JOIN, type PolicyExprs } from './enforcement.sql';
 import { toFacts } from './account-enforcement.repository';
 import { JOINED_POLICY_COLUMNS, OrgPolicyRepository, toOrgPolicyState } from './org-policy.repository';
 
@@ -110,4 +111,30 @@ describe('enforcement rule in SQL', () => {
       expect([row.sql_state, row.sql_deadline]).toEqual([enforcementState(defaultOrgPolicy(orgId), toFacts(row), now), null]);
     }
   });
+
+  it.each(policies.map((p, i) => [i, p] as const))(
+    'blockedFromSql, with the policy as bound parameters (as the preview binds it), agrees with blockedFrom for policy #%i',
+    async (_i, over) => {
+      const orgId = randomUUID();
+      const policy: OrgPolicyState = { ...defaultOrgPolicy(orgId), version: 1, ...over };
+      await throughSql(orgId);
+      const bound: PolicyExprs = {
+        requireMfa: '$3::boolean',
+        requiredSince: '$4::timestamptz',
+        gracePeriodHours: '$5::int',
+        secureMethodsOnly: '$6::boolean',
+      };
+      const rows = await ds.query(
+        `SELECT a.*, ${blockedFromSql(bound, 'a', '$2::timestamptz')} AS sql_blocked, ${enforcementStateSql(bound, 'a', '$2::timestamptz')} AS sql_state
+           FROM accounts.accounts a WHERE a.org_id = $1`,
+        [orgId, now, policy.requireMfa, policy.requiredSince, policy.gracePeriodHours, policy.secureMethodsOnly],
+      );
+      expect(rows).toHaveLength(facts.length);
+      for (const row of rows) {
+        const ts = blockedFrom(policy, toFacts(row), now);
+        expect([row.sql_blocked?.toISOString() ?? null, row]).toEqual([ts?.toISOString() ?? null, row]);
+        expect([row.sql_state, row]).toEqual([enforcementState(policy, toFacts(row), now), row]);
+      }
+    },
+  );
 });

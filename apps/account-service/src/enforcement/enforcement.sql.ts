@@ -53,6 +53,16 @@ export function enforcementStateSql(p: PolicyExprs, a = 'a', now = 'now()'): str
 }
 
 /**
+ * When a member becomes non_compliant if nothing changes: GREATEST(deadline, exempt_until, now)
+ * for a member MFA is required of and that has no counted device; NULL otherwise. Twin of
+ * blockedFrom (compute-enforcement.ts). GREATEST ignores a NULL exempt_until.
+ */
+export function blockedFromSql(p: PolicyExprs, a = 'a', now = 'now()'): string {
+  return `(CASE WHEN ${p.requireMfa} IS TRUE AND (${countedDevicesSql(p, a)} > 0) IS NOT TRUE
+    THEN GREATEST(${graceDeadlineSql(p, a)}, ${a}.exempt_until, ${now}) END)`;
+}
+
+/**
  * The rule bound to the joined policy at a time given as a bound parameter (the injected clock,
  * never now()): what the compliance jobs and report read.
  */

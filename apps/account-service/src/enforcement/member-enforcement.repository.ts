@@ -12,7 +12,7 @@ export interface MemberFactsRow {
   facts: AccountEnforcementFacts;
 }
 
-interface Row {
+export interface MemberFactsDbRow {
   id: string;
   org_id: string;
   email: string;
@@ -26,9 +26,10 @@ interface Row {
   exempt_reason: string | null;
 }
 
-const COLUMNS = `a.id, a.org_id, a.email, a.display_name, a.external_id, ${FACTS_COLUMNS}`;
+/** The member columns and enforcement facts of `a` (what toMemberFacts reads). */
+export const MEMBER_FACTS_COLUMNS = `a.id, a.org_id, a.email, a.display_name, a.external_id, ${FACTS_COLUMNS}`;
 
-function toMemberFacts(row: Row): MemberFactsRow {
+export function toMemberFacts(row: MemberFactsDbRow): MemberFactsRow {
   const member = Object.assign(new AccountEntity(), {
     id: row.id,
     orgId: row.org_id,
@@ -77,8 +78,8 @@ export class MemberEnforcementRepository {
       params.push(q.state);
       filter = `AND ${enforcementStateSql(b.p, 'a', b.now)} = $${params.length}`;
     }
-    const rows: Row[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM accounts.accounts a
+    const rows: MemberFactsDbRow[] = await this.dataSource.query(
+      `SELECT ${MEMBER_FACTS_COLUMNS} FROM accounts.accounts a
         WHERE a.org_id = $1 AND ($2::uuid IS NULL OR a.id > $2::uuid) ${filter}
         ORDER BY a.id LIMIT $3`,
       params,
@@ -98,8 +99,8 @@ export class MemberEnforcementRepository {
 
   /** By id, scoped to an org when one is given, with its org's current policy: one round trip. */
   async findOne(accountId: string, orgId?: string): Promise<(MemberFactsRow & { policy: OrgPolicyState }) | null> {
-    const rows: Array<Row & Partial<OrgPolicyRow>> = await this.dataSource.query(
-      `SELECT ${COLUMNS}, ${JOINED_POLICY_COLUMNS}
+    const rows: Array<MemberFactsDbRow & Partial<OrgPolicyRow>> = await this.dataSource.query(
+      `SELECT ${MEMBER_FACTS_COLUMNS}, ${JOINED_POLICY_COLUMNS}
          FROM ${POLICY_JOIN}
         WHERE a.id = $1 AND ($2::uuid IS NULL OR a.org_id = $2::uuid)`,
       [accountId, orgId ?? null],

@@ -45,6 +45,6 @@ export function authorize(principal: Principal, access: Access, orgId: string | 
   // the platform key creates orgs; it does not act inside one
   if (principal.kind !== 'api_key') throw new AppError(ErrorCodes.Forbidden, 'use an org API key for org resources');
   if (orgId === undefined || orgId !== principal.orgId) throw AppError.notFound('organization');
-  const write = access === 'org-admin' || method !== 'GET';
+  const write = access === 'org-admin' || (method !== 'GET' && access !== 'org-query');
   if (write && principal.role !== 'admin') throw new AppError(ErrorCodes.Forbidden, `an ${principal.role} key may not do this`);
 }

@@ -205,6 +205,42 @@ export class PolicyAccepted {
   @ApiProperty({ type: Rollout }) rollout: Rollout;
 }
 
+export class PreviewMember extends Member {
+  @ApiProperty(at('when this member becomes non_compliant under the proposed policy if nothing changes (now when at once)'))
+  blockedAt: string;
+  @ApiProperty({ enum: EnforcementStates, example: 'compliant', description: 'the state under the current policy' }) stateNow: string;
+}
+
+export class PreviewMemberCounts {
+  @ApiProperty({ example: 166 }) total: number;
+  @ApiProperty({ type: ByStateCounts, description: 'under the current policy' }) byStateNow: ByStateCounts;
+  @ApiProperty({ type: ByStateCounts, description: 'under the proposed policy, as if PUT now' }) byStateAfter: ByStateCounts;
+}
+
+export class BlockedDay {
+  @ApiProperty({ format: 'date', example: '2026-12-12' }) date: string;
+  @ApiProperty({ example: 1234 }) count: number;
+}
+
+export class PolicyPreview {
+  @ApiProperty(at('the instant the figures are computed for')) at: string;
+  @ApiProperty({ type: PreviewMemberCounts }) members: PreviewMemberCounts;
+  @ApiProperty({
+    type: [BlockedDay],
+    description:
+      'per UTC day, ascending, days with nobody absent: members who become non_compliant that day if nothing changes; ' +
+      "today's entry holds the members non_compliant at once (at most 1000 days)",
+  })
+  blockedAt: BlockedDay[];
+  @ApiProperty({ example: 0, description: 'members blocked after the last listed day (0 unless more than 1000 days are listed)' })
+  blockedLater: number;
+  @ApiProperty({
+    type: [PreviewMember],
+    description: 'up to 20 members blocked soonest (ties by id), enforcement under the proposed policy',
+  })
+  sample: PreviewMember[];
+}
+
 export class DevicesByType {
   @ApiProperty({ example: 110 }) totp: number;
   @ApiProperty({ example: 14 }) sms: number;

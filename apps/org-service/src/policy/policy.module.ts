@@ -12,6 +12,7 @@ import { PolicyRelayService } from './policy-relay.service';
 import { POLICY_OPTIONS, type PolicyOptions } from './policy.options';
 import { PolicyRepository } from './policy.repository';
 import { PolicyService } from './policy.service';
+import { PolicyPreviewService } from './policy-preview.service';
 import { RolloutMetrics } from './rollout-metrics';
 import { RolloutStatsRepository } from './rollout-stats.repository';
 
@@ -36,6 +37,7 @@ import { RolloutStatsRepository } from './rollout-stats.repository';
       },
     },
     PolicyRepository,
+    PolicyPreviewService,
     OutboxRepository,
     PolicyJobs,
     PolicyHandoverService,

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsObject, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import type { PolicyPreviewRequest, PreviewPolicyBody } from '@mfa/contracts';
 
 /** accounts.internal.compliance.page */
 export class CompliancePageDto {
@@ -28,4 +29,34 @@ export class ComplianceHistoryDto {
   @Min(1)
   @Max(366)
   days: number;
+}
+
+/** The policy body fields accounts.internal.policy.preview evaluates. */
+export class PreviewPolicyBodyDto implements PreviewPolicyBody {
+  @IsBoolean()
+  requireMfa: boolean;
+
+  @IsInt()
+  @Min(0)
+  @Max(8760)
+  gracePeriodHours: number;
+
+  @IsOptional()
+  @IsBoolean()
+  secureMethodsOnly?: boolean;
+}
+
+/** accounts.internal.policy.preview */
+export class PolicyPreviewDto implements PolicyPreviewRequest {
+  @IsUUID()
+  orgId: string;
+
+  @IsObject() // ValidateNested alone lets `[]` through
+  @ValidateNested()
+  @Type(() => PreviewPolicyBodyDto)
+  policy: PreviewPolicyBodyDto;
+
+  @IsOptional()
+  @IsUUID()
+  groupId?: string;
 }

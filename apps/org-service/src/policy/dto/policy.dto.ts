@@ -9,6 +9,7 @@ import {
   IsISO8601,
   IsOptional,
   IsString,
+  IsUUID,
   Length,
   Matches,
   Max,
@@ -52,6 +53,14 @@ export class PutPolicyDto {
   @IsOptional()
   @IsBoolean()
   secureMethodsOnly?: boolean;
+}
+
+/** `POST /v1/orgs/:orgId/mfa-policy/preview`: the PUT's body, and the group it would be for. */
+export class PreviewPolicyDto extends PutPolicyDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'preview a group policy (answered validation_failed until groups are available)' })
+  @IsOptional()
+  @IsUUID()
+  groupId?: string;
 }
 
 /** `PUT .../members/:accountId/exemption`. */

@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import { Bus } from '@mfa/bus';
+import { InternalPatterns, type PolicyPreview } from '@mfa/contracts';
+import type { PreviewPolicyDto } from './dto/policy.dto';
+
+/** One pass over a million members takes about a second; the default bus deadline (5 s) is too tight on a busy box. */
+const PREVIEW_TIMEOUT_MS = 30_000;
+
+/**
+ * The policy preview: account-service holds the members, so it computes the figures (one
+ * set-based pass, docs/enforcement.md "Policy preview"); nothing is written, nothing audited.
+ */
+@Injectable()
+export class PolicyPreviewService {
+  constructor(private readonly bus: Bus) {}
+
+  preview(orgId: string, body: PreviewPolicyDto): Promise<PolicyPreview> {
+    return this.bus.send(
+      InternalPatterns.AccountsPolicyPreview,
+      {
+        orgId,
+        // the fields the rule reads; the rest of the body is validated here and changes no state
+        policy: {
+          requireMfa: body.requireMfa,
+          gracePeriodHours: body.gracePeriodHours,
+          secureMethodsOnly: body.secureMethodsOnly ?? false,
+        },
+        ...(body.groupId !== undefined ? { groupId: body.groupId } : {}),
+      },
+      { timeoutMs: PREVIEW_TIMEOUT_MS },
+    );
+  }
+}
