@@ -17,6 +17,7 @@ import { sequentialLatency, throughput } from './bus-load.bench';
 import { checkCost } from './check-cost.bench';
 import { webauthnCost } from './webauthn-cost.bench';
 import { AdminApi, addMembers, createOrg, enrollTotp } from './lib/fixture';
+import { policyPreview } from './policy-preview.bench';
 import { policyPush, waitRollout } from './policy-push.bench';
 import { rolloutVsRawUpdate } from './rollout.bench';
 import { trustCosts } from './trust.bench';
@@ -25,7 +26,7 @@ import { fmt, markdownTable, timed, type BenchRow } from './lib/stats';
 
 const full = process.argv.includes('--full');
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-/** `--only=p1,p2`: run some figures only (m = M1/M2; p6 comes with p3, p7b with p7) */
+/** `--only=p1,p2`: run some figures only (m = M1/M2; p6 comes with p3, p7b with p7; p9 = the policy preview, not in the default set) */
 const only = new Set((arg('only') ?? 'm,p1,p2,p3,p4,p5,p7,p8').toLowerCase().split(','));
 const SIZES = full
   ? {
@@ -47,6 +48,8 @@ if (arg('trust-verifies')) SIZES.trustVerifies = Number(arg('trust-verifies'));
 /** P8: org A's flooding accounts and requests in flight */
 const FLOOD = { accounts: Number(arg('flood-accounts') ?? 2000), inFlight: Number(arg('flood-in-flight') ?? 100) };
 const P1_SAMPLES = 50;
+/** P9: timed previews after a warm-up */
+const PREVIEW_REPS = Number(arg('preview-reps') ?? 5);
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/mfa_bench';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8';
@@ -85,7 +88,7 @@ async function main(): Promise<void> {
     );
     await flushRedis();
   }
-  const needServices = ['m', 'p1', 'p3', 'p4', 'p7', 'p8'].some((k) => only.has(k));
+  const needServices = ['m', 'p1', 'p3', 'p4', 'p7', 'p8', 'p9'].some((k) => only.has(k));
 
   const env = {
     NODE_ENV: 'development',
@@ -152,6 +155,15 @@ async function main(): Promise<void> {
       // the rollout keeps Postgres busy: let it finish before the next figures
       const done = await waitRollout(bigAdmin, bigOrg, p1.rolloutId);
       log(`P1 rollout completed (${done.total} members) ${fmt(done.ms / 1000)} s after the samples flipped`);
+    }
+
+    if (only.has('p9')) {
+      log(`P9 policy preview, org of ${SIZES.bigOrg} members`);
+      const { orgId: previewOrg, admin: previewAdmin } = await createOrg(platform, 'preview');
+      rows.push(
+        ...(await policyPreview(previewAdmin, previewOrg, { databaseUrl: DATABASE_URL, members: SIZES.bigOrg, reps: PREVIEW_REPS, log }))
+          .rows,
+      );
     }
 
     if (only.has('p3') || only.has('p4')) {
