@@ -9,6 +9,19 @@ import { describeCause } from './history-causes';
 import { ConsoleSessions } from './console-sessions';
 import { ConsoleService } from './console.service';
 
+/** The policy form as the admin API's body (a PUT replaces the policy: the form carries every field). */
+function policyForm(body: unknown): Record<string, unknown> {
+  const maxAge = field(body, 'maxMfaAgeSeconds');
+  const grace = field(body, 'gracePeriodHours');
+  return {
+    requireMfa: field(body, 'requireMfa') === 'on',
+    gracePeriodHours: /^\d+$/.test(grace) ? Number(grace) : grace,
+    allowedMethods: fields(body, 'allowedMethods'),
+    secureMethodsOnly: field(body, 'secureMethodsOnly') === 'on',
+    ...(maxAge ? { maxMfaAgeSeconds: /^\d+$/.test(maxAge) ? Number(maxAge) : maxAge } : {}),
+  };
+}
+
 /** The admin console (docs/web.md): every page reads through the admin API with the session's key. */
 @Controller('console')
 export class ConsoleController {
@@ -160,18 +173,18 @@ export class ConsoleController {
   @Post('policy')
   async putPolicy(@Req() req: Request, @Res() res: Response) {
     const session = await this.sessions.requireAdmin(req);
-    const maxAge = field(req.body, 'maxMfaAgeSeconds');
-    const grace = field(req.body, 'gracePeriodHours');
-    const { rollout } = await this.console.putPolicy(session, {
-      requireMfa: field(req.body, 'requireMfa') === 'on',
-      gracePeriodHours: /^\d+$/.test(grace) ? Number(grace) : grace,
-      allowedMethods: fields(req.body, 'allowedMethods'),
-      // a PUT replaces the policy: the form carries it so a save does not turn it off
-      secureMethodsOnly: field(req.body, 'secureMethodsOnly') === 'on',
-      ...(maxAge ? { maxMfaAgeSeconds: /^\d+$/.test(maxAge) ? Number(maxAge) : maxAge } : {}),
-    });
+    const { rollout } = await this.console.putPolicy(session, policyForm(req.body));
     await this.sessions.rememberRollout(session, rollout.id);
     res.redirect(303, '/console');
+  }
+
+  /** The Preview step: what saving the form would do, the form kept as filled in. Auditors may preview (it changes nothing). */
+  @Post('policy/preview')
+  async previewPolicy(@Req() req: Request, @Res() res: Response) {
+    const session = await this.sessions.require(req);
+    const form = policyForm(req.body);
+    const [policy, preview] = await Promise.all([this.console.policy(session), this.console.previewPolicy(session, form)]);
+    render(req, res, 'console/policy', { title: 'Policy', session, policy, form, preview, states: EnforcementStates, labels: STATE_LABELS });
   }
 
   @Get('service-keys')

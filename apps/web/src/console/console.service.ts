@@ -10,6 +10,7 @@ import {
   type HistoryItem,
   type Member,
   type MfaPolicy,
+  type PolicyPreview,
   type PolicyRollout,
   type ApiKeyRole,
 } from '@mfa/contracts';
@@ -124,6 +125,10 @@ export class ConsoleService {
 
   policy(s: ConsoleSession) {
     return this.api.json<MfaPolicy>(s.apiKey, 'GET', `/v1/orgs/${s.orgId}/mfa-policy`);
+  }
+
+  previewPolicy(s: ConsoleSession, body: object) {
+    return this.api.json<PolicyPreview>(s.apiKey, 'POST', `/v1/orgs/${s.orgId}/mfa-policy/preview`, body);
   }
 
   putPolicy(s: ConsoleSession, body: object) {
