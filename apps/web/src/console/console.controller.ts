@@ -184,7 +184,15 @@ export class ConsoleController {
     const session = await this.sessions.require(req);
     const form = policyForm(req.body);
     const [policy, preview] = await Promise.all([this.console.policy(session), this.console.previewPolicy(session, form)]);
-    render(req, res, 'console/policy', { title: 'Policy', session, policy, form, preview, states: EnforcementStates, labels: STATE_LABELS });
+    render(req, res, 'console/policy', {
+      title: 'Policy',
+      session,
+      policy,
+      form,
+      preview,
+      states: EnforcementStates,
+      labels: STATE_LABELS,
+    });
   }
 
   @Get('service-keys')
