@@ -230,30 +230,60 @@ export function buildProgram(): Command {
     .command('get')
     .description('the current policy')
     .action(run(async (ctx) => ctx.print(await ctx.api('GET', `/v1/orgs/${ctx.orgId}/mfa-policy`), POLICY_COLUMNS)));
-  policy
-    .command('set')
-    .description('change the policy (unset flags keep their value); starts a rollout')
-    .option('--require-mfa')
-    .option('--no-require-mfa')
-    .option('--grace-period-hours <n>', '0..8760', int('--grace-period-hours', 0, 8760))
-    .option('--allowed-methods <a,b>', 'totp,sms', list)
-    .option('--max-mfa-age-seconds <n>', '60..129600', int('--max-mfa-age-seconds', 60, 129600))
-    .action(
-      run(async (ctx, o) => {
-        const cur = await ctx.api('GET', `/v1/orgs/${ctx.orgId}/mfa-policy`);
-        const body: Record<string, unknown> = {
-          requireMfa: o.requireMfa ?? cur.requireMfa,
-          gracePeriodHours: o.gracePeriodHours ?? cur.gracePeriodHours,
-          allowedMethods: o.allowedMethods ?? cur.allowedMethods,
-        };
-        const maxAge = o.maxMfaAgeSeconds ?? cur.maxMfaAgeSeconds;
-        if (maxAge !== null && maxAge !== undefined) body.maxMfaAgeSeconds = maxAge;
-        const r = await ctx.api('PUT', `/v1/orgs/${ctx.orgId}/mfa-policy`, body);
-        if (ctx.output === 'json') return ctx.print(r);
-        ctx.print(r.policy, POLICY_COLUMNS);
-        process.stdout.write(`rollout ${r.rollout.id} ${r.rollout.status}; follow it with: mfa rollouts watch ${r.rollout.id}\n`);
-      }),
-    );
+  /** `policy set` and `policy preview` take the same flags: unset ones keep the current policy's value. */
+  const policyFlags = (c: Command) =>
+    c
+      .option('--require-mfa')
+      .option('--no-require-mfa')
+      .option('--grace-period-hours <n>', '0..8760', int('--grace-period-hours', 0, 8760))
+      .option('--allowed-methods <a,b>', 'totp,sms,webauthn', list)
+      .option('--max-mfa-age-seconds <n>', '60..129600', int('--max-mfa-age-seconds', 60, 129600))
+      .option('--secure-methods-only', 'SMS neither counts nor may be enrolled')
+      .option('--no-secure-methods-only');
+  const policyBody = async (ctx: Context, o: Record<string, any>): Promise<Record<string, unknown>> => {
+    const cur = await ctx.api('GET', `/v1/orgs/${ctx.orgId}/mfa-policy`);
+    const body: Record<string, unknown> = {
+      requireMfa: o.requireMfa ?? cur.requireMfa,
+      gracePeriodHours: o.gracePeriodHours ?? cur.gracePeriodHours,
+      allowedMethods: o.allowedMethods ?? cur.allowedMethods,
+      // a PUT replaces the policy: a flag left out must not turn secureMethodsOnly off
+      secureMethodsOnly: o.secureMethodsOnly ?? cur.secureMethodsOnly ?? false,
+    };
+    const maxAge = o.maxMfaAgeSeconds ?? cur.maxMfaAgeSeconds;
+    if (maxAge !== null && maxAge !== undefined) body.maxMfaAgeSeconds = maxAge;
+    return body;
+  };
+  policyFlags(policy.command('set').description('change the policy (unset flags keep their value); starts a rollout')).action(
+    run(async (ctx, o) => {
+      const r = await ctx.api('PUT', `/v1/orgs/${ctx.orgId}/mfa-policy`, await policyBody(ctx, o));
+      if (ctx.output === 'json') return ctx.print(r);
+      ctx.print(r.policy, POLICY_COLUMNS);
+      process.stdout.write(`rollout ${r.rollout.id} ${r.rollout.status}; follow it with: mfa rollouts watch ${r.rollout.id}\n`);
+    }),
+  );
+  policyFlags(
+    policy
+      .command('preview')
+      .description(
+        'what `policy set` with the same flags would do: members by state now and after, who is blocked on which day; changes nothing',
+      ),
+  ).action(
+    run(async (ctx, o) => {
+      const r = await ctx.api('POST', `/v1/orgs/${ctx.orgId}/mfa-policy/preview`, await policyBody(ctx, o));
+      if (ctx.output === 'json') return ctx.print(r);
+      const m = r.members;
+      process.stdout.write(`members ${m.total}, as if set at ${r.at}\n\n`);
+      ctx.print(
+        Object.keys(m.byStateNow).map((state) => ({ state, now: m.byStateNow[state], after: m.byStateAfter[state] })),
+        ['state', 'now', 'after'],
+      );
+      process.stdout.write('\nblocked per day (UTC) if nothing changes\n');
+      ctx.print(r.blockedAt, ['date', 'count']);
+      if (r.blockedLater > 0) process.stdout.write(`and ${r.blockedLater} later\n`);
+      process.stdout.write(`\nblocked soonest (${r.sample.length})\n`);
+      ctx.print(r.sample, ['id', 'email', 'stateNow', 'enforcement.state', 'blockedAt']);
+    }),
+  );
 
   const exemptions = program.command('exemptions').description('exemptions of members from the policy');
   exemptions

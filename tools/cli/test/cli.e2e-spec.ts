@@ -88,6 +88,7 @@ describe('mfa (usage and exit codes)', () => {
       ['devices', 'create'],
       ['rollouts', 'watch'],
       ['policy', 'set'],
+      ['policy', 'preview'],
     ]) {
       const r = await mfa([...c, '--help']);
       expect(r.code).toBe(0);
@@ -180,6 +181,21 @@ describe('mfa admin commands', () => {
     const small = await createOrg(s.orgUrl, s.platformKey);
     const e = { MFA_API_KEY: small.adminKey, MFA_ORG_ID: small.id };
     const m = await json(['members', 'add', '--email', 'ada@example.test', '--display-name', 'Ada'], e);
+    expect(await json(['policy', 'get'], e)).toMatchObject({ version: 0, requireMfa: false });
+    // preview: same flags as set, changes nothing
+    const preview = await json(['policy', 'preview', '--require-mfa', '--grace-period-hours', '0', '--allowed-methods', 'totp'], e);
+    expect(preview).toMatchObject({
+      members: { total: 1, byStateNow: { not_required: 1 }, byStateAfter: { non_compliant: 1 } },
+      blockedAt: [{ date: preview.at.slice(0, 10), count: 1 }],
+      sample: [{ id: m.id, stateNow: 'not_required', enforcement: { state: 'non_compliant' } }],
+    });
+    const previewTable = await mfa(['policy', 'preview', '--require-mfa', '--grace-period-hours', '48'], e);
+    expect(previewTable.code).toBe(0);
+    expect(previewTable.stdout).toMatch(/STATE\s+NOW\s+AFTER/);
+    expect(previewTable.stdout).toMatch(/pending\s+0\s+1/);
+    expect(previewTable.stdout).toContain('ada@example.test');
+    const badPreview = await mfa(['policy', 'preview', '--allowed-methods', 'carrier-pigeon'], e);
+    expect(badPreview).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mfa: validation_failed: .*allowedMethods/) });
     expect(await json(['policy', 'get'], e)).toMatchObject({ version: 0, requireMfa: false });
     const set = await json(['policy', 'set', '--require-mfa', '--grace-period-hours', '48', '--allowed-methods', 'totp'], e);
     expect(set.policy).toMatchObject({ version: 1, requireMfa: true, gracePeriodHours: 48, allowedMethods: ['totp'] });
