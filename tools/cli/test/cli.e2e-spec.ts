@@ -205,6 +205,11 @@ describe('mfa admin commands', () => {
     expect(watched.stderr).toBe(''); // no progress bar without a terminal
     const keep = await json(['policy', 'set', '--grace-period-hours', '0'], e);
     expect(keep.policy).toMatchObject({ version: 2, requireMfa: true, gracePeriodHours: 0, allowedMethods: ['totp'] });
+    // secureMethodsOnly survives a set that does not name it (a PUT replaces the whole policy)
+    expect((await json(['policy', 'set', '--secure-methods-only'], e)).policy).toMatchObject({ version: 3, secureMethodsOnly: true });
+    expect((await json(['policy', 'set', '--grace-period-hours', '1'], e)).policy).toMatchObject({ version: 4, secureMethodsOnly: true });
+    expect((await json(['policy', 'preview', '--no-secure-methods-only'], e)).members.total).toBe(1);
+    expect((await json(['policy', 'set', '--no-secure-methods-only'], e)).policy).toMatchObject({ version: 5, secureMethodsOnly: false });
     const badPolicy = await mfa(['policy', 'set', '--allowed-methods', 'carrier-pigeon'], e);
     expect(badPolicy).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mfa: validation_failed: .*allowedMethods/) });
 
