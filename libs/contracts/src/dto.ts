@@ -13,6 +13,7 @@ import {
   Min,
 } from 'class-validator';
 import { type MfaMethod, MfaMethods } from './enums';
+import { IsConditionList, type MfaCondition } from './conditions';
 import type { MfaPolicy } from './models';
 
 /**
@@ -89,6 +90,10 @@ export class MfaPolicyDto implements MfaPolicy {
   @IsOptional()
   @IsBoolean()
   secureMethodsOnly?: boolean;
+
+  @IsOptional()
+  @IsConditionList()
+  conditions?: MfaCondition[];
 
   @IsOptional()
   @IsISO8601({ strict: true })

@@ -5,3 +5,4 @@ export * from './patterns';
 export * from './queues';
 export * from './dto';
 export * from './job-payloads';
+export * from './conditions';

@@ -1,3 +1,4 @@
+import type { MfaCondition } from './conditions';
 import {
   type ApiKeyRole,
   type AuditAction,
@@ -58,6 +59,11 @@ export interface MfaPolicy {
    * handed over before this field existed (a job still queued, an older instance) means false.
    */
   secureMethodsOnly?: boolean;
+  /**
+   * Per-action conditions (docs/enforcement.md "Per-action conditions"). Optional on the wire
+   * like secureMethodsOnly: a hand-over from before the field existed means none.
+   */
+  conditions?: MfaCondition[];
   updatedAt: string | null;
 }
 
@@ -78,6 +84,7 @@ export function defaultPolicy(orgId: string): MfaPolicy {
     allowedMethods: [...DEFAULT_ALLOWED_METHODS],
     maxMfaAgeSeconds: null,
     secureMethodsOnly: false,
+    conditions: [],
     updatedAt: null,
   };
 }

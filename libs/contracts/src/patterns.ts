@@ -13,6 +13,7 @@ import type {
   VerificationMethod,
   VerifyFailureReason,
 } from './enums';
+import type { MfaCondition } from './conditions';
 import type { AuditEvent, Device, Enforcement, Member, MfaPolicy } from './models';
 
 /** Patterns member services call (docs/bus-protocol.md, "Member-facing patterns"). */
@@ -232,11 +233,18 @@ export interface AuthorizeRequest {
   accountId: string;
   sessionToken?: string;
   maxMfaAgeSeconds?: number;
+  /** what the member is about to do (`billing:refund`): matched against the policy's conditions */
+  action?: string;
 }
 export interface AuthorizeReply {
   allowed: boolean;
   reason: AuthorizeReason;
   enforcement: Enforcement | null;
+  /**
+   * The condition that set the age asked for this action (the strictest of those that matched),
+   * null when none matched or no action was given. Absent for `unknown_account`.
+   */
+  condition?: MfaCondition | null;
 }
 
 export interface NewMember {
