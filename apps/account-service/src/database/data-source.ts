@@ -8,6 +8,7 @@ import { NotificationDedupeKey1796200000000 } from './migrations/1796200000000-N
 import { CreateServiceKeys1796400000000 } from './migrations/1796400000000-CreateServiceKeys';
 import { SessionRevocations1796410000000 } from './migrations/1796410000000-SessionRevocations';
 import { SecureMethodsOnly1796800000000 } from './migrations/1796800000000-SecureMethodsOnly';
+import { PolicyConditions1796900000000 } from './migrations/1796900000000-PolicyConditions';
 import { MemberHistory1797300000000 } from './migrations/1797300000000-MemberHistory';
 
 /** The Postgres schema account-service owns. No other service reads it. */
@@ -23,6 +24,7 @@ export const MIGRATIONS: Function[] = [
   CreateServiceKeys1796400000000,
   SessionRevocations1796410000000,
   SecureMethodsOnly1796800000000,
+  PolicyConditions1796900000000,
   MemberHistory1797300000000,
 ];
 

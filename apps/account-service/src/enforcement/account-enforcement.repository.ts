@@ -92,7 +92,7 @@ export class AccountEnforcementRepository {
   async findWithPolicy(accountId: string, orgId?: string, tokenDevice: string | null = null): Promise<AccountWithPolicy | null> {
     if (!isUuid(accountId) || (orgId !== undefined && !isUuid(orgId))) return null;
     const rows: FactsRow[] = await this.dataSource.query(
-      `SELECT a.id, a.org_id AS account_org_id, ${FACTS_COLUMNS}, ${JOINED_POLICY_COLUMNS},
+      `SELECT a.id, a.org_id AS account_org_id, ${FACTS_COLUMNS}, ${JOINED_POLICY_COLUMNS}, p.conditions,
               (SELECT max(r.revoked_before) FROM accounts.session_revocations r
                 WHERE r.account_id = a.id AND r.serial_number IN ('', $3::text)) AS sessions_revoked_before
          FROM ${POLICY_JOIN}

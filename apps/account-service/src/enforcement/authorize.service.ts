@@ -22,9 +22,11 @@ export class AuthorizeService {
       enforcement,
       policyMaxAge: found.policy.maxMfaAgeSeconds,
       requestMaxAge: req.maxMfaAgeSeconds ?? null,
+      conditions: found.policy.conditions,
+      action: req.action ?? null,
       checkToken: () => this.tokens.check(req.sessionToken, found.accountId, now, found.sessionsRevokedBefore),
       now,
     });
-    return { ...decision, enforcement };
+    return { allowed: decision.allowed, reason: decision.reason, enforcement, condition: decision.condition };
   }
 }

@@ -1,4 +1,4 @@
-import { defaultPolicy, type Enforcement, type EnforcementState, type MfaMethod, type MfaPolicy } from '@mfa/contracts';
+import { defaultPolicy, type Enforcement, type EnforcementState, type MfaCondition, type MfaMethod, type MfaPolicy } from '@mfa/contracts';
 
 /**
  * THE enforcement rule (docs/enforcement.md, "The rule"), in TypeScript. Its SQL twin is
@@ -17,6 +17,8 @@ export interface OrgPolicyState {
   maxMfaAgeSeconds: number | null;
   /** SMS devices do not count toward compliance */
   secureMethodsOnly: boolean;
+  /** per-action conditions (accounts.authorize with an action); the state rule does not read them */
+  conditions: MfaCondition[];
   /** when MFA became required; kept while it stays required, null when off */
   requiredSince: Date | null;
   updatedAt: Date | null;
@@ -107,7 +109,7 @@ export function computeEnforcement(policy: OrgPolicyState, account: AccountEnfor
 
 /** An org that never received a policy: the contract's default (version 0, MFA off), never required. */
 export function defaultOrgPolicy(orgId: string): OrgPolicyState {
-  return { ...defaultPolicy(orgId), secureMethodsOnly: false, requiredSince: null, updatedAt: null };
+  return { ...defaultPolicy(orgId), secureMethodsOnly: false, conditions: [], requiredSince: null, updatedAt: null };
 }
 
 /** The wire shape (MfaPolicy) of what account-service holds. */
@@ -120,6 +122,7 @@ export function toWirePolicy(policy: OrgPolicyState): MfaPolicy {
     allowedMethods: policy.allowedMethods,
     maxMfaAgeSeconds: policy.maxMfaAgeSeconds,
     secureMethodsOnly: policy.secureMethodsOnly,
+    conditions: policy.conditions,
     updatedAt: policy.updatedAt ? policy.updatedAt.toISOString() : null,
   };
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { MfaMethod, MfaPolicy } from '@mfa/contracts';
+import type { MfaCondition, MfaMethod, MfaPolicy } from '@mfa/contracts';
 import { defaultOrgPolicy, type OrgPolicyState } from './compute-enforcement';
 
 export interface OrgPolicyRow {
@@ -11,14 +11,19 @@ export interface OrgPolicyRow {
   allowed_methods: MfaMethod[];
   max_mfa_age_seconds: number | null;
   secure_methods_only: boolean;
+  conditions: MfaCondition[];
   required_since: Date | null;
   policy_updated_at: Date | null;
 }
 
 export const ORG_POLICY_COLUMNS =
-  'org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, required_since, policy_updated_at';
+  'org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, conditions, required_since, policy_updated_at';
 
-/** The same columns of a `LEFT JOIN accounts.org_policies p` (org_id comes from the account). */
+/**
+ * The same columns of a `LEFT JOIN accounts.org_policies p` (org_id comes from the account),
+ * except `conditions`: up to 20 x 20 patterns that only accounts.authorize reads, so a query
+ * listing members does not carry them on every row (findWithPolicy selects `p.conditions`).
+ */
 export const JOINED_POLICY_COLUMNS =
   'p.version, p.require_mfa, p.grace_period_hours, p.allowed_methods, p.max_mfa_age_seconds, p.secure_methods_only, p.required_since, p.policy_updated_at';
 
@@ -34,6 +39,7 @@ export function toOrgPolicyState(orgId: string, row: Partial<OrgPolicyRow> | nul
     allowedMethods: row.allowed_methods ?? fallback.allowedMethods,
     maxMfaAgeSeconds: row.max_mfa_age_seconds ?? null,
     secureMethodsOnly: !!row.secure_methods_only,
+    conditions: row.conditions ?? [],
     requiredSince: row.required_since ? new Date(row.required_since) : null,
     updatedAt: row.policy_updated_at ? new Date(row.policy_updated_at) : null,
   };
@@ -63,8 +69,8 @@ export class OrgPolicyRepository {
     const rows: OrgPolicyRow[] = await this.dataSource.query(
       `WITH stored AS (
        INSERT INTO accounts.org_policies AS o
-         (org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, required_since, policy_updated_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5::text[], $6, $8, CASE WHEN $3 THEN $7::timestamptz END, $7::timestamptz, now())
+         (org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, conditions, required_since, policy_updated_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5::text[], $6, $8, $9::jsonb, CASE WHEN $3 THEN $7::timestamptz END, $7::timestamptz, now())
        ON CONFLICT (org_id) DO UPDATE SET
          version = EXCLUDED.version,
          require_mfa = EXCLUDED.require_mfa,
@@ -72,6 +78,7 @@ export class OrgPolicyRepository {
          allowed_methods = EXCLUDED.allowed_methods,
          max_mfa_age_seconds = EXCLUDED.max_mfa_age_seconds,
          secure_methods_only = EXCLUDED.secure_methods_only,
+         conditions = EXCLUDED.conditions,
          required_since = CASE WHEN NOT EXCLUDED.require_mfa THEN NULL
                                WHEN o.require_mfa THEN COALESCE(o.required_since, EXCLUDED.required_since)
                                ELSE EXCLUDED.required_since END,
@@ -93,6 +100,8 @@ export class OrgPolicyRepository {
         policy.maxMfaAgeSeconds,
         at,
         policy.secureMethodsOnly ?? false,
+        // a hand-over from before conditions existed: none
+        JSON.stringify(policy.conditions ?? []),
       ],
     );
     if (rows[0]) return { changed: true, policy: toOrgPolicyState(policy.orgId, rows[0]) };

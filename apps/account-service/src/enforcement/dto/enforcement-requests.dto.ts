@@ -8,13 +8,21 @@ import {
   IsString,
   IsUUID,
   Length,
+  Matches,
   Max,
   MaxLength,
   Min,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { MemberRefDto, MfaPolicyDto, SessionRevocationReasons, type SessionRevocationReason, IsSerialNumber } from '@mfa/contracts';
+import {
+  ACTION_PATTERN,
+  MemberRefDto,
+  MfaPolicyDto,
+  SessionRevocationReasons,
+  type SessionRevocationReason,
+  IsSerialNumber,
+} from '@mfa/contracts';
 
 /** Bus payloads of the enforcement patterns, validated here whoever sent them. */
 
@@ -84,6 +92,12 @@ export class AuthorizeDto {
   @Min(1)
   @Max(129_600)
   maxMfaAgeSeconds?: number;
+
+  /** matched against the policy's conditions (docs/enforcement.md "Per-action conditions"); a `*` is a pattern, not an action */
+  @IsOptional()
+  @IsString()
+  @Matches(ACTION_PATTERN, { message: 'action must be 1..128 characters of [A-Za-z0-9:_./-] (no *)' })
+  action?: string;
 }
 
 /** accounts.internal.members.history: one page of a member's history, newest first. */
