@@ -40,6 +40,20 @@ export class MemberCounts {
   @ApiProperty({ type: ByStateCounts }) byState: ByStateCounts;
 }
 
+export class Condition {
+  @ApiProperty({
+    type: String,
+    isArray: true,
+    minItems: 1,
+    maxItems: 20,
+    example: ['billing:*', 'repo:delete'],
+    description: 'action names, or prefixes ending in a single `*`; each 1..128 characters of [A-Za-z0-9:_./-]',
+  })
+  actions: string[];
+  @ApiProperty({ example: 300, minimum: 60, maximum: 129_600, description: 'the oldest MFA session a matching action accepts' })
+  maxMfaAgeSeconds: number;
+}
+
 export class Policy {
   @ApiProperty(uuid()) orgId: string;
   @ApiProperty({ example: 2, description: '0 before the first PUT' }) version: number;
@@ -49,6 +63,8 @@ export class Policy {
   @ApiProperty({ type: Number, nullable: true, example: 43200, minimum: 60, maximum: 129_600 }) maxMfaAgeSeconds: number | null;
   @ApiProperty({ example: false, description: 'SMS devices neither count toward compliance nor may be enrolled' })
   secureMethodsOnly: boolean;
+  @ApiProperty({ type: Condition, isArray: true, description: 'per-action conditions; [] when none' })
+  conditions: Condition[];
   @ApiProperty(nullableAt('null before the first PUT')) updatedAt: string | null;
 }
 

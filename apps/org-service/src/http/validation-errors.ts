@@ -17,7 +17,8 @@ function joinPath(parent: string, property: string): string {
 
 // class-validator starts its messages with the bare property name ("each value in <name>" for `each`)
 function namedProblem(message: string, property: string, field: string): string {
-  if (message.startsWith(`${property} `)) return field + message.slice(property.length);
+  // `actions[1] must be ...` (a validator naming the bad entry) becomes `conditions[0].actions[1] must be ...`
+  if (message.startsWith(`${property} `) || message.startsWith(`${property}[`)) return field + message.slice(property.length);
   const each = `each value in ${property} `;
   if (message.startsWith(each)) return `each value in ${field} ${message.slice(each.length)}`;
   return `${field} ${message}`;

@@ -1,4 +1,4 @@
-import type { MfaMethod, MfaPolicy, PolicyRollout, RolloutStatus } from '@mfa/contracts';
+import type { MfaCondition, MfaMethod, MfaPolicy, PolicyRollout, RolloutStatus } from '@mfa/contracts';
 
 export interface PolicyRow {
   org_id: string;
@@ -9,6 +9,8 @@ export interface PolicyRow {
   max_mfa_age_seconds: number | null;
   /** absent in a row read before the migration (claimStale's row_to_json of an old row never is) */
   secure_methods_only?: boolean;
+  /** absent in a row read before the migration, like secure_methods_only */
+  conditions?: MfaCondition[];
   created_at: Date;
 }
 
@@ -32,6 +34,7 @@ export function toPolicy(row: PolicyRow): MfaPolicy {
     allowedMethods: row.allowed_methods,
     maxMfaAgeSeconds: row.max_mfa_age_seconds ?? null,
     secureMethodsOnly: row.secure_methods_only ?? false,
+    conditions: row.conditions ?? [],
     updatedAt: new Date(row.created_at).toISOString(),
   };
 }
@@ -47,4 +50,9 @@ export function toRollout(row: RolloutRow): PolicyRollout {
     createdAt: new Date(row.created_at).toISOString(),
     completedAt: row.completed_at ? new Date(row.completed_at).toISOString() : null,
   };
+}
+
+/** The conditions to store: only the two fields (the DTO instances carry nothing else), none when absent. */
+export function toConditions(conditions: MfaCondition[] | undefined): MfaCondition[] {
+  return (conditions ?? []).map((c) => ({ actions: [...c.actions], maxMfaAgeSeconds: c.maxMfaAgeSeconds }));
 }

@@ -3,11 +3,11 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Db } from '@mfa/database';
 import type { RolloutProgressJob } from '@mfa/contracts';
-import type { PolicyRow, RolloutRow } from './policy.mapper';
+import { type PolicyRow, type RolloutRow, toConditions } from './policy.mapper';
 import type { PutPolicyDto } from './dto/policy.dto';
 
 const POLICY_COLUMNS =
-  'org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, created_at';
+  'org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, conditions, created_at';
 const ROLLOUT_COLUMNS = 'id, org_id, policy_version, status, total, applied, created_at, completed_at';
 
 export interface StaleRollout {
@@ -46,8 +46,8 @@ export class PolicyRepository {
   ): Promise<{ policy: PolicyRow; rollout: RolloutRow }> {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('org.mfa_policies:' || $1, 0))`, [orgId]);
     const [policy]: PolicyRow[] = await tx.query(
-      `INSERT INTO org.mfa_policies (org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, actor)
-       SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4::text[], $5, $7, $6 FROM org.mfa_policies WHERE org_id = $1
+      `INSERT INTO org.mfa_policies (org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, conditions, actor)
+       SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4::text[], $5, $7, $8::jsonb, $6 FROM org.mfa_policies WHERE org_id = $1
        RETURNING ${POLICY_COLUMNS}`,
       [
         orgId,
@@ -57,6 +57,7 @@ export class PolicyRepository {
         input.maxMfaAgeSeconds ?? null,
         actor,
         input.secureMethodsOnly ?? false,
+        JSON.stringify(toConditions(input.conditions)),
       ],
     );
     const [rollout]: RolloutRow[] = await tx.query(

@@ -42,6 +42,7 @@ export class PolicyService {
           allowedMethods: wire.allowedMethods,
           maxMfaAgeSeconds: wire.maxMfaAgeSeconds,
           secureMethodsOnly: wire.secureMethodsOnly,
+          conditions: wire.conditions,
           rolloutId: created.rollout.id,
         },
       });

@@ -15,7 +15,8 @@ import {
   Max,
   Min,
 } from 'class-validator';
-import { type MfaMethod, MfaMethods } from '@mfa/contracts';
+import { IsConditionList, type MfaCondition, MfaMethods, type MfaMethod } from '@mfa/contracts';
+import { Condition } from '../../http/api-models';
 import { MemberParamsDto } from '../../members/dto/member.dto';
 import { OrgParamsDto } from '../../orgs/dto/create-org.dto';
 
@@ -53,6 +54,18 @@ export class PutPolicyDto {
   @IsOptional()
   @IsBoolean()
   secureMethodsOnly?: boolean;
+
+  @ApiPropertyOptional({
+    type: Condition,
+    isArray: true,
+    maxItems: 20,
+    default: [],
+    description:
+      "per-action conditions: accounts.authorize with an action one matches asks for an MFA session at most maxMfaAgeSeconds old, whatever the member's state (docs/enforcement.md)",
+  })
+  @IsOptional()
+  @IsConditionList()
+  conditions?: MfaCondition[];
 }
 
 /** `POST /v1/orgs/:orgId/mfa-policy/preview`: the PUT's body, and the group it would be for. */
