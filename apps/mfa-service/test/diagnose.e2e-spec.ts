@@ -1,5 +1,5 @@
 /** mfa.devices.diagnose: every finding code, the lockout it counts toward, bad input (docs/mfa.md "Troubleshooting a rejected code"). */
-import { InternalPatterns, Patterns, type DiagnoseReply, type Member } from '@mfa/contracts';
+import { InternalPatterns, Patterns, type DiagnoseReply, type Member, type MfaPolicy } from '@mfa/contracts';
 import { VerificationRepository } from '../src/verification/verification.repository';
 import { VerifyState } from '../src/verification/verify-state';
 import {
@@ -183,6 +183,54 @@ describe('mfa.devices.diagnose', () => {
       expect.objectContaining({ code: 'policy_denies', rule: 'enrollment_required' }),
       expect.objectContaining({ code: 'no_active_device' }),
     ]);
+  });
+
+  it('policy_denies: an action under one of the policy conditions (the strictest), before the code findings', async () => {
+    const { m, dev } = await enrolledTotp();
+    const policy: MfaPolicy = {
+      orgId: m.orgId,
+      version: 1,
+      requireMfa: false,
+      allowedMethods: ['totp'],
+      gracePeriodHours: 0,
+      maxMfaAgeSeconds: null,
+      updatedAt: new Date().toISOString(),
+      conditions: [
+        { actions: ['billing:*'], maxMfaAgeSeconds: 300 },
+        { actions: ['billing:refund', 'repo:delete'], maxMfaAgeSeconds: 60 },
+      ],
+    };
+    // a hand-over with a bad condition is refused naming it, and changes nothing
+    const bad = await h.failure(InternalPatterns.MfaPolicyApply, {
+      policy: { ...policy, conditions: [{ actions: ['ok', 'x*y'], maxMfaAgeSeconds: 60 }] },
+    });
+    expect(bad).toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('policy.conditions.0.actions: actions[1] must be'),
+    });
+    expect(await h.send(InternalPatterns.MfaPolicyApply, { policy })).toEqual({ accepted: true });
+
+    const r = await diagnose(m.id, codeAt(dev.secretBase32, h.clock), undefined, 'billing:refund');
+    expect(r).toEqual({
+      action: 'billing:refund',
+      findings: [
+        expect.objectContaining({
+          code: 'policy_denies',
+          rule: 'conditions: billing:refund,repo:delete maxMfaAgeSeconds=60',
+          message: expect.stringContaining('at most 60 s old'),
+        }),
+        expect.objectContaining({ code: 'ok' }),
+      ],
+    });
+    expect((await diagnose(m.id, '000000', undefined, 'billing:invoice')).findings[0]).toMatchObject({
+      code: 'policy_denies',
+      rule: 'conditions: billing:* maxMfaAgeSeconds=300',
+    });
+    expect(codes(await diagnose(m.id, '000000', undefined, 'profile/view'))).not.toContain('policy_denies');
+    expect(codes(await diagnose(m.id, '000000'))).not.toContain('policy_denies');
+    // another org's member: its org has no conditions
+    const { m: outsider, dev: outsiderDev } = await enrolledTotp();
+    expect(codes(await diagnose(outsider.id, codeAt(outsiderDev.secretBase32, h.clock), undefined, 'billing:refund'))).toEqual(['ok']);
   });
 
   it('SMS answers what it can: right, or no live code', async () => {

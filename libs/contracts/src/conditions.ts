@@ -46,6 +46,11 @@ export function conditionsFor(conditions: readonly MfaCondition[], action: strin
   return conditions.filter((c) => c.actions.some((p) => actionMatches(p, action)));
 }
 
+/** Of the conditions an action matched, the one asking the freshest MFA (the first of equals); null for none. */
+export function strictestCondition(matched: readonly MfaCondition[]): MfaCondition | null {
+  return matched.reduce<MfaCondition | null>((best, c) => (best === null || c.maxMfaAgeSeconds < best.maxMfaAgeSeconds ? c : best), null);
+}
+
 /**
  * `actions` of a condition: 1..20 strings matching ACTION_PATTERN_IN_CONDITION. A bad entry is
  * named by its index (`actions[1] must be ...`, which the HTTP error turns into

@@ -1,5 +1,5 @@
-import { type Enforcement, type EnforcementState, EnforcementStates, type MfaCondition } from '@mfa/contracts';
-import { decideAuthorization, effectiveMaxAge, strictestCondition, type TokenCheck } from './authorize-decision';
+import { type Enforcement, type EnforcementState, EnforcementStates, type MfaCondition, strictestCondition } from '@mfa/contracts';
+import { decideAuthorization, effectiveMaxAge, type TokenCheck } from './authorize-decision';
 
 const now = new Date('2026-01-01T12:00:00.000Z');
 const nowSec = now.getTime() / 1000;

@@ -1,4 +1,4 @@
-import { type AuthorizeReason, conditionsFor, type Enforcement, type MfaCondition } from '@mfa/contracts';
+import { type AuthorizeReason, conditionsFor, type Enforcement, type MfaCondition, strictestCondition } from '@mfa/contracts';
 
 /** What a session token check found: the MFA time (Unix seconds) of a valid token for this account. */
 export type TokenCheck = { valid: true; mfaAt: number } | { valid: false };
@@ -34,11 +34,6 @@ export function effectiveMaxAge(a: number | null, b: number | null): number | nu
   if (a === null) return b;
   if (b === null) return a;
   return Math.min(a, b);
-}
-
-/** Of the conditions an action matched, the one asking the freshest MFA (the first of equals); null for none. */
-export function strictestCondition(matched: readonly MfaCondition[]): MfaCondition | null {
-  return matched.reduce<MfaCondition | null>((best, c) => (best === null || c.maxMfaAgeSeconds < best.maxMfaAgeSeconds ? c : best), null);
 }
 
 /** A valid token within `limit` seconds (none: any valid token), or the reason it is not. */

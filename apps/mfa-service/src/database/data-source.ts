@@ -7,6 +7,7 @@ import { SmsOutboxSealed1796500000000 } from './migrations/1796500000000-sms-out
 import { SmsSendLedger1796600000000 } from './migrations/1796600000000-sms-send-ledger';
 import { WebAuthnCredentials1796700000000 } from './migrations/1796700000000-webauthn-credentials';
 import { SecureMethodsOnly1796800000000 } from './migrations/1796800000000-secure-methods-only';
+import { PolicyConditions1796900000000 } from './migrations/1796900000000-policy-conditions';
 
 /** The Postgres schema mfa-service owns. No other service reads it. */
 export const SCHEMA = 'mfa';
@@ -21,6 +22,7 @@ export const MIGRATIONS: Function[] = [
   SmsSendLedger1796600000000,
   WebAuthnCredentials1796700000000,
   SecureMethodsOnly1796800000000,
+  PolicyConditions1796900000000,
 ];
 
 export function dataSourceOptions(url: string, poolSize?: number): DataSourceOptions {

@@ -1,5 +1,5 @@
 import { IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
-import { IsSerialNumber } from '@mfa/contracts';
+import { ACTION_PATTERN, IsSerialNumber } from '@mfa/contracts';
 
 export class DiagnoseDto {
   @IsUUID()
@@ -14,9 +14,9 @@ export class DiagnoseDto {
   @Length(1, 64)
   code: string;
 
-  /** echoed until per-action conditions exist (docs/mfa.md "Troubleshooting a rejected code") */
+  /** echoed; a policy condition it falls under is a policy_denies finding (docs/mfa.md "Troubleshooting a rejected code") */
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9_.:-]{1,100}$/, { message: 'action must be 1-100 letters, digits or _ . : -' })
+  @Matches(ACTION_PATTERN, { message: 'action must be 1..128 characters of [A-Za-z0-9:_./-] (no *), as accounts.authorize takes it' })
   action?: string;
 }

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { BusCaller } from '@mfa/bus';
-import { AppError, type DiagnoseReply, type DiagnosisFinding, type Member } from '@mfa/contracts';
+import { AppError, conditionsFor, type DiagnoseReply, type DiagnosisFinding, type Member, strictestCondition } from '@mfa/contracts';
 import { AccountDirectory } from '../accounts/account-directory';
 import { Clock } from '../common/clock';
 import { DeviceRepository } from '../devices/device.repository';
 import { type ActiveDevice, type CodeDiagnosis, codeProof, type CodeProof } from '../methods/device-method';
 import { allowedDevices, storedLockout } from '../verification/verify-rows';
 import { MethodRegistry } from '../methods/method-registry';
+import { OrgPolicyService } from '../policies/org-policy.service';
 import { LockoutService } from '../verification/lockout.service';
 import { VerificationRepository } from '../verification/verification.repository';
 import { VerifyState } from '../verification/verify-state';
@@ -31,6 +32,7 @@ export class DiagnoseService {
     private readonly state: VerifyState,
     private readonly methods: MethodRegistry,
     private readonly clock: Clock,
+    private readonly policies: OrgPolicyService,
   ) {}
 
   async diagnose(caller: BusCaller, dto: DiagnoseDto): Promise<DiagnoseReply> {
@@ -38,7 +40,27 @@ export class DiagnoseService {
     // the bus gate already bound a member service's accountId to its org; this says so again here
     if (caller.kind === 'service' && caller.orgId !== member.orgId) throw AppError.notFound('account');
     const findings = await this.findings(member, dto.serialNumber ?? null, codeProof(dto.code.replace(/\s/g, '')));
-    return dto.action === undefined ? { findings } : { findings, action: dto.action };
+    if (dto.action === undefined) return { findings };
+    const condition = member.enforcement.state === 'non_compliant' ? [] : await this.conditionFinding(member.orgId, dto.action);
+    return { findings: [...condition, ...findings], action: dto.action };
+  }
+
+  /**
+   * The condition `action` falls under, as accounts.authorize applies it (the strictest match):
+   * whatever the code, that action needs a fresh MFA session. Not for a non_compliant member,
+   * whose enrollment_required finding comes first (authorize answers that before any condition).
+   */
+  private async conditionFinding(orgId: string, action: string): Promise<DiagnosisFinding[]> {
+    const condition = strictestCondition(conditionsFor(await this.policies.conditionsOf(orgId), action));
+    if (!condition) return [];
+    const age = condition.maxMfaAgeSeconds;
+    return [
+      {
+        code: 'policy_denies',
+        rule: `conditions: ${condition.actions.join(',')} maxMfaAgeSeconds=${age}`,
+        message: `${action} falls under the organization's condition on ${condition.actions.join(', ')}: accounts.authorize allows it only with an MFA session at most ${age} s old (mfa_required or mfa_too_old otherwise), whatever the member's state; issue one right before the action (mfa sts get-session-token)`,
+      },
+    ];
   }
 
   private async findings(member: Member, serialNumber: string | null, proof: CodeProof): Promise<DiagnosisFinding[]> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppError, ErrorCodes, type MfaMethod, MfaMethods, type MfaPolicy, SecureMfaMethods } from '@mfa/contracts';
+import { AppError, ErrorCodes, type MfaCondition, type MfaMethod, MfaMethods, type MfaPolicy, SecureMfaMethods } from '@mfa/contracts';
 import { Clock } from '../common/clock';
 import type { Db } from '../common/db';
 import { OrgPolicyRepository } from './org-policy.repository';
@@ -62,12 +62,27 @@ export class OrgPolicyService {
       );
   }
 
+  /** The org's per-action conditions (mfa.devices.diagnose with an action); accounts.authorize applies its own copy. */
+  conditionsOf(orgId: string): Promise<MfaCondition[]> {
+    return this.policies.conditions(orgId);
+  }
+
   /** Idempotent by version: an older or equal version changes nothing. Accepted when stored. */
   async apply(
-    policy: Pick<MfaPolicy, 'orgId' | 'version' | 'requireMfa' | 'allowedMethods' | 'secureMethodsOnly'>,
+    policy: Pick<MfaPolicy, 'orgId' | 'version' | 'requireMfa' | 'allowedMethods' | 'secureMethodsOnly' | 'conditions'>,
   ): Promise<{ accepted: boolean; version: number }> {
-    // a hand-over from before the field existed: false, as that policy meant
-    const stored = await this.policies.apply({ ...policy, secureMethodsOnly: policy.secureMethodsOnly ?? false }, this.clock.now());
+    // a hand-over from before the fields existed: secureMethodsOnly false and no conditions, as that policy meant
+    const stored = await this.policies.apply(
+      {
+        orgId: policy.orgId,
+        version: policy.version,
+        requireMfa: policy.requireMfa,
+        allowedMethods: policy.allowedMethods,
+        secureMethodsOnly: policy.secureMethodsOnly ?? false,
+        conditions: (policy.conditions ?? []).map((c) => ({ actions: c.actions, maxMfaAgeSeconds: c.maxMfaAgeSeconds })),
+      },
+      this.clock.now(),
+    );
     return { accepted: stored === policy.version, version: stored };
   }
 }
