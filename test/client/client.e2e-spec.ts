@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import request from 'supertest';
 import { loadConfig } from '@mfa/config';
 import { startService } from '@mfa/observability';
 import {
@@ -87,6 +88,24 @@ describe('MfaClient', () => {
       reason: 'ok',
     });
     expect(await mfa.accounts.authorize({ accountId, maxMfaAgeSeconds: 600 })).toMatchObject({ allowed: false, reason: 'mfa_required' });
+
+    // an action under one of the policy's conditions names it, and needs the session
+    const condition = { actions: ['billing:*'], maxMfaAgeSeconds: 300 };
+    const put = await request(s.orgUrl)
+      .put(`/v1/orgs/${org.id}/mfa-policy`)
+      .set(org.auth)
+      .send({ requireMfa: false, gracePeriodHours: 0, allowedMethods: ['totp', 'sms'], conditions: [condition] });
+    expect(put.status).toBe(202);
+    expect(await mfa.accounts.authorize({ accountId, action: 'billing:refund' })).toMatchObject({
+      allowed: false,
+      reason: 'mfa_required',
+      condition,
+    });
+    expect(await mfa.accounts.authorize({ accountId, sessionToken: session.token, action: 'billing:refund' })).toMatchObject({
+      allowed: true,
+      condition,
+    });
+    expect(await mfa.accounts.authorize({ accountId, action: 'profile:view' })).toMatchObject({ allowed: true, condition: null });
 
     // many requests in flight at once share the one reply list, each matched by id
     const many = await Promise.all(Array.from({ length: 50 }, () => mfa.accounts.get({ accountId })));

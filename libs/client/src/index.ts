@@ -3,6 +3,8 @@
  *
  *   const mfa = new MfaClient({ keyId, secret, redisUrl });
  *   const { allowed, reason } = await mfa.accounts.authorize({ accountId, sessionToken });
+ *   // an action the org's policy may hold a condition on (docs/enforcement.md "Per-action conditions")
+ *   const { allowed, reason, condition } = await mfa.accounts.authorize({ accountId, sessionToken, action: 'billing:refund' });
  */
 export { MfaClient, partitionOf } from './client';
 export type { CallOptions, MfaClientOptions } from './client';
@@ -13,5 +15,6 @@ export type { WireError } from '../../contracts/src/errors';
 export * from '../../contracts/src/patterns';
 export type { Device, Enforcement, Member, MfaPolicy } from '../../contracts/src/models';
 export type { AuthorizeReason, EnforcementState, MfaMethod } from '../../contracts/src/enums';
+export type { MfaCondition } from '../../contracts/src/conditions';
 export { signEntry, signReply, replySignedBy, requestFields, replyPrefixOf, requestStream } from './wire';
 export type { BusCredentials } from './wire';

@@ -1,4 +1,7 @@
+import 'reflect-metadata'; // @Type reads design types as the classes load
+import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
   IsArray,
@@ -6,14 +9,25 @@ import {
   IsIn,
   IsInt,
   IsISO8601,
+  IsObject,
   IsOptional,
   IsUUID,
   Matches,
   Max,
   Min,
+  registerDecorator,
+  ValidateNested,
+  type ValidationArguments,
 } from 'class-validator';
 import { type MfaMethod, MfaMethods } from './enums';
-import { IsConditionList, type MfaCondition } from './conditions';
+import {
+  ACTION_PATTERN_IN_CONDITION,
+  MAX_CONDITION_ACTIONS,
+  MAX_CONDITION_AGE_SECONDS,
+  MAX_CONDITIONS,
+  type MfaCondition,
+  MIN_CONDITION_AGE_SECONDS,
+} from './conditions';
 import type { MfaPolicy } from './models';
 
 /**
@@ -56,6 +70,58 @@ export class MemberRefDto {
 
   @IsUUID()
   accountId: string;
+}
+
+/**
+ * `actions` of a condition: 1..20 strings matching ACTION_PATTERN_IN_CONDITION. A bad entry is
+ * named by its index (`actions[1] must be ...`, which the HTTP error turns into
+ * `conditions[0].actions[1] ...`), unlike class-validator's `each`, which names the array only.
+ */
+function IsActionPatternList(): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isActionPatternList',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      validator: {
+        // not an array: IsArray says so
+        validate: (value: unknown) =>
+          !Array.isArray(value) || value.every((v) => typeof v === 'string' && ACTION_PATTERN_IN_CONDITION.test(v)),
+        defaultMessage: (args?: ValidationArguments) => {
+          const value = (args?.value ?? []) as unknown[];
+          const bad = value.findIndex((v) => typeof v !== 'string' || !ACTION_PATTERN_IN_CONDITION.test(v));
+          return `${args?.property ?? 'actions'}[${bad}] must be 1..128 characters of [A-Za-z0-9:_./-], with an optional single * only at the end`;
+        },
+      },
+    });
+}
+
+/** One condition as the admin API and the bus validate it (every field decorated: unknown ones are refused). */
+export class MfaConditionDto implements MfaCondition {
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_CONDITION_ACTIONS)
+  @IsActionPatternList()
+  actions: string[];
+
+  @IsInt()
+  @Min(MIN_CONDITION_AGE_SECONDS)
+  @Max(MAX_CONDITION_AGE_SECONDS)
+  maxMfaAgeSeconds: number;
+}
+
+/**
+ * `conditions` of a policy body, for the DTO classes that carry one (admin PUT, bus hand-over):
+ * at most 20, each validated as MfaConditionDto and named by index (`conditions[3].maxMfaAgeSeconds`).
+ */
+export function IsConditionList(): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    IsArray()(target, propertyName);
+    ArrayMaxSize(MAX_CONDITIONS)(target, propertyName);
+    ValidateNested({ each: true })(target, propertyName);
+    IsObject({ each: true, message: 'each entry of $property must be an object {actions, maxMfaAgeSeconds}' })(target, propertyName);
+    Type(() => MfaConditionDto)(target, propertyName);
+  };
 }
 
 /** An org's policy as org-service hands it over (MfaPolicy). */
