@@ -22,6 +22,17 @@ const list = (v: string) =>
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+/** `--conditions '<json>'`: a JSON array (its entries are the server's to validate, which names a bad one). */
+const jsonArray = (name: string) => (v: string) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch {
+    throw new InvalidArgumentError(`${name} must be JSON, e.g. '[{"actions":["billing:*"],"maxMfaAgeSeconds":300}]'`);
+  }
+  if (!Array.isArray(parsed)) throw new InvalidArgumentError(`${name} must be a JSON array ('[]' removes every condition)`);
+  return parsed;
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MEMBER_COLUMNS = ['id', 'email', 'displayName', 'enforcement.state', 'enforcement.graceDeadline', 'enforcement.exemptUntil'];
 const DEVICE_COLUMNS = ['serialNumber', 'type', 'name', 'status', 'enabledAt', 'lastUsedAt'];
@@ -225,7 +236,7 @@ export function buildProgram(): Command {
     );
 
   const policy = program.command('policy').description("the org's MFA policy");
-  const POLICY_COLUMNS = ['version', 'requireMfa', 'gracePeriodHours', 'allowedMethods', 'maxMfaAgeSeconds', 'updatedAt'];
+  const POLICY_COLUMNS = ['version', 'requireMfa', 'gracePeriodHours', 'allowedMethods', 'maxMfaAgeSeconds', 'conditions', 'updatedAt'];
   policy
     .command('get')
     .description('the current policy')
@@ -239,7 +250,12 @@ export function buildProgram(): Command {
       .option('--allowed-methods <a,b>', 'totp,sms,webauthn', list)
       .option('--max-mfa-age-seconds <n>', '60..129600', int('--max-mfa-age-seconds', 60, 129600))
       .option('--secure-methods-only', 'SMS neither counts nor may be enrolled')
-      .option('--no-secure-methods-only');
+      .option('--no-secure-methods-only')
+      .option(
+        '--conditions <json>',
+        'per-action conditions, a JSON array like \'[{"actions":["billing:*","repo:delete"],"maxMfaAgeSeconds":300}]\' (docs/enforcement.md)',
+        jsonArray('--conditions'),
+      );
   const policyBody = async (ctx: Context, o: Record<string, any>): Promise<Record<string, unknown>> => {
     const cur = await ctx.api('GET', `/v1/orgs/${ctx.orgId}/mfa-policy`);
     const body: Record<string, unknown> = {
@@ -251,6 +267,8 @@ export function buildProgram(): Command {
     };
     const maxAge = o.maxMfaAgeSeconds ?? cur.maxMfaAgeSeconds;
     if (maxAge !== null && maxAge !== undefined) body.maxMfaAgeSeconds = maxAge;
+    const conditions = o.conditions ?? cur.conditions;
+    if (conditions !== undefined) body.conditions = conditions;
     return body;
   };
   policyFlags(policy.command('set').description('change the policy (unset flags keep their value); starts a rollout')).action(
@@ -480,7 +498,7 @@ export function buildProgram(): Command {
     .requiredOption('--account-id <id>')
     .option('--serial-number <s>')
     .requiredOption('--token-code <code>')
-    .option('--action <action>', 'the action the code was for (echoed)')
+    .option('--action <action>', 'the action the code was for (echoed; a policy condition on it is a policy_denies finding)')
     .action(
       run(async (ctx, o) => {
         const r = await ctx
