@@ -158,8 +158,21 @@ describe('admin console', () => {
     await page.getByLabel('Require MFA for every member').check();
     await page.getByLabel('Grace period (hours, 0 to 8760)').fill('72');
     await page.getByLabel('Text message (SMS)').uncheck();
+    // a bad condition: the admin API's message names the entry, nothing is saved
+    const conditionsBox = page.getByLabel('Per-action conditions (JSON; empty: none)');
+    await conditionsBox.fill('[{"actions": ["billing:*", "bad*x"], "maxMfaAgeSeconds": 300}]');
+    await go(page, page.getByRole('button', { name: 'Save the policy', exact: true }));
+    expect(await page.textContent('body')).toContain('conditions[0].actions[1] must be');
+    await page.goto(`${webUrl}/console/policy`);
+    await page.getByLabel('Require MFA for every member').check();
+    await page.getByLabel('Grace period (hours, 0 to 8760)').fill('72');
+    await page.getByLabel('Text message (SMS)').uncheck();
+    await conditionsBox.fill('[{"actions": ["billing:*"], "maxMfaAgeSeconds": 300}]');
     await go(page, page.getByRole('button', { name: 'Save the policy', exact: true }));
     expect(page.url()).toBe(`${webUrl}/console`);
+    expect((await request(services.orgUrl).get(`/v1/orgs/${org.id}/mfa-policy`).set(org.auth)).body.conditions).toEqual([
+      { actions: ['billing:*'], maxMfaAgeSeconds: 300 },
+    ]);
     // the script polls progress.json until the rollout completes
     await page.locator('#rollout[data-status="completed"]').waitFor({ timeout: 90_000 });
     expect(await textOf(page, '#rollout-text')).toBe('completed: 12 of 12 (100%)');

@@ -19,7 +19,19 @@ function policyForm(body: unknown): Record<string, unknown> {
     allowedMethods: fields(body, 'allowedMethods'),
     secureMethodsOnly: field(body, 'secureMethodsOnly') === 'on',
     ...(maxAge ? { maxMfaAgeSeconds: /^\d+$/.test(maxAge) ? Number(maxAge) : maxAge } : {}),
+    // carried by the form like secureMethodsOnly; the admin API validates it and names a bad entry
+    conditions: conditionsField(field(body, 'conditions')),
   };
+}
+
+/** The conditions textarea: empty is none; what is not JSON goes as typed, for the admin API to refuse by name. */
+function conditionsField(text: string): unknown {
+  if (!text) return [];
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** The admin console (docs/web.md): every page reads through the admin API with the session's key. */
