@@ -195,3 +195,89 @@ describe('service keys and callers (internal)', () => {
     ).resolves.toMatchObject({ code: 'validation_failed' });
   });
 });
+
+describe('per-action conditions (account-service alone)', () => {
+  const policyOf = (orgId: string, version: number, conditions?: unknown) => ({
+    orgId,
+    version,
+    requireMfa: false,
+    gracePeriodHours: 0,
+    allowedMethods: ['totp'],
+    maxMfaAgeSeconds: null,
+    updatedAt: new Date().toISOString(),
+    ...(conditions === undefined ? {} : { conditions }),
+  });
+  const condition = { actions: ['billing:*', 'repo:delete'], maxMfaAgeSeconds: 300 };
+
+  it('stores the conditions of a hand-over, answers them and applies them; a bad hand-over is refused by name', async () => {
+    const orgId = randomUUID();
+    const m = await bus.send(InternalPatterns.AccountsMembersCreate, { orgId, email: `c-${orgId}@example.test` });
+    const bad = await failure(
+      raw(InternalPatterns.AccountsPolicyApply, {
+        policy: policyOf(orgId, 1, [condition, { actions: ['ok', 'no*pe'], maxMfaAgeSeconds: 60 }]),
+        rolloutId: randomUUID(),
+      }),
+    );
+    expect(bad).toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('policy.conditions.1.actions: actions[1] must be'),
+    });
+    expect(
+      await failure(
+        raw(InternalPatterns.AccountsPolicyApply, {
+          policy: policyOf(
+            orgId,
+            1,
+            Array.from({ length: 1500 }, () => ({ actions: ['a'], maxMfaAgeSeconds: 60 })),
+          ),
+          rolloutId: randomUUID(),
+        }),
+      ),
+    ).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('conditions must contain no more than 20') });
+    await expect(bus.send(InternalPatterns.AccountsPolicyGet, { orgId })).resolves.toMatchObject({ version: 0, conditions: [] });
+
+    await bus.send(InternalPatterns.AccountsPolicyApply, { policy: policyOf(orgId, 1, [condition]) as never, rolloutId: randomUUID() });
+    await expect(bus.send(InternalPatterns.AccountsPolicyGet, { orgId })).resolves.toMatchObject({ version: 1, conditions: [condition] });
+    await expect(bus.send(Patterns.AccountsAuthorize, { accountId: m.id, action: 'repo:delete' })).resolves.toMatchObject({
+      allowed: false,
+      reason: 'mfa_required',
+      condition,
+    });
+    await expect(bus.send(Patterns.AccountsAuthorize, { accountId: m.id, action: 'repo:deleted' })).resolves.toMatchObject({
+      allowed: true,
+      condition: null,
+    });
+    // a token that is not one: still mfa_required
+    await expect(
+      bus.send(Patterns.AccountsAuthorize, { accountId: m.id, action: 'billing:x', sessionToken: 'a.b.c' }),
+    ).resolves.toMatchObject({
+      allowed: false,
+      reason: 'mfa_required',
+    });
+
+    // a hand-over without the field (an older org-service) means none
+    await bus.send(InternalPatterns.AccountsPolicyApply, { policy: policyOf(orgId, 2) as never, rolloutId: randomUUID() });
+    await expect(bus.send(InternalPatterns.AccountsPolicyGet, { orgId })).resolves.toMatchObject({ version: 2, conditions: [] });
+    await expect(bus.send(Patterns.AccountsAuthorize, { accountId: m.id, action: 'repo:delete' })).resolves.toMatchObject({
+      allowed: true,
+      condition: null,
+    });
+  });
+
+  it('names a bad action, and refuses a 1 MB one unread', async () => {
+    const accountId = randomUUID();
+    for (const action of ['billing:*', 'has space', '', 'x'.repeat(129)])
+      expect(await failure(raw(Patterns.AccountsAuthorize, { accountId, action }))).toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringMatching(/^action: /),
+      });
+    expect(await failure(raw(Patterns.AccountsAuthorize, { accountId, action: 'a'.repeat(1_000_000) }))).toMatchObject({
+      code: 'validation_failed',
+    });
+    await expect(bus.send(Patterns.AccountsAuthorize, { accountId, action: 'billing:refund' })).resolves.toEqual({
+      allowed: false,
+      reason: 'unknown_account',
+      enforcement: null,
+    });
+  });
+});
