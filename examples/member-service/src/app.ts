@@ -69,9 +69,13 @@ export function createMemberService(opts: MemberServiceOptions): express.Express
   };
 
   const stepUpRequired = (res: Response, reply: AuthorizeReply) =>
-    res
-      .status(401)
-      .json({ code: 'step_up_required', reason: reply.reason, message: 'enter a code from your device: POST /step-up {code}' });
+    res.status(401).json({
+      code: 'step_up_required',
+      reason: reply.reason,
+      // the org's per-action condition that asked for it, when one did (docs/enforcement.md)
+      ...(reply.condition ? { maxMfaAgeSeconds: reply.condition.maxMfaAgeSeconds } : {}),
+      message: 'enter a code from your device: POST /step-up {code}',
+    });
 
   const unknownAccount = () => new HttpError(403, 'unknown_account', 'this user has no account in the MFA platform (ask an admin)');
 
@@ -118,6 +122,8 @@ export function createMemberService(opts: MemberServiceOptions): express.Express
       accountId: s.accountId,
       sessionToken: s.sessionToken,
       maxMfaAgeSeconds: opts.sensitiveMaxMfaAgeSeconds,
+      // named, so a condition of the org's policy on it (e.g. "transfers:*" within 60 s) applies too
+      action: 'transfers:create',
     });
     if (reply.reason === 'enrollment_required') return sendToEnrollment(res, s);
     if (reply.reason === 'unknown_account') throw unknownAccount();
