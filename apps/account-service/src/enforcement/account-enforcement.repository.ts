@@ -88,11 +88,18 @@ export class AccountEnforcementRepository {
   /**
    * One round trip: the account's facts, its org's current policy and the revocation that covers
    * a token issued from `tokenDevice` (null: account-wide revocations only). Null for an unknown id.
+   * The policy's conditions (up to 20 x 20 patterns) only `withConditions` (a request naming an
+   * action); without, `policy.conditions` is [] (no condition can apply to a request without one).
    */
-  async findWithPolicy(accountId: string, orgId?: string, tokenDevice: string | null = null): Promise<AccountWithPolicy | null> {
+  async findWithPolicy(
+    accountId: string,
+    orgId?: string,
+    tokenDevice: string | null = null,
+    withConditions = false,
+  ): Promise<AccountWithPolicy | null> {
     if (!isUuid(accountId) || (orgId !== undefined && !isUuid(orgId))) return null;
     const rows: FactsRow[] = await this.dataSource.query(
-      `SELECT a.id, a.org_id AS account_org_id, ${FACTS_COLUMNS}, ${JOINED_POLICY_COLUMNS}, p.conditions,
+      `SELECT a.id, a.org_id AS account_org_id, ${FACTS_COLUMNS}, ${JOINED_POLICY_COLUMNS}${withConditions ? ', p.conditions' : ''},
               (SELECT max(r.revoked_before) FROM accounts.session_revocations r
                 WHERE r.account_id = a.id AND r.serial_number IN ('', $3::text)) AS sessions_revoked_before
          FROM ${POLICY_JOIN}

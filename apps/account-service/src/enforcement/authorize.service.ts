@@ -15,7 +15,12 @@ export class AuthorizeService {
 
   async authorize(req: AuthorizeRequest, now = new Date()): Promise<AuthorizeReply> {
     // the revocations of the token's device come with the account: no extra round trip
-    const found = await this.accounts.findWithPolicy(req.accountId, undefined, this.tokens.deviceOf(req.sessionToken));
+    const found = await this.accounts.findWithPolicy(
+      req.accountId,
+      undefined,
+      this.tokens.deviceOf(req.sessionToken),
+      req.action !== undefined,
+    );
     if (!found) return { allowed: false, reason: 'unknown_account', enforcement: null };
     const enforcement = computeEnforcement(found.policy, found.facts, now);
     const decision = await decideAuthorization({

@@ -22,7 +22,8 @@ export const ORG_POLICY_COLUMNS =
 /**
  * The same columns of a `LEFT JOIN accounts.org_policies p` (org_id comes from the account),
  * except `conditions`: up to 20 x 20 patterns that only accounts.authorize reads, so a query
- * listing members does not carry them on every row (findWithPolicy selects `p.conditions`).
+ * listing members does not carry them on every row (findWithPolicy selects `p.conditions` for a
+ * request that names an action).
  */
 export const JOINED_POLICY_COLUMNS =
   'p.version, p.require_mfa, p.grace_period_hours, p.allowed_methods, p.max_mfa_age_seconds, p.secure_methods_only, p.required_since, p.policy_updated_at';
