@@ -214,15 +214,15 @@ describe('mfa admin commands', () => {
     expect(badPolicy).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mfa: validation_failed: .*allowedMethods/) });
     const conditions = [{ actions: ['billing:*', 'repo:delete'], maxMfaAgeSeconds: 300 }];
     const withConditions = await json(['policy', 'set', '--conditions', JSON.stringify(conditions)], e);
-    expect(withConditions.policy).toMatchObject({ version: 3, gracePeriodHours: 0, conditions });
-    expect((await json(['policy', 'set', '--grace-period-hours', '1'], e)).policy).toMatchObject({ version: 4, conditions }); // kept
+    expect(withConditions.policy).toMatchObject({ version: 6, gracePeriodHours: 1, conditions });
+    expect((await json(['policy', 'set', '--grace-period-hours', '2'], e)).policy).toMatchObject({ version: 7, conditions }); // kept
     expect(await mfa(['policy', 'set', '--conditions', '[{"actions":["ok","bad*x"],"maxMfaAgeSeconds":300}]'], e)).toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/^mfa: validation_failed: conditions\[0\]\.actions\[1\]/),
     });
     expect((await mfa(['policy', 'set', '--conditions', '{nope'], e)).stderr).toMatch(/--conditions must be JSON/);
     expect((await mfa(['policy', 'set', '--conditions', '{}'], e)).stderr).toMatch(/--conditions must be a JSON array/);
-    expect((await json(['policy', 'set', '--conditions', '[]'], e)).policy).toMatchObject({ version: 5, conditions: [] });
+    expect((await json(['policy', 'set', '--conditions', '[]'], e)).policy).toMatchObject({ version: 8, conditions: [] });
 
     const until = new Date(Date.now() + 86_400_000).toISOString();
     expect(await json(['exemptions', 'set', '--account-id', m.id, '--until', until, '--reason', 'travel'], e)).toMatchObject({
