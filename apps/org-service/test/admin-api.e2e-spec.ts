@@ -223,6 +223,85 @@ describe('members', () => {
   });
 });
 
+describe('search members by email', () => {
+  const emailsOf = (body: { items: Array<{ email: string }> }) => body.items.map((m) => m.email);
+
+  it('finds members by email prefix, any case, in email order, paging to the end, with the state filter too', async () => {
+    const o = await createOrg(s.orgUrl, s.platformKey);
+    const members = [
+      'ada.b@example.test',
+      'ada.a@example.test',
+      'adam@example.test',
+      'bob@example.test',
+      'ada_x@example.test',
+      'ada%y@example.test',
+      'Ada.C@Example.test',
+    ].map((email) => ({ email }));
+    await http().post(`/v1/orgs/${o.id}/members/bulk`).set(o.auth).send({ members });
+    const other = await createOrg(s.orgUrl, s.platformKey);
+    await http().post(`/v1/orgs/${other.id}/members`).set(other.auth).send({ email: 'ada.zz@example.test' });
+
+    const all = await http().get(`/v1/orgs/${o.id}/members?email=ADA`).set(o.auth);
+    expect(all.status).toBe(200);
+    expect(emailsOf(all.body)).toEqual([
+      'ada%y@example.test',
+      'ada.a@example.test',
+      'ada.b@example.test',
+      'ada.c@example.test',
+      'ada_x@example.test',
+      'adam@example.test',
+    ]);
+    // % and _ are characters of the prefix, not wildcards; another org's ada is not ours
+    expect(emailsOf((await http().get(`/v1/orgs/${o.id}/members?email=ada_`).set(o.auth)).body)).toEqual(['ada_x@example.test']);
+    expect(
+      emailsOf(
+        (
+          await http()
+            .get(`/v1/orgs/${o.id}/members?email=${encodeURIComponent('ada%')}`)
+            .set(o.auth)
+        ).body,
+      ),
+    ).toEqual(['ada%y@example.test']);
+    expect((await http().get(`/v1/orgs/${o.id}/members?email=ada.zz`).set(o.auth)).body).toEqual({ items: [], nextCursor: null });
+    expect(emailsOf((await http().get(`/v1/orgs/${other.id}/members?email=ada`).set(other.auth)).body)).toEqual(['ada.zz@example.test']);
+
+    // pages of 2 walk the same list, each once
+    const walked: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: request.Response = await http()
+        .get(`/v1/orgs/${o.id}/members?email=ada&limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+        .set(o.auth);
+      expect(res.status).toBe(200);
+      walked.push(...emailsOf(res.body));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(walked).toEqual(emailsOf(all.body));
+
+    expect(emailsOf((await http().get(`/v1/orgs/${o.id}/members?email=ada.&state=not_required`).set(o.auth)).body)).toHaveLength(3);
+    expect((await http().get(`/v1/orgs/${o.id}/members?email=ada.&state=pending`).set(o.auth)).body.items).toEqual([]);
+  });
+
+  it("refuses a cursor of the other listing, another org's key and no key", async () => {
+    const o = await createOrg(s.orgUrl, s.platformKey);
+    await http()
+      .post(`/v1/orgs/${o.id}/members/bulk`)
+      .set(o.auth)
+      .send({ members: memberRows(3, 'cur') });
+    const plain = await http().get(`/v1/orgs/${o.id}/members?limit=1`).set(o.auth);
+    const search = await http().get(`/v1/orgs/${o.id}/members?email=cur&limit=1`).set(o.auth);
+    const crossed = [
+      await http().get(`/v1/orgs/${o.id}/members?email=cur&cursor=${plain.body.nextCursor}`).set(o.auth),
+      await http().get(`/v1/orgs/${o.id}/members?cursor=${search.body.nextCursor}`).set(o.auth),
+    ];
+    for (const res of crossed)
+      expect({ status: res.status, field: res.body.details?.[0]?.field }).toEqual({ status: 400, field: 'cursor' });
+    const other = await createOrg(s.orgUrl, s.platformKey);
+    expect((await http().get(`/v1/orgs/${o.id}/members?email=cur`).set(other.auth)).status).toBe(404);
+    expect((await http().get(`/v1/orgs/${o.id}/members?email=cur`)).status).toBe(401);
+  });
+});
+
 describe('audit of these admin actions', () => {
   it('records one event per action with its actor, and never the key', async () => {
     const org = await createOrg(s.orgUrl, s.platformKey);

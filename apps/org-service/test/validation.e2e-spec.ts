@@ -95,6 +95,13 @@ describe('queries and params', () => {
     await expect400(list('state=happy'), 'state');
     await expect400(list('cursor=garbage'), 'cursor');
     await expect400(list('unknown=1'), 'unknown');
+    await expect400(list('email='), 'email');
+    await expect400(list('email=%20%20'), 'email');
+    await expect400(list(`email=${'a'.repeat(255)}`), 'email');
+    await expect400(list('email=a&email=b'), 'email');
+    await expect400(list(`email=a&cursor=${'A'.repeat(1401)}`), 'cursor');
+    await expect400(list('email=a&cursor=garbage'), 'cursor');
+    await expect400(list(`email=a&cursor=${Buffer.from('e1:nope:a').toString('base64url')}`), 'cursor');
   });
 
   it('member and key ids must be UUIDs', async () => {

@@ -264,6 +264,8 @@ export interface ListMembersRequest {
   state?: EnforcementState;
   limit: number;
   cursor?: string;
+  /** members whose email starts with this (any case), in email order; the cursor is then the search's own */
+  email?: string;
 }
 export interface Page<T> {
   items: T[];

@@ -3,7 +3,7 @@ import { AppError, ErrorCodes, type Member, type MemberStats, type NewMember, ty
 import { MemberEnforcementService } from '../enforcement/member-enforcement.service';
 import { AccountRepository } from './account.repository';
 import type { ListMembersDto } from './dto/member-requests.dto';
-import { decodeMemberCursor, encodeMemberCursor } from './member-cursor';
+import { decodeEmailCursor, decodeMemberCursor, encodeEmailCursor, encodeMemberCursor } from './member-cursor';
 
 @Injectable()
 export class MemberService {
@@ -25,9 +25,25 @@ export class MemberService {
     return { created, existing: members.length - created };
   }
 
+  /**
+   * In id order, or with `email` the members whose email starts with it, in email order (the
+   * search's own keyset, so its pages stay one index range walk at any size).
+   */
   async list(req: ListMembersDto): Promise<Page<Member>> {
-    const afterId = req.cursor ? decodeMemberCursor(req.cursor) : undefined;
     // the state filter is the computed rule in SQL (set-based), with the same policy and `now` as the mapping
+    if (req.email !== undefined) {
+      const after = req.cursor ? decodeEmailCursor(req.cursor) : undefined;
+      const rows = await this.enforcement.page(req.orgId, {
+        emailPrefix: req.email,
+        afterEmail: after,
+        limit: req.limit + 1,
+        state: req.state,
+      });
+      const items = rows.slice(0, req.limit);
+      const last = items[items.length - 1];
+      return { items, nextCursor: rows.length > req.limit ? encodeEmailCursor({ id: last.id, email: last.email.toLowerCase() }) : null };
+    }
+    const afterId = req.cursor ? decodeMemberCursor(req.cursor) : undefined;
     const rows = await this.enforcement.page(req.orgId, { afterId, limit: req.limit + 1, state: req.state });
     const items = rows.slice(0, req.limit);
     const nextCursor = rows.length > req.limit ? encodeMemberCursor(items[items.length - 1].id) : null;

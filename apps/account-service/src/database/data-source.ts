@@ -9,6 +9,7 @@ import { CreateServiceKeys1796400000000 } from './migrations/1796400000000-Creat
 import { SessionRevocations1796410000000 } from './migrations/1796410000000-SessionRevocations';
 import { SecureMethodsOnly1796800000000 } from './migrations/1796800000000-SecureMethodsOnly';
 import { PolicyConditions1796900000000 } from './migrations/1796900000000-PolicyConditions';
+import { MemberEmailSearch1796913000000 } from './migrations/1796913000000-MemberEmailSearch';
 import { MemberHistory1797300000000 } from './migrations/1797300000000-MemberHistory';
 
 /** The Postgres schema account-service owns. No other service reads it. */
@@ -25,6 +26,7 @@ export const MIGRATIONS: Function[] = [
   SessionRevocations1796410000000,
   SecureMethodsOnly1796800000000,
   PolicyConditions1796900000000,
+  MemberEmailSearch1796913000000,
   MemberHistory1797300000000,
 ];
 

@@ -59,29 +59,57 @@ function boundPolicy(params: unknown[], policy: OrgPolicyState, now: Date): { p:
   };
 }
 
+export interface MemberPageQuery {
+  limit: number;
+  state?: EnforcementState;
+  /** id order: the page after this id */
+  afterId?: string;
+  /** email search: lower-case prefix, and the page after this (lower(email), id) */
+  emailPrefix?: string;
+  afterEmail?: { email: string; id: string };
+}
+
+/** The email search's sort key: the expression of accounts_org_email_search_idx, so the planner walks it. */
+const SEARCH_KEY = `(lower(a.email) COLLATE "C")`;
+
+/** `prefix%` for LIKE with the prefix's own `%`, `_` and `\\` taken literally. */
+export function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
 /** Member listing and counting by computed state: set-based, no per-row code. */
 @Injectable()
 export class MemberEnforcementRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** One keyset page in id order (`limit` rows as asked; callers ask one extra to see a next page). */
-  async page(
-    orgId: string,
-    policy: OrgPolicyState,
-    now: Date,
-    q: { afterId?: string; limit: number; state?: EnforcementState },
-  ): Promise<MemberFactsRow[]> {
-    const params: unknown[] = [orgId, q.afterId ?? null, q.limit];
-    let filter = '';
+  /**
+   * One keyset page (`limit` rows as asked; callers ask one extra to see a next page): in id
+   * order, or with `emailPrefix` the members whose lower(email) starts with it, in
+   * (lower(email), id) order on accounts_org_email_search_idx (byte order, COLLATE "C").
+   */
+  async page(orgId: string, policy: OrgPolicyState, now: Date, q: MemberPageQuery): Promise<MemberFactsRow[]> {
+    const params: unknown[] = [orgId, q.limit];
+    const where: string[] = ['a.org_id = $1'];
+    let order = 'a.id';
+    if (q.emailPrefix !== undefined) {
+      params.push(likePrefix(q.emailPrefix));
+      where.push(`${SEARCH_KEY} LIKE $${params.length}`);
+      if (q.afterEmail) {
+        params.push(q.afterEmail.email, q.afterEmail.id);
+        where.push(`(${SEARCH_KEY}, a.id) > ($${params.length - 1}::text COLLATE "C", $${params.length}::uuid)`);
+      }
+      order = `${SEARCH_KEY}, a.id`;
+    } else if (q.afterId) {
+      params.push(q.afterId);
+      where.push(`a.id > $${params.length}::uuid`);
+    }
     if (q.state) {
       const b = boundPolicy(params, policy, now);
       params.push(q.state);
-      filter = `AND ${enforcementStateSql(b.p, 'a', b.now)} = $${params.length}`;
+      where.push(`${enforcementStateSql(b.p, 'a', b.now)} = $${params.length}`);
     }
     const rows: MemberFactsDbRow[] = await this.dataSource.query(
-      `SELECT ${MEMBER_FACTS_COLUMNS} FROM accounts.accounts a
-        WHERE a.org_id = $1 AND ($2::uuid IS NULL OR a.id > $2::uuid) ${filter}
-        ORDER BY a.id LIMIT $3`,
+      `SELECT ${MEMBER_FACTS_COLUMNS} FROM accounts.accounts a WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT $2`,
       params,
     );
     return rows.map(toMemberFacts);

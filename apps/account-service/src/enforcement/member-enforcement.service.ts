@@ -3,7 +3,6 @@ import { Clock } from '@mfa/clock';
 import {
   AppError,
   type AccountDeviceResetRequest,
-  type EnforcementState,
   type Member,
   type MemberRef,
   type MemberStats,
@@ -13,7 +12,7 @@ import { toMember, zeroByState } from '../accounts/member.mapper';
 import type { AccountEntity } from '../database/entities/account.entity';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
 import { computeEnforcement } from './compute-enforcement';
-import { MemberEnforcementRepository } from './member-enforcement.repository';
+import { MemberEnforcementRepository, type MemberPageQuery } from './member-enforcement.repository';
 import { OrgPolicyRepository } from './org-policy.repository';
 
 /** A member that has no device, exemption or reset yet: what a brand-new row holds. */
@@ -43,8 +42,8 @@ export class MemberEnforcementService {
     return row ? toMember(row.member, computeEnforcement(row.policy, row.facts, now)) : null;
   }
 
-  /** Up to `limit` members after `afterId`, filtered by computed state when asked. */
-  async page(orgId: string, q: { afterId?: string; limit: number; state?: EnforcementState }, now = this.clock.now()): Promise<Member[]> {
+  /** Up to `limit` members after the cursor's key (id order, or an email search), filtered by computed state when asked. */
+  async page(orgId: string, q: MemberPageQuery, now = this.clock.now()): Promise<Member[]> {
     const policy = await this.policies.get(orgId);
     const rows = await this.members.page(orgId, policy, now, q);
     return rows.map((row) => toMember(row.member, computeEnforcement(policy, row.facts, now)));

@@ -51,7 +51,13 @@ export class MemberService {
   }
 
   list(orgId: string, query: ListMembersQueryDto): Promise<Page<Member>> {
-    return this.bus.send(InternalPatterns.AccountsMembersList, { orgId, state: query.state, limit: query.limit, cursor: query.cursor });
+    return this.bus.send(InternalPatterns.AccountsMembersList, {
+      orgId,
+      state: query.state,
+      limit: query.limit,
+      cursor: query.cursor,
+      ...(query.email !== undefined ? { email: query.email } : {}),
+    });
   }
 
   /**

@@ -13,6 +13,7 @@ import {
   Max,
   MaxLength,
   Min,
+  MinLength,
   ValidateNested,
 } from 'class-validator';
 import { type EnforcementState, EnforcementStates, MAX_BULK_MEMBERS, normalizedEmail } from '@mfa/contracts';
@@ -74,8 +75,17 @@ export class ListMembersDto {
   @Max(1000)
   limit: number = 100;
 
+  /** a prefix of the email, any case (the search runs on lower(email)) */
+  @IsOptional()
+  @Transform(normalizedEmail)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(254)
+  email?: string;
+
+  // an email search's cursor carries the last email (254 characters, UTF-8) in base64url
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(1400)
   cursor?: string;
 }

@@ -14,6 +14,7 @@ import {
   Max,
   MaxLength,
   Min,
+  MinLength,
   ValidateNested,
 } from 'class-validator';
 import { type EnforcementState, EnforcementStates, MAX_BULK_MEMBERS, normalizedEmail, trimmed } from '@mfa/contracts';
@@ -65,10 +66,22 @@ export class ListMembersQueryDto {
   @Max(1000)
   limit: number = 100;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page, as is' })
+  @ApiPropertyOptional({
+    maxLength: 254,
+    description:
+      'Members whose email starts with this, any case (`ada@`, `ADA`), in email order; with `state`, both apply. Paging goes on with the nextCursor of a search with the same email.',
+  })
+  @IsOptional()
+  @Transform(normalizedEmail)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(254)
+  email?: string;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page, as is', maxLength: 1400 })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(1400)
   cursor?: string;
 }
 
