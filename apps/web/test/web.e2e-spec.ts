@@ -13,20 +13,23 @@ import { Redis } from 'ioredis';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import request from 'supertest';
 import { loadConfig } from '@mfa/config';
-import { Patterns } from '@mfa/contracts';
+import { Patterns, type Device } from '@mfa/contracts';
 import { startService, type RunningService } from '@mfa/observability';
 import {
   addMembers,
   createApiKey,
   createOrg,
   createServiceKey,
+  memberRows,
   memberServiceBus,
   startTestServices,
+  waitFor,
   TEST_REDIS_URL,
   type TestOrg,
   type TestServices,
 } from '@test/support';
 import { hashLinkToken } from '../../mfa-service/src/enrollment-links/enrollment-links.service';
+import { SmsOutboxRepository } from '../../mfa-service/src/sms/sms-outbox.repository';
 import { WebEnv } from '../src/config/web.env';
 import { webApp } from '../src/web.app';
 
@@ -55,8 +58,11 @@ beforeAll(async () => {
   await new Promise((r) => back.once('listening', r));
   backUrl = `http://127.0.0.1:${(back.address() as AddressInfo).port}`;
   const port = await freePort();
-  webUrl = `http://127.0.0.1:${port}`;
-  services = await startTestServices({ env: { WEB_PUBLIC_URL: webUrl, WEB_ALLOWED_RETURN_ORIGINS: backUrl } });
+  // localhost, not 127.0.0.1: a passkey's RP id must be a domain of the page's origin (docs/web.md)
+  webUrl = `http://localhost:${port}`;
+  services = await startTestServices({
+    env: { WEB_PUBLIC_URL: webUrl, WEB_ALLOWED_RETURN_ORIGINS: backUrl, WEBAUTHN_RP_ID: 'localhost', WEBAUTHN_ORIGINS: webUrl },
+  });
   web = await startService(
     webApp,
     loadConfig(WebEnv, {
@@ -291,6 +297,191 @@ describe('enrollment page', () => {
     expect(await textOf(admin, '[role=status]')).toBe('The device was reset.');
     expect(await textOf(admin, '#member-state')).toBe('Pending');
     await admin.context().close();
+  });
+});
+
+describe('all methods allowed: search, passkey, phone', () => {
+  let org2: TestOrg;
+  let enrollKey: Awaited<ReturnType<typeof createServiceKey>>;
+  const api = () => request(services.orgUrl);
+
+  beforeAll(async () => {
+    org2 = await createOrg(services.orgUrl, services.platformKey, 'Passkey Corp');
+    const members = [
+      { email: 'ada@example.test', displayName: 'Ada' },
+      { email: 'adam@example.test', displayName: 'Adam' },
+      { email: 'bob@example.test', displayName: 'Bob' },
+      ...memberRows(60, 'page'),
+    ];
+    expect((await api().post(`/v1/orgs/${org2.id}/members/bulk`).set(org2.auth).send({ members })).status).toBe(201);
+    const put = await api()
+      .put(`/v1/orgs/${org2.id}/mfa-policy`)
+      .set(org2.auth)
+      .send({ requireMfa: true, gracePeriodHours: 72, allowedMethods: ['totp', 'sms', 'webauthn'] });
+    expect(put.status).toBe(202);
+    await waitFor(
+      async () => (await api().get(`/v1/orgs/${org2.id}/rollouts/${put.body.rollout.id}`).set(org2.auth)).body.status === 'completed',
+      60_000,
+    );
+    enrollKey = await createServiceKey(services.orgUrl, org2, ['enroll']);
+  });
+
+  async function memberByEmail(email: string): Promise<{ id: string }> {
+    return (
+      await api()
+        .get(`/v1/orgs/${org2.id}/members?email=${encodeURIComponent(email)}&limit=1`)
+        .set(org2.auth)
+    ).body.items[0];
+  }
+
+  async function linkFor(accountId: string): Promise<string> {
+    const svc = memberServiceBus(enrollKey);
+    try {
+      return (await svc.bus.send(Patterns.MfaEnrollmentLinksCreate, { accountId })).url;
+    } finally {
+      await svc.close();
+    }
+  }
+
+  async function devicesOf(accountId: string): Promise<Device[]> {
+    return (await api().get(`/v1/orgs/${org2.id}/members/${accountId}`).set(org2.auth)).body.devices;
+  }
+
+  it('the console searches members by email, and pages through a search', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, org2);
+    await go(page, page.getByRole('link', { name: 'Members', exact: true }));
+    await page.getByLabel('Email starts with').fill('ADA');
+    await go(page, page.getByRole('button', { name: 'Filter', exact: true }));
+    expect(await page.locator('tbody tr td:first-child').allTextContents()).toEqual(['ada@example.test', 'adam@example.test']);
+    await check(page, 'console-members-search');
+
+    // keyset paging keeps the search: 50 of the 60 page-* members, then the other 10, in email order
+    await page.getByLabel('Email starts with').fill('page-');
+    await page.getByLabel('State').selectOption('pending');
+    await go(page, page.getByRole('button', { name: 'Filter', exact: true }));
+    const first = await page.locator('tbody tr td:first-child').allTextContents();
+    expect(first).toHaveLength(50);
+    await go(page, page.getByRole('link', { name: 'Next page' }));
+    expect(new URL(page.url()).searchParams.get('email')).toBe('page-');
+    const second = await page.locator('tbody tr td:first-child').allTextContents();
+    expect(second).toHaveLength(10);
+    const all = [...first, ...second];
+    expect(all).toEqual(
+      memberRows(60, 'page')
+        .map((m) => m.email)
+        .sort(),
+    );
+    expect(await page.getByRole('link', { name: 'Next page' }).count()).toBe(0);
+    await go(page, page.getByRole('link', { name: 'First page' }));
+    expect(await page.locator('tbody tr').count()).toBe(50);
+
+    await page.getByLabel('Email starts with').fill('nobody-here');
+    await go(page, page.getByRole('button', { name: 'Filter', exact: true }));
+    expect(await textOf(page, 'tbody td')).toBe('No member matches.');
+    // hostile input reaches the API's checks and comes back as a page, not a 500
+    expect((await page.goto(`${webUrl}/console/members?email=${'a'.repeat(5000)}`))!.status()).toBe(400);
+    expect((await page.goto(`${webUrl}/console/members?email=a&cursor=garbage`))!.status()).toBe(400);
+    await context.close();
+  });
+
+  it("a member enrolls a passkey with Chromium's virtual authenticator, end to end", async () => {
+    const member = await memberByEmail('ada@');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    await page.goto(await linkFor(member.id));
+    await go(page, page.getByRole('button', { name: 'Start', exact: true }));
+    expect(await page.getByRole('heading', { level: 2 }).allTextContents()).toEqual([
+      'Authenticator app',
+      'Text message',
+      'Passkey or security key',
+    ]);
+    await check(page, 'enroll-choose-all');
+    await go(page, page.getByRole('button', { name: 'Set up a passkey', exact: true }));
+    expect(await page.locator('#passkey-form').getAttribute('data-options')).toContain('"rp":{"name":"MFA Platform","id":"localhost"}');
+    await check(page, 'enroll-passkey');
+
+    // what a broken or hostile page would post is refused on the page; the device stays pending
+    const _csrf = await page.locator('#passkey-form input[name=_csrf]').inputValue();
+    for (const registrationResponse of ['not json', '[1]', JSON.stringify({ id: 'x', rawId: 'x', type: 'public-key', response: {} })]) {
+      const res = await page.request.post(`${webUrl}/enroll/enable`, { form: { _csrf, registrationResponse }, maxRedirects: 0 });
+      expect(res.status()).toBe(400);
+      expect(await res.text()).toContain('role="alert"');
+    }
+    expect((await devicesOf(member.id)).map((d) => [d.type, d.status])).toEqual([['webauthn', 'pending']]);
+
+    await go(page, page.getByRole('button', { name: 'Create the passkey', exact: true }));
+    const recoveryCodes = await page.locator('#recovery-codes code').allTextContents();
+    expect(recoveryCodes).toHaveLength(10);
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    expect(credentials).toHaveLength(1);
+    expect(credentials[0].rpId).toBe('localhost');
+    expect((await devicesOf(member.id)).map((d) => [d.type, d.status, d.name])).toEqual([['webauthn', 'active', 'Passkey']]);
+    await page.getByLabel('I have saved my recovery codes').check();
+    await go(page, page.getByRole('button', { name: 'Continue', exact: true }));
+    expect(await textOf(page, '[role=status]')).toBe('Two-step verification is on for your account.');
+
+    // a second link: a recovery code confirms it is her, and the same authenticator is refused
+    // by the browser (the account's credentials are excluded): the page says so and stays
+    await page.goto(await linkFor(member.id));
+    await go(page, page.getByRole('button', { name: 'Start', exact: true }));
+    await page.getByLabel('Code from your current device or a recovery code').fill(recoveryCodes[0]);
+    await go(page, page.getByRole('button', { name: 'Confirm', exact: true }));
+    await go(page, page.getByRole('button', { name: 'Set up a passkey', exact: true }));
+    await page.getByRole('button', { name: 'Create the passkey', exact: true }).click();
+    await page.locator('#passkey-status:not([hidden])').waitFor({ timeout: 60_000 });
+    expect(await textOf(page, '#passkey-status')).toMatch(/already set up/);
+    await check(page, 'enroll-passkey-refused');
+    expect(page.url()).toBe(`${webUrl}/enroll`);
+    expect((await devicesOf(member.id)).map((d) => d.status).sort()).toEqual(['active', 'pending']);
+    await context.close();
+  });
+
+  it('a member enrolls a phone with the code from the dev SMS outbox', async () => {
+    const member = await memberByEmail('bob@');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(await linkFor(member.id));
+    await go(page, page.getByRole('button', { name: 'Start', exact: true }));
+    // what the form's pattern would stop, posted anyway, is refused on the page (never a 500)
+    const _csrf = await page.locator('form[action="/enroll/sms"] input[name=_csrf]').inputValue();
+    for (const phoneNumber of ['+1234567', 'x'.repeat(5000)]) {
+      const res = await page.request.post(`${webUrl}/enroll/sms`, { form: { _csrf, phoneNumber }, maxRedirects: 0 });
+      expect(res.status()).toBe(400);
+      expect(await res.text()).toContain('E.164');
+    }
+    expect(await devicesOf(member.id)).toEqual([]);
+    await page.getByLabel(/Phone number with country code/).fill('+14155550123');
+    await go(page, page.getByRole('button', { name: 'Send me a code', exact: true }));
+    await check(page, 'enroll-sms-code');
+    const [device] = await devicesOf(member.id);
+    expect([device.type, device.status]).toEqual(['sms', 'pending']);
+    const [message] = await services.mfa!.app.get(SmsOutboxRepository).read({ serialNumber: device.serialNumber, limit: 1 });
+    const code = /(\d{6})/.exec(message.body)![1];
+    await page.getByLabel('Code from the text message').fill(code === '000000' ? '111111' : '000000');
+    await go(page, page.getByRole('button', { name: 'Turn on', exact: true }));
+    expect(await textOf(page, '[role=alert]')).not.toBe('');
+    await page.getByLabel('Code from the text message').fill(code);
+    await go(page, page.getByRole('button', { name: 'Turn on', exact: true }));
+    expect(await page.locator('#recovery-codes code').count()).toBe(10);
+    expect((await devicesOf(member.id)).map((d) => [d.type, d.status])).toEqual([['sms', 'active']]);
+    await page.getByLabel('I have saved my recovery codes').check();
+    await go(page, page.getByRole('button', { name: 'Continue', exact: true }));
+    expect(await textOf(page, 'main p')).toBe('Two-step verification is on for your account.');
+    await context.close();
   });
 });
 

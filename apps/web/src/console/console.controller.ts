@@ -81,14 +81,17 @@ export class ConsoleController {
   }
 
   @Get('members')
-  async members(@Req() req: Request, @Res() res: Response, @Query('state') state?: string, @Query('cursor') cursor?: string) {
+  async members(@Req() req: Request, @Res() res: Response) {
     const session = await this.sessions.require(req);
-    const page = await this.console.members(session, state, cursor);
+    const state = field(req.query, 'state');
+    const email = field(req.query, 'email');
+    const page = await this.console.members(session, { state, email, cursor: field(req.query, 'cursor') });
     render(req, res, 'console/members', {
       title: 'Members',
       session,
       page,
-      state: state ?? '',
+      state,
+      email,
       states: EnforcementStates,
       labels: STATE_LABELS,
     });

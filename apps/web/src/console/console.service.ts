@@ -74,10 +74,12 @@ export class ConsoleService {
     return s.rolloutId ? this.api.json<PolicyRollout>(s.apiKey, 'GET', `/v1/orgs/${s.orgId}/rollouts/${s.rolloutId}`) : null;
   }
 
-  members(s: ConsoleSession, state: string | undefined, cursor: string | undefined) {
+  /** A page of members: by state, by email prefix (the API's search, in email order), both, or all; empty fields are no filter. */
+  members(s: ConsoleSession, f: { state: string; email: string; cursor: string }) {
     const q = new URLSearchParams({ limit: '50' });
-    if (state && (EnforcementStates as readonly string[]).includes(state)) q.set('state', state);
-    if (cursor) q.set('cursor', cursor);
+    if ((EnforcementStates as readonly string[]).includes(f.state)) q.set('state', f.state);
+    if (f.email) q.set('email', f.email);
+    if (f.cursor) q.set('cursor', f.cursor);
     return this.api.json<{ items: Member[]; nextCursor: string | null }>(s.apiKey, 'GET', `/v1/orgs/${s.orgId}/members?${q.toString()}`);
   }
 

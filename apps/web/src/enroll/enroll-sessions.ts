@@ -5,7 +5,7 @@ import { SessionStore } from '../common/session-store';
 import { cookieSettings } from '../common/security';
 import { WebEnv } from '../config/web.env';
 
-export type EnrollStep = 'choose' | 'totp' | 'sms' | 'recovery';
+export type EnrollStep = 'choose' | 'totp' | 'sms' | 'webauthn' | 'recovery';
 
 export interface EnrollData {
   accountId: string;
@@ -24,6 +24,8 @@ export interface EnrollSecret {
   sessionToken?: string;
   secretBase32?: string;
   qrCodePng?: string;
+  /** a passkey's registration options (their challenge), as JSON for the page's script */
+  registrationOptions?: string;
   recoveryCodes?: string[];
 }
 

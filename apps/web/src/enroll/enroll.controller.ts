@@ -86,11 +86,22 @@ export class EnrollController {
     await this.act(req, res, s, () => this.enroll.startSms(s, field(req.body, 'phoneNumber')));
   }
 
+  @Post('passkey')
+  async passkey(@Req() req: Request, @Res() res: Response) {
+    const s = await this.sessions.require(req);
+    await this.act(req, res, s, () => this.enroll.startWebAuthn(s));
+  }
+
   @Post('enable')
   async enable(@Req() req: Request, @Res() res: Response) {
     const s = await this.sessions.require(req);
-    const code2 = s.data.step === 'totp' ? field(req.body, 'code2') : undefined;
-    await this.act(req, res, s, () => this.enroll.enable(s, field(req.body, 'code1'), code2));
+    const step = s.data.step;
+    if (step !== 'totp' && step !== 'sms' && step !== 'webauthn') return res.redirect(303, '/enroll');
+    const proof =
+      step === 'webauthn'
+        ? { registrationResponse: field(req.body, 'registrationResponse') }
+        : { code1: field(req.body, 'code1'), ...(step === 'totp' ? { code2: field(req.body, 'code2') } : {}) };
+    await this.act(req, res, s, () => this.enroll.enable(s, proof));
   }
 
   @Post('back')
@@ -136,6 +147,7 @@ export class EnrollController {
         stepUp,
         key: s.secret.secretBase32 ? groupKey(s.secret.secretBase32) : null,
         qr: s.secret.qrCodePng ?? null,
+        registrationOptions: s.data.step === 'webauthn' ? (s.secret.registrationOptions ?? null) : null,
         codes: s.data.step === 'recovery' ? (s.secret.recoveryCodes ?? []) : [],
         error,
       },

@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { Bus } from '@mfa/bus';
-import { InternalPatterns, Patterns, type CreateTotpDeviceReply } from '@mfa/contracts';
+import {
+  AppError,
+  InternalPatterns,
+  Patterns,
+  type CreateTotpDeviceReply,
+  type CreateWebAuthnDeviceReply,
+  type WebAuthnJson,
+} from '@mfa/contracts';
 import type { EnrollData, EnrollSession } from './enroll-sessions';
 
 /** The member's enrollment, over the bus with the platform's key, for exactly the account the link named. */
@@ -65,15 +72,48 @@ export class EnrollService {
     Object.assign(s.data, { step: 'sms', serialNumber: device.serialNumber });
   }
 
-  async enable(s: EnrollSession, code1: string, code2?: string): Promise<void> {
+  /**
+   * A passkey or security key: mfa-service makes the registration options (RP id, challenge,
+   * the account's credentials excluded); the page's script hands them to
+   * navigator.credentials.create and posts the answer back to enable().
+   */
+  async startWebAuthn(s: EnrollSession): Promise<void> {
+    await this.ensureRecoveryCodes(s);
+    const device = (await this.bus.send(Patterns.MfaDevicesCreate, {
+      accountId: s.data.accountId,
+      type: 'webauthn',
+      name: 'Passkey',
+      sessionToken: s.secret.sessionToken,
+    })) as CreateWebAuthnDeviceReply;
+    s.secret.registrationOptions = JSON.stringify(device.registrationOptions);
+    Object.assign(s.data, { step: 'webauthn', serialNumber: device.serialNumber });
+  }
+
+  /** TOTP: two codes; SMS: one; a passkey: the browser's registration response (JSON text from the page's script). */
+  async enable(s: EnrollSession, proof: { code1: string; code2?: string } | { registrationResponse: string }): Promise<void> {
     await this.bus.send(Patterns.MfaDevicesEnable, {
       accountId: s.data.accountId,
       serialNumber: s.data.serialNumber!,
-      code1,
-      ...(code2 !== undefined ? { code2 } : {}),
+      ...('registrationResponse' in proof ? { registrationResponse: parseRegistration(proof.registrationResponse) } : proof),
     });
     delete s.secret.secretBase32;
     delete s.secret.qrCodePng;
+    delete s.secret.registrationOptions;
     s.data.step = 'recovery';
+  }
+}
+
+/** The page's script posts the credential's toJSON() as text; anything else is the member's browser failing, said on the page. */
+function parseRegistration(text: string): WebAuthnJson {
+  const refused = AppError.validation('Your browser did not create a passkey. Try again, or choose another method.', [
+    { field: 'registrationResponse' },
+  ]);
+  if (!text) throw refused;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw refused;
+    return parsed as WebAuthnJson;
+  } catch {
+    throw refused;
   }
 }
