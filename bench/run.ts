@@ -21,12 +21,13 @@ import { policyPreview } from './policy-preview.bench';
 import { policyPush, waitRollout } from './policy-push.bench';
 import { rolloutVsRawUpdate } from './rollout.bench';
 import { trustCosts } from './trust.bench';
+import { webPages } from './web-pages.bench';
 import { ServiceProcess, type ServiceName } from './lib/service-process';
 import { fmt, markdownTable, timed, type BenchRow } from './lib/stats';
 
 const full = process.argv.includes('--full');
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-/** `--only=p1,p2`: run some figures only (m = M1/M2; p6 comes with p3, p7b with p7; p9 = the policy preview, not in the default set) */
+/** `--only=p1,p2`: run some figures only (m = M1/M2; p6 comes with p3, p7b with p7; p9 = the policy preview and w1 = the console's members page, not in the default set) */
 const only = new Set((arg('only') ?? 'm,p1,p2,p3,p4,p5,p7,p8').toLowerCase().split(','));
 const SIZES = full
   ? {
@@ -40,6 +41,8 @@ const SIZES = full
     }
   : { enrolled: 5_000, sequential: 2_000, pageMembers: 100_000, bigOrg: 100_000, rolloutReps: 5, checks: 200_000, trustVerifies: 2_000 };
 if (arg('members')) SIZES.bigOrg = Number(arg('members'));
+/** W1: members of the org whose console pages are timed, and samples per page */
+const WEB = { members: Number(arg('web-members') ?? (full ? 1_000_000 : 100_000)), samples: Number(arg('web-samples') ?? 30) };
 if (arg('reps')) SIZES.rolloutReps = Number(arg('reps'));
 if (arg('verifies')) SIZES.enrolled = Number(arg('verifies'));
 if (arg('sequential')) SIZES.sequential = Number(arg('sequential'));
@@ -88,7 +91,7 @@ async function main(): Promise<void> {
     );
     await flushRedis();
   }
-  const needServices = ['m', 'p1', 'p3', 'p4', 'p7', 'p8', 'p9'].some((k) => only.has(k));
+  const needServices = ['m', 'p1', 'p3', 'p4', 'p7', 'p8', 'p9', 'w1'].some((k) => only.has(k));
 
   const env = {
     NODE_ENV: 'development',
@@ -214,6 +217,27 @@ async function main(): Promise<void> {
         // the figures after this one run with one mfa-service instance
         await second.stop();
         services.splice(services.indexOf(second), 1);
+      }
+    }
+
+    if (only.has('w1')) {
+      // the web app as its own process, calling this run's org-service like any deployment
+      const web = await ServiceProcess.start('web', { ...env, ORG_API_URL: `http://127.0.0.1:${services[0].port}` });
+      try {
+        const { orgId, admin } = await createOrg(platform, 'web-pages');
+        rows.push(
+          ...(await webPages({
+            webUrl: `http://127.0.0.1:${web.port}`,
+            admin,
+            orgId,
+            databaseUrl: DATABASE_URL,
+            members: WEB.members,
+            samples: WEB.samples,
+            log,
+          })),
+        );
+      } finally {
+        await web.stop();
       }
     }
 

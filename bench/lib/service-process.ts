@@ -3,11 +3,12 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 
-export type ServiceName = 'org-service' | 'account-service' | 'mfa-service';
+export type ServiceName = 'org-service' | 'account-service' | 'mfa-service' | 'web';
 const PORT_VARIABLE: Record<ServiceName, string> = {
   'org-service': 'ORG_API_PORT',
   'account-service': 'ACCOUNT_SERVICE_PORT',
   'mfa-service': 'MFA_SERVICE_PORT',
+  web: 'WEB_PORT',
 };
 
 /** The repository root, from bench/lib (under jest) or dist/bench/lib (built) alike. */
