@@ -197,12 +197,13 @@ export function buildProgram(): Command {
     .command('list')
     .description('members, oldest first')
     .option('--state <state>', 'not_required|pending|compliant|non_compliant|exempt')
+    .option('--email <prefix>', 'only members whose email starts with this (any case), in email order')
     .option('--limit <n>', 'page size (1..1000)', int('--limit', 1, 1000))
     .option('--cursor <c>')
     .action(
       run(async (ctx, o) => {
         const q = new URLSearchParams(
-          Object.entries({ state: o.state, limit: o.limit, cursor: o.cursor })
+          Object.entries({ state: o.state, email: o.email, limit: o.limit, cursor: o.cursor })
             .filter(([, v]) => v !== undefined)
             .map(([k, v]) => [k, String(v)] as [string, string]),
         );

@@ -135,6 +135,10 @@ describe('mfa admin commands', () => {
     const auditor = await json(['api-keys', 'create', '--role', 'auditor', '--label', 'reports']);
     expect((await mfa(['members', 'add', '--email', 'x@example.test'], { MFA_API_KEY: auditor.key })).stderr).toMatch(/^mfa: forbidden/);
     expect((await mfa(['api-keys', 'revoke', auditor.id])).code).toBe(0);
+    expect((await mfa(['members', 'add', '--email', 'search-me@example.test'])).code).toBe(0);
+    const found = await json(['members', 'list', '--email', 'SEARCH-']);
+    expect(found.items.map((m: { email: string }) => m.email)).toEqual(['search-me@example.test']);
+    expect((await mfa(['members', 'list', '--email', 'x'.repeat(255)])).stderr).toMatch(/email/);
     const sk = await json(['service-keys', 'create', '--name', 'web', '--scopes', 'verify,authorize']);
     expect(sk).toMatchObject({ scopes: ['verify', 'authorize'], secret: expect.any(String) });
     expect((await json(['service-keys', 'list'])).items).toContainEqual(expect.objectContaining({ id: sk.id, revokedAt: null }));
