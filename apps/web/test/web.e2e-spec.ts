@@ -411,7 +411,9 @@ describe('all methods allowed: search, passkey, phone', () => {
     ]);
     await check(page, 'enroll-choose-all');
     await go(page, page.getByRole('button', { name: 'Set up a passkey', exact: true }));
-    expect(await page.locator('#passkey-form').getAttribute('data-options')).toContain('"rp":{"name":"MFA Platform","id":"localhost"}');
+    expect(await page.locator('#passkey-form[data-webauthn=create]').getAttribute('data-options')).toContain(
+      '"rp":{"name":"MFA Platform","id":"localhost"}',
+    );
     await check(page, 'enroll-passkey');
 
     // what a broken or hostile page would post is refused on the page; the device stays pending
@@ -424,8 +426,7 @@ describe('all methods allowed: search, passkey, phone', () => {
     expect((await devicesOf(member.id)).map((d) => [d.type, d.status])).toEqual([['webauthn', 'pending']]);
 
     await go(page, page.getByRole('button', { name: 'Create the passkey', exact: true }));
-    const recoveryCodes = await page.locator('#recovery-codes code').allTextContents();
-    expect(recoveryCodes).toHaveLength(10);
+    expect(await page.locator('#recovery-codes code').count()).toBe(10);
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     expect(credentials).toHaveLength(1);
     expect(credentials[0].rpId).toBe('localhost');
@@ -434,12 +435,22 @@ describe('all methods allowed: search, passkey, phone', () => {
     await go(page, page.getByRole('button', { name: 'Continue', exact: true }));
     expect(await textOf(page, '[role=status]')).toBe('Two-step verification is on for your account.');
 
-    // a second link: a recovery code confirms it is her, and the same authenticator is refused
-    // by the browser (the account's credentials are excluded): the page says so and stays
+    // a second link: her passkey confirms it is her (navigator.credentials.get, mfa.sessions.issue
+    // with the assertion); a forged assertion first is refused on the page
     await page.goto(await linkFor(member.id));
     await go(page, page.getByRole('button', { name: 'Start', exact: true }));
-    await page.getByLabel('Code from your current device or a recovery code').fill(recoveryCodes[0]);
-    await go(page, page.getByRole('button', { name: 'Confirm', exact: true }));
+    await go(page, page.getByRole('button', { name: 'Use a passkey', exact: true }));
+    await check(page, 'enroll-step-up-passkey');
+    const forged = await page.request.post(`${webUrl}/enroll/step-up`, {
+      form: { _csrf: await page.locator('#passkey-form input[name=_csrf]').inputValue(), assertion: '{"id":"x","response":{}}' },
+      maxRedirects: 0,
+    });
+    expect(forged.status()).toBe(400);
+    expect(await forged.text()).toContain('did not answer with a passkey');
+    // the challenge was not spent by a credential that is not hers: the page's own still works
+    await go(page, page.getByRole('button', { name: 'Confirm with your passkey', exact: true }));
+    // then the same authenticator is refused by the browser (the account's credentials are
+    // excluded): the page says so and stays
     await go(page, page.getByRole('button', { name: 'Set up a passkey', exact: true }));
     await page.getByRole('button', { name: 'Create the passkey', exact: true }).click();
     await page.locator('#passkey-status:not([hidden])').waitFor({ timeout: 60_000 });

@@ -15,6 +15,8 @@ export interface EnrollData {
   allowedMethods: MfaMethod[];
   /** the account had an active device when the link was opened: a current code comes first */
   needsStepUp: boolean;
+  /** one of its active devices is a passkey: the step-up may use it (navigator.credentials.get) */
+  hasPasskey?: boolean;
   step: EnrollStep;
   serialNumber: string | null;
 }
@@ -26,6 +28,9 @@ export interface EnrollSecret {
   qrCodePng?: string;
   /** a passkey's registration options (their challenge), as JSON for the page's script */
   registrationOptions?: string;
+  /** a passkey step-up's challenge: its id and the options for navigator.credentials.get, as JSON */
+  challengeId?: string;
+  authenticationOptions?: string;
   recoveryCodes?: string[];
 }
 

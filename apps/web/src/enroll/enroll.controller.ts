@@ -68,10 +68,21 @@ export class EnrollController {
     res.redirect(303, '/enroll');
   }
 
+  /** A current code or recovery code; or, from the passkey form, the browser's assertion. */
   @Post('step-up')
   async stepUp(@Req() req: Request, @Res() res: Response) {
     const s = await this.sessions.require(req);
-    await this.act(req, res, s, () => this.enroll.stepUp(s, field(req.body, 'code')));
+    const assertion = field(req.body, 'assertion');
+    const code = field(req.body, 'code');
+    await this.act(req, res, s, () => (code ? this.enroll.stepUp(s, code) : this.enroll.stepUpWithPasskey(s, assertion)));
+  }
+
+  /** "Use a passkey": a challenge for navigator.credentials.get, which the page then offers. */
+  @Post('step-up/passkey')
+  async stepUpPasskey(@Req() req: Request, @Res() res: Response) {
+    const s = await this.sessions.require(req);
+    if (!s.data.hasPasskey || s.secret.sessionToken) return res.redirect(303, '/enroll');
+    await this.act(req, res, s, () => this.enroll.stepUpChallenge(s));
   }
 
   @Post('totp')
@@ -148,6 +159,7 @@ export class EnrollController {
         key: s.secret.secretBase32 ? groupKey(s.secret.secretBase32) : null,
         qr: s.secret.qrCodePng ?? null,
         registrationOptions: s.data.step === 'webauthn' ? (s.secret.registrationOptions ?? null) : null,
+        authenticationOptions: stepUp ? (s.secret.authenticationOptions ?? null) : null,
         codes: s.data.step === 'recovery' ? (s.secret.recoveryCodes ?? []) : [],
         error,
       },

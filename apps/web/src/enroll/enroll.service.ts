@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Bus } from '@mfa/bus';
 import {
   AppError,
+  ErrorCodes,
   InternalPatterns,
   Patterns,
   type CreateTotpDeviceReply,
@@ -20,13 +21,43 @@ export class EnrollService {
   }
 
   /** What the page needs to know about the member once: email, allowed methods, whether a current factor is asked first. */
-  async describe(accountId: string, orgId: string): Promise<Pick<EnrollData, 'email' | 'allowedMethods' | 'needsStepUp'>> {
+  async describe(accountId: string, orgId: string): Promise<Pick<EnrollData, 'email' | 'allowedMethods' | 'needsStepUp' | 'hasPasskey'>> {
     const [member, policy, devices] = await Promise.all([
       this.bus.send(Patterns.AccountsGet, { accountId }),
       this.bus.send(InternalPatterns.AccountsPolicyGet, { orgId }),
       this.bus.send(Patterns.MfaDevicesList, { accountId }),
     ]);
-    return { email: member.email, allowedMethods: policy.allowedMethods, needsStepUp: devices.items.some((d) => d.status === 'active') };
+    const active = devices.items.filter((d) => d.status === 'active');
+    return {
+      email: member.email,
+      allowedMethods: policy.allowedMethods,
+      needsStepUp: active.length > 0,
+      hasPasskey: active.some((d) => d.type === 'webauthn'),
+    };
+  }
+
+  /** A one-use challenge (5 minutes) for a step-up with one of the account's passkeys. */
+  async stepUpChallenge(s: EnrollSession): Promise<void> {
+    const challenge = await this.bus.send(Patterns.MfaChallengesCreate, { accountId: s.data.accountId });
+    s.secret.challengeId = challenge.challengeId;
+    s.secret.authenticationOptions = JSON.stringify(challenge.authenticationOptions);
+  }
+
+  /** The step-up answered with a passkey: the browser's assertion for the challenge made above. */
+  async stepUpWithPasskey(s: EnrollSession, assertionText: string): Promise<void> {
+    const challengeId = s.secret.challengeId;
+    delete s.secret.challengeId;
+    delete s.secret.authenticationOptions;
+    if (!challengeId) throw browserFailed('assertion', 'Press "Use a passkey" first.');
+    const session = await this.bus
+      .send(Patterns.MfaSessionsIssue, {
+        accountId: s.data.accountId,
+        challengeId,
+        assertion: parseWebAuthnJson(assertionText, 'assertion'),
+        durationSeconds: 900,
+      })
+      .catch(plainWebAuthnRefusal('assertion'));
+    s.secret.sessionToken = session.token;
   }
 
   async stepUp(s: EnrollSession, code: string): Promise<void> {
@@ -91,11 +122,15 @@ export class EnrollService {
 
   /** TOTP: two codes; SMS: one; a passkey: the browser's registration response (JSON text from the page's script). */
   async enable(s: EnrollSession, proof: { code1: string; code2?: string } | { registrationResponse: string }): Promise<void> {
-    await this.bus.send(Patterns.MfaDevicesEnable, {
-      accountId: s.data.accountId,
-      serialNumber: s.data.serialNumber!,
-      ...('registrationResponse' in proof ? { registrationResponse: parseRegistration(proof.registrationResponse) } : proof),
-    });
+    await this.bus
+      .send(Patterns.MfaDevicesEnable, {
+        accountId: s.data.accountId,
+        serialNumber: s.data.serialNumber!,
+        ...('registrationResponse' in proof
+          ? { registrationResponse: parseWebAuthnJson(proof.registrationResponse, 'registrationResponse') }
+          : proof),
+      })
+      .catch('registrationResponse' in proof ? plainWebAuthnRefusal('registrationResponse') : rethrow);
     delete s.secret.secretBase32;
     delete s.secret.qrCodePng;
     delete s.secret.registrationOptions;
@@ -103,11 +138,31 @@ export class EnrollService {
   }
 }
 
+function browserFailed(field: string, message = 'Your browser did not answer with a passkey. Try again, or use a code.'): AppError {
+  return AppError.validation(message, [{ field }]);
+}
+
+const rethrow = (err: unknown): never => {
+  throw err;
+};
+
+/** mfa-service's field-by-field refusal of a malformed WebAuthn answer, said as the member can act on it. */
+function plainWebAuthnRefusal(field: 'registrationResponse' | 'assertion') {
+  return (err: unknown): never => {
+    if (err instanceof AppError && err.code === ErrorCodes.ValidationFailed)
+      throw field === 'assertion'
+        ? browserFailed(field)
+        : browserFailed(field, 'Your browser did not create a passkey. Try again, or choose another method.');
+    throw err;
+  };
+}
+
 /** The page's script posts the credential's toJSON() as text; anything else is the member's browser failing, said on the page. */
-function parseRegistration(text: string): WebAuthnJson {
-  const refused = AppError.validation('Your browser did not create a passkey. Try again, or choose another method.', [
-    { field: 'registrationResponse' },
-  ]);
+function parseWebAuthnJson(text: string, field: 'registrationResponse' | 'assertion'): WebAuthnJson {
+  const refused =
+    field === 'assertion'
+      ? browserFailed(field)
+      : browserFailed(field, 'Your browser did not create a passkey. Try again, or choose another method.');
   if (!text) throw refused;
   try {
     const parsed: unknown = JSON.parse(text);
