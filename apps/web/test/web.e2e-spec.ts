@@ -537,6 +537,22 @@ describe('refusals', () => {
     await ctx.close();
   });
 
+  it('the passkey routes refuse without a page session, and an oversized answer', async () => {
+    const agent = request.agent(webUrl);
+    const landing = await agent.get(`/enroll/${'A'.repeat(43)}`);
+    const _csrf = /name="_csrf" value="([^"]+)"/.exec(landing.text)![1];
+    for (const path of ['/enroll/passkey', '/enroll/step-up/passkey', '/enroll/step-up', '/enroll/enable']) {
+      const res = await agent.post(path).type('form').send({ _csrf, assertion: '{}', registrationResponse: '{}' });
+      expect({ path, status: res.status }).toEqual({ path, status: 401 });
+      expect(res.text).toContain('This page has expired');
+    }
+    const huge = await agent
+      .post('/enroll/enable')
+      .type('form')
+      .send({ _csrf, registrationResponse: 'x'.repeat(20_000) });
+    expect(huge.status).toBe(413);
+  });
+
   it('limits sign-in attempts per client', async () => {
     const agent = request.agent(webUrl);
     const form = await agent.get('/console/sign-in');
