@@ -31,7 +31,7 @@ it('packs into a tarball that a fresh project installs, type-checks and uses', a
   });
   const [{ filename, files }] = JSON.parse(out.slice(out.indexOf('[')));
   const paths = files.map((f: { path: string }) => f.path);
-  expect(paths).toEqual(expect.arrayContaining(['package.json', 'dist/client/src/index.js', 'dist/client/src/index.d.ts']));
+  expect(paths).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/client/src/index.js', 'dist/client/src/index.d.ts']));
   expect(paths.filter((p: string) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]); // no sources, no specs
 
   const app = join(dir, 'app');
