@@ -20,6 +20,12 @@ export interface OrgMfaRules {
  */
 export const DEFAULT_RULES: OrgMfaRules = { version: 0, requireMfa: false, allowedMethods: [...MfaMethods], secureMethodsOnly: false };
 
+/** `method_not_allowed` unless the rules allow this device type: active devices and new ones alike. */
+function assertAllowedBy(rules: OrgMfaRules, method: { type: MfaMethod; label: string }): void {
+  if (!rules.allowedMethods.includes(method.type))
+    throw new AppError(ErrorCodes.MethodNotAllowed, `the organization does not allow ${method.label} devices`);
+}
+
 @Injectable()
 export class OrgPolicyService {
   constructor(
@@ -42,9 +48,7 @@ export class OrgPolicyService {
 
   /** `method_not_allowed` unless the org's policy allows this device type. */
   async assertAllows(orgId: string, method: { type: MfaMethod; label: string }): Promise<void> {
-    const { allowedMethods } = await this.rulesOf(this.dataSource, orgId);
-    if (!allowedMethods.includes(method.type))
-      throw new AppError(ErrorCodes.MethodNotAllowed, `the organization does not allow ${method.label} devices`);
+    assertAllowedBy(await this.rulesOf(this.dataSource, orgId), method);
   }
 
   /**
@@ -52,10 +56,9 @@ export class OrgPolicyService {
    * secureMethodsOnly. Devices already active keep working (assertAllows alone).
    */
   async assertEnrollable(orgId: string, method: { type: MfaMethod; label: string }): Promise<void> {
-    const { allowedMethods, secureMethodsOnly } = await this.rulesOf(this.dataSource, orgId);
-    if (!allowedMethods.includes(method.type))
-      throw new AppError(ErrorCodes.MethodNotAllowed, `the organization does not allow ${method.label} devices`);
-    if (secureMethodsOnly && !SecureMfaMethods.includes(method.type))
+    const rules = await this.rulesOf(this.dataSource, orgId);
+    assertAllowedBy(rules, method);
+    if (rules.secureMethodsOnly && !SecureMfaMethods.includes(method.type))
       throw new AppError(
         ErrorCodes.MethodNotAllowed,
         `the organization's policy requires secure methods only (secureMethodsOnly): ${method.label} devices cannot be enrolled`,
