@@ -397,7 +397,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   /** Whether `sig` is the contract's HMAC of the entry under `secret`, compared in constant time. */
   private signatureHolds(f: EntryFields, secret: string): boolean {
     return constantTimeEqual(
-      signEntry(secret, f.id ?? '', f.pattern ?? '', f.deadline ?? '', f.replyTo ?? '', f.data ?? ''),
+      signEntry(secret, f.id ?? '', f.pattern ?? '', f.deadline ?? '', f.replyTo ?? '', f.data ?? '', f.traceparent),
       (f.sig ?? '').toLowerCase(),
     );
   }

@@ -9,6 +9,7 @@ export {
   MAX_DATA_BYTES,
   MAX_DEADLINE_AHEAD_MS,
   MAX_FIELD_BYTES,
+  parseTraceparent,
   REPLY_LIST_PREFIX,
   REPLY_TTL_SECONDS,
   replyPrefixOf,
@@ -16,9 +17,11 @@ export {
   requestFields,
   signEntry,
   signReply,
+  TRACEPARENT_FIELD,
+  TRACEPARENT_LENGTH,
   trustedReply,
 } from '@mfa-platform/client/wire';
-export type { BusCredentials, EntryFields, WireReply } from '@mfa-platform/client/wire';
+export type { BusCredentials, EntryFields, TraceParent, WireReply } from '@mfa-platform/client/wire';
 import type { BusCredentials } from '@mfa-platform/client/wire';
 
 /** Injection token of the BusClient (ClientsModule.register name and BusModule provider). */

@@ -46,11 +46,43 @@ export interface EntryFields {
   deadline?: string;
   keyId?: string;
   sig?: string;
+  /** W3C trace context of the caller's span, only when well formed (then it is signed too) */
+  traceparent?: string;
+  /** a traceparent field was there but not a valid one (any size): ignored, as if absent */
+  traceparentInvalid?: true;
   /** a field other than data longer than MAX_FIELD_BYTES */
   overlong?: string;
 }
 
-const KNOWN = new Set(['id', 'pattern', 'data', 'replyTo', 'deadline', 'keyId', 'sig']);
+const KNOWN = new Set(['id', 'pattern', 'data', 'replyTo', 'deadline', 'keyId', 'sig', 'traceparent']);
+
+/** The entry field (and job data field, and HTTP header) carrying W3C Trace Context. */
+export const TRACEPARENT_FIELD = 'traceparent';
+/** `00-` + 32 + `-` + 16 + `-` + 2: the only length a version-00 traceparent has. */
+export const TRACEPARENT_LENGTH = 55;
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
+
+/** A parsed traceparent: the caller's trace and span, used only as the parent of our spans. */
+export interface TraceParent {
+  traceId: string;
+  spanId: string;
+  /** bit 0: sampled */
+  flags: number;
+}
+
+/**
+ * W3C Trace Context `traceparent`, strictly: version 00, lowercase hex, trace and span ids not
+ * all zeros, exactly 55 characters (nothing after). Anything else (another version, upper case,
+ * a huge value, not a string) is null: the caller ignores it, never fails a request over it.
+ */
+export function parseTraceparent(value: unknown): TraceParent | null {
+  if (typeof value !== 'string' || value.length !== TRACEPARENT_LENGTH) return null;
+  const m = TRACEPARENT.exec(value);
+  if (!m || m[1] === ZERO_TRACE_ID || m[2] === ZERO_SPAN_ID) return null;
+  return { traceId: m[1], spanId: m[2], flags: parseInt(m[3], 16) };
+}
 
 /**
  * `[k1, v1, k2, v2, ...]` (as Buffers, so a huge field never becomes a string on the heap) to
@@ -61,21 +93,45 @@ export function fieldsOf(flat: readonly Buffer[] | null | undefined): EntryField
   if (!flat) return out;
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const k = flat[i].length <= 16 ? flat[i].toString('latin1') : '';
-    if (!KNOWN.has(k) || k in out) continue;
+    if (!KNOWN.has(k) || k in out || (k === 'traceparent' && out.traceparentInvalid)) continue;
     const v = flat[i + 1];
     if (k === 'data') out.data = v;
-    else if (v.length > MAX_FIELD_BYTES) out.overlong ??= k;
+    else if (k === 'traceparent') {
+      // measured before it is read: a huge one never becomes a string
+      const tp = v.length === TRACEPARENT_LENGTH ? v.toString('latin1') : '';
+      if (parseTraceparent(tp)) out.traceparent = tp;
+      else out.traceparentInvalid = true;
+    } else if (v.length > MAX_FIELD_BYTES) out.overlong ??= k;
     else (out as Record<string, string>)[k] = v.toString('utf8');
   }
   return out;
 }
 
-/** Lowercase hex HMAC-SHA256 of `id \n pattern \n deadline \n replyTo \n data` (the contract's signature). */
-export function signEntry(secret: string, id: string, pattern: string, deadline: string, replyTo: string, data: string | Buffer): string {
-  return createHmac('sha256', secret).update(`${id}\n${pattern}\n${deadline}\n${replyTo}\n`).update(data).digest('hex');
+/**
+ * Lowercase hex HMAC-SHA256 of `id \n pattern \n deadline \n replyTo \n data` (the contract's
+ * signature). An entry with a (valid) `traceparent` signs it too, on its own line before `data`:
+ * `id \n pattern \n deadline \n replyTo \n traceparent \n data`; without one the message is the
+ * one it always was, so entries of older clients verify unchanged.
+ */
+export function signEntry(
+  secret: string,
+  id: string,
+  pattern: string,
+  deadline: string,
+  replyTo: string,
+  data: string | Buffer,
+  traceparent?: string,
+): string {
+  const head = traceparent
+    ? `${id}\n${pattern}\n${deadline}\n${replyTo}\n${traceparent}\n`
+    : `${id}\n${pattern}\n${deadline}\n${replyTo}\n`;
+  return createHmac('sha256', secret).update(head).update(data).digest('hex');
 }
 
-/** The XADD field list of a signed request, in the order docs/bus-protocol.md shows. */
+/**
+ * The XADD field list of a signed request, in the order docs/bus-protocol.md shows. A
+ * `traceparent` is sent (and signed) only when it is a valid one; any other value is left out.
+ */
 export function requestFields(
   creds: BusCredentials,
   id: string,
@@ -83,12 +139,15 @@ export function requestFields(
   data: unknown,
   replyTo: string | null,
   deadline: number,
+  traceparent?: string,
 ): string[] {
   const json = JSON.stringify(data ?? {});
   const dl = String(deadline);
+  const tp = traceparent && parseTraceparent(traceparent) ? traceparent : undefined;
   const out = ['id', id, 'pattern', pattern, 'data', json];
   if (replyTo) out.push('replyTo', replyTo);
-  out.push('deadline', dl, 'keyId', creds.keyId, 'sig', signEntry(creds.secret, id, pattern, dl, replyTo ?? '', json));
+  if (tp) out.push(TRACEPARENT_FIELD, tp);
+  out.push('deadline', dl, 'keyId', creds.keyId, 'sig', signEntry(creds.secret, id, pattern, dl, replyTo ?? '', json, tp));
   return out;
 }
 
