@@ -1,6 +1,7 @@
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { ErrorCodes, InternalPatterns, Patterns } from '@mfa/contracts';
+import type { TraceSource } from './tracing';
 
 /** The token MetricsModule provides a BusMetrics under (optional: without it the bus counts nothing). */
 export const BUS_METRICS = Symbol('BUS_METRICS');
@@ -152,6 +153,8 @@ export class BusMetrics {
   private readonly batchMetric: SlotMetric;
   private readonly deadLetters: Slot;
   private readonly deadLetterMetric: SlotMetric;
+  private readonly invalidTraceMetric: SlotMetric;
+  private readonly invalidTraceCache = new Map<TraceSource, Slot>();
   private readonly cache = new Map<string, Map<string, Slot>>();
   private readonly clientCache = new Map<string, Map<string, Slot>>();
   private readonly durationCache = new Map<string, Slot>();
@@ -215,6 +218,13 @@ export class BusMetrics {
       registry,
     );
     this.deadLetters = this.deadLetterMetric.slot({ service });
+    this.invalidTraceMetric = new SlotMetric(
+      'trace_context_invalid_total',
+      'traceparent values ignored because they are not valid W3C Trace Context, by where they came (bus, job, http)',
+      'counter',
+      null,
+      registry,
+    );
     const probes = this.probes;
     // XINFO GROUPS on scrape only: one cheap command per scrape, nothing on the request path
     const group = async (pick: 'pending' | 'lag', gauge: Gauge<'service'>) => {
@@ -277,6 +287,13 @@ export class BusMetrics {
 
   deadLettered(n: number): void {
     this.deadLetterMetric.inc(this.deadLetters, n);
+  }
+
+  /** A traceparent (entry field, job data, HTTP header) that was not valid: ignored, counted here. */
+  invalidTraceContext(source: TraceSource): void {
+    let c = this.invalidTraceCache.get(source);
+    if (!c) this.invalidTraceCache.set(source, (c = this.invalidTraceMetric.slot({ service: this.service, source })));
+    this.invalidTraceMetric.inc(c);
   }
 
   private child(cache: Map<string, Map<string, Slot>>, metric: SlotMetric, pattern: string, outcome: string): Slot {

@@ -6,6 +6,8 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { AppError, BusServices, ErrorCodes, isWireError, ownerOf } from '@mfa/contracts';
 import type { BusMetrics } from './bus-metrics';
 import { openRedis } from './redis-connection';
+import { currentTraceparent, endSpan, SpanAttributes, SpanKind, startSpan, traceparentOf, Tracing } from './tracing';
+import type { Span } from '@opentelemetry/api';
 import { DEFAULT_TIMEOUT_MS, isWireReply, MAX_DEADLINE_AHEAD_MS, replyPrefixOf, requestFields, trustedReply } from './wire';
 import type { BusCredentials } from './wire';
 
@@ -19,6 +21,8 @@ export interface BusClientOptions {
   timeoutMs?: number;
   /** bus_client_* series on /metrics; none: nothing is counted */
   metrics?: BusMetrics;
+  /** the sending service's name on its spans (`org-service`); default `bus-client` */
+  serviceName?: string;
 }
 
 interface Waiter {
@@ -28,6 +32,8 @@ interface Waiter {
   pattern: string;
   /** performance.now() at send, for bus_client_request_duration_seconds */
   started: number;
+  /** the client span, when tracing is on: its traceparent goes on the entry */
+  span?: Span;
 }
 
 interface Outgoing {
@@ -106,13 +112,16 @@ export class BusClient extends ClientProxy {
     const id = randomUUID();
     timeoutMs = Math.min(timeoutMs, MAX_DEADLINE_AHEAD_MS); // a server refuses deadlines further ahead
     const deadline = Date.now() + timeoutMs;
+    const span = Tracing.enabled
+      ? startSpan(this.options.serviceName ?? 'bus-client', pattern, SpanKind.CLIENT, { [SpanAttributes.Pattern]: pattern })
+      : undefined;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id); // a late reply finds no waiter and is ignored
         this.count(w, ErrorCodes.Timeout);
         reject(new AppError(ErrorCodes.Timeout, `no reply to ${pattern} within ${timeoutMs} ms`));
       }, timeoutMs);
-      const w: Waiter = { resolve, reject, timer, pattern, started: performance.now() };
+      const w: Waiter = { resolve, reject, timer, pattern, started: performance.now(), span };
       this.waiting.set(id, w);
       const fail = (err: AppError) => {
         if (!this.waiting.delete(id)) return;
@@ -122,7 +131,7 @@ export class BusClient extends ClientProxy {
       };
       this.enqueue({
         stream: BusServices[owner].stream,
-        fields: requestFields(this.options.credentials, id, pattern, data, this.replyList, deadline),
+        fields: requestFields(this.options.credentials, id, pattern, data, this.replyList, deadline, span && traceparentOf(span)),
         fail,
       });
     });
@@ -152,7 +161,15 @@ export class BusClient extends ClientProxy {
     const owner = ownerOf(pattern);
     if (!owner) throw new AppError(ErrorCodes.UnknownPattern, `no service owns pattern ${pattern}`);
     await this.connect();
-    const fields = requestFields(this.options.credentials, randomUUID(), pattern, packet.data, null, Date.now() + this.timeoutMs);
+    const fields = requestFields(
+      this.options.credentials,
+      randomUUID(),
+      pattern,
+      packet.data,
+      null,
+      Date.now() + this.timeoutMs,
+      currentTraceparent(),
+    );
     return (await this.cmd!.xadd(BusServices[owner].stream, '*', ...fields)) as T;
   }
 
@@ -195,8 +212,10 @@ export class BusClient extends ClientProxy {
     }
   }
 
+  /** Once per request, whichever way it settles: its metrics and the end of its span. */
   private count(w: Waiter, outcome: string): void {
     this.options.metrics?.sent(w.pattern, outcome, (performance.now() - w.started) / 1000);
+    if (w.span) endSpan(w.span, outcome);
   }
 
   private dispatch(json: string): void {

@@ -43,6 +43,7 @@ export class BusModule {
       redisUrl: env.REDIS_URL,
       timeoutMs: env.BUS_TIMEOUT_MS,
       credentials: platformCredentials(service, key.busSecret),
+      serviceName: service,
     });
     return { ...base, providers: [...base.providers!, { provide: InternalKey, useValue: key }], exports: [...base.exports!, InternalKey] };
   }

@@ -1,6 +1,7 @@
 export * from './wire';
 export * from './bus-errors';
 export * from './bus-metrics';
+export * from './tracing';
 export * from './bus-exception.filter';
 export * from './bus-validation.pipe';
 export * from './redis-streams.context';

@@ -13,6 +13,10 @@ import {
 import { Redis } from 'ioredis';
 import { type JobName, type JobPayloads, QUEUE_PREFIX, QueueOfJob, type QueueName } from '@mfa/contracts';
 import type { InternalKey } from '@mfa/crypto';
+import type { BusMetrics } from './bus-metrics';
+import { isRequeue, jobLabel, JobOutcomes } from './jobs/job-metrics';
+import { currentTraceparent, endSpan, parentContext, SpanAttributes, SpanKind, startSpan, Tracing, withSpan } from './tracing';
+import { parseTraceparent, TRACEPARENT_FIELD } from './wire';
 
 /** Jobs are small or bounded by a chunk; keep only failures around, and not forever. */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -29,11 +33,40 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
  */
 export const JOB_SIG_FIELD = 'sig';
 
-/** Job data as it is stored: the payload plus its signature. */
-export function signedJobData<T extends object>(key: InternalKey, queue: string, name: string, data: T): T & { sig: string } {
+/**
+ * The field of a job's data that carries the producer's span (W3C traceparent), when tracing is
+ * on. It is signed with the payload and taken out, like `sig`, before the payload is validated
+ * against its class and handed to the processor. A wire name.
+ */
+export const JOB_TRACEPARENT_FIELD = TRACEPARENT_FIELD;
+
+/** Job data as it is stored: the payload, the producer's traceparent (when given) and the signature over both. */
+export function signedJobData<T extends object>(
+  key: InternalKey,
+  queue: string,
+  name: string,
+  data: T,
+  traceparent?: string,
+): T & { sig: string } {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new Error(`job ${name}: data must be an object`);
-  if (JOB_SIG_FIELD in data) throw new Error(`job ${name}: data already has a "${JOB_SIG_FIELD}" field`);
-  return { ...data, [JOB_SIG_FIELD]: key.signJob(queue, name, data) };
+  for (const field of [JOB_SIG_FIELD, JOB_TRACEPARENT_FIELD])
+    if (field in data) throw new Error(`job ${name}: data already has a "${field}" field`);
+  const signed = traceparent ? { ...data, [JOB_TRACEPARENT_FIELD]: traceparent } : data;
+  return { ...signed, [JOB_SIG_FIELD]: key.signJob(queue, name, signed) };
+}
+
+/**
+ * Takes the traceparent out of verified job data: the payload without it, and the traceparent
+ * when it is a valid one (`invalid`: there was one, and it is ignored).
+ */
+export function splitTraceparent(payload: Record<string, unknown>): {
+  payload: Record<string, unknown>;
+  traceparent?: string;
+  invalid: boolean;
+} {
+  if (!(JOB_TRACEPARENT_FIELD in payload)) return { payload, invalid: false };
+  const { [JOB_TRACEPARENT_FIELD]: tp, ...rest } = payload;
+  return parseTraceparent(tp) ? { payload: rest, traceparent: tp as string, invalid: false } : { payload: rest, invalid: true };
 }
 
 /** A job refused because the platform did not sign it (or signed it for another queue or name). */
@@ -71,8 +104,16 @@ export type BulkJob = { [N in JobName]: { name: N; data: JobPayloads[N]; opts?: 
  * here runs the processor only for jobs whose signature is right: a job added to a queue by
  * anyone else with access to Redis is failed for good, unprocessed (docs/security.md).
  */
+export interface JobQueuesOptions {
+  /** trace_context_invalid_total{source="job"}; none: not counted */
+  metrics?: BusMetrics;
+  /** the app's name on its job spans (`account-service`); default the owner */
+  serviceName?: string;
+}
+
 export class JobQueues {
   private readonly logger: Logger;
+  private readonly serviceName: string;
   private readonly connection: Redis;
   private readonly queues = new Map<QueueName, Queue>();
   private readonly workers: Worker[] = [];
@@ -82,8 +123,10 @@ export class JobQueues {
     redisUrl: string,
     private readonly key: InternalKey,
     owner = 'JobQueues',
+    private readonly options: JobQueuesOptions = {},
   ) {
     this.logger = new Logger(owner);
+    this.serviceName = options.serviceName ?? owner;
     // BullMQ refuses connections that give up on a command (its blocking reads would fail)
     this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
     this.connection.on('error', (err) => this.logger.warn(`redis: ${err.message}`));
@@ -106,12 +149,16 @@ export class JobQueues {
   /** Adds a job on its queue. A `jobId` dedupes while a job with that id exists. */
   async add<N extends JobName>(name: N, data: JobPayloads[N], opts: JobsOptions = {}): Promise<string | undefined> {
     const queue = QueueOfJob[name];
-    const job = await this.queue(queue).add(name, signedJobData(this.key, queue, name, data), { ...DEFAULT_JOB_OPTIONS, ...opts });
+    const job = await this.queue(queue).add(name, signedJobData(this.key, queue, name, data, currentTraceparent()), {
+      ...DEFAULT_JOB_OPTIONS,
+      ...opts,
+    });
     return job.id;
   }
 
   /** Many jobs, of any names, in one round trip per queue. */
   async addBulk(jobs: BulkJob[]): Promise<void> {
+    const traceparent = currentTraceparent();
     const byQueue = new Map<QueueName, BulkJob[]>();
     for (const job of jobs) {
       const queue = QueueOfJob[job.name];
@@ -124,7 +171,7 @@ export class JobQueues {
         this.queue(queue).addBulk(
           list.map((j) => ({
             name: j.name,
-            data: signedJobData(this.key, queue, j.name, j.data),
+            data: signedJobData(this.key, queue, j.name, j.data, traceparent),
             opts: { ...DEFAULT_JOB_OPTIONS, ...j.opts },
           })),
         ),
@@ -163,8 +210,37 @@ export class JobQueues {
    */
   work(queue: QueueName, processor: Processor, opts: Partial<WorkerOptions> = {}): Worker {
     const verified: Processor = async (job, token, signal) => {
-      job.data = verifiedJobData<unknown>(this.key, queue, job);
-      return (await processor(job, token, signal)) as unknown;
+      const { payload, traceparent, invalid } = splitTraceparent(verifiedJobData<Record<string, unknown>>(this.key, queue, job));
+      if (invalid) this.options.metrics?.invalidTraceContext('job');
+      job.data = payload;
+      if (!Tracing.enabled) return (await processor(job, token, signal)) as unknown;
+      // one span per attempt, a child of the producer's span (its traceparent was signed with the data)
+      const span = startSpan(
+        this.serviceName,
+        job.name,
+        SpanKind.CONSUMER,
+        {
+          [SpanAttributes.Queue]: queue,
+          [SpanAttributes.JobName]: jobLabel(queue, job.name),
+          [SpanAttributes.Attempt]: job.attemptsMade + 1,
+        },
+        parentContext(traceparent),
+      );
+      try {
+        const result = (await withSpan(span, () => processor(job, token, signal))) as unknown;
+        endSpan(span, JobOutcomes.Completed);
+        return result;
+      } catch (err) {
+        endSpan(
+          span,
+          isRequeue(err)
+            ? JobOutcomes.Requeued
+            : (err as Error | undefined)?.name === 'JobPayloadError'
+              ? JobOutcomes.Invalid
+              : JobOutcomes.Failed,
+        );
+        throw err;
+      }
     };
     const worker = new Worker(queue, verified, { connection: this.connection, prefix: QUEUE_PREFIX, ...opts });
     worker.on('failed', (job, err) => {

@@ -15,6 +15,7 @@ import type { BusCaller, CallerDirectory, ServiceKeyRecord } from './callers';
 import { FairScheduler } from './fair-scheduler';
 import { clientIdsByName, connectionName, openRedis, Sleeper } from './redis-connection';
 import { RedisStreamsContext } from './redis-streams.context';
+import { endSpan, parentContext, SpanAttributes, SpanKind, startSpan, Tracing, withSpan } from './tracing';
 import {
   fieldsOf,
   MAX_DATA_BYTES,
@@ -49,6 +50,8 @@ export interface RedisStreamsServerOptions {
   expensiveConcurrency?: number;
   /** bus_* series on /metrics (BusMetrics.for(registry, name)); none: nothing is counted */
   metrics?: BusMetrics;
+  /** the service's name on its spans (`account-service`); default `<service>-service` */
+  serviceName?: string;
 }
 
 type StreamEntry = [id: Buffer, fields: Buffer[] | null];
@@ -67,6 +70,8 @@ interface Admitted {
   /** the caller's secret: its replies are signed with it */
   secret: string;
   data: unknown;
+  /** the caller's span (signed with the entry), the parent of ours when tracing is on */
+  traceparent?: string;
 }
 /** Why an entry is dropped or refused, kept for the metrics until the outcome is known. */
 type Refusal = { entryId: string; outcome: Outcome | null; pattern?: string; reason: RejectReason; code: string };
@@ -89,7 +94,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   readonly group: string;
   readonly deadLetters: string;
   readonly consumer: string;
-  private readonly opts: Required<Omit<RedisStreamsServerOptions, 'consumerName' | 'directory' | 'metrics'>>;
+  private readonly opts: Required<Omit<RedisStreamsServerOptions, 'consumerName' | 'directory' | 'metrics' | 'serviceName'>>;
+  private readonly serviceName: string;
   private readonly metrics?: BusMetrics;
   private unwatch?: () => void;
   /** readers whose last read failed (Redis down, group gone): the consumer is not up */
@@ -117,6 +123,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     this.consumer = options.consumerName ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.directory = options.directory;
     this.metrics = options.metrics;
+    this.serviceName = options.serviceName ?? `${options.service}-service`;
     this.opts = {
       redisUrl: options.redisUrl,
       service: options.service,
@@ -417,7 +424,10 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     ids.forEach((id) => this.inFlight.add(id));
     const later = new Set<string>();
     try {
-      const gates = await this.admit(raw.map(([, flat], i) => ({ entryId: ids[i], f: fieldsOf(flat) })));
+      const entries = raw.map(([, flat], i) => ({ entryId: ids[i], f: fieldsOf(flat) }));
+      // ignored (the entry is handled as if it had none), but visible
+      for (const e of entries) if (e.f.traceparentInvalid) this.metrics?.invalidTraceContext('bus');
+      const gates = await this.admit(entries);
       const now: Array<Promise<Outcome | null>> = [];
       for (const g of gates) {
         if (!('caller' in g)) {
@@ -691,6 +701,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         caller: callers.get(i)!,
         secret: secrets.get(i)!,
         data,
+        traceparent: f.traceparent,
       };
     }
     return gates;
@@ -703,18 +714,28 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       return null; // waited past its deadline: the caller is gone
     }
     const started = performance.now();
+    // a child of the caller's span (its traceparent was signed with the entry); only the pattern and the caller's kind are named
+    const span = Tracing.enabled
+      ? startSpan(
+          this.serviceName,
+          g.pattern,
+          SpanKind.SERVER,
+          { [SpanAttributes.Pattern]: g.pattern, [SpanAttributes.Caller]: g.caller.kind },
+          parentContext(g.traceparent),
+        )
+      : undefined;
     try {
       const handler = this.getHandlerByPattern(g.pattern)!;
       const ctx = new RedisStreamsContext([this.stream, g.entryId, g.pattern, g.id, this.consumer, g.caller]);
-      const value: unknown = await this.beforeDeadline(
-        lastValueFrom(this.transformToObservable(handler(g.data, ctx)), { defaultValue: null }),
-        g.deadline,
-      );
+      const work = () => lastValueFrom(this.transformToObservable(handler(g.data, ctx)), { defaultValue: null });
+      const value: unknown = await this.beforeDeadline(span ? withSpan(span, work) : work(), g.deadline);
       this.metrics?.served(g.pattern, 'ok', (performance.now() - started) / 1000);
+      if (span) endSpan(span, 'ok');
       return this.reply(g, { ok: true, data: value ?? null });
     } catch (err) {
       const error = toWireError(err);
       this.metrics?.served(g.pattern, error.code, (performance.now() - started) / 1000);
+      if (span) endSpan(span, error.code);
       return this.reply(g, { ok: false, error });
     }
   }

@@ -5,6 +5,19 @@ import { IntRange, IsEmptyOrValid } from './env-validators';
 export const DEV_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/mfa_platform';
 export const DEV_REDIS_URL = 'redis://127.0.0.1:6379/5';
 
+/** An OTLP/HTTP endpoint: an http(s) URL, no query or fragment (the exporter appends `/v1/traces`). */
+export function otlpEndpointProblem(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an http(s) URL such as http://otel-collector:4318';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http(s) URL such as http://otel-collector:4318';
+  if (url.search || url.hash) return 'must have no query or fragment (spans go to <endpoint>/v1/traces)';
+  return null;
+}
+
 /**
  * Declare every field with its type (`PORT: number = 3000`): the declared type is what
  * converts the string from the environment.
@@ -36,6 +49,13 @@ export class BaseEnv {
    */
   @IsEmptyOrValid(internalKeyProblem)
   BUS_INTERNAL_KEY: string = '';
+
+  /**
+   * Where spans go (OTLP over HTTP: `<this>/v1/traces`), e.g. `http://otel-collector:4318`.
+   * Empty: tracing is off, no SDK is started (docs/operations.md, "Traces").
+   */
+  @IsEmptyOrValid(otlpEndpointProblem)
+  OTEL_EXPORTER_OTLP_ENDPOINT: string = '';
 
   /** Problems that only matter in production (development defaults of secrets). */
   productionProblems(): string[] {

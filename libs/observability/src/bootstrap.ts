@@ -15,6 +15,7 @@ import { InternalKey } from '@mfa/crypto';
 import { type BaseEnv, ConfigError, loadConfig } from '@mfa/config';
 import { Readiness } from './health';
 import { createRootLogger, PinoLogger } from './logger';
+import { httpSpans, startTracing, stopTracing, tracesUrl } from './tracing';
 import { Metrics } from './metrics';
 
 /** Everything that differs between the three services' main.ts. */
@@ -159,11 +160,17 @@ function jsonBody(app: NestExpressApplication): void {
  */
 export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>, env: E): Promise<RunningService> {
   const logger = createRootLogger(def.name, env.LOG_LEVEL);
+  // before anything makes a span; off (the API's no-ops, no SDK) without an endpoint
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT && startTracing({ service: def.name, endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT }))
+    logger.info({ endpoint: tracesUrl(env.OTEL_EXPORTER_OTLP_ENDPOINT) }, 'tracing: spans exported over OTLP/HTTP');
   const app = await NestFactory.create<NestExpressApplication>(def.module(env), {
     logger: new PinoLogger(logger),
     bodyParser: false,
     abortOnError: false,
   });
+  const busMetrics = optionalProvider<BusMetrics>(app, BUS_METRICS);
+  // first, so the request's logs, handlers and bus calls run inside its span (a no-op with tracing off)
+  app.use(httpSpans(def.name, busMetrics));
   app.use(
     pinoHttp({
       logger,
@@ -184,13 +191,13 @@ export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>,
     // registered after that are ignored
     // member services' keys and accounts' orgs come from the app's own providers (none: platform only)
     const directory = optionalProvider<CallerDirectory>(app, CALLER_DIRECTORY);
-    const metrics = optionalProvider<BusMetrics>(app, BUS_METRICS);
     strategy = new RedisStreamsServer({
       redisUrl: env.REDIS_URL,
       service: def.bus,
       platformSecret: platformKeyOf(app).busSecret,
       directory,
-      metrics,
+      metrics: busMetrics,
+      serviceName: def.name,
     });
     const bus = app.connectMicroservice({ strategy }, { deferInitialization: true });
     // without it Nest's RPC handler drops every error code (see BusExceptionFilter)
@@ -225,6 +232,7 @@ export async function drain(running: RunningService, signal?: string): Promise<v
   const http = app.getHttpServer();
   await Promise.all([bus?.close(), new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()))]);
   await app.close();
+  await stopTracing(); // exports the spans still buffered
 }
 
 /** The whole of a main.ts: load config (exit 1 listing every bad variable), start, stop cleanly on SIGINT/SIGTERM. */

@@ -3,3 +3,4 @@ export * from './metrics';
 export * from './security-metrics';
 export * from './health';
 export * from './bootstrap';
+export * from './tracing';

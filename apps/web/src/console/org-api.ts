@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
+import { traceHeaders } from '@mfa/bus';
 import { WebEnv } from '../config/web.env';
 
 /** An error answer of the admin API, kept with its status and code for the page that shows it. */
@@ -35,7 +36,12 @@ export class OrgApi {
     try {
       res = await fetch(`${this.env.ORG_API_URL}${path}`, {
         method,
-        headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${apiKey}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          // the admin API's span joins this page's trace (tracing on only)
+          ...traceHeaders(),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(15_000),
       });

@@ -12,6 +12,7 @@ import { DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core
 import type { WorkerOptions } from 'bullmq';
 import { type AppName, type JobName, type QueueName, QueueOfJob } from '@mfa/contracts';
 import { InternalKey } from '@mfa/crypto';
+import { BUS_METRICS, type BusMetrics } from '../bus-metrics';
 import { JobQueues, JobSignatureError } from '../job-queues';
 import { isRequeue, JOB_METRICS, JobMetrics, JobOutcomes } from './job-metrics';
 import { checkJobHandlers, type FoundJobHandler, JobPayloadError, queuesOf, validateJobPayload } from './job-handlers';
@@ -144,11 +145,14 @@ export class JobsModule {
         { provide: JOBS_OPTIONS, useValue: options },
         {
           provide: JobQueues,
-          inject: [{ token: InternalKey, optional: true }],
-          useFactory: (key?: InternalKey) => {
+          inject: [
+            { token: InternalKey, optional: true },
+            { token: BUS_METRICS, optional: true },
+          ],
+          useFactory: (key?: InternalKey, metrics?: BusMetrics) => {
             const internalKey = options.internalKey ?? key;
             if (!internalKey) throw new Error('JobsModule: no InternalKey (import BusModule.forPlatform or pass internalKey)');
-            return new JobQueues(options.redisUrl, internalKey, `jobs:${options.app}`);
+            return new JobQueues(options.redisUrl, internalKey, `jobs:${options.app}`, { metrics, serviceName: options.app });
           },
         },
         JobWorkers,
