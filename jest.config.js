@@ -14,6 +14,8 @@ const esmPackages = [
   'strtok3',
   '@tokenizer',
   'uint8array-extras',
+  // not ESM, but its OTLP exporter loads node:http with import(), which Jest's CommonJS VM refuses
+  '@opentelemetry/otlp-exporter-base',
 ];
 
 const swcTs = {
