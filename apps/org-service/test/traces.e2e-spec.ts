@@ -10,9 +10,10 @@ import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@o
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { platformCredentialsFromEnv, replyPrefixOf, requestFields, Tracing } from '@mfa/bus';
-import { InternalPatterns } from '@mfa/contracts';
+import { InternalPatterns, Patterns } from '@mfa/contracts';
+import { MfaClient } from '@mfa-platform/client';
 import { startTracing, stopTracing } from '@mfa/observability';
-import { addMember, bearer, createOrg, startTestServices, type TestServices, waitFor } from '@test/support';
+import { addMember, bearer, createOrg, createServiceKey, startTestServices, type TestServices, waitFor } from '@test/support';
 
 const exporter = new InMemorySpanExporter();
 let s: TestServices;
@@ -117,6 +118,26 @@ describe('traceparent on the bus', () => {
     expect(await ping([], caller.header)).toMatchObject({ ok: true, data: { pong: true } });
     const span = await waitFor(() => spansOf(caller.traceId).find((x) => x.name === InternalPatterns.AccountsPing) ?? null, 5000);
     expect(span.parentSpanContext).toMatchObject({ traceId: caller.traceId, spanId: caller.spanId, isRemote: true });
+  });
+
+  it("a member service's MfaClient sends its caller's traceparent, signed, and the platform's span joins that trace", async () => {
+    const org = await createOrg(s.orgUrl, s.platformKey);
+    const key = await createServiceKey(s.orgUrl, org);
+    const accountId = (await addMember(s.orgUrl, org)).id;
+    const caller = traceparent();
+    const mfa = new MfaClient({ keyId: key.id, secret: key.secret, redisUrl: process.env.REDIS_URL, traceparent: () => caller.header });
+    try {
+      expect(await mfa.accounts.get({ accountId })).toMatchObject({ id: accountId });
+      // a bad one from the caller is not sent: the call still works, in a trace of its own
+      expect(await mfa.accounts.get({ accountId }, { traceparent: 'garbage' })).toMatchObject({ id: accountId });
+    } finally {
+      await mfa.close();
+    }
+    const span = await waitFor(() => spansOf(caller.traceId).find((x) => x.name === Patterns.AccountsGet) ?? null, 5000);
+    expect(span.parentSpanContext?.spanId).toBe(caller.spanId);
+    expect(span.attributes).toMatchObject({ 'mfa.service': 'account-service', 'bus.caller': 'service', 'mfa.outcome': 'ok' });
+    expect(JSON.stringify(span.attributes)).not.toContain(key.id);
+    expect(spansOf(caller.traceId).filter((x) => x.name === Patterns.AccountsGet)).toHaveLength(1);
   });
 
   it('one added to an entry signed without it is refused: nobody grafts spans onto a caller', async () => {

@@ -4,7 +4,9 @@ import { type Job, Queue } from 'bullmq';
 import { Jobs, QUEUE_PREFIX, type QueueName, Queues } from '@mfa/contracts';
 import { generateInternalKey, InternalKey } from '@mfa/crypto';
 import { TEST_REDIS_URL, waitFor } from '@mfa/testing';
-import { JOB_SIG_FIELD, JobQueues, signedJobData, verifiedJobData } from './job-queues';
+import { JOB_SIG_FIELD, JOB_TRACEPARENT_FIELD, JobQueues, signedJobData, splitTraceparent, verifiedJobData } from './job-queues';
+
+const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 const key = new InternalKey(generateInternalKey());
 
@@ -27,6 +29,32 @@ describe('signedJobData / verifiedJobData', () => {
     expect(() => verifiedJobData(key, 'r', { name: 'n', data: stored })).toThrow('bad signature');
     for (const bad of [null, 'text', 42, [stored]])
       expect(() => verifiedJobData(key, 'q', { name: 'n', data: bad })).toThrow('unsigned job');
+  });
+});
+
+describe('traceparent in job data', () => {
+  const data = { orgId: 'o1' };
+
+  it('is signed with the payload and taken out before the payload is validated or handled', () => {
+    const stored = JSON.parse(JSON.stringify(signedJobData(key, 'q', 'n', data, TP)));
+    expect(stored[JOB_TRACEPARENT_FIELD]).toBe(TP);
+    const verified = verifiedJobData<Record<string, unknown>>(key, 'q', { name: 'n', data: stored });
+    expect(splitTraceparent(verified)).toEqual({ payload: data, traceparent: TP, invalid: false });
+    // changing or adding it breaks the signature: nobody grafts a job onto a trace
+    const other = TP.replace('4bf9', '0000');
+    expect(() => verifiedJobData(key, 'q', { name: 'n', data: { ...stored, traceparent: other } })).toThrow('bad signature');
+    const plain = signedJobData(key, 'q', 'n', data);
+    expect(() => verifiedJobData(key, 'q', { name: 'n', data: { ...plain, traceparent: TP } })).toThrow('bad signature');
+  });
+
+  it('a signed but invalid one is dropped and reported, never handed to the payload check', () => {
+    expect(splitTraceparent({ ...data, traceparent: 'x'.repeat(10_000) })).toEqual({ payload: data, invalid: true });
+    expect(splitTraceparent({ ...data, traceparent: 42 })).toEqual({ payload: data, invalid: true });
+    expect(splitTraceparent(data)).toEqual({ payload: data, invalid: false });
+  });
+
+  it('refuses payloads that already carry the field', () => {
+    expect(() => signedJobData(key, 'q', 'n', { ...data, traceparent: TP })).toThrow('already has a "traceparent" field');
   });
 });
 

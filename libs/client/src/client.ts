@@ -49,11 +49,19 @@ export interface MfaClientOptions {
   onRetry?: (err: MfaError, attempt: number) => void;
   /** the services' BUS_PARTITIONS (default `BUS_PARTITIONS` or 1): > 1 spreads entries by account id */
   partitions?: number;
+  /**
+   * The W3C traceparent of the caller's current span, asked for on every call (docs/client.md,
+   * "Traces"). Sent signed with the entry, so the platform's spans join the caller's trace; an
+   * invalid value is not sent.
+   */
+  traceparent?: () => string | undefined;
 }
 
 /** Options of one call. */
 export interface CallOptions {
   timeoutMs?: number;
+  /** this call's traceparent (instead of `MfaClientOptions.traceparent`) */
+  traceparent?: string;
 }
 
 interface Waiter {
@@ -158,9 +166,10 @@ export class MfaClient {
   async call<T>(pattern: string, data: object, o: CallOptions = {}): Promise<T> {
     const timeoutMs = Math.min(o.timeoutMs ?? this.timeoutMs, MAX_DEADLINE_AHEAD_MS);
     const deadline = Date.now() + timeoutMs;
+    const traceparent = o.traceparent ?? this.options.traceparent?.();
     for (let attempt = 0; ; attempt++) {
       try {
-        return (await this.once(pattern, data, deadline)) as T;
+        return (await this.once(pattern, data, deadline, traceparent)) as T;
       } catch (err) {
         const backoff = this.retryBaseMs * 2 ** attempt * (0.5 + Math.random() / 2);
         if (
@@ -191,7 +200,7 @@ export class MfaClient {
     await this.cmd.quit().catch(() => this.cmd.disconnect());
   }
 
-  private once(pattern: string, data: object, deadline: number): Promise<unknown> {
+  private once(pattern: string, data: object, deadline: number, traceparent?: string): Promise<unknown> {
     const owner = ownerOf(pattern);
     if (!owner) return Promise.reject(new MfaError(ErrorCodes.UnknownPattern, `no service owns pattern ${pattern}`));
     if (this.closed) return Promise.reject(new MfaError(ErrorCodes.Unavailable, 'the client was closed'));
@@ -199,7 +208,7 @@ export class MfaClient {
     const accountId =
       typeof (data as { accountId?: unknown }).accountId === 'string' ? (data as { accountId: string }).accountId : undefined;
     const stream = this.partitions > 1 ? requestStream(owner, partitionOf(accountId, this.partitions)) : requestStream(owner);
-    const fields = requestFields(this.options, id, pattern, data, this.replyList, deadline);
+    const fields = requestFields(this.options, id, pattern, data, this.replyList, deadline, traceparent);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => {

@@ -16,5 +16,5 @@ export * from '../../contracts/src/patterns';
 export type { Device, Enforcement, Member, MfaPolicy } from '../../contracts/src/models';
 export type { AuthorizeReason, EnforcementState, MfaMethod } from '../../contracts/src/enums';
 export type { MfaCondition } from '../../contracts/src/conditions';
-export { signEntry, signReply, replySignedBy, requestFields, replyPrefixOf, requestStream } from './wire';
-export type { BusCredentials } from './wire';
+export { signEntry, signReply, replySignedBy, requestFields, replyPrefixOf, requestStream, parseTraceparent } from './wire';
+export type { BusCredentials, TraceParent } from './wire';
