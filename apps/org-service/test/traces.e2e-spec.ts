@@ -9,10 +9,12 @@ import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Redis } from 'ioredis';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { platformCredentialsFromEnv, replyPrefixOf, requestFields, Tracing } from '@mfa/bus';
 import { InternalPatterns, Patterns } from '@mfa/contracts';
 import { MfaClient } from '@mfa-platform/client';
 import { startTracing, stopTracing } from '@mfa/observability';
+import { PolicyHandoverService } from '../src/policy/policy-handover.service';
 import { addMember, bearer, createOrg, createServiceKey, startTestServices, type TestServices, waitFor } from '@test/support';
 
 const exporter = new InMemorySpanExporter();
@@ -97,6 +99,28 @@ describe('one trace across the services', () => {
     // the spans name patterns, jobs and routes: never an org, an account, a key or a body
     const said = JSON.stringify(spans.map((x) => [x.name, x.attributes]));
     for (const secret of [org.id, member.id, member.email, org.adminKey]) expect(said).not.toContain(secret);
+  });
+
+  it("a hand-over the relay delivers later (outside any request) joins the PUT's trace, kept in its outbox row", async () => {
+    const org = await createOrg(s.orgUrl, s.platformKey);
+    const put = await request(s.orgUrl)
+      .put(`/v1/orgs/${org.id}/mfa-policy`)
+      .set(bearer(org.adminKey))
+      .send({ requireMfa: true, gracePeriodHours: 24, allowedMethods: ['totp'] });
+    expect(put.status).toBe(202);
+    const [row] = await s.org.app
+      .get(DataSource)
+      .query(`SELECT id, kind, payload, attempts FROM org.outbox WHERE payload->>'rolloutId' = $1`, [put.body.rollout.id]);
+    const stored = row.payload.traceparent as string;
+    expect(stored).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    exporter.reset();
+    // as the relay does: no active span; the hand-over is idempotent by version
+    await s.org.app.get(PolicyHandoverService).deliver([row]);
+    const sent = await waitFor(() =>
+      exporter.getFinishedSpans().find((x) => x.name === InternalPatterns.AccountsPolicyApply && x.kind === SpanKind.CLIENT),
+    );
+    expect(sent.spanContext().traceId).toBe(stored.slice(3, 35));
+    expect(sent.parentSpanContext?.spanId).toBe(stored.slice(36, 52));
   });
 
   it('ignores an invalid traceparent header: the request is answered, a new trace starts, and it is counted', async () => {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Bus } from '@mfa/bus';
+import { context, trace } from '@opentelemetry/api';
+import { Bus, parentContext, Tracing } from '@mfa/bus';
 import { InternalPatterns, type MfaPolicy } from '@mfa/contracts';
 import { type OutboxRow, OutboxRepository } from './outbox.repository';
 import { POLICY_OPTIONS, type PolicyOptions } from './policy.options';
@@ -13,6 +14,8 @@ export interface HandoverPayload {
   rolloutId: string;
   /** false for a superseded version being finished by reconciliation: mfa-service keeps the newer one */
   toMfa?: boolean;
+  /** the PUT's span (tracing on): a delivery by the relay joins its trace */
+  traceparent?: string;
 }
 
 /**
@@ -51,8 +54,12 @@ export class PolicyHandoverService {
 
   private async deliverOne(row: OutboxRow): Promise<boolean> {
     try {
-      if (row.kind === OutboxKinds.PolicyHandover) await this.handOver(row.payload as HandoverPayload);
-      else throw new Error(`unknown outbox kind ${row.kind}`);
+      if (row.kind === OutboxKinds.PolicyHandover) {
+        const payload = row.payload as HandoverPayload;
+        // the relay runs outside any request: its calls join the PUT's trace (the request's own delivery already is in it)
+        const inTrace = Tracing.enabled && !trace.getActiveSpan() && payload.traceparent;
+        await (inTrace ? context.with(parentContext(payload.traceparent), () => this.handOver(payload)) : this.handOver(payload));
+      } else throw new Error(`unknown outbox kind ${row.kind}`);
       await this.outbox.markDelivered(row.id);
       return true;
     } catch (err) {

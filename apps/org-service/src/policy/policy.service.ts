@@ -1,3 +1,4 @@
+import { currentTraceparent } from '@mfa/bus';
 import { Injectable } from '@nestjs/common';
 import { AppError, defaultPolicy, type MfaPolicy, type PolicyRollout, isUuid } from '@mfa/contracts';
 import { actorOf, AuditService } from '../audit/audit.service';
@@ -28,7 +29,8 @@ export class PolicyService {
     const { policy, rows } = await this.policies.transaction(async (tx) => {
       const created = await this.policies.insertNextVersion(tx, orgId, input, actor.id);
       const wire = toPolicy(created.policy);
-      const payload: HandoverPayload = { policy: wire, rolloutId: created.rollout.id };
+      // the request's span, so a hand-over the relay delivers later still joins this trace
+      const payload: HandoverPayload = { policy: wire, rolloutId: created.rollout.id, traceparent: currentTraceparent() };
       const handoverRow = await this.outbox.insert(tx, OutboxKinds.PolicyHandover, payload, this.handover.leaseSeconds());
       await this.audit.record(tx, {
         orgId,
