@@ -1,5 +1,8 @@
 import { SECRET_FIELD_NAMES } from '@mfa/contracts';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { SpanKind, startSpan, withSpan } from '@mfa/bus';
 import { createRootLogger } from './logger';
+import { startTracing, stopTracing } from './tracing';
 
 describe(createRootLogger.name, () => {
   it('redacts every secret-bearing field and the Authorization header, wherever they sit', () => {
@@ -11,5 +14,23 @@ describe(createRootLogger.name, () => {
     expect(lines[0]).not.toContain('value-of-');
     expect(lines[0]).not.toContain('mfak_secret');
     expect(JSON.parse(lines[0])).toMatchObject({ serialNumber: 'totp-1', body: { seed: '[redacted]', phoneNumber: '[redacted]' } });
+  });
+});
+
+describe('log lines inside a span', () => {
+  afterEach(() => stopTracing());
+
+  it('carry trace_id and span_id while tracing is on, nothing otherwise', () => {
+    const lines: string[] = [];
+    const logger = createRootLogger('test', 'info', { write: (line: string) => void lines.push(line) });
+    const log = () => withSpan(startSpan('test', 'x', SpanKind.INTERNAL, {}), () => logger.info('inside'));
+    log();
+    expect(JSON.parse(lines[0])).not.toHaveProperty('trace_id');
+    startTracing({ service: 'test', spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] });
+    const span = startSpan('test', 'x', SpanKind.INTERNAL, {});
+    withSpan(span, () => logger.info('inside'));
+    logger.info('outside');
+    expect(JSON.parse(lines[1])).toMatchObject({ trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId });
+    expect(JSON.parse(lines[2])).not.toHaveProperty('trace_id');
   });
 });

@@ -1,5 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
+import { trace } from '@opentelemetry/api';
+import { Tracing } from '@mfa/bus';
 import { SECRET_FIELD_NAMES } from '@mfa/contracts';
 
 /** Values that never reach a log line: the Authorization header and every secret-bearing field. */
@@ -11,8 +13,17 @@ export function createRootLogger(service: string, level: string, destination?: p
     base: { service },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    mixin: traceIds,
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/** `trace_id` and `span_id` of the active span on every line logged inside one (tracing on), to go from a log line to its trace. */
+function traceIds(): object {
+  // a new object each time: pino merges the line's fields into it
+  if (!Tracing.enabled) return {};
+  const sc = trace.getActiveSpan()?.spanContext();
+  return sc && trace.isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : {};
 }
 
 /** Nest's logger interface over pino: JSON lines with the service name and context. */
