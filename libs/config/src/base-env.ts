@@ -5,6 +5,11 @@ import { IntRange, IsEmptyOrValid } from './env-validators';
 export const DEV_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/mfa_platform';
 export const DEV_REDIS_URL = 'redis://127.0.0.1:6379/5';
 
+/** A bearer token a scraper sends: long enough not to be guessed, and writable in a header. */
+export function metricsTokenProblem(value: string): string | null {
+  return /^[\x21-\x7e]{32,512}$/.test(value) ? null : 'must be 32 to 512 printable characters without spaces (or empty: /metrics open)';
+}
+
 /** An OTLP/HTTP endpoint: an http(s) URL, no query or fragment (the exporter appends `/v1/traces`). */
 export function otlpEndpointProblem(value: string): string | null {
   let url: URL;
@@ -56,6 +61,13 @@ export class BaseEnv {
    */
   @IsEmptyOrValid(otlpEndpointProblem)
   OTEL_EXPORTER_OTLP_ENDPOINT: string = '';
+
+  /**
+   * When set, GET /metrics answers only `Authorization: Bearer <this>` (401 otherwise): the
+   * series name orgs and show traffic. Empty: /metrics is open, for a scraper on a private network.
+   */
+  @IsEmptyOrValid(metricsTokenProblem)
+  METRICS_TOKEN: string = '';
 
   /** Problems that only matter in production (development defaults of secrets). */
   productionProblems(): string[] {

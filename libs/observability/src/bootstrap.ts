@@ -16,7 +16,7 @@ import { type BaseEnv, ConfigError, loadConfig } from '@mfa/config';
 import { Readiness } from './health';
 import { createRootLogger, PinoLogger } from './logger';
 import { httpSpans, startTracing, stopTracing, tracesUrl } from './tracing';
-import { Metrics } from './metrics';
+import { Metrics, metricsGate } from './metrics';
 
 /** Everything that differs between the three services' main.ts. */
 export interface ServiceDefinition<E extends BaseEnv> {
@@ -171,6 +171,8 @@ export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>,
   const busMetrics = optionalProvider<BusMetrics>(app, BUS_METRICS);
   // first, so the request's logs, handlers and bus calls run inside its span (a no-op with tracing off)
   app.use(httpSpans(def.name, busMetrics));
+  // before anything reads the request: a scraper without the token gets 401 and nothing else runs
+  app.use('/metrics', metricsGate(env.METRICS_TOKEN));
   app.use(
     pinoHttp({
       logger,

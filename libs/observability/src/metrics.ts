@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Get, Header, Module, type DynamicModule, Global } from '@nestjs/common';
+import { constantTimeEqual } from '@mfa/crypto';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BUS_METRICS, BusMetrics, JOB_METRICS, JobMetrics } from '@mfa/bus';
 import { SecurityMetrics } from './security-metrics';
@@ -41,4 +44,32 @@ export class MetricsModule {
       exports: [Metrics, BUS_METRICS, JOB_METRICS, SecurityMetrics],
     };
   }
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * The gate of GET /metrics (mounted on that path by startService). With METRICS_TOKEN set, only
+ * `Authorization: Bearer <METRICS_TOKEN>` passes (compared as SHA-256 digests in constant time,
+ * so neither the token nor its length leaks); anything else gets 401 in the contract's error
+ * shape. Empty: open, as before (a scraper on a private network).
+ */
+export function metricsGate(token: string): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+  if (!token) return (_req, _res, next) => next();
+  const expected = sha256(token);
+  return (req, res, next) => {
+    const header = req.headers.authorization;
+    const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (m && constantTimeEqual(sha256(m[1]), expected)) return next();
+    res.statusCode = 401;
+    res.setHeader('www-authenticate', 'Bearer realm="metrics"');
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(
+      JSON.stringify({
+        statusCode: 401,
+        code: 'unauthenticated',
+        message: m ? 'authorization: not the metrics token' : 'authorization: Bearer <METRICS_TOKEN> required for /metrics',
+      }),
+    );
+  };
 }
