@@ -8,8 +8,8 @@ import type { BusMetrics } from './bus-metrics';
 import { openRedis } from './redis-connection';
 import { currentTraceparent, endSpan, SpanAttributes, SpanKind, startSpan, traceparentOf, Tracing } from './tracing';
 import type { Span } from '@opentelemetry/api';
-import { DEFAULT_TIMEOUT_MS, isWireReply, MAX_DEADLINE_AHEAD_MS, replyPrefixOf, requestFields, trustedReply } from './wire';
-import type { BusCredentials } from './wire';
+import { DEFAULT_TIMEOUT_MS, MAX_DEADLINE_AHEAD_MS, readReplies, replyPrefixOf, requestFields } from './wire';
+import type { BusCredentials, WireReply } from './wire';
 
 export interface BusClientOptions {
   redisUrl: string;
@@ -41,8 +41,6 @@ interface Outgoing {
   fields: string[];
   fail: (err: AppError) => void;
 }
-
-const DRAIN_COUNT = 100;
 
 /**
  * The bus client (a ClientProxy). Signs every entry with its credentials. One reply list per
@@ -192,24 +190,18 @@ export class BusClient extends ClientProxy {
     }
   }
 
-  private async poll(conn: Redis): Promise<void> {
-    while (!this.closed) {
-      try {
-        const first = await conn.blpop(this.replyList, 1);
-        if (!first) continue;
-        this.dispatch(first[1]);
-        // drain what queued up behind it in one round trip per 100
-        for (;;) {
-          const more = await conn.lpop(this.replyList, DRAIN_COUNT);
-          more?.forEach((json) => this.dispatch(json));
-          if (!more || more.length < DRAIN_COUNT) break;
-        }
-      } catch (err) {
-        if (this.closed) break;
-        this.logger.error(`reading replies failed: ${(err as Error | undefined)?.message}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+  /** The wire code's reply loop (shared with MfaClient): trusted replies to our waiters come to settle(). */
+  private poll(conn: Redis): Promise<void> {
+    return readReplies({
+      connection: conn,
+      list: this.replyList,
+      secret: this.options.credentials.secret,
+      running: () => !this.closed,
+      waiting: (id) => this.waiting.has(id),
+      deliver: (reply) => this.settle(reply),
+      ignored: (why) => this.logger.warn(why),
+      failed: (err) => this.logger.error(`reading replies failed: ${(err as Error | undefined)?.message}`),
+    });
   }
 
   /** Once per request, whichever way it settles: its metrics and the end of its span. */
@@ -218,19 +210,9 @@ export class BusClient extends ClientProxy {
     if (w.span) endSpan(w.span, outcome);
   }
 
-  private dispatch(json: string): void {
-    let reply: unknown;
-    try {
-      reply = JSON.parse(json);
-    } catch {
-      return this.logger.warn(`ignored a reply that is not JSON on ${this.replyList}`);
-    }
-    if (!isWireReply(reply) || typeof reply.id !== 'string') return;
+  private settle(reply: WireReply & { id: string }): void {
     const w = this.waiting.get(reply.id);
-    if (!w) return; // late (timed out) or not ours
-    if (!trustedReply(this.options.credentials.secret, json, reply)) {
-      return this.logger.warn(`ignored a reply to ${reply.id} that is not signed with our key on ${this.replyList}`);
-    }
+    if (!w) return;
     this.waiting.delete(reply.id);
     clearTimeout(w.timer);
     if (reply.ok) {

@@ -10,6 +10,8 @@ export {
   MAX_DEADLINE_AHEAD_MS,
   MAX_FIELD_BYTES,
   parseTraceparent,
+  readReplies,
+  REPLY_DRAIN_COUNT,
   REPLY_LIST_PREFIX,
   REPLY_TTL_SECONDS,
   replyPrefixOf,
@@ -21,7 +23,7 @@ export {
   TRACEPARENT_LENGTH,
   trustedReply,
 } from '@mfa-platform/client/wire';
-export type { BusCredentials, EntryFields, TraceParent, WireReply } from '@mfa-platform/client/wire';
+export type { BusCredentials, EntryFields, ReplyListConnection, ReplyLoop, TraceParent, WireReply } from '@mfa-platform/client/wire';
 import type { BusCredentials } from '@mfa-platform/client/wire';
 
 /** Injection token of the BusClient (ClientsModule.register name and BusModule provider). */

@@ -29,7 +29,8 @@ import type {
 } from '../../contracts/src/patterns';
 import type { Device, Member } from '../../contracts/src/models';
 import { MfaError } from './errors';
-import { DEFAULT_TIMEOUT_MS, isWireReply, MAX_DEADLINE_AHEAD_MS, replyPrefixOf, requestFields, requestStream, trustedReply } from './wire';
+import { DEFAULT_TIMEOUT_MS, MAX_DEADLINE_AHEAD_MS, readReplies, replyPrefixOf, requestFields, requestStream } from './wire';
+import type { WireReply } from './wire';
 
 export interface MfaClientOptions {
   /** the service key an org admin made (`POST /v1/orgs/:orgId/service-keys`) */
@@ -68,8 +69,6 @@ interface Waiter {
   resolve: (data: unknown) => void;
   reject: (err: MfaError) => void;
 }
-
-const DRAIN_COUNT = 100;
 
 function ownerOf(pattern: string): 'mfa' | 'accounts' | undefined {
   const head = pattern.split('.', 1)[0];
@@ -231,35 +230,21 @@ export class MfaClient {
     });
   }
 
-  private async poll(): Promise<void> {
-    while (!this.closed) {
-      try {
-        const first = await this.blocking.blpop(this.replyList, 1);
-        if (!first) continue;
-        this.dispatch(first[1]);
-        for (;;) {
-          const more = await this.blocking.lpop(this.replyList, DRAIN_COUNT);
-          more?.forEach((json) => this.dispatch(json));
-          if (!more || more.length < DRAIN_COUNT) break;
-        }
-      } catch {
-        if (this.closed) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+  /** The wire code's reply loop (shared with the platform's BusClient). */
+  private poll(): Promise<void> {
+    return readReplies({
+      connection: this.blocking,
+      list: this.replyList,
+      secret: this.options.secret,
+      running: () => !this.closed,
+      waiting: (id) => this.waiting.has(id),
+      deliver: (reply) => this.settle(reply),
+    });
   }
 
-  private dispatch(json: string): void {
-    let reply: unknown;
-    try {
-      reply = JSON.parse(json);
-    } catch {
-      return;
-    }
-    if (!isWireReply(reply) || typeof reply.id !== 'string') return;
+  private settle(reply: WireReply & { id: string }): void {
     const w = this.waiting.get(reply.id);
-    if (!w) return; // late (timed out) or not ours
-    if (!trustedReply(this.options.secret, json, reply)) return;
+    if (!w) return;
     if (reply.ok) return w.resolve(reply.data);
     const e = isWireError(reply.error) ? reply.error : { code: ErrorCodes.Internal, message: 'malformed error reply' };
     w.reject(new MfaError(e.code, e.message, e.details, e.errorId));

@@ -1,5 +1,14 @@
 import { createHmac } from 'node:crypto';
-import { fieldsOf, parseTraceparent, requestFields, signEntry, TRACEPARENT_LENGTH } from './wire';
+import {
+  fieldsOf,
+  parseTraceparent,
+  readReplies,
+  type ReplyListConnection,
+  requestFields,
+  signEntry,
+  signReply,
+  TRACEPARENT_LENGTH,
+} from './wire';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN_ID = '00f067aa0ba902b7';
@@ -68,3 +77,80 @@ describe('traceparent on the wire', () => {
     expect(fieldsOf(flat('traceparent', VALID, 'traceparent', 'x'))).toEqual({ traceparent: VALID });
   });
 });
+
+describe('readReplies (the reply loop of BusClient and MfaClient)', () => {
+  /** A reply list in memory: BLPOP waits (a tick) when empty, LPOP takes up to `count`. */
+  function list(items: string[], failFirst = false): ReplyListConnection & { lpops: number } {
+    let failed = !failFirst;
+    const conn = {
+      lpops: 0,
+      async blpop(): Promise<[string, string] | null> {
+        if (!failed) {
+          failed = true;
+          throw new Error('connection lost');
+        }
+        await new Promise((r) => setImmediate(r));
+        const v = items.shift();
+        return v === undefined ? null : ['l', v];
+      },
+      async lpop(_key: string, count: number): Promise<string[] | null> {
+        conn.lpops++;
+        const taken = items.splice(0, count);
+        return taken.length ? taken : null;
+      },
+    };
+    return conn;
+  }
+
+  it('delivers trusted replies to waiting ids and ignores the rest, draining 100 at a time', async () => {
+    const json = (id: string, extra: object = { ok: true, data: id }) => JSON.stringify({ id, ...extra });
+    const waiting = new Set(['a', 'b', 'c', 'late-forged', ...Array.from({ length: 250 }, (_, i) => `n${i}`)]);
+    const items = [
+      signReply('s', json('a')),
+      json('b', { ok: false, error: { code: 'unauthenticated', message: 'sig: does not match' } }), // the gate's unsigned refusal
+      json('c'), // unsigned success: forged
+      signReply('other', json('c')), // signed with another secret
+      'not json',
+      signReply('s', json('nobody-waits')),
+      ...Array.from({ length: 250 }, (_, i) => signReply('s', json(`n${i}`))),
+    ];
+    const conn = list(items, true);
+    const delivered: string[] = [];
+    const ignored: string[] = [];
+    const failures: unknown[] = [];
+    let running = true;
+    const done = readReplies({
+      connection: conn,
+      list: 'bus:reply:k:1',
+      secret: 's',
+      running: () => running,
+      waiting: (id) => waiting.has(id),
+      deliver: (r) => {
+        delivered.push(r.id);
+        waiting.delete(r.id);
+      },
+      ignored: (why) => ignored.push(why),
+      failed: (err) => failures.push(err),
+    });
+    await waitUntil(() => items.length === 0 && delivered.length === 252);
+    running = false;
+    await done;
+    expect(delivered.slice(0, 2)).toEqual(['a', 'b']);
+    expect(delivered).not.toContain('c');
+    expect(ignored).toEqual([
+      'ignored a reply to c that is not signed with our key on bus:reply:k:1',
+      'ignored a reply to c that is not signed with our key on bus:reply:k:1',
+      'ignored a reply that is not JSON on bus:reply:k:1',
+    ]);
+    expect(failures).toHaveLength(1); // the first read failed and was retried
+    expect(conn.lpops).toBe(3); // after one BLPOP the 256 queued behind it come in LPOPs of 100
+  });
+});
+
+async function waitUntil(check: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

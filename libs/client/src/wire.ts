@@ -185,3 +185,69 @@ export function trustedReply(secret: string, raw: string, reply: WireReply): boo
 export function isWireReply(v: unknown): v is WireReply {
   return typeof v === 'object' && v !== null && typeof (v as WireReply).ok === 'boolean' && 'id' in v;
 }
+
+/** Replies taken per LPOP after a BLPOP wakes: one round trip per this many queued replies. */
+export const REPLY_DRAIN_COUNT = 100;
+
+/** What reading a reply list needs of a Redis connection (ioredis' `blpop` and `lpop` with a count). */
+export interface ReplyListConnection {
+  blpop(key: string, timeout: number): Promise<[string, string] | null>;
+  lpop(key: string, count: number): Promise<string[] | null>;
+}
+
+/** One client's reply list and what to do with what arrives on it. */
+export interface ReplyLoop {
+  /** a connection of its own: BLPOP blocks it */
+  connection: ReplyListConnection;
+  list: string;
+  /** the caller's secret: replies not signed with it are ignored (bar the gate's unsigned refusals) */
+  secret: string;
+  /** false once the client closes: the loop ends after the read in progress */
+  running(): boolean;
+  /** whether a request with this id still waits (a late or foreign reply is dropped unchecked) */
+  waiting(id: string): boolean;
+  /** a trusted reply to a waiting request */
+  deliver(reply: WireReply & { id: string }): void;
+  /** a reply ignored (not JSON, not signed with our secret): for a log line */
+  ignored?(why: string): void;
+  /** a read failed (Redis down): retried after 200 ms */
+  failed?(err: unknown): void;
+}
+
+/**
+ * The reply side of a bus client, for BusClient and MfaClient alike: BLPOP the list (1 s at a
+ * time, so closing is noticed), then drain what queued up behind it with LPOP, 100 at a time;
+ * each reply is matched by id to a waiting request and acted on only when `trustedReply` holds.
+ * Resolves once `running()` turns false.
+ */
+export async function readReplies(loop: ReplyLoop): Promise<void> {
+  while (loop.running()) {
+    try {
+      const first = await loop.connection.blpop(loop.list, 1);
+      if (!first) continue;
+      takeReply(loop, first[1]);
+      for (;;) {
+        const more = await loop.connection.lpop(loop.list, REPLY_DRAIN_COUNT);
+        more?.forEach((json) => takeReply(loop, json));
+        if (!more || more.length < REPLY_DRAIN_COUNT) break;
+      }
+    } catch (err) {
+      if (!loop.running()) break;
+      loop.failed?.(err);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+function takeReply(loop: ReplyLoop, json: string): void {
+  let reply: unknown;
+  try {
+    reply = JSON.parse(json);
+  } catch {
+    return loop.ignored?.(`ignored a reply that is not JSON on ${loop.list}`);
+  }
+  if (!isWireReply(reply) || typeof reply.id !== 'string' || !loop.waiting(reply.id)) return; // late (timed out) or not ours
+  if (!trustedReply(loop.secret, json, reply))
+    return loop.ignored?.(`ignored a reply to ${reply.id} that is not signed with our key on ${loop.list}`);
+  loop.deliver(reply as WireReply & { id: string });
+}
