@@ -70,13 +70,14 @@ export async function stopTracing(): Promise<void> {
 }
 
 /**
- * A SERVER span per HTTP request while tracing is on, the child of a valid `traceparent` header
+ * A SERVER span per HTTP request while tracing is on (not /metrics and /health*), the child of a valid `traceparent` header
  * (an invalid one is ignored and counted as trace_context_invalid_total{source="http"}). Named
  * `<METHOD> <route>` with the matched route, never the URL (it may hold a one-time token).
  */
 export function httpSpans(service: string, metrics?: BusMetrics): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   return (req, res, next) => {
-    if (!Tracing.enabled) return next();
+    // probes and scrapes every few seconds would bury the requests that matter
+    if (!Tracing.enabled || req.url === '/metrics' || req.url?.startsWith('/health')) return next();
     const header = req.headers.traceparent;
     if (header !== undefined && !parseTraceparent(header)) metrics?.invalidTraceContext('http');
     const parent = typeof header === 'string' ? parentContext(header) : ROOT_CONTEXT;
