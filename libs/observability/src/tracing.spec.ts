@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, trace } from '@opentelemetry/api';
-import { currentTraceparent, endSpan, parentContext, SpanKind, startSpan, traceparentOf, Tracing, withSpan } from '@mfa/bus';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { currentTraceparent, endSpan, parentContext, Periodic, SpanKind, startSpan, traceparentOf, Tracing, withSpan } from '@mfa/bus';
 import { BaseEnv, ConfigError, loadConfig } from '@mfa/config';
 import { startTracing, stopTracing, tracesUrl } from './tracing';
 
@@ -80,6 +81,21 @@ describe('startTracing', () => {
   it('tracesUrl appends v1/traces once', () => {
     expect(tracesUrl('http://c:4318')).toBe('http://c:4318/v1/traces');
     expect(tracesUrl('https://c/otlp/')).toBe('https://c/otlp/v1/traces');
+  });
+});
+
+describe('Periodic under tracing', () => {
+  it("runs a pass kicked from a request outside that request's trace (a pass serves many requests)", async () => {
+    startTracing({ service: 'spec', spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] });
+    const seen: Array<string | undefined> = [];
+    const periodic = new Periodic('spec', 60_000, async () => void seen.push(currentTraceparent()), console);
+    const span = startSpan('spec', 'request', SpanKind.SERVER, {});
+    await withSpan(span, async () => {
+      expect(currentTraceparent()).toBeDefined();
+      await periodic.run();
+    });
+    expect(seen).toEqual([undefined]);
+    await periodic.stop();
   });
 });
 

@@ -1,4 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
+import { Tracing } from '../tracing';
 
 /**
  * The platform's one local timer, for work that cannot be a BullMQ job scheduler (docs/jobs.md):
@@ -26,7 +28,8 @@ export class Periodic<T> {
 
   /** Runs the task now, or joins the run in flight. */
   run(): Promise<T> {
-    this.running ??= this.task().finally(() => {
+    // outside any trace: a kick comes from a request's context, but a pass serves many requests' rows
+    this.running ??= (Tracing.enabled ? context.with(ROOT_CONTEXT, this.task) : this.task()).finally(() => {
       this.running = undefined;
       if (this.again && !this.stopped) {
         this.again = false;
