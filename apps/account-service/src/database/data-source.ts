@@ -8,6 +8,7 @@ import { NotificationDedupeKey1796200000000 } from './migrations/1796200000000-N
 import { CreateServiceKeys1796400000000 } from './migrations/1796400000000-CreateServiceKeys';
 import { SessionRevocations1796410000000 } from './migrations/1796410000000-SessionRevocations';
 import { SecureMethodsOnly1796800000000 } from './migrations/1796800000000-SecureMethodsOnly';
+import { CreateGroups1797300000000 } from './migrations/1797300000000-CreateGroups';
 
 /** The Postgres schema account-service owns. No other service reads it. */
 export const SCHEMA = 'accounts';
@@ -22,6 +23,7 @@ export const MIGRATIONS: Function[] = [
   CreateServiceKeys1796400000000,
   SessionRevocations1796410000000,
   SecureMethodsOnly1796800000000,
+  CreateGroups1797300000000,
 ];
 
 export function dataSourceOptions(url: string): DataSourceOptions {

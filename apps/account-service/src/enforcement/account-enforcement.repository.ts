@@ -3,7 +3,9 @@ import { DataSource } from 'typeorm';
 import { isUuid } from '@mfa/contracts';
 import { affected } from '@mfa/database';
 import type { AccountEnforcementFacts, OrgPolicyState } from './compute-enforcement';
+import type { GroupPolicyState } from './effective-enforcement';
 import { POLICY_JOIN } from './enforcement.sql';
+import { type GroupPolicyRow, memberGroupPoliciesSql, toGroupPolicyStates } from './group-policy.repository';
 import { JOINED_POLICY_COLUMNS, type OrgPolicyRow, toOrgPolicyState } from './org-policy.repository';
 
 /** The account columns the enforcement rule reads, plus the org's policy joined to it. */
@@ -12,6 +14,8 @@ export interface AccountWithPolicy {
   orgId: string;
   facts: AccountEnforcementFacts;
   policy: OrgPolicyState;
+  /** the policies of the account's groups (empty when its org has no group policy) */
+  groupPolicies: GroupPolicyState[];
   /** the latest revocation covering the token's device (or every token): older tokens are refused */
   sessionsRevokedBefore: Date | null;
 }
@@ -26,6 +30,7 @@ interface FactsRow extends Partial<OrgPolicyRow> {
   exempt_until: Date | null;
   exempt_reason: string | null;
   sessions_revoked_before: Date | null;
+  group_policies: GroupPolicyRow[] | null;
 }
 
 /** Facts columns of `accounts a`, for any query that maps a member. */
@@ -70,13 +75,15 @@ export class AccountEnforcementRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * One round trip: the account's facts, its org's current policy and the revocation that covers
+   * One round trip: the account's facts, its org's current policy, its groups' policies (a subquery
+   * behind the org's flag: nothing for an org without group policies) and the revocation that covers
    * a token issued from `tokenDevice` (null: account-wide revocations only). Null for an unknown id.
    */
   async findWithPolicy(accountId: string, orgId?: string, tokenDevice: string | null = null): Promise<AccountWithPolicy | null> {
     if (!isUuid(accountId) || (orgId !== undefined && !isUuid(orgId))) return null;
     const rows: FactsRow[] = await this.dataSource.query(
       `SELECT a.id, a.org_id AS account_org_id, ${FACTS_COLUMNS}, ${JOINED_POLICY_COLUMNS},
+              ${memberGroupPoliciesSql('p.has_group_policies')} AS group_policies,
               (SELECT max(r.revoked_before) FROM accounts.session_revocations r
                 WHERE r.account_id = a.id AND r.serial_number IN ('', $3::text)) AS sessions_revoked_before
          FROM ${POLICY_JOIN}
@@ -90,6 +97,7 @@ export class AccountEnforcementRepository {
       orgId: row.account_org_id,
       facts: toFacts(row),
       policy: toOrgPolicyState(row.account_org_id, row),
+      groupPolicies: toGroupPolicyStates(row.account_org_id, row.group_policies),
       sessionsRevokedBefore: row.sessions_revoked_before ? new Date(row.sessions_revoked_before) : null,
     };
   }

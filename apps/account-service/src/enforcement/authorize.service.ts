@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { AuthorizeReply, AuthorizeRequest } from '@mfa/contracts';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
 import { decideAuthorization } from './authorize-decision';
-import { computeEnforcement } from './compute-enforcement';
+import { effectiveEnforcement } from './effective-enforcement';
 import { SessionTokenVerifier } from './session-token.verifier';
 
 /** `accounts.authorize`: "may this account act now?" from the state computed now and the token. */
@@ -17,10 +17,11 @@ export class AuthorizeService {
     // the revocations of the token's device come with the account: no extra round trip
     const found = await this.accounts.findWithPolicy(req.accountId, undefined, this.tokens.deviceOf(req.sessionToken));
     if (!found) return { allowed: false, reason: 'unknown_account', enforcement: null };
-    const enforcement = computeEnforcement(found.policy, found.facts, now);
+    // the member's effective policy: the org's and its groups' (docs/enforcement.md, "Groups")
+    const enforcement = effectiveEnforcement(found.policy, found.groupPolicies, found.facts, now);
     const decision = await decideAuthorization({
       enforcement,
-      policyMaxAge: found.policy.maxMfaAgeSeconds,
+      policyMaxAge: enforcement.effectivePolicy!.maxMfaAgeSeconds,
       requestMaxAge: req.maxMfaAgeSeconds ?? null,
       checkToken: () => this.tokens.check(req.sessionToken, found.accountId, now, found.sessionsRevokedBefore),
       now,

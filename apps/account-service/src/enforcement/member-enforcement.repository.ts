@@ -6,10 +6,14 @@ import type { AccountEnforcementFacts, OrgPolicyState } from './compute-enforcem
 import { FACTS_COLUMNS, toFacts } from './account-enforcement.repository';
 import { enforcementStateSql, POLICY_JOIN, type PolicyExprs } from './enforcement.sql';
 import { JOINED_POLICY_COLUMNS, type OrgPolicyRow, toOrgPolicyState } from './org-policy.repository';
+import type { GroupPolicyState } from './effective-enforcement';
+import { type GroupPolicyRow, memberGroupPoliciesSql, toGroupPolicyStates } from './group-policy.repository';
 
 export interface MemberFactsRow {
   member: AccountEntity;
   facts: AccountEnforcementFacts;
+  /** the policies of the member's groups (empty when the org has none) */
+  groupPolicies: GroupPolicyState[];
 }
 
 interface Row {
@@ -24,6 +28,7 @@ interface Row {
   grace_anchor_at: Date | null;
   exempt_until: Date | null;
   exempt_reason: string | null;
+  group_policies?: GroupPolicyRow[] | null;
 }
 
 const COLUMNS = `a.id, a.org_id, a.email, a.display_name, a.external_id, ${FACTS_COLUMNS}`;
@@ -37,7 +42,7 @@ function toMemberFacts(row: Row): MemberFactsRow {
     externalId: row.external_id,
     createdAt: row.created_at,
   });
-  return { member, facts: toFacts(row) };
+  return { member, facts: toFacts(row), groupPolicies: toGroupPolicyStates(row.org_id, row.group_policies) };
 }
 
 /**
@@ -53,9 +58,16 @@ function boundPolicy(params: unknown[], policy: OrgPolicyState, now: Date): { p:
       requiredSince: `$${n - 3}::timestamptz`,
       gracePeriodHours: `$${n - 2}::int`,
       secureMethodsOnly: `$${n - 1}::boolean`,
+      // an org without group policies gets the statement it had before groups (no group part at all)
+      ...(policy.hasGroupPolicies ? { hasGroupPolicies: 'true' } : {}),
     },
     now: `$${n}::timestamptz`,
   };
+}
+
+/** The member's group policies, only for an org that has some. */
+function groupPoliciesColumn(policy: OrgPolicyState): string {
+  return policy.hasGroupPolicies ? `, ${memberGroupPoliciesSql('true')} AS group_policies` : '';
 }
 
 /** Member listing and counting by computed state: set-based, no per-row code. */
@@ -78,7 +90,7 @@ export class MemberEnforcementRepository {
       filter = `AND ${enforcementStateSql(b.p, 'a', b.now)} = $${params.length}`;
     }
     const rows: Row[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM accounts.accounts a
+      `SELECT ${COLUMNS}${groupPoliciesColumn(policy)} FROM accounts.accounts a
         WHERE a.org_id = $1 AND ($2::uuid IS NULL OR a.id > $2::uuid) ${filter}
         ORDER BY a.id LIMIT $3`,
       params,
@@ -99,7 +111,7 @@ export class MemberEnforcementRepository {
   /** By id, scoped to an org when one is given, with its org's current policy: one round trip. */
   async findOne(accountId: string, orgId?: string): Promise<(MemberFactsRow & { policy: OrgPolicyState }) | null> {
     const rows: Array<Row & Partial<OrgPolicyRow>> = await this.dataSource.query(
-      `SELECT ${COLUMNS}, ${JOINED_POLICY_COLUMNS}
+      `SELECT ${COLUMNS}, ${JOINED_POLICY_COLUMNS}, ${memberGroupPoliciesSql('p.has_group_policies')} AS group_policies
          FROM ${POLICY_JOIN}
         WHERE a.id = $1 AND ($2::uuid IS NULL OR a.org_id = $2::uuid)`,
       [accountId, orgId ?? null],
