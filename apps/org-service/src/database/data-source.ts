@@ -6,6 +6,7 @@ import { CreateOrganizations1795900000000 } from './migrations/1795900000000-Cre
 import { CreatePolicyRollouts1796018400000 } from './migrations/1796018400000-CreatePolicyRollouts';
 import { CreateAuditEvents1796100000000 } from './migrations/1796100000000-CreateAuditEvents';
 import { SecureMethodsOnly1796800000000 } from './migrations/1796800000000-SecureMethodsOnly';
+import { GroupPolicies1797300000000 } from './migrations/1797300000000-GroupPolicies';
 
 /** The Postgres schema org-service owns. No other service reads it. */
 export const SCHEMA = 'org';
@@ -17,6 +18,7 @@ export const MIGRATIONS: Function[] = [
   CreatePolicyRollouts1796018400000,
   CreateAuditEvents1796100000000,
   SecureMethodsOnly1796800000000,
+  GroupPolicies1797300000000,
 ];
 
 export function dataSourceOptions(url: string): DataSourceOptions {
