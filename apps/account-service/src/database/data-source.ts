@@ -26,6 +26,15 @@ export const MIGRATIONS: Function[] = [
   CreateGroups1797300000000,
 ];
 
+/**
+ * JIT off: the effective policy's group terms are correlated subqueries behind the org's flag
+ * (enforcement.sql.ts); the planner prices them as if they ran on every row, so a 100,000-row
+ * statement of an org without group policies would pay ~1 s of JIT compilation for subqueries that
+ * never run (measured: apps/account-service/test/effective-policy-cost.e2e-spec.ts). Nothing
+ * account-service runs gains from JIT: its statements are index walks and set-based chunks.
+ */
 export function dataSourceOptions(url: string): DataSourceOptions {
-  return serviceDataSourceOptions({ url, schema: SCHEMA, entities: ENTITIES, migrations: MIGRATIONS });
+  const base = serviceDataSourceOptions({ url, schema: SCHEMA, entities: ENTITIES, migrations: MIGRATIONS });
+  const extra = base.extra as { options: string };
+  return { ...base, extra: { ...extra, options: `${extra.options} -c jit=off` } };
 }

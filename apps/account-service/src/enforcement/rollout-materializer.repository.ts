@@ -14,46 +14,44 @@ export interface ChunkResult {
   newlyRequired: string[];
 }
 
-/** Bound parameters of the policy in every materializing statement: $4..$9. */
+/** Bound parameters of the policy in every materializing statement: $4..$8. */
 const P: PolicyExprs = {
   requireMfa: '$5::boolean',
   requiredSince: '$6::timestamptz',
   gracePeriodHours: '$7::int',
   secureMethodsOnly: '$8::boolean',
-  // false for an org without group policies: the group subqueries never run
-  hasGroupPolicies: '$9::boolean',
 };
+/** The same, for an org with group policies: the member's group policies are read too. */
+const P_GROUPS: PolicyExprs = { ...P, hasGroupPolicies: 'true' };
 
 /**
  * The SET list of a materialization (snapshot of the rule at the time of writing). Shared with
  * bench/rollout.ts so the chunked walk and the raw single UPDATE write exactly the same thing.
  */
-export const MATERIALIZE_SET = `
+function materializeSet(p: PolicyExprs): string {
+  return `
     policy_version = $4,
-    required_since = ${effectiveRequiredSinceSql(P)},
-    grace_deadline = ${effectiveDeadlineSql(P)},
-    enforcement_state = ${enforcementStateSql(P)}`;
+    required_since = ${effectiveRequiredSinceSql(p)},
+    grace_deadline = ${effectiveDeadlineSql(p)},
+    enforcement_state = ${enforcementStateSql(p)}`;
+}
+/** For an org without group policies: the statement as it was before groups (no group term at all). */
+export const MATERIALIZE_SET = materializeSet(P);
+export const MATERIALIZE_SET_GROUPS = materializeSet(P_GROUPS);
 
 export function policyParams(policy: OrgPolicyState): unknown[] {
-  return [
-    policy.version,
-    policy.requireMfa,
-    policy.requiredSince,
-    policy.gracePeriodHours,
-    policy.secureMethodsOnly,
-    policy.hasGroupPolicies ?? false,
-  ];
+  return [policy.version, policy.requireMfa, policy.requiredSince, policy.gracePeriodHours, policy.secureMethodsOnly];
 }
 
 // One statement per chunk: pick the next ids by (org_id, id), update those still behind the
 // version (rows already there are skipped, so a re-run after a crash is cheap and harmless),
 // and return the cursor and who became newly required.
-const CHUNK_SQL = `
+const chunkSql = (set: string) => `
   WITH c AS MATERIALIZED (
     SELECT id, required_since AS old_required_since FROM accounts.accounts
      WHERE org_id = $1 AND id > $2::uuid ORDER BY id LIMIT $3
   ), u AS (
-    UPDATE accounts.accounts a SET ${MATERIALIZE_SET}
+    UPDATE accounts.accounts a SET ${set}
       FROM c WHERE a.org_id = $1 AND a.id = c.id AND a.policy_version < $4
     RETURNING a.id, (c.old_required_since IS NULL AND a.enforcement_state IN ('pending', 'non_compliant')) AS newly
   )
@@ -61,6 +59,8 @@ const CHUNK_SQL = `
          (SELECT id FROM c ORDER BY id DESC LIMIT 1) AS last_id,
          (SELECT count(*)::int FROM u) AS updated,
          (SELECT coalesce(array_agg(id::text), '{}') FROM u WHERE newly) AS newly_required`;
+const CHUNK_SQL = chunkSql(MATERIALIZE_SET);
+const CHUNK_SQL_GROUPS = chunkSql(MATERIALIZE_SET_GROUPS);
 
 @Injectable()
 export class RolloutMaterializerRepository {
@@ -68,7 +68,7 @@ export class RolloutMaterializerRepository {
 
   async materializeChunk(orgId: string, policy: OrgPolicyState, after: string, limit: number): Promise<ChunkResult> {
     const rows: Array<{ scanned: number; last_id: string | null; updated: number; newly_required: string[] }> = await this.dataSource.query(
-      CHUNK_SQL,
+      policy.hasGroupPolicies ? CHUNK_SQL_GROUPS : CHUNK_SQL,
       [orgId, after, limit, ...policyParams(policy)],
     );
     const r = rows[0];
