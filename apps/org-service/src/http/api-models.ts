@@ -176,6 +176,7 @@ export class Rollout {
   @ApiProperty({ example: 40000 }) applied: number;
   @ApiProperty(at()) createdAt: string;
   @ApiProperty(nullableAt()) completedAt: string | null;
+  @ApiPropertyOptional({ ...uuid(), description: "a group policy's rollout: the group (policyVersion is the group's)" }) groupId?: string;
 }
 
 export class GroupPolicy extends Policy {
@@ -187,7 +188,11 @@ export class Group {
   @ApiProperty(uuid()) orgId: string;
   @ApiProperty({ example: 'admins' }) name: string;
   @ApiProperty({ example: 12 }) memberCount: number;
-  @ApiProperty({ type: GroupPolicy, nullable: true, description: "the group's current policy; null before its first PUT" })
+  @ApiProperty({
+    // a $ref cannot be nullable in OpenAPI 3.0: one of the policy or null
+    anyOf: [{ $ref: getSchemaPath(GroupPolicy) }, { type: 'null' }],
+    description: "the group's current policy; null before its first PUT",
+  })
   policy: GroupPolicy | null;
   @ApiProperty(at()) createdAt: string;
 }
