@@ -341,6 +341,13 @@ describe('group policies', () => {
       .send({ requireMfa: true, gracePeriodHours: 0, allowedMethods: ['sms'] });
     expect([clash.status, clash.body.code, clash.body.details?.[0]?.field]).toEqual([400, 'validation_failed', 'allowedMethods']);
     expect(clash.body.message).toContain(group.id);
+    // a third group whose policy shares no method with the first: adding one of the first's members is refused
+    const third = await createGroup(org, 'sms-only');
+    await putGroupPolicy(org, third.id, { requireMfa: false, gracePeriodHours: 0, allowedMethods: ['sms'] });
+    const refused = await putMembers(org, third.id, { add: [outside[5], inGroup[3]] });
+    expect([refused.status, refused.body.details?.[0]?.field]).toEqual([400, 'add']);
+    expect(refused.body.message).toContain(group.id);
+    expect((await putMembers(org, third.id, { add: [outside[5]] })).body.memberCount).toBe(1);
     // sharing a method is fine, and the lowest maxMfaAgeSeconds wins for the shared member
     await putGroupPolicy(org, second.id, { requireMfa: false, gracePeriodHours: 0, allowedMethods: ['totp'], maxMfaAgeSeconds: 300 });
     expect((await member(org, inGroup[2])).enforcement).toMatchObject({

@@ -83,6 +83,20 @@ export class GroupRepository {
     return rows.map((r) => r.id);
   }
 
+  /**
+   * Groups with a policy that some of `ids` already belong to and whose allowedMethods share none
+   * with `methods` (this group's): adding those members would leave them with no allowed method.
+   */
+  async clashingGroupsOf(tx: Db, groupId: string, ids: string[], methods: string[]): Promise<string[]> {
+    const found: Array<{ group_id: string }> = await tx.query(
+      `SELECT DISTINCT gp.group_id FROM accounts.group_members gm JOIN accounts.group_policies gp ON gp.group_id = gm.group_id
+        WHERE gm.account_id = ANY($2::uuid[]) AND gm.group_id <> $1 AND NOT (gp.allowed_methods && $3::text[])
+        ORDER BY gp.group_id LIMIT 10`,
+      [groupId, ids, methods],
+    );
+    return found.map((r) => r.group_id);
+  }
+
   /** Set-based; only accounts of the org (the FK on (org_id, account_id) says so too). Answers the ids added. */
   async addMembers(tx: Db, orgId: string, groupId: string, ids: string[]): Promise<string[]> {
     if (ids.length === 0) return [];

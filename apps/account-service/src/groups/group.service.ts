@@ -86,11 +86,18 @@ export class GroupService {
         const message = `add: not members of the organization: ${unknown.join(', ')}`;
         throw AppError.validation(message, [{ field: 'add', messages: [message] }]);
       }
+      const policy = group.hasPolicy ? await this.groupPolicies.get(req.orgId, req.groupId) : null;
+      if (policy && add.length > 0) {
+        const clashes = await this.groups.clashingGroupsOf(tx, req.groupId, add, policy.allowedMethods);
+        if (clashes.length > 0) {
+          const message = `add: some of these members are in groups whose policy shares no allowed method with this group's: ${clashes.join(', ')}`;
+          throw AppError.validation(message, [{ field: 'add', messages: [message] }]);
+        }
+      }
       const added = await this.groups.addMembers(tx, req.orgId, req.groupId, add);
       const removed = await this.groups.removeMembers(tx, req.orgId, req.groupId, remove);
       if (!group.hasPolicy || added.length + removed.length === 0) return { newly: [] as string[], version: 0 };
       const refreshed = await this.snapshots.accounts(tx, req.orgId, [...added, ...removed]);
-      const policy = await this.groupPolicies.get(req.orgId, req.groupId);
       return { newly: refreshed.newlyRequired, version: policy?.version ?? 0 };
     });
     if (newly.length > 0) {
