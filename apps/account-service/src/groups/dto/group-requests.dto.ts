@@ -5,7 +5,6 @@ import {
   ArrayUnique,
   IsArray,
   IsIn,
-  IsDefined,
   IsInt,
   IsObject,
   IsOptional,
@@ -85,12 +84,13 @@ export class PolicyMethodsCheckDto {
   allowedMethods: MfaMethod[];
 }
 
-/** A group policy's hand-over: MfaPolicyDto (so added policy fields come along) with its group. */
+/**
+ * A group policy's hand-over: MfaPolicyDto as is (so fields added to the policy come along), whose
+ * optional groupId GroupPolicyService.apply requires (a subclass cannot undo the parent's IsOptional).
+ */
 export class GroupMfaPolicyDto extends MfaPolicyDto {
   declare groupId: string;
 }
-// IsDefined runs before the parent's IsOptional: a group policy names its group
-IsDefined()(GroupMfaPolicyDto.prototype, 'groupId');
 
 export class ApplyGroupPolicyDto {
   @IsObject()
