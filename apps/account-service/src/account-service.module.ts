@@ -10,10 +10,11 @@ import { ComplianceModule } from './compliance/compliance.module';
 import { AccountServiceEnv } from './config/account-service.env';
 import { dataSourceOptions } from './database/data-source';
 import { EnforcementModule } from './enforcement/enforcement.module';
+import { GroupsModule } from './groups/groups.module';
 import { ServiceKeysModule } from './service-keys/service-keys.module';
 
 /** Feature modules of account-service; add new ones here (one line each). */
-export const ACCOUNT_FEATURE_MODULES = [AccountsModule, ComplianceModule, EnforcementModule, ServiceKeysModule];
+export const ACCOUNT_FEATURE_MODULES = [AccountsModule, ComplianceModule, EnforcementModule, GroupsModule, ServiceKeysModule];
 
 /** account-service's root module, built from an already validated env (main.ts or a test). */
 @Module({})

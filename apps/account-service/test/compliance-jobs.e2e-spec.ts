@@ -16,7 +16,8 @@ import { ComplianceNotifications } from '../src/compliance/compliance-notificati
 import { ComplianceReportService } from '../src/compliance/compliance-report.service';
 import { ComplianceScheduler, schedulerId } from '../src/compliance/compliance-scheduler';
 import { COMPLIANCE_SETTINGS, type ComplianceSettings } from '../src/compliance/compliance-settings';
-import { RolloutMaterializerRepository } from '../src/enforcement/rollout-materializer.repository';
+import { RolloutMaterializerRepository, SnapshotRefreshRepository } from '../src/enforcement/rollout-materializer.repository';
+import { GroupPolicyRepository } from '../src/enforcement/group-policy.repository';
 import { OrgPolicyRepository } from '../src/enforcement/org-policy.repository';
 import { migrateAll } from '../../../tools/migrate';
 
@@ -321,5 +322,67 @@ describe('snapshot-compliance and history', () => {
     expect(history.items[1]).toMatchObject({ total: 4, byState: { compliant: 2, non_compliant: 2 }, compliantPercent: 50 });
     expect(history.items[0].date < history.items[1].date).toBe(true);
     expect((await a.module.get(ComplianceReportService).history(orgId, 1)).items).toHaveLength(1);
+  });
+});
+
+describe('per effective deadline (groups)', () => {
+  it('deadlines, reminders, exemptions and the snapshot follow a group policy, through the shared SQL', async () => {
+    // the org requires with 1,000 h of grace; a group of 3 of its 6 members requires with 30 h
+    const since = farFuture();
+    const { orgId, ids } = await orgWithMembers(6, since, 1000);
+    const [{ id: groupId }] = await db.query(`INSERT INTO accounts.groups (org_id, name) VALUES ($1, 'admins') RETURNING id`, [orgId]);
+    const members = ids.slice(0, 3);
+    await db.query(`INSERT INTO accounts.group_members (group_id, account_id, org_id) SELECT $1, x, $2 FROM unnest($3::uuid[]) x`, [
+      groupId,
+      orgId,
+      members,
+    ]);
+    await new GroupPolicyRepository(db).applyIfNewer({
+      orgId,
+      groupId,
+      version: 1,
+      requireMfa: true,
+      gracePeriodHours: 30,
+      allowedMethods: ['totp'],
+      maxMfaAgeSeconds: null,
+      updatedAt: since.toISOString(),
+    });
+    // one of the group is exempt for 50 h
+    await db.query(`UPDATE accounts.accounts SET exempt_until = $2 WHERE id = $1`, [members[2], new Date(since.getTime() + 50 * HOUR)]);
+    const refresh = new SnapshotRefreshRepository(db);
+    await refresh.accounts(db, orgId, ids);
+    expect(await storedStates(orgId)).toEqual({ pending: 5, exempt: 1 });
+
+    // the 24 h reminder goes to the group's two (deadline since + 30 h), not to the others (since + 1,000 h)
+    clock.at = new Date(since.getTime() + 8 * HOUR);
+    await a.jobs.run(Jobs.SendReminders);
+    expect(a.notifications.remindedIn(orgId).sort()).toEqual(members.slice(0, 2).sort());
+
+    // the group's deadline passes: its pending members are stored non_compliant, the others stay pending
+    clock.at = new Date(since.getTime() + 30 * HOUR);
+    await a.jobs.run(Jobs.MaterializeDeadlines);
+    expect(await storedStates(orgId)).toEqual({ pending: 3, non_compliant: 2, exempt: 1 });
+
+    // the exemption ends after the group's deadline: non_compliant at once
+    clock.at = new Date(since.getTime() + 50 * HOUR);
+    await a.jobs.run(Jobs.ExpireExemptions);
+    expect(await storedStates(orgId)).toEqual({ pending: 3, non_compliant: 3 });
+
+    // the daily snapshot and the report count with the same rule
+    await a.jobs.run(Jobs.SnapshotCompliance);
+    const [day] = (await a.module.get(ComplianceReportService).history(orgId, 1)).items;
+    expect(day).toMatchObject({ total: 6, byState: { pending: 3, non_compliant: 3 } });
+    const page = await a.module.get(ComplianceReportService).page(orgId, 100);
+    expect(
+      page.items
+        .filter((r) => r.groups?.[0] === groupId)
+        .map((r) => r.accountId)
+        .sort(),
+    ).toEqual([...members].sort());
+    expect(
+      page.items
+        .filter((r) => r.state === 'non_compliant')
+        .every((r) => r.graceDeadline === new Date(since.getTime() + 30 * HOUR).toISOString()),
+    ).toBe(true);
   });
 });

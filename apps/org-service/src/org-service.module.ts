@@ -13,6 +13,7 @@ import { dataSourceOptions } from './database/data-source';
 import { MembersModule } from './members/members.module';
 import { OrgsModule } from './orgs/orgs.module';
 import { PolicyModule } from './policy/policy.module';
+import { GroupsModule } from './groups/groups.module';
 import { QueueBoardModule } from './queue-board/queue-board.module';
 import { ServiceKeysModule } from './service-keys/service-keys.module';
 
@@ -24,6 +25,7 @@ export const ORG_FEATURE_MODULES = [
   AuditModule,
   ComplianceModule,
   PolicyModule,
+  GroupsModule,
   ServiceKeysModule,
 ];
 

@@ -99,7 +99,16 @@ describe('members', () => {
       displayName: 'Grace',
       externalId: 'u-1',
       createdAt: expect.any(String),
-      enforcement: { state: 'not_required', policyVersion: 0, requiredSince: null, graceDeadline: null, exemptUntil: null },
+      enforcement: {
+        state: 'not_required',
+        policyVersion: 0,
+        requiredSince: null,
+        graceDeadline: null,
+        exemptUntil: null,
+        // added with groups: the effective policy and the groups that made it (none here)
+        effectivePolicy: { requireMfa: false, allowedMethods: ['totp', 'sms'], maxMfaAgeSeconds: null, secureMethodsOnly: false },
+        groups: [],
+      },
     });
     const dup = await http().post(`/v1/orgs/${org.id}/members`).set(org.auth).send({ email: 'GRACE@example.com' });
     expect(dup.status).toBe(409);

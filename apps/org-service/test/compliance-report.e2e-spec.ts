@@ -165,9 +165,9 @@ describe('GET /v1/orgs/:orgId/compliance-report', () => {
     const res = await http().get(`/v1/orgs/${org.id}/compliance-report?format=csv`).set(org.auth);
     const text = res.text;
     expect(text.split('\n')[0]).toBe(CSV_HEADER);
-    expect(text).toContain(',"""a,b""@example.test",not_required,false,0,,,,false\n');
-    expect(text).toContain(`,'=cmd|x@example.test,not_required,false,0,,,,false\n`);
-    expect(text).toContain(',plain@example.test,not_required,false,0,,,,false\n');
+    expect(text).toContain(',"""a,b""@example.test",not_required,false,0,,,,false,\n');
+    expect(text).toContain(`,'=cmd|x@example.test,not_required,false,0,,,,false,\n`);
+    expect(text).toContain(',plain@example.test,not_required,false,0,,,,false,\n');
     expect(text.split('\n').filter(Boolean)).toHaveLength(4);
   });
 

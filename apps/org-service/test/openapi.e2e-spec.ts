@@ -373,12 +373,50 @@ describe('every route answers what the spec says', () => {
     ).toBe(404);
   });
 
+  it('groups: create, list, members, policy, delete', async () => {
+    const params = { orgId: org.id };
+    const created = await call('post', '/v1/orgs/{orgId}/groups', { auth: org.auth, params, body: { name: 'admins' } });
+    expect(created.status).toBe(201);
+    expect((await call('post', '/v1/orgs/{orgId}/groups', { auth: org.auth, params, body: { name: 'admins' } })).status).toBe(409);
+    expect((await call('post', '/v1/orgs/{orgId}/groups', { auth: org.auth, params, body: {} })).status).toBe(400);
+    const g = { ...params, groupId: created.body.id };
+    const members = await call('put', '/v1/orgs/{orgId}/groups/{groupId}/members', {
+      auth: org.auth,
+      params: g,
+      body: { add: [accountId] },
+    });
+    expect(members.body.memberCount).toBe(1);
+    expect(
+      (await call('put', '/v1/orgs/{orgId}/groups/{groupId}/members', { auth: org.auth, params: g, body: { add: [other.id] } })).status,
+    ).toBe(400);
+    const put = await call('put', '/v1/orgs/{orgId}/groups/{groupId}/mfa-policy', {
+      auth: org.auth,
+      params: g,
+      body: { requireMfa: true, gracePeriodHours: 0, allowedMethods: ['totp', 'webauthn'] },
+    });
+    expect(put.status).toBe(202);
+    expect(
+      (
+        await call('put', '/v1/orgs/{orgId}/groups/{groupId}/mfa-policy', {
+          auth: org.auth,
+          params: g,
+          body: { requireMfa: true, gracePeriodHours: 0, allowedMethods: ['sms'] },
+        })
+      ).status,
+    ).toBe(400);
+    const list = await call('get', '/v1/orgs/{orgId}/groups', { auth: auditor, params, query: { limit: 10 } });
+    expect(list.body.items[0].policy.groupId).toBe(created.body.id);
+    expect((await call('get', '/v1/orgs/{orgId}/groups', { auth: auditor, params, query: { limit: 0 } })).status).toBe(400);
+    expect((await call('delete', '/v1/orgs/{orgId}/groups/{groupId}', { auth: org.auth, params: g })).status).toBe(204);
+    expect((await call('delete', '/v1/orgs/{orgId}/groups/{groupId}', { auth: org.auth, params: g })).status).toBe(404);
+  });
+
   it('compliance report, history and audit log', async () => {
     const params = { orgId: org.id };
     expect((await call('get', '/v1/orgs/{orgId}/compliance-report', { auth: auditor, params })).body.total).toBe(2);
     const csv = await call('get', '/v1/orgs/{orgId}/compliance-report', { auth: auditor, params, query: { format: 'csv' } });
     expect(csv.text.split('\n')[0]).toBe(
-      'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until,only_sms',
+      'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until,only_sms,groups',
     );
     expect((await call('get', '/v1/orgs/{orgId}/compliance-report', { auth: auditor, params, query: { format: 'xml' } })).status).toBe(400);
     expect((await call('get', '/v1/orgs/{orgId}/compliance-report/history', { auth: auditor, params, query: { days: 7 } })).status).toBe(

@@ -117,13 +117,9 @@ describe('secureMethodsOnly', () => {
     const report = await http().get(`/v1/orgs/${org.id}/compliance-report`).set(org.auth);
     expect(report.body).toMatchObject({ onlySmsCount: 1, byState: { compliant: 2, non_compliant: 1 } });
     const csv = (await http().get(`/v1/orgs/${org.id}/compliance-report?format=csv`).set(org.auth).buffer(true)).text;
-    const onlySmsColumn = Object.fromEntries(
-      csv
-        .trim()
-        .split('\n')
-        .slice(1)
-        .map((l) => [l.split(',')[0], l.split(',').at(-1)]),
-    );
+    const [header, ...lines] = csv.trim().split('\n');
+    const onlySms = header.split(',').indexOf('only_sms');
+    const onlySmsColumn = Object.fromEntries(lines.map((l) => [l.split(',')[0], l.split(',')[onlySms]]));
     expect(onlySmsColumn).toEqual({ [smsOnly.id]: 'true', [withTotp.id]: 'false', [both.id]: 'false' });
 
     // no new SMS device, with a message naming the policy

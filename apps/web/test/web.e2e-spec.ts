@@ -213,7 +213,7 @@ describe('admin console', () => {
     const csv = await page.request.get(`${webUrl}/console/report.csv`);
     expect(csv.status()).toBe(200);
     expect((await csv.text()).split('\n')[0]).toBe(
-      'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until,only_sms',
+      'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until,only_sms,groups',
     );
 
     await go(page, page.getByRole('button', { name: 'Sign out', exact: true }));

@@ -164,4 +164,8 @@ export class MfaPolicyDto implements MfaPolicy {
   @IsOptional()
   @IsISO8601({ strict: true })
   updatedAt: string | null;
+
+  @IsOptional()
+  @IsUUID()
+  groupId?: string;
 }

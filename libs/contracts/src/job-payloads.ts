@@ -51,6 +51,7 @@ export class MaterializePolicyJobDto {
   @IsUuidLike() orgId: string;
   @IsUuidLike() rolloutId: string;
   @IsInt() @Min(0) policyVersion: number;
+  @IsOptional() @IsUuidLike() groupId?: string;
 }
 
 export class DeviceEventJobDto {
@@ -68,6 +69,7 @@ export class PolicyRequiredNoticeJobDto {
   @IsUuidLike() orgId: string;
   @IsInt() @Min(0) policyVersion: number;
   @IsArray() @ArrayMaxSize(MAX_ACCOUNTS_PER_JOB) @IsUuidLike(true) accountIds: string[];
+  @IsOptional() @IsUuidLike() groupId?: string;
 }
 
 export class DeadlineReminderJobDto {

@@ -19,7 +19,35 @@ export interface Enforcement {
   exemptUntil: string | null;
   /** Not in the contract's minimum; added: why the account is exempt. */
   exemptReason?: string | null;
+  /**
+   * Added with groups (docs/enforcement.md, "Groups"): the member's effective policy (the
+   * strictest of the org's and of its groups' policies) and the groups whose policy is part of it.
+   */
+  effectivePolicy?: EffectivePolicy;
+  groups?: string[];
 }
+
+/** What the org's and the member's group policies add up to (the deadline is `graceDeadline`). */
+export interface EffectivePolicy {
+  requireMfa: boolean;
+  allowedMethods: MfaMethod[];
+  maxMfaAgeSeconds: number | null;
+  secureMethodsOnly: boolean;
+}
+
+/** A group of members (accounts.groups); `policy` is null until the group's first policy PUT. */
+export interface Group {
+  id: string;
+  orgId: string;
+  name: string;
+  memberCount: number;
+  policy: MfaPolicy | null;
+  createdAt: string;
+}
+
+/** An org has at most this many groups; a membership PUT changes at most MAX_GROUP_MEMBER_CHANGES ids. */
+export const MAX_GROUPS_PER_ORG = 1_000;
+export const MAX_GROUP_MEMBER_CHANGES = 10_000;
 
 export interface Member {
   id: string;
@@ -65,6 +93,8 @@ export interface MfaPolicy {
    */
   conditions?: MfaCondition[];
   updatedAt: string | null;
+  /** Added with groups: set on a group's policy (its versions count per group), absent on the org's. */
+  groupId?: string;
 }
 
 /** The policy of an org before any PUT (docs/admin-api.md, "Shapes"). */
@@ -98,6 +128,8 @@ export interface PolicyRollout {
   applied: number;
   createdAt: string;
   completedAt: string | null;
+  /** added with groups: the rollout of a group's policy */
+  groupId?: string;
 }
 
 export interface AuditEvent {

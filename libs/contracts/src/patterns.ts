@@ -14,7 +14,7 @@ import type {
   VerifyFailureReason,
 } from './enums';
 import type { MfaCondition } from './conditions';
-import type { AuditEvent, Device, Enforcement, Member, MfaPolicy } from './models';
+import type { AuditEvent, Device, Enforcement, Group, Member, MfaPolicy } from './models';
 
 /** Patterns member services call (docs/bus-protocol.md, "Member-facing patterns"). */
 export const Patterns = {
@@ -62,6 +62,14 @@ export const InternalPatterns = {
   AccountsSessionsRevoke: 'accounts.internal.sessions.revoke',
   /** what a policy would do to the org's members, changing nothing (docs/enforcement.md, "Policy preview") */
   AccountsPolicyPreview: 'accounts.internal.policy.preview',
+  AccountsGroupsCreate: 'accounts.internal.groups.create',
+  AccountsGroupsList: 'accounts.internal.groups.list',
+  AccountsGroupsGet: 'accounts.internal.groups.get',
+  AccountsGroupsMembersUpdate: 'accounts.internal.groups.members.update',
+  AccountsGroupsDelete: 'accounts.internal.groups.delete',
+  /** the empty-intersection check of allowedMethods, before org-service writes a policy version */
+  AccountsPolicyMethodsCheck: 'accounts.internal.policy.methods-check',
+  AccountsGroupPolicyApply: 'accounts.internal.groups.policy.apply',
   MfaPing: 'mfa.internal.ping',
   MfaPolicyApply: 'mfa.internal.policy.apply',
   MfaDevicesReset: 'mfa.internal.devices.reset',
@@ -352,6 +360,37 @@ export interface ComplianceRow {
   state: EnforcementState;
   graceDeadline: string | null;
   exemptUntil: string | null;
+  /** added with groups: the member's groups whose policy is part of its effective policy */
+  groups?: string[];
+}
+export interface CreateGroupRequest {
+  orgId: string;
+  name: string;
+}
+export interface GroupRef {
+  orgId: string;
+  groupId: string;
+}
+export interface ListGroupsRequest {
+  orgId: string;
+  limit: number;
+  cursor?: string;
+}
+export interface UpdateGroupMembersRequest {
+  orgId: string;
+  groupId: string;
+  add?: string[];
+  remove?: string[];
+}
+export interface PolicyMethodsCheckRequest {
+  orgId: string;
+  /** the group whose policy is being written; absent: the org's */
+  groupId?: string;
+  allowedMethods: MfaMethod[];
+}
+export interface ApplyGroupPolicyRequest {
+  policy: MfaPolicy & { groupId: string };
+  rolloutId: string;
 }
 export interface CompliancePageRequest {
   orgId: string;
@@ -542,6 +581,13 @@ export interface BusContract {
   'accounts.internal.callers.resolve': { request: ResolveCallersRequest; reply: ResolveCallersReply };
   'accounts.internal.sessions.revoke': { request: SessionRevocation; reply: { recorded: true } };
   'accounts.internal.policy.preview': { request: PolicyPreviewRequest; reply: PolicyPreview };
+  'accounts.internal.groups.create': { request: CreateGroupRequest; reply: Group };
+  'accounts.internal.groups.list': { request: ListGroupsRequest; reply: Page<Group> };
+  'accounts.internal.groups.get': { request: GroupRef; reply: Group };
+  'accounts.internal.groups.members.update': { request: UpdateGroupMembersRequest; reply: Group };
+  'accounts.internal.groups.delete': { request: GroupRef; reply: { deleted: true } };
+  'accounts.internal.policy.methods-check': { request: PolicyMethodsCheckRequest; reply: { ok: true } };
+  'accounts.internal.groups.policy.apply': { request: ApplyGroupPolicyRequest; reply: ApplyPolicyReply };
   'mfa.internal.ping': { request: Record<string, never>; reply: { pong: true } };
   'mfa.internal.policy.apply': { request: { policy: MfaPolicy }; reply: { accepted: boolean } };
   'mfa.internal.devices.reset': { request: DeviceResetRequest; reply: DeviceResetReply };

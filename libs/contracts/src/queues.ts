@@ -91,6 +91,8 @@ export interface MaterializePolicyJob {
   orgId: string;
   rolloutId: string;
   policyVersion: number;
+  /** added with groups: a group policy's rollout (its members only; policyVersion is the group's) */
+  groupId?: string;
 }
 
 export interface DeviceEventJob {
@@ -113,6 +115,8 @@ export interface PolicyRequiredNoticeJob {
   orgId: string;
   policyVersion: number;
   accountIds: string[];
+  /** added with groups: the notice is about this group's policy version */
+  groupId?: string;
 }
 export interface DeadlineReminderJob {
   orgId: string;

@@ -238,7 +238,7 @@ describe('mfa admin commands', () => {
     expect(JSON.parse((await mfa(['report', '--format', 'json'], e)).stdout)).toMatchObject({ total: 1 });
     const csv = await mfa(['report', '--format', 'csv'], e);
     expect(csv.stdout.split('\n')[0]).toBe(
-      'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until,only_sms',
+      'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until,only_sms,groups',
     );
     expect(csv.stdout).toContain('ada@example.test');
     expect((await mfa(['report'], e)).stdout).toMatch(/COMPLIANTPERCENT/);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { affected, type Db } from '@mfa/database';
-import { AT_CURRENT_VERSION, DEADLINE, POLICY_JOIN, policyJoin, stateAt } from '../enforcement/enforcement.sql';
+import { AT_CURRENT_VERSION, DEADLINE, JOINED_POLICY, POLICY_JOIN, policyJoin, requiredSql, stateAt } from '../enforcement/enforcement.sql';
 
 export interface ReminderChunk {
   scanned: number;
@@ -110,7 +110,7 @@ export class ComplianceJobsRepository {
       `WITH cand AS MATERIALIZED (
          SELECT a.org_id, a.id, ${DEADLINE} AS deadline, ${stateAt('$1')} AS state
            FROM ${POLICY_JOIN}
-          WHERE p.require_mfa AND (a.org_id, a.id) > ($4::uuid, $5::uuid)
+          WHERE ${requiredSql(JOINED_POLICY)} AND (a.org_id, a.id) > ($4::uuid, $5::uuid)
           ORDER BY a.org_id, a.id LIMIT $6
        ), due AS (
          SELECT org_id, id, deadline FROM cand

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { EnforcementState } from '@mfa/contracts';
-import { DEADLINE, POLICY_JOIN, stateAt } from '../enforcement/enforcement.sql';
+import { DEADLINE, POLICY_GROUPS, POLICY_JOIN, stateAt } from '../enforcement/enforcement.sql';
 
 export interface ComplianceRowRecord {
   id: string;
@@ -9,6 +9,7 @@ export interface ComplianceRowRecord {
   state: EnforcementState;
   grace_deadline: Date | null;
   exempt_until: Date | null;
+  groups: string[];
 }
 
 export interface SnapshotRecord {
@@ -27,7 +28,7 @@ export class ComplianceReportRepository {
   page(orgId: string, afterId: string | null, limit: number, now: Date): Promise<ComplianceRowRecord[]> {
     return this.dataSource.query(
       `SELECT a.id, a.email, ${stateAt('$4')} AS state, ${DEADLINE} AS grace_deadline,
-              CASE WHEN a.exempt_until > $4::timestamptz THEN a.exempt_until END AS exempt_until
+              CASE WHEN a.exempt_until > $4::timestamptz THEN a.exempt_until END AS exempt_until, ${POLICY_GROUPS} AS groups
          FROM ${POLICY_JOIN}
         WHERE a.org_id = $1 AND ($2::uuid IS NULL OR a.id > $2::uuid)
         ORDER BY a.id LIMIT $3`,

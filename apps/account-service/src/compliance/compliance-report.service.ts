@@ -25,6 +25,7 @@ export class ComplianceReportService {
         state: r.state,
         graceDeadline: iso(r.grace_deadline),
         exemptUntil: iso(r.exempt_until),
+        groups: r.groups ?? [],
       })),
       nextCursor: rows.length === limit ? encodeMemberCursor(rows[rows.length - 1].id) : null,
     };

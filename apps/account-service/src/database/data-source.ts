@@ -11,6 +11,8 @@ import { SecureMethodsOnly1796800000000 } from './migrations/1796800000000-Secur
 import { PolicyConditions1796900000000 } from './migrations/1796900000000-PolicyConditions';
 import { MemberEmailSearch1796913000000 } from './migrations/1796913000000-MemberEmailSearch';
 import { MemberHistory1797300000000 } from './migrations/1797300000000-MemberHistory';
+import { CreateGroups1797400000000 } from './migrations/1797400000000-CreateGroups';
+import { GroupPolicyConditions1797500000000 } from './migrations/1797500000000-GroupPolicyConditions';
 
 /** The Postgres schema account-service owns. No other service reads it. */
 export const SCHEMA = 'accounts';
@@ -28,8 +30,19 @@ export const MIGRATIONS: Function[] = [
   PolicyConditions1796900000000,
   MemberEmailSearch1796913000000,
   MemberHistory1797300000000,
+  CreateGroups1797400000000,
+  GroupPolicyConditions1797500000000,
 ];
 
+/**
+ * JIT off: the effective policy's group terms are correlated subqueries behind the org's flag
+ * (enforcement.sql.ts); the planner prices them as if they ran on every row, so a 100,000-row
+ * statement of an org without group policies would pay ~1 s of JIT compilation for subqueries that
+ * never run (measured: apps/account-service/test/effective-policy-cost.e2e-spec.ts). Nothing
+ * account-service runs gains from JIT: its statements are index walks and set-based chunks.
+ */
 export function dataSourceOptions(url: string): DataSourceOptions {
-  return serviceDataSourceOptions({ url, schema: SCHEMA, entities: ENTITIES, migrations: MIGRATIONS });
+  const base = serviceDataSourceOptions({ url, schema: SCHEMA, entities: ENTITIES, migrations: MIGRATIONS });
+  const extra = base.extra as { options: string };
+  return { ...base, extra: { ...extra, options: `${extra.options} -c jit=off` } };
 }

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { isUuid } from '@mfa/contracts';
 import type { AccountEnforcementFacts, OrgPolicyState } from './compute-enforcement';
+import type { GroupPolicyState } from './effective-enforcement';
 import { POLICY_JOIN } from './enforcement.sql';
+import { type GroupPolicyRow, memberGroupPoliciesSql, toGroupPolicyStates } from './group-policy.repository';
 import { JOINED_POLICY_COLUMNS, type OrgPolicyRow, toOrgPolicyState } from './org-policy.repository';
 
 /** The account columns the enforcement rule reads, plus the org's policy joined to it. */
@@ -11,6 +13,8 @@ export interface AccountWithPolicy {
   orgId: string;
   facts: AccountEnforcementFacts;
   policy: OrgPolicyState;
+  /** the policies of the account's groups (empty when its org has no group policy) */
+  groupPolicies: GroupPolicyState[];
   /** the latest revocation covering the token's device (or every token): older tokens are refused */
   sessionsRevokedBefore: Date | null;
 }
@@ -25,6 +29,7 @@ interface FactsRow extends Partial<OrgPolicyRow> {
   exempt_until: Date | null;
   exempt_reason: string | null;
   sessions_revoked_before: Date | null;
+  group_policies: GroupPolicyRow[] | null;
 }
 
 /** Facts columns of `accounts a`, for any query that maps a member. */
@@ -86,7 +91,8 @@ export class AccountEnforcementRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * One round trip: the account's facts, its org's current policy and the revocation that covers
+   * One round trip: the account's facts, its org's current policy, its groups' policies (a subquery
+   * behind the org's flag: nothing for an org without group policies) and the revocation that covers
    * a token issued from `tokenDevice` (null: account-wide revocations only). Null for an unknown id.
    * The policy's conditions (up to 20 x 20 patterns) only `withConditions` (a request naming an
    * action); without, `policy.conditions` is [] (no condition can apply to a request without one).
@@ -100,6 +106,7 @@ export class AccountEnforcementRepository {
     if (!isUuid(accountId) || (orgId !== undefined && !isUuid(orgId))) return null;
     const rows: FactsRow[] = await this.dataSource.query(
       `SELECT a.id, a.org_id AS account_org_id, ${FACTS_COLUMNS}, ${JOINED_POLICY_COLUMNS}${withConditions ? ', p.conditions' : ''},
+              ${memberGroupPoliciesSql('p.has_group_policies')} AS group_policies,
               (SELECT max(r.revoked_before) FROM accounts.session_revocations r
                 WHERE r.account_id = a.id AND r.serial_number IN ('', $3::text)) AS sessions_revoked_before
          FROM ${POLICY_JOIN}
@@ -113,6 +120,7 @@ export class AccountEnforcementRepository {
       orgId: row.account_org_id,
       facts: toFacts(row),
       policy: toOrgPolicyState(row.account_org_id, row),
+      groupPolicies: toGroupPolicyStates(row.account_org_id, row.group_policies),
       sessionsRevokedBefore: row.sessions_revoked_before ? new Date(row.sessions_revoked_before) : null,
     };
   }

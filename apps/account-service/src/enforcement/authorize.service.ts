@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { AuthorizeReply, AuthorizeRequest } from '@mfa/contracts';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
 import { decideAuthorization } from './authorize-decision';
-import { computeEnforcement } from './compute-enforcement';
+import { effectiveEnforcement } from './effective-enforcement';
 import { SessionTokenVerifier } from './session-token.verifier';
 
 /** `accounts.authorize`: "may this account act now?" from the state computed now and the token. */
@@ -22,12 +22,14 @@ export class AuthorizeService {
       req.action !== undefined,
     );
     if (!found) return { allowed: false, reason: 'unknown_account', enforcement: null };
-    const enforcement = computeEnforcement(found.policy, found.facts, now);
+    // the member's effective policy: the org's and its groups' (docs/enforcement.md, "Groups")
+    const enforcement = effectiveEnforcement(found.policy, found.groupPolicies, found.facts, now);
     const decision = await decideAuthorization({
       enforcement,
-      policyMaxAge: found.policy.maxMfaAgeSeconds,
+      policyMaxAge: enforcement.effectivePolicy!.maxMfaAgeSeconds,
       requestMaxAge: req.maxMfaAgeSeconds ?? null,
-      conditions: found.policy.conditions,
+      // conditions united: the org's and every group policy's of the member
+      conditions: [...found.policy.conditions, ...found.groupPolicies.flatMap((g) => g.conditions)],
       action: req.action ?? null,
       checkToken: () => this.tokens.check(req.sessionToken, found.accountId, now, found.sessionsRevokedBefore),
       now,

@@ -22,6 +22,8 @@ export interface OrgPolicyState {
   /** when MFA became required; kept while it stays required, null when off */
   requiredSince: Date | null;
   updatedAt: Date | null;
+  /** added with groups: some group of the org has a policy (the effective-policy SQL skips groups otherwise) */
+  hasGroupPolicies?: boolean;
 }
 
 /** What of an account row the rule reads. */

@@ -14,7 +14,9 @@ import { NotificationOutboxRepository } from './notification-outbox.repository';
 import { NOTIFIER, OutboxNotifier } from './notifier';
 import { OrgPolicyRepository } from './org-policy.repository';
 import { OrgPolicyService } from './org-policy.service';
-import { RolloutMaterializerRepository } from './rollout-materializer.repository';
+import { RolloutMaterializerRepository, SnapshotRefreshRepository } from './rollout-materializer.repository';
+import { GroupPolicyRepository } from './group-policy.repository';
+import { GroupPolicyService } from './group-policy.service';
 import { RolloutMaterializerService } from './rollout-materializer.service';
 import { SessionRevocationRepository } from './session-revocation.repository';
 import { SessionRevocationsService } from './session-revocations.service';
@@ -48,11 +50,14 @@ import { EnforcementStatsRepository } from './enforcement-stats.repository';
     MemberHistoryService,
     RolloutMaterializerRepository,
     RolloutMaterializerService,
+    SnapshotRefreshRepository,
+    GroupPolicyRepository,
+    GroupPolicyService,
     SessionTokenVerifier,
     AuthorizeService,
     SessionRevocationRepository,
     SessionRevocationsService,
   ],
-  exports: [MemberEnforcementService, OrgPolicyService],
+  exports: [MemberEnforcementService, OrgPolicyService, GroupPolicyRepository, GroupPolicyService, SnapshotRefreshRepository],
 })
 export class EnforcementModule {}

@@ -11,6 +11,12 @@ export interface PolicyExprs {
   requiredSince: string;
   gracePeriodHours: string;
   secureMethodsOnly: string;
+  /**
+   * The org's flag "some group of this org has a policy" (org_policies.has_group_policies, or a
+   * bound parameter). Absent or false: the group part of the effective policy is not evaluated at
+   * all (every group subquery sits behind it), so an org without group policies pays nothing.
+   */
+  hasGroupPolicies?: string;
 }
 
 /** `org_policies` joined as `p` (LEFT JOIN: an org with no row has MFA off). */
@@ -19,6 +25,7 @@ export const JOINED_POLICY: PolicyExprs = {
   requiredSince: 'p.required_since',
   gracePeriodHours: 'p.grace_period_hours',
   secureMethodsOnly: 'p.secure_methods_only',
+  hasGroupPolicies: 'p.has_group_policies',
 };
 
 /**
@@ -34,21 +41,76 @@ export function policyJoin(of = 'a'): string {
 export const POLICY_JOIN = `accounts.accounts a ${policyJoin('a')}`;
 
 /** GREATEST ignores NULLs: a missing anchor or requiredSince falls out of the max. */
-export function graceDeadlineSql(p: PolicyExprs, a = 'a'): string {
+export function graceDeadlineSql(p: Pick<PolicyExprs, 'requiredSince' | 'gracePeriodHours'>, a = 'a'): string {
   return `(GREATEST(${p.requiredSince}, ${a}.created_at, ${a}.grace_anchor_at) + make_interval(hours => ${p.gracePeriodHours}))`;
 }
 
-/** countedDevices: under secureMethodsOnly only the secure active devices count (no row: false). */
-export function countedDevicesSql(p: Pick<PolicyExprs, 'secureMethodsOnly'>, a = 'a'): string {
-  return `(CASE WHEN ${p.secureMethodsOnly} IS TRUE THEN ${a}.secure_active_device_count ELSE ${a}.active_device_count END)`;
+// ---- groups: the effective policy (twin of effective-enforcement.ts) ----------------------------
+// Each group term is a correlated subquery on the member's group policies (index
+// group_members_account_idx), guarded by the org's flag: `false AND (subquery)` never runs it.
+
+/** The policies of the member `a`'s groups, as `gp`. */
+function memberGroupPolicies(a: string): string {
+  return `accounts.group_members gm JOIN accounts.group_policies gp ON gp.group_id = gm.group_id WHERE gm.account_id = ${a}.id`;
+}
+
+function guarded(p: Pick<PolicyExprs, 'hasGroupPolicies'>, expr: string): string | null {
+  return p.hasGroupPolicies ? `(${p.hasGroupPolicies} IS TRUE AND ${expr})` : null;
+}
+
+/** Some group policy of the member requires MFA. */
+function groupRequiresSql(p: Pick<PolicyExprs, 'hasGroupPolicies'>, a: string): string | null {
+  return guarded(p, `EXISTS (SELECT 1 FROM ${memberGroupPolicies(a)} AND gp.require_mfa)`);
+}
+
+/** required if any requires. */
+export function requiredSql(p: Pick<PolicyExprs, 'requireMfa' | 'hasGroupPolicies'>, a = 'a'): string {
+  const g = groupRequiresSql(p, a);
+  return g ? `(${p.requireMfa} IS TRUE OR ${g})` : `(${p.requireMfa} IS TRUE)`;
+}
+
+/** secureMethodsOnly if any policy of the member says so. */
+export function secureOnlySql(p: Pick<PolicyExprs, 'secureMethodsOnly' | 'hasGroupPolicies'>, a = 'a'): string {
+  const g = guarded(p, `EXISTS (SELECT 1 FROM ${memberGroupPolicies(a)} AND gp.secure_methods_only)`);
+  return g ? `(${p.secureMethodsOnly} IS TRUE OR ${g})` : `(${p.secureMethodsOnly} IS TRUE)`;
+}
+
+/** The earliest deadline of the requiring policies; NULL while none requires. LEAST ignores NULLs. */
+export function effectiveDeadlineSql(p: PolicyExprs, a = 'a'): string {
+  const org = `CASE WHEN ${p.requireMfa} IS TRUE THEN ${graceDeadlineSql(p, a)} END`;
+  if (!p.hasGroupPolicies) return `(${org})`;
+  const groups = `CASE WHEN ${p.hasGroupPolicies} IS TRUE THEN (SELECT min(${graceDeadlineSql(
+    { requiredSince: 'gp.required_since', gracePeriodHours: 'gp.grace_period_hours' },
+    a,
+  )}) FROM ${memberGroupPolicies(a)} AND gp.require_mfa) END`;
+  return `LEAST(${org}, ${groups})`;
+}
+
+/** The earliest requiredSince of the requiring policies (the snapshot's required_since). */
+export function effectiveRequiredSinceSql(p: PolicyExprs, a = 'a'): string {
+  const org = `CASE WHEN ${p.requireMfa} IS TRUE THEN ${p.requiredSince} END`;
+  if (!p.hasGroupPolicies) return `(${org})`;
+  const groups = `CASE WHEN ${p.hasGroupPolicies} IS TRUE THEN (SELECT min(gp.required_since) FROM ${memberGroupPolicies(a)} AND gp.require_mfa) END`;
+  return `LEAST(${org}, ${groups})`;
+}
+
+/** The member's groups that have a policy (sorted ids; '{}' for none): "the group(s) that made it". */
+export function policyGroupsSql(p: Pick<PolicyExprs, 'hasGroupPolicies'>, a = 'a'): string {
+  if (!p.hasGroupPolicies) return `'{}'::uuid[]`;
+  return `(CASE WHEN ${p.hasGroupPolicies} IS TRUE THEN ARRAY(SELECT gm.group_id FROM ${memberGroupPolicies(a)} ORDER BY gm.group_id) ELSE '{}'::uuid[] END)`;
+}
+
+/** countedDevices: under secureMethodsOnly (of any of the member's policies) only the secure active devices count (no row: false). */
+export function countedDevicesSql(p: Pick<PolicyExprs, 'secureMethodsOnly' | 'hasGroupPolicies'>, a = 'a'): string {
+  return `(CASE WHEN ${secureOnlySql(p, a)} THEN ${a}.secure_active_device_count ELSE ${a}.active_device_count END)`;
 }
 
 export function enforcementStateSql(p: PolicyExprs, a = 'a', now = 'now()'): string {
   return `(CASE
-    WHEN ${p.requireMfa} IS NOT TRUE THEN 'not_required'
+    WHEN NOT ${requiredSql(p, a)} THEN 'not_required'
     WHEN ${countedDevicesSql(p, a)} > 0 THEN 'compliant'
     WHEN ${a}.exempt_until > ${now} THEN 'exempt'
-    WHEN ${graceDeadlineSql(p, a)} <= ${now} THEN 'non_compliant'
+    WHEN ${effectiveDeadlineSql(p, a)} <= ${now} THEN 'non_compliant'
     ELSE 'pending' END)`;
 }
 
@@ -70,8 +132,11 @@ export function stateAt(nowParam: string): string {
   return enforcementStateSql(JOINED_POLICY, 'a', `${nowParam}::timestamptz`);
 }
 
-/** The deadline while MFA is required; NULL otherwise (as computeEnforcement answers). */
-export const DEADLINE = `(CASE WHEN p.require_mfa THEN ${graceDeadlineSql(JOINED_POLICY)} END)`;
+/** The effective deadline while MFA is required; NULL otherwise (as effectiveEnforcement answers). */
+export const DEADLINE = effectiveDeadlineSql(JOINED_POLICY);
+
+/** The member's groups whose policy is part of its effective policy (joined policy). */
+export const POLICY_GROUPS = policyGroupsSql(JOINED_POLICY);
 
 /** Rows whose stored columns were written for the org's current version (the rest are the reconciler's); no row: version 0. */
 export const AT_CURRENT_VERSION = 'a.policy_version = COALESCE(p.version, 0)';

@@ -6,10 +6,14 @@ import type { AccountEnforcementFacts, OrgPolicyState } from './compute-enforcem
 import { FACTS_COLUMNS, toFacts } from './account-enforcement.repository';
 import { enforcementStateSql, POLICY_JOIN, type PolicyExprs } from './enforcement.sql';
 import { JOINED_POLICY_COLUMNS, type OrgPolicyRow, toOrgPolicyState } from './org-policy.repository';
+import type { GroupPolicyState } from './effective-enforcement';
+import { type GroupPolicyRow, memberGroupPoliciesSql, toGroupPolicyStates } from './group-policy.repository';
 
 export interface MemberFactsRow {
   member: AccountEntity;
   facts: AccountEnforcementFacts;
+  /** the policies of the member's groups (empty when the org has none) */
+  groupPolicies: GroupPolicyState[];
 }
 
 export interface MemberFactsDbRow {
@@ -24,6 +28,7 @@ export interface MemberFactsDbRow {
   grace_anchor_at: Date | null;
   exempt_until: Date | null;
   exempt_reason: string | null;
+  group_policies?: GroupPolicyRow[] | null;
 }
 
 /** The member columns and enforcement facts of `a` (what toMemberFacts reads). */
@@ -38,7 +43,7 @@ export function toMemberFacts(row: MemberFactsDbRow): MemberFactsRow {
     externalId: row.external_id,
     createdAt: row.created_at,
   });
-  return { member, facts: toFacts(row) };
+  return { member, facts: toFacts(row), groupPolicies: toGroupPolicyStates(row.org_id, row.group_policies) };
 }
 
 /**
@@ -54,6 +59,8 @@ function boundPolicy(params: unknown[], policy: OrgPolicyState, now: Date): { p:
       requiredSince: `$${n - 3}::timestamptz`,
       gracePeriodHours: `$${n - 2}::int`,
       secureMethodsOnly: `$${n - 1}::boolean`,
+      // an org without group policies gets the statement it had before groups (no group part at all)
+      ...(policy.hasGroupPolicies ? { hasGroupPolicies: 'true' } : {}),
     },
     now: `$${n}::timestamptz`,
   };
@@ -75,6 +82,11 @@ const SEARCH_KEY = `(lower(a.email) COLLATE "C")`;
 /** `prefix%` for LIKE with the prefix's own `%`, `_` and `\\` taken literally. */
 export function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** The member's group policies, only for an org that has some. */
+function groupPoliciesColumn(policy: OrgPolicyState): string {
+  return policy.hasGroupPolicies ? `, ${memberGroupPoliciesSql('true')} AS group_policies` : '';
 }
 
 /** Member listing and counting by computed state: set-based, no per-row code. */
@@ -109,7 +121,7 @@ export class MemberEnforcementRepository {
       where.push(`${enforcementStateSql(b.p, 'a', b.now)} = $${params.length}`);
     }
     const rows: MemberFactsDbRow[] = await this.dataSource.query(
-      `SELECT ${MEMBER_FACTS_COLUMNS} FROM accounts.accounts a WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT $2`,
+      `SELECT ${MEMBER_FACTS_COLUMNS}${groupPoliciesColumn(policy)} FROM accounts.accounts a WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT $2`,
       params,
     );
     return rows.map(toMemberFacts);
@@ -128,7 +140,7 @@ export class MemberEnforcementRepository {
   /** By id, scoped to an org when one is given, with its org's current policy: one round trip. */
   async findOne(accountId: string, orgId?: string): Promise<(MemberFactsRow & { policy: OrgPolicyState }) | null> {
     const rows: Array<MemberFactsDbRow & Partial<OrgPolicyRow>> = await this.dataSource.query(
-      `SELECT ${MEMBER_FACTS_COLUMNS}, ${JOINED_POLICY_COLUMNS}
+      `SELECT ${MEMBER_FACTS_COLUMNS}, ${JOINED_POLICY_COLUMNS}, ${memberGroupPoliciesSql('p.has_group_policies')} AS group_policies
          FROM ${POLICY_JOIN}
         WHERE a.id = $1 AND ($2::uuid IS NULL OR a.org_id = $2::uuid)`,
       [accountId, orgId ?? null],

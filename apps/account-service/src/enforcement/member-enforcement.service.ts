@@ -11,7 +11,7 @@ import {
 import { toMember, zeroByState } from '../accounts/member.mapper';
 import type { AccountEntity } from '../database/entities/account.entity';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
-import { computeEnforcement } from './compute-enforcement';
+import { effectiveEnforcement } from './effective-enforcement';
 import { MemberEnforcementRepository, type MemberPageQuery } from './member-enforcement.repository';
 import { OrgPolicyRepository } from './org-policy.repository';
 
@@ -34,19 +34,20 @@ export class MemberEnforcementService {
   /** A member just created: it is under the org's current policy from its first answer on. */
   async ofNewMember(row: AccountEntity, now = this.clock.now()): Promise<Member> {
     const policy = await this.policies.get(row.orgId);
-    return toMember(row, computeEnforcement(policy, { ...NEW_FACTS, createdAt: new Date(row.createdAt) }, now));
+    // a brand-new account is in no group yet
+    return toMember(row, effectiveEnforcement(policy, [], { ...NEW_FACTS, createdAt: new Date(row.createdAt) }, now));
   }
 
   async find(accountId: string, orgId?: string, now = this.clock.now()): Promise<Member | null> {
     const row = await this.members.findOne(accountId, orgId);
-    return row ? toMember(row.member, computeEnforcement(row.policy, row.facts, now)) : null;
+    return row ? toMember(row.member, effectiveEnforcement(row.policy, row.groupPolicies, row.facts, now)) : null;
   }
 
   /** Up to `limit` members after the cursor's key (id order, or an email search), filtered by computed state when asked. */
   async page(orgId: string, q: MemberPageQuery, now = this.clock.now()): Promise<Member[]> {
     const policy = await this.policies.get(orgId);
     const rows = await this.members.page(orgId, policy, now, q);
-    return rows.map((row) => toMember(row.member, computeEnforcement(policy, row.facts, now)));
+    return rows.map((row) => toMember(row.member, effectiveEnforcement(policy, row.groupPolicies, row.facts, now)));
   }
 
   async stats(orgId: string, now = this.clock.now()): Promise<MemberStats> {

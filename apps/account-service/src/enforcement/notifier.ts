@@ -19,11 +19,13 @@ export const NOTIFIER = Symbol('NOTIFIER');
 export class OutboxNotifier implements Notifier {
   constructor(private readonly outbox: NotificationOutboxRepository) {}
 
+  /** A group's notice is told apart from the org's (and other groups') same version number by its key. */
   policyRequired(notice: PolicyRequiredNoticeJob): Promise<number> {
     return this.outbox.insertChunk({
       orgId: notice.orgId,
       accountIds: notice.accountIds,
-      dedupeKeys: null,
+      dedupeKeys: notice.groupId ? notice.accountIds.map(() => notice.groupId!) : null,
+      keyName: 'groupId',
       kind: 'policy_required',
       version: notice.policyVersion,
       payload: {},

@@ -14,10 +14,11 @@ export interface OrgPolicyRow {
   conditions: MfaCondition[];
   required_since: Date | null;
   policy_updated_at: Date | null;
+  has_group_policies?: boolean;
 }
 
 export const ORG_POLICY_COLUMNS =
-  'org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, conditions, required_since, policy_updated_at';
+  'org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, conditions, required_since, policy_updated_at, has_group_policies';
 
 /**
  * The same columns of a `LEFT JOIN accounts.org_policies p` (org_id comes from the account),
@@ -26,7 +27,7 @@ export const ORG_POLICY_COLUMNS =
  * request that names an action).
  */
 export const JOINED_POLICY_COLUMNS =
-  'p.version, p.require_mfa, p.grace_period_hours, p.allowed_methods, p.max_mfa_age_seconds, p.secure_methods_only, p.required_since, p.policy_updated_at';
+  'p.version, p.require_mfa, p.grace_period_hours, p.allowed_methods, p.max_mfa_age_seconds, p.secure_methods_only, p.required_since, p.policy_updated_at, p.has_group_policies';
 
 /** A row (or the columns of a joined `p.*`) as the rule reads it; no row = the default policy. */
 export function toOrgPolicyState(orgId: string, row: Partial<OrgPolicyRow> | null | undefined): OrgPolicyState {
@@ -43,6 +44,7 @@ export function toOrgPolicyState(orgId: string, row: Partial<OrgPolicyRow> | nul
     conditions: row.conditions ?? [],
     requiredSince: row.required_since ? new Date(row.required_since) : null,
     updatedAt: row.policy_updated_at ? new Date(row.policy_updated_at) : null,
+    hasGroupPolicies: !!row.has_group_policies,
   };
 }
 

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { OrgPolicyState } from './compute-enforcement';
-import { enforcementStateSql, graceDeadlineSql, type PolicyExprs } from './enforcement.sql';
+import type { Db } from '@mfa/database';
+import { effectiveDeadlineSql, effectiveRequiredSinceSql, enforcementStateSql, JOINED_POLICY, type PolicyExprs } from './enforcement.sql';
 
 export interface ChunkResult {
   /** accounts in the chunk (already at the version or not) */
@@ -20,16 +21,23 @@ const P: PolicyExprs = {
   gracePeriodHours: '$7::int',
   secureMethodsOnly: '$8::boolean',
 };
+/** The same, for an org with group policies: the member's group policies are read too. */
+const P_GROUPS: PolicyExprs = { ...P, hasGroupPolicies: 'true' };
 
 /**
  * The SET list of a materialization (snapshot of the rule at the time of writing). Shared with
  * bench/rollout.ts so the chunked walk and the raw single UPDATE write exactly the same thing.
  */
-export const MATERIALIZE_SET = `
+function materializeSet(p: PolicyExprs): string {
+  return `
     policy_version = $4,
-    required_since = CASE WHEN $5::boolean THEN $6::timestamptz END,
-    grace_deadline = CASE WHEN $5::boolean THEN ${graceDeadlineSql(P)} END,
-    enforcement_state = ${enforcementStateSql(P)}`;
+    required_since = ${effectiveRequiredSinceSql(p)},
+    grace_deadline = ${effectiveDeadlineSql(p)},
+    enforcement_state = ${enforcementStateSql(p)}`;
+}
+/** For an org without group policies: the statement as it was before groups (no group term at all). */
+export const MATERIALIZE_SET = materializeSet(P);
+export const MATERIALIZE_SET_GROUPS = materializeSet(P_GROUPS);
 
 export function policyParams(policy: OrgPolicyState): unknown[] {
   return [policy.version, policy.requireMfa, policy.requiredSince, policy.gracePeriodHours, policy.secureMethodsOnly];
@@ -38,12 +46,12 @@ export function policyParams(policy: OrgPolicyState): unknown[] {
 // One statement per chunk: pick the next ids by (org_id, id), update those still behind the
 // version (rows already there are skipped, so a re-run after a crash is cheap and harmless),
 // and return the cursor and who became newly required.
-const CHUNK_SQL = `
+const chunkSql = (set: string) => `
   WITH c AS MATERIALIZED (
     SELECT id, required_since AS old_required_since FROM accounts.accounts
      WHERE org_id = $1 AND id > $2::uuid ORDER BY id LIMIT $3
   ), u AS (
-    UPDATE accounts.accounts a SET ${MATERIALIZE_SET}
+    UPDATE accounts.accounts a SET ${set}
       FROM c WHERE a.org_id = $1 AND a.id = c.id AND a.policy_version < $4
     RETURNING a.id, (c.old_required_since IS NULL AND a.enforcement_state IN ('pending', 'non_compliant')) AS newly
   )
@@ -51,6 +59,8 @@ const CHUNK_SQL = `
          (SELECT id FROM c ORDER BY id DESC LIMIT 1) AS last_id,
          (SELECT count(*)::int FROM u) AS updated,
          (SELECT coalesce(array_agg(id::text), '{}') FROM u WHERE newly) AS newly_required`;
+const CHUNK_SQL = chunkSql(MATERIALIZE_SET);
+const CHUNK_SQL_GROUPS = chunkSql(MATERIALIZE_SET_GROUPS);
 
 @Injectable()
 export class RolloutMaterializerRepository {
@@ -58,10 +68,75 @@ export class RolloutMaterializerRepository {
 
   async materializeChunk(orgId: string, policy: OrgPolicyState, after: string, limit: number): Promise<ChunkResult> {
     const rows: Array<{ scanned: number; last_id: string | null; updated: number; newly_required: string[] }> = await this.dataSource.query(
-      CHUNK_SQL,
+      policy.hasGroupPolicies ? CHUNK_SQL_GROUPS : CHUNK_SQL,
       [orgId, after, limit, ...policyParams(policy)],
     );
     const r = rows[0];
     return { scanned: r.scanned, updated: r.updated, lastId: r.last_id, newlyRequired: r.newly_required ?? [] };
+  }
+}
+
+/**
+ * Rewrites the snapshot columns (required_since, grace_deadline, enforcement_state) of some of an
+ * org's members under their effective policy, joined as today (org row + group subqueries). `pick`
+ * selects the accounts (`id`) of org $1; rows behind the org's version are left to the org's
+ * rollout. Used by group rollouts (a chunk of a group's members), membership changes (the ids
+ * changed) and group deletion (the group's members). Returns the same figures as a chunk.
+ */
+function refreshSql(pick: string): string {
+  return `
+  WITH c AS MATERIALIZED (${pick}),
+  old AS MATERIALIZED (
+    SELECT a.id, a.required_since AS old_required_since FROM accounts.accounts a JOIN c ON c.id = a.id WHERE a.org_id = $1
+  ), u AS (
+    UPDATE accounts.accounts a SET
+        required_since = ${effectiveRequiredSinceSql(JOINED_POLICY)},
+        grace_deadline = ${effectiveDeadlineSql(JOINED_POLICY)},
+        enforcement_state = ${enforcementStateSql(JOINED_POLICY)}
+      FROM old, accounts.org_policies p
+     WHERE p.org_id = $1 AND a.org_id = $1 AND a.id = old.id AND a.policy_version = p.version
+    RETURNING a.id, (old.old_required_since IS NULL AND a.enforcement_state IN ('pending', 'non_compliant')) AS newly
+  )
+  SELECT (SELECT count(*)::int FROM c) AS scanned,
+         (SELECT id FROM c ORDER BY id DESC LIMIT 1) AS last_id,
+         (SELECT count(*)::int FROM u) AS updated,
+         (SELECT coalesce(array_agg(id::text), '{}') FROM u WHERE newly) AS newly_required`;
+}
+
+const GROUP_CHUNK_SQL = refreshSql(
+  `SELECT gm.account_id AS id FROM accounts.group_members gm WHERE gm.group_id = $2 AND gm.account_id > $3::uuid ORDER BY gm.account_id LIMIT $4`,
+);
+const ACCOUNTS_SQL = refreshSql(`SELECT DISTINCT x AS id FROM unnest($2::uuid[]) AS x`);
+const WHOLE_GROUP_SQL = refreshSql(`SELECT gm.account_id AS id FROM accounts.group_members gm WHERE gm.group_id = $2`);
+
+type ChunkRow = { scanned: number; last_id: string | null; updated: number; newly_required: string[] };
+const toChunk = (r: ChunkRow): ChunkResult => ({
+  scanned: r.scanned,
+  updated: r.updated,
+  lastId: r.last_id,
+  newlyRequired: r.newly_required ?? [],
+});
+
+/** Snapshot refreshes for groups: set-based, one statement each. */
+@Injectable()
+export class SnapshotRefreshRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** One keyset chunk of a group's members (a group rollout). */
+  async groupChunk(orgId: string, groupId: string, after: string, limit: number): Promise<ChunkResult> {
+    const rows: ChunkRow[] = await this.dataSource.query(GROUP_CHUNK_SQL, [orgId, groupId, after, limit]);
+    return toChunk(rows[0]);
+  }
+
+  /** Accounts whose memberships just changed (at most MAX_GROUP_MEMBER_CHANGES), in the caller's transaction. */
+  async accounts(db: Db, orgId: string, accountIds: string[]): Promise<ChunkResult> {
+    const rows: ChunkRow[] = await db.query(ACCOUNTS_SQL, [orgId, accountIds]);
+    return toChunk(rows[0]);
+  }
+
+  /** Every member of a group, in the caller's transaction (a deleted group's, after its policy went). */
+  async wholeGroup(db: Db, orgId: string, groupId: string): Promise<ChunkResult> {
+    const rows: ChunkRow[] = await db.query(WHOLE_GROUP_SQL, [orgId, groupId]);
+    return toChunk(rows[0]);
   }
 }

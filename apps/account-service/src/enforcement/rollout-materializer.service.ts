@@ -5,7 +5,8 @@ import { AccountEnforcementRepository } from './account-enforcement.repository';
 import { JobQueues } from '@mfa/bus';
 import { ENFORCEMENT_OPTIONS, type EnforcementOptions } from './enforcement.options';
 import { OrgPolicyRepository } from './org-policy.repository';
-import { RolloutMaterializerRepository } from './rollout-materializer.repository';
+import { RolloutMaterializerRepository, SnapshotRefreshRepository } from './rollout-materializer.repository';
+import { GroupPolicyRepository } from './group-policy.repository';
 
 /**
  * Notices are queued per chunk but held (delayed) until the walk ends, then promoted: the
@@ -34,11 +35,14 @@ export class RolloutMaterializerService {
     private readonly policies: OrgPolicyRepository,
     private readonly accounts: AccountEnforcementRepository,
     private readonly queues: JobQueues,
+    private readonly groupPolicies: GroupPolicyRepository,
+    private readonly snapshots: SnapshotRefreshRepository,
     @Inject(ENFORCEMENT_OPTIONS) private readonly options: EnforcementOptions,
   ) {}
 
   /** `shouldStop` is asked between chunks: on shutdown the walk stops and the job is handed back. */
   async run(job: MaterializePolicyJob, shouldStop: () => boolean = () => false): Promise<MaterializeOutcome> {
+    if (job.groupId) return this.runGroup(job as MaterializePolicyJob & { groupId: string }, shouldStop);
     // the org's CURRENT policy: a superseded rollout completes by reaching a newer version
     const policy = await this.policies.get(job.orgId);
     if (policy.version < job.policyVersion)
@@ -79,6 +83,51 @@ export class RolloutMaterializerService {
     await this.report(job, 'completed', applied, applied, new Date().toISOString());
     await this.queues.promote(Queues.Notifications, held);
     this.logger.log(`org ${job.orgId} rollout ${job.rolloutId}: ${applied} accounts at v${policy.version} in ${chunks} chunks`);
+    return { completed: true, applied, chunks };
+  }
+
+  /**
+   * A group policy's rollout: the same walk over the group's members only (keyset on
+   * group_members), each chunk one set-based refresh of their snapshot under the effective
+   * policy; notices for the newly required, held until the walk ends. A group deleted meanwhile
+   * completes at once (its policy no longer applies to anyone).
+   */
+  private async runGroup(job: MaterializePolicyJob & { groupId: string }, shouldStop: () => boolean): Promise<MaterializeOutcome> {
+    const policy = await this.groupPolicies.get(job.orgId, job.groupId);
+    if (policy && policy.version < job.policyVersion)
+      throw new Error(`group ${job.groupId} holds policy v${policy.version}, job is for v${job.policyVersion}`);
+    const size = this.options.chunkSize;
+    let total = policy ? await this.groupPolicies.memberCount(job.groupId) : 0;
+    let applied = 0;
+    let chunks = 0;
+    let stopped = false;
+    const held: string[] = [];
+    const walk = keysetChunks(MIN_UUID, size, async (after: string) => {
+      if (!policy) return null;
+      if (chunks > 0) {
+        total = Math.max(total, applied);
+        await this.report(job, 'running', total, applied);
+      }
+      if ((stopped = shouldStop())) return null;
+      const c = await this.snapshots.groupChunk(job.orgId, job.groupId, after, size);
+      return { ...c, last: c.lastId };
+    });
+    for await (const chunk of walk) {
+      chunks++;
+      applied += chunk.scanned;
+      if (chunk.newlyRequired.length > 0) {
+        const id = await this.queues.add(
+          Jobs.PolicyRequiredNotice,
+          { orgId: job.orgId, groupId: job.groupId, policyVersion: policy!.version, accountIds: chunk.newlyRequired },
+          { delay: NOTICE_HOLD_MS },
+        );
+        if (id) held.push(id);
+      }
+    }
+    await this.queues.promote(Queues.Notifications, held);
+    if (stopped) return { completed: false, applied, chunks };
+    await this.report(job, 'completed', applied, applied, new Date().toISOString());
+    this.logger.log(`group ${job.groupId} rollout ${job.rolloutId}: ${applied} members at v${job.policyVersion} in ${chunks} chunks`);
     return { completed: true, applied, chunks };
   }
 

@@ -3,7 +3,7 @@ import { CSV_HEADER, csvCell, csvLine } from './compliance-csv';
 describe('compliance CSV', () => {
   it('has the header of the contract', () => {
     expect(CSV_HEADER).toBe(
-      'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until,only_sms',
+      'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until,only_sms,groups',
     );
   });
 
@@ -37,7 +37,8 @@ describe('compliance CSV', () => {
       lastMfaUsedAt: null,
       exemptUntil: null,
       onlySms: true,
+      groups: 'g1;g2',
     });
-    expect(sut).toBe('id1,"a,b@x.io",pending,false,2,2026-01-01T00:00:00.000Z,,,true\n');
+    expect(sut).toBe('id1,"a,b@x.io",pending,false,2,2026-01-01T00:00:00.000Z,,,true,g1;g2\n');
   });
 });

@@ -1,7 +1,7 @@
 /** The compliance report's CSV, row by row: RFC 4180 quoting, LF line ends, a guard against formula injection. */
 
 export const CSV_HEADER =
-  'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until,only_sms';
+  'account_id,email,enforcement_state,mfa_active,device_count,grace_deadline,last_mfa_used_at,exempt_until,only_sms,groups';
 
 export interface ComplianceCsvRow {
   accountId: string;
@@ -14,6 +14,8 @@ export interface ComplianceCsvRow {
   exemptUntil: string | null;
   /** has active devices and all of them are SMS (what secureMethodsOnly does not count) */
   onlySms: boolean;
+  /** the member's groups whose policy is part of its effective policy, ids joined by `;` */
+  groups: string;
 }
 
 // A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP).
@@ -42,6 +44,7 @@ export function csvLine(row: ComplianceCsvRow): string {
       row.lastMfaUsedAt,
       row.exemptUntil,
       row.onlySms,
+      row.groups,
     ]
       .map(csvCell)
       .join(',') + '\n'

@@ -44,6 +44,7 @@ function toCsvRow(r: ComplianceRow, d: DevicesSummaryReply['accounts'][string] |
     lastMfaUsedAt: d?.lastUsedAt ?? null,
     exemptUntil: r.exemptUntil,
     onlySms: (d?.activeCount ?? 0) > 0 && (d?.secureActiveCount ?? 0) === 0,
+    groups: (r.groups ?? []).join(';'),
   };
 }
 

@@ -7,6 +7,7 @@ import { CreatePolicyRollouts1796018400000 } from './migrations/1796018400000-Cr
 import { CreateAuditEvents1796100000000 } from './migrations/1796100000000-CreateAuditEvents';
 import { SecureMethodsOnly1796800000000 } from './migrations/1796800000000-SecureMethodsOnly';
 import { PolicyConditions1796900000000 } from './migrations/1796900000000-PolicyConditions';
+import { GroupPolicies1797300000000 } from './migrations/1797300000000-GroupPolicies';
 
 /** The Postgres schema org-service owns. No other service reads it. */
 export const SCHEMA = 'org';
@@ -19,6 +20,7 @@ export const MIGRATIONS: Function[] = [
   CreateAuditEvents1796100000000,
   SecureMethodsOnly1796800000000,
   PolicyConditions1796900000000,
+  GroupPolicies1797300000000,
 ];
 
 export function dataSourceOptions(url: string): DataSourceOptions {

@@ -102,6 +102,13 @@ export class ApiKeyIdentity {
   @ApiProperty({ enum: [...ApiKeyRoles, 'platform'], example: 'admin' }) role: string;
 }
 
+export class EffectivePolicy {
+  @ApiProperty({ example: true }) requireMfa: boolean;
+  @ApiProperty({ enum: MfaMethods, isArray: true, example: ['totp'] }) allowedMethods: string[];
+  @ApiProperty({ type: Number, nullable: true, example: 3600 }) maxMfaAgeSeconds: number | null;
+  @ApiProperty({ example: false }) secureMethodsOnly: boolean;
+}
+
 export class Enforcement {
   @ApiProperty({
     enum: EnforcementStates,
@@ -115,6 +122,13 @@ export class Enforcement {
   @ApiProperty(nullableAt('only while an exemption is in force')) exemptUntil: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, example: 'on leave', description: 'only while an exemption is in force' })
   exemptReason?: string | null;
+  @ApiPropertyOptional({
+    type: () => EffectivePolicy,
+    description: "the strictest of the org's policy and of the policies of the member's groups (docs/enforcement.md)",
+  })
+  effectivePolicy?: EffectivePolicy;
+  @ApiPropertyOptional({ type: [String], format: 'uuid', description: "the member's groups whose policy is part of its effective policy" })
+  groups?: string[];
 }
 
 export class Member {
@@ -214,6 +228,41 @@ export class Rollout {
   @ApiProperty({ example: 40000 }) applied: number;
   @ApiProperty(at()) createdAt: string;
   @ApiProperty(nullableAt()) completedAt: string | null;
+  @ApiPropertyOptional({ ...uuid(), description: "a group policy's rollout: the group (policyVersion is the group's)" }) groupId?: string;
+}
+
+export class GroupPolicy extends Policy {
+  @ApiProperty(uuid()) groupId: string;
+}
+
+export class Group {
+  @ApiProperty(uuid()) id: string;
+  @ApiProperty(uuid()) orgId: string;
+  @ApiProperty({ example: 'admins' }) name: string;
+  @ApiProperty({ example: 12 }) memberCount: number;
+  @ApiProperty({
+    // a $ref cannot be nullable in OpenAPI 3.0: one of the policy or null
+    anyOf: [{ $ref: getSchemaPath(GroupPolicy) }, { type: 'null' }],
+    description: "the group's current policy; null before its first PUT",
+  })
+  policy: GroupPolicy | null;
+  @ApiProperty(at()) createdAt: string;
+}
+
+export class GroupPage {
+  @ApiProperty({ type: [Group] }) items: Group[];
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'ZzE6NmYxYy4uLg',
+    description: 'pass as `cursor` for the next page; null on the last page',
+  })
+  nextCursor: string | null;
+}
+
+export class GroupPolicyAccepted {
+  @ApiProperty({ type: GroupPolicy }) policy: GroupPolicy;
+  @ApiProperty({ type: Rollout }) rollout: Rollout;
 }
 
 export class PolicyAccepted {

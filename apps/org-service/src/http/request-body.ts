@@ -1,6 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { ErrorCodes, MAX_BULK_MEMBERS } from '@mfa/contracts';
+import { ErrorCodes, MAX_BULK_MEMBERS, MAX_GROUP_MEMBER_CHANGES } from '@mfa/contracts';
 import { bodyRefused, jsonBodyErrors } from '@mfa/observability';
 import { ApiKeyService } from '../api-keys/api-key.service';
 import { principalOfHeader } from '../auth/bearer';
@@ -21,6 +21,9 @@ export const MAX_JSON_DEPTH = 32;
 /** The API proper: a key is checked before a byte of the body is read. Other paths (/health, /metrics, /docs, unknown ones) get no body at all. */
 const API_PATH = /^\/v1(?:\/|$)/i;
 const BULK_PATH = /^\/v1\/orgs\/[^/]+\/members\/bulk\/?$/i;
+/** `PUT .../groups/:groupId/members`: up to 10,000 ids (about 400 KB) in `add` and `remove`. */
+const GROUP_MEMBERS_PATH = /^\/v1\/orgs\/[^/]+\/groups\/[^/]+\/members\/?$/i;
+export const GROUP_MEMBERS_BODY_LIMIT_BYTES = 1024 * 1024;
 
 interface BodyRule {
   limitBytes: number;
@@ -34,7 +37,11 @@ const DEFAULT_RULE: BodyRule = {
 // that can only be refused, so they are refused before JSON.parse builds them
 const BULK_RULE: BodyRule = { limitBytes: BULK_BODY_LIMIT_BYTES, shape: { maxDepth: MAX_JSON_DEPTH, maxContainers: MAX_BULK_MEMBERS + 2 } };
 
+// one object and two arrays of strings: any other container can only be refused
+const GROUP_MEMBERS_RULE: BodyRule = { limitBytes: GROUP_MEMBERS_BODY_LIMIT_BYTES, shape: { maxDepth: 2, maxContainers: 3 } };
+
 const isBulk = (req: Request) => req.method === 'POST' && BULK_PATH.test(req.path);
+const isGroupMembers = (req: Request) => req.method === 'PUT' && GROUP_MEMBERS_PATH.test(req.path);
 
 function sendError(res: Response, statusCode: number, code: string, message: string): void {
   res.status(statusCode).json({ statusCode, code, message });
@@ -48,6 +55,7 @@ function jsonParser(rule: BodyRule): RequestHandler {
       if (encoding.toLowerCase() !== 'utf-8') throw bodyRefused('request body must be UTF-8 JSON');
       const problem = jsonShapeProblem(buf, rule.shape);
       if (problem?.kind === 'depth') throw bodyRefused(`request body is nested deeper than ${problem.limit} levels`);
+      if (problem && rule === GROUP_MEMBERS_RULE) throw bodyRefused('add and remove must be arrays of account ids');
       if (problem)
         throw bodyRefused(
           `members must contain no more than ${MAX_BULK_MEMBERS} elements (the body holds more than ${problem.limit} objects and arrays)`,
@@ -66,6 +74,7 @@ export function readBodiesAfterAuth(app: NestExpressApplication): void {
   const errors = new HttpErrorFilter();
   const small = jsonParser(DEFAULT_RULE);
   const bulk = jsonParser(BULK_RULE);
+  const groupMembers = jsonParser(GROUP_MEMBERS_RULE);
   let bulkInFlight = 0;
 
   app.use(async (req: Request & AuthenticatedRequest, res: Response, next: NextFunction) => {
@@ -77,6 +86,7 @@ export function readBodiesAfterAuth(app: NestExpressApplication): void {
       const body = errors.toBody(err);
       return sendError(res, body.statusCode, body.code, body.message);
     }
+    if (isGroupMembers(req)) return groupMembers(req, res, next);
     if (!isBulk(req)) return small(req, res, next);
     if (bulkInFlight >= MAX_BULK_IN_FLIGHT) {
       res.setHeader('retry-after', '1');
@@ -95,6 +105,18 @@ export function readBodiesAfterAuth(app: NestExpressApplication): void {
     const rows = isBulk(req) ? (req.body as { members?: unknown } | undefined)?.members : undefined;
     if (Array.isArray(rows) && rows.length > MAX_BULK_MEMBERS) {
       return sendError(res, 400, ErrorCodes.ValidationFailed, `members must contain no more than ${MAX_BULK_MEMBERS} elements`);
+    }
+    // a membership change counts its ids before the DTO validates each of them
+    if (isGroupMembers(req)) {
+      const body = req.body as { add?: unknown; remove?: unknown } | undefined;
+      const n = (Array.isArray(body?.add) ? body.add.length : 0) + (Array.isArray(body?.remove) ? body.remove.length : 0);
+      if (n > MAX_GROUP_MEMBER_CHANGES) {
+        const message = `add and remove must hold no more than ${MAX_GROUP_MEMBER_CHANGES} ids in all`;
+        res
+          .status(400)
+          .json({ statusCode: 400, code: ErrorCodes.ValidationFailed, message, details: [{ field: 'add', problems: [message] }] });
+        return;
+      }
     }
     next();
   });

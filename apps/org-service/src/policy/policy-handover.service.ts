@@ -36,6 +36,17 @@ export class PolicyHandoverService {
   /** Both services ack, then the rollout is `running` with account-service's member count. */
   async handOver(p: HandoverPayload): Promise<void> {
     const timeoutMs = this.options.handoverTimeoutMs;
+    const groupId = p.policy.groupId;
+    if (groupId) {
+      // a group's policy: account-service only (mfa-service knows org policies only: docs/enforcement.md, "Groups")
+      const accounts = await this.bus.send(
+        InternalPatterns.AccountsGroupPolicyApply,
+        { policy: { ...p.policy, groupId }, rolloutId: p.rolloutId },
+        { timeoutMs },
+      );
+      await this.rollouts.markHandedOver(p.rolloutId, accounts.total);
+      return;
+    }
     const [accounts] = await Promise.all([
       this.bus.send(InternalPatterns.AccountsPolicyApply, { policy: p.policy, rolloutId: p.rolloutId }, { timeoutMs }),
       p.toMfa === false ? null : this.bus.send(InternalPatterns.MfaPolicyApply, { policy: p.policy }, { timeoutMs }),

@@ -2,6 +2,8 @@ import type { MfaCondition, MfaMethod, MfaPolicy, PolicyRollout, RolloutStatus }
 
 export interface PolicyRow {
   org_id: string;
+  /** null: the org's own policy; else the group's (versions count per group) */
+  group_id?: string | null;
   version: number;
   require_mfa: boolean;
   grace_period_hours: number;
@@ -17,6 +19,7 @@ export interface PolicyRow {
 export interface RolloutRow {
   id: string;
   org_id: string;
+  group_id?: string | null;
   policy_version: number;
   status: RolloutStatus;
   total: number;
@@ -36,6 +39,7 @@ export function toPolicy(row: PolicyRow): MfaPolicy {
     secureMethodsOnly: row.secure_methods_only ?? false,
     conditions: row.conditions ?? [],
     updatedAt: new Date(row.created_at).toISOString(),
+    ...(row.group_id ? { groupId: row.group_id } : {}),
   };
 }
 
@@ -49,6 +53,7 @@ export function toRollout(row: RolloutRow): PolicyRollout {
     applied: row.applied,
     createdAt: new Date(row.created_at).toISOString(),
     completedAt: row.completed_at ? new Date(row.completed_at).toISOString() : null,
+    ...(row.group_id ? { groupId: row.group_id } : {}),
   };
 }
 

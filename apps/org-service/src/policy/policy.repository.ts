@@ -7,8 +7,8 @@ import { type PolicyRow, type RolloutRow, toConditions } from './policy.mapper';
 import type { PutPolicyDto } from './dto/policy.dto';
 
 const POLICY_COLUMNS =
-  'org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, conditions, created_at';
-const ROLLOUT_COLUMNS = 'id, org_id, policy_version, status, total, applied, created_at, completed_at';
+  'org_id, group_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, conditions, created_at';
+const ROLLOUT_COLUMNS = 'id, org_id, group_id, policy_version, status, total, applied, created_at, completed_at';
 
 export interface StaleRollout {
   rollout: RolloutRow;
@@ -25,29 +25,33 @@ export class PolicyRepository {
     return this.dataSource.transaction(work);
   }
 
-  async latest(orgId: string): Promise<PolicyRow | null> {
+  /** The org's latest version, or with `groupId` that group's (versions count per group). */
+  async latest(orgId: string, groupId: string | null = null): Promise<PolicyRow | null> {
     const rows: PolicyRow[] = await this.dataSource.query(
-      `SELECT ${POLICY_COLUMNS} FROM org.mfa_policies WHERE org_id = $1 ORDER BY version DESC LIMIT 1`,
-      [orgId],
+      `SELECT ${POLICY_COLUMNS} FROM org.mfa_policies WHERE org_id = $1 AND group_id IS NOT DISTINCT FROM $2::uuid ORDER BY version DESC LIMIT 1`,
+      [orgId, groupId],
     );
     return rows[0] ?? null;
   }
 
   /**
-   * Inside the caller's transaction: serializes writers of one org's policy with an advisory
-   * lock (it also covers the first version, when there is no row to lock), then inserts
-   * version + 1 and its rollout, `queued`.
+   * Inside the caller's transaction: serializes writers of one org's (or one group's) policy with
+   * an advisory lock (it also covers the first version, when there is no row to lock), then
+   * inserts version + 1 and its rollout, `queued`. `groupId` null: the org's own policy.
    */
   async insertNextVersion(
     tx: Db,
     orgId: string,
     input: PutPolicyDto,
     actor: string | null,
+    groupId: string | null = null,
   ): Promise<{ policy: PolicyRow; rollout: RolloutRow }> {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('org.mfa_policies:' || $1, 0))`, [orgId]);
+    const lockKey = groupId ? `${orgId}:${groupId}` : orgId;
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('org.mfa_policies:' || $1, 0))`, [lockKey]);
     const [policy]: PolicyRow[] = await tx.query(
-      `INSERT INTO org.mfa_policies (org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, conditions, actor)
-       SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4::text[], $5, $7, $8::jsonb, $6 FROM org.mfa_policies WHERE org_id = $1
+      `INSERT INTO org.mfa_policies (org_id, group_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, conditions, actor)
+       SELECT $1, $9::uuid, COALESCE(max(version), 0) + 1, $2, $3, $4::text[], $5, $7, $8::jsonb, $6 FROM org.mfa_policies
+        WHERE org_id = $1 AND group_id IS NOT DISTINCT FROM $9::uuid
        RETURNING ${POLICY_COLUMNS}`,
       [
         orgId,
@@ -58,11 +62,12 @@ export class PolicyRepository {
         actor,
         input.secureMethodsOnly ?? false,
         JSON.stringify(toConditions(input.conditions)),
+        groupId,
       ],
     );
     const [rollout]: RolloutRow[] = await tx.query(
-      `INSERT INTO org.policy_rollouts (id, org_id, policy_version, status) VALUES ($1, $2, $3, 'queued') RETURNING ${ROLLOUT_COLUMNS}`,
-      [randomUUID(), orgId, policy.version],
+      `INSERT INTO org.policy_rollouts (id, org_id, group_id, policy_version, status) VALUES ($1, $2, $4, $3, 'queued') RETURNING ${ROLLOUT_COLUMNS}`,
+      [randomUUID(), orgId, policy.version, groupId],
     );
     return { policy, rollout };
   }
@@ -115,8 +120,10 @@ export class PolicyRepository {
                         ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
          RETURNING ${ROLLOUT_COLUMNS})
        SELECT c.*, row_to_json(p) AS p,
-              p.version = (SELECT max(version) FROM org.mfa_policies WHERE org_id = c.org_id) AS latest
-         FROM claimed c JOIN org.mfa_policies p ON p.org_id = c.org_id AND p.version = c.policy_version`,
+              p.version = (SELECT max(version) FROM org.mfa_policies
+                            WHERE org_id = c.org_id AND group_id IS NOT DISTINCT FROM c.group_id) AS latest
+         FROM claimed c JOIN org.mfa_policies p
+           ON p.org_id = c.org_id AND p.group_id IS NOT DISTINCT FROM c.group_id AND p.version = c.policy_version`,
       [staleSeconds, limit],
     );
     return rows.map(({ p, latest, ...rollout }) => ({ rollout, policy: { ...p, created_at: new Date(p.created_at) }, latest }));

@@ -1,6 +1,7 @@
 import { currentTraceparent } from '@mfa/bus';
 import { Injectable } from '@nestjs/common';
-import { AppError, defaultPolicy, type MfaPolicy, type PolicyRollout, isUuid } from '@mfa/contracts';
+import { Bus } from '@mfa/bus';
+import { AppError, defaultPolicy, ErrorCodes, InternalPatterns, type MfaPolicy, type PolicyRollout, isUuid } from '@mfa/contracts';
 import { actorOf, AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import type { PutPolicyDto } from './dto/policy.dto';
@@ -17,6 +18,7 @@ export class PolicyService {
     private readonly outbox: OutboxRepository,
     private readonly handover: PolicyHandoverService,
     private readonly audit: AuditService,
+    private readonly bus: Bus,
   ) {}
 
   /**
@@ -25,9 +27,55 @@ export class PolicyService {
    * answer is still 202 and the relay delivers it.
    */
   async put(orgId: string, input: PutPolicyDto, principal: Principal): Promise<{ policy: MfaPolicy; rollout: PolicyRollout }> {
+    await this.checkMethods(orgId, null, input);
+    return this.write(orgId, null, input, principal);
+  }
+
+  /**
+   * A group's policy: the org's machinery with a group dimension (its own versions, a rollout over
+   * its members only, the same outbox and relay), after account-service said the group is the
+   * org's and that no member would be left with no allowed method.
+   */
+  async putGroup(
+    orgId: string,
+    groupId: string,
+    input: PutPolicyDto,
+    principal: Principal,
+  ): Promise<{ policy: MfaPolicy; rollout: PolicyRollout }> {
+    await this.bus.send(InternalPatterns.AccountsGroupsGet, { orgId, groupId });
+    await this.checkMethods(orgId, groupId, input);
+    return this.write(orgId, groupId, input, principal);
+  }
+
+  /**
+   * The empty-intersection refusal (validation_failed). For the org's own PUT, an account-service
+   * that does not answer does not block it (the PUT still works while it is down, as before
+   * groups); a group's PUT needs it anyway (the group check above).
+   */
+  private async checkMethods(orgId: string, groupId: string | null, input: PutPolicyDto): Promise<void> {
+    try {
+      await this.bus.send(InternalPatterns.AccountsPolicyMethodsCheck, {
+        orgId,
+        ...(groupId ? { groupId } : {}),
+        allowedMethods: input.allowedMethods,
+      });
+    } catch (err) {
+      const transport =
+        err instanceof AppError &&
+        (err.code === ErrorCodes.Timeout || err.code === ErrorCodes.Unavailable || err.code === ErrorCodes.UnknownPattern);
+      if (groupId || !transport) throw err;
+    }
+  }
+
+  private async write(
+    orgId: string,
+    groupId: string | null,
+    input: PutPolicyDto,
+    principal: Principal,
+  ): Promise<{ policy: MfaPolicy; rollout: PolicyRollout }> {
     const actor = actorOf(principal);
     const { policy, rows } = await this.policies.transaction(async (tx) => {
-      const created = await this.policies.insertNextVersion(tx, orgId, input, actor.id);
+      const created = await this.policies.insertNextVersion(tx, orgId, input, actor.id, groupId);
       const wire = toPolicy(created.policy);
       // the request's span, so a hand-over the relay delivers later still joins this trace
       const payload: HandoverPayload = { policy: wire, rolloutId: created.rollout.id, traceparent: currentTraceparent() };
@@ -35,8 +83,8 @@ export class PolicyService {
       await this.audit.record(tx, {
         orgId,
         actor,
-        action: 'policy.updated',
-        target: { type: 'mfa_policy', id: orgId },
+        action: groupId ? 'group.policy_updated' : 'policy.updated',
+        target: groupId ? { type: 'group', id: groupId } : { type: 'mfa_policy', id: orgId },
         details: {
           version: wire.version,
           requireMfa: wire.requireMfa,
