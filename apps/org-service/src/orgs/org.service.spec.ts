@@ -55,6 +55,7 @@ describe(OrgService.name, () => {
       allowedMethods: ['totp', 'sms'],
       maxMfaAgeSeconds: null,
       secureMethodsOnly: false,
+      conditions: [],
       updatedAt: null,
     });
     expect(view.members).toEqual(stats);
