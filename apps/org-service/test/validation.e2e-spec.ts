@@ -102,6 +102,12 @@ describe('queries and params', () => {
     await expect400(list(`email=a&cursor=${'A'.repeat(1401)}`), 'cursor');
     await expect400(list('email=a&cursor=garbage'), 'cursor');
     await expect400(list(`email=a&cursor=${Buffer.from('e1:nope:a').toString('base64url')}`), 'cursor');
+    // a NUL reached Postgres as a text parameter: 500 internal instead of a 400 naming the field
+    await expect400(list('email=a%00'), 'email');
+    await expect400(list('email=a%0Ab'), 'email');
+    const id = '7c0e2b1a-0000-4000-8000-000000000000';
+    await expect400(list(`email=a&cursor=${Buffer.from(`e1:${id}:a\u0000`).toString('base64url')}`), 'cursor');
+    await expect400(list(`email=a&cursor=${Buffer.from(`e1:${id}:`).toString('base64url')}`), 'cursor');
   });
 
   it('member and key ids must be UUIDs', async () => {

@@ -53,6 +53,14 @@ export const trimmed = ({ value }: { value: unknown }) => (typeof value === 'str
 export const normalizedEmail = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 
 /** A device's serial number on the wire: opaque and URL-safe. */
+/**
+ * An email search prefix: no control characters. No stored email has one, and Postgres refuses
+ * a NUL in a text parameter outright (that was a 500, not a 400 naming the field).
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
+export const EMAIL_PREFIX_PATTERN = /^[^\u0000-\u001f\u007f]*$/;
+export const EMAIL_PREFIX_MESSAGE = 'email must not contain control characters';
+
 export const SERIAL_NUMBER_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function IsSerialNumber(): PropertyDecorator {

@@ -1,4 +1,4 @@
-import { AppError, isUuid } from '@mfa/contracts';
+import { AppError, EMAIL_PREFIX_PATTERN, isUuid } from '@mfa/contracts';
 
 /**
  * The opaque `nextCursor` of member listings, base64url-encoded with a version so the format can
@@ -33,6 +33,9 @@ export function encodeEmailCursor(last: EmailKey): string {
 export function decodeEmailCursor(cursor: string): EmailKey {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const id = text.slice(3, 39);
-  if (!text.startsWith('e1:') || !isUuid(id) || text[39] !== ':' || text.length < 41) throw invalid();
-  return { id, email: text.slice(40) };
+  const email = text.slice(40);
+  // a NUL would reach Postgres as a text parameter and fail there (a 500): no email has one
+  if (!text.startsWith('e1:') || !isUuid(id) || text[39] !== ':' || email.length === 0 || !EMAIL_PREFIX_PATTERN.test(email))
+    throw invalid();
+  return { id, email };
 }

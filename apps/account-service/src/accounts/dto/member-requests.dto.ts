@@ -11,12 +11,20 @@ import {
   IsString,
   IsUUID,
   Max,
+  Matches,
   MaxLength,
   Min,
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { type EnforcementState, EnforcementStates, MAX_BULK_MEMBERS, normalizedEmail } from '@mfa/contracts';
+import {
+  EMAIL_PREFIX_MESSAGE,
+  EMAIL_PREFIX_PATTERN,
+  type EnforcementState,
+  EnforcementStates,
+  MAX_BULK_MEMBERS,
+  normalizedEmail,
+} from '@mfa/contracts';
 
 /**
  * Payloads of the account-service bus patterns, validated at this boundary too: the bus is
@@ -81,6 +89,7 @@ export class ListMembersDto {
   @IsString()
   @MinLength(1)
   @MaxLength(254)
+  @Matches(EMAIL_PREFIX_PATTERN, { message: EMAIL_PREFIX_MESSAGE })
   email?: string;
 
   // an email search's cursor carries the last email (254 characters, UTF-8) in base64url

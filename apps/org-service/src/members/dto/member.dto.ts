@@ -12,12 +12,21 @@ import {
   IsString,
   IsUUID,
   Max,
+  Matches,
   MaxLength,
   Min,
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { type EnforcementState, EnforcementStates, MAX_BULK_MEMBERS, normalizedEmail, trimmed } from '@mfa/contracts';
+import {
+  EMAIL_PREFIX_MESSAGE,
+  EMAIL_PREFIX_PATTERN,
+  type EnforcementState,
+  EnforcementStates,
+  MAX_BULK_MEMBERS,
+  normalizedEmail,
+  trimmed,
+} from '@mfa/contracts';
 import { OrgParamsDto } from '../../orgs/dto/create-org.dto';
 
 export class NewMemberDto {
@@ -76,6 +85,7 @@ export class ListMembersQueryDto {
   @IsString()
   @MinLength(1)
   @MaxLength(254)
+  @Matches(EMAIL_PREFIX_PATTERN, { message: EMAIL_PREFIX_MESSAGE })
   email?: string;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page, as is', maxLength: 1400 })
