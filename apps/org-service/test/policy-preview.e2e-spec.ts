@@ -280,6 +280,28 @@ describe('POST /v1/orgs/:orgId/mfa-policy/preview', () => {
     expect(res.body.message).toContain(field);
   });
 
+  it('a flood of previews from one auditor key is refused rate_limited beyond 1 in flight per account-service instance', async () => {
+    // unbounded, 20 in flight over 300,000 members took another org's accounts.authorize from 3 ms to 3 s (pool exhausted)
+    const org = await createOrg(s.orgUrl, s.platformKey);
+    await db.query(
+      `INSERT INTO accounts.accounts (org_id, email) SELECT $1, 'flood' || g || '@example.test' FROM generate_series(1, 100000) g`,
+      [org.id],
+    );
+    const auditor = bearer((await createApiKey(s.orgUrl, org, 'auditor')).key);
+    const body = { requireMfa: true, gracePeriodHours: 1, allowedMethods: ['totp'] };
+    const answers = await Promise.all(Array.from({ length: 12 }, () => preview(org, body, auditor)));
+    const byStatus = answers.reduce<Record<number, number>>((n, r) => ({ ...n, [r.status]: (n[r.status] ?? 0) + 1 }), {});
+    expect(Object.keys(byStatus).sort()).toEqual(['200', '429']);
+    expect(byStatus[200]).toBeGreaterThanOrEqual(1);
+    const refused = answers.find((r) => r.status === 429)!;
+    expect(refused.body).toMatchObject({
+      code: 'rate_limited',
+      message: 'another policy preview is being computed; retry in a few seconds',
+    });
+    // and the limit is freed: one at a time is always answered
+    expect((await preview(org, body, auditor)).status).toBe(200);
+  });
+
   it('a groupId is validation_failed naming it until groups are available', async () => {
     const org = await createOrg(s.orgUrl, s.platformKey);
     const res = await preview(org, {

@@ -43,7 +43,7 @@ export class PolicyController {
       'non_compliant if nothing changes, and the 20 blocked soonest. Auditor keys may call it. docs/enforcement.md, "Policy preview".',
   })
   @ApiOkResponse({ type: PolicyPreview })
-  @ApiErrors([400, 401, 403, 404, 413, 503])
+  @ApiErrors([400, 401, 403, 404, 413, 429, 503])
   preview(@Param() params: OrgParamsDto, @Body() body: PreviewPolicyDto) {
     return this.previews.preview(params.orgId, body);
   }
