@@ -184,6 +184,37 @@ describe('webauthn devices', () => {
     expect((await credentialRow(dev2.serialNumber)).sign_count).toBe('0');
   });
 
+  it('a challenge written into Redis by hand is not believed: a captured assertion of a counterless passkey cannot be replayed', async () => {
+    // with the platform's Redis user, the challenge of an assertion seen once (the bus streams carry it) could be stored again
+    // under a new id, for as long as one likes; an authenticator without a sign counter then accepted the same assertion forever
+    const emu = new WebAuthnEmulator(new AuthenticatorEmulator({ signCounterIncrement: 0 }));
+    const { m } = await enrolled(emu);
+    const seen = await assertion(m, emu);
+    const seenRecord = await h.redis.get(`mfa:webauthn:challenge:${seen.challengeId}`);
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, ...seen })).toMatchObject({ valid: true });
+    const clientData = JSON.parse(
+      Buffer.from(String((seen.assertion.response as { clientDataJSON: string }).clientDataJSON), 'base64url').toString(),
+    );
+    const forgedId = '0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5';
+    // the service's clock is the harness's: a year after the challenge seen
+    const record = { accountId: m.id, challenge: clientData.challenge, expiresAt: JSON.parse(seenRecord!).expiresAt + 365 * 86_400_000 };
+    await h.redis.set(`mfa:webauthn:challenge:${forgedId}`, JSON.stringify(record), 'PX', 60_000);
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, challengeId: forgedId, assertion: seen.assertion })).toEqual({
+      valid: false,
+      reason: 'invalid_code',
+    });
+    // the value stored for a real challenge, copied under another id, is not believed either
+    const real = await challenge(m);
+    const stored = await h.redis.get(`mfa:webauthn:challenge:${real.challengeId}`);
+    const copied = '1c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5';
+    await h.redis.set(`mfa:webauthn:challenge:${copied}`, stored!, 'PX', 60_000);
+    const answer = emu.getJSON(ORIGIN, real.authenticationOptions as never) as unknown as WebAuthnJson;
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, challengeId: copied, assertion: answer })).toMatchObject({ valid: false });
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, challengeId: real.challengeId, assertion: answer })).toMatchObject({
+      valid: true,
+    });
+  });
+
   it('locks out after failed assertions as after failed codes', async () => {
     const { m, emu } = await enrolled();
     for (let i = 0; i < h.env.MFA_MAX_FAILURES; i++) {

@@ -17,7 +17,8 @@ export function generateInternalKey(): string {
  * - `busSecret`: the HMAC secret of bus entries signed with a `platform:<service>` key id;
  * - `serviceKeySecret(id, salt)`: the secret of a member service's key, derived, never stored;
  * - `signJob`/`verifyJob`: BullMQ job data, so a job added by hand to a queue is not believed;
- * - `webSessionKey`: seals what the web app keeps in a console session (the admin's API key).
+ * - `webSessionKey`: seals what the web app keeps in a console session (the admin's API key);
+ * - `macWebAuthnChallenge`: binds a WebAuthn challenge kept in Redis to its id, account and expiry.
  * Whoever holds it is the platform: it is never given to member services (docs/security.md).
  */
 export class InternalKey {
@@ -27,6 +28,7 @@ export class InternalKey {
   private readonly jobKey: Buffer;
   /** AES-256 key of the web app's sessions (apps/web): an org API key is kept in Redis only under it. */
   readonly webSessionKey: Buffer;
+  private readonly webAuthnChallengeKey: Buffer;
 
   constructor(secret: string) {
     const problem = internalKeyProblem(secret);
@@ -37,12 +39,21 @@ export class InternalKey {
     this.serviceKeyRoot = derive('mfa-platform service keys v1');
     this.jobKey = derive('mfa-platform jobs v1');
     this.webSessionKey = derive('mfa-platform web sessions v1');
+    this.webAuthnChallengeKey = derive('mfa-platform webauthn challenges v1');
   }
 
   /** A service key's secret: HMAC(root, id:salt). The database holds the salt, never the secret. */
   serviceKeySecret(keyId: string, salt: Buffer): string {
     const mac = createHmac('sha256', this.serviceKeyRoot).update(keyId).update(':').update(salt).digest('base64url');
     return `mfask_${mac}`;
+  }
+
+  /**
+   * base64url HMAC of a WebAuthn challenge record (mfa-service keeps them in Redis): a record
+   * written by hand, or copied under another id, is not believed (docs/security.md).
+   */
+  macWebAuthnChallenge(message: string): string {
+    return createHmac('sha256', this.webAuthnChallengeKey).update(message).digest('base64url');
   }
 
   /** Hex HMAC of a job: its queue, its name and its data as JSON. */
