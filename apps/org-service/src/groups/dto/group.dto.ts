@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { MAX_GROUP_MEMBER_CHANGES, trimmed } from '@mfa/contracts';
+import { pageQuery } from '../../http/page-query';
 import { OrgParamsDto } from '../../orgs/dto/create-org.dto';
 
 export class CreateGroupDto {
@@ -19,21 +20,7 @@ export class GroupParamsDto extends OrgParamsDto {
   groupId: string;
 }
 
-export class ListGroupsQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit: number = 100;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page, as is' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-}
+export class ListGroupsQueryDto extends pageQuery() {}
 
 /** `PUT .../groups/:groupId/members`: at most 10,000 ids in add and remove together. */
 export class UpdateGroupMembersDto {

@@ -6,15 +6,12 @@ import {
   IsArray,
   IsEmail,
   IsIn,
-  IsInt,
   IsObject,
   IsOptional,
   IsString,
   IsUUID,
-  Max,
   Matches,
   MaxLength,
-  Min,
   MinLength,
   ValidateNested,
 } from 'class-validator';
@@ -27,6 +24,7 @@ import {
   normalizedEmail,
   trimmed,
 } from '@mfa/contracts';
+import { pageQuery } from '../../http/page-query';
 import { OrgParamsDto } from '../../orgs/dto/create-org.dto';
 
 export class NewMemberDto {
@@ -61,19 +59,12 @@ export class BulkMembersDto {
   members: NewMemberDto[];
 }
 
-export class ListMembersQueryDto {
+/** An email search's cursor carries the last email (254 characters, UTF-8) in base64url: up to 1400 characters. */
+export class ListMembersQueryDto extends pageQuery({ cursorMaxLength: 1400 }) {
   @ApiPropertyOptional({ enum: EnforcementStates })
   @IsOptional()
   @IsIn(EnforcementStates)
   state?: EnforcementState;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit: number = 100;
 
   @ApiPropertyOptional({
     maxLength: 254,
@@ -87,12 +78,6 @@ export class ListMembersQueryDto {
   @MaxLength(254)
   @Matches(EMAIL_PREFIX_PATTERN, { message: EMAIL_PREFIX_MESSAGE })
   email?: string;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page, as is', maxLength: 1400 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(1400)
-  cursor?: string;
 }
 
 export class MemberParamsDto extends OrgParamsDto {
@@ -101,18 +86,4 @@ export class MemberParamsDto extends OrgParamsDto {
   accountId: string;
 }
 
-export class MemberHistoryQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit: number = 100;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page, as is' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-}
+export class MemberHistoryQueryDto extends pageQuery() {}
