@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Jobs, type MaterializePolicyJob, Queues, type RolloutStatus, MIN_UUID } from '@mfa/contracts';
+import { Jobs, type MaterializePolicyJob, type PolicyRequiredNoticeJob, Queues, type RolloutStatus, MIN_UUID } from '@mfa/contracts';
 import { keysetChunks } from '@mfa/database';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
 import { JobQueues } from '@mfa/bus';
 import { ENFORCEMENT_OPTIONS, type EnforcementOptions } from './enforcement.options';
 import { OrgPolicyRepository } from './org-policy.repository';
-import { RolloutMaterializerRepository, SnapshotRefreshRepository } from './rollout-materializer.repository';
+import { type ChunkResult, RolloutMaterializerRepository, SnapshotRefreshRepository } from './rollout-materializer.repository';
 import { GroupPolicyRepository } from './group-policy.repository';
 
 /**
@@ -47,8 +47,60 @@ export class RolloutMaterializerService {
     const policy = await this.policies.get(job.orgId);
     if (policy.version < job.policyVersion)
       throw new Error(`org ${job.orgId} holds policy v${policy.version}, job is for v${job.policyVersion}`);
+    const outcome = await this.walk(
+      job,
+      await this.accounts.countOrg(job.orgId),
+      { orgId: job.orgId, policyVersion: policy.version },
+      (after, size) => this.chunks.materializeChunk(job.orgId, policy, after, size),
+      shouldStop,
+    );
+    if (outcome.completed)
+      this.logger.log(
+        `org ${job.orgId} rollout ${job.rolloutId}: ${outcome.applied} accounts at v${policy.version} in ${outcome.chunks} chunks`,
+      );
+    return outcome;
+  }
+
+  /**
+   * A group policy's rollout: the same walk over the group's members only (keyset on
+   * group_members), each chunk one set-based refresh of their snapshot under the effective
+   * policy. A group deleted meanwhile completes at once (its policy no longer applies to anyone).
+   */
+  private async runGroup(job: MaterializePolicyJob & { groupId: string }, shouldStop: () => boolean): Promise<MaterializeOutcome> {
+    const policy = await this.groupPolicies.get(job.orgId, job.groupId);
+    if (!policy) {
+      await this.report(job, 'completed', 0, 0, new Date().toISOString());
+      return { completed: true, applied: 0, chunks: 0 };
+    }
+    if (policy.version < job.policyVersion)
+      throw new Error(`group ${job.groupId} holds policy v${policy.version}, job is for v${job.policyVersion}`);
+    const outcome = await this.walk(
+      job,
+      await this.groupPolicies.memberCount(job.groupId),
+      { orgId: job.orgId, groupId: job.groupId, policyVersion: policy.version },
+      (after, size) => this.snapshots.groupChunk(job.orgId, job.groupId, after, size),
+      shouldStop,
+    );
+    if (outcome.completed)
+      this.logger.log(
+        `group ${job.groupId} rollout ${job.rolloutId}: ${outcome.applied} members at v${policy.version} in ${outcome.chunks} chunks`,
+      );
+    return outcome;
+  }
+
+  /**
+   * The walk of both: keyset chunks of `nextChunk`, progress and the shutdown check between
+   * chunks, a held notice per chunk for the newly required (`notice` plus their ids), all
+   * promoted when the walk ends or stops, then the completed report.
+   */
+  private async walk(
+    job: MaterializePolicyJob,
+    total: number,
+    notice: Omit<PolicyRequiredNoticeJob, 'accountIds'>,
+    nextChunk: (after: string, size: number) => Promise<ChunkResult>,
+    shouldStop: () => boolean,
+  ): Promise<MaterializeOutcome> {
     const size = this.options.chunkSize;
-    let total = await this.accounts.countOrg(job.orgId);
     let applied = 0;
     let chunks = 0;
     let stopped = false;
@@ -60,7 +112,7 @@ export class RolloutMaterializerService {
         await this.report(job, 'running', total, applied);
       }
       if ((stopped = shouldStop())) return null;
-      const c = await this.chunks.materializeChunk(job.orgId, policy, after, size);
+      const c = await nextChunk(after, size);
       return { ...c, last: c.lastId };
     });
     for await (const chunk of walk) {
@@ -69,56 +121,7 @@ export class RolloutMaterializerService {
       if (chunk.newlyRequired.length > 0) {
         const id = await this.queues.add(
           Jobs.PolicyRequiredNotice,
-          { orgId: job.orgId, policyVersion: policy.version, accountIds: chunk.newlyRequired },
-          { delay: NOTICE_HOLD_MS },
-        );
-        if (id) held.push(id);
-      }
-    }
-    if (stopped) {
-      await this.queues.promote(Queues.Notifications, held);
-      return { completed: false, applied, chunks };
-    }
-    // every account that exists now is at the version (or newer): that is the final total
-    await this.report(job, 'completed', applied, applied, new Date().toISOString());
-    await this.queues.promote(Queues.Notifications, held);
-    this.logger.log(`org ${job.orgId} rollout ${job.rolloutId}: ${applied} accounts at v${policy.version} in ${chunks} chunks`);
-    return { completed: true, applied, chunks };
-  }
-
-  /**
-   * A group policy's rollout: the same walk over the group's members only (keyset on
-   * group_members), each chunk one set-based refresh of their snapshot under the effective
-   * policy; notices for the newly required, held until the walk ends. A group deleted meanwhile
-   * completes at once (its policy no longer applies to anyone).
-   */
-  private async runGroup(job: MaterializePolicyJob & { groupId: string }, shouldStop: () => boolean): Promise<MaterializeOutcome> {
-    const policy = await this.groupPolicies.get(job.orgId, job.groupId);
-    if (policy && policy.version < job.policyVersion)
-      throw new Error(`group ${job.groupId} holds policy v${policy.version}, job is for v${job.policyVersion}`);
-    const size = this.options.chunkSize;
-    let total = policy ? await this.groupPolicies.memberCount(job.groupId) : 0;
-    let applied = 0;
-    let chunks = 0;
-    let stopped = false;
-    const held: string[] = [];
-    const walk = keysetChunks(MIN_UUID, size, async (after: string) => {
-      if (!policy) return null;
-      if (chunks > 0) {
-        total = Math.max(total, applied);
-        await this.report(job, 'running', total, applied);
-      }
-      if ((stopped = shouldStop())) return null;
-      const c = await this.snapshots.groupChunk(job.orgId, job.groupId, after, size);
-      return { ...c, last: c.lastId };
-    });
-    for await (const chunk of walk) {
-      chunks++;
-      applied += chunk.scanned;
-      if (chunk.newlyRequired.length > 0) {
-        const id = await this.queues.add(
-          Jobs.PolicyRequiredNotice,
-          { orgId: job.orgId, groupId: job.groupId, policyVersion: policy!.version, accountIds: chunk.newlyRequired },
+          { ...notice, accountIds: chunk.newlyRequired },
           { delay: NOTICE_HOLD_MS },
         );
         if (id) held.push(id);
@@ -126,8 +129,8 @@ export class RolloutMaterializerService {
     }
     await this.queues.promote(Queues.Notifications, held);
     if (stopped) return { completed: false, applied, chunks };
+    // every row that exists now is at the version (or newer): that is the final total
     await this.report(job, 'completed', applied, applied, new Date().toISOString());
-    this.logger.log(`group ${job.groupId} rollout ${job.rolloutId}: ${applied} members at v${job.policyVersion} in ${chunks} chunks`);
     return { completed: true, applied, chunks };
   }
 
