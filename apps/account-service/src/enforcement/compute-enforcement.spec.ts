@@ -5,6 +5,7 @@ import {
   defaultOrgPolicy,
   enforcementState,
   graceDeadline,
+  newMemberFacts,
   type OrgPolicyState,
   proposedPolicy,
 } from './compute-enforcement';
@@ -17,15 +18,7 @@ function policy(over: Partial<OrgPolicyState> = {}): OrgPolicyState {
   return { ...defaultOrgPolicy('org'), version: 1, requireMfa: true, gracePeriodHours: 72, requiredSince: t0, updatedAt: t0, ...over };
 }
 function account(over: Partial<AccountEnforcementFacts> = {}): AccountEnforcementFacts {
-  return {
-    createdAt: at(-1000),
-    activeDeviceCount: 0,
-    secureActiveDeviceCount: 0,
-    graceAnchorAt: null,
-    exemptUntil: null,
-    exemptReason: null,
-    ...over,
-  };
+  return { ...newMemberFacts(at(-1000)), ...over };
 }
 
 describe(computeEnforcement.name, () => {

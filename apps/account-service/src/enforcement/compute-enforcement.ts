@@ -38,6 +38,11 @@ export interface AccountEnforcementFacts {
   exemptReason: string | null;
 }
 
+/** What a brand-new member row holds: no device, exemption or reset yet. */
+export function newMemberFacts(createdAt: Date): AccountEnforcementFacts {
+  return { createdAt, activeDeviceCount: 0, secureActiveDeviceCount: 0, graceAnchorAt: null, exemptUntil: null, exemptReason: null };
+}
+
 const HOUR_MS = 3_600_000;
 
 /** max(requiredSince, createdAt, graceAnchorAt) + grace; null while MFA is not required. */

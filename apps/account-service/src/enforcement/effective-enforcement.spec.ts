@@ -1,4 +1,4 @@
-import { type AccountEnforcementFacts, defaultOrgPolicy, type OrgPolicyState } from './compute-enforcement';
+import { type AccountEnforcementFacts, defaultOrgPolicy, newMemberFacts, type OrgPolicyState } from './compute-enforcement';
 import { effectiveEnforcement, effectiveRequirement, type GroupPolicyState, intersectMethods } from './effective-enforcement';
 
 const H = 3_600_000;
@@ -7,15 +7,7 @@ const at = (h: number) => new Date(now.getTime() + h * H);
 
 const org = (over: Partial<OrgPolicyState> = {}): OrgPolicyState => ({ ...defaultOrgPolicy('o'), version: 3, ...over });
 const group = (groupId: string, over: Partial<OrgPolicyState> = {}): GroupPolicyState => ({ ...org(over), version: 1, groupId });
-const facts = (over: Partial<AccountEnforcementFacts> = {}): AccountEnforcementFacts => ({
-  createdAt: at(-1000),
-  activeDeviceCount: 0,
-  secureActiveDeviceCount: 0,
-  graceAnchorAt: null,
-  exemptUntil: null,
-  exemptReason: null,
-  ...over,
-});
+const facts = (over: Partial<AccountEnforcementFacts> = {}): AccountEnforcementFacts => ({ ...newMemberFacts(at(-1000)), ...over });
 
 describe(effectiveEnforcement.name, () => {
   it('required if any policy requires: a group turns MFA on for its members while the org has it off', () => {

@@ -11,12 +11,10 @@ import {
 import { toMember, zeroByState } from '../accounts/member.mapper';
 import type { AccountEntity } from '../database/entities/account.entity';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
+import { newMemberFacts } from './compute-enforcement';
 import { effectiveEnforcement } from './effective-enforcement';
 import { MemberEnforcementRepository, type MemberPageQuery } from './member-enforcement.repository';
 import { OrgPolicyRepository } from './org-policy.repository';
-
-/** A member that has no device, exemption or reset yet: what a brand-new row holds. */
-const NEW_FACTS = { activeDeviceCount: 0, secureActiveDeviceCount: 0, graceAnchorAt: null, exemptUntil: null, exemptReason: null };
 
 /**
  * Members with their enforcement computed from the org's CURRENT policy at the moment of the
@@ -35,7 +33,7 @@ export class MemberEnforcementService {
   async ofNewMember(row: AccountEntity, now = this.clock.now()): Promise<Member> {
     const policy = await this.policies.get(row.orgId);
     // a brand-new account is in no group yet
-    return toMember(row, effectiveEnforcement(policy, [], { ...NEW_FACTS, createdAt: new Date(row.createdAt) }, now));
+    return toMember(row, effectiveEnforcement(policy, [], newMemberFacts(new Date(row.createdAt)), now));
   }
 
   async find(accountId: string, orgId?: string, now = this.clock.now()): Promise<Member | null> {
