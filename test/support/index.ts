@@ -2,5 +2,6 @@
 export * from './service-harness';
 export * from './org-fixtures';
 export * from './bus-fixtures';
+export * from './device-fixtures';
 // the app-free helpers, from the lib, so a test needs one import
 export * from '@mfa/testing';

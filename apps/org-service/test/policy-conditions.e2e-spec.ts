@@ -14,18 +14,18 @@ import {
   addMember,
   createOrg,
   createServiceKey,
+  enrollTotp,
   memberServiceBus,
   startTestServices,
   type TestOrg,
   type TestServices,
+  totpCode,
   waitFor,
 } from '@test/support';
 import { FixedClock } from '../../mfa-service/src/common/clock';
 import { MfaServiceEnv } from '../../mfa-service/src/config/mfa-service.env';
 import { mfaServiceApp } from '../../mfa-service/src/mfa-service.app';
 import { MfaServiceModule } from '../../mfa-service/src/mfa-service.module';
-import { base32Decode } from '../../mfa-service/src/methods/totp/base32';
-import { hotp, timeStep } from '../../mfa-service/src/methods/totp/totp';
 
 const FAST = { OUTBOX_RELAY_INTERVAL_MS: '200', ROLLOUT_STALE_SECONDS: '2' };
 const OLD_MS = 20 * 60_000;
@@ -38,7 +38,6 @@ const clock = new FixedClock();
 const closers: Array<() => Promise<void>> = [];
 
 const http = () => request(services.orgUrl);
-const codeAt = (secret: string, offsetSteps: number) => hotp(base32Decode(secret), timeStep(clock.now()) + offsetSteps);
 const authorize = (req: AuthorizeRequest, bus: Bus = services.bus): Promise<AuthorizeReply> => bus.send('accounts.authorize', req);
 const failure = (p: Promise<unknown>): Promise<{ code: string; message: string }> =>
   p.then(
@@ -72,19 +71,10 @@ async function putPolicy(
 async function enrolledWithSessions(accountId: string): Promise<{ old: string; fresh: string }> {
   const now = Date.now();
   clock.set(now - OLD_MS);
-  const created = (await services.bus.send('mfa.devices.create', { accountId, type: 'totp', name: 'phone' })) as {
-    serialNumber: string;
-    secretBase32: string;
-  };
-  await services.bus.send('mfa.devices.enable', {
-    accountId,
-    serialNumber: created.serialNumber,
-    code1: codeAt(created.secretBase32, -1),
-    code2: codeAt(created.secretBase32, 0),
-  });
-  const old = await services.bus.send('mfa.sessions.issue', { accountId, code: codeAt(created.secretBase32, 1) });
+  const { secret } = await enrollTotp(services.bus, accountId, { at: clock.now() });
+  const old = await services.bus.send('mfa.sessions.issue', { accountId, code: totpCode(secret, 1, clock.now()) });
   clock.set(now);
-  const fresh = await services.bus.send('mfa.sessions.issue', { accountId, code: codeAt(created.secretBase32, 0) });
+  const fresh = await services.bus.send('mfa.sessions.issue', { accountId, code: totpCode(secret, 0, clock.now()) });
   expect(Date.parse(fresh.mfaAuthenticatedAt) - Date.parse(old.mfaAuthenticatedAt)).toBeGreaterThan(OLD_MS - 60_000);
   return { old: old.token, fresh: fresh.token };
 }

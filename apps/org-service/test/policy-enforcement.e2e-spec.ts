@@ -7,11 +7,9 @@ import request from 'supertest';
 import { loadConfig } from '@mfa/config';
 import type { AuthorizeReply, Member, PolicyRollout } from '@mfa/contracts';
 import { startService, type RunningService } from '@mfa/observability';
-import { addMember, createOrg, startTestServices, type TestOrg, type TestServices, waitFor } from '@test/support';
+import { addMember, createOrg, enrollTotp, startTestServices, type TestOrg, type TestServices, totpCode, waitFor } from '@test/support';
 import { MfaServiceEnv } from '../../mfa-service/src/config/mfa-service.env';
 import { mfaServiceApp } from '../../mfa-service/src/mfa-service.app';
-import { base32Decode } from '../../mfa-service/src/methods/totp/base32';
-import { hotp, timeStep } from '../../mfa-service/src/methods/totp/totp';
 
 const FAST = { OUTBOX_RELAY_INTERVAL_MS: '200', ROLLOUT_STALE_SECONDS: '2' };
 
@@ -20,7 +18,6 @@ let mfa: RunningService;
 let org: TestOrg;
 
 const http = () => request(services.orgUrl);
-const code = (secret: string, offsetSteps: number) => hotp(base32Decode(secret), timeStep(new Date()) + offsetSteps);
 
 async function putPolicy(body: object): Promise<{ policy: { version: number }; rollout: PolicyRollout }> {
   const res = await http().put(`/v1/orgs/${org.id}/mfa-policy`).set(org.auth).send(body);
@@ -42,21 +39,6 @@ async function completed(rolloutId: string): Promise<PolicyRollout> {
 const member = async (id: string): Promise<Member> => (await http().get(`/v1/orgs/${org.id}/members/${id}`).set(org.auth)).body;
 const authorize = (accountId: string, extra: { sessionToken?: string; maxMfaAgeSeconds?: number } = {}): Promise<AuthorizeReply> =>
   services.bus.send('accounts.authorize', { accountId, ...extra });
-
-/** A TOTP device enabled with two consecutive codes; the device event makes the member compliant. */
-async function enroll(accountId: string): Promise<{ serialNumber: string; secret: string }> {
-  const created = (await services.bus.send('mfa.devices.create', { accountId, type: 'totp', name: 'phone' })) as {
-    serialNumber: string;
-    secretBase32: string;
-  };
-  await services.bus.send('mfa.devices.enable', {
-    accountId,
-    serialNumber: created.serialNumber,
-    code1: code(created.secretBase32, -1),
-    code2: code(created.secretBase32, 0),
-  });
-  return { serialNumber: created.serialNumber, secret: created.secretBase32 };
-}
 
 beforeAll(async () => {
   services = await startTestServices({ mfa: false, env: FAST });
@@ -93,10 +75,10 @@ describe('policy push and enforcement', () => {
     expect(await authorize(b.id, { maxMfaAgeSeconds: 300 })).toMatchObject({ allowed: false, reason: 'mfa_required' });
 
     // a enrolls: compliant, then needs a session token
-    const device = await enroll(a.id);
+    const device = await enrollTotp(services.bus, a.id);
     await waitFor(async () => (await member(a.id)).enforcement.state === 'compliant', 15_000, 50);
     expect(await authorize(a.id)).toMatchObject({ allowed: false, reason: 'mfa_required', enforcement: { state: 'compliant' } });
-    const session = await services.bus.send('mfa.sessions.issue', { accountId: a.id, code: code(device.secret, 1) });
+    const session = await services.bus.send('mfa.sessions.issue', { accountId: a.id, code: totpCode(device.secret, 1) });
     expect(await authorize(a.id, { sessionToken: session.token })).toMatchObject({ allowed: true, reason: 'ok' });
     expect(await authorize(a.id, { sessionToken: session.token, maxMfaAgeSeconds: 60 })).toMatchObject({ allowed: true, reason: 'ok' });
     expect(await authorize(a.id, { sessionToken: session.token.slice(0, -4) + 'AAAA' })).toMatchObject({

@@ -7,11 +7,9 @@ import request from 'supertest';
 import { loadConfig } from '@mfa/config';
 import type { Member, PolicyRollout } from '@mfa/contracts';
 import { startService, type RunningService } from '@mfa/observability';
-import { addMember, createOrg, startTestServices, type TestOrg, type TestServices, waitFor } from '@test/support';
+import { addMember, createOrg, enrollTotp, startTestServices, type TestOrg, type TestServices, totpCode, waitFor } from '@test/support';
 import { MfaServiceEnv } from '../../mfa-service/src/config/mfa-service.env';
 import { mfaServiceApp } from '../../mfa-service/src/mfa-service.app';
-import { base32Decode } from '../../mfa-service/src/methods/totp/base32';
-import { hotp, timeStep } from '../../mfa-service/src/methods/totp/totp';
 import { SmsOutboxRepository } from '../../mfa-service/src/sms/sms-outbox.repository';
 
 const FAST = { OUTBOX_RELAY_INTERVAL_MS: '200', ROLLOUT_STALE_SECONDS: '2' };
@@ -21,7 +19,6 @@ let mfa: RunningService;
 let org: TestOrg;
 
 const http = () => request(services.orgUrl);
-const code = (secret: string, offsetSteps: number) => hotp(base32Decode(secret), timeStep(new Date()) + offsetSteps);
 /** The fields of the bus replies these tests read (devices.create/enable/deactivate, sessions.issue, authorize). */
 type Reply = { serialNumber: string; secretBase32: string; token: string; allowed: boolean; status: string };
 const bus = (pattern: string, data: object) => services.bus.send(pattern as never, data as never) as Promise<Reply>;
@@ -49,16 +46,7 @@ async function putPolicy(body: object): Promise<{ policy: { version: number; sec
 const state = async (id: string): Promise<string> =>
   ((await http().get(`/v1/orgs/${org.id}/members/${id}`).set(org.auth)).body as Member).enforcement.state;
 
-async function totp(accountId: string, sessionToken?: string): Promise<{ serialNumber: string; secret: string }> {
-  const created = await bus('mfa.devices.create', { accountId, type: 'totp', name: 'phone', sessionToken });
-  await bus('mfa.devices.enable', {
-    accountId,
-    serialNumber: created.serialNumber,
-    code1: code(created.secretBase32, -1),
-    code2: code(created.secretBase32, 0),
-  });
-  return { serialNumber: created.serialNumber, secret: created.secretBase32 };
-}
+const totp = (accountId: string) => enrollTotp(services.bus, accountId);
 
 let phoneSeq = 0;
 async function sms(accountId: string, sessionToken?: string): Promise<string> {
@@ -92,7 +80,7 @@ describe('secureMethodsOnly', () => {
     await sms(smsOnly.id);
     const b = await totp(withTotp.id);
     const c = await totp(both.id);
-    const cSession = (await bus('mfa.sessions.issue', { accountId: both.id, code: code(c.secret, 1) })).token;
+    const cSession = (await bus('mfa.sessions.issue', { accountId: both.id, code: totpCode(c.secret, 1) })).token;
     const cSms = await sms(both.id, cSession);
 
     const put = await putPolicy({
@@ -123,7 +111,7 @@ describe('secureMethodsOnly', () => {
     expect(onlySmsColumn).toEqual({ [smsOnly.id]: 'true', [withTotp.id]: 'false', [both.id]: 'false' });
 
     // no new SMS device, with a message naming the policy
-    const bSession = (await bus('mfa.sessions.issue', { accountId: withTotp.id, code: code(b.secret, 1) })).token;
+    const bSession = (await bus('mfa.sessions.issue', { accountId: withTotp.id, code: totpCode(b.secret, 1) })).token;
     const refused = await failure('mfa.devices.create', {
       accountId: withTotp.id,
       type: 'sms',
