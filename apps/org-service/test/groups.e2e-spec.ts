@@ -9,7 +9,17 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import type { AuthorizeReply, Group, Member, PolicyRollout } from '@mfa/contracts';
-import { addMember, bearer, createApiKey, createOrg, startTestServices, type TestOrg, type TestServices, waitFor } from '@test/support';
+import {
+  addMember,
+  bearer,
+  createApiKey,
+  createOrg,
+  startTestServices,
+  type TestOrg,
+  type TestServices,
+  waitFor,
+  wirePolicy,
+} from '@test/support';
 
 const FAST = { OUTBOX_RELAY_INTERVAL_MS: '200', ROLLOUT_STALE_SECONDS: '2' };
 const MEMBERS = 10_000;
@@ -224,15 +234,7 @@ describe('groups: the admin routes', () => {
     );
     expect(
       await fails('accounts.internal.groups.policy.apply', {
-        policy: {
-          orgId: org.id,
-          version: 1,
-          requireMfa: true,
-          gracePeriodHours: 0,
-          allowedMethods: ['totp'],
-          maxMfaAgeSeconds: null,
-          updatedAt: null,
-        },
+        policy: wirePolicy(org.id),
         rolloutId: randomUUID(),
       }),
     ).toBe('validation_failed'); // no groupId
