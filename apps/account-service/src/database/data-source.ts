@@ -13,6 +13,7 @@ import { MemberEmailSearch1796913000000 } from './migrations/1796913000000-Membe
 import { MemberHistory1797300000000 } from './migrations/1797300000000-MemberHistory';
 import { CreateGroups1797400000000 } from './migrations/1797400000000-CreateGroups';
 import { GroupPolicyConditions1797500000000 } from './migrations/1797500000000-GroupPolicyConditions';
+import { GroupHistory1797610000000 } from './migrations/1797610000000-GroupHistory';
 
 /** The Postgres schema account-service owns. No other service reads it. */
 export const SCHEMA = 'accounts';
@@ -32,6 +33,7 @@ export const MIGRATIONS: Function[] = [
   MemberHistory1797300000000,
   CreateGroups1797400000000,
   GroupPolicyConditions1797500000000,
+  GroupHistory1797610000000,
 ];
 
 /**

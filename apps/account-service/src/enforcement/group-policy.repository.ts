@@ -102,8 +102,11 @@ export class GroupPolicyRepository {
   async applyIfNewer(policy: MfaPolicy & { groupId: string }): Promise<{ changed: boolean; policy: GroupPolicyState } | null> {
     const at = policy.updatedAt ?? new Date().toISOString();
     return this.dataSource.transaction(async (tx) => {
+      // the stored version is also ONE group-level row of group_policy_versions, in the same statement
+      // (the history merges it into the members of the group at that time on read: no per-member write)
       const rows: GroupPolicyRow[] = await tx.query(
-        `INSERT INTO accounts.group_policies AS o
+        `WITH stored AS (
+         INSERT INTO accounts.group_policies AS o
            (group_id, org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only,
             conditions, required_since, policy_updated_at, updated_at)
          SELECT g.id, g.org_id, $3, $4, $5, $6::text[], $7, $8, $10::jsonb, CASE WHEN $4 THEN $9::timestamptz END, $9::timestamptz, now()
@@ -122,7 +125,13 @@ export class GroupPolicyRepository {
            policy_updated_at = EXCLUDED.policy_updated_at,
            updated_at = now()
          WHERE o.version < EXCLUDED.version
-         RETURNING ${GROUP_POLICY_COLUMNS}`,
+         RETURNING ${GROUP_POLICY_COLUMNS}),
+         versioned AS (
+         INSERT INTO accounts.group_policy_versions
+           (org_id, group_id, version, require_mfa, grace_period_hours, secure_methods_only, required_since, at)
+         SELECT org_id, group_id, version, require_mfa, grace_period_hours, secure_methods_only, required_since, policy_updated_at FROM stored
+         ON CONFLICT (group_id, version) DO NOTHING)
+         SELECT ${GROUP_POLICY_COLUMNS} FROM stored`,
         [
           policy.groupId,
           policy.orgId,

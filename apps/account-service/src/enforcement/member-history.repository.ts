@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { defaultOrgPolicy, type OrgPolicyState } from './compute-enforcement';
+import type { GroupPolicyState } from './effective-enforcement';
 
 /** A row of accounts.member_events: the account's facts after one change. */
 export interface MemberEventRow {
@@ -44,7 +45,25 @@ function toPolicy(orgId: string, row: VersionRow): OrgPolicyState {
   };
 }
 
-/** The reads of a member's history: accounts.member_events and accounts.org_policy_versions. */
+interface GroupVersionRow extends VersionRow {
+  group_id: string;
+}
+
+/**
+ * A stored group policy version as the rule reads it. The history's replay needs only what the
+ * state depends on (required, grace, secure only, requiredSince); allowedMethods and the age are
+ * not kept per version (the wide default: the intersection never narrows a state).
+ */
+function toGroupPolicy(orgId: string, row: GroupVersionRow): GroupPolicyState {
+  return { ...toPolicy(orgId, row), groupId: row.group_id };
+}
+
+const GROUP_VERSION_COLUMNS = 'group_id, version, require_mfa, grace_period_hours, secure_methods_only, required_since, at';
+
+/**
+ * The reads of a member's history: accounts.member_events, accounts.org_policy_versions,
+ * accounts.group_policy_versions and the member's current groups (accounts.group_members).
+ */
 @Injectable()
 export class MemberHistoryRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -84,5 +103,37 @@ export class MemberHistoryRepository {
     );
     const before = rows.find((r) => !r.after);
     return { after: rows.filter((r) => r.after).map((r) => toPolicy(orgId, r)), atStart: before ? toPolicy(orgId, before) : null };
+  }
+
+  /** The groups the member belongs to now (index group_members_account_idx). */
+  async currentGroups(orgId: string, accountId: string): Promise<string[]> {
+    const rows: Array<{ group_id: string }> = await this.dataSource.query(
+      `SELECT group_id FROM accounts.group_members WHERE account_id = $1 AND org_id = $2`,
+      [accountId, orgId],
+    );
+    return rows.map((r) => r.group_id);
+  }
+
+  /** For each of `groupIds`, its version in force at `at` (none: the group had no policy then). */
+  async groupVersionsAt(orgId: string, groupIds: string[], at: Date): Promise<GroupPolicyState[]> {
+    if (groupIds.length === 0) return [];
+    const rows: GroupVersionRow[] = await this.dataSource.query(
+      `SELECT v.* FROM unnest($2::uuid[]) AS g(id)
+         CROSS JOIN LATERAL (SELECT ${GROUP_VERSION_COLUMNS} FROM accounts.group_policy_versions
+                              WHERE group_id = g.id AND org_id = $1 AND at <= $3 ORDER BY at DESC, version DESC LIMIT 1) v`,
+      [orgId, groupIds, at],
+    );
+    return rows.map((r) => toGroupPolicy(orgId, r));
+  }
+
+  /** The versions of `groupIds` after `since`, newest first, at most `limit` in all (index group_policy_versions_at_idx). */
+  async groupVersionsAfter(orgId: string, groupIds: string[], since: Date, limit: number): Promise<GroupPolicyState[]> {
+    if (groupIds.length === 0) return [];
+    const rows: GroupVersionRow[] = await this.dataSource.query(
+      `SELECT ${GROUP_VERSION_COLUMNS} FROM accounts.group_policy_versions
+        WHERE group_id = ANY($2::uuid[]) AND org_id = $1 AND at > $3 ORDER BY at DESC, version DESC LIMIT $4`,
+      [orgId, groupIds, since, limit],
+    );
+    return rows.map((r) => toGroupPolicy(orgId, r));
   }
 }

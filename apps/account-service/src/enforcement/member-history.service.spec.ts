@@ -46,6 +46,10 @@ function fakeRepository(createdAt: Date | null, events: MemberEventRow[], versio
         atStart: newest.find((v) => v.updatedAt! <= since) ?? null,
       };
     },
+    // no groups here (member-history-groups.spec.ts has them)
+    currentGroups: async () => [],
+    groupVersionsAt: async () => [],
+    groupVersionsAfter: async () => [],
   } as unknown as MemberHistoryRepository;
 }
 

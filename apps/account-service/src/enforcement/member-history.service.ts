@@ -5,6 +5,7 @@ import { type AccountEnforcementFacts, defaultOrgPolicy } from './compute-enforc
 import { decodeHistoryCursor, encodeHistoryCursor, pageAfter } from './history-cursor';
 import { type HistoryStart, replayHistory, type TimelineEntry, toHistoryItems } from './member-history';
 import { type MemberEventRow, MemberHistoryRepository } from './member-history.repository';
+import type { GroupPolicyState } from './effective-enforcement';
 
 /**
  * The work of one request is bounded: at most HISTORY_EVENT_CAP member events and as many
@@ -38,13 +39,40 @@ function factsOf(row: MemberEventRow, all = false): Partial<AccountEnforcementFa
     case 'exemption_removed':
       return exemption;
     default:
-      // group_joined / group_left change the effective policy, which the groups work feeds in
+      // group_joined / group_left change the groups, not the facts (entryOf)
       return {};
   }
 }
 
 function entryOf(row: MemberEventRow): TimelineEntry {
-  return { at: row.at, cause: row.ref ? { type: row.kind, id: row.ref } : { type: row.kind }, facts: factsOf(row) };
+  const cause = row.ref ? { type: row.kind, id: row.ref } : { type: row.kind };
+  if (isMembership(row)) return { at: row.at, cause, membership: { groupId: row.ref!, member: row.kind === 'group_joined' } };
+  return { at: row.at, cause, facts: factsOf(row) };
+}
+
+function isMembership(row: MemberEventRow): boolean {
+  return (row.kind === 'group_joined' || row.kind === 'group_left') && !!row.ref;
+}
+
+/**
+ * The groups the member belonged to at the start, worked back from its groups now: undo every
+ * membership event after the start, newest first (a membership older than the events kept, or from
+ * before the history of groups, counts as held since the start).
+ */
+function groupsAtStart(now: string[], later: MemberEventRow[]): Set<string> {
+  const groups = new Set(now);
+  for (let i = later.length - 1; i >= 0; i--) {
+    const e = later[i];
+    if (!isMembership(e)) continue;
+    if (e.kind === 'group_joined') groups.delete(e.ref!);
+    else groups.add(e.ref!);
+  }
+  return groups;
+}
+
+/** A group version's cause id: the group id and the version. */
+export function groupPolicyCauseId(p: GroupPolicyState): string {
+  return `${p.groupId}:${p.version}`;
 }
 
 /** A member's enforcement history: read the facts and versions, replay the rule, page newest first. */
@@ -92,11 +120,43 @@ export class MemberHistoryService {
       later = later.filter((e) => e.at > at);
       [startAt, startPolicy, startCause] = [at, first, { type: 'history_started' }];
     }
+    // groups ("History with groups"): the member's groups at the start, every group it was in since,
+    // and those groups' versions in force at the start and after it (group-level rows, merged here)
+    const startGroups = groupsAtStart(await this.history.currentGroups(orgId, accountId), later);
+    const involved = [...new Set([...startGroups, ...later.filter(isMembership).map((e) => e.ref!)])];
+    const groupVersions = await this.history.groupVersionsAfter(orgId, involved, startAt, HISTORY_EVENT_CAP + 1);
+    let keptGroupVersions = groupVersions.slice(0, HISTORY_EVENT_CAP).reverse(); // oldest first
+    if (groupVersions.length > HISTORY_EVENT_CAP) {
+      // too many group versions since the start: begin at the oldest kept, with the facts, groups and org version then
+      const at = keptGroupVersions[0].updatedAt!;
+      for (const e of later) if (e.at <= at) startFacts = { ...startFacts, ...factsOf(e) };
+      const stillLater = later.filter((e) => e.at > at);
+      for (const v of kept) if (v.updatedAt! <= at) startPolicy = v;
+      kept = kept.filter((v) => v.updatedAt! > at);
+      later = stillLater;
+      startGroups.clear();
+      for (const g of groupsAtStart(await this.history.currentGroups(orgId, accountId), later)) startGroups.add(g);
+      keptGroupVersions = keptGroupVersions.filter((v) => v.updatedAt! > at);
+      [startAt, startCause] = [at, { type: 'history_started' }];
+    }
+    const startGroupPolicies = await this.history.groupVersionsAt(orgId, involved, startAt);
     const entries: TimelineEntry[] = [
       ...kept.map((policy) => ({ at: policy.updatedAt!, cause: { type: 'policy_version' as const, id: String(policy.version) }, policy })),
+      ...keptGroupVersions.map((groupPolicy) => ({
+        at: groupPolicy.updatedAt!,
+        cause: { type: 'group_policy' as const, id: groupPolicyCauseId(groupPolicy) },
+        groupPolicy,
+      })),
       ...later.map(entryOf),
     ];
-    const start: HistoryStart = { at: startAt, cause: startCause, facts: startFacts, policy: startPolicy };
+    const start: HistoryStart = {
+      at: startAt,
+      cause: startCause,
+      facts: startFacts,
+      policy: startPolicy,
+      groups: [...startGroups],
+      groupPolicies: startGroupPolicies,
+    };
     return toHistoryItems(replayHistory(start, entries, now));
   }
 }

@@ -18,6 +18,19 @@ const GROUP_SELECT = `
          (SELECT row_to_json(gp) FROM accounts.group_policies gp WHERE gp.group_id = g.id) AS policy
     FROM accounts.groups g`;
 
+/**
+ * The member events of a membership change (docs/enforcement.md, "History with groups"): one row
+ * per account of the CTE `from` (column account_id), with the account's facts then. Parameters: $1
+ * the org, $2 the group, `at` the time.
+ */
+function recordMembership(from: string, kind: 'group_joined' | 'group_left', at = '$4'): string {
+  return `INSERT INTO accounts.member_events
+            (org_id, account_id, at, kind, ref, active_device_count, secure_active_device_count, grace_anchor_at, exempt_until)
+          SELECT a.org_id, a.id, ${at}::timestamptz, '${kind}', $2::uuid::text, a.active_device_count, a.secure_active_device_count,
+                 a.grace_anchor_at, a.exempt_until
+            FROM ${from} x JOIN accounts.accounts a ON a.org_id = $1 AND a.id = x.account_id`;
+}
+
 /** Every query on accounts.groups and accounts.group_members. */
 @Injectable()
 export class GroupRepository {
@@ -97,24 +110,35 @@ export class GroupRepository {
     return found.map((r) => r.group_id);
   }
 
-  /** Set-based; only accounts of the org (the FK on (org_id, account_id) says so too). Answers the ids added. */
-  async addMembers(tx: Db, orgId: string, groupId: string, ids: string[]): Promise<string[]> {
+  /**
+   * Set-based; only accounts of the org (the FK on (org_id, account_id) says so too). Answers the ids
+   * added. Each membership made is a `group_joined` member event at `at` (ref = the group id),
+   * written by the same statement (one INSERT ... SELECT for the whole batch).
+   */
+  async addMembers(tx: Db, orgId: string, groupId: string, ids: string[], at: Date): Promise<string[]> {
     if (ids.length === 0) return [];
     const rows: Array<{ account_id: string }> = await tx.query(
-      `INSERT INTO accounts.group_members (group_id, account_id, org_id)
-       SELECT $2, a.id, a.org_id FROM accounts.accounts a WHERE a.org_id = $1 AND a.id = ANY($3::uuid[])
-       ON CONFLICT DO NOTHING RETURNING account_id`,
-      [orgId, groupId, ids],
+      `WITH added AS (
+         INSERT INTO accounts.group_members (group_id, account_id, org_id)
+         SELECT $2::uuid, a.id, a.org_id FROM accounts.accounts a WHERE a.org_id = $1 AND a.id = ANY($3::uuid[])
+         ON CONFLICT DO NOTHING RETURNING account_id),
+       recorded AS (${recordMembership('added', 'group_joined')})
+       SELECT account_id FROM added`,
+      [orgId, groupId, ids, at],
     );
     return rows.map((r) => r.account_id);
   }
 
-  async removeMembers(tx: Db, orgId: string, groupId: string, ids: string[]): Promise<string[]> {
+  /** As addMembers: the memberships removed, each a `group_left` member event at `at`. */
+  async removeMembers(tx: Db, orgId: string, groupId: string, ids: string[], at: Date): Promise<string[]> {
     if (ids.length === 0) return [];
     const deleted = await rows<{ account_id: string }>(
       tx,
-      `DELETE FROM accounts.group_members WHERE org_id = $1 AND group_id = $2 AND account_id = ANY($3::uuid[]) RETURNING account_id`,
-      [orgId, groupId, ids],
+      `WITH removed AS (
+         DELETE FROM accounts.group_members WHERE org_id = $1 AND group_id = $2::uuid AND account_id = ANY($3::uuid[]) RETURNING account_id),
+       recorded AS (${recordMembership('removed', 'group_left')})
+       SELECT account_id FROM removed`,
+      [orgId, groupId, ids, at],
     );
     return deleted.map((r) => r.account_id);
   }
@@ -124,7 +148,13 @@ export class GroupRepository {
     await tx.query(`DELETE FROM accounts.group_policies WHERE group_id = $1`, [groupId]);
   }
 
-  async delete(tx: Db, orgId: string, groupId: string): Promise<void> {
-    await tx.query(`DELETE FROM accounts.groups WHERE org_id = $1 AND id = $2`, [orgId, groupId]);
+  /** The group goes with its memberships (cascade); every member gets a `group_left` event at `at`, set-based. */
+  async delete(tx: Db, orgId: string, groupId: string, at: Date): Promise<void> {
+    await tx.query(
+      `WITH removed AS (SELECT account_id FROM accounts.group_members WHERE org_id = $1 AND group_id = $2::uuid),
+       recorded AS (${recordMembership('removed', 'group_left', '$3')})
+       DELETE FROM accounts.groups WHERE org_id = $1 AND id = $2::uuid`,
+      [orgId, groupId, at],
+    );
   }
 }

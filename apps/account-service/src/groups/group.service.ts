@@ -10,6 +10,7 @@ import {
   type UpdateGroupMembersRequest,
 } from '@mfa/contracts';
 import { JobQueues } from '@mfa/bus';
+import { Clock } from '@mfa/clock';
 import { GroupPolicyRepository, toGroupPolicyState, toWireGroupPolicy } from '../enforcement/group-policy.repository';
 import { SnapshotRefreshRepository } from '../enforcement/rollout-materializer.repository';
 import type { ListGroupsDto } from './dto/group-requests.dto';
@@ -40,6 +41,7 @@ export class GroupService {
     private readonly groupPolicies: GroupPolicyRepository,
     private readonly snapshots: SnapshotRefreshRepository,
     private readonly queues: JobQueues,
+    private readonly clock: Clock,
   ) {}
 
   async create(orgId: string, name: string): Promise<Group> {
@@ -94,8 +96,10 @@ export class GroupService {
           throw AppError.validation(message, [{ field: 'add', messages: [message] }]);
         }
       }
-      const added = await this.groups.addMembers(tx, req.orgId, req.groupId, add);
-      const removed = await this.groups.removeMembers(tx, req.orgId, req.groupId, remove);
+      // the history's membership intervals: written by the same statements, at the injected clock's time
+      const at = this.clock.now();
+      const added = await this.groups.addMembers(tx, req.orgId, req.groupId, add, at);
+      const removed = await this.groups.removeMembers(tx, req.orgId, req.groupId, remove, at);
       if (!group.hasPolicy || added.length + removed.length === 0) return { newly: [] as string[], version: 0 };
       const refreshed = await this.snapshots.accounts(tx, req.orgId, [...added, ...removed]);
       return { newly: refreshed.newlyRequired, version: policy?.version ?? 0 };
@@ -121,7 +125,7 @@ export class GroupService {
         await this.groupPolicies.refreshOrgFlag(tx, orgId);
         await this.snapshots.wholeGroup(tx, orgId, groupId);
       }
-      await this.groups.delete(tx, orgId, groupId);
+      await this.groups.delete(tx, orgId, groupId, this.clock.now());
     });
     return { deleted: true };
   }
