@@ -11,6 +11,8 @@ import { webRedisProvider } from './common/web-redis';
 import { WebEnv } from './config/web.env';
 import { ConsoleSessions } from './console/console-sessions';
 import { ConsoleController } from './console/console.controller';
+import { ConsoleGroupsService } from './console/console-groups.service';
+import { GroupsController } from './console/groups.controller';
 import { ConsoleService } from './console/console.service';
 import { OrgApi } from './console/org-api';
 import { EnrollSessions } from './enroll/enroll-sessions';
@@ -24,7 +26,7 @@ export class WebModule {
     return {
       module: WebModule,
       imports: [ConfigModule.forRoot(WebEnv, env), BusModule.forPlatform('web', env), MetricsModule.forRoot('web')],
-      controllers: [HealthController, ConsoleController, EnrollController],
+      controllers: [HealthController, ConsoleController, GroupsController, EnrollController],
       providers: [
         webRedisProvider,
         SessionStore,
@@ -32,6 +34,7 @@ export class WebModule {
         OrgApi,
         ConsoleSessions,
         ConsoleService,
+        ConsoleGroupsService,
         EnrollSessions,
         EnrollService,
         { provide: APP_FILTER, useClass: WebErrorFilter },

@@ -8,31 +8,8 @@ import { STATE_LABELS } from './charts';
 import { describeCause } from './history-causes';
 import { ConsoleSessions } from './console-sessions';
 import { ConsoleService } from './console.service';
-
-/** The policy form as the admin API's body (a PUT replaces the policy: the form carries every field). */
-function policyForm(body: unknown): Record<string, unknown> {
-  const maxAge = field(body, 'maxMfaAgeSeconds');
-  const grace = field(body, 'gracePeriodHours');
-  return {
-    requireMfa: field(body, 'requireMfa') === 'on',
-    gracePeriodHours: /^\d+$/.test(grace) ? Number(grace) : grace,
-    allowedMethods: fields(body, 'allowedMethods'),
-    secureMethodsOnly: field(body, 'secureMethodsOnly') === 'on',
-    ...(maxAge ? { maxMfaAgeSeconds: /^\d+$/.test(maxAge) ? Number(maxAge) : maxAge } : {}),
-    // carried by the form like secureMethodsOnly; the admin API validates it and names a bad entry
-    conditions: conditionsField(field(body, 'conditions')),
-  };
-}
-
-/** The conditions textarea: empty is none; what is not JSON goes as typed, for the admin API to refuse by name. */
-function conditionsField(text: string): unknown {
-  if (!text) return [];
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
+import { ConsoleGroupsService } from './console-groups.service';
+import { policyForm } from './policy-form';
 
 /** The admin console (docs/web.md): every page reads through the admin API with the session's key. */
 @Controller('console')
@@ -40,6 +17,7 @@ export class ConsoleController {
   constructor(
     private readonly sessions: ConsoleSessions,
     private readonly console: ConsoleService,
+    private readonly groups: ConsoleGroupsService,
     private readonly limits: RateLimit,
     @Inject(WebEnv) private readonly env: WebEnv,
   ) {}
@@ -117,10 +95,14 @@ export class ConsoleController {
       this.console.member(session, accountId),
       this.console.memberHistory(session, accountId, typeof historyCursor === 'string' ? historyCursor : undefined),
     ]);
+    // the member's groups by name (only when the answer has them: enforcement.groups, added with groups)
+    const groupIds = member.enforcement.groups ?? [];
+    const names = groupIds.length > 0 ? new Map((await this.groups.all(session)).map((g) => [g.id, g.name])) : new Map<string, string>();
     render(req, res, 'console/member', {
       title: 'Member',
       session,
       member,
+      memberGroups: groupIds.map((id) => ({ id, name: names.get(id) ?? id })),
       history,
       describeCause,
       labels: STATE_LABELS,
