@@ -168,8 +168,15 @@ export class GroupPolicyRepository {
     );
   }
 
-  /** After a group (and its policy) is gone: the flag follows what is left. */
+  /**
+   * After a group (and its policy) is gone: the flag follows what is left. The row is locked by a
+   * statement of its own first, so the EXISTS below runs on a snapshot taken after the lock: a
+   * group policy applied concurrently (its raiseOrgFlag holds the lock until it commits) is seen.
+   * In one statement the snapshot predated the wait, and the flag went false under a committed
+   * group policy, switching every group policy of the org off (groups-attack.e2e-spec.ts).
+   */
   async refreshOrgFlag(tx: Db, orgId: string): Promise<void> {
+    await tx.query(`SELECT 1 FROM accounts.org_policies WHERE org_id = $1 FOR UPDATE`, [orgId]);
     await tx.query(
       `UPDATE accounts.org_policies SET has_group_policies = EXISTS (SELECT 1 FROM accounts.group_policies WHERE org_id = $1)
         WHERE org_id = $1`,

@@ -11,7 +11,9 @@ import {
 } from '@mfa/contracts';
 import { JobQueues } from '@mfa/bus';
 import { Clock } from '@mfa/clock';
+import { intersectMethods } from '../enforcement/effective-enforcement';
 import { GroupPolicyRepository, toGroupPolicyState, toWireGroupPolicy } from '../enforcement/group-policy.repository';
+import { OrgPolicyService } from '../enforcement/org-policy.service';
 import { SnapshotRefreshRepository } from '../enforcement/rollout-materializer.repository';
 import type { ListGroupsDto } from './dto/group-requests.dto';
 import { decodeGroupCursor, encodeGroupCursor } from './group-cursor';
@@ -42,6 +44,7 @@ export class GroupService {
     private readonly snapshots: SnapshotRefreshRepository,
     private readonly queues: JobQueues,
     private readonly clock: Clock,
+    private readonly orgPolicies: OrgPolicyService,
   ) {}
 
   async create(orgId: string, name: string): Promise<Group> {
@@ -90,9 +93,14 @@ export class GroupService {
       }
       const policy = group.hasPolicy ? await this.groupPolicies.get(req.orgId, req.groupId) : null;
       if (policy && add.length > 0) {
-        const clashes = await this.groups.clashingGroupsOf(tx, req.groupId, add, policy.allowedMethods);
+        const groups = await this.groups.clashingGroupsOf(tx, req.groupId, add, policy.allowedMethods);
+        const clashes = groups.length > 0 ? [`the policies of groups some of these members are in: ${groups.join(', ')}`] : [];
+        // the org's policy may have changed since the group's was checked against it (the org's PUT
+        // only checks group policies that apply to someone): adding would leave the new members nothing
+        const org = await this.orgPolicies.get(req.orgId);
+        if (intersectMethods(org.allowedMethods, policy.allowedMethods).length === 0) clashes.unshift('the org policy');
         if (clashes.length > 0) {
-          const message = `add: some of these members are in groups whose policy shares no allowed method with this group's: ${clashes.join(', ')}`;
+          const message = `add: this group's policy shares no allowed method with ${clashes.join(' and with ')}`;
           throw AppError.validation(message, [{ field: 'add', messages: [message] }]);
         }
       }
