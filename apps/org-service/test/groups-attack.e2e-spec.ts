@@ -117,4 +117,31 @@ describe('groups: races and orders that weakened or emptied the effective policy
     expect(res.body.message).toContain('org policy');
     expect((await member(org, x)).enforcement).toMatchObject({ groups: [], effectivePolicy: { allowedMethods: ['totp'] } });
   });
+
+  it('concurrent membership changes of two groups over the same members never answer 500', async () => {
+    const org = await createOrg(s.orgUrl, s.platformKey);
+    const ids = await seedMembers(org, 3000);
+    const methods = ['totp', 'sms', 'webauthn'];
+    const gs = [await createGroup(org), await createGroup(org), await createGroup(org)];
+    for (const g of gs)
+      expect(
+        (await put(org, `/groups/${g.id}/mfa-policy`, { requireMfa: true, gracePeriodHours: 0, allowedMethods: methods })).status,
+      ).toBe(202);
+    const statuses: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      const order = (i: number) => (i % 2 ? [...ids].reverse() : ids);
+      const res = await Promise.all([
+        ...gs.map((g, i) => put(org, `/groups/${g.id}/members`, round % 2 ? { remove: order(i) } : { add: order(i) })),
+      ]);
+      statuses.push(...res.map((r) => r.status));
+    }
+    // and a deletion (its members' snapshots rewritten) beside two additions over the same members
+    const last = await Promise.all([
+      http().delete(`/v1/orgs/${org.id}/groups/${gs[0].id}`).set(org.auth),
+      put(org, `/groups/${gs[1].id}/members`, { add: [...ids].reverse() }),
+      put(org, `/groups/${gs[2].id}/members`, { add: ids }),
+    ]);
+    statuses.push(...last.map((r) => (r.status === 204 ? 200 : r.status)));
+    expect(statuses).toEqual(statuses.map(() => 200));
+  });
 });
