@@ -76,8 +76,11 @@ export class GroupRepository {
     ]);
   }
 
-  /** Locks the group row for a membership change or a delete; false when it is not this org's. */
+  /** Locks the org's memberships and the group row for a membership change or a delete; null when it is not this org's. */
   async lock(tx: Db, orgId: string, groupId: string): Promise<{ hasPolicy: boolean } | null> {
+    // one membership change or delete at a time per org: two groups sharing members would
+    // otherwise refresh the same accounts' snapshots in different orders and may deadlock
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('accounts.group_members:' || $1, 0))`, [orgId]);
     const rows: Array<{ has_policy: boolean }> = await tx.query(
       `SELECT EXISTS (SELECT 1 FROM accounts.group_policies gp WHERE gp.group_id = g.id) AS has_policy
          FROM accounts.groups g WHERE g.org_id = $1 AND g.id = $2 FOR UPDATE`,
