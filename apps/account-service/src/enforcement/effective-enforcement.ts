@@ -58,6 +58,27 @@ export function effectiveState(r: EffectiveRequirement, account: AccountEnforcem
   return r.deadline!.getTime() <= now.getTime() ? 'non_compliant' : 'pending';
 }
 
+/**
+ * When the member becomes non_compliant if nothing changes, under its effective policy: the
+ * earliest deadline, the end of its exemption when later, `now` when it already is; null when
+ * never (MFA not required by any policy, or a counted device). Twin: blockedFromSql.
+ */
+export function effectiveBlockedFrom(r: EffectiveRequirement, account: AccountEnforcementFacts, now: Date): Date | null {
+  if (!r.requireMfa) return null;
+  if ((r.secureMethodsOnly ? account.secureActiveDeviceCount : account.activeDeviceCount) > 0) return null;
+  return new Date(Math.max(r.deadline!.getTime(), account.exemptUntil?.getTime() ?? 0, now.getTime()));
+}
+
+/**
+ * A member's group policies with `proposed` in place of its group's stored one (the preview's
+ * "after" of a group policy): the group's stored policy left out, the proposal added when the
+ * member is in that group. Twin: `groupSwap` of enforcement.sql.ts.
+ */
+export function swapGroupPolicy(groups: readonly GroupPolicyState[], proposed: GroupPolicyState, isMember: boolean): GroupPolicyState[] {
+  const others = groups.filter((g) => g.groupId !== proposed.groupId);
+  return isMember ? [...others, proposed].sort((x, y) => (x.groupId < y.groupId ? -1 : x.groupId > y.groupId ? 1 : 0)) : others;
+}
+
 /** The member's enforcement under its effective policy (policyVersion stays the org's). */
 export function effectiveEnforcement(
   org: OrgPolicyState,

@@ -8,14 +8,22 @@ import { DataSource } from 'typeorm';
 import { type MfaMethod, MfaMethods } from '@mfa/contracts';
 import { dataSourceOptions } from '../database/data-source';
 import { type AccountEnforcementFacts, computeEnforcement, defaultOrgPolicy, type OrgPolicyState } from './compute-enforcement';
-import { effectiveEnforcement, type GroupPolicyState } from './effective-enforcement';
 import {
+  effectiveBlockedFrom,
+  effectiveEnforcement,
+  effectiveRequirement,
+  type GroupPolicyState,
+  swapGroupPolicy,
+} from './effective-enforcement';
+import {
+  blockedFromSql,
   DEADLINE,
   effectiveRequiredSinceSql,
   enforcementStateSql,
   JOINED_POLICY,
   POLICY_GROUPS,
   POLICY_JOIN,
+  policyGroupsSql,
   secureOnlySql,
 } from './enforcement.sql';
 import { toFacts } from './account-enforcement.repository';
@@ -80,7 +88,19 @@ function randomFacts(rnd: () => number): AccountEnforcementFacts {
 
 /** An org with an org policy, `groups` group policies and `n` accounts in random groups; SQL and TS per account. */
 async function generatedOrg(seed: number, groupCount: number, n: number) {
-  const rnd = prng(seed);
+  const { orgId } = await seedOrg(prng(seed), groupCount, n);
+  return ds.query(
+    `SELECT a.*, ${JOINED_POLICY_COLUMNS},
+            ${enforcementStateSql(JOINED_POLICY, 'a', '$2::timestamptz')} AS sql_state, ${DEADLINE} AS sql_deadline,
+            ${effectiveRequiredSinceSql(JOINED_POLICY)} AS sql_required_since, ${secureOnlySql(JOINED_POLICY)} AS sql_secure,
+            ${POLICY_GROUPS} AS sql_groups, ${memberGroupPoliciesSql('p.has_group_policies')} AS group_policies,
+            ${blockedFromSql(JOINED_POLICY, 'a', '$2::timestamptz')} AS sql_blocked
+       FROM ${POLICY_JOIN} WHERE a.org_id = $1`,
+    [orgId, now],
+  );
+}
+
+async function seedOrg(rnd: () => number, groupCount: number, n: number): Promise<{ orgId: string; groupIds: string[] }> {
   const orgId = randomUUID();
   const org = { ...randomPolicy(rnd), orgId };
   if (rnd() < 0.85) await new OrgPolicyRepository(ds).applyIfNewer({ ...org, updatedAt: (org.requiredSince ?? at(-400)).toISOString() });
@@ -110,14 +130,7 @@ async function generatedOrg(seed: number, groupCount: number, n: number) {
       if (rnd() < 0.4)
         await ds.query(`INSERT INTO accounts.group_members (group_id, account_id, org_id) VALUES ($1, $2, $3)`, [g, id, orgId]);
   }
-  return ds.query(
-    `SELECT a.*, ${JOINED_POLICY_COLUMNS},
-            ${enforcementStateSql(JOINED_POLICY, 'a', '$2::timestamptz')} AS sql_state, ${DEADLINE} AS sql_deadline,
-            ${effectiveRequiredSinceSql(JOINED_POLICY)} AS sql_required_since, ${secureOnlySql(JOINED_POLICY)} AS sql_secure,
-            ${POLICY_GROUPS} AS sql_groups, ${memberGroupPoliciesSql('p.has_group_policies')} AS group_policies
-       FROM ${POLICY_JOIN} WHERE a.org_id = $1`,
-    [orgId, now],
-  );
+  return { orgId, groupIds };
 }
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
@@ -148,6 +161,7 @@ describe('effective policy: SQL twin', () => {
           requiredSince: iso(row.sql_required_since),
           secure: row.sql_secure,
           groups: row.sql_groups,
+          blocked: iso(row.sql_blocked),
         };
         expect([sql, row.id]).toEqual([
           {
@@ -156,12 +170,56 @@ describe('effective policy: SQL twin', () => {
             requiredSince: ts.requiredSince,
             secure: ts.effectivePolicy!.secureMethodsOnly,
             groups: ts.groups,
+            blocked: iso(effectiveBlockedFrom(effectiveRequirement(org, groups, toFacts(row)), toFacts(row), now)),
           },
           row.id,
         ]);
         const orgDeadline = computeEnforcement(org, toFacts(row), now).graceDeadline;
         if (ts.graceDeadline && ts.graceDeadline !== orgDeadline) seen.groupDeadlineWins++;
       }
+    },
+  );
+
+  it.each([21, 22, 23, 24, 25, 26, 27, 28].map((seed) => [seed, 1 + (seed % 3)] as const))(
+    "with a proposal in place of one group policy (the preview's groupSwap) agrees with swapGroupPolicy, org #%i (%i groups)",
+    async (seed, groupCount) => {
+      const rnd = prng(seed);
+      const { orgId, groupIds } = await seedOrg(rnd, groupCount, 50);
+      const groupId = groupIds[0];
+      const proposal: GroupPolicyState = { ...randomPolicy(rnd), orgId, groupId };
+      // as the preview binds it: the org's columns joined, the proposal as parameters, the group part read
+      const swapped = {
+        ...JOINED_POLICY,
+        hasGroupPolicies: 'true',
+        groupSwap: {
+          groupId: '$3::uuid',
+          requireMfa: '$4::boolean',
+          requiredSince: '$5::timestamptz',
+          gracePeriodHours: '$6::int',
+          secureMethodsOnly: '$7::boolean',
+        },
+      };
+      const rows = await ds.query(
+        `SELECT a.*, ${JOINED_POLICY_COLUMNS}, ${memberGroupPoliciesSql('true')} AS group_policies,
+                EXISTS (SELECT 1 FROM accounts.group_members m WHERE m.group_id = $3 AND m.account_id = a.id) AS in_group,
+                ${enforcementStateSql(swapped, 'a', '$2::timestamptz')} AS sql_state,
+                ${blockedFromSql(swapped, 'a', '$2::timestamptz')} AS sql_blocked, ${policyGroupsSql(swapped)} AS sql_groups
+           FROM ${POLICY_JOIN} WHERE a.org_id = $1`,
+        [orgId, now, groupId, proposal.requireMfa, proposal.requiredSince, proposal.gracePeriodHours, proposal.secureMethodsOnly],
+      );
+      let members = 0;
+      for (const row of rows) {
+        if (row.in_group) members++;
+        const org = toOrgPolicyState(row.org_id, row);
+        const groups = swapGroupPolicy(toGroupPolicyStates(row.org_id, row.group_policies), proposal, row.in_group);
+        const facts = toFacts(row);
+        const ts = effectiveEnforcement(org, groups, facts, now);
+        expect([{ state: row.sql_state, blocked: iso(row.sql_blocked), groups: row.sql_groups }, row.id]).toEqual([
+          { state: ts.state, blocked: iso(effectiveBlockedFrom(effectiveRequirement(org, groups, facts), facts, now)), groups: ts.groups },
+          row.id,
+        ]);
+      }
+      expect(members).toBeGreaterThan(5);
     },
   );
 

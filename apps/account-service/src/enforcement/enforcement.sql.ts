@@ -17,6 +17,21 @@ export interface PolicyExprs {
    * all (every group subquery sits behind it), so an org without group policies pays nothing.
    */
   hasGroupPolicies?: string;
+  /**
+   * The preview's "after" of a group policy: for the members of `groupId`, this policy (bound
+   * expressions) stands in place of that group's stored one; their other groups still apply.
+   * Needs `hasGroupPolicies` (the group part is read only behind it).
+   */
+  groupSwap?: GroupSwapExprs;
+}
+
+/** A group's proposed policy as SQL expressions (bound parameters with their casts). */
+export interface GroupSwapExprs {
+  groupId: string;
+  requireMfa: string;
+  requiredSince: string;
+  gracePeriodHours: string;
+  secureMethodsOnly: string;
 }
 
 /** `org_policies` joined as `p` (LEFT JOIN: an org with no row has MFA off). */
@@ -49,9 +64,20 @@ export function graceDeadlineSql(p: Pick<PolicyExprs, 'requiredSince' | 'gracePe
 // Each group term is a correlated subquery on the member's group policies (index
 // group_members_account_idx), guarded by the org's flag: `false AND (subquery)` never runs it.
 
-/** The policies of the member `a`'s groups, as `gp`. */
-function memberGroupPolicies(a: string): string {
-  return `accounts.group_members gm JOIN accounts.group_policies gp ON gp.group_id = gm.group_id WHERE gm.account_id = ${a}.id`;
+/**
+ * The policies of the member `a`'s groups, as `gp` (`FROM ... WHERE ...`: callers append `AND ...`).
+ * With a swap, the swapped group's stored row is left out and the proposal stands in for it when
+ * `a` is a member of that group.
+ */
+function memberGroupPolicies(p: Pick<PolicyExprs, 'groupSwap'>, a: string): string {
+  const stored = `accounts.group_members gm JOIN accounts.group_policies gp ON gp.group_id = gm.group_id WHERE gm.account_id = ${a}.id`;
+  const s = p.groupSwap;
+  if (!s) return stored;
+  return `(SELECT gp.group_id, gp.require_mfa, gp.required_since, gp.grace_period_hours, gp.secure_methods_only
+             FROM ${stored} AND gp.group_id <> ${s.groupId}
+           UNION ALL
+           SELECT gm.group_id, ${s.requireMfa}, ${s.requiredSince}, ${s.gracePeriodHours}, ${s.secureMethodsOnly}
+             FROM accounts.group_members gm WHERE gm.group_id = ${s.groupId} AND gm.account_id = ${a}.id) gp WHERE true`;
 }
 
 function guarded(p: Pick<PolicyExprs, 'hasGroupPolicies'>, expr: string): string | null {
@@ -59,19 +85,19 @@ function guarded(p: Pick<PolicyExprs, 'hasGroupPolicies'>, expr: string): string
 }
 
 /** Some group policy of the member requires MFA. */
-function groupRequiresSql(p: Pick<PolicyExprs, 'hasGroupPolicies'>, a: string): string | null {
-  return guarded(p, `EXISTS (SELECT 1 FROM ${memberGroupPolicies(a)} AND gp.require_mfa)`);
+function groupRequiresSql(p: Pick<PolicyExprs, 'hasGroupPolicies' | 'groupSwap'>, a: string): string | null {
+  return guarded(p, `EXISTS (SELECT 1 FROM ${memberGroupPolicies(p, a)} AND gp.require_mfa)`);
 }
 
 /** required if any requires. */
-export function requiredSql(p: Pick<PolicyExprs, 'requireMfa' | 'hasGroupPolicies'>, a = 'a'): string {
+export function requiredSql(p: Pick<PolicyExprs, 'requireMfa' | 'hasGroupPolicies' | 'groupSwap'>, a = 'a'): string {
   const g = groupRequiresSql(p, a);
   return g ? `(${p.requireMfa} IS TRUE OR ${g})` : `(${p.requireMfa} IS TRUE)`;
 }
 
 /** secureMethodsOnly if any policy of the member says so. */
-export function secureOnlySql(p: Pick<PolicyExprs, 'secureMethodsOnly' | 'hasGroupPolicies'>, a = 'a'): string {
-  const g = guarded(p, `EXISTS (SELECT 1 FROM ${memberGroupPolicies(a)} AND gp.secure_methods_only)`);
+export function secureOnlySql(p: Pick<PolicyExprs, 'secureMethodsOnly' | 'hasGroupPolicies' | 'groupSwap'>, a = 'a'): string {
+  const g = guarded(p, `EXISTS (SELECT 1 FROM ${memberGroupPolicies(p, a)} AND gp.secure_methods_only)`);
   return g ? `(${p.secureMethodsOnly} IS TRUE OR ${g})` : `(${p.secureMethodsOnly} IS TRUE)`;
 }
 
@@ -82,7 +108,7 @@ export function effectiveDeadlineSql(p: PolicyExprs, a = 'a'): string {
   const groups = `CASE WHEN ${p.hasGroupPolicies} IS TRUE THEN (SELECT min(${graceDeadlineSql(
     { requiredSince: 'gp.required_since', gracePeriodHours: 'gp.grace_period_hours' },
     a,
-  )}) FROM ${memberGroupPolicies(a)} AND gp.require_mfa) END`;
+  )}) FROM ${memberGroupPolicies(p, a)} AND gp.require_mfa) END`;
   return `LEAST(${org}, ${groups})`;
 }
 
@@ -90,18 +116,18 @@ export function effectiveDeadlineSql(p: PolicyExprs, a = 'a'): string {
 export function effectiveRequiredSinceSql(p: PolicyExprs, a = 'a'): string {
   const org = `CASE WHEN ${p.requireMfa} IS TRUE THEN ${p.requiredSince} END`;
   if (!p.hasGroupPolicies) return `(${org})`;
-  const groups = `CASE WHEN ${p.hasGroupPolicies} IS TRUE THEN (SELECT min(gp.required_since) FROM ${memberGroupPolicies(a)} AND gp.require_mfa) END`;
+  const groups = `CASE WHEN ${p.hasGroupPolicies} IS TRUE THEN (SELECT min(gp.required_since) FROM ${memberGroupPolicies(p, a)} AND gp.require_mfa) END`;
   return `LEAST(${org}, ${groups})`;
 }
 
 /** The member's groups that have a policy (sorted ids; '{}' for none): "the group(s) that made it". */
-export function policyGroupsSql(p: Pick<PolicyExprs, 'hasGroupPolicies'>, a = 'a'): string {
+export function policyGroupsSql(p: Pick<PolicyExprs, 'hasGroupPolicies' | 'groupSwap'>, a = 'a'): string {
   if (!p.hasGroupPolicies) return `'{}'::uuid[]`;
-  return `(CASE WHEN ${p.hasGroupPolicies} IS TRUE THEN ARRAY(SELECT gm.group_id FROM ${memberGroupPolicies(a)} ORDER BY gm.group_id) ELSE '{}'::uuid[] END)`;
+  return `(CASE WHEN ${p.hasGroupPolicies} IS TRUE THEN ARRAY(SELECT gp.group_id FROM ${memberGroupPolicies(p, a)} ORDER BY gp.group_id) ELSE '{}'::uuid[] END)`;
 }
 
 /** countedDevices: under secureMethodsOnly (of any of the member's policies) only the secure active devices count (no row: false). */
-export function countedDevicesSql(p: Pick<PolicyExprs, 'secureMethodsOnly' | 'hasGroupPolicies'>, a = 'a'): string {
+export function countedDevicesSql(p: Pick<PolicyExprs, 'secureMethodsOnly' | 'hasGroupPolicies' | 'groupSwap'>, a = 'a'): string {
   return `(CASE WHEN ${secureOnlySql(p, a)} THEN ${a}.secure_active_device_count ELSE ${a}.active_device_count END)`;
 }
 
@@ -116,12 +142,13 @@ export function enforcementStateSql(p: PolicyExprs, a = 'a', now = 'now()'): str
 
 /**
  * When a member becomes non_compliant if nothing changes: GREATEST(deadline, exempt_until, now)
- * for a member MFA is required of and that has no counted device; NULL otherwise. Twin of
- * blockedFrom (compute-enforcement.ts). GREATEST ignores a NULL exempt_until.
+ * for a member MFA is required of (by any of its policies) and that has no counted device; NULL
+ * otherwise, the effective deadline. Twin of effectiveBlockedFrom (effective-enforcement.ts) and,
+ * with no group part, of blockedFrom (compute-enforcement.ts). GREATEST ignores a NULL exempt_until.
  */
 export function blockedFromSql(p: PolicyExprs, a = 'a', now = 'now()'): string {
-  return `(CASE WHEN ${p.requireMfa} IS TRUE AND (${countedDevicesSql(p, a)} > 0) IS NOT TRUE
-    THEN GREATEST(${graceDeadlineSql(p, a)}, ${a}.exempt_until, ${now}) END)`;
+  return `(CASE WHEN ${requiredSql(p, a)} AND (${countedDevicesSql(p, a)} > 0) IS NOT TRUE
+    THEN GREATEST(${effectiveDeadlineSql(p, a)}, ${a}.exempt_until, ${now}) END)`;
 }
 
 /**
