@@ -24,7 +24,7 @@ export class AccountServiceModule {
       module: AccountServiceModule,
       imports: [
         ConfigModule.forRoot(AccountServiceEnv, env),
-        // enforcement's "now" (members, history); compliance keeps its own SystemClock
+        // the one "now" of the service (members, authorize, history, compliance, preview)
         ClockModule.forRoot(options.clock),
         TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
         // a client too: account-service calls mfa-service (device facts) and itself in tests

@@ -9,7 +9,7 @@ import { Apps, Jobs, type DeadlineReminderJob, type PolicyRequiredNoticeJob } fr
 import { MetricsModule, Metrics } from '@mfa/observability';
 import { AccountServiceEnv } from '../src/config/account-service.env';
 import { dataSourceOptions } from '../src/database/data-source';
-import { Clock } from '@mfa/clock';
+import { Clock, ClockModule } from '@mfa/clock';
 import { ComplianceJobsService } from '../src/compliance/compliance-jobs.service';
 import { ComplianceModule } from '../src/compliance/compliance.module';
 import { ComplianceNotifications } from '../src/compliance/compliance-notifications';
@@ -79,6 +79,8 @@ async function startInstance(): Promise<Instance> {
       ConfigModule.forRoot(AccountServiceEnv, env),
       TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
       MetricsModule.forRoot('account-service'),
+      // the service's one clock (the compliance module reads the global one)
+      ClockModule.forRoot(clock),
       // producers only: the other feature modules' handlers are not here, and the jobs are run by hand
       JobsModule.forApp({ app: Apps.Account, redisUrl: env.REDIS_URL, internalKey: settings.internalKey, consume: false }),
       ComplianceModule,

@@ -302,7 +302,7 @@ describe('POST /v1/orgs/:orgId/mfa-policy/preview', () => {
     expect((await preview(org, body, auditor)).status).toBe(200);
   });
 
-  it('a groupId is validation_failed naming it until groups are available', async () => {
+  it('a groupId that is no group of the org is not_found (group previews: group-policy-preview.e2e-spec.ts)', async () => {
     const org = await createOrg(s.orgUrl, s.platformKey);
     const res = await preview(org, {
       requireMfa: true,
@@ -310,9 +310,7 @@ describe('POST /v1/orgs/:orgId/mfa-policy/preview', () => {
       allowedMethods: ['totp'],
       groupId: '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b',
     });
-    expect([res.status, res.body.code]).toEqual([400, 'validation_failed']);
-    expect(res.body.message).toBe('groupId: groups are not available yet');
-    expect(res.body.details).toEqual([{ field: 'groupId', problems: ['groups are not available yet'] }]);
+    expect([res.status, res.body.code]).toEqual([404, 'not_found']);
   });
 
   it('hostile sizes: a 1 MB body and 10,000 allowedMethods are refused without a 500, and the service keeps answering', async () => {
@@ -351,9 +349,13 @@ describe('POST /v1/orgs/:orgId/mfa-policy/preview', () => {
     ]);
     expect(await send({ orgId: 'nope', policy: { requireMfa: true, gracePeriodHours: 1 } })).toEqual(['validation_failed', ['orgId']]);
     expect(await send({ orgId: org.id, policy: [] })).toEqual(['validation_failed', ['policy']]);
-    expect(await send({ orgId: org.id, policy: { requireMfa: true, gracePeriodHours: 1 }, groupId: org.id })).toEqual([
+    expect(await send({ orgId: org.id, policy: { requireMfa: true, gracePeriodHours: 1 }, groupId: 'admins' })).toEqual([
       'validation_failed',
       ['groupId'],
+    ]);
+    expect(await send({ orgId: org.id, policy: { requireMfa: true, gracePeriodHours: 1 }, groupId: org.id })).toEqual([
+      'not_found',
+      undefined,
     ]);
   });
 });

@@ -427,7 +427,7 @@ export interface PreviewPolicyBody {
 export interface PolicyPreviewRequest {
   orgId: string;
   policy: PreviewPolicyBody;
-  /** the policy is for this group (answered validation_failed until groups exist) */
+  /** the policy is for this group: only its members are counted, the policy in place of the group's (not_found: no such group in the org) */
   groupId?: string;
 }
 /** A member of the sample, under the proposed policy, with the instant it would be blocked and its state now. */

@@ -3,7 +3,7 @@ import { InternalKey } from '@mfa/crypto';
 import { AccountServiceEnv } from '../config/account-service.env';
 import { OrgPolicyRepository } from '../enforcement/org-policy.repository';
 import { RolloutMaterializerRepository } from '../enforcement/rollout-materializer.repository';
-import { Clock, SystemClock } from '@mfa/clock';
+import { GroupRepository } from '../groups/group.repository';
 import { ComplianceController } from './compliance.controller';
 import { ComplianceJobsRepository } from './compliance-jobs.repository';
 import { ComplianceJobsService } from './compliance-jobs.service';
@@ -19,14 +19,15 @@ import { COMPLIANCE_SETTINGS, complianceSettingsFromEnv } from './compliance-set
 /**
  * Compliance in account-service: the report's bus handlers and the repeatable jobs. The
  * enforcement repositories are stateless query holders, provided here again rather than
- * imported, so this module does not depend on how the enforcement module is wired.
+ * imported, so this module does not depend on how the enforcement module is wired. "Now" is
+ * the service's one Clock (ClockModule), the same the members, authorize and history read.
  */
 @Module({
   controllers: [ComplianceController],
   providers: [
     { provide: COMPLIANCE_SETTINGS, inject: [AccountServiceEnv, InternalKey], useFactory: complianceSettingsFromEnv },
-    { provide: Clock, useClass: SystemClock },
     OrgPolicyRepository,
+    GroupRepository,
     RolloutMaterializerRepository,
     ComplianceReportRepository,
     ComplianceReportService,

@@ -7,6 +7,7 @@ import {
   type MemberFactsRow,
   toMemberFacts,
 } from '../enforcement/member-enforcement.repository';
+import { memberGroupPoliciesSql } from '../enforcement/group-policy.repository';
 import { blockedAfterSql, type PreviewScope, stateAfterSql, stateNowSql } from './policy-preview.sql';
 
 export interface PreviewCounts {
@@ -47,7 +48,9 @@ export class PolicyPreviewRepository {
       UNION ALL
       (SELECT 'd', NULL, NULL, to_char(day, 'YYYY-MM-DD'), sum(n)::int FROM g WHERE day IS NOT NULL GROUP BY day ORDER BY day LIMIT $${n + 1})`;
     const sampleSql = `
-      SELECT ${MEMBER_FACTS_COLUMNS}, ${stateNowSql(scope)} AS state_now, b.blocked_at
+      SELECT ${MEMBER_FACTS_COLUMNS}, ${stateNowSql(scope)} AS state_now, b.blocked_at${
+        scope.groupPolicies ? `, ${memberGroupPoliciesSql('true')} AS group_policies` : ''
+      }
         FROM ${scope.from} CROSS JOIN LATERAL (SELECT ${blockedAfterSql(scope)} AS blocked_at) b
        WHERE ${scope.where} AND b.blocked_at IS NOT NULL
        ORDER BY b.blocked_at, a.id LIMIT $${n + 1}`;

@@ -10,10 +10,13 @@ import {
   type PreviewMember,
 } from '@mfa/contracts';
 import { toMember, zeroByState } from '../accounts/member.mapper';
-import { computeEnforcement, proposedPolicy } from '../enforcement/compute-enforcement';
+import { defaultOrgPolicy, proposedPolicy } from '../enforcement/compute-enforcement';
+import { effectiveEnforcement, type GroupPolicyState, swapGroupPolicy } from '../enforcement/effective-enforcement';
+import { toGroupPolicyState } from '../enforcement/group-policy.repository';
 import { OrgPolicyRepository } from '../enforcement/org-policy.repository';
-import { PolicyPreviewRepository } from './policy-preview.repository';
-import { orgScope } from './policy-preview.sql';
+import { GroupRepository } from '../groups/group.repository';
+import { PolicyPreviewRepository, type PreviewSampleRow } from './policy-preview.repository';
+import { groupScope, orgScope, type PreviewScope } from './policy-preview.sql';
 
 /**
  * Previews computed at once by one instance. Each is a full pass over an org's members, two
@@ -27,12 +30,15 @@ export const PREVIEW_MAX_IN_FLIGHT = 1;
 /**
  * What a policy would do to the members if it were PUT now (docs/enforcement.md, "Policy
  * preview"): counts by state now and after, the days members would be blocked, a sample.
- * Reads only; evaluated at the injected clock's now, like the compliance report.
+ * Reads only; evaluated at the injected clock's now, like the compliance report. An org policy
+ * counts every member of the org; a group policy (`groupId`) the group's members, with the
+ * proposal in place of the group's policy. Both judge the effective policy (org + groups).
  */
 @Injectable()
 export class PolicyPreviewService {
   constructor(
     private readonly policies: OrgPolicyRepository,
+    private readonly groups: GroupRepository,
     private readonly repo: PolicyPreviewRepository,
     private readonly clock: Clock,
   ) {}
@@ -51,18 +57,28 @@ export class PolicyPreviewService {
   }
 
   private async compute(req: PolicyPreviewRequest): Promise<PolicyPreview> {
-    if (req.groupId !== undefined)
-      // the groups branch plugs its scope in here (policy-preview.sql.ts, PreviewScope)
-      throw AppError.validation('groupId: groups are not available yet', [
-        { field: 'groupId', messages: ['groups are not available yet'] },
-      ]);
     const now = this.clock.now();
     const current = await this.policies.get(req.orgId);
-    const proposed = proposedPolicy(current, req.policy, now);
-    const result = await this.repo.preview(orgScope(req.orgId, current, proposed, now), {
-      maxDays: PREVIEW_MAX_DAYS,
-      sampleSize: PREVIEW_SAMPLE_SIZE,
-    });
+    let scope: PreviewScope;
+    /** the sample member's enforcement after, from its facts and current group policies */
+    let after: (r: PreviewSampleRow) => ReturnType<typeof effectiveEnforcement>;
+    if (req.groupId === undefined) {
+      const proposed = proposedPolicy(current, req.policy, now);
+      scope = orgScope(req.orgId, current, proposed, now);
+      after = (r) => effectiveEnforcement(proposed, r.groupPolicies, r.facts, now);
+    } else {
+      // another org's group, or none: not_found (never a count of another org)
+      const group = await this.groups.find(req.orgId, req.groupId);
+      if (!group) throw AppError.notFound('group');
+      const stored: GroupPolicyState = group.policy
+        ? toGroupPolicyState(req.orgId, group.policy)
+        : { ...defaultOrgPolicy(req.orgId), groupId: group.id };
+      // what GroupPolicyRepository.applyIfNewer would store (requiredSince kept while it stays required)
+      const proposed: GroupPolicyState = { ...proposedPolicy(stored, req.policy, now), groupId: group.id };
+      scope = groupScope(req.orgId, group.id, current, proposed, now);
+      after = (r) => effectiveEnforcement(current, swapGroupPolicy(r.groupPolicies, proposed, true), r.facts, now);
+    }
+    const result = await this.repo.preview(scope, { maxDays: PREVIEW_MAX_DAYS, sampleSize: PREVIEW_SAMPLE_SIZE });
 
     const byStateNow = zeroByState();
     const byStateAfter = zeroByState();
@@ -76,7 +92,7 @@ export class PolicyPreviewService {
     // everyone pending, exempt or non_compliant after is blocked some day if nothing changes
     const blocked = byStateAfter.pending + byStateAfter.exempt + byStateAfter.non_compliant;
     const sample: PreviewMember[] = result.sample.map((r) => ({
-      ...toMember(r.member, computeEnforcement(proposed, r.facts, now)),
+      ...toMember(r.member, after(r)),
       blockedAt: r.blockedAt.toISOString(),
       stateNow: r.stateNow,
     }));

@@ -3,14 +3,9 @@ import { blockedFromSql, enforcementStateSql, type PolicyExprs } from '../enforc
 
 /**
  * Who a preview counts and under which two policies, as SQL over `accounts.accounts a`:
- * `before` is each member's policy now, `after` the one it would have if the proposal were
- * PUT now. Both are the rule's SQL twin (enforcement.sql.ts) over these expressions, so the
+ * `before` is each member's effective policy now, `after` the one it would have if the proposal
+ * were PUT now. Both are the rule's SQL twin (enforcement.sql.ts) over these expressions, so the
  * preview judges exactly as the members list and the compliance report will.
- *
- * The org scope binds both policies as parameters. A group scope (groups branch) is another
- * function returning the same shape: `where` limited to the group's members (a join on
- * accounts.group_members in `from`), `before` the effective policy SQL of each member, and
- * `after` the same SQL with the proposal in place of that group's policy.
  */
 export interface PreviewScope {
   /** `accounts.accounts a` and whatever the scope joins */
@@ -21,9 +16,14 @@ export interface PreviewScope {
   after: PolicyExprs;
   /** the evaluation instant, as a bound parameter */
   now: string;
+  /** the sample's members need their group policies (some group policy may apply to them) */
+  groupPolicies: boolean;
 }
 
-function bindPolicy(params: unknown[], policy: OrgPolicyState): PolicyExprs {
+function bindPolicy(
+  params: unknown[],
+  policy: Pick<OrgPolicyState, 'requireMfa' | 'requiredSince' | 'gracePeriodHours' | 'secureMethodsOnly'>,
+) {
   params.push(policy.requireMfa, policy.requiredSince, policy.gracePeriodHours, policy.secureMethodsOnly);
   const n = params.length;
   return {
@@ -34,12 +34,52 @@ function bindPolicy(params: unknown[], policy: OrgPolicyState): PolicyExprs {
   };
 }
 
-/** Every member of the org, now under `current`, after under `proposed`. */
+/** The group part is read only for an org that has group policies: the statement of before groups otherwise. */
+const groupPart = (current: OrgPolicyState): Pick<PolicyExprs, 'hasGroupPolicies'> =>
+  current.hasGroupPolicies ? { hasGroupPolicies: 'true' } : {};
+
+/**
+ * Every member of the org: now under the org's `current` policy, after under `proposed`, each
+ * combined with the policies of the member's groups (unchanged by an org PUT).
+ */
 export function orgScope(orgId: string, current: OrgPolicyState, proposed: OrgPolicyState, now: Date): PreviewScope {
   const params: unknown[] = [orgId, now];
-  const before = bindPolicy(params, current);
-  const after = bindPolicy(params, proposed);
-  return { from: 'accounts.accounts a', where: 'a.org_id = $1::uuid', params, before, after, now: '$2::timestamptz' };
+  const before = { ...bindPolicy(params, current), ...groupPart(current) };
+  const after = { ...bindPolicy(params, proposed), ...groupPart(current) };
+  return {
+    from: 'accounts.accounts a',
+    where: 'a.org_id = $1::uuid',
+    params,
+    before,
+    after,
+    now: '$2::timestamptz',
+    groupPolicies: !!current.hasGroupPolicies,
+  };
+}
+
+/**
+ * The members of one group: now under their effective policy, after with `proposed` in place of
+ * the group's policy (their org's and other groups' policies still apply).
+ */
+export function groupScope(
+  orgId: string,
+  groupId: string,
+  org: OrgPolicyState,
+  proposed: Pick<OrgPolicyState, 'requireMfa' | 'requiredSince' | 'gracePeriodHours' | 'secureMethodsOnly'>,
+  now: Date,
+): PreviewScope {
+  const params: unknown[] = [orgId, now, groupId];
+  const before = { ...bindPolicy(params, org), ...groupPart(org) };
+  const after: PolicyExprs = { ...before, hasGroupPolicies: 'true', groupSwap: { groupId: '$3::uuid', ...bindPolicy(params, proposed) } };
+  return {
+    from: 'accounts.group_members gm JOIN accounts.accounts a ON a.org_id = gm.org_id AND a.id = gm.account_id',
+    where: 'gm.group_id = $3::uuid AND gm.org_id = $1::uuid',
+    params,
+    before,
+    after,
+    now: '$2::timestamptz',
+    groupPolicies: true,
+  };
 }
 
 export const stateNowSql = (s: PreviewScope) => enforcementStateSql(s.before, 'a', s.now);

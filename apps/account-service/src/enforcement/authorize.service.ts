@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Clock } from '@mfa/clock';
 import type { AuthorizeReply, AuthorizeRequest } from '@mfa/contracts';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
 import { decideAuthorization } from './authorize-decision';
@@ -11,9 +12,10 @@ export class AuthorizeService {
   constructor(
     private readonly accounts: AccountEnforcementRepository,
     private readonly tokens: SessionTokenVerifier,
+    private readonly clock: Clock,
   ) {}
 
-  async authorize(req: AuthorizeRequest, now = new Date()): Promise<AuthorizeReply> {
+  async authorize(req: AuthorizeRequest, now = this.clock.now()): Promise<AuthorizeReply> {
     // the revocations of the token's device come with the account: no extra round trip
     const found = await this.accounts.findWithPolicy(
       req.accountId,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Bus } from '@mfa/bus';
 import { InternalPatterns, type PolicyPreview } from '@mfa/contracts';
 import type { PreviewPolicyDto } from './dto/policy.dto';
+import { PolicyService } from './policy.service';
 
 /** One pass over a million members takes about a second; the default bus deadline (5 s) is too tight on a busy box. */
 const PREVIEW_TIMEOUT_MS = 30_000;
@@ -12,9 +13,14 @@ const PREVIEW_TIMEOUT_MS = 30_000;
  */
 @Injectable()
 export class PolicyPreviewService {
-  constructor(private readonly bus: Bus) {}
+  constructor(
+    private readonly bus: Bus,
+    private readonly policies: PolicyService,
+  ) {}
 
-  preview(orgId: string, body: PreviewPolicyDto): Promise<PolicyPreview> {
+  /** The PUT's own checks first (a group of another org: not_found; an empty intersection: validation_failed). */
+  async preview(orgId: string, body: PreviewPolicyDto): Promise<PolicyPreview> {
+    await this.policies.check(orgId, body.groupId ?? null, body);
     return this.bus.send(
       InternalPatterns.AccountsPolicyPreview,
       {

@@ -27,7 +27,7 @@ export class PolicyService {
    * answer is still 202 and the relay delivers it.
    */
   async put(orgId: string, input: PutPolicyDto, principal: Principal): Promise<{ policy: MfaPolicy; rollout: PolicyRollout }> {
-    await this.checkMethods(orgId, null, input);
+    await this.check(orgId, null, input);
     return this.write(orgId, null, input, principal);
   }
 
@@ -42,9 +42,18 @@ export class PolicyService {
     input: PutPolicyDto,
     principal: Principal,
   ): Promise<{ policy: MfaPolicy; rollout: PolicyRollout }> {
-    await this.bus.send(InternalPatterns.AccountsGroupsGet, { orgId, groupId });
-    await this.checkMethods(orgId, groupId, input);
+    await this.check(orgId, groupId, input);
     return this.write(orgId, groupId, input, principal);
+  }
+
+  /**
+   * What a PUT checks before it writes, also asked by the preview (the same refusals, the same
+   * errors): a group must be the org's (not_found otherwise), and no member may be left with no
+   * allowed method (validation_failed).
+   */
+  async check(orgId: string, groupId: string | null, input: Pick<PutPolicyDto, 'allowedMethods'>): Promise<void> {
+    if (groupId) await this.bus.send(InternalPatterns.AccountsGroupsGet, { orgId, groupId });
+    await this.checkMethods(orgId, groupId, input);
   }
 
   /**
@@ -52,7 +61,7 @@ export class PolicyService {
    * that does not answer does not block it (the PUT still works while it is down, as before
    * groups); a group's PUT needs it anyway (the group check above).
    */
-  private async checkMethods(orgId: string, groupId: string | null, input: PutPolicyDto): Promise<void> {
+  private async checkMethods(orgId: string, groupId: string | null, input: Pick<PutPolicyDto, 'allowedMethods'>): Promise<void> {
     try {
       await this.bus.send(InternalPatterns.AccountsPolicyMethodsCheck, {
         orgId,

@@ -70,7 +70,11 @@ export class PutPolicyDto {
 
 /** `POST /v1/orgs/:orgId/mfa-policy/preview`: the PUT's body, and the group it would be for. */
 export class PreviewPolicyDto extends PutPolicyDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'preview a group policy (answered validation_failed until groups are available)' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      "preview this group's policy: only its members are counted, with the body in place of the group's policy (their org's and other groups' policies still apply)",
+  })
   @IsOptional()
   @IsUUID()
   groupId?: string;
