@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as QRCode from 'qrcode';
-import { asCliError, bar, CliError, configFile, Context, EXIT_API, readConfig, table, writePrivate, type Profile } from './context';
+import { asCliError, bar, CliError, configFile, Context, EXIT_API, readConfig, table, usage, writePrivate, type Profile } from './context';
 import { importMembers } from './csv-import';
 
 const int = (name: string, min: number, max: number) => (v: string) => {
@@ -257,8 +257,18 @@ export function buildProgram(): Command {
         'per-action conditions, a JSON array like \'[{"actions":["billing:*","repo:delete"],"maxMfaAgeSeconds":300}]\' (docs/enforcement.md)',
         jsonArray('--conditions'),
       );
-  const policyBody = async (ctx: Context, o: Record<string, any>): Promise<Record<string, unknown>> => {
-    const cur = await ctx.api('GET', `/v1/orgs/${ctx.orgId}/mfa-policy`);
+  /**
+   * A group's current policy (from the group list: an org has at most 1,000 groups); a group
+   * without one starts from the org's current policy, so the flags given are what differs.
+   */
+  const groupPolicy = async (ctx: Context, groupId: string): Promise<Record<string, any>> => {
+    const r = await ctx.api('GET', `/v1/orgs/${ctx.orgId}/groups?limit=1000`);
+    const g = (r.items as Array<{ id: string; policy: Record<string, any> | null }>).find((x) => x.id === groupId);
+    // an unknown group: the API's own answer (not_found) comes with the request that follows
+    return g?.policy ?? ctx.api('GET', `/v1/orgs/${ctx.orgId}/mfa-policy`);
+  };
+  const policyBody = async (ctx: Context, o: Record<string, any>, groupId?: string): Promise<Record<string, unknown>> => {
+    const cur = groupId ? await groupPolicy(ctx, groupId) : await ctx.api('GET', `/v1/orgs/${ctx.orgId}/mfa-policy`);
     const body: Record<string, unknown> = {
       requireMfa: o.requireMfa ?? cur.requireMfa,
       gracePeriodHours: o.gracePeriodHours ?? cur.gracePeriodHours,
@@ -284,11 +294,14 @@ export function buildProgram(): Command {
     policy
       .command('preview')
       .description(
-        'what `policy set` with the same flags would do: members by state now and after, who is blocked on which day; changes nothing',
-      ),
+        'what `policy set` (or with --group-id `groups policy set`) with the same flags would do: members by state now and after, who is blocked on which day; changes nothing',
+      )
+      .option('--group-id <id>', "preview this group's policy: its members only, the flags in place of the group's policy"),
   ).action(
     run(async (ctx, o) => {
-      const r = await ctx.api('POST', `/v1/orgs/${ctx.orgId}/mfa-policy/preview`, await policyBody(ctx, o));
+      const body = await policyBody(ctx, o, o.groupId);
+      if (o.groupId) body.groupId = o.groupId;
+      const r = await ctx.api('POST', `/v1/orgs/${ctx.orgId}/mfa-policy/preview`, body);
       if (ctx.output === 'json') return ctx.print(r);
       const m = r.members;
       process.stdout.write(`members ${m.total}, as if set at ${r.at}\n\n`);
@@ -301,6 +314,70 @@ export function buildProgram(): Command {
       if (r.blockedLater > 0) process.stdout.write(`and ${r.blockedLater} later\n`);
       process.stdout.write(`\nblocked soonest (${r.sample.length})\n`);
       ctx.print(r.sample, ['id', 'email', 'stateNow', 'enforcement.state', 'blockedAt']);
+    }),
+  );
+
+  const groups = program.command('groups').description('groups of members and their policies');
+  const GROUP_COLUMNS = ['id', 'name', 'memberCount', 'policy.version', 'policy.requireMfa', 'policy.gracePeriodHours', 'createdAt'];
+  groups
+    .command('create')
+    .description('create a group (empty, without a policy)')
+    .requiredOption('--name <name>')
+    .action(run(async (ctx, o) => ctx.print(await ctx.api('POST', `/v1/orgs/${ctx.orgId}/groups`, { name: o.name }), GROUP_COLUMNS)));
+  groups
+    .command('list')
+    .description("the org's groups, with member counts and policies")
+    .option('--limit <n>', 'page size (1..1000)', int('--limit', 1, 1000))
+    .option('--cursor <c>')
+    .action(
+      run(async (ctx, o) => {
+        const q = new URLSearchParams(
+          Object.entries({ limit: o.limit, cursor: o.cursor })
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => [k, String(v)] as [string, string]),
+        );
+        const r = await ctx.api('GET', `/v1/orgs/${ctx.orgId}/groups?${q.toString()}`);
+        if (ctx.output === 'json') return ctx.print(r);
+        ctx.print(r.items, GROUP_COLUMNS);
+        if (r.nextCursor) process.stdout.write(`next: --cursor ${r.nextCursor}\n`);
+      }),
+    );
+  groups
+    .command('members')
+    .description('add and remove members of a group (at most 10,000 ids in all); their effective policy changes at once')
+    .requiredOption('--group-id <id>')
+    .option('--add <id,id>', 'account ids to add', list)
+    .option('--remove <id,id>', 'account ids to remove', list)
+    .action(
+      run(async (ctx, o) => {
+        if (!o.add && !o.remove) throw usage('groups members: give --add and/or --remove');
+        const body = { ...(o.add ? { add: o.add } : {}), ...(o.remove ? { remove: o.remove } : {}) };
+        ctx.print(await ctx.api('PUT', `/v1/orgs/${ctx.orgId}/groups/${encodeURIComponent(o.groupId)}/members`, body), GROUP_COLUMNS);
+      }),
+    );
+  groups
+    .command('delete')
+    .description('delete a group (its policy stops applying at once)')
+    .requiredOption('--group-id <id>')
+    .action(
+      run(async (ctx, o) => {
+        await ctx.api('DELETE', `/v1/orgs/${ctx.orgId}/groups/${encodeURIComponent(o.groupId)}`);
+        ctx.print({ deleted: o.groupId });
+      }),
+    );
+  const groupPolicyCmd = groups.command('policy').description("a group's MFA policy");
+  policyFlags(
+    groupPolicyCmd
+      .command('set')
+      .description("change a group's policy (the flags of `policy set`; unset flags keep the group's value); starts a rollout")
+      .requiredOption('--group-id <id>'),
+  ).action(
+    run(async (ctx, o) => {
+      const url = `/v1/orgs/${ctx.orgId}/groups/${encodeURIComponent(o.groupId)}/mfa-policy`;
+      const r = await ctx.api('PUT', url, await policyBody(ctx, o, o.groupId));
+      if (ctx.output === 'json') return ctx.print(r);
+      ctx.print(r.policy, ['groupId', ...POLICY_COLUMNS]);
+      process.stdout.write(`rollout ${r.rollout.id} ${r.rollout.status}; follow it with: mfa rollouts watch ${r.rollout.id}\n`);
     }),
   );
 

@@ -80,6 +80,7 @@ describe('mfa (usage and exit codes)', () => {
       'service-keys',
       'api-keys',
       'exemptions',
+      'groups',
     ])
       expect(help.stdout).toContain(c);
     for (const c of [
@@ -89,6 +90,11 @@ describe('mfa (usage and exit codes)', () => {
       ['rollouts', 'watch'],
       ['policy', 'set'],
       ['policy', 'preview'],
+      ['groups', 'create'],
+      ['groups', 'list'],
+      ['groups', 'members'],
+      ['groups', 'delete'],
+      ['groups', 'policy', 'set'],
     ]) {
       const r = await mfa([...c, '--help']);
       expect(r.code).toBe(0);
@@ -255,6 +261,124 @@ describe('mfa admin commands', () => {
     expect(followed.stdout).toContain('"member.added"');
     expect(followed.stdout).toContain('"member.removed"');
   }, 300_000);
+});
+
+describe('mfa groups', () => {
+  it('creates, lists, fills, previews, sets a policy, empties and deletes a group; table and json; bad input and another org', async () => {
+    const small = await createOrg(s.orgUrl, s.platformKey);
+    const e = { MFA_API_KEY: small.adminKey, MFA_ORG_ID: small.id };
+    const ada = await json(['members', 'add', '--email', 'ada@example.test'], e);
+    const bob = await json(['members', 'add', '--email', 'bob@example.test'], e);
+    const cy = await json(['members', 'add', '--email', 'cy@example.test'], e);
+    await json(['policy', 'set', '--no-require-mfa', '--grace-period-hours', '0', '--allowed-methods', 'totp,webauthn'], e);
+
+    const g = await json(['groups', 'create', '--name', 'admins'], e);
+    expect(g).toMatchObject({ name: 'admins', memberCount: 0, policy: null });
+    const created = await mfa(['groups', 'create', '--name', 'billing'], e);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/NAME\s+MEMBERCOUNT[^\n]*\n\S+\s+billing\s+0/);
+    const billing = (await json(['groups', 'list'], e)).items.find((x: { name: string }) => x.name === 'billing');
+    const listed = await mfa(['groups', 'list'], e);
+    expect(listed.stdout).toMatch(/ID\s+NAME\s+MEMBERCOUNT/);
+    expect(listed.stdout).toContain('admins');
+    const paged = await json(['groups', 'list', '--limit', '1'], e);
+    expect(paged.items).toHaveLength(1);
+    expect((await json(['groups', 'list', '--limit', '1', '--cursor', paged.nextCursor], e)).items).toHaveLength(1);
+
+    expect(await json(['groups', 'members', '--group-id', g.id, '--add', `${ada.id},${bob.id}`], e)).toMatchObject({ memberCount: 2 });
+    const members = await mfa(['groups', 'members', '--group-id', g.id, '--add', cy.id, '--remove', bob.id], e);
+    expect(members.code).toBe(0);
+    expect(members.stdout).toMatch(/\s+admins\s+2\s+/);
+
+    // preview of the group's policy: its members only; a group without a policy starts from the org's
+    const preview = await json(['policy', 'preview', '--group-id', g.id, '--require-mfa', '--grace-period-hours', '0'], e);
+    expect(preview.members).toMatchObject({ total: 2, byStateNow: { not_required: 2 }, byStateAfter: { non_compliant: 2 } });
+    expect(preview.sample.map((m: { id: string }) => m.id).sort()).toEqual([ada.id, cy.id].sort());
+    const previewTable = await mfa(['policy', 'preview', '--group-id', g.id, '--require-mfa', '--grace-period-hours', '48'], e);
+    expect(previewTable.stdout).toMatch(/pending\s+0\s+2/);
+    // nothing changed
+    expect((await json(['groups', 'list'], e)).items.find((x: { id: string }) => x.id === g.id).policy).toBeNull();
+
+    const conditions = [{ actions: ['billing:*'], maxMfaAgeSeconds: 300 }];
+    const set = await json(
+      [
+        'groups',
+        'policy',
+        'set',
+        '--group-id',
+        g.id,
+        '--require-mfa',
+        '--grace-period-hours',
+        '24',
+        '--conditions',
+        JSON.stringify(conditions),
+      ],
+      e,
+    );
+    expect(set.policy).toMatchObject({
+      groupId: g.id,
+      version: 1,
+      requireMfa: true,
+      gracePeriodHours: 24,
+      allowedMethods: ['totp', 'webauthn'],
+      conditions,
+    });
+    const watched = await mfa(['rollouts', 'watch', set.rollout.id, '--interval', '100', '--output', 'json'], e);
+    expect(JSON.parse(watched.stdout)).toMatchObject({ status: 'completed', total: 2 });
+    // unset flags keep the group's value
+    const keep = await mfa(['groups', 'policy', 'set', '--group-id', g.id, '--grace-period-hours', '12'], e);
+    expect(keep.code).toBe(0);
+    expect(keep.stdout).toMatch(new RegExp(`${g.id}\\s+2\\s+true\\s+12\\s`));
+    expect(keep.stdout).toContain('rollout ');
+    expect((await json(['members', 'get', ada.id], e)).enforcement).toMatchObject({ state: 'pending', groups: [g.id] });
+    // the org's policy is untouched
+    expect(await json(['policy', 'get'], e)).toMatchObject({ requireMfa: false });
+
+    // refused like the API refuses: an empty intersection with another group sharing a member, named by field
+    await json(['groups', 'members', '--group-id', billing.id, '--add', ada.id], e);
+    await json(['groups', 'policy', 'set', '--group-id', billing.id, '--allowed-methods', 'totp'], e);
+    const clash = await mfa(['groups', 'policy', 'set', '--group-id', g.id, '--allowed-methods', 'webauthn'], e);
+    expect(clash).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mfa: validation_failed: allowedMethods: .*group/) });
+    const clashPreview = await mfa(['policy', 'preview', '--group-id', g.id, '--allowed-methods', 'webauthn'], e);
+    expect(clashPreview.stderr).toBe(clash.stderr);
+
+    // usage errors (exit 1) and API errors (exit 2)
+    expect(await mfa(['groups', 'members', '--group-id', g.id], e)).toMatchObject({ code: 1, stderr: expect.stringContaining('--add') });
+    expect(await mfa(['groups', 'create'], e)).toMatchObject({ code: 1, stderr: expect.stringContaining('--name') });
+    expect(await mfa(['groups', 'policy', 'set', '--require-mfa'], e)).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('--group-id'),
+    });
+    expect(await mfa(['groups', 'list', '--limit', '5000'], e)).toMatchObject({ code: 1, stderr: expect.stringContaining('--limit') });
+    expect(await mfa(['groups', 'members', '--group-id', g.id, '--add', 'not-an-id'], e)).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^mfa: validation_failed: /),
+    });
+    expect(await mfa(['groups', 'create', '--name', 'x'.repeat(10_000)], e)).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^mfa: validation_failed: .*name/),
+    });
+    // another org's key: its groups are not found
+    const other = await createOrg(s.orgUrl, s.platformKey);
+    const o = { MFA_API_KEY: other.adminKey, MFA_ORG_ID: other.id };
+    for (const args of [
+      ['groups', 'members', '--group-id', g.id, '--add', ada.id],
+      ['groups', 'delete', '--group-id', g.id],
+      ['groups', 'policy', 'set', '--group-id', g.id, '--require-mfa'],
+      ['policy', 'preview', '--group-id', g.id],
+    ])
+      expect([args.join(' '), (await mfa(args, o)).stderr]).toEqual([args.join(' '), expect.stringMatching(/^mfa: not_found: /)]);
+
+    const emptied = await json(['groups', 'members', '--group-id', g.id, '--remove', `${ada.id},${cy.id}`], e);
+    expect(emptied.memberCount).toBe(0);
+    expect((await json(['members', 'get', ada.id], e)).enforcement).toMatchObject({ groups: [billing.id] });
+    const deleted = await mfa(['groups', 'delete', '--group-id', g.id], e);
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toContain(g.id);
+    expect(await json(['groups', 'delete', '--group-id', billing.id], e)).toEqual({ deleted: billing.id });
+    expect((await json(['groups', 'list'], e)).items).toEqual([]);
+    expect((await mfa(['groups', 'delete', '--group-id', g.id], e)).stderr).toMatch(/^mfa: not_found: /);
+  }, 120_000);
 });
 
 describe('mfa member commands', () => {
