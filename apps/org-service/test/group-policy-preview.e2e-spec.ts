@@ -242,6 +242,20 @@ describe('policy preview with groups', () => {
     expect([none.status, none.body.code]).toEqual([401, 'unauthenticated']);
   });
 
+  it('hostile input: a huge or malformed groupId is validation_failed naming it, never a 500', async () => {
+    const body = { requireMfa: true, gracePeriodHours: 1, allowedMethods: ['totp'] };
+    const huge = await preview(org, { ...body, groupId: 'x'.repeat(2 * 1024 * 1024) });
+    expect([huge.status, huge.body.code]).toEqual([413, 'validation_failed']);
+    for (const groupId of ['x'.repeat(10_000), "' OR 1=1 --", 42, [admins], { id: admins }]) {
+      const res = await preview(org, { ...body, groupId });
+      expect([res.status, res.body.code]).toEqual([400, 'validation_failed']);
+      expect(res.body.details.map((d: { field: string }) => d.field)).toContain('groupId');
+    }
+    expect((await preview(org, { ...body, groupId: admins })).status).toBe(200);
+    // null is "no group": the org's preview
+    expect((await preview(org, { ...body, groupId: null })).body.members.total).toBe(64);
+  });
+
   it('a group without a policy: turning one on counts its members required from now; an empty group answers zeros', async () => {
     const fresh = await createGroup(org, 'fresh', ids.slice(40, 44));
     const empty = await createGroup(org, 'empty', []);

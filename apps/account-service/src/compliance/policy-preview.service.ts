@@ -62,7 +62,7 @@ export class PolicyPreviewService {
     let scope: PreviewScope;
     /** the sample member's enforcement after, from its facts and current group policies */
     let after: (r: PreviewSampleRow) => ReturnType<typeof effectiveEnforcement>;
-    if (req.groupId === undefined) {
+    if (req.groupId == null) {
       const proposed = proposedPolicy(current, req.policy, now);
       scope = orgScope(req.orgId, current, proposed, now);
       after = (r) => effectiveEnforcement(proposed, r.groupPolicies, r.facts, now);

@@ -31,7 +31,8 @@ export class PolicyPreviewService {
           gracePeriodHours: body.gracePeriodHours,
           secureMethodsOnly: body.secureMethodsOnly ?? false,
         },
-        ...(body.groupId !== undefined ? { groupId: body.groupId } : {}),
+        // null is "no group", as absent
+        ...(body.groupId != null ? { groupId: body.groupId } : {}),
       },
       { timeoutMs: PREVIEW_TIMEOUT_MS },
     );
