@@ -1,5 +1,5 @@
 import type { OrgPolicyState } from '../enforcement/compute-enforcement';
-import { blockedFromSql, enforcementStateSql, type PolicyExprs } from '../enforcement/enforcement.sql';
+import { blockedFromSql, enforcementStateSql, groupAggregateSql, type PolicyExprs } from '../enforcement/enforcement.sql';
 
 /**
  * Who a preview counts and under which two policies, as SQL over `accounts.accounts a`:
@@ -44,10 +44,14 @@ const groupPart = (current: OrgPolicyState): Pick<PolicyExprs, 'hasGroupPolicies
  */
 export function orgScope(orgId: string, current: OrgPolicyState, proposed: OrgPolicyState, now: Date): PreviewScope {
   const params: unknown[] = [orgId, now];
-  const before = { ...bindPolicy(params, current), ...groupPart(current) };
-  const after = { ...bindPolicy(params, proposed), ...groupPart(current) };
+  // the member's groups are the same on both sides: folded once per row (`g`), read by both
+  const groups = current.hasGroupPolicies ? { ...groupPart(current), groupAgg: 'g' } : {};
+  const before = { ...bindPolicy(params, current), ...groups };
+  const after = { ...bindPolicy(params, proposed), ...groups };
   return {
-    from: 'accounts.accounts a',
+    from: current.hasGroupPolicies
+      ? `accounts.accounts a LEFT JOIN LATERAL ${groupAggregateSql({}, 'a')} g ON true`
+      : 'accounts.accounts a',
     where: 'a.org_id = $1::uuid',
     params,
     before,
@@ -59,7 +63,8 @@ export function orgScope(orgId: string, current: OrgPolicyState, proposed: OrgPo
 
 /**
  * The members of one group: now under their effective policy, after with `proposed` in place of
- * the group's policy (their org's and other groups' policies still apply).
+ * the group's policy (their org's and other groups' policies still apply). Each side's group
+ * policies are folded once per row (`gb`, `ga`).
  */
 export function groupScope(
   orgId: string,
@@ -69,10 +74,21 @@ export function groupScope(
   now: Date,
 ): PreviewScope {
   const params: unknown[] = [orgId, now, groupId];
-  const before = { ...bindPolicy(params, org), ...groupPart(org) };
-  const after: PolicyExprs = { ...before, hasGroupPolicies: 'true', groupSwap: { groupId: '$3::uuid', ...bindPolicy(params, proposed) } };
+  const orgExprs = bindPolicy(params, org);
+  const before: PolicyExprs = { ...orgExprs, ...(org.hasGroupPolicies ? { ...groupPart(org), groupAgg: 'gb' } : {}) };
+  const after: PolicyExprs = {
+    ...orgExprs,
+    hasGroupPolicies: 'true',
+    groupSwap: { groupId: '$3::uuid', ...bindPolicy(params, proposed) },
+    groupAgg: 'ga',
+  };
+  const from = [
+    'accounts.group_members gm JOIN accounts.accounts a ON a.org_id = gm.org_id AND a.id = gm.account_id',
+    ...(org.hasGroupPolicies ? [`LEFT JOIN LATERAL ${groupAggregateSql({}, 'a')} gb ON true`] : []),
+    `LEFT JOIN LATERAL ${groupAggregateSql(after, 'a')} ga ON true`,
+  ].join(' ');
   return {
-    from: 'accounts.group_members gm JOIN accounts.accounts a ON a.org_id = gm.org_id AND a.id = gm.account_id',
+    from,
     where: 'gm.group_id = $3::uuid AND gm.org_id = $1::uuid',
     params,
     before,

@@ -20,6 +20,8 @@ import {
   DEADLINE,
   effectiveRequiredSinceSql,
   enforcementStateSql,
+  effectiveDeadlineSql,
+  groupAggregateSql,
   JOINED_POLICY,
   POLICY_GROUPS,
   POLICY_JOIN,
@@ -86,6 +88,9 @@ function randomFacts(rnd: () => number): AccountEnforcementFacts {
   };
 }
 
+/** The same policy with the group terms read from groupAggregateSql joined as `g` (the preview's spelling). */
+const FOLDED = { ...JOINED_POLICY, groupAgg: 'g' };
+
 /** An org with an org policy, `groups` group policies and `n` accounts in random groups; SQL and TS per account. */
 async function generatedOrg(seed: number, groupCount: number, n: number) {
   const { orgId } = await seedOrg(prng(seed), groupCount, n);
@@ -94,8 +99,10 @@ async function generatedOrg(seed: number, groupCount: number, n: number) {
             ${enforcementStateSql(JOINED_POLICY, 'a', '$2::timestamptz')} AS sql_state, ${DEADLINE} AS sql_deadline,
             ${effectiveRequiredSinceSql(JOINED_POLICY)} AS sql_required_since, ${secureOnlySql(JOINED_POLICY)} AS sql_secure,
             ${POLICY_GROUPS} AS sql_groups, ${memberGroupPoliciesSql('p.has_group_policies')} AS group_policies,
-            ${blockedFromSql(JOINED_POLICY, 'a', '$2::timestamptz')} AS sql_blocked
-       FROM ${POLICY_JOIN} WHERE a.org_id = $1`,
+            ${blockedFromSql(JOINED_POLICY, 'a', '$2::timestamptz')} AS sql_blocked,
+            ${enforcementStateSql(FOLDED, 'a', '$2::timestamptz')} AS agg_state, ${effectiveDeadlineSql(FOLDED)} AS agg_deadline,
+            ${blockedFromSql(FOLDED, 'a', '$2::timestamptz')} AS agg_blocked
+       FROM ${POLICY_JOIN} LEFT JOIN LATERAL ${groupAggregateSql({}, 'a')} g ON true WHERE a.org_id = $1`,
     [orgId, now],
   );
 }
@@ -163,6 +170,11 @@ describe('effective policy: SQL twin', () => {
           groups: row.sql_groups,
           blocked: iso(row.sql_blocked),
         };
+        // the folded spelling gives the same values
+        expect([{ state: row.agg_state, deadline: iso(row.agg_deadline), blocked: iso(row.agg_blocked) }, row.id]).toEqual([
+          { state: row.sql_state, deadline: iso(row.sql_deadline), blocked: iso(row.sql_blocked) },
+          row.id,
+        ]);
         expect([sql, row.id]).toEqual([
           {
             state: ts.state,
@@ -203,8 +215,10 @@ describe('effective policy: SQL twin', () => {
         `SELECT a.*, ${JOINED_POLICY_COLUMNS}, ${memberGroupPoliciesSql('true')} AS group_policies,
                 EXISTS (SELECT 1 FROM accounts.group_members m WHERE m.group_id = $3 AND m.account_id = a.id) AS in_group,
                 ${enforcementStateSql(swapped, 'a', '$2::timestamptz')} AS sql_state,
-                ${blockedFromSql(swapped, 'a', '$2::timestamptz')} AS sql_blocked, ${policyGroupsSql(swapped)} AS sql_groups
-           FROM ${POLICY_JOIN} WHERE a.org_id = $1`,
+                ${blockedFromSql(swapped, 'a', '$2::timestamptz')} AS sql_blocked, ${policyGroupsSql(swapped)} AS sql_groups,
+                ${enforcementStateSql({ ...swapped, groupAgg: 'ga' }, 'a', '$2::timestamptz')} AS agg_state,
+                ${blockedFromSql({ ...swapped, groupAgg: 'ga' }, 'a', '$2::timestamptz')} AS agg_blocked
+           FROM ${POLICY_JOIN} LEFT JOIN LATERAL ${groupAggregateSql(swapped, 'a')} ga ON true WHERE a.org_id = $1`,
         [orgId, now, groupId, proposal.requireMfa, proposal.requiredSince, proposal.gracePeriodHours, proposal.secureMethodsOnly],
       );
       let members = 0;
@@ -214,6 +228,10 @@ describe('effective policy: SQL twin', () => {
         const groups = swapGroupPolicy(toGroupPolicyStates(row.org_id, row.group_policies), proposal, row.in_group);
         const facts = toFacts(row);
         const ts = effectiveEnforcement(org, groups, facts, now);
+        expect([{ state: row.agg_state, blocked: iso(row.agg_blocked) }, row.id]).toEqual([
+          { state: row.sql_state, blocked: iso(row.sql_blocked) },
+          row.id,
+        ]);
         expect([{ state: row.sql_state, blocked: iso(row.sql_blocked), groups: row.sql_groups }, row.id]).toEqual([
           { state: ts.state, blocked: iso(effectiveBlockedFrom(effectiveRequirement(org, groups, facts), facts, now)), groups: ts.groups },
           row.id,

@@ -23,6 +23,12 @@ export interface PolicyExprs {
    * Needs `hasGroupPolicies` (the group part is read only behind it).
    */
   groupSwap?: GroupSwapExprs;
+  /**
+   * The alias of `groupAggregateSql` joined once per row (LEFT JOIN LATERAL ... ON true): the group
+   * terms then read its columns instead of each running its own subquery (the preview's statements,
+   * where every row evaluates several of them). Same values; effective-rule.spec.ts checks both.
+   */
+  groupAgg?: string;
 }
 
 /** A group's proposed policy as SQL expressions (bound parameters with their casts). */
@@ -84,20 +90,36 @@ function guarded(p: Pick<PolicyExprs, 'hasGroupPolicies'>, expr: string): string
   return p.hasGroupPolicies ? `(${p.hasGroupPolicies} IS TRUE AND ${expr})` : null;
 }
 
+/**
+ * The member's group policies folded once: `requires` and `secure` (some group policy says so;
+ * NULL for none), `deadline` (the earliest of the requiring ones). Joined as `groupAgg`.
+ */
+export function groupAggregateSql(p: Pick<PolicyExprs, 'groupSwap'>, a = 'a'): string {
+  const deadline = graceDeadlineSql({ requiredSince: 'gp.required_since', gracePeriodHours: 'gp.grace_period_hours' }, a);
+  return `(SELECT bool_or(gp.require_mfa) AS requires, bool_or(gp.secure_methods_only) AS secure,
+                  min(CASE WHEN gp.require_mfa THEN ${deadline} END) AS deadline
+             FROM ${memberGroupPolicies(p, a)})`;
+}
+
+type GroupPart = Pick<PolicyExprs, 'hasGroupPolicies' | 'groupSwap' | 'groupAgg'>;
+
 /** Some group policy of the member requires MFA. */
-function groupRequiresSql(p: Pick<PolicyExprs, 'hasGroupPolicies' | 'groupSwap'>, a: string): string | null {
+function groupRequiresSql(p: GroupPart, a: string): string | null {
+  if (p.groupAgg) return guarded(p, `${p.groupAgg}.requires IS TRUE`);
   return guarded(p, `EXISTS (SELECT 1 FROM ${memberGroupPolicies(p, a)} AND gp.require_mfa)`);
 }
 
 /** required if any requires. */
-export function requiredSql(p: Pick<PolicyExprs, 'requireMfa' | 'hasGroupPolicies' | 'groupSwap'>, a = 'a'): string {
+export function requiredSql(p: Pick<PolicyExprs, 'requireMfa'> & GroupPart, a = 'a'): string {
   const g = groupRequiresSql(p, a);
   return g ? `(${p.requireMfa} IS TRUE OR ${g})` : `(${p.requireMfa} IS TRUE)`;
 }
 
 /** secureMethodsOnly if any policy of the member says so. */
-export function secureOnlySql(p: Pick<PolicyExprs, 'secureMethodsOnly' | 'hasGroupPolicies' | 'groupSwap'>, a = 'a'): string {
-  const g = guarded(p, `EXISTS (SELECT 1 FROM ${memberGroupPolicies(p, a)} AND gp.secure_methods_only)`);
+export function secureOnlySql(p: Pick<PolicyExprs, 'secureMethodsOnly'> & GroupPart, a = 'a'): string {
+  const g = p.groupAgg
+    ? guarded(p, `${p.groupAgg}.secure IS TRUE`)
+    : guarded(p, `EXISTS (SELECT 1 FROM ${memberGroupPolicies(p, a)} AND gp.secure_methods_only)`);
   return g ? `(${p.secureMethodsOnly} IS TRUE OR ${g})` : `(${p.secureMethodsOnly} IS TRUE)`;
 }
 
@@ -105,6 +127,7 @@ export function secureOnlySql(p: Pick<PolicyExprs, 'secureMethodsOnly' | 'hasGro
 export function effectiveDeadlineSql(p: PolicyExprs, a = 'a'): string {
   const org = `CASE WHEN ${p.requireMfa} IS TRUE THEN ${graceDeadlineSql(p, a)} END`;
   if (!p.hasGroupPolicies) return `(${org})`;
+  if (p.groupAgg) return `LEAST(${org}, CASE WHEN ${p.hasGroupPolicies} IS TRUE THEN ${p.groupAgg}.deadline END)`;
   const groups = `CASE WHEN ${p.hasGroupPolicies} IS TRUE THEN (SELECT min(${graceDeadlineSql(
     { requiredSince: 'gp.required_since', gracePeriodHours: 'gp.grace_period_hours' },
     a,
@@ -127,7 +150,7 @@ export function policyGroupsSql(p: Pick<PolicyExprs, 'hasGroupPolicies' | 'group
 }
 
 /** countedDevices: under secureMethodsOnly (of any of the member's policies) only the secure active devices count (no row: false). */
-export function countedDevicesSql(p: Pick<PolicyExprs, 'secureMethodsOnly' | 'hasGroupPolicies' | 'groupSwap'>, a = 'a'): string {
+export function countedDevicesSql(p: Pick<PolicyExprs, 'secureMethodsOnly'> & GroupPart, a = 'a'): string {
   return `(CASE WHEN ${secureOnlySql(p, a)} THEN ${a}.secure_active_device_count ELSE ${a}.active_device_count END)`;
 }
 
