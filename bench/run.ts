@@ -5,7 +5,7 @@
  * own (mfa_bench, Redis db 8), which are reset first.
  */
 import 'reflect-metadata';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { sequentialLatency, throughput } from './bus-load.bench';
 import { checkCost } from './check-cost.bench';
 import { webauthnCost } from './webauthn-cost.bench';
 import { AdminApi, addMembers, createOrg, enrollTotp } from './lib/fixture';
+import { groupPolicyEffect } from './group-policy.bench';
 import { policyPreview } from './policy-preview.bench';
 import { policyPush, waitRollout } from './policy-push.bench';
 import { rolloutVsRawUpdate } from './rollout.bench';
@@ -27,7 +28,10 @@ import { fmt, markdownTable, timed, type BenchRow } from './lib/stats';
 
 const full = process.argv.includes('--full');
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-/** `--only=p1,p2`: run some figures only (m = M1/M2; p6 comes with p3, p7b with p7; p9 = the policy preview and w1 = the console's members page, not in the default set) */
+/**
+ * `--only=p1,p2`: run some figures only (m = M1/M2; p6 comes with p3, p7b with p7; not in the default set: p9 = the policy
+ * preview, p9g = p9 then the same org with a group policy, p10 = a group policy's effect, w1 = the console's members page)
+ */
 const only = new Set((arg('only') ?? 'm,p1,p2,p3,p4,p5,p7,p8').toLowerCase().split(','));
 const SIZES = full
   ? {
@@ -51,6 +55,8 @@ if (arg('trust-verifies')) SIZES.trustVerifies = Number(arg('trust-verifies'));
 /** P8: org A's flooding accounts and requests in flight */
 const FLOOD = { accounts: Number(arg('flood-accounts') ?? 2000), inFlight: Number(arg('flood-in-flight') ?? 100) };
 const P1_SAMPLES = 50;
+/** P10: members of the group (default a tenth of --members) */
+const GROUP_MEMBERS = Number(arg('group-members') ?? Math.round(SIZES.bigOrg / 10));
 /** P9: timed previews after a warm-up */
 const PREVIEW_REPS = Number(arg('preview-reps') ?? 5);
 
@@ -68,6 +74,7 @@ async function main(): Promise<void> {
   const rows: BenchRow[] = [];
   const log = (line: string) => console.error(`[bench] ${new Date().toISOString().slice(11, 19)} ${line}`);
   const began = Date.now();
+  const loadAtStart = loadavg();
   await dropDatabase(DATABASE_URL);
   await migrateAll(DATABASE_URL);
   await flushRedis();
@@ -91,7 +98,7 @@ async function main(): Promise<void> {
     );
     await flushRedis();
   }
-  const needServices = ['m', 'p1', 'p3', 'p4', 'p7', 'p8', 'p9', 'w1'].some((k) => only.has(k));
+  const needServices = ['m', 'p1', 'p3', 'p4', 'p7', 'p8', 'p9', 'p9g', 'p10', 'w1'].some((k) => only.has(k));
 
   const env = {
     NODE_ENV: 'development',
@@ -160,12 +167,35 @@ async function main(): Promise<void> {
       log(`P1 rollout completed (${done.total} members) ${fmt(done.ms / 1000)} s after the samples flipped`);
     }
 
-    if (only.has('p9')) {
-      log(`P9 policy preview, org of ${SIZES.bigOrg} members`);
+    if (only.has('p10')) {
+      log(`P10 group policy PUT -> authorize, group of ${GROUP_MEMBERS} in an org of ${SIZES.bigOrg} members`);
+      const { orgId: groupOrg, admin: groupAdmin } = await createOrg(platform, 'group-policy');
+      rows.push(
+        ...(
+          await groupPolicyEffect(bus, groupAdmin, groupOrg, {
+            databaseUrl: DATABASE_URL,
+            members: SIZES.bigOrg,
+            groupMembers: GROUP_MEMBERS,
+            samples: P1_SAMPLES,
+            log,
+          })
+        ).rows,
+      );
+    }
+
+    if (only.has('p9') || only.has('p9g')) {
+      log(`P9 policy preview, org of ${SIZES.bigOrg} members${only.has('p9g') ? ', then with a group policy for a tenth' : ''}`);
       const { orgId: previewOrg, admin: previewAdmin } = await createOrg(platform, 'preview');
       rows.push(
-        ...(await policyPreview(previewAdmin, previewOrg, { databaseUrl: DATABASE_URL, members: SIZES.bigOrg, reps: PREVIEW_REPS, log }))
-          .rows,
+        ...(
+          await policyPreview(previewAdmin, previewOrg, {
+            databaseUrl: DATABASE_URL,
+            members: SIZES.bigOrg,
+            reps: PREVIEW_REPS,
+            log,
+            groupEvery: only.has('p9g') ? 10 : undefined,
+          })
+        ).rows,
       );
     }
 
@@ -264,7 +294,9 @@ async function main(): Promise<void> {
   console.log(
     `\n## Results (${full ? 'full' : 'small'} sizes${flags ? `, flags \`${flags}\`` : ''}, ${new Date().toISOString()}, ${fmt((Date.now() - began) / 60000, 1)} min)\n`,
   );
-  console.log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}\n`);
+  console.log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}`);
+  const load = (l: number[]) => l.map((x) => fmt(x)).join(', ');
+  console.log(`Load average (1, 5, 15 min) at the start: ${load(loadAtStart)}; at the end: ${load(loadavg())}\n`);
   console.log(markdownTable(rows));
 }
 
