@@ -141,6 +141,9 @@ export async function groupPolicyEffect(bus: Bus, admin: AdminApi, orgId: string
   const orgRolloutMs = Number(process.hrtime.bigint() - orgAt) / 1e6;
   opts.log(`P10 baseline org rollout (${orgRollout.total} members) completed ${fmt(orgRolloutMs / 1000)} s after the PUT answer`);
 
+  opts.log(
+    `P10 group PUT answered in ${fmt(groupPut.ms, 0)} ms, samples flipped worst ${fmt(Math.max(...g.elapsed))} ms; org PUT ${fmt(orgPut.ms, 0)} ms, worst ${fmt(Math.max(...o.elapsed))} ms; round before ${fmt(round)} ms`,
+  );
   const gs = summarize(g.elapsed);
   const os = summarize(o.elapsed);
   const gWorst = Math.max(...g.elapsed);

@@ -25,7 +25,8 @@ export interface PreviewBenchOptions {
   /**
    * Then the same org WITH a group policy: every `groupEvery`-th member (id order) put in a group
    * over HTTP, the group given a policy (requireMfa, 24 h grace, totp/webauthn) and its rollout
-   * waited for; the same previews timed again, and a preview of a proposal for the group itself.
+   * waited for; the same previews timed again (a proposal for the group itself, `groupId`, is refused
+   * as "groups are not available yet" by the preview: not measured).
    */
   groupEvery?: number;
 }
@@ -106,19 +107,12 @@ export async function policyPreview(admin: AdminApi, orgId: string, opts: Previe
   );
   const grouped = `WITH a group policy (${ids.length.toLocaleString('en')} members, 24 h grace)`;
   rows.push(await measure(call, grouped));
-  rows.push(
-    await measure(
-      () => admin.call<PolicyPreview>('POST', `/v1/orgs/${orgId}/mfa-policy/preview`, { ...body, groupId: group.id }),
-      `${grouped}, proposal for the group (groupId)`,
-    ),
-  );
   return { rows };
 
   async function measure(preview: () => Promise<PolicyPreview>, label: string): Promise<BenchRow> {
     // warm-up of both (the first touches cold pages), then alternate
     const warm = await preview();
-    if (warm.members.total !== opts.members && !label.includes('groupId'))
-      throw new Error(`P9: preview counted ${warm.members.total} of ${opts.members}`);
+    if (warm.members.total !== opts.members) throw new Error(`P9: preview counted ${warm.members.total} of ${opts.members}`);
     await baselineSql();
     const previews: number[] = [];
     const baselines: number[] = [];
