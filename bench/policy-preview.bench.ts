@@ -125,7 +125,7 @@ export async function policyPreview(admin: AdminApi, orgId: string, opts: Previe
     const b50 = median(baselines);
     const days = warm.blockedAt.length;
     return {
-      id: 'P9',
+      id: label ? 'P9g' : 'P9',
       what:
         `policy preview over HTTP, org of ${opts.members.toLocaleString('en')} members${label ? ` ${label}` : ''} (${warm.members.total.toLocaleString('en')} counted, ${days} blocking days, ` +
         `sample of ${warm.sample.length}), median / worst of ${opts.reps}`,
