@@ -1,5 +1,11 @@
 import type { OrgPolicyState } from '../enforcement/compute-enforcement';
-import { blockedFromSql, enforcementStateSql, groupAggregateSql, type PolicyExprs } from '../enforcement/enforcement.sql';
+import {
+  blockedFromSql,
+  enforcementStateSql,
+  groupAggregateByAccountSql,
+  groupAggregateSql,
+  type PolicyExprs,
+} from '../enforcement/enforcement.sql';
 
 /**
  * Who a preview counts and under which two policies, as SQL over `accounts.accounts a`:
@@ -44,13 +50,14 @@ const groupPart = (current: OrgPolicyState): Pick<PolicyExprs, 'hasGroupPolicies
  */
 export function orgScope(orgId: string, current: OrgPolicyState, proposed: OrgPolicyState, now: Date): PreviewScope {
   const params: unknown[] = [orgId, now];
-  // the member's groups are the same on both sides: folded once per row (`g`), read by both
+  // the member's groups are the same on both sides: folded once for the whole org (`g`, one hashed
+  // GROUP BY over its memberships, hash-joined to its accounts), read by both
   const groups = current.hasGroupPolicies ? { ...groupPart(current), groupAgg: 'g' } : {};
   const before = { ...bindPolicy(params, current), ...groups };
   const after = { ...bindPolicy(params, proposed), ...groups };
   return {
     from: current.hasGroupPolicies
-      ? `accounts.accounts a LEFT JOIN LATERAL ${groupAggregateSql({}, 'a')} g ON true`
+      ? `accounts.accounts a LEFT JOIN ${groupAggregateByAccountSql('$1::uuid')} g ON g.account_id = a.id`
       : 'accounts.accounts a',
     where: 'a.org_id = $1::uuid',
     params,

@@ -21,6 +21,7 @@ import {
   effectiveRequiredSinceSql,
   enforcementStateSql,
   effectiveDeadlineSql,
+  groupAggregateByAccountSql,
   groupAggregateSql,
   JOINED_POLICY,
   POLICY_GROUPS,
@@ -90,6 +91,8 @@ function randomFacts(rnd: () => number): AccountEnforcementFacts {
 
 /** The same policy with the group terms read from groupAggregateSql joined as `g` (the preview's spelling). */
 const FOLDED = { ...JOINED_POLICY, groupAgg: 'g' };
+/** The same, read from groupAggregateByAccountSql hash-joined as `h` (the org preview's spelling). */
+const BY_ACCOUNT = { ...JOINED_POLICY, groupAgg: 'h' };
 
 /** An org with an org policy, `groups` group policies and `n` accounts in random groups; SQL and TS per account. */
 async function generatedOrg(seed: number, groupCount: number, n: number) {
@@ -101,8 +104,12 @@ async function generatedOrg(seed: number, groupCount: number, n: number) {
             ${POLICY_GROUPS} AS sql_groups, ${memberGroupPoliciesSql('p.has_group_policies')} AS group_policies,
             ${blockedFromSql(JOINED_POLICY, 'a', '$2::timestamptz')} AS sql_blocked,
             ${enforcementStateSql(FOLDED, 'a', '$2::timestamptz')} AS agg_state, ${effectiveDeadlineSql(FOLDED)} AS agg_deadline,
-            ${blockedFromSql(FOLDED, 'a', '$2::timestamptz')} AS agg_blocked
-       FROM ${POLICY_JOIN} LEFT JOIN LATERAL ${groupAggregateSql({}, 'a')} g ON true WHERE a.org_id = $1`,
+            ${blockedFromSql(FOLDED, 'a', '$2::timestamptz')} AS agg_blocked,
+            ${enforcementStateSql(BY_ACCOUNT, 'a', '$2::timestamptz')} AS hash_state, ${effectiveDeadlineSql(BY_ACCOUNT)} AS hash_deadline,
+            ${blockedFromSql(BY_ACCOUNT, 'a', '$2::timestamptz')} AS hash_blocked
+       FROM ${POLICY_JOIN} LEFT JOIN LATERAL ${groupAggregateSql({}, 'a')} g ON true
+            LEFT JOIN ${groupAggregateByAccountSql('$1::uuid')} h ON h.account_id = a.id
+      WHERE a.org_id = $1`,
     [orgId, now],
   );
 }
@@ -172,6 +179,10 @@ describe('effective policy: SQL twin', () => {
         };
         // the folded spelling gives the same values
         expect([{ state: row.agg_state, deadline: iso(row.agg_deadline), blocked: iso(row.agg_blocked) }, row.id]).toEqual([
+          { state: row.sql_state, deadline: iso(row.sql_deadline), blocked: iso(row.sql_blocked) },
+          row.id,
+        ]);
+        expect([{ state: row.hash_state, deadline: iso(row.hash_deadline), blocked: iso(row.hash_blocked) }, row.id]).toEqual([
           { state: row.sql_state, deadline: iso(row.sql_deadline), blocked: iso(row.sql_blocked) },
           row.id,
         ]);

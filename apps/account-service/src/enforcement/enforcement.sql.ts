@@ -24,8 +24,8 @@ export interface PolicyExprs {
    */
   groupSwap?: GroupSwapExprs;
   /**
-   * The alias of `groupAggregateSql` joined once per row (LEFT JOIN LATERAL ... ON true): the group
-   * terms then read its columns instead of each running its own subquery (the preview's statements,
+   * The alias of `groupAggregateSql` joined once per row (LEFT JOIN LATERAL ... ON true), or of
+   * `groupAggregateByAccountSql` hash-joined by account (the org preview): the group terms then read its columns instead of each running its own subquery (the preview's statements,
    * where every row evaluates several of them). Same values; effective-rule.spec.ts checks both.
    */
   groupAgg?: string;
@@ -99,6 +99,25 @@ export function groupAggregateSql(p: Pick<PolicyExprs, 'groupSwap'>, a = 'a'): s
   return `(SELECT bool_or(gp.require_mfa) AS requires, bool_or(gp.secure_methods_only) AS secure,
                   min(CASE WHEN gp.require_mfa THEN ${deadline} END) AS deadline
              FROM ${memberGroupPolicies(p, a)})`;
+}
+
+/**
+ * groupAggregateSql for every member of the org `orgId` at once, as a derived table keyed by
+ * `account_id`: one hashed GROUP BY over the org's memberships joined to their group policies
+ * (and to the member's row, for the deadline's anchors), to be hash-joined to the org's
+ * accounts: `LEFT JOIN <this> g ON g.account_id = a.id`. A member with no group policy has no
+ * row, so it reads NULLs, as the lateral's aggregate over no row answers. The org preview's
+ * spelling (no per-row probe of group_members); effective-rule.spec.ts checks it equal.
+ */
+export function groupAggregateByAccountSql(orgId: string): string {
+  const deadline = graceDeadlineSql({ requiredSince: 'gp.required_since', gracePeriodHours: 'gp.grace_period_hours' }, 'ma');
+  return `(SELECT gm.account_id, bool_or(gp.require_mfa) AS requires, bool_or(gp.secure_methods_only) AS secure,
+                  min(CASE WHEN gp.require_mfa THEN ${deadline} END) AS deadline
+             FROM accounts.group_members gm
+             JOIN accounts.group_policies gp ON gp.group_id = gm.group_id
+             JOIN accounts.accounts ma ON ma.org_id = gm.org_id AND ma.id = gm.account_id
+            WHERE gm.org_id = ${orgId}
+            GROUP BY gm.account_id)`;
 }
 
 type GroupPart = Pick<PolicyExprs, 'hasGroupPolicies' | 'groupSwap' | 'groupAgg'>;
