@@ -4,96 +4,31 @@
  * the group policy with its Preview step (or the page saying the admin API does not preview group
  * policies yet), the member page's groups and effective policy, delete with a confirmation page.
  */
-import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import request from 'supertest';
-import { loadConfig } from '@mfa/config';
-import { startService, type RunningService } from '@mfa/observability';
 import type { Group, HistoryItem } from '@mfa/contracts';
-import { addMember, createApiKey, createOrg, startTestServices, type TestOrg, type TestServices } from '@test/support';
-import { WebEnv } from '../src/config/web.env';
-import { webApp } from '../src/web.app';
+import { addMember, createApiKey, createOrg, type TestOrg } from '@test/support';
+import { check, consoleStack, go, signIn as signInAt } from './console-stack';
 
-const shots = join(__dirname, '../../../test-results/screenshots');
-let services: TestServices;
-let web: RunningService;
-let webUrl: string;
-let browser: Browser;
+const stack = consoleStack();
+const signIn = (page: Page, org: TestOrg, key?: string) => signInAt(page, stack.webUrl, org, key);
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-beforeAll(async () => {
-  mkdirSync(shots, { recursive: true });
-  const port = await freePort();
-  webUrl = `http://127.0.0.1:${port}`;
-  services = await startTestServices({ env: { WEB_PUBLIC_URL: webUrl } });
-  web = await startService(
-    webApp,
-    loadConfig(WebEnv, { ...process.env, WEB_PORT: String(port), ORG_API_URL: services.orgUrl, WEB_PUBLIC_URL: webUrl }),
-  );
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run'],
-  });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await web?.app.close();
-  await services?.close();
-});
-
-/** No serious or critical axe violation, and a screenshot. */
-async function check(page: Page, name: string): Promise<void> {
-  page.context().setDefaultTimeout(90_000);
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  expect(
-    violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-  ).toEqual([]);
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-}
-
-async function go(page: Page, target: ReturnType<Page['locator']>): Promise<void> {
-  await Promise.all([page.waitForNavigation(), target.click()]);
-}
-
-async function signIn(page: Page, org: TestOrg, key = org.adminKey): Promise<void> {
-  await page.goto(`${webUrl}/console`);
-  await page.getByLabel('Organization ID').fill(org.id);
-  await page.getByLabel('API key').fill(key);
-  await go(page, page.getByRole('button', { name: 'Sign in', exact: true }));
-  expect(page.url()).toBe(`${webUrl}/console`);
-}
-
-const api = () => request(services.orgUrl);
+const api = () => request(stack.services.orgUrl);
 const groupsOf = async (org: TestOrg): Promise<Group[]> => (await api().get(`/v1/orgs/${org.id}/groups`).set(org.auth)).body.items;
 const text = async (page: Page, sel: string) => ((await page.locator(sel).textContent()) ?? '').trim();
 
 describe('console groups pages', () => {
   it('lists, creates, adds by id and by email, sets the policy (with the Preview step), shows it on the member, deletes', async () => {
-    const org = await createOrg(services.orgUrl, services.platformKey, 'Groups Corp');
+    const org = await createOrg(stack.services.orgUrl, stack.services.platformKey, 'Groups Corp');
     await api()
       .put(`/v1/orgs/${org.id}/mfa-policy`)
       .set(org.auth)
       .send({ requireMfa: true, gracePeriodHours: 720, allowedMethods: ['totp', 'webauthn'] })
       .expect(202);
-    const ada = await addMember(services.orgUrl, org, `ada-${Date.now()}@groups.test`);
-    const bob = await addMember(services.orgUrl, org, `bob-${Date.now()}@groups.test`);
+    const ada = await addMember(stack.services.orgUrl, org, `ada-${Date.now()}@groups.test`);
+    const bob = await addMember(stack.services.orgUrl, org, `bob-${Date.now()}@groups.test`);
 
-    const page = await (await browser.newContext()).newPage();
+    const page = await (await stack.browser.newContext()).newPage();
     await signIn(page, org);
     await go(page, page.getByRole('link', { name: 'Groups', exact: true }));
     expect(await text(page, '#groups tbody')).toBe('No groups yet.');
@@ -101,7 +36,7 @@ describe('console groups pages', () => {
     await go(page, page.getByRole('button', { name: 'Create the group' }));
     expect(await text(page, '[role=status]')).toBe('The group is created.');
     const [group] = await groupsOf(org);
-    expect(page.url()).toBe(`${webUrl}/console/groups/${group.id}?done=created`);
+    expect(page.url()).toBe(`${stack.webUrl}/console/groups/${group.id}?done=created`);
     expect(await text(page, '#group-policy')).toBe('No policy (the org policy applies)');
 
     // ada by id, bob by email (any case)
@@ -136,14 +71,14 @@ describe('console groups pages', () => {
     await check(page, 'console-groups');
 
     // the member page: its groups and its effective policy
-    await page.goto(`${webUrl}/console/members/${ada.id}`);
+    await page.goto(`${stack.webUrl}/console/members/${ada.id}`);
     expect(await text(page, '#member-groups')).toBe('admins');
     expect(await text(page, '#member-effective')).toBe('MFA required; methods: totp, webauthn');
     const deadline = (await api().get(`/v1/orgs/${org.id}/members/${ada.id}`).set(org.auth)).body.enforcement.graceDeadline;
     expect(new Date(deadline).getTime() - Date.now()).toBeLessThan(25 * 3_600_000);
 
     // bob removed by email
-    await page.goto(`${webUrl}/console/groups/${group.id}`);
+    await page.goto(`${stack.webUrl}/console/groups/${group.id}`);
     await page.getByLabel(/Account IDs or emails/).fill(bob.email);
     await go(page, page.getByRole('button', { name: 'Remove from the group' }));
     expect(await text(page, '#group-members')).toBe('1');
@@ -154,40 +89,40 @@ describe('console groups pages', () => {
     await check(page, 'console-confirm-delete-group');
     expect(await groupsOf(org)).toHaveLength(1);
     await go(page, page.getByRole('button', { name: 'Delete admins' }));
-    expect(page.url()).toBe(`${webUrl}/console/groups`);
+    expect(page.url()).toBe(`${stack.webUrl}/console/groups`);
     expect(await groupsOf(org)).toHaveLength(0);
     // ada's history says she left the group
     const history: HistoryItem[] = (await api().get(`/v1/orgs/${org.id}/members/${ada.id}/history`).set(org.auth)).body.items;
     expect(history[0].cause).toEqual({ type: 'group_left', id: group.id });
-    await page.goto(`${webUrl}/console/members/${ada.id}`);
+    await page.goto(`${stack.webUrl}/console/members/${ada.id}`);
     expect(await text(page, '#member-groups')).toBe('none (the org policy alone)');
     await page.context().close();
   });
 
   it('refuses bad input by name, another org, no session, a forged CSRF token, hostile sizes and an auditor', async () => {
-    const org = await createOrg(services.orgUrl, services.platformKey);
-    const other = await createOrg(services.orgUrl, services.platformKey);
+    const org = await createOrg(stack.services.orgUrl, stack.services.platformKey);
+    const other = await createOrg(stack.services.orgUrl, stack.services.platformKey);
     const theirs = (await api().post(`/v1/orgs/${other.id}/groups`).set(other.auth).send({ name: 'theirs' }).expect(201)).body as Group;
     const mine = (await api().post(`/v1/orgs/${org.id}/groups`).set(org.auth).send({ name: 'mine' }).expect(201)).body as Group;
-    const stranger = await addMember(services.orgUrl, other);
+    const stranger = await addMember(stack.services.orgUrl, other);
 
     // no session: to the sign-in page
-    const anon = await (await browser.newContext()).newPage();
-    await anon.goto(`${webUrl}/console/groups`);
-    expect(anon.url()).toBe(`${webUrl}/console/sign-in`);
+    const anon = await (await stack.browser.newContext()).newPage();
+    await anon.goto(`${stack.webUrl}/console/groups`);
+    expect(anon.url()).toBe(`${stack.webUrl}/console/sign-in`);
     await anon.context().close();
 
-    const page = await (await browser.newContext()).newPage();
+    const page = await (await stack.browser.newContext()).newPage();
     await signIn(page, org);
-    await page.goto(`${webUrl}/console/groups`);
+    await page.goto(`${stack.webUrl}/console/groups`);
     const token = await page.locator('input[name=_csrf]').first().inputValue();
-    const post = (path: string, form: Record<string, string>) => page.request.post(`${webUrl}${path}`, { form, maxRedirects: 0 });
+    const post = (path: string, form: Record<string, string>) => page.request.post(`${stack.webUrl}${path}`, { form, maxRedirects: 0 });
 
     // another org's group: not found, nothing changed
-    expect((await page.goto(`${webUrl}/console/groups/${theirs.id}`))!.status()).toBe(404);
+    expect((await page.goto(`${stack.webUrl}/console/groups/${theirs.id}`))!.status()).toBe(404);
     expect((await post(`/console/groups/${theirs.id}/delete`, { _csrf: token })).status()).toBe(404);
     expect((await groupsOf(other)).map((g) => g.name)).toEqual(['theirs']);
-    expect((await page.goto(`${webUrl}/console/groups/not-a-uuid`))!.status()).toBe(404);
+    expect((await page.goto(`${stack.webUrl}/console/groups/not-a-uuid`))!.status()).toBe(404);
     // another org's member, a bad line, an unknown email: refused naming the field
     for (const members of [stranger.id, 'not-an-id', 'nobody@nowhere.test']) {
       const res = await post(`/console/groups/${mine.id}/members`, { _csrf: token, action: 'add', members });
@@ -211,15 +146,18 @@ describe('console groups pages', () => {
     await page.context().close();
 
     // an auditor: sees, changes nothing
-    const auditor = await createApiKey(services.orgUrl, org, 'auditor');
-    const ro = await (await browser.newContext()).newPage();
+    const auditor = await createApiKey(stack.services.orgUrl, org, 'auditor');
+    const ro = await (await stack.browser.newContext()).newPage();
     await signIn(ro, org, auditor.key);
-    await ro.goto(`${webUrl}/console/groups/${mine.id}`);
+    await ro.goto(`${stack.webUrl}/console/groups/${mine.id}`);
     expect(await ro.getByRole('button', { name: 'Save the group policy' }).count()).toBe(0);
     expect(await ro.getByRole('button', { name: 'Add to the group' }).count()).toBe(0);
     expect(await ro.getByRole('link', { name: 'Delete this group' }).count()).toBe(0);
     const roToken = await ro.locator('input[name=_csrf]').first().inputValue();
-    const refused = await ro.request.post(`${webUrl}/console/groups/${mine.id}/delete`, { form: { _csrf: roToken }, maxRedirects: 0 });
+    const refused = await ro.request.post(`${stack.webUrl}/console/groups/${mine.id}/delete`, {
+      form: { _csrf: roToken },
+      maxRedirects: 0,
+    });
     expect(refused.status()).toBe(403);
     expect(await groupsOf(org)).toHaveLength(1);
     await ro.context().close();
