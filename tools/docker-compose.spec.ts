@@ -27,8 +27,10 @@ const hostEnv: Record<string, string> = {
   SMS_WEBHOOK_SECRET: randomBytes(32).toString('hex'),
 };
 
+/** Compose's `${NAME}`, `${NAME:?message}` (must be set) and `${NAME:-default}` (optional: the default when unset or empty). */
 function interpolate(value: string): string {
-  return value.replace(/\$\{(\w+)(:\?[^}]*)?\}/g, (_, name: string) => {
+  return value.replace(/\$\{(\w+)(?::\?[^}]*|:-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
+    if (fallback !== undefined) return hostEnv[name] || fallback;
     if (!(name in hostEnv)) throw new Error(`compose refers to an unknown host variable ${name}`);
     return hostEnv[name];
   });
