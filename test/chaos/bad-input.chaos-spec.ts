@@ -127,19 +127,27 @@ describe('bad input (generated): HTTP bodies, queries and bus entries', () => {
 
   it('generated ids in paths answer 400 or 404, never 500', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.uuid()), async (id) => {
-        const segment = encodeURIComponent(id);
-        for (const path of [
-          `/v1/orgs/${segment}`,
-          `/v1/orgs/${orgId}/members/${segment}`,
-          `/v1/orgs/${orgId}/rollouts/${segment}`,
-          `/v1/orgs/${orgId}/members/${accountId}/mfa-devices/${segment}`,
-        ]) {
-          const res = await send(path.includes('mfa-devices') ? 'DELETE' : 'GET', path, undefined);
-          await expectContractAnswer(res);
-          expect([400, 404]).toContain(res.status);
-        }
-      }),
+      // "." and ".." are not ids a server sees: the client resolves them as dot segments
+      // (…/members/. is …/members/, the list, 200)
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s !== '.' && s !== '..'),
+          fc.uuid(),
+        ),
+        async (id) => {
+          const segment = encodeURIComponent(id);
+          for (const path of [
+            `/v1/orgs/${segment}`,
+            `/v1/orgs/${orgId}/members/${segment}`,
+            `/v1/orgs/${orgId}/rollouts/${segment}`,
+            `/v1/orgs/${orgId}/members/${accountId}/mfa-devices/${segment}`,
+          ]) {
+            const res = await send(path.includes('mfa-devices') ? 'DELETE' : 'GET', path, undefined);
+            await expectContractAnswer(res);
+            expect([400, 404]).toContain(res.status);
+          }
+        },
+      ),
       runs(60),
     );
   });
