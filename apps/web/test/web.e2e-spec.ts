@@ -8,7 +8,6 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
 import { Redis } from 'ioredis';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import request from 'supertest';
@@ -32,6 +31,7 @@ import { hashLinkToken } from '../../mfa-service/src/enrollment-links/enrollment
 import { SmsOutboxRepository } from '../../mfa-service/src/sms/sms-outbox.repository';
 import { WebEnv } from '../src/config/web.env';
 import { webApp } from '../src/web.app';
+import { check, freePort } from './console-stack';
 
 const shots = join(__dirname, '../../../test-results/screenshots');
 let services: TestServices;
@@ -41,14 +41,6 @@ let back: Server;
 let backUrl: string;
 let browser: Browser;
 let redis: Redis;
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
@@ -89,18 +81,6 @@ afterAll(async () => {
   redis?.disconnect();
   back?.close();
 });
-
-/** No serious or critical axe violation, and a screenshot for the docs. */
-async function check(page: Page, name: string): Promise<void> {
-  page.context().setDefaultTimeout(90_000);
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  expect(
-    violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-  ).toEqual([]);
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-}
 
 async function signIn(page: Page, org: TestOrg, key = org.adminKey): Promise<void> {
   await page.goto(`${webUrl}/console`);
