@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { DEFAULT_ALLOWED_METHODS, type MfaCondition, type MfaMethod, type MfaPolicy } from '@mfa/contracts';
 import type { Db } from '@mfa/database';
 import type { GroupPolicyState } from './effective-enforcement';
+import { NEWER_POLICY_UPDATE } from './org-policy.repository';
 
 /** A group policy as the json of memberGroupPoliciesSql (and a row of accounts.group_policies). */
 export interface GroupPolicyRow {
@@ -111,20 +112,7 @@ export class GroupPolicyRepository {
             conditions, required_since, policy_updated_at, updated_at)
          SELECT g.id, g.org_id, $3, $4, $5, $6::text[], $7, $8, $10::jsonb, CASE WHEN $4 THEN $9::timestamptz END, $9::timestamptz, now()
            FROM accounts.groups g WHERE g.id = $1 AND g.org_id = $2
-         ON CONFLICT (group_id) DO UPDATE SET
-           version = EXCLUDED.version,
-           require_mfa = EXCLUDED.require_mfa,
-           grace_period_hours = EXCLUDED.grace_period_hours,
-           allowed_methods = EXCLUDED.allowed_methods,
-           max_mfa_age_seconds = EXCLUDED.max_mfa_age_seconds,
-           secure_methods_only = EXCLUDED.secure_methods_only,
-           conditions = EXCLUDED.conditions,
-           required_since = CASE WHEN NOT EXCLUDED.require_mfa THEN NULL
-                                 WHEN o.require_mfa THEN COALESCE(o.required_since, EXCLUDED.required_since)
-                                 ELSE EXCLUDED.required_since END,
-           policy_updated_at = EXCLUDED.policy_updated_at,
-           updated_at = now()
-         WHERE o.version < EXCLUDED.version
+         ON CONFLICT (group_id) DO UPDATE SET ${NEWER_POLICY_UPDATE}
          RETURNING ${GROUP_POLICY_COLUMNS}),
          versioned AS (
          INSERT INTO accounts.group_policy_versions

@@ -48,6 +48,26 @@ export function toOrgPolicyState(orgId: string, row: Partial<OrgPolicyRow> | nul
   };
 }
 
+/**
+ * The upsert's update of a stored policy (org_policies, group_policies, aliased `o`) by a newer
+ * version, never an older or equal one: requiredSince is the new version's time when MFA turns
+ * on, kept while it stays on, null when it is off (docs/enforcement.md).
+ */
+export const NEWER_POLICY_UPDATE = `
+         version = EXCLUDED.version,
+         require_mfa = EXCLUDED.require_mfa,
+         grace_period_hours = EXCLUDED.grace_period_hours,
+         allowed_methods = EXCLUDED.allowed_methods,
+         max_mfa_age_seconds = EXCLUDED.max_mfa_age_seconds,
+         secure_methods_only = EXCLUDED.secure_methods_only,
+         conditions = EXCLUDED.conditions,
+         required_since = CASE WHEN NOT EXCLUDED.require_mfa THEN NULL
+                               WHEN o.require_mfa THEN COALESCE(o.required_since, EXCLUDED.required_since)
+                               ELSE EXCLUDED.required_since END,
+         policy_updated_at = EXCLUDED.policy_updated_at,
+         updated_at = now()
+       WHERE o.version < EXCLUDED.version`;
+
 /** Every query on accounts.org_policies. */
 @Injectable()
 export class OrgPolicyRepository {
@@ -74,20 +94,7 @@ export class OrgPolicyRepository {
        INSERT INTO accounts.org_policies AS o
          (org_id, version, require_mfa, grace_period_hours, allowed_methods, max_mfa_age_seconds, secure_methods_only, conditions, required_since, policy_updated_at, updated_at)
        VALUES ($1, $2, $3, $4, $5::text[], $6, $8, $9::jsonb, CASE WHEN $3 THEN $7::timestamptz END, $7::timestamptz, now())
-       ON CONFLICT (org_id) DO UPDATE SET
-         version = EXCLUDED.version,
-         require_mfa = EXCLUDED.require_mfa,
-         grace_period_hours = EXCLUDED.grace_period_hours,
-         allowed_methods = EXCLUDED.allowed_methods,
-         max_mfa_age_seconds = EXCLUDED.max_mfa_age_seconds,
-         secure_methods_only = EXCLUDED.secure_methods_only,
-         conditions = EXCLUDED.conditions,
-         required_since = CASE WHEN NOT EXCLUDED.require_mfa THEN NULL
-                               WHEN o.require_mfa THEN COALESCE(o.required_since, EXCLUDED.required_since)
-                               ELSE EXCLUDED.required_since END,
-         policy_updated_at = EXCLUDED.policy_updated_at,
-         updated_at = now()
-       WHERE o.version < EXCLUDED.version
+       ON CONFLICT (org_id) DO UPDATE SET ${NEWER_POLICY_UPDATE}
        RETURNING ${ORG_POLICY_COLUMNS}),
        versioned AS (
        INSERT INTO accounts.org_policy_versions (org_id, version, require_mfa, grace_period_hours, secure_methods_only, required_since, at)
