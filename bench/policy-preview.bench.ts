@@ -25,8 +25,8 @@ export interface PreviewBenchOptions {
   /**
    * Then the same org WITH a group policy: every `groupEvery`-th member (id order) put in a group
    * over HTTP, the group given a policy (requireMfa, 24 h grace, totp/webauthn) and its rollout
-   * waited for; the same previews timed again (a proposal for the group itself, `groupId`, is refused
-   * as "groups are not available yet" by the preview: not measured).
+   * waited for; the same previews timed again (a preview of a proposal for the group itself,
+   * `groupId`, is not timed here yet).
    */
   groupEvery?: number;
 }
