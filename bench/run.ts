@@ -20,6 +20,7 @@ import { AdminApi, addMembers, createOrg, enrollTotp } from './lib/fixture';
 import { groupPolicyEffect } from './group-policy.bench';
 import { policyPreview } from './policy-preview.bench';
 import { policyPush, waitRollout } from './policy-push.bench';
+import { rolloutEndToEnd } from './rollout-e2e.bench';
 import { rolloutVsRawUpdate } from './rollout.bench';
 import { trustCosts } from './trust.bench';
 import { webPages } from './web-pages.bench';
@@ -29,7 +30,8 @@ import { fmt, markdownTable, timed, type BenchRow } from './lib/stats';
 const full = process.argv.includes('--full');
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 /**
- * `--only=p1,p2`: run some figures only (m = M1/M2; p6 comes with p3, p7b with p7; not in the default set: p9 = the policy
+ * `--only=p1,p2`: run some figures only (m = M1/M2; p6 comes with p3, p7b with p7; p2e = a rollout end to end over HTTP
+ * against a raw UPDATE of a narrow table, with p2 or alone; not in the default set: p9 = the policy
  * preview, p9g = p9 then the same org with a group policy, p10 = a group policy's effect, w1 = the console's members page)
  */
 const only = new Set((arg('only') ?? 'm,p1,p2,p3,p4,p5,p7,p8').toLowerCase().split(','));
@@ -57,6 +59,8 @@ const FLOOD = { accounts: Number(arg('flood-accounts') ?? 2000), inFlight: Numbe
 const P1_SAMPLES = 50;
 /** P10: members of the group (default a tenth of --members) */
 const GROUP_MEMBERS = Number(arg('group-members') ?? Math.round(SIZES.bigOrg / 10));
+/** P2e: reps of the end-to-end rollout (each a fresh org) */
+const P2E_REPS = Number(arg('p2e-reps') ?? (full ? 1 : 3));
 /** P9: timed previews after a warm-up */
 const PREVIEW_REPS = Number(arg('preview-reps') ?? 5);
 
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
     );
     await flushRedis();
   }
-  const needServices = ['m', 'p1', 'p3', 'p4', 'p7', 'p8', 'p9', 'p9g', 'p10', 'w1'].some((k) => only.has(k));
+  const needServices = ['m', 'p1', 'p2', 'p2e', 'p3', 'p4', 'p7', 'p8', 'p9', 'p9g', 'p10', 'w1'].some((k) => only.has(k));
 
   const env = {
     NODE_ENV: 'development',
@@ -165,6 +169,20 @@ async function main(): Promise<void> {
       // the rollout keeps Postgres busy: let it finish before the next figures
       const done = await waitRollout(bigAdmin, bigOrg, p1.rolloutId);
       log(`P1 rollout completed (${done.total} members) ${fmt(done.ms / 1000)} s after the samples flipped`);
+    }
+
+    if (only.has('p2') || only.has('p2e')) {
+      log(`P2e rollout end to end (PUT -> completed over HTTP), org of ${SIZES.bigOrg} members, ${P2E_REPS} rep(s)`);
+      rows.push(
+        ...(
+          await rolloutEndToEnd(() => createOrg(platform, 'rollout-e2e'), {
+            databaseUrl: DATABASE_URL,
+            members: SIZES.bigOrg,
+            reps: P2E_REPS,
+            log,
+          })
+        ).rows,
+      );
     }
 
     if (only.has('p10')) {
