@@ -42,7 +42,7 @@ const IsUuidLike = (each = false): PropertyDecorator =>
   Matches(UUID_LIKE, { each, message: each ? '$property must hold uuids' : '$property must be a uuid' });
 
 /** Most accounts one notification job names (a chunk of a walk). */
-const MAX_ACCOUNTS_PER_JOB = 10_000;
+export const MAX_ACCOUNTS_PER_JOB = 10_000;
 
 /** The scheduled jobs carry nothing. */
 export class NoPayloadJobDto {}

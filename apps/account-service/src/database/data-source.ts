@@ -14,6 +14,7 @@ import { MemberHistory1797300000000 } from './migrations/1797300000000-MemberHis
 import { CreateGroups1797400000000 } from './migrations/1797400000000-CreateGroups';
 import { GroupPolicyConditions1797500000000 } from './migrations/1797500000000-GroupPolicyConditions';
 import { GroupHistory1797610000000 } from './migrations/1797610000000-GroupHistory';
+import { RolloutHotUpdates1797652000000 } from './migrations/1797652000000-RolloutHotUpdates';
 
 /** The Postgres schema account-service owns. No other service reads it. */
 export const SCHEMA = 'accounts';
@@ -34,6 +35,7 @@ export const MIGRATIONS: Function[] = [
   CreateGroups1797400000000,
   GroupPolicyConditions1797500000000,
   GroupHistory1797610000000,
+  RolloutHotUpdates1797652000000,
 ];
 
 /**

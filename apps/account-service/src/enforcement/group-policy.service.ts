@@ -33,8 +33,8 @@ export class GroupPolicyService {
       { orgId: policy.orgId, groupId: policy.groupId, rolloutId: req.rolloutId, policyVersion: policy.version },
       { jobId: materializeGroupJobId(policy.groupId, policy.version), removeOnFail: true },
     );
-    if (!stored) return { accepted: false, total: 0 };
-    return { accepted: stored.policy.version === policy.version, total: await this.groupPolicies.memberCount(policy.groupId) };
+    // no member count on the PUT's path: the walk reports the total (as for the org's)
+    return { accepted: stored !== null && stored.policy.version === policy.version, total: 0 };
   }
 
   /**

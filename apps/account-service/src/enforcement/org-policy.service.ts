@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { type ApplyPolicyReply, type ApplyPolicyRequest, Jobs, type MfaPolicy } from '@mfa/contracts';
-import { AccountEnforcementRepository } from './account-enforcement.repository';
 import { toWirePolicy } from './compute-enforcement';
 import { JobQueues } from '@mfa/bus';
 import { OrgPolicyRepository } from './org-policy.repository';
@@ -15,7 +14,6 @@ export function materializeJobId(orgId: string, version: number): string {
 export class OrgPolicyService {
   constructor(
     private readonly policies: OrgPolicyRepository,
-    private readonly accounts: AccountEnforcementRepository,
     private readonly queues: JobQueues,
   ) {}
 
@@ -32,8 +30,9 @@ export class OrgPolicyService {
       // a failed job must not block a later re-hand-over with the same id
       { jobId: materializeJobId(req.policy.orgId, req.policy.version), removeOnFail: true },
     );
-    const total = await this.accounts.countOrg(req.policy.orgId);
-    return { accepted: policy.version === req.policy.version, total };
+    // nothing here counts or touches members (the PUT waits for this answer): the walk counts
+    // them, beside its first chunk, and reports the total with its progress
+    return { accepted: policy.version === req.policy.version, total: 0 };
   }
 
   async get(orgId: string): Promise<MfaPolicy> {

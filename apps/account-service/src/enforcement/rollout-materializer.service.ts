@@ -1,5 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Jobs, type MaterializePolicyJob, type PolicyRequiredNoticeJob, Queues, type RolloutStatus, MIN_UUID } from '@mfa/contracts';
+import {
+  Jobs,
+  MAX_ACCOUNTS_PER_JOB,
+  type MaterializePolicyJob,
+  type PolicyRequiredNoticeJob,
+  Queues,
+  type RolloutStatus,
+  MIN_UUID,
+} from '@mfa/contracts';
 import { keysetChunks } from '@mfa/database';
 import { AccountEnforcementRepository } from './account-enforcement.repository';
 import { JobQueues } from '@mfa/bus';
@@ -49,7 +57,7 @@ export class RolloutMaterializerService {
       throw new Error(`org ${job.orgId} holds policy v${policy.version}, job is for v${job.policyVersion}`);
     const outcome = await this.walk(
       job,
-      await this.accounts.countOrg(job.orgId),
+      () => this.accounts.countOrg(job.orgId),
       { orgId: job.orgId, policyVersion: policy.version },
       (after, size) => this.chunks.materializeChunk(job.orgId, policy, after, size),
       shouldStop,
@@ -76,7 +84,7 @@ export class RolloutMaterializerService {
       throw new Error(`group ${job.groupId} holds policy v${policy.version}, job is for v${job.policyVersion}`);
     const outcome = await this.walk(
       job,
-      await this.groupPolicies.memberCount(job.groupId),
+      () => this.groupPolicies.memberCount(job.groupId),
       { orgId: job.orgId, groupId: job.groupId, policyVersion: policy.version },
       (after, size) => this.snapshots.groupChunk(job.orgId, job.groupId, after, size),
       shouldStop,
@@ -91,16 +99,22 @@ export class RolloutMaterializerService {
   /**
    * The walk of both: keyset chunks of `nextChunk`, progress and the shutdown check between
    * chunks, a held notice per chunk for the newly required (`notice` plus their ids), all
-   * promoted when the walk ends or stops, then the completed report.
+   * promoted when the walk ends or stops, then the completed report. The members are counted
+   * (`count`, for the rollout's `total`) beside the first chunk, not before it: the PUT no
+   * longer counts them, and the walk does not wait for the count.
    */
   private async walk(
     job: MaterializePolicyJob,
-    total: number,
+    count: () => Promise<number>,
     notice: Omit<PolicyRequiredNoticeJob, 'accountIds'>,
     nextChunk: (after: string, size: number) => Promise<ChunkResult>,
     shouldStop: () => boolean,
   ): Promise<MaterializeOutcome> {
     const size = this.options.chunkSize;
+    const counted = count();
+    // a walk that stops or fails before it reads the count must not leave it unhandled
+    counted.catch(() => undefined);
+    let total = 0;
     let applied = 0;
     let chunks = 0;
     let stopped = false;
@@ -108,6 +122,7 @@ export class RolloutMaterializerService {
     const walk = keysetChunks(MIN_UUID, size, async (after: string) => {
       // between chunks: progress so far, then the shutdown check
       if (chunks > 0) {
+        if (chunks === 1) total = await counted;
         total = Math.max(total, applied);
         await this.report(job, 'running', total, applied);
       }
@@ -118,12 +133,11 @@ export class RolloutMaterializerService {
     for await (const chunk of walk) {
       chunks++;
       applied += chunk.scanned;
-      if (chunk.newlyRequired.length > 0) {
-        const id = await this.queues.add(
-          Jobs.PolicyRequiredNotice,
-          { ...notice, accountIds: chunk.newlyRequired },
-          { delay: NOTICE_HOLD_MS },
-        );
+      // a notice job names at most MAX_ACCOUNTS_PER_JOB accounts (its payload check refuses more,
+      // for good): a chunk bigger than that is split
+      for (let i = 0; i < chunk.newlyRequired.length; i += MAX_ACCOUNTS_PER_JOB) {
+        const accountIds = chunk.newlyRequired.slice(i, i + MAX_ACCOUNTS_PER_JOB);
+        const id = await this.queues.add(Jobs.PolicyRequiredNotice, { ...notice, accountIds }, { delay: NOTICE_HOLD_MS });
         if (id) held.push(id);
       }
     }
