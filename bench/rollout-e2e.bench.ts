@@ -34,6 +34,19 @@ async function withDb<T>(url: string, work: (db: Client) => Promise<T>): Promise
   }
 }
 
+/** Until no notice was written for 3 s (the notifier has caught up with the rollouts before). */
+async function notifierIdle(url: string): Promise<void> {
+  await withDb(url, async (db) => {
+    let last = -1;
+    for (;;) {
+      const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM accounts.notification_outbox`)).rows;
+      if (n === last) return;
+      last = n;
+      await new Promise((res) => setTimeout(res, 3000));
+    }
+  });
+}
+
 /** The raw UPDATE of `n` narrow rows, on a fresh table (dropped after). */
 async function narrowUpdate(url: string, n: number): Promise<number> {
   return withDb(url, async (db) => {
@@ -66,6 +79,8 @@ export async function rolloutEndToEnd(
   const log = opts.log ?? (() => undefined);
   const reps: Array<{ put: number; e2e: number; notices: number; narrow: number }> = [];
   for (let i = 0; i < opts.reps; i++) {
+    // an earlier figure's notices (P1's rollout) must not be written during this one
+    await notifierIdle(opts.databaseUrl);
     const { orgId, admin: orgAdmin } = await newOrg();
     await insertMembersSql(opts.databaseUrl, orgId, opts.members, `p2e${i}-`);
     await withDb(opts.databaseUrl, async (db) => {
