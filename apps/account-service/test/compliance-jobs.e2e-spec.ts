@@ -235,6 +235,23 @@ describe('send-reminders', () => {
   });
 });
 
+describe('send-reminders, one walk for every offset', () => {
+  it('gives a member first seen inside the smallest offset that reminder only, and two orgs their own offsets', async () => {
+    const since = farFuture();
+    const late = await orgWithMembers(3, since, 30); // deadline in 20 h at the run: 24 h only, never 168 h
+    const early = await orgWithMembers(2, new Date(since.getTime() + 90 * HOUR), 100); // deadline in 180 h: none; then 160 h
+    clock.at = new Date(since.getTime() + 10 * HOUR);
+    await a.jobs.run(Jobs.SendReminders);
+    const of = (orgId: string) => a.notifications.reminders.filter((r) => r.orgId === orgId);
+    expect(of(late.orgId).map((r) => [r.offsetHours, [...r.accountIds].sort()])).toEqual([[24, [...late.ids].sort()]]);
+    expect(of(early.orgId)).toEqual([]);
+    clock.at = new Date(since.getTime() + 30 * HOUR);
+    await a.jobs.run(Jobs.SendReminders);
+    expect(of(late.orgId)).toHaveLength(1); // its deadline passed: nothing more
+    expect(of(early.orgId).map((r) => [r.offsetHours, [...r.accountIds].sort()])).toEqual([[168, [...early.ids].sort()]]);
+  });
+});
+
 describe('two instances ticking together', () => {
   it('do the work once', async () => {
     const since = farFuture();

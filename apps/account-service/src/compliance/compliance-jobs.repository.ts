@@ -6,9 +6,8 @@ import { AT_CURRENT_VERSION, DEADLINE, JOINED_POLICY, POLICY_JOIN, policyJoin, r
 export interface ReminderChunk {
   scanned: number;
   last: { orgId: string; id: string } | null;
-  /** who gets a reminder now (this statement inserted their row), grouped by org */
-  /** who was reminded now, with the deadline each reminder is about (parallel arrays) */
-  sent: Array<{ orgId: string; accountIds: string[]; deadlines: string[] }>;
+  /** who was reminded now (this statement inserted their row), per org and offset, with the deadline each reminder is about (parallel arrays) */
+  sent: Array<{ orgId: string; offsetHours: number; accountIds: string[]; deadlines: string[] }>;
 }
 
 export interface SnapshotChunk {
@@ -88,16 +87,19 @@ export class ComplianceJobsRepository {
   }
 
   /**
-   * One keyset chunk of the reminder walk for one offset: members pending now whose deadline
-   * falls in (now + nextOffset, now + offset]. The INSERT ... ON CONFLICT DO NOTHING RETURNING
-   * decides who gets a reminder: a row already there (an earlier run, another instance) is not
-   * returned, so each (account, deadline, offset) is reminded once.
+   * One keyset chunk of the reminder walk, every offset at once: a member pending now whose
+   * deadline is within the smallest offset that still covers it (offsets in hours; the deadline
+   * falls in (now + the next smaller offset, now + this one], 0 below the smallest) gets that
+   * offset's reminder. The offsets' windows do not overlap, so this is the walk once per offset
+   * (most distant first) it replaces, in one pass over the members instead of one per offset.
+   * The INSERT ... ON CONFLICT DO NOTHING RETURNING decides who gets a reminder: a row already
+   * there (an earlier run, another instance) is not returned, so each (account, deadline, offset)
+   * is reminded once.
    */
   async reminderChunk(
     tx: Db,
     now: Date,
-    offsetHours: number,
-    nextOffsetHours: number,
+    offsetsHours: number[],
     after: { orgId: string; id: string },
     limit: number,
   ): Promise<ReminderChunk> {
@@ -105,32 +107,33 @@ export class ComplianceJobsRepository {
       scanned: number;
       last_org: string | null;
       last_id: string | null;
-      sent: Array<{ orgId: string; accountIds: string[]; deadlines: string[] }> | null;
+      sent: ReminderChunk['sent'] | null;
     }> = await tx.query(
       `WITH cand AS MATERIALIZED (
          SELECT a.org_id, a.id, ${DEADLINE} AS deadline, ${stateAt('$1')} AS state
            FROM ${POLICY_JOIN}
-          WHERE ${requiredSql(JOINED_POLICY)} AND (a.org_id, a.id) > ($4::uuid, $5::uuid)
-          ORDER BY a.org_id, a.id LIMIT $6
+          WHERE ${requiredSql(JOINED_POLICY)} AND (a.org_id, a.id) > ($3::uuid, $4::uuid)
+          ORDER BY a.org_id, a.id LIMIT $5
        ), due AS (
-         SELECT org_id, id, deadline FROM cand
-          WHERE state = 'pending'
-            AND deadline <= $1::timestamptz + make_interval(hours => $2::int)
-            AND deadline > $1::timestamptz + make_interval(hours => $3::int)
+         SELECT org_id, id, deadline,
+                (SELECT min(o) FROM unnest($2::int[]) o WHERE deadline <= $1::timestamptz + make_interval(hours => o)) AS offset_hours
+           FROM cand
+          WHERE state = 'pending' AND deadline > $1::timestamptz
        ), ins AS (
          INSERT INTO accounts.reminders_sent (account_id, deadline, offset_hours, org_id, sent_at)
-         SELECT id, deadline, $2::int, org_id, $1::timestamptz FROM due
-         ON CONFLICT DO NOTHING RETURNING org_id, account_id, deadline
+         SELECT id, deadline, offset_hours, org_id, $1::timestamptz FROM due WHERE offset_hours IS NOT NULL
+         ON CONFLICT DO NOTHING RETURNING org_id, account_id, deadline, offset_hours
        )
        SELECT (SELECT count(*)::int FROM cand) AS scanned,
               l.org_id AS last_org, l.id AS last_id,
-              (SELECT json_agg(json_build_object('orgId', g.org_id, 'accountIds', g.ids, 'deadlines', g.deadlines))
-                 FROM (SELECT org_id, array_agg(account_id ORDER BY account_id) AS ids,
+              (SELECT json_agg(json_build_object('orgId', g.org_id, 'offsetHours', g.offset_hours, 'accountIds', g.ids, 'deadlines', g.deadlines)
+                               ORDER BY g.org_id, g.offset_hours DESC)
+                 FROM (SELECT org_id, offset_hours, array_agg(account_id ORDER BY account_id) AS ids,
                               array_agg(to_char(deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ORDER BY account_id) AS deadlines
-                         FROM ins GROUP BY org_id) g) AS sent
+                         FROM ins GROUP BY org_id, offset_hours) g) AS sent
          FROM (SELECT NULL) x
          LEFT JOIN LATERAL (SELECT org_id, id FROM cand ORDER BY org_id DESC, id DESC LIMIT 1) l ON true`,
-      [now, offsetHours, nextOffsetHours, after.orgId, after.id, limit],
+      [now, offsetsHours, after.orgId, after.id, limit],
     );
     const r = rows[0];
     return { scanned: r.scanned, last: r.last_org && r.last_id ? { orgId: r.last_org, id: r.last_id } : null, sent: r.sent ?? [] };

@@ -88,39 +88,41 @@ export class ComplianceJobsService {
   }
 
   /**
-   * Offsets most distant first; each offset reminds members whose deadline is between it and
-   * the next smaller one, so a member who enters late gets only the most urgent reminder.
-   * The notifier job of a chunk is queued before the chunk commits: if queuing fails nothing is
-   * recorded and the next run tries again (at worst a crash between the two sends one twice).
+   * One walk over the members MFA is required of, every offset at once: each member pending now
+   * gets the reminder of the smallest offset its deadline is within, so a member who enters late
+   * gets only the most urgent reminder (one pass, not one per offset: at 1,000,000 required
+   * members each pass is 200 statements, and the tick ran them back to back under a rollout,
+   * docs/benchmarks.md "P1a / P2e"). The notifier job of a chunk is queued before the chunk
+   * commits: if queuing fails nothing is recorded and the next run tries again (at worst a crash
+   * between the two sends one twice).
    */
   private async sendReminders(now: Date): Promise<number | null> {
     const offsets = this.settings.reminderOffsetsHours;
     let sent = 0;
-    for (let i = 0; i < offsets.length; i++) {
-      let locked = false;
-      const chunks = keysetChunks(
-        { orgId: MIN_UUID, id: MIN_UUID },
-        this.settings.chunkSize,
-        async (after: { orgId: string; id: string }) => {
-          const chunk = await this.repo.inLockedChunk(Jobs.SendReminders, async (tx) => {
-            const c = await this.repo.reminderChunk(tx, now, offsets[i], offsets[i + 1] ?? 0, after, this.settings.chunkSize);
-            for (const group of c.sent) {
-              await this.notifications.deadlineReminder({
-                orgId: group.orgId,
-                accountIds: group.accountIds,
-                deadlines: group.deadlines,
-                offsetHours: offsets[i],
-              });
-            }
-            return c;
-          });
-          locked = chunk === null;
-          return chunk;
-        },
-      );
-      for await (const chunk of chunks) sent += chunk.sent.reduce((n, g) => n + g.accountIds.length, 0);
-      if (locked) return sent > 0 ? sent : null;
-    }
+    let locked = false;
+    // no offset configured: nobody is ever reminded, no walk
+    const chunks = keysetChunks(
+      { orgId: MIN_UUID, id: MIN_UUID },
+      this.settings.chunkSize,
+      async (after: { orgId: string; id: string }) => {
+        const chunk = await this.repo.inLockedChunk(Jobs.SendReminders, async (tx) => {
+          const c = await this.repo.reminderChunk(tx, now, offsets, after, this.settings.chunkSize);
+          for (const group of c.sent) {
+            await this.notifications.deadlineReminder({
+              orgId: group.orgId,
+              accountIds: group.accountIds,
+              deadlines: group.deadlines,
+              offsetHours: group.offsetHours,
+            });
+          }
+          return c;
+        });
+        locked = chunk === null;
+        return chunk;
+      },
+    );
+    if (offsets.length > 0) for await (const chunk of chunks) sent += chunk.sent.reduce((n, g) => n + g.accountIds.length, 0);
+    if (locked) return sent > 0 ? sent : null;
     await this.repo.forgetOldReminders(new Date(now.getTime() - FORGET_REMINDERS_AFTER_MS));
     return sent;
   }
