@@ -504,7 +504,11 @@ export function buildProgram(): Command {
       run(async (ctx, id, o) => {
         for (;;) {
           const r = await ctx.api('GET', `/v1/orgs/${ctx.orgId}/rollouts/${encodeURIComponent(id)}`);
-          ctx.progress(`rollout ${r.status} ${bar(r.applied, r.total)} ${r.applied}/${r.total}`);
+          // A running rollout reports total 0 until its walk has counted the members (beside its first chunk).
+          const counting = r.total === 0 && r.status !== 'completed' && r.status !== 'failed';
+          ctx.progress(
+            counting ? `rollout ${r.status} counting members` : `rollout ${r.status} ${bar(r.applied, r.total)} ${r.applied}/${r.total}`,
+          );
           if (r.status === 'completed' || r.status === 'failed') {
             ctx.progressDone();
             ctx.print(r, ROLLOUT_COLUMNS);
