@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import type { ReadPacket, WritePacket } from '@nestjs/microservices';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { AppError, BusServices, ErrorCodes, isWireError, ownerOf } from '@mfa/contracts';
 import type { BusMetrics } from './bus-metrics';
-import { openRedis } from './redis-connection';
+import { isCluster, openRedis, type RedisConnection } from './redis-connection';
+import { partitionOf } from '@mfa-platform/client';
+import { requestStream } from '@mfa-platform/client/wire';
 import { currentTraceparent, endSpan, SpanAttributes, SpanKind, startSpan, traceparentOf, Tracing } from './tracing';
 import type { Span } from '@opentelemetry/api';
 import { DEFAULT_TIMEOUT_MS, MAX_DEADLINE_AHEAD_MS, readReplies, replyPrefixOf, requestFields } from './wire';
@@ -23,6 +25,8 @@ export interface BusClientOptions {
   metrics?: BusMetrics;
   /** the sending service's name on its spans (`org-service`); default `bus-client` */
   serviceName?: string;
+  /** BUS_PARTITIONS: > 1 puts an entry on partition hash(accountId) of its service's stream (any one without an accountId) */
+  partitions?: number;
 }
 
 interface Waiter {
@@ -52,8 +56,8 @@ export class BusClient extends ClientProxy {
   readonly replyList: string;
   private readonly logger = new Logger(BusClient.name);
   private readonly timeoutMs: number;
-  private cmd?: Redis;
-  private blocking?: Redis;
+  private cmd?: RedisConnection;
+  private blocking?: RedisConnection;
   private poller?: Promise<void>;
   private closed = false;
   private readonly waiting = new Map<string, Waiter>();
@@ -128,7 +132,7 @@ export class BusClient extends ClientProxy {
         reject(err);
       };
       this.enqueue({
-        stream: BusServices[owner].stream,
+        stream: this.streamFor(owner, data),
         fields: requestFields(this.options.credentials, id, pattern, data, this.replyList, deadline, span && traceparentOf(span)),
         fail,
       });
@@ -168,7 +172,15 @@ export class BusClient extends ClientProxy {
       Date.now() + this.timeoutMs,
       currentTraceparent(),
     );
-    return (await this.cmd!.xadd(BusServices[owner].stream, '*', ...fields)) as T;
+    return (await this.cmd!.xadd(this.streamFor(owner, packet.data), '*', ...fields)) as T;
+  }
+
+  /** The owner's stream, or the partition its account id hashes to (the same one every time). */
+  private streamFor(owner: keyof typeof BusServices, data: unknown): string {
+    const partitions = this.options.partitions ?? 1;
+    if (partitions <= 1) return BusServices[owner].stream;
+    const accountId = (data as { accountId?: unknown } | null)?.accountId;
+    return requestStream(owner, partitionOf(typeof accountId === 'string' ? accountId.toLowerCase() : undefined, partitions));
   }
 
   private enqueue(out: Outgoing): void {
@@ -180,10 +192,19 @@ export class BusClient extends ClientProxy {
     const batch = this.outbox;
     this.outbox = [];
     if (!this.cmd) return batch.forEach((o) => o.fail(new AppError(ErrorCodes.Unavailable, 'bus client closed')));
-    const p = this.cmd.pipeline();
-    for (const o of batch) p.xadd(o.stream, '*', ...o.fields);
+    const cmd = this.cmd;
     try {
-      const results = (await p.exec()) ?? [];
+      // a cluster's pipeline may not span nodes: one XADD each there, all sent at once (ioredis pipelines them per node)
+      const results: Array<[Error | null, unknown]> = isCluster(cmd)
+        ? await Promise.all(
+            batch.map((o) =>
+              cmd.xadd(o.stream, '*', ...o.fields).then(
+                (id): [null, unknown] => [null, id],
+                (err: Error): [Error, unknown] => [err, undefined],
+              ),
+            ),
+          )
+        : ((await batch.reduce((p, o) => p.xadd(o.stream, '*', ...o.fields), cmd.pipeline()).exec()) ?? []);
       results.forEach(([err], i) => err && batch[i].fail(new AppError(ErrorCodes.Unavailable, `bus send failed: ${err.message}`)));
     } catch (err) {
       batch.forEach((o) => o.fail(new AppError(ErrorCodes.Unavailable, `bus send failed: ${(err as Error | undefined)?.message}`)));
@@ -191,7 +212,7 @@ export class BusClient extends ClientProxy {
   }
 
   /** The wire code's reply loop (shared with MfaClient): trusted replies to our waiters come to settle(). */
-  private poll(conn: Redis): Promise<void> {
+  private poll(conn: RedisConnection): Promise<void> {
     return readReplies({
       connection: conn,
       list: this.replyList,
