@@ -62,6 +62,8 @@ export class BusClient extends ClientProxy {
   private closed = false;
   private readonly waiting = new Map<string, Waiter>();
   private outbox: Outgoing[] = [];
+  /** resolves the poller's `stopped` (a new one on every connect) */
+  private stop?: () => void;
 
   constructor(private readonly options: BusClientOptions) {
     super();
@@ -77,7 +79,8 @@ export class BusClient extends ClientProxy {
     this.closed = false;
     this.cmd = openRedis(this.options.redisUrl, `bus-client:${this.replyList}`, false, this.logger, this.options.redisOptions);
     this.blocking = openRedis(this.options.redisUrl, `bus-client:${this.replyList}:replies`, true, this.logger, this.options.redisOptions);
-    this.poller = this.poll(this.blocking);
+    const stopped = new Promise<void>((resolve) => (this.stop = resolve));
+    this.poller = this.poll(this.blocking, stopped);
   }
 
   async close(): Promise<void> {
@@ -90,6 +93,7 @@ export class BusClient extends ClientProxy {
       this.waiting.delete(id);
     }
     this.blocking?.disconnect(); // ends the BLPOP at once; nothing more is read from our list
+    this.stop?.(); // and if it does not (a cluster still connecting), the poller leaves it
     await this.poller;
     await this.cmd.del(this.replyList).catch(() => 0);
     await this.cmd.quit().catch(() => this.cmd?.disconnect());
@@ -212,9 +216,10 @@ export class BusClient extends ClientProxy {
   }
 
   /** The wire code's reply loop (shared with MfaClient): trusted replies to our waiters come to settle(). */
-  private poll(conn: RedisConnection): Promise<void> {
+  private poll(conn: RedisConnection, stopped: Promise<void>): Promise<void> {
     return readReplies({
       connection: conn,
+      stopped,
       list: this.replyList,
       secret: this.options.credentials.secret,
       running: () => !this.closed,

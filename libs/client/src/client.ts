@@ -122,6 +122,8 @@ export class MfaClient {
   private readonly retryBaseMs: number;
   private readonly partitions: number;
   private closed = false;
+  private stop!: () => void;
+  private readonly stopped = new Promise<void>((resolve) => (this.stop = resolve));
 
   constructor(private readonly options: MfaClientOptions) {
     if (!options?.keyId || !options.secret) throw new MfaError(ErrorCodes.ValidationFailed, 'keyId and secret: required (a service key)');
@@ -217,6 +219,7 @@ export class MfaClient {
       w.reject(new MfaError(ErrorCodes.Unavailable, 'the client was closed'));
     }
     this.blocking.disconnect(); // ends the BLPOP at once
+    this.stop(); // and if it does not (a cluster still connecting), the poller leaves it
     await this.poller;
     await this.cmd.del(this.replyList).catch(() => 0);
     await this.cmd.quit().catch(() => this.cmd.disconnect());
@@ -260,6 +263,7 @@ export class MfaClient {
       list: this.replyList,
       secret: this.options.secret,
       running: () => !this.closed,
+      stopped: this.stopped,
       waiting: (id) => this.waiting.has(id),
       deliver: (reply) => this.settle(reply),
     });

@@ -1,3 +1,4 @@
+import 'reflect-metadata'; // decorators below record the declared types loadConfig converts by
 import { IsIn, IsString, Matches } from 'class-validator';
 import { internalKeyProblem } from '@mfa/crypto';
 import { clusterNodesProblem, clusterUrl } from '@mfa-platform/client/redis-target';

@@ -30,3 +30,25 @@ export async function flushTestRedis(conn: RedisConnection): Promise<void> {
     await Promise.all(masters(conn).map((m) => m.flushdb()));
   } else await conn.flushdb();
 }
+
+/** Keys matching `pattern` on every master (SCAN; on a cluster each master holds its own slots). */
+export async function keysMatching(conn: RedisConnection, pattern: string): Promise<string[]> {
+  await conn.ping();
+  const found: string[] = [];
+  for (const node of masters(conn)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      found.push(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  return found;
+}
+
+/** Deletes the keys matching `pattern`, one DEL each (keys of a cluster's slots cannot share one). */
+export async function deleteMatching(conn: RedisConnection, pattern: string): Promise<number> {
+  const keys = await keysMatching(conn, pattern);
+  await Promise.all(keys.map((k) => conn.del(k)));
+  return keys.length;
+}
