@@ -44,7 +44,9 @@ start() {
   mkdir -p "$dir"
   for p in "${ports[@]}"; do
     if node_up "$p"; then continue; fi
-    rm -rf "${dir:?}/$p" && mkdir -p "$dir/$p"
+    # a node that was part of the cluster (its nodes.conf kept) restarts into it, as a replica of
+    # whoever took over its slots; a new one starts empty
+    if [ ! -f "$dir/$p/nodes.conf" ]; then rm -rf "${dir:?}/$p" && mkdir -p "$dir/$p"; fi
     redis-server --port "$p" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file nodes.conf \
       --cluster-node-timeout 2000 --dir "$PWD/$dir/$p" --save "" --appendonly no --daemonize yes \
       --pidfile "$PWD/$dir/$p/redis.pid" --logfile "$PWD/$dir/$p/redis.log" >/dev/null
