@@ -24,8 +24,9 @@ nodes=${nodes%,}
 
 state_ok() { redis-cli -h 127.0.0.1 -p "${ports[0]}" cluster info 2>/dev/null | tr -d '\r' | grep -q '^cluster_state:ok$'; }
 node_up() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = "PONG" ]; }
-# a cluster that has all six nodes and every slot served (not a half-made one)
+# a cluster that has all six nodes up and every slot served (not a half-made one)
 complete() {
+  for p in "${ports[@]}"; do node_up "$p" || return 1; done
   state_ok || return 1
   local known
   known=$(redis-cli -h 127.0.0.1 -p "${ports[0]}" cluster info 2>/dev/null | tr -d '\r' | sed -n 's/^cluster_known_nodes://p')
