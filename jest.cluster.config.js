@@ -14,6 +14,7 @@ const CLUSTER_SUITES = [
   'apps/mfa-service/test/enrollment-links.e2e-spec.ts',
   'apps/org-service/test/audit-events.e2e-spec.ts',
   'test/client/client.e2e-spec.ts',
+  'tools/cli/test/cli.e2e-spec.ts',
   'apps/web/test/web.e2e-spec.ts',
   'test/chaos/cluster-failover.chaos-spec.ts',
 ];
