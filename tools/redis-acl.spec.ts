@@ -22,6 +22,19 @@ describe('npm run redis:acl (text)', () => {
     );
   });
 
+  it('for a Redis Cluster (--cluster, or REDIS_CLUSTER_NODES set): no SELECT, CLUSTER SLOTS, and the line is for every node', () => {
+    const member = render(parseArgs(['--key-id', 'k-1', '--cluster', '--partitions', '2']), {});
+    expect(member).toContain('every node, masters and replicas');
+    const line = member.split('\n').find((l) => l.startsWith('ACL SETUSER'))!;
+    expect(line).toContain('%W~bus:mfa:requests:1');
+    expect(line).toContain('+cluster|slots');
+    expect(line).not.toContain('select');
+    const platform = render(parseArgs([]), { REDIS_CLUSTER_NODES: '127.0.0.1:7000' });
+    expect(platform).toMatch(/\+@all -select -cluster \+cluster\|slots .*\+cluster\|keyslot -flushall /);
+    expect(() => parseArgs(['--cluster', '--db', '5'])).toThrow('database 0 only');
+    expect(() => parseArgs(['--cluster=yes'])).toThrow('takes no value');
+  });
+
   it('refuses key ids that would widen the pattern, and unknown options', () => {
     for (const bad of ['*', 'a*', 'a b', 'k[1]', 'a?']) expect(() => render(parseArgs(['--key-id', bad]), {})).toThrow('--key-id');
     expect(() => parseArgs(['--key', 'x'])).toThrow('unknown option');

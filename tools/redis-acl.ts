@@ -54,7 +54,15 @@ export interface AclOptions {
   password: string;
   /** the database number of REDIS_URL: SELECT is allowed for that one only */
   db: number;
+  /**
+   * A Redis Cluster (REDIS_CLUSTER_NODES): one database, so no SELECT at all; CLUSTER SLOTS (how
+   * ioredis finds the nodes) allowed, and for the platform the other read-only CLUSTER subcommands.
+   */
+  cluster?: boolean;
 }
+
+/** What a cluster client asks to find the slots; the platform also reads the cluster's state. */
+const CLUSTER_READS = ['cluster|slots', 'cluster|shards', 'cluster|nodes', 'cluster|info', 'cluster|myid', 'cluster|keyslot'];
 
 /** Only what is safe inside a key pattern and on one line: no glob characters, no spaces. */
 const SAFE = /^[A-Za-z0-9._:-]{1,200}$/;
@@ -93,7 +101,7 @@ export function memberServiceRule(keyId: string, o: AclOptions, partitions = 1):
     '+lpop',
     '+del',
     '+ping',
-    `+select|${o.db}`,
+    o.cluster ? '+cluster|slots' : `+select|${o.db}`,
     '+hello',
     '+auth',
     '+client|setname',
@@ -107,7 +115,8 @@ export function memberServiceRule(keyId: string, o: AclOptions, partitions = 1):
  * LIST/SETNAME, the bus's XREADGROUP/XAUTOCLAIM/CLIENT UNBLOCK all need to keep working.
  */
 export function platformRule(o: AclOptions): string[] {
-  return [...commonRules(o), '~*', '&*', '+@all', '-select', `+select|${o.db}`, ...PLATFORM_DENIED_COMMANDS.map((c) => `-${c}`)];
+  const db = o.cluster ? ['-select', '-cluster', ...CLUSTER_READS.map((c) => `+${c}`)] : ['-select', `+select|${o.db}`];
+  return [...commonRules(o), '~*', '&*', '+@all', ...db, ...PLATFORM_DENIED_COMMANDS.map((c) => `-${c}`)];
 }
 
 /** The database number of a redis:// URL (0 when it names none). */
@@ -126,6 +135,7 @@ export interface CliArgs {
   password?: string;
   db?: number;
   partitions?: number;
+  cluster?: boolean;
 }
 
 export function parseArgs(argv: string[]): CliArgs {
@@ -153,34 +163,51 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--partitions':
         args.partitions = Number(value());
         break;
+      case '--cluster':
+        if (inline !== undefined) throw new Error('--cluster takes no value');
+        args.cluster = true;
+        break;
       default:
-        throw new Error(`unknown option ${argv[i]} (options: --key-id K, --user NAME, --password P, --db N, --partitions N)`);
+        throw new Error(`unknown option ${argv[i]} (options: --key-id K, --user NAME, --password P, --db N, --partitions N, --cluster)`);
     }
   }
   if (args.partitions !== undefined && !(Number.isInteger(args.partitions) && args.partitions >= 1 && args.partitions <= 1024))
     throw new Error('--partitions must be 1..1024');
+  if (args.cluster && args.db !== undefined && args.db !== 0) throw new Error('--db: a Redis Cluster has database 0 only');
   return args;
 }
 
 /** The text `npm run redis:acl` prints: comments, then one ACL SETUSER line. */
 export function render(args: CliArgs, env: NodeJS.ProcessEnv = process.env): string {
-  const db = args.db ?? dbOfUrl(env.REDIS_URL || DEV_REDIS_URL);
+  const cluster = args.cluster ?? Boolean(env.REDIS_CLUSTER_NODES);
+  const db = cluster ? 0 : (args.db ?? dbOfUrl(env.REDIS_URL || DEV_REDIS_URL));
   const generated = args.password === undefined;
   const password = args.password ?? generatePassword();
   const member = args.keyId !== undefined;
   const user = args.user ?? (member ? `svc-${args.keyId}` : 'mfa-platform');
-  const rule = member ? memberServiceRule(args.keyId!, { user, password, db }, args.partitions) : platformRule({ user, password, db });
-  const lines = member
+  const rule = member
+    ? memberServiceRule(args.keyId!, { user, password, db, cluster }, args.partitions)
+    : platformRule({ user, password, db, cluster });
+  const lines = cluster
     ? [
-        `# member service user for service key ${args.keyId}: XADD to the request streams (write-only),`,
-        `# BLPOP/LPOP/DEL of its own reply lists bus:reply:${args.keyId}:*, nothing else.`,
-        `# Its REDIS_URL: redis://${user}:<password>@<host>:<port>/${db} (ioredis: enableReadyCheck: false).`,
+        `# ${member ? `member service user for service key ${args.keyId}` : "the platform services' user"}, for a Redis Cluster.`,
+        '# ACL users live on each node: run this line on every node, masters and replicas (and on nodes added later),',
+        '# e.g. for p in <ports>; do redis-cli -p $p <the line>; done',
+        member
+          ? `# Its client: MfaClient({ clusterNodes, redisOptions: { username: '${user}', password, enableReadyCheck: false } }).`
+          : '# The services take no Redis credentials with REDIS_CLUSTER_NODES in this version: see docs/security.md.',
       ]
-    : [
-        `# the platform services' user (org, account, mfa services and BullMQ): all keys, all commands but`,
-        `# ${PLATFORM_DENIED_COMMANDS.join(' ')}; SELECT of database ${db} only.`,
-        `# Their REDIS_URL: redis://${user}:<password>@<host>:<port>/${db}`,
-      ];
+    : member
+      ? [
+          `# member service user for service key ${args.keyId}: XADD to the request streams (write-only),`,
+          `# BLPOP/LPOP/DEL of its own reply lists bus:reply:${args.keyId}:*, nothing else.`,
+          `# Its REDIS_URL: redis://${user}:<password>@<host>:<port>/${db} (ioredis: enableReadyCheck: false).`,
+        ]
+      : [
+          `# the platform services' user (org, account, mfa services and BullMQ): all keys, all commands but`,
+          `# ${PLATFORM_DENIED_COMMANDS.join(' ')}; SELECT of database ${db} only.`,
+          `# Their REDIS_URL: redis://${user}:<password>@<host>:<port>/${db}`,
+        ];
   if (generated) lines.push('# the password was generated now and is shown only here: keep it in your secret store');
   lines.push(['ACL', 'SETUSER', user, ...rule].join(' '));
   return lines.join('\n') + '\n';

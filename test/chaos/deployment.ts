@@ -5,6 +5,7 @@ import { Bus, BusClient, type BusCredentials, platformCredentialsFromEnv } from 
 import { AdminApi, createOrg } from '../../bench/lib/fixture';
 import { ServiceProcess, type ServiceName } from '../../bench/lib/service-process';
 import { PgProxy } from './pg-proxy';
+import { TEST_BUS_PARTITIONS, TEST_REDIS_URL } from '@mfa/testing';
 
 export const PLATFORM_API_KEY = 'chaos-platform-key-0123456789abcdef0123456789';
 
@@ -42,7 +43,13 @@ export class Deployment {
       throw err;
     }
     this.credentials = platformCredentialsFromEnv('chaos', this.env);
-    this.client = new BusClient({ redisUrl: process.env.REDIS_URL!, timeoutMs: 10_000, credentials: this.credentials });
+    // on a cluster (npm run test:cluster) the services get REDIS_CLUSTER_NODES and BUS_PARTITIONS from this process's environment
+    this.client = new BusClient({
+      redisUrl: process.env.REDIS_URL ?? TEST_REDIS_URL,
+      partitions: TEST_BUS_PARTITIONS,
+      timeoutMs: 10_000,
+      credentials: this.credentials,
+    });
     await this.client.connect();
     this.bus = new Bus(this.client);
     this.platform = new AdminApi(`http://127.0.0.1:${this.services[0].port}`, PLATFORM_API_KEY);

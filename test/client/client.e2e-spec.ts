@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { loadConfig } from '@mfa/config';
 import { startService } from '@mfa/observability';
@@ -7,6 +7,10 @@ import {
   createOrg,
   createServiceKey,
   startTestServices,
+  TEST_BUS_PARTITIONS,
+  TEST_CLUSTER_NODES,
+  TEST_REDIS_URL,
+  testRedis,
   type TestOrg,
   type TestServiceKey,
   type TestServices,
@@ -24,8 +28,17 @@ let key: TestServiceKey;
 let redis: Redis;
 let restarted: Awaited<ReturnType<typeof startService>> | undefined;
 const clients: MfaClient[] = [];
+// the tests' Redis, or their cluster by its nodes (npm run test:cluster)
+const where = TEST_CLUSTER_NODES ? { clusterNodes: TEST_CLUSTER_NODES } : { redisUrl: TEST_REDIS_URL };
+/** Deletes request streams no service here reads (partitions at or past the services' BUS_PARTITIONS), one DEL each. */
+const dropUnread = (service: string, upTo: number) =>
+  Promise.all(
+    Array.from({ length: upTo }, (_, n) => n)
+      .filter((n) => TEST_BUS_PARTITIONS === 1 || n >= TEST_BUS_PARTITIONS)
+      .map((n) => redis.del(`bus:${service}:requests:${n}`)),
+  );
 const client = (extra: Partial<ConstructorParameters<typeof MfaClient>[0]> = {}, k: { id: string; secret: string } = key) => {
-  const c = new MfaClient({ keyId: k.id, secret: k.secret, redisUrl: process.env.REDIS_URL, timeoutMs: 10_000, ...extra });
+  const c = new MfaClient({ keyId: k.id, secret: k.secret, ...where, timeoutMs: 10_000, ...extra });
   clients.push(c);
   return c;
 };
@@ -40,7 +53,7 @@ const code = (secret: string, offset: number) => hotp(base32Decode(secret), time
 
 beforeAll(async () => {
   s = await startTestServices();
-  redis = new Redis(process.env.REDIS_URL!, { protocol: 2 });
+  redis = testRedis() as Redis; // a Cluster has the same command methods
   org = await createOrg(s.orgUrl, s.platformKey);
   key = await createServiceKey(s.orgUrl, org);
 });
@@ -192,18 +205,22 @@ describe('MfaClient', () => {
   });
 
   it('times out past its deadline, and spreads entries over partitions by account id', async () => {
-    // no service reads partitioned streams here (BUS_PARTITIONS=1), so nothing answers
-    const parted = client({ partitions: 4, timeoutMs: 400, retries: 0 });
-    const accountId = (await addMember(s.orgUrl, org)).id;
+    // the services read partitions below TEST_BUS_PARTITIONS only (none when it is 1): an account
+    // hashing past them is never answered
+    const partitions = TEST_BUS_PARTITIONS + 4;
+    const parted = client({ partitions, timeoutMs: 400, retries: 0 });
+    let accountId = (await addMember(s.orgUrl, org)).id;
+    while (TEST_BUS_PARTITIONS > 1 && partitionOf(accountId, partitions) < TEST_BUS_PARTITIONS)
+      accountId = (await addMember(s.orgUrl, org)).id;
     const started = Date.now();
     expect((await failure(parted.accounts.get({ accountId }))).code).toBe('timeout');
     expect(Date.now() - started).toBeGreaterThanOrEqual(390);
     expect(Date.now() - started).toBeLessThan(2000);
-    const stream = `bus:accounts:requests:${partitionOf(accountId, 4)}`;
+    const stream = `bus:accounts:requests:${partitionOf(accountId, partitions)}`;
     const [entry] = await redis.xrevrange(stream, '+', '-', 'COUNT', 1);
     expect(entry[1]).toEqual(expect.arrayContaining(['pattern', 'accounts.get', 'keyId', key.id]));
     expect(JSON.parse(entry[1][entry[1].indexOf('data') + 1])).toEqual({ accountId });
-    await redis.del(...[0, 1, 2, 3].map((n) => `bus:accounts:requests:${n}`));
+    await dropUnread('accounts', partitions);
   });
 
   it('retries `unavailable` with backoff until the service can answer', async () => {
@@ -224,12 +241,12 @@ describe('MfaClient', () => {
   });
 
   it('closes cleanly: calls in flight fail with unavailable and its reply list is gone', async () => {
-    const mfa = new MfaClient({ keyId: key.id, secret: key.secret, redisUrl: process.env.REDIS_URL, partitions: 2, timeoutMs: 5000 });
+    const mfa = new MfaClient({ keyId: key.id, secret: key.secret, ...where, partitions: 2, timeoutMs: 5000 });
     const inFlight = mfa.accounts.get({ accountId: '00000000-0000-4000-8000-000000000000' });
     await mfa.close();
     expect((await failure(inFlight)).code).toBe('unavailable');
     expect((await failure(mfa.sessions.jwks())).code).toBe('unavailable');
     expect(await redis.exists(mfa.replyList)).toBe(0);
-    await redis.del('bus:accounts:requests:0', 'bus:accounts:requests:1');
+    await dropUnread('accounts', 2);
   });
 });

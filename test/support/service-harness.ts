@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Bus, BusClient, type BusClientOptions, platformCredentialsFromEnv } from '@mfa/bus';
 import type { Clock } from '@mfa/clock';
 import { loadConfig } from '@mfa/config';
+import { TEST_BUS_PARTITIONS, TEST_REDIS_URL } from '@mfa/testing';
 import { type RunningService, startService } from '@mfa/observability';
 import { accountServiceApp } from '../../apps/account-service/src/account-service.app';
 import { AccountServiceModule } from '../../apps/account-service/src/account-service.module';
@@ -54,7 +55,12 @@ export async function startTestServices(opts: TestServicesOptions = {}): Promise
   const account = await startService(accountApp, loadConfig(AccountServiceEnv, env));
   const org = await startService(orgApp, loadConfig(OrgServiceEnv, env));
   const mfa = opts.mfa === false ? undefined : await startService(mfaApp, loadConfig(MfaServiceEnv, { ...env, MFA_SERVICE_PORT: '0' }));
-  const client = new BusClient({ redisUrl: env.REDIS_URL!, timeoutMs: 10_000, credentials: platformCredentialsFromEnv('test', env) });
+  const client = new BusClient({
+    redisUrl: env.REDIS_URL ?? TEST_REDIS_URL,
+    partitions: TEST_BUS_PARTITIONS,
+    timeoutMs: 10_000,
+    credentials: platformCredentialsFromEnv('test', env),
+  });
   await client.connect();
   return {
     org,
@@ -78,7 +84,8 @@ export function memberServiceBus(
   extra: Partial<BusClientOptions> = {},
 ): { bus: Bus; close(): Promise<void> } {
   const client = new BusClient({
-    redisUrl: process.env.REDIS_URL!,
+    redisUrl: process.env.REDIS_URL ?? TEST_REDIS_URL,
+    partitions: TEST_BUS_PARTITIONS,
     timeoutMs: 10_000,
     credentials: { keyId: key.id, secret: key.secret },
     ...extra,

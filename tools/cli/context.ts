@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { MfaClient, MfaError } from '@mfa-platform/client';
+import { clusterNodesProblem, MfaClient, MfaError } from '@mfa-platform/client';
 
 /**
  * What every command needs: the profile (config file, then environment), the admin API over
@@ -30,6 +30,10 @@ export interface Profile {
   apiKey?: string;
   orgId?: string;
   redisUrl?: string;
+  /** a Redis Cluster's nodes, `host:port,...` (instead of redisUrl) */
+  redisClusterNodes?: string;
+  /** the services' BUS_PARTITIONS */
+  busPartitions?: number;
   serviceKeyId?: string;
   serviceKeySecret?: string;
   output?: 'json' | 'table';
@@ -84,7 +88,22 @@ export class Context {
     p.apiUrl = env.MFA_API_URL ?? p.apiUrl ?? 'http://127.0.0.1:3000';
     p.apiKey = env.MFA_API_KEY ?? p.apiKey;
     p.orgId = opts.orgId ?? env.MFA_ORG_ID ?? p.orgId;
-    p.redisUrl = env.REDIS_URL ?? p.redisUrl;
+    // REDIS_URL or REDIS_CLUSTER_NODES from the environment replaces both of the profile's
+    if (env.REDIS_URL || env.REDIS_CLUSTER_NODES) {
+      p.redisUrl = env.REDIS_URL || undefined;
+      p.redisClusterNodes = env.REDIS_CLUSTER_NODES || undefined;
+    }
+    if (p.redisUrl && p.redisClusterNodes)
+      throw usage('REDIS_URL and REDIS_CLUSTER_NODES: both set; give one (REDIS_CLUSTER_NODES for a cluster)');
+    if (p.redisClusterNodes) {
+      const problem = clusterNodesProblem(p.redisClusterNodes);
+      if (problem) throw usage(`REDIS_CLUSTER_NODES: ${problem}`);
+    }
+    if (env.BUS_PARTITIONS !== undefined && env.BUS_PARTITIONS !== '') {
+      const n = Number(env.BUS_PARTITIONS);
+      if (!Number.isInteger(n) || n < 1 || n > 64) throw usage('BUS_PARTITIONS: must be an integer from 1 to 64');
+      p.busPartitions = n;
+    }
     p.serviceKeyId = env.MFA_SERVICE_KEY_ID ?? p.serviceKeyId;
     p.serviceKeySecret = env.MFA_SERVICE_KEY_SECRET ?? p.serviceKeySecret;
     this.profile = p;
@@ -128,12 +147,18 @@ export class Context {
   /** The bus client of member commands, signed with the service key. */
   bus(): MfaClient {
     if (this.client) return this.client;
-    const { serviceKeyId: keyId, serviceKeySecret: secret, redisUrl } = this.profile;
+    const { serviceKeyId: keyId, serviceKeySecret: secret, redisUrl, redisClusterNodes, busPartitions } = this.profile;
     if (!keyId || !secret)
       throw usage(
         'MFA_SERVICE_KEY_ID and MFA_SERVICE_KEY_SECRET: required for member commands (or serviceKeyId/serviceKeySecret in the profile)',
       );
-    this.client = new MfaClient({ keyId, secret, redisUrl, timeoutMs: 30_000 });
+    this.client = new MfaClient({
+      keyId,
+      secret,
+      ...(redisClusterNodes ? { clusterNodes: redisClusterNodes } : { redisUrl: redisUrl ?? 'redis://127.0.0.1:6379/5' }),
+      partitions: busPartitions ?? 1,
+      timeoutMs: 30_000,
+    });
     return this.client;
   }
 

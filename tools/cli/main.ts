@@ -2,7 +2,8 @@
 /**
  * `mfa`: the admin and member command line of the MFA platform (docs/cli.md). Admin commands
  * call the admin HTTP API (MFA_API_URL + MFA_API_KEY); member commands sign bus requests with
- * a service key (REDIS_URL + MFA_SERVICE_KEY_ID + MFA_SERVICE_KEY_SECRET).
+ * a service key (REDIS_URL or REDIS_CLUSTER_NODES + MFA_SERVICE_KEY_ID + MFA_SERVICE_KEY_SECRET;
+ * BUS_PARTITIONS when the services' bus is partitioned).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -68,6 +69,7 @@ export function buildProgram(): Command {
     .option('--api-url <url>')
     .option('--api-key <key>')
     .option('--redis-url <url>')
+    .option('--redis-cluster-nodes <host:port,...>')
     .option('--service-key-id <id>')
     .option('--service-key-secret <secret>')
     .action(async (o, cmd: Command) => {
@@ -81,10 +83,14 @@ export function buildProgram(): Command {
         ['apiKey', o.apiKey],
         ['orgId', g.orgId],
         ['redisUrl', o.redisUrl],
+        ['redisClusterNodes', o.redisClusterNodes],
         ['serviceKeyId', o.serviceKeyId],
         ['serviceKeySecret', o.serviceKeySecret],
         ['output', g.output],
       ];
+      // one Redis or a cluster: setting one forgets the other
+      if (o.redisUrl !== undefined) delete p.redisClusterNodes;
+      if (o.redisClusterNodes !== undefined) delete p.redisUrl;
       for (const [k, v] of set) if (v !== undefined) (p as Record<string, unknown>)[k] = v;
       cfg.profiles[name] = p;
       writePrivate(file, `${JSON.stringify(cfg, null, 2)}\n`);

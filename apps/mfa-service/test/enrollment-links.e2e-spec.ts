@@ -1,15 +1,7 @@
 /** One-time enrollment links: created by a member service (scope `enroll`), redeemed once by the platform (docs/web.md). */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { AppError, InternalPatterns, Patterns } from '@mfa/contracts';
-import {
-  addMember,
-  createOrg,
-  createServiceKey,
-  memberServiceBus,
-  startTestServices,
-  TEST_REDIS_URL,
-  type TestServices,
-} from '@test/support';
+import { addMember, createOrg, createServiceKey, memberServiceBus, startTestServices, testRedis, type TestServices } from '@test/support';
 import { hashLinkToken } from '../src/enrollment-links/enrollment-links.service';
 
 let services: TestServices;
@@ -18,7 +10,7 @@ beforeAll(async () => {
   services = await startTestServices({
     env: { WEB_PUBLIC_URL: 'https://mfa.example.test', WEB_ALLOWED_RETURN_ORIGINS: 'https://app.example.test,http://localhost:4000' },
   });
-  redis = new Redis(TEST_REDIS_URL);
+  redis = testRedis() as Redis; // a Cluster (npm run test:cluster) has the same command methods
 });
 afterAll(async () => {
   redis?.disconnect();

@@ -5,13 +5,13 @@ import { Controller, Module } from '@nestjs/common';
 import type { INestMicroservice } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import {
   AppError,
   InternalPatterns,
   Patterns,
-  QUEUE_PREFIX,
+  queuePrefix,
   Queues,
   type BusPattern,
   type CreateTotpDeviceReply,
@@ -20,7 +20,7 @@ import {
   type RequestOf,
   type SessionRevocation,
 } from '@mfa/contracts';
-import { Bus, createBusMicroservice, platformCredentialsFromEnv } from '@mfa/bus';
+import { Bus, createBusMicroservice, createRedis, isCluster, platformCredentialsFromEnv } from '@mfa/bus';
 export { waitFor } from '@mfa/testing';
 import { loadConfig } from '@mfa/config';
 import { startService, type RunningService } from '@mfa/observability';
@@ -97,17 +97,25 @@ export async function startHarness(vars: Record<string, string> = {}): Promise<H
   const def = { ...mfaServiceApp, module: (e: MfaServiceEnv) => MfaServiceModule.forRoot(e, { clock }) };
   const stub: INestMicroservice = await createBusMicroservice(
     AccountsStubModule,
-    { redisUrl: env.REDIS_URL, service: 'accounts', blockMs: 200, platformSecret: platformCredentialsFromEnv('test', env as never).secret },
+    {
+      redisUrl: env.REDIS_URL,
+      service: 'accounts',
+      partitions: env.BUS_PARTITIONS,
+      blockMs: 200,
+      platformSecret: platformCredentialsFromEnv('test', env as never).secret,
+    },
     { logger: false },
   );
   await stub.listen();
   const a = await startService(def, env);
   const b = await startService(def, env);
   const bus = a.app.get(Bus);
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  // typed as Redis: a Cluster (REDIS_CLUSTER_NODES) has the same command methods
+  const redis = createRedis(env.REDIS_URL, { maxRetriesPerRequest: null }) as Redis;
+  const cluster = isCluster(redis);
   const queues = {
-    devices: new Queue(Queues.DeviceEvents, { connection: redis, prefix: QUEUE_PREFIX }),
-    audit: new Queue(Queues.AuditEvents, { connection: redis, prefix: QUEUE_PREFIX }),
+    devices: new Queue(Queues.DeviceEvents, { connection: redis, prefix: queuePrefix(Queues.DeviceEvents, cluster) }),
+    audit: new Queue(Queues.AuditEvents, { connection: redis, prefix: queuePrefix(Queues.AuditEvents, cluster) }),
   };
   const send = <P extends BusPattern>(pattern: P, data: RequestOf<P>) => bus.send(pattern, data, { timeoutMs: 10_000 });
   return {

@@ -2,16 +2,27 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import request from 'supertest';
 import { generateSync } from 'otplib';
-import { type AuditEventJob, type CreateTotpDeviceReply, Jobs, Patterns, QUEUE_PREFIX, Queues } from '@mfa/contracts';
+import { type AuditEventJob, type CreateTotpDeviceReply, Jobs, Patterns, queuePrefix, Queues } from '@mfa/contracts';
 import { signedJobData } from '@mfa/bus';
 import { InternalKey } from '@mfa/crypto';
-import { bearer, createApiKey, createOrg, startTestServices, type TestOrg, type TestServices } from '@test/support';
+import {
+  bearer,
+  createApiKey,
+  createOrg,
+  startTestServices,
+  TEST_CLUSTER_NODES,
+  testRedis,
+  type TestOrg,
+  type TestServices,
+} from '@test/support';
+import type { RedisConnection } from '@mfa/bus';
 import { AuditService } from '../src/audit/audit.service';
 import { DataSource } from 'typeorm';
 
 let s: TestServices;
 let audit: AuditService;
 let queue: Queue;
+let connection: RedisConnection;
 let key: InternalKey;
 const http = () => request(s.orgUrl);
 
@@ -19,10 +30,12 @@ beforeAll(async () => {
   s = await startTestServices();
   audit = s.org.app.get(AuditService);
   key = s.org.app.get(InternalKey);
-  queue = new Queue(Queues.AuditEvents, { connection: { url: process.env.REDIS_URL!, maxRetriesPerRequest: null }, prefix: QUEUE_PREFIX });
+  connection = testRedis({ maxRetriesPerRequest: null });
+  queue = new Queue(Queues.AuditEvents, { connection, prefix: queuePrefix(Queues.AuditEvents, TEST_CLUSTER_NODES !== '') });
 });
 afterAll(async () => {
   await queue?.close();
+  connection?.disconnect();
   await s?.close();
 });
 

@@ -6,13 +6,13 @@
  * parallel with other suites on the same database.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@mfa/config';
 import type { PolicyRollout } from '@mfa/contracts';
 import { startService, type RunningService } from '@mfa/observability';
-import { bearer, createOrg, TEST_REDIS_URL, type TestOrg, waitFor } from '@test/support';
+import { bearer, createOrg, flushTestRedis, type TestOrg, testRedis, waitFor } from '@test/support';
 import { accountServiceApp } from '../../account-service/src/account-service.app';
 import { AccountServiceEnv } from '../../account-service/src/config/account-service.env';
 import { MATERIALIZE_SET, policyParams } from '../../account-service/src/enforcement/rollout-materializer.repository';
@@ -75,7 +75,7 @@ beforeAll(async () => {
   orgSvc = await startService(orgServiceApp, loadConfig(OrgServiceEnv, env));
   mfaSvc = await startService(mfaServiceApp, loadConfig(MfaServiceEnv, env));
   db = orgSvc.app.get(DataSource);
-  redis = new Redis(TEST_REDIS_URL);
+  redis = testRedis() as Redis; // a Cluster (npm run test:cluster) has the same command methods
 });
 
 afterAll(async () => {
@@ -151,7 +151,7 @@ describe('policy rollout', () => {
     const org = await seedOrg();
     const rollout = await putPolicy(org, { requireMfa: true, gracePeriodHours: 12, allowedMethods: ['totp'] });
     await waitFor(async () => (await rolloutRow(rollout.id)).applied > 0, 30_000);
-    await redis.flushdb();
+    await flushTestRedis(redis);
     expect(await completed(rollout.id)).toEqual({ status: 'completed', applied: MEMBERS, total: MEMBERS });
     expect(await behind(org.id, 1)).toBe(0);
   });
@@ -161,7 +161,7 @@ describe('policy rollout', () => {
     const rollout = await putPolicy(org, { requireMfa: true, gracePeriodHours: 6, allowedMethods: ['totp'] });
     await waitFor(async () => (await rolloutRow(rollout.id)).applied > 0, 30_000);
     await stopAccounts(); // the job goes back to waiting in Redis...
-    await redis.flushdb(); // ...and is lost with everything else
+    await flushTestRedis(redis); // ...and is lost with everything else
     expect(await behind(org.id, 1)).toBeGreaterThan(0);
     await startAccounts(1_000);
     expect(await completed(rollout.id)).toEqual({ status: 'completed', applied: MEMBERS, total: MEMBERS });

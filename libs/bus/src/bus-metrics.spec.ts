@@ -10,6 +10,7 @@ import type { RedisStreamsServer } from './redis-streams.server';
 import {
   MFA_STREAM,
   popReply,
+  flushRedis,
   rawRedis,
   rawRequest,
   REDIS_URL,
@@ -58,7 +59,7 @@ async function value(name: string, labels: Record<string, string>): Promise<numb
 
 beforeAll(async () => {
   redis = rawRedis();
-  await redis.flushdb();
+  await flushRedis(redis);
   registry = new Registry();
   const metrics = BusMetrics.for(registry, 'mfa-service');
   app = await startService({ metrics, directory: new FixedDirectory() });

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import type { ReadPacket, WritePacket } from '@nestjs/microservices';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { AppError, BusServices, ErrorCodes, isWireError, ownerOf } from '@mfa/contracts';
 import type { BusMetrics } from './bus-metrics';
-import { openRedis } from './redis-connection';
+import { isCluster, openRedis, type RedisConnection } from './redis-connection';
+import { partitionOf } from '@mfa-platform/client';
+import { requestStream } from '@mfa-platform/client/wire';
 import { currentTraceparent, endSpan, SpanAttributes, SpanKind, startSpan, traceparentOf, Tracing } from './tracing';
 import type { Span } from '@opentelemetry/api';
 import { DEFAULT_TIMEOUT_MS, MAX_DEADLINE_AHEAD_MS, readReplies, replyPrefixOf, requestFields } from './wire';
@@ -23,6 +25,8 @@ export interface BusClientOptions {
   metrics?: BusMetrics;
   /** the sending service's name on its spans (`org-service`); default `bus-client` */
   serviceName?: string;
+  /** BUS_PARTITIONS: > 1 puts an entry on partition hash(accountId) of its service's stream (any one without an accountId) */
+  partitions?: number;
 }
 
 interface Waiter {
@@ -52,12 +56,14 @@ export class BusClient extends ClientProxy {
   readonly replyList: string;
   private readonly logger = new Logger(BusClient.name);
   private readonly timeoutMs: number;
-  private cmd?: Redis;
-  private blocking?: Redis;
+  private cmd?: RedisConnection;
+  private blocking?: RedisConnection;
   private poller?: Promise<void>;
   private closed = false;
   private readonly waiting = new Map<string, Waiter>();
   private outbox: Outgoing[] = [];
+  /** resolves the poller's `stopped` (a new one on every connect) */
+  private stop?: () => void;
 
   constructor(private readonly options: BusClientOptions) {
     super();
@@ -73,7 +79,8 @@ export class BusClient extends ClientProxy {
     this.closed = false;
     this.cmd = openRedis(this.options.redisUrl, `bus-client:${this.replyList}`, false, this.logger, this.options.redisOptions);
     this.blocking = openRedis(this.options.redisUrl, `bus-client:${this.replyList}:replies`, true, this.logger, this.options.redisOptions);
-    this.poller = this.poll(this.blocking);
+    const stopped = new Promise<void>((resolve) => (this.stop = resolve));
+    this.poller = this.poll(this.blocking, stopped);
   }
 
   async close(): Promise<void> {
@@ -86,6 +93,7 @@ export class BusClient extends ClientProxy {
       this.waiting.delete(id);
     }
     this.blocking?.disconnect(); // ends the BLPOP at once; nothing more is read from our list
+    this.stop?.(); // and if it does not (a cluster still connecting), the poller leaves it
     await this.poller;
     await this.cmd.del(this.replyList).catch(() => 0);
     await this.cmd.quit().catch(() => this.cmd?.disconnect());
@@ -128,7 +136,7 @@ export class BusClient extends ClientProxy {
         reject(err);
       };
       this.enqueue({
-        stream: BusServices[owner].stream,
+        stream: this.streamFor(owner, data),
         fields: requestFields(this.options.credentials, id, pattern, data, this.replyList, deadline, span && traceparentOf(span)),
         fail,
       });
@@ -168,7 +176,15 @@ export class BusClient extends ClientProxy {
       Date.now() + this.timeoutMs,
       currentTraceparent(),
     );
-    return (await this.cmd!.xadd(BusServices[owner].stream, '*', ...fields)) as T;
+    return (await this.cmd!.xadd(this.streamFor(owner, packet.data), '*', ...fields)) as T;
+  }
+
+  /** The owner's stream, or the partition its account id hashes to (the same one every time). */
+  private streamFor(owner: keyof typeof BusServices, data: unknown): string {
+    const partitions = this.options.partitions ?? 1;
+    if (partitions <= 1) return BusServices[owner].stream;
+    const accountId = (data as { accountId?: unknown } | null)?.accountId;
+    return requestStream(owner, partitionOf(typeof accountId === 'string' ? accountId.toLowerCase() : undefined, partitions));
   }
 
   private enqueue(out: Outgoing): void {
@@ -180,10 +196,19 @@ export class BusClient extends ClientProxy {
     const batch = this.outbox;
     this.outbox = [];
     if (!this.cmd) return batch.forEach((o) => o.fail(new AppError(ErrorCodes.Unavailable, 'bus client closed')));
-    const p = this.cmd.pipeline();
-    for (const o of batch) p.xadd(o.stream, '*', ...o.fields);
+    const cmd = this.cmd;
     try {
-      const results = (await p.exec()) ?? [];
+      // a cluster's pipeline may not span nodes: one XADD each there, all sent at once (ioredis pipelines them per node)
+      const results: Array<[Error | null, unknown]> = isCluster(cmd)
+        ? await Promise.all(
+            batch.map((o) =>
+              cmd.xadd(o.stream, '*', ...o.fields).then(
+                (id): [null, unknown] => [null, id],
+                (err: Error): [Error, unknown] => [err, undefined],
+              ),
+            ),
+          )
+        : ((await batch.reduce((p, o) => p.xadd(o.stream, '*', ...o.fields), cmd.pipeline()).exec()) ?? []);
       results.forEach(([err], i) => err && batch[i].fail(new AppError(ErrorCodes.Unavailable, `bus send failed: ${err.message}`)));
     } catch (err) {
       batch.forEach((o) => o.fail(new AppError(ErrorCodes.Unavailable, `bus send failed: ${(err as Error | undefined)?.message}`)));
@@ -191,9 +216,10 @@ export class BusClient extends ClientProxy {
   }
 
   /** The wire code's reply loop (shared with MfaClient): trusted replies to our waiters come to settle(). */
-  private poll(conn: Redis): Promise<void> {
+  private poll(conn: RedisConnection, stopped: Promise<void>): Promise<void> {
     return readReplies({
       connection: conn,
+      stopped,
       list: this.replyList,
       secret: this.options.credentials.secret,
       running: () => !this.closed,

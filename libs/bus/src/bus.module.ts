@@ -37,13 +37,17 @@ export class BusModule {
    * A platform service's bus: its client signs as `platform:<service>`, and the InternalKey,
    * loaded once here, is a provider everywhere (jobs, service-key secrets, the bus server).
    */
-  static forPlatform(service: string, env: Pick<BaseEnv, 'REDIS_URL' | 'BUS_TIMEOUT_MS' | 'BUS_INTERNAL_KEY' | 'KEYS_DIR'>): DynamicModule {
+  static forPlatform(
+    service: string,
+    env: Pick<BaseEnv, 'REDIS_URL' | 'BUS_TIMEOUT_MS' | 'BUS_INTERNAL_KEY' | 'KEYS_DIR'> & Partial<Pick<BaseEnv, 'BUS_PARTITIONS'>>,
+  ): DynamicModule {
     const key = loadInternalKey(env);
     const base = BusModule.forRoot({
       redisUrl: env.REDIS_URL,
       timeoutMs: env.BUS_TIMEOUT_MS,
       credentials: platformCredentials(service, key.busSecret),
       serviceName: service,
+      partitions: env.BUS_PARTITIONS,
     });
     return { ...base, providers: [...base.providers!, { provide: InternalKey, useValue: key }], exports: [...base.exports!, InternalKey] };
   }

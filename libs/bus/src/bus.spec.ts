@@ -7,6 +7,8 @@ import { NestFactory } from '@nestjs/core';
 import { Bus } from './bus';
 import { BusClient } from './bus.client';
 import { BusModule } from './bus.module';
+import { partitionOf } from '@mfa-platform/client';
+import { RedisStreamsServer } from './redis-streams.server';
 import { BUS_CLIENT, replySignedBy, signReply } from './wire';
 import {
   calls,
@@ -15,6 +17,7 @@ import {
   replyList,
   TEST_CREDENTIALS,
   popReply,
+  flushRedis,
   rawRedis,
   rawRequest,
   REDIS_URL,
@@ -50,12 +53,12 @@ const failure = (p: Promise<unknown>) =>
 
 beforeAll(async () => {
   redis = rawRedis();
-  await redis.flushdb();
+  await flushRedis(redis);
 });
 afterAll(() => redis.quit());
 beforeEach(async () => {
   calls.length = 0;
-  await redis.flushdb(); // the stream, and replay marks of ids the specs reuse
+  await flushRedis(redis); // the stream, and replay marks of ids the specs reuse
 });
 afterEach(async () => {
   await Promise.all(apps.map((a) => a.close()));
@@ -77,7 +80,8 @@ describe('request/reply', () => {
       message: expect.stringContaining('extra'),
     });
     await expect(lastValueFrom(bus.client.send('mfa.internal.ping', {}))).resolves.toEqual({ pong: true });
-    expect(await redis.xlen(MFA_STREAM)).toBe(0); // acked and deleted
+    // acked and deleted (on a cluster the XACK follows the reply, not in its MULTI)
+    await waitFor(async () => (await redis.xlen(MFA_STREAM)) === 0);
     expect(await pending()).toBe(0);
   });
 
@@ -188,7 +192,7 @@ describe('bad input and handler errors', () => {
     expect(reply.error.message).toMatch(message);
     await expect(newBus().send('mfa.internal.ping', {})).resolves.toEqual({ pong: true }); // still serving
     expect(calls.filter((c) => c.requestId === 'x')).toHaveLength(0);
-    expect(await pending()).toBe(0);
+    await waitFor(async () => (await pending()) === 0);
   });
 
   it('answers a backlog of huge entries validation_failed, never parsing them, and keeps serving', async () => {
@@ -311,5 +315,32 @@ describe('close', () => {
     await new Promise((r) => setTimeout(r, 20));
     await bus.client.close();
     await expect(inFlight).resolves.toMatchObject({ code: 'unavailable' });
+  });
+});
+
+describe('partitions (BUS_PARTITIONS)', () => {
+  it('reads every partition and the unpartitioned stream; a client puts an account on the partition its id hashes to', async () => {
+    await start({ partitions: 3 });
+    const client = new BusClient({ redisUrl: REDIS_URL, credentials: TEST_CREDENTIALS, partitions: 3 });
+    clients.push(client);
+    const bus = new Bus(client);
+    const accounts = Array.from({ length: 12 }, () => randomUUID());
+    await Promise.all(accounts.map((accountId) => bus.send('mfa.devices.list', { accountId })));
+    const expected = accounts.map((a) => `bus:mfa:requests:${partitionOf(a, 3)}`);
+    expect(calls.map((c) => c.stream).sort()).toEqual([...expected].sort());
+    expect(new Set(expected).size).toBeGreaterThan(1); // 12 random accounts spread (1 in 3^11 they all hash alike)
+    // a sender that knows nothing of partitions is still served, from the unpartitioned stream
+    calls.length = 0;
+    await expect(newBus().send('mfa.devices.list', { accountId: accounts[0] })).resolves.toMatchObject({ accountId: accounts[0] });
+    expect(calls.map((c) => c.stream)).toEqual([MFA_STREAM]);
+    for (const stream of [MFA_STREAM, 'bus:mfa:requests:0', 'bus:mfa:requests:1', 'bus:mfa:requests:2'])
+      await waitFor(async () => (await redis.xlen(stream)) === 0); // acked and deleted on every one
+  });
+
+  it('refuses a partition count outside 1..64', () => {
+    for (const partitions of [0, 65, 1.5])
+      expect(() => new RedisStreamsServer({ redisUrl: REDIS_URL, service: 'mfa', platformSecret: PLATFORM_SECRET, partitions })).toThrow(
+        'partitions must be 1..64',
+      );
   });
 });

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { type Job, Queue } from 'bullmq';
-import { Jobs, QUEUE_PREFIX, type QueueName, Queues } from '@mfa/contracts';
+import { Jobs, type QueueName, Queues } from '@mfa/contracts';
 import { generateInternalKey, InternalKey } from '@mfa/crypto';
-import { TEST_REDIS_URL, waitFor } from '@mfa/testing';
+import { TEST_REDIS_URL, testRedis, waitFor } from '@mfa/testing';
 import { JOB_SIG_FIELD, JOB_TRACEPARENT_FIELD, JobQueues, signedJobData, splitTraceparent, verifiedJobData } from './job-queues';
 
 const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -62,15 +62,18 @@ describe('JobQueues (real Redis)', () => {
   const queueName = `test-signed-${randomUUID()}` as QueueName;
   let jobs: JobQueues;
   let raw: Queue;
+  const connection = testRedis({ maxRetriesPerRequest: null });
 
   beforeAll(() => {
     jobs = new JobQueues(TEST_REDIS_URL, key, 'job-queues-spec');
-    raw = new Queue(queueName, { connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: null }, prefix: QUEUE_PREFIX });
+    // the queue's own prefix: on a cluster each queue has its hash tag
+    raw = new Queue(queueName, { connection, prefix: jobs.prefixOf(queueName) });
   });
   afterAll(async () => {
     await raw.obliterate({ force: true }).catch(() => undefined);
     await raw.close();
     await jobs.close();
+    connection.disconnect();
   });
 
   it('runs only signed jobs, fails the others for good with a warning, and keeps working', async () => {

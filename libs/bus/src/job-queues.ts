@@ -10,12 +10,12 @@ import {
   type Processor,
   type WorkerOptions,
 } from 'bullmq';
-import { Redis } from 'ioredis';
-import { type JobName, type JobPayloads, QUEUE_PREFIX, QueueOfJob, type QueueName } from '@mfa/contracts';
+import { type JobName, type JobPayloads, QueueOfJob, type QueueName, queuePrefix } from '@mfa/contracts';
 import type { InternalKey } from '@mfa/crypto';
 import type { BusMetrics } from './bus-metrics';
 import { isRequeue, jobLabel, JobOutcomes } from './jobs/job-metrics';
 import { currentTraceparent, endSpan, parentContext, SpanAttributes, SpanKind, startSpan, Tracing, withSpan } from './tracing';
+import { createRedis, isCluster, type RedisConnection } from './redis-connection';
 import { parseTraceparent, TRACEPARENT_FIELD } from './wire';
 
 /** Jobs are small or bounded by a chunk; keep only failures around, and not forever. */
@@ -114,7 +114,7 @@ export interface JobQueuesOptions {
 export class JobQueues {
   private readonly logger: Logger;
   private readonly serviceName: string;
-  private readonly connection: Redis;
+  private readonly connection: RedisConnection;
   private readonly queues = new Map<QueueName, Queue>();
   private readonly workers: Worker[] = [];
   private readonly stopper = new AbortController();
@@ -128,8 +128,13 @@ export class JobQueues {
     this.logger = new Logger(owner);
     this.serviceName = options.serviceName ?? owner;
     // BullMQ refuses connections that give up on a command (its blocking reads would fail)
-    this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
-    this.connection.on('error', (err) => this.logger.warn(`redis: ${err.message}`));
+    this.connection = createRedis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.connection.on('error', (err: Error) => this.logger.warn(`redis: ${err.message}`));
+  }
+
+  /** The queue's key prefix: one hash tag per queue on a cluster, so queues spread over its nodes (queuePrefix). */
+  prefixOf(queue: QueueName): string {
+    return queuePrefix(queue, isCluster(this.connection));
   }
 
   /** Aborted when close() starts: a long job stops at its next step (JobContext.stopping). */
@@ -140,7 +145,7 @@ export class JobQueues {
   queue(name: QueueName): Queue {
     let q = this.queues.get(name);
     if (!q) {
-      q = new Queue(name, { connection: this.connection, prefix: QUEUE_PREFIX });
+      q = new Queue(name, { connection: this.connection, prefix: this.prefixOf(name) });
       this.queues.set(name, q);
     }
     return q;
@@ -242,7 +247,7 @@ export class JobQueues {
         throw err;
       }
     };
-    const worker = new Worker(queue, verified, { connection: this.connection, prefix: QUEUE_PREFIX, ...opts });
+    const worker = new Worker(queue, verified, { connection: this.connection, prefix: this.prefixOf(queue), ...opts });
     worker.on('failed', (job, err) => {
       if (err instanceof JobSignatureError || err.name === 'JobPayloadError')
         this.logger.warn(`${queue} job ${job?.name} ${job?.id} refused, not processed: ${err.message}`);

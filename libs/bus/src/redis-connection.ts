@@ -1,15 +1,19 @@
 import type { LoggerService } from '@nestjs/common';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { createRedis, isCluster, masters, type RedisConnection } from '@mfa-platform/client/redis-target';
+
+export { clusterNodesProblem, clusterUrl, createRedis, isCluster, isClusterUrl, masters } from '@mfa-platform/client/redis-target';
+export type { RedisConnection } from '@mfa-platform/client/redis-target';
 
 /**
- * One ioredis connection for the bus. RESP2 pinned so stream replies have the nested-array shape
+ * One ioredis connection for the bus (a `Cluster` when `url` names one: createRedis). RESP2 pinned so stream replies have the nested-array shape
  * this code parses whatever ioredis' default protocol is. Blocking connections queue commands
  * while reconnecting (maxRetriesPerRequest null) so loops wait for Redis instead of spinning;
  * command connections fail requests after ioredis' usual retries. Error events are logged at
  * most once per 5 s per connection (ioredis emits one per reconnect attempt).
  */
-export function openRedis(url: string, name: string, blocking: boolean, logger: LoggerService, extra: RedisOptions = {}): Redis {
-  const conn = new Redis(url, {
+export function openRedis(url: string, name: string, blocking: boolean, logger: LoggerService, extra: RedisOptions = {}): RedisConnection {
+  const conn = createRedis(url, {
     protocol: 2,
     connectionName: connectionName(name),
     maxRetriesPerRequest: blocking ? null : 20,
@@ -40,6 +44,49 @@ export async function clientIdsByName(conn: Redis, names: ReadonlySet<string>): 
     if (id && name && names.has(name)) ids.push(id);
   }
   return ids;
+}
+
+/**
+ * CLIENT UNBLOCK of the connections named in `names`, on every master (a cluster's blocked
+ * readers sit on the master of their stream's slot). Ids are looked up now: a reconnect changes them.
+ */
+export async function unblockByName(conn: RedisConnection, names: ReadonlySet<string>): Promise<void> {
+  await Promise.all(
+    masters(conn).map(async (node) => {
+      const ids = await clientIdsByName(node, names).catch(() => [] as string[]);
+      await Promise.all(ids.map((id) => node.client('UNBLOCK', id).catch(() => 0)));
+    }),
+  );
+}
+
+/** Commands queued on a MULTI. */
+export type Multi = ReturnType<Redis['multi']>;
+
+/**
+ * Runs groups of commands, each group on keys of one slot, as transactions, then `after` (e.g.
+ * the XACK of entries whose replies the groups write). One Redis: one MULTI for all of it, as
+ * before. A cluster (a MULTI may not span slots): one MULTI per group, all at once, and `after`
+ * only once every group is done, so what `after` records never gets ahead of them. Resolves with
+ * the first error (null: all done; `after` is skipped after an error); rejects when Redis is
+ * unreachable.
+ */
+export async function execGroups(
+  conn: RedisConnection,
+  groups: Array<(m: Multi) => unknown>,
+  after?: (m: Multi) => unknown,
+): Promise<Error | null> {
+  const run = async (parts: Array<(m: Multi) => unknown>): Promise<Error | null> => {
+    if (parts.length === 0) return null;
+    const m = conn.multi();
+    for (const part of parts) part(m);
+    const results = (await m.exec()) ?? [];
+    return results.find(([err]) => err)?.[0] ?? null;
+  };
+  if (!isCluster(conn)) return run(after ? [...groups, after] : groups);
+  const errors = await Promise.all(groups.map((g) => run([g])));
+  const failed = errors.find((e) => e);
+  if (failed) return failed;
+  return after ? run([after]) : null;
 }
 
 /** A sleep that close() can cut short. */

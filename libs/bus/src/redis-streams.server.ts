@@ -3,9 +3,11 @@ import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import { Server } from '@nestjs/microservices';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
-import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
 import { AppError, BusServices, ErrorCodes, ExpensivePatterns, isUuid, Patterns, ScopeOfPattern } from '@mfa/contracts';
+import { requestStream } from '@mfa-platform/client/wire';
+// a Cluster has the same command methods; TypeScript cannot pick an overload of a spread call on the union
+import type { Redis } from 'ioredis';
 import type { BusServiceName, WireError } from '@mfa/contracts';
 import { constantTimeEqual } from '@mfa/crypto';
 import { toWireError } from './bus-errors';
@@ -13,7 +15,16 @@ import { RejectReasons } from './bus-metrics';
 import type { BusMetrics, RejectReason } from './bus-metrics';
 import type { BusCaller, CallerDirectory, ServiceKeyRecord } from './callers';
 import { FairScheduler } from './fair-scheduler';
-import { clientIdsByName, connectionName, openRedis, Sleeper } from './redis-connection';
+import {
+  connectionName,
+  execGroups,
+  isCluster,
+  type Multi,
+  openRedis,
+  type RedisConnection,
+  Sleeper,
+  unblockByName,
+} from './redis-connection';
 import { RedisStreamsContext } from './redis-streams.context';
 import { endSpan, parentContext, SpanAttributes, SpanKind, startSpan, Tracing, withSpan } from './tracing';
 import {
@@ -52,6 +63,8 @@ export interface RedisStreamsServerOptions {
   metrics?: BusMetrics;
   /** the service's name on its spans (`account-service`); default `<service>-service` */
   serviceName?: string;
+  /** BUS_PARTITIONS: > 1 reads `bus:<service>:requests:<0..n-1>`, each with its own readers (default 1: `bus:<service>:requests`) */
+  partitions?: number;
 }
 
 type StreamEntry = [id: Buffer, fields: Buffer[] | null];
@@ -72,6 +85,8 @@ interface Admitted {
   data: unknown;
   /** the caller's span (signed with the entry), the parent of ours when tracing is on */
   traceparent?: string;
+  /** the request stream (partition) it came from: its XACK goes there */
+  stream: string;
 }
 /** Why an entry is dropped or refused, kept for the metrics until the outcome is known. */
 type Refusal = { entryId: string; outcome: Outcome | null; pattern?: string; reason: RejectReason; code: string };
@@ -90,22 +105,26 @@ const DEAD_LETTER_MAXLEN = 10_000;
  */
 export class RedisStreamsServer extends Server implements CustomTransportStrategy {
   protected readonly logger = new Logger(RedisStreamsServer.name);
+  /** the unpartitioned request stream, `bus:<service>:requests` */
   readonly stream: string;
+  /** every request stream this server reads: that one, and with partitions one per partition */
+  readonly streams: string[];
   readonly group: string;
   readonly deadLetters: string;
   readonly consumer: string;
-  private readonly opts: Required<Omit<RedisStreamsServerOptions, 'consumerName' | 'directory' | 'metrics' | 'serviceName'>>;
+  private readonly opts: Required<Omit<RedisStreamsServerOptions, 'consumerName' | 'directory' | 'metrics' | 'serviceName' | 'partitions'>>;
   private readonly serviceName: string;
   private readonly metrics?: BusMetrics;
   private unwatch?: () => void;
   /** readers whose last read failed (Redis down, group gone): the consumer is not up */
-  private readonly failing = new Set<Redis>();
+  private readonly failing = new Set<RedisConnection>();
   private readonly directory?: CallerDirectory;
-  private cmd?: Redis;
-  private readers: Redis[] = [];
+  private cmd?: RedisConnection;
+  private readers: RedisConnection[] = [];
   private readonly readerNames = new Set<string>();
   private loops: Promise<void>[] = [];
   private running = false;
+  /** entries being handled here, as `<stream> <entry id>` (ids are unique per stream only) */
   private readonly inFlight = new Set<string>();
   private refresher?: NodeJS.Timeout;
   private readonly sleeper = new Sleeper();
@@ -117,6 +136,11 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     const svc = BusServices[options.service];
     if (!svc) throw new Error(`RedisStreamsServer: unknown service "${options.service}"`);
     if (!options.platformSecret) throw new Error('RedisStreamsServer: platformSecret is required');
+    const partitions = options.partitions ?? 1;
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 64) throw new Error('RedisStreamsServer: partitions must be 1..64');
+    // partitioned, the unpartitioned stream is read too: a sender that does not know BUS_PARTITIONS is still
+    // served, and entries queued before the change are not stranded
+    this.streams = [svc.stream, ...(partitions > 1 ? Array.from({ length: partitions }, (_, i) => requestStream(options.service, i)) : [])];
     this.stream = svc.stream;
     this.group = svc.group;
     this.deadLetters = `bus:${options.service}:dead`;
@@ -158,19 +182,31 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     if (!cmd || cmd.status !== 'ready') return null;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
-    const info = cmd.call('XINFO', 'GROUPS', this.stream).then(
-      (groups) => {
-        for (const flat of groups as unknown[][]) {
-          const g = new Map<string, unknown>();
-          for (let i = 0; i + 1 < flat.length; i += 2) g.set(String(flat[i]), flat[i + 1]);
-          if (g.get('name') !== this.group) continue;
-          const lag = g.get('lag');
-          return { pending: Number(g.get('pending') ?? 0), lag: typeof lag === 'number' ? lag : null };
-        }
-        return null;
-      },
-      () => null,
-    );
+    const one = (stream: string) =>
+      cmd.call('XINFO', 'GROUPS', stream).then(
+        (groups) => {
+          for (const flat of groups as unknown[][]) {
+            const g = new Map<string, unknown>();
+            for (let i = 0; i + 1 < flat.length; i += 2) g.set(String(flat[i]), flat[i + 1]);
+            if (g.get('name') !== this.group) continue;
+            const lag = g.get('lag');
+            return { pending: Number(g.get('pending') ?? 0), lag: typeof lag === 'number' ? lag : null };
+          }
+          return null;
+        },
+        () => null,
+      );
+    // partitions summed; one not known makes the whole unknown
+    const info = Promise.all(this.streams.map(one)).then((all) => {
+      let pending = 0;
+      let lag: number | null = 0;
+      for (const a of all) {
+        if (!a) return null;
+        pending += a.pending;
+        lag = lag === null || a.lag === null ? null : lag + a.lag;
+      }
+      return { pending, lag };
+    });
     return Promise.race([info, late]).finally(() => clearTimeout(timer));
   }
 
@@ -180,9 +216,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     this.unwatch?.();
     this.sleeper.wakeAll();
     // CLIENT UNBLOCK ends blocked reads as if timed out: nothing is delivered and lost. Ids are
-    // looked up by connection name now, as a reconnect changes them.
-    const ids = await clientIdsByName(this.cmd, this.readerNames).catch(() => [] as string[]);
-    await Promise.all(ids.map((id) => this.cmd!.client('UNBLOCK', id).catch(() => 0)));
+    // looked up by connection name now (on every master of a cluster), as a reconnect changes them.
+    await unblockByName(this.cmd, this.readerNames).catch(() => undefined);
     const fallback = setTimeout(() => this.readers.forEach((r) => r.disconnect()), this.opts.blockMs + 500);
     await Promise.allSettled(this.loops); // the batches in flight finish and write their replies
     await this.expensive.drained();
@@ -225,31 +260,48 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     // entries in work keep a fresh idle time, so other instances do not claim them meanwhile
     this.refresher = setInterval(
       () => {
-        if (this.inFlight.size > 0)
-          this.cmd?.xclaim(this.stream, this.group, this.consumer, 0, ...this.inFlight, 'JUSTID').catch(() => undefined);
+        for (const [stream, ids] of this.inFlightByStream())
+          (this.cmd as Redis | undefined)?.xclaim(stream, this.group, this.consumer, 0, ...ids, 'JUSTID').catch(() => undefined);
       },
       Math.max(50, Math.floor(this.opts.claimIdleMs / 2)),
     );
     this.refresher.unref();
-    for (let i = 0; i < this.opts.concurrency; i++) {
-      const name = connectionName(`bus:${this.consumer}:r${i}`);
-      const reader = openRedis(this.opts.redisUrl, name, true, this.logger);
-      this.readerNames.add(name);
-      this.readers.push(reader);
-      this.loops.push(this.readLoop(reader));
-    }
+    // one XREADGROUP reads one stream: streams of other slots cannot share a read on a cluster
+    for (const [p, stream] of this.streams.entries())
+      for (let i = 0; i < this.opts.concurrency; i++) {
+        const name = connectionName(`bus:${this.consumer}:r${this.streams.length > 1 ? `${p}.` : ''}${i}`);
+        const reader = openRedis(this.opts.redisUrl, name, true, this.logger);
+        this.readerNames.add(name);
+        this.readers.push(reader);
+        this.loops.push(this.readLoop(reader, stream));
+      }
     this.loops.push(this.claimLoop());
     this.unwatch = this.metrics?.watchGroup(() => this.groupInfo());
     this._status$.next('connected');
   }
 
   /** From id 0, so requests sent while no instance ran are served by the first one up. */
-  private async ensureGroup(): Promise<void> {
-    try {
-      await this.cmd!.xgroup('CREATE', this.stream, this.group, '0', 'MKSTREAM');
-    } catch (err) {
-      if (!String((err as Error | undefined)?.message).includes('BUSYGROUP')) throw err;
+  private async ensureGroup(streams = this.streams): Promise<void> {
+    for (const stream of streams) {
+      try {
+        await this.cmd!.xgroup('CREATE', stream, this.group, '0', 'MKSTREAM');
+      } catch (err) {
+        if (!String((err as Error | undefined)?.message).includes('BUSYGROUP')) throw err;
+      }
     }
+  }
+
+  /** The entries in work here, by stream. */
+  private inFlightByStream(): Map<string, string[]> {
+    const by = new Map<string, string[]>();
+    for (const key of this.inFlight) {
+      const at = key.indexOf(' ');
+      const stream = key.slice(0, at);
+      const list = by.get(stream);
+      if (list) list.push(key.slice(at + 1));
+      else by.set(stream, [key.slice(at + 1)]);
+    }
+    return by;
   }
 
   /**
@@ -258,7 +310,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
    * Lua first, and a few huge entries stalled the whole server for seconds. The size of what a
    * client can XADD is bounded by Redis' `proto-max-bulk-len`, docs/security.md.)
    */
-  private async readLoop(reader: Redis): Promise<void> {
+  private async readLoop(reader: RedisConnection, stream: string): Promise<void> {
     let backoff = 100;
     while (this.running) {
       try {
@@ -271,7 +323,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
           'BLOCK',
           this.opts.blockMs,
           'STREAMS',
-          this.stream,
+          stream,
           '>',
         );
         backoff = 100;
@@ -279,7 +331,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         const entries = res?.[0]?.[1] ?? [];
         if (entries.length > 0) {
           this.metrics?.batch(entries.length);
-          await this.processBatch(entries);
+          await this.processBatch(entries, stream);
         }
       } catch (err) {
         if (!this.running) break;
@@ -287,13 +339,13 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         // the stream (and its group) was deleted: recreate and read again at once
         if (
           String((err as Error | undefined)?.message).includes('NOGROUP') &&
-          (await this.ensureGroup().then(
+          (await this.ensureGroup([stream]).then(
             () => true,
             () => false,
           ))
         )
           continue;
-        this.logger.error(`reading ${this.stream} failed: ${(err as Error | undefined)?.message}; retrying in ${backoff} ms`);
+        this.logger.error(`reading ${stream} failed: ${(err as Error | undefined)?.message}; retrying in ${backoff} ms`);
         this.emit('error', err);
         await this.sleeper.sleep(backoff);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
@@ -309,76 +361,80 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private async claimLoop(): Promise<void> {
     const every = Math.max(50, Math.floor(this.opts.claimIdleMs / 2));
     while (this.running) {
-      try {
-        for (;;) {
-          const pending = (await this.cmd!.xpending(
-            this.stream,
-            this.group,
-            'IDLE',
-            this.opts.claimIdleMs,
-            '-',
-            '+',
-            this.opts.batchSize,
-          )) as Array<[string, string, number, number]>;
-          const stale = pending.filter(([id]) => !this.inFlight.has(id));
-          if (stale.length === 0 || !this.running) break;
-          const poison = stale.filter(([, , , deliveries]) => deliveries >= POISON_DELIVERIES).map(([id]) => id);
-          if (poison.length > 0) await this.deadLetter(poison);
-          const retry = stale.filter(([, , , deliveries]) => deliveries < POISON_DELIVERIES).map(([id]) => id);
-          if (retry.length > 0) {
-            this.logger.warn(`claiming ${retry.length} entries left pending on ${this.stream}`);
-            for (const id of retry) {
-              if (!this.running) break;
-              // one at a time: each may be big, and each is handled alone
-              const [entry] = (await this.cmd!.callBuffer(
-                'XCLAIM',
-                this.stream,
-                this.group,
-                this.consumer,
-                this.opts.claimIdleMs,
-                id,
-              )) as StreamEntry[];
-              if (entry) await this.processBatch([entry]);
-            }
-          }
-          if (pending.length < this.opts.batchSize) break;
-        }
-      } catch (err) {
+      for (const stream of this.streams) {
         if (!this.running) break;
-        if (!String((err as Error | undefined)?.message).includes('NOGROUP'))
-          this.logger.error(`claiming on ${this.stream} failed: ${(err as Error | undefined)?.message}`);
+        try {
+          await this.claimFrom(stream);
+        } catch (err) {
+          if (!this.running) break;
+          if (!String((err as Error | undefined)?.message).includes('NOGROUP'))
+            this.logger.error(`claiming on ${stream} failed: ${(err as Error | undefined)?.message}`);
+        }
       }
       await this.sleeper.sleep(every);
     }
   }
 
+  private async claimFrom(stream: string): Promise<void> {
+    for (;;) {
+      const pending = (await this.cmd!.xpending(stream, this.group, 'IDLE', this.opts.claimIdleMs, '-', '+', this.opts.batchSize)) as Array<
+        [string, string, number, number]
+      >;
+      const stale = pending.filter(([id]) => !this.inFlight.has(`${stream} ${id}`));
+      if (stale.length === 0 || !this.running) break;
+      const poison = stale.filter(([, , , deliveries]) => deliveries >= POISON_DELIVERIES).map(([id]) => id);
+      if (poison.length > 0) await this.deadLetter(stream, poison);
+      const retry = stale.filter(([, , , deliveries]) => deliveries < POISON_DELIVERIES).map(([id]) => id);
+      if (retry.length > 0) {
+        this.logger.warn(`claiming ${retry.length} entries left pending on ${stream}`);
+        for (const id of retry) {
+          if (!this.running) break;
+          // one at a time: each may be big, and each is handled alone
+          const [entry] = (await this.cmd!.callBuffer(
+            'XCLAIM',
+            stream,
+            this.group,
+            this.consumer,
+            this.opts.claimIdleMs,
+            id,
+          )) as StreamEntry[];
+          if (entry) await this.processBatch([entry], stream);
+        }
+      }
+      if (pending.length < this.opts.batchSize) break;
+    }
+  }
+
   /** Moves entries a consumer died on to `bus:<service>:dead` (envelope only) and answers them. */
-  private async deadLetter(ids: string[]): Promise<void> {
-    const mine = (await this.cmd!.xclaim(this.stream, this.group, this.consumer, this.opts.claimIdleMs, ...ids, 'JUSTID')) as string[];
+  private async deadLetter(stream: string, ids: string[]): Promise<void> {
+    const mine = (await (this.cmd as Redis).xclaim(stream, this.group, this.consumer, this.opts.claimIdleMs, ...ids, 'JUSTID')) as string[];
     this.metrics?.deadLettered(mine.length);
     for (const entryId of mine) {
-      const [entry] = (await this.cmd!.xrangeBuffer(this.stream, entryId, entryId)) as unknown as StreamEntry[];
+      const [entry] = (await this.cmd!.xrangeBuffer(stream, entryId, entryId)) as unknown as StreamEntry[];
       const f = fieldsOf(entry?.[1]);
       this.logger.error(`dead-lettered ${entryId} (${f.pattern ?? '?'} from ${f.keyId ?? '?'}): a consumer stopped while handling it`);
-      const p = this.cmd!.multi();
-      p.xadd(
-        this.deadLetters,
-        'MAXLEN',
-        '~',
-        DEAD_LETTER_MAXLEN,
-        '*',
-        'entryId',
-        entryId,
-        'id',
-        f.id ?? '',
-        'pattern',
-        f.pattern ?? '',
-        'keyId',
-        f.keyId ?? '',
-        'dataBytes',
-        String(f.data?.length ?? 0),
-        'at',
-        new Date().toISOString(),
+      // the dead letter, the answer, then the XACK (one MULTI on one Redis; per key on a cluster)
+      const groups: Array<(m: Multi) => unknown> = [];
+      groups.push((m) =>
+        m.xadd(
+          this.deadLetters,
+          'MAXLEN',
+          '~',
+          DEAD_LETTER_MAXLEN,
+          '*',
+          'entryId',
+          entryId,
+          'id',
+          f.id ?? '',
+          'pattern',
+          f.pattern ?? '',
+          'keyId',
+          f.keyId ?? '',
+          'dataBytes',
+          String(f.data?.length ?? 0),
+          'at',
+          new Date().toISOString(),
+        ),
       );
       const to = f.replyTo && f.keyId && f.replyTo.startsWith(replyPrefixOf(f.keyId)) ? f.replyTo : null;
       if (to) {
@@ -388,10 +444,9 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         };
         // signed like any reply when the entry's own signature holds, so the caller's client takes it
         const answer = this.reply({ id: f.id ?? null, replyTo: to, secret: (await this.secretOf(f)) ?? undefined }, { ok: false, error })!;
-        p.rpush(to, answer.json).expire(to, REPLY_TTL_SECONDS);
+        groups.push((m) => m.rpush(to, answer.json).expire(to, REPLY_TTL_SECONDS));
       }
-      p.xack(this.stream, this.group, entryId).xdel(this.stream, entryId);
-      await p.exec();
+      await execGroups(this.cmd!, groups, (m) => m.xack(stream, this.group, entryId).xdel(stream, entryId));
     }
   }
 
@@ -419,15 +474,15 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     return secret && this.signatureHolds(f, secret) ? secret : null;
   }
 
-  private async processBatch(raw: StreamEntry[]): Promise<void> {
+  private async processBatch(raw: StreamEntry[], stream: string): Promise<void> {
     const ids = raw.map(([id]) => id.toString());
-    ids.forEach((id) => this.inFlight.add(id));
+    ids.forEach((id) => this.inFlight.add(`${stream} ${id}`));
     const later = new Set<string>();
     try {
       const entries = raw.map(([, flat], i) => ({ entryId: ids[i], f: fieldsOf(flat) }));
       // ignored (the entry is handled as if it had none), but visible
       for (const e of entries) if (e.f.traceparentInvalid) this.metrics?.invalidTraceContext('bus');
-      const gates = await this.admit(entries);
+      const gates = await this.admit(entries, stream);
       const now: Array<Promise<Outcome | null>> = [];
       for (const g of gates) {
         if (!('caller' in g)) {
@@ -442,11 +497,12 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       }
       const outcomes = await Promise.all(now);
       await this.writeBack(
+        stream,
         ids.filter((id) => !later.has(id)),
         outcomes,
       );
     } finally {
-      ids.filter((id) => !later.has(id)).forEach((id) => this.inFlight.delete(id));
+      ids.filter((id) => !later.has(id)).forEach((id) => this.inFlight.delete(`${stream} ${id}`));
     }
   }
 
@@ -456,9 +512,9 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     const accepted = this.expensive.submit(org, async () => {
       try {
         const outcome = await this.run(g);
-        await this.writeBack([g.entryId], [outcome]);
+        await this.writeBack(g.stream, [g.entryId], [outcome]);
       } finally {
-        this.inFlight.delete(g.entryId);
+        this.inFlight.delete(`${g.stream} ${g.entryId}`);
       }
     });
     if (accepted) return null;
@@ -471,8 +527,12 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     });
   }
 
-  /** One MULTI: an RPUSH + EXPIRE per reply list (atomic, so no list outlives its TTL), one XACK and one XDEL with all ids. */
-  private async writeBack(ids: string[], outcomes: Array<Outcome | null>): Promise<void> {
+  /**
+   * One MULTI: an RPUSH + EXPIRE per reply list (atomic, so no list outlives its TTL), one XACK and
+   * one XDEL with all ids. On a cluster (a MULTI stays in one slot): one MULTI per reply list, then
+   * the XACK + XDEL once every reply is written, so an entry is never acked without its reply.
+   */
+  private async writeBack(stream: string, ids: string[], outcomes: Array<Outcome | null>): Promise<void> {
     if (ids.length === 0) return;
     const byList = new Map<string, string[]>();
     for (const o of outcomes) {
@@ -481,13 +541,17 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       if (list) list.push(o.json);
       else byList.set(o.replyTo, [o.json]);
     }
-    const p = this.cmd!.multi();
-    for (const [list, replies] of byList) p.rpush(list, ...replies).expire(list, REPLY_TTL_SECONDS);
-    p.xack(this.stream, this.group, ...ids).xdel(this.stream, ...ids);
     try {
-      const results = (await p.exec()) ?? [];
-      const failed = results.find(([err]) => err);
-      if (failed) this.logger.error(`writing replies failed: ${failed[0]?.message}`);
+      const failed = await execGroups(
+        this.cmd!,
+        [...byList].map(
+          ([list, replies]) =>
+            (m: Multi) =>
+              m.rpush(list, ...replies).expire(list, REPLY_TTL_SECONDS),
+        ),
+        (m) => m.xack(stream, this.group, ...ids).xdel(stream, ...ids),
+      );
+      if (failed) this.logger.error(`writing replies failed: ${failed.message}`);
     } catch (err) {
       // unacked: the entries stay pending and are claimed (and answered) later
       this.logger.error(`writing replies failed: ${(err as Error | undefined)?.message}; ${ids.length} entries stay pending`);
@@ -510,7 +574,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
    * only under `bus:reply:`; an authenticated entry naming a reply list outside its key's prefix
    * is dropped without writing anywhere.
    */
-  private async admit(entries: Array<{ entryId: string; f: EntryFields }>): Promise<Gate[]> {
+  private async admit(entries: Array<{ entryId: string; f: EntryFields }>, stream: string): Promise<Gate[]> {
     const now = Date.now();
     const gates = new Array<Gate>(entries.length);
     const secrets = new Map<number, string>(); // entries whose signature was checked
@@ -599,12 +663,26 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     // 3. replay: the first entry with a (keyId, id) pair owns it until its deadline; a claim of the same entry is no replay
     const fresh = [...callers.keys()];
     if (fresh.length > 0) {
-      const p = this.cmd!.pipeline();
-      for (const i of fresh) {
+      const mark = (c: Pick<RedisConnection, 'set'>, i: number) => {
         const { entryId, f } = entries[i];
-        p.set(`bus:seen:${f.keyId}:${f.id}`, entryId, 'PX', Math.max(1, Number(f.deadline) - now) + 1000, 'NX', 'GET');
+        return c.set(`bus:seen:${f.keyId}:${f.id}`, entryId, 'PX', Math.max(1, Number(f.deadline) - now) + 1000, 'NX', 'GET');
+      };
+      let marks: Array<[Error | null, unknown]>;
+      if (isCluster(this.cmd!))
+        // marks live on every slot: one command each, all sent at once (ioredis pipelines them per node)
+        marks = await Promise.all(
+          fresh.map((i) =>
+            mark(this.cmd!, i).then(
+              (prev): [null, unknown] => [null, prev],
+              (err: Error): [Error, unknown] => [err, undefined],
+            ),
+          ),
+        );
+      else {
+        const p = this.cmd!.pipeline();
+        for (const i of fresh) void mark(p as unknown as Pick<RedisConnection, 'set'>, i);
+        marks = (await p.exec()) ?? [];
       }
-      const marks = (await p.exec()) ?? [];
       fresh.forEach((i, n) => {
         const [err, prev] = marks[n] ?? [new Error('no reply')];
         if (err) {
@@ -702,6 +780,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         secret: secrets.get(i)!,
         data,
         traceparent: f.traceparent,
+        stream,
       };
     }
     return gates;
@@ -726,7 +805,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       : undefined;
     try {
       const handler = this.getHandlerByPattern(g.pattern)!;
-      const ctx = new RedisStreamsContext([this.stream, g.entryId, g.pattern, g.id, this.consumer, g.caller]);
+      const ctx = new RedisStreamsContext([g.stream, g.entryId, g.pattern, g.id, this.consumer, g.caller]);
       const work = () => lastValueFrom(this.transformToObservable(handler(g.data, ctx)), { defaultValue: null });
       const value: unknown = await this.beforeDeadline(span ? withSpan(span, work) : work(), g.deadline);
       this.metrics?.served(g.pattern, 'ok', (performance.now() - started) / 1000);

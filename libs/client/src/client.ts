@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { ErrorCodes, isWireError } from '../../contracts/src/errors';
 import type {
   AccountRequest,
@@ -29,6 +29,7 @@ import type {
 } from '../../contracts/src/patterns';
 import type { Device, Member } from '../../contracts/src/models';
 import { MfaError } from './errors';
+import { clusterUrl, createRedis, type RedisConnection } from './redis-target';
 import { DEFAULT_TIMEOUT_MS, MAX_DEADLINE_AHEAD_MS, readReplies, replyPrefixOf, requestFields, requestStream } from './wire';
 import type { WireReply } from './wire';
 
@@ -38,7 +39,12 @@ export interface MfaClientOptions {
   secret: string;
   /** default `REDIS_URL`, else `redis://127.0.0.1:6379/5` (the platform's default database) */
   redisUrl?: string;
-  /** extra ioredis options, e.g. `{ username, password }` for a Redis ACL user */
+  /**
+   * The platform runs on a Redis Cluster: its nodes, `host:port,host:port,...` (any of them will
+   * do; the rest are discovered). Default `REDIS_CLUSTER_NODES`. Not together with `redisUrl`.
+   */
+  clusterNodes?: string;
+  /** extra ioredis options, e.g. `{ username, password }` for a Redis ACL user (each node's, on a cluster) */
   redisOptions?: RedisOptions;
   /** how long a call waits for its reply, retries included (default 5000, at most 300000) */
   timeoutMs?: number;
@@ -81,6 +87,23 @@ export function partitionOf(accountId: string | undefined, partitions: number): 
   return createHash('sha256').update(accountId).digest().readUInt32BE(0) % partitions;
 }
 
+/** The Redis or cluster a client talks to: its options first, then REDIS_URL / REDIS_CLUSTER_NODES. */
+function redisTargetOf(options: Pick<MfaClientOptions, 'redisUrl' | 'clusterNodes'>): string {
+  const bad = (message: string) => new MfaError(ErrorCodes.ValidationFailed, message);
+  if (options.redisUrl && options.clusterNodes) throw bad('redisUrl and clusterNodes: give one, not both');
+  if (options.redisUrl) return options.redisUrl;
+  const nodes =
+    options.clusterNodes ?? (options.redisUrl === undefined && !process.env.REDIS_URL ? process.env.REDIS_CLUSTER_NODES : undefined);
+  if (nodes) {
+    try {
+      return clusterUrl(nodes);
+    } catch (err) {
+      throw bad((err as Error).message);
+    }
+  }
+  return process.env.REDIS_URL || 'redis://127.0.0.1:6379/5';
+}
+
 /**
  * The member-service client of the MFA platform's bus. Signs every entry with a service key;
  * one reply list per client (`bus:reply:<keyId>:<uuid>`) carries the replies of every request
@@ -90,8 +113,8 @@ export function partitionOf(accountId: string | undefined, partitions: number): 
  */
 export class MfaClient {
   readonly replyList: string;
-  private readonly cmd: Redis;
-  private readonly blocking: Redis;
+  private readonly cmd: RedisConnection;
+  private readonly blocking: RedisConnection;
   private readonly poller: Promise<void>;
   private readonly waiting = new Map<string, Waiter>();
   private readonly timeoutMs: number;
@@ -99,6 +122,8 @@ export class MfaClient {
   private readonly retryBaseMs: number;
   private readonly partitions: number;
   private closed = false;
+  private stop!: () => void;
+  private readonly stopped = new Promise<void>((resolve) => (this.stop = resolve));
 
   constructor(private readonly options: MfaClientOptions) {
     if (!options?.keyId || !options.secret) throw new MfaError(ErrorCodes.ValidationFailed, 'keyId and secret: required (a service key)');
@@ -110,10 +135,10 @@ export class MfaClient {
     this.retries = options.retries ?? 3;
     this.retryBaseMs = options.retryBaseMs ?? 100;
     this.replyList = `${replyPrefixOf(options.keyId)}${randomUUID()}`;
-    const url = options.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/5';
+    const url = redisTargetOf(options);
     // RESP2: the reply shapes below; the blocking connection waits through reconnects
-    this.cmd = new Redis(url, { protocol: 2, maxRetriesPerRequest: 2, ...options.redisOptions });
-    this.blocking = new Redis(url, { protocol: 2, maxRetriesPerRequest: null, ...options.redisOptions });
+    this.cmd = createRedis(url, { protocol: 2, maxRetriesPerRequest: 2, ...options.redisOptions });
+    this.blocking = createRedis(url, { protocol: 2, maxRetriesPerRequest: null, ...options.redisOptions });
     this.cmd.on('error', () => undefined); // surfaced as `unavailable` on the calls that need it
     this.blocking.on('error', () => undefined);
     this.poller = this.poll();
@@ -194,6 +219,7 @@ export class MfaClient {
       w.reject(new MfaError(ErrorCodes.Unavailable, 'the client was closed'));
     }
     this.blocking.disconnect(); // ends the BLPOP at once
+    this.stop(); // and if it does not (a cluster still connecting), the poller leaves it
     await this.poller;
     await this.cmd.del(this.replyList).catch(() => 0);
     await this.cmd.quit().catch(() => this.cmd.disconnect());
@@ -237,6 +263,7 @@ export class MfaClient {
       list: this.replyList,
       secret: this.options.secret,
       running: () => !this.closed,
+      stopped: this.stopped,
       waiting: (id) => this.waiting.has(id),
       deliver: (reply) => this.settle(reply),
     });

@@ -9,6 +9,8 @@
 export { MfaClient, partitionOf } from './client';
 export type { CallOptions, MfaClientOptions } from './client';
 export { MfaError } from './errors';
+export { clusterNodesProblem, clusterUrl, createRedis, isCluster } from './redis-target';
+export type { RedisConnection } from './redis-target';
 export type { ErrorCode } from './errors';
 export { ErrorCodes } from '../../contracts/src/errors';
 export type { WireError } from '../../contracts/src/errors';

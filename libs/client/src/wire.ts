@@ -204,6 +204,11 @@ export interface ReplyLoop {
   secret: string;
   /** false once the client closes: the loop ends after the read in progress */
   running(): boolean;
+  /**
+   * Resolves when the client closes: the read in progress is abandoned. A cluster connection
+   * disconnected while it is still connecting never settles the BLPOP it holds.
+   */
+  stopped?: Promise<unknown>;
   /** whether a request with this id still waits (a late or foreign reply is dropped unchecked) */
   waiting(id: string): boolean;
   /** a trusted reply to a waiting request */
@@ -223,7 +228,8 @@ export interface ReplyLoop {
 export async function readReplies(loop: ReplyLoop): Promise<void> {
   while (loop.running()) {
     try {
-      const first = await loop.connection.blpop(loop.list, 1);
+      const read = loop.connection.blpop(loop.list, 1);
+      const first = loop.stopped ? await Promise.race([read, loop.stopped.then(() => null)]) : await read;
       if (!first) continue;
       takeReply(loop, first[1]);
       for (;;) {

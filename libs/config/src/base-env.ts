@@ -1,5 +1,7 @@
+import 'reflect-metadata'; // decorators below record the declared types loadConfig converts by
 import { IsIn, IsString, Matches } from 'class-validator';
 import { internalKeyProblem } from '@mfa/crypto';
+import { clusterNodesProblem, clusterUrl } from '@mfa-platform/client/redis-target';
 import { IntRange, IsEmptyOrValid } from './env-validators';
 
 export const DEV_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/mfa_platform';
@@ -35,8 +37,27 @@ export class BaseEnv {
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// URL' })
   DATABASE_URL: string = DEV_DATABASE_URL;
 
+  /**
+   * One Redis. With REDIS_CLUSTER_NODES instead, loadConfig sets it to the cluster's connection
+   * string (`redis-cluster://host:port,...`), which every connection of the platform takes.
+   */
   @Matches(/^rediss?:\/\/[^\s/]+(\/\d{1,2})?$/, { message: 'must be a redis:// URL, optionally with a /db number' })
   REDIS_URL: string = DEV_REDIS_URL;
+
+  /**
+   * Instead of REDIS_URL: a Redis Cluster's nodes, `host:port,host:port,...` (any of them; the
+   * rest are discovered). Every service, the bus and every queue then run on the cluster.
+   */
+  @IsEmptyOrValid(clusterNodesProblem)
+  REDIS_CLUSTER_NODES: string = '';
+
+  /**
+   * Request streams per service: 1 reads `bus:<service>:requests`; N > 1 reads
+   * `bus:<service>:requests:<0..N-1>` (spread over a cluster's nodes), every one on every instance.
+   * Senders put an entry on the partition its account id hashes to. Same value for every service.
+   */
+  @IntRange(1, 64)
+  BUS_PARTITIONS: number = 1;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
@@ -68,6 +89,26 @@ export class BaseEnv {
    */
   @IsEmptyOrValid(metricsTokenProblem)
   METRICS_TOKEN: string = '';
+
+  /**
+   * Checks between variables, given what the environment itself set (not the defaults); settles
+   * REDIS_URL from REDIS_CLUSTER_NODES. Called once by loadConfig after the per-variable rules.
+   */
+  environmentProblems(present: Readonly<Record<string, string>>, production: boolean): string[] {
+    if (present.REDIS_CLUSTER_NODES) {
+      if (present.REDIS_URL)
+        return ['REDIS_URL and REDIS_CLUSTER_NODES: both set; give REDIS_URL for one Redis or REDIS_CLUSTER_NODES for a cluster, not both'];
+      if (!clusterNodesProblem(this.REDIS_CLUSTER_NODES)) this.REDIS_URL = clusterUrl(this.REDIS_CLUSTER_NODES);
+      return [];
+    }
+    if (present.REDIS_URL?.startsWith('redis-cluster://'))
+      return ['REDIS_URL: must be a redis:// URL (name a cluster with REDIS_CLUSTER_NODES=host:port,...)'];
+    return production && !present.REDIS_URL
+      ? [
+          'REDIS_URL or REDIS_CLUSTER_NODES: neither is set; one is required in production (REDIS_URL=redis://host:6379/5 or REDIS_CLUSTER_NODES=host:port,...)',
+        ]
+      : [];
+  }
 
   /** Problems that only matter in production (development defaults of secrets). */
   productionProblems(): string[] {

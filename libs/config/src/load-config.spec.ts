@@ -33,4 +33,41 @@ describe(loadConfig.name, () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error!.problems.map((p) => p.split('=')[0]).sort()).toEqual(['LOG_LEVEL', 'PORT', 'REDIS_URL']);
   });
+
+  describe('REDIS_CLUSTER_NODES and BUS_PARTITIONS', () => {
+    const problems = (env: NodeJS.ProcessEnv): string[] => {
+      try {
+        loadConfig(TestEnv, env);
+        return [];
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+    };
+
+    it('turns the node list into the connection string every service opens', () => {
+      const sut = loadConfig(TestEnv, { REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b.internal:7001,[::1]:7002', BUS_PARTITIONS: '3' });
+      expect(sut.REDIS_URL).toBe('redis-cluster://10.0.0.1:7000,redis-b.internal:7001,[::1]:7002');
+      expect(sut.BUS_PARTITIONS).toBe(3);
+      expect(loadConfig(TestEnv, {}).BUS_PARTITIONS).toBe(1);
+    });
+
+    it('names the problem: both set, a bad host:port, neither in production, partitions out of range', () => {
+      expect(problems({ REDIS_URL: 'redis://h:6379/5', REDIS_CLUSTER_NODES: 'h:7000' })).toEqual([
+        expect.stringContaining('REDIS_URL and REDIS_CLUSTER_NODES: both set'),
+      ]);
+      expect(problems({ REDIS_CLUSTER_NODES: 'h:7000,h' })).toEqual([
+        expect.stringMatching(/^REDIS_CLUSTER_NODES=.*entry 2 \("h"\) is not host:port/),
+      ]);
+      expect(problems({ REDIS_CLUSTER_NODES: 'h:70000' })).toEqual([expect.stringContaining('port must be 1..65535')]);
+      expect(problems({ REDIS_CLUSTER_NODES: 'h:7000,,h:7001' })).toEqual([expect.stringContaining('entry 2 is empty')]);
+      expect(problems({ REDIS_CLUSTER_NODES: 'bad host:7000' })).toEqual([expect.stringContaining('is not a host name or address')]);
+      expect(problems({ REDIS_URL: 'redis-cluster://h:7000' })).toContainEqual(
+        expect.stringContaining('name a cluster with REDIS_CLUSTER_NODES'),
+      );
+      expect(problems({ NODE_ENV: 'production', BUS_INTERNAL_KEY: Buffer.alloc(32, 1).toString('base64') })).toEqual([
+        expect.stringContaining('REDIS_URL or REDIS_CLUSTER_NODES: neither is set'),
+      ]);
+      for (const n of ['0', '65', '2.5']) expect(problems({ BUS_PARTITIONS: n })).toEqual([expect.stringMatching(/^BUS_PARTITIONS=/)]);
+    });
+  });
 });

@@ -33,6 +33,10 @@ export function loadConfig<T extends object>(schema: new () => T, env: NodeJS.Pr
   if (production && typeof (config as { productionProblems?: () => string[] }).productionProblems === 'function') {
     problems.push(...(config as unknown as { productionProblems(): string[] }).productionProblems());
   }
+  const environmentProblems = (config as { environmentProblems?: (p: Record<string, string>, production: boolean) => string[] })
+    .environmentProblems;
+  if (typeof environmentProblems === 'function')
+    problems.push(...environmentProblems.call(config, present as Record<string, string>, production));
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

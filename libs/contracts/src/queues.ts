@@ -8,8 +8,17 @@
  */
 import type { AuditAction, AuditActorType, MfaMethod, RolloutStatus } from './enums';
 
-/** BullMQ key prefix. The braces are a Redis Cluster hash tag: every queue key lands in one slot. */
+/** BullMQ key prefix on one Redis. The braces are a Redis Cluster hash tag: every queue key lands in one slot. */
 export const QUEUE_PREFIX = '{mfa-platform}';
+
+/**
+ * A queue's BullMQ key prefix. One Redis: QUEUE_PREFIX, as always (jobs already queued keep their
+ * keys). A cluster: `{mfa-platform:<queue>}`, a hash tag per queue, so each queue's keys (which
+ * BullMQ's scripts use together) share a slot and the queues spread over the nodes.
+ */
+export function queuePrefix(queue: QueueName, cluster: boolean): string {
+  return cluster ? `{mfa-platform:${queue}}` : QUEUE_PREFIX;
+}
 
 export const Queues = {
   /** consumed by account-service: materialize a policy version for every member of an org */

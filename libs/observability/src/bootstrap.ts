@@ -200,6 +200,7 @@ export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>,
       directory,
       metrics: busMetrics,
       serviceName: def.name,
+      partitions: env.BUS_PARTITIONS,
     });
     const bus = app.connectMicroservice({ strategy }, { deferInitialization: true });
     // without it Nest's RPC handler drops every error code (see BusExceptionFilter)

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Injectable, Module, Optional, type DynamicModule, type OnModuleDestroy, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { Redis } from 'ioredis';
+import { createRedis, type RedisConnection } from '@mfa/bus';
 import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { ping } from '@mfa/database';
@@ -53,7 +53,7 @@ export class Readiness {
 export class HealthController implements OnModuleDestroy {
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(HEALTH_REDIS) private readonly redis: Redis,
+    @Inject(HEALTH_REDIS) private readonly redis: RedisConnection,
     private readonly readiness: Readiness,
     @Optional() metrics?: Metrics,
   ) {
@@ -122,7 +122,7 @@ export class HealthModule {
         {
           provide: HEALTH_REDIS,
           // offline queue off: a down Redis answers "down" at once instead of waiting
-          useFactory: () => new Redis(redisUrl, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+          useFactory: () => createRedis(redisUrl, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
         },
       ],
     };

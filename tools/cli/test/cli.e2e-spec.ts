@@ -54,6 +54,9 @@ beforeAll(async () => {
     MFA_API_KEY: org.adminKey,
     MFA_ORG_ID: org.id,
     REDIS_URL: process.env.REDIS_URL,
+    // on a cluster (npm run test:cluster): member commands take its nodes and the services' partitions
+    REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES,
+    BUS_PARTITIONS: process.env.BUS_PARTITIONS,
     MFA_SERVICE_KEY_ID: key.id,
     MFA_SERVICE_KEY_SECRET: key.secret,
   };
@@ -106,6 +109,10 @@ describe('mfa (usage and exit codes)', () => {
     const missing = await mfa(['devices', 'enable', '--account-id', 'x']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('--serial-number');
+    const both = await mfa(['devices', 'list', '--account-id', 'x'], { REDIS_URL: 'redis://h:1/5', REDIS_CLUSTER_NODES: 'h:7000' });
+    expect(both).toMatchObject({ code: 1, stderr: expect.stringContaining('REDIS_URL and REDIS_CLUSTER_NODES: both set') });
+    const badNodes = await mfa(['devices', 'list', '--account-id', 'x'], { REDIS_URL: undefined, REDIS_CLUSTER_NODES: 'h:7000,h' });
+    expect(badNodes).toMatchObject({ code: 1, stderr: expect.stringContaining('entry 2 ("h") is not host:port') });
     const noKey = await mfa(['members', 'list'], { MFA_API_KEY: undefined });
     expect(noKey).toMatchObject({ code: 1, stderr: expect.stringContaining('MFA_API_KEY') });
     const notFound = await mfa(['members', 'get', '00000000-0000-4000-8000-000000000000']);

@@ -49,7 +49,8 @@ describe(MfaServiceEnv.name, () => {
       SMS_WEBHOOK_URL: 'https://sms.example.com/hook',
       SMS_WEBHOOK_SECRET: randomBytes(32).toString('hex'),
     };
-    expect(problemsOf({ NODE_ENV: 'production', ...keys, ...webhook })).toEqual([]);
+    // production names its Redis (REDIS_URL or REDIS_CLUSTER_NODES)
+    expect(problemsOf({ NODE_ENV: 'production', REDIS_URL: 'redis://redis:6379/5', ...keys, ...webhook })).toEqual([]);
   });
 
   it('refuses the outbox SMS sender in production, and a webhook sender without its URL and secret anywhere', () => {

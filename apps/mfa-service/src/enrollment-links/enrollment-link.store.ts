@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@mfa/bus';
 import { openRedis } from '@mfa/bus';
 import type { RedeemEnrollmentLinkReply } from '@mfa/contracts';
 import { MfaServiceEnv } from '../config/mfa-service.env';
@@ -31,7 +31,7 @@ return {'redeemed', v[1], v[2], v[3], v[4]}`;
 @Injectable()
 export class EnrollmentLinkStore implements OnModuleDestroy {
   private readonly logger = new Logger(EnrollmentLinkStore.name);
-  private readonly redis: Redis & { mfaRedeemLink(n: number, key: string, now: number): Promise<string[]> };
+  private readonly redis: RedisConnection & { mfaRedeemLink(n: number, key: string, now: number): Promise<string[]> };
 
   constructor(@Inject(MfaServiceEnv) env: MfaServiceEnv) {
     const redis = openRedis(env.REDIS_URL, 'mfa-service:enrollment-links', false, this.logger, { maxRetriesPerRequest: 2 });

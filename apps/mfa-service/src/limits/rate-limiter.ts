@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@mfa/bus';
 import { AppError, ErrorCodes } from '@mfa/contracts';
 import { openRedis } from '@mfa/bus';
 import { SecurityMetrics } from '@mfa/observability';
@@ -39,14 +39,14 @@ return 0`;
 const HOUR_MS = 3_600_000;
 
 /**
- * Sliding one-hour limits in Redis, shared by every instance (one atomic script per decision).
+ * Sliding one-hour limits in RedisConnection, shared by every instance (one atomic script per decision).
  * Time is the caller's clock, like the rest of the service. Keys of one decision must share a
  * hash tag (`{...}`) so the script also runs on a Redis Cluster.
  */
 @Injectable()
 export class RateLimiter implements OnModuleDestroy {
   private readonly logger = new Logger(RateLimiter.name);
-  private readonly redis: Redis & { mfaTakeSlot(n: number, ...args: Array<string | number>): Promise<number> };
+  private readonly redis: RedisConnection & { mfaTakeSlot(n: number, ...args: Array<string | number>): Promise<number> };
 
   constructor(
     @Inject(MfaServiceEnv) env: MfaServiceEnv,

@@ -9,8 +9,12 @@ describe(OrgServiceEnv.name, () => {
   it('refuses the generated platform key in production', () => {
     expect(() => loadConfig(OrgServiceEnv, { NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(
-      loadConfig(OrgServiceEnv, { NODE_ENV: 'production', PLATFORM_API_KEY: 'p'.repeat(40), BUS_INTERNAL_KEY: 'k'.repeat(44) })
-        .PLATFORM_API_KEY,
+      loadConfig(OrgServiceEnv, {
+        NODE_ENV: 'production',
+        REDIS_URL: 'redis://redis:6379/5', // production names its Redis (or REDIS_CLUSTER_NODES)
+        PLATFORM_API_KEY: 'p'.repeat(40),
+        BUS_INTERNAL_KEY: 'k'.repeat(44),
+      }).PLATFORM_API_KEY,
     ).toBe('p'.repeat(40));
   });
 

@@ -1,12 +1,12 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@mfa/bus';
 import { WEB_REDIS } from './web-redis';
 
 /** 200 when Redis answers (the web app keeps no Postgres connection of its own). */
 @Controller()
 export class HealthController {
-  constructor(@Inject(WEB_REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(WEB_REDIS) private readonly redis: RedisConnection) {}
 
   @Get('health')
   async health(@Res({ passthrough: true }) res: Response) {

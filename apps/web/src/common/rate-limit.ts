@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@mfa/bus';
 import { WEB_REDIS } from './web-redis';
 
 export class RateLimited extends Error {
@@ -8,10 +8,10 @@ export class RateLimited extends Error {
   }
 }
 
-/** Fixed one-minute windows in Redis, shared by every web instance: INCR, and EXPIRE on the first hit. */
+/** Fixed one-minute windows in RedisConnection, shared by every web instance: INCR, and EXPIRE on the first hit. */
 @Injectable()
 export class RateLimit {
-  constructor(@Inject(WEB_REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(WEB_REDIS) private readonly redis: RedisConnection) {}
 
   /** Counts one attempt of `what` by `who`; throws RateLimited past `max` in the current minute. */
   async hit(what: string, who: string, max: number): Promise<void> {

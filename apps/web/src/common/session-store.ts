@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@mfa/bus';
 import { Envelope, InternalKey } from '@mfa/crypto';
 import { WEB_REDIS } from './web-redis';
 
@@ -15,7 +15,7 @@ export class SessionStore implements OnModuleDestroy {
   private readonly envelope: Envelope;
 
   constructor(
-    @Inject(WEB_REDIS) private readonly redis: Redis,
+    @Inject(WEB_REDIS) private readonly redis: RedisConnection,
     internalKey: InternalKey,
   ) {
     const current = { kid: 'w1', key: internalKey.webSessionKey };

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@mfa/bus';
 import { openRedis } from '@mfa/bus';
 import { WebEnv } from '../config/web.env';
 
@@ -9,5 +9,5 @@ export const WEB_REDIS = Symbol('WEB_REDIS');
 export const webRedisProvider = {
   provide: WEB_REDIS,
   inject: [WebEnv],
-  useFactory: (env: WebEnv): Redis => openRedis(env.REDIS_URL, 'web', false, new Logger('WebRedis'), { maxRetriesPerRequest: 2 }),
+  useFactory: (env: WebEnv): RedisConnection => openRedis(env.REDIS_URL, 'web', false, new Logger('WebRedis'), { maxRetriesPerRequest: 2 }),
 };

@@ -6,22 +6,25 @@ import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsEmail, IsOptional, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
 import { throwError } from 'rxjs';
 import { AppError } from '@mfa/contracts';
-import { Redis } from 'ioredis';
 import { BusValidationPipe } from '../bus-validation.pipe';
+import type { Redis } from 'ioredis';
 import { createBusMicroservice } from '../bus-microservice';
+import { clusterUrl, createRedis, masters, type RedisConnection } from '../redis-connection';
 import { RedisStreamsContext } from '../redis-streams.context';
 import { type BusCredentials, platformCredentials, replyPrefixOf, signEntry } from '../wire';
 import { randomUUID } from 'node:crypto';
 import type { RedisStreamsServerOptions } from '../redis-streams.server';
 
-// database 12 by default; BUS_TEST_REDIS_DB lets two people run these specs side by side
-export const REDIS_URL = `redis://127.0.0.1:6379/${process.env.BUS_TEST_REDIS_DB ?? 12}`;
+// database 12 by default; BUS_TEST_REDIS_DB lets two people run these specs side by side; REDIS_CLUSTER_NODES: on that cluster
+export const REDIS_URL = process.env.REDIS_CLUSTER_NODES
+  ? clusterUrl(process.env.REDIS_CLUSTER_NODES)
+  : `redis://127.0.0.1:6379/${process.env.BUS_TEST_REDIS_DB ?? 12}`;
 export const MFA_STREAM = 'bus:mfa:requests';
 export const PLATFORM_SECRET = 'test-platform-secret';
 export const TEST_CREDENTIALS = platformCredentials('test', PLATFORM_SECRET);
 
 /** Every handler call, in order: how the specs count "exactly once" and "both instances". */
-export const calls: Array<{ pattern: string; requestId: string; consumer: string }> = [];
+export const calls: Array<{ pattern: string; requestId: string; consumer: string; stream: string }> = [];
 
 export class AccountDto {
   @IsUUID()
@@ -51,7 +54,7 @@ export class BulkDto {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const record = (ctx: RedisStreamsContext) =>
-  calls.push({ pattern: ctx.getPattern(), requestId: ctx.getRequestId(), consumer: ctx.getConsumer() });
+  calls.push({ pattern: ctx.getPattern(), requestId: ctx.getRequestId(), consumer: ctx.getConsumer(), stream: ctx.getStream() });
 
 @Controller()
 class TestBusController {
@@ -110,8 +113,15 @@ export async function startService(opts: Partial<RedisStreamsServerOptions> = {}
   return app;
 }
 
+/** typed as Redis: a Cluster has the same command methods, and the specs spread arguments TypeScript cannot match on the union */
 export function rawRedis(): Redis {
-  return new Redis(REDIS_URL, { protocol: 2 });
+  return createRedis(REDIS_URL, { protocol: 2 }) as Redis;
+}
+
+/** FLUSHDB of the specs' database; on a cluster, of every master. */
+export async function flushRedis(conn: RedisConnection): Promise<void> {
+  await conn.ping(); // a cluster knows its masters once its slots are loaded
+  await Promise.all(masters(conn).map((m) => m.flushdb()));
 }
 
 /** Polls until `check` is truthy; fails after `ms`. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@mfa/bus';
 import { openRedis } from '@mfa/bus';
 import { constantTimeEqual, InternalKey } from '@mfa/crypto';
 import { MfaServiceEnv } from '../../config/mfa-service.env';
@@ -21,7 +21,7 @@ export interface IssuedChallenge {
 const macInput = (challengeId: string, c: IssuedChallenge) => `${challengeId}\n${c.accountId}\n${c.challenge}\n${c.expiresAt}`;
 
 /**
- * Authentication challenges in Redis, so whichever instance receives the assertion finds the
+ * Authentication challenges in RedisConnection, so whichever instance receives the assertion finds the
  * challenge another issued; `take` is GETDEL, so a challenge is redeemed at most once however
  * many requests carry it. Each record carries a MAC under a key derived from BUS_INTERNAL_KEY:
  * whoever can write to Redis could otherwise store the challenge of an assertion it saw once
@@ -32,7 +32,7 @@ const macInput = (challengeId: string, c: IssuedChallenge) => `${challengeId}\n$
 @Injectable()
 export class WebAuthnChallenges implements OnModuleDestroy {
   private readonly logger = new Logger(WebAuthnChallenges.name);
-  private readonly redis: Redis;
+  private readonly redis: RedisConnection;
 
   constructor(
     @Inject(MfaServiceEnv) env: MfaServiceEnv,

@@ -1,0 +1,92 @@
+/**
+ * Where the bus lives: one Redis (a `redis://` URL) or a Redis Cluster. Inside the platform a
+ * cluster is named by one connection string, `redis-cluster://host:port,host:port,...`, made from
+ * REDIS_CLUSTER_NODES at boot, so every `redisUrl` option takes either and `createRedis` is the
+ * one place that decides between ioredis' `Redis` and `Cluster`.
+ */
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+
+/** A single Redis or a cluster: the commands this code uses exist on both with the same types. */
+export type RedisConnection = Redis | Cluster;
+
+export const CLUSTER_URL_SCHEME = 'redis-cluster://';
+
+export interface ClusterNodeAddress {
+  host: string;
+  port: number;
+}
+
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/;
+
+/** What is wrong with a `host:port,host:port` list (null: fine). Names the bad entry by position. */
+export function clusterNodesProblem(value: string): string | null {
+  const entries = value.split(',').map((e) => e.trim());
+  if (entries.length > 64) return 'at most 64 nodes';
+  for (const [i, entry] of entries.entries()) {
+    if (!entry) return `entry ${i + 1} is empty (expected host:port,host:port,...)`;
+    const at = entry.lastIndexOf(':');
+    const host = at > 0 ? entry.slice(0, at) : '';
+    const port = at > 0 ? entry.slice(at + 1) : '';
+    if (!host || !port) return `entry ${i + 1} ("${entry}") is not host:port`;
+    if (!HOST.test(host)) return `entry ${i + 1} ("${entry}"): "${host}" is not a host name or address`;
+    if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) return `entry ${i + 1} ("${entry}"): port must be 1..65535`;
+  }
+  return null;
+}
+
+/** The nodes of a `host:port,...` list; throws naming the problem. */
+export function parseClusterNodes(value: string): ClusterNodeAddress[] {
+  const problem = clusterNodesProblem(value);
+  if (problem) throw new Error(`REDIS_CLUSTER_NODES: ${problem}`);
+  return value.split(',').map((e) => {
+    const entry = e.trim();
+    const at = entry.lastIndexOf(':');
+    return { host: entry.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(entry.slice(at + 1)) };
+  });
+}
+
+/** The connection string of a cluster: `redis-cluster://` + its node list. */
+export function clusterUrl(nodes: string): string {
+  parseClusterNodes(nodes);
+  return `${CLUSTER_URL_SCHEME}${nodes
+    .split(',')
+    .map((n) => n.trim())
+    .join(',')}`;
+}
+
+export function isClusterUrl(url: string): boolean {
+  return url.startsWith(CLUSTER_URL_SCHEME);
+}
+
+export function isCluster(conn: RedisConnection): conn is Cluster {
+  return (conn as { isCluster?: boolean }).isCluster === true;
+}
+
+/** Options that belong to the cluster client itself; the rest go to each node's connection. */
+const CLUSTER_LEVEL = ['lazyConnect', 'enableOfflineQueue', 'enableReadyCheck', 'enableAutoPipelining'] as const;
+
+/**
+ * A connection to `url`: `Redis` for a `redis://` URL, `Cluster` for `redis-cluster://...` (node
+ * options under `redisOptions`). A command to a master that died is retried while the cluster
+ * fails over (up to about 5 s: 16 redirections, 300 ms apart), then fails like any Redis error.
+ */
+export function createRedis(url: string, options: RedisOptions = {}): RedisConnection {
+  if (!isClusterUrl(url)) return new Redis(url, options);
+  const node: RedisOptions = { ...options };
+  const cluster: ClusterOptions = { retryDelayOnFailover: 300, retryDelayOnClusterDown: 300, retryDelayOnTryAgain: 300 };
+  for (const k of CLUSTER_LEVEL) {
+    if (k in node) {
+      (cluster as Record<string, unknown>)[k] = node[k];
+      delete node[k];
+    }
+  }
+  return new Cluster(parseClusterNodes(url.slice(CLUSTER_URL_SCHEME.length)), { ...cluster, redisOptions: node });
+}
+
+/**
+ * The masters a command about the whole keyspace must visit (SCAN, FLUSHDB, CLIENT LIST): every
+ * master of a cluster, or the one Redis.
+ */
+export function masters(conn: RedisConnection): Redis[] {
+  return isCluster(conn) ? conn.nodes('master') : [conn];
+}
