@@ -33,9 +33,11 @@ export class PolicyPreviewRepository {
    * members. Without group policies the two run side by side (in parallel workers each). With
    * them, one after the other: the group aggregate (a hash table per process) and the rule over
    * every member cost twice the CPU when both statements take their full pass, so the counts go
-   * first and tell how many are blocked at `now` already (blockedFrom is never earlier than now):
-   * when that is at least `sampleSize`, the sample is exactly the lowest ids among them, read in
-   * id order until found (a few rows, not a pass); otherwise the top-N pass.
+   * first. blockedFrom is never earlier than now (GREATEST(deadline, exempt_until, now)), and it
+   * is now exactly for the members non_compliant after (required, no counted device, deadline
+   * passed, not exempt): when there are at least `sampleSize` of them, the sample is exactly the
+   * lowest ids blocked at now, read in id order until found (a few rows, not a pass); otherwise,
+   * or if that read finds fewer, the top-N pass.
    */
   async preview(
     scope: PreviewScope,
@@ -46,31 +48,33 @@ export class PolicyPreviewRepository {
       return { ...counts, sample };
     }
     const counts = await this.counts(scope, opts.maxDays);
-    const sample = await this.sample(scope, opts.sampleSize, counts.blockedNow >= opts.sampleSize);
-    return { ...counts, sample };
+    const nonCompliantAfter = counts.states.reduce((n, s) => n + (s.after === 'non_compliant' ? s.n : 0), 0);
+    // fewer rows than asked: fewer are blocked at now than counted (cannot happen, see above); the full pass then
+    const sample = nonCompliantAfter >= opts.sampleSize ? await this.sample(scope, opts.sampleSize, true) : ([] as PreviewSampleRow[]);
+    return {
+      ...counts,
+      sample: sample.length === opts.sampleSize ? sample : await this.sample(scope, opts.sampleSize, false),
+    };
   }
 
-  private async counts(scope: PreviewScope, maxDays: number): Promise<PreviewCounts & { blockedNow: number }> {
+  private async counts(scope: PreviewScope, maxDays: number): Promise<PreviewCounts> {
     const n = scope.params.length;
-    // OFFSET 0: the subquery stays a projection, so the blocked instant is evaluated once per row
-    // for its two uses (the day and "blocked now")
     const sql = `
       WITH g AS MATERIALIZED (
-        SELECT now_state, after_state, (b AT TIME ZONE 'UTC')::date AS day, b = ${scope.now} AS blocked_now, count(*)::int AS n FROM (
-          SELECT ${stateNowSql(scope)} AS now_state, ${stateAfterSql(scope)} AS after_state, ${blockedAfterSql(scope)} AS b
-            FROM ${scope.from} WHERE ${scope.where} OFFSET 0) m
-         GROUP BY 1, 2, 3, 4)
+        SELECT now_state, after_state, day, count(*)::int AS n FROM (
+          SELECT ${stateNowSql(scope)} AS now_state, ${stateAfterSql(scope)} AS after_state,
+                 (${blockedAfterSql(scope)} AT TIME ZONE 'UTC')::date AS day
+            FROM ${scope.from} WHERE ${scope.where}) m
+         GROUP BY 1, 2, 3)
       SELECT 's' AS kind, now_state, after_state, NULL AS date, sum(n)::int AS n FROM g GROUP BY now_state, after_state
       UNION ALL
-      (SELECT 'd', NULL, NULL, to_char(day, 'YYYY-MM-DD'), sum(n)::int FROM g WHERE day IS NOT NULL GROUP BY day ORDER BY day LIMIT $${n + 1})
-      UNION ALL
-      SELECT 'n', NULL, NULL, NULL, COALESCE(sum(n), 0)::int FROM g WHERE blocked_now`;
-    type CountRow = { kind: 's' | 'd' | 'n'; now_state: EnforcementState; after_state: EnforcementState; date: string; n: number };
+      (SELECT 'd', NULL, NULL, to_char(day, 'YYYY-MM-DD'), sum(n)::int FROM g WHERE day IS NOT NULL GROUP BY day ORDER BY day LIMIT $${n + 1})`;
+    type CountRow = { kind: 's' | 'd'; now_state: EnforcementState; after_state: EnforcementState; date: string; n: number };
+    // with the group part the planner guesses a group per row and would sort every row: hash instead
     const rows = await this.readOnly<CountRow[]>(sql, [...scope.params, maxDays], { hashOnly: scope.groupPolicies });
     return {
       states: rows.filter((r) => r.kind === 's').map((r) => ({ now: r.now_state, after: r.after_state, n: r.n })),
       days: rows.filter((r) => r.kind === 'd').map((r) => ({ date: r.date, n: r.n })),
-      blockedNow: rows.find((r) => r.kind === 'n')?.n ?? 0,
     };
   }
 

@@ -115,9 +115,10 @@ export function groupAggregateSql(p: Pick<PolicyExprs, 'groupSwap'>, a = 'a'): s
  * The deadline depends on the member's anchors (created_at, grace_anchor_at), which this does not
  * read (joining the member's row back cost 100,000 random index probes, 0.7 s, at 1,000,000
  * members): it gives its parts instead, `hours` (the grace period every requiring policy shares;
- * NULL when they differ) and `since` (their earliest requiredSince, NULL if one has none). With one
- * shared grace period, min(GREATEST(since_i, anchors) + hours) = GREATEST(min since_i, anchors) +
- * hours (GREATEST is monotonic; a NULL since_i is the anchors alone): exact. When the periods
+ * NULL when they differ) and `since` (their earliest requiredSince; -infinity if one has none, which
+ * GREATEST then passes over as it passes over NULL). With one shared grace period,
+ * min(GREATEST(since_i, anchors) + hours) = GREATEST(min since_i, anchors) + hours (GREATEST is
+ * monotonic): exact. When the periods
  * differ, groupAggDeadlineSql asks the member's policies per row. effective-rule.spec.ts checks it
  * equal to the lateral.
  */
@@ -154,9 +155,9 @@ function foldedColumns(side: string, prefix: string): string {
   const req = `FILTER (WHERE ${side} AND gp.require_mfa)`;
   return `bool_or(gp.require_mfa) ${all} AS ${prefix}requires, bool_or(gp.secure_methods_only) ${all} AS ${prefix}secure,
           CASE WHEN min(gp.grace_period_hours) ${req} = max(gp.grace_period_hours) ${req}
-                AND count(gp.grace_period_hours) ${req} = count(*) ${req}
+                AND bool_and(gp.grace_period_hours IS NOT NULL) ${req}
                THEN min(gp.grace_period_hours) ${req} END AS ${prefix}hours,
-          CASE WHEN bool_and(gp.required_since IS NOT NULL) ${req} THEN min(gp.required_since) ${req} END AS ${prefix}since`;
+          min(COALESCE(gp.required_since, '-infinity'::timestamptz)) ${req} AS ${prefix}since`;
 }
 
 type GroupPart = Pick<PolicyExprs, 'hasGroupPolicies' | 'groupSwap' | 'groupAgg' | 'groupAggByAccount'>;
