@@ -19,8 +19,9 @@ import { PolicyPreviewRepository, type PreviewSampleRow } from './policy-preview
 import { groupScope, orgScope, type PreviewScope } from './policy-preview.sql';
 
 /**
- * Previews computed at once by one instance. Each is a full pass over an org's members, two
- * statements side by side (~1 s at 1,000,000). Unbounded, one org's auditor key kept 20 in
+ * Previews computed at once by one instance. Each is a full pass over an org's members (two
+ * statements side by side, or with group policies the counts then a short sample read; ~1 s at
+ * 1,000,000 on a quiet box, PolicyPreviewRepository.preview). Unbounded, one org's auditor key kept 20 in
  * flight over 300,000 members and another org's accounts.authorize went from 3 ms to 3 s (the
  * pool and Postgres' CPU taken); 2 at once still took it to 113 ms, 1 left it at 2 ms
  * (docs/security.md, "What each attacker can and cannot do").

@@ -22,6 +22,7 @@ import {
   enforcementStateSql,
   effectiveDeadlineSql,
   groupAggregateByAccountSql,
+  groupAggregatesBySwapSql,
   groupAggregateSql,
   JOINED_POLICY,
   POLICY_GROUPS,
@@ -91,8 +92,12 @@ function randomFacts(rnd: () => number): AccountEnforcementFacts {
 
 /** The same policy with the group terms read from groupAggregateSql joined as `g` (the preview's spelling). */
 const FOLDED = { ...JOINED_POLICY, groupAgg: 'g' };
-/** The same, read from groupAggregateByAccountSql hash-joined as `h` (the org preview's spelling). */
-const BY_ACCOUNT = { ...JOINED_POLICY, groupAgg: 'h' };
+/**
+ * The same, read from groupAggregateByAccountSql hash-joined as `h` (the org preview's spelling):
+ * the deadline from its parts, or per row when the member's requiring group policies have different
+ * grace periods (`h.hours` NULL: counted below, so both ways are checked).
+ */
+const BY_ACCOUNT = { ...JOINED_POLICY, groupAgg: 'h', groupAggByAccount: true };
 
 /** An org with an org policy, `groups` group policies and `n` accounts in random groups; SQL and TS per account. */
 async function generatedOrg(seed: number, groupCount: number, n: number) {
@@ -106,7 +111,8 @@ async function generatedOrg(seed: number, groupCount: number, n: number) {
             ${enforcementStateSql(FOLDED, 'a', '$2::timestamptz')} AS agg_state, ${effectiveDeadlineSql(FOLDED)} AS agg_deadline,
             ${blockedFromSql(FOLDED, 'a', '$2::timestamptz')} AS agg_blocked,
             ${enforcementStateSql(BY_ACCOUNT, 'a', '$2::timestamptz')} AS hash_state, ${effectiveDeadlineSql(BY_ACCOUNT)} AS hash_deadline,
-            ${blockedFromSql(BY_ACCOUNT, 'a', '$2::timestamptz')} AS hash_blocked
+            ${blockedFromSql(BY_ACCOUNT, 'a', '$2::timestamptz')} AS hash_blocked,
+            h.requires IS TRUE AND h.hours IS NULL AS hash_per_row
        FROM ${POLICY_JOIN} LEFT JOIN LATERAL ${groupAggregateSql({}, 'a')} g ON true
             LEFT JOIN ${groupAggregateByAccountSql('$1::uuid')} h ON h.account_id = a.id
       WHERE a.org_id = $1`,
@@ -150,12 +156,15 @@ async function seedOrg(rnd: () => number, groupCount: number, n: number): Promis
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 describe('effective policy: SQL twin', () => {
-  const seen = { states: new Set<string>(), inTwoGroups: 0, groupDeadlineWins: 0 };
+  const seen = { states: new Set<string>(), inTwoGroups: 0, groupDeadlineWins: 0, hashFromParts: 0, hashPerRow: 0 };
   afterAll(() => {
     // the generated cases cover what they must (checked once every org has run)
     expect([...seen.states].sort()).toEqual(['compliant', 'exempt', 'non_compliant', 'not_required', 'pending']);
     expect(seen.inTwoGroups).toBeGreaterThan(10);
     expect(seen.groupDeadlineWins).toBeGreaterThan(5);
+    // groupAggregateByAccountSql's deadline: from its parts, and per row (different grace periods)
+    expect(seen.hashFromParts).toBeGreaterThan(10);
+    expect(seen.hashPerRow).toBeGreaterThan(3);
   });
 
   it.each([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((seed) => [seed, seed % 4] as const))(
@@ -166,6 +175,7 @@ describe('effective policy: SQL twin', () => {
       for (const row of rows) {
         seen.states.add(row.sql_state);
         if (row.sql_groups.length >= 2) seen.inTwoGroups++;
+        if (row.hash_deadline) seen[row.hash_per_row ? 'hashPerRow' : 'hashFromParts']++;
         const org = toOrgPolicyState(row.org_id, row);
         const groups: GroupPolicyState[] = toGroupPolicyStates(row.org_id, row.group_policies);
         const ts = effectiveEnforcement(org, groups, toFacts(row), now);
@@ -222,14 +232,25 @@ describe('effective policy: SQL twin', () => {
           secureMethodsOnly: '$7::boolean',
         },
       };
+      // groupAggregatesBySwapSql read as the group preview reads it: `xa` after, `xb` before
+      const BY_SWAP_AFTER = { ...swapped, groupAgg: 'xa', groupAggByAccount: true };
+      const BY_SWAP_BEFORE = { ...JOINED_POLICY, groupAgg: 'xb', groupAggByAccount: true };
       const rows = await ds.query(
         `SELECT a.*, ${JOINED_POLICY_COLUMNS}, ${memberGroupPoliciesSql('true')} AS group_policies,
                 EXISTS (SELECT 1 FROM accounts.group_members m WHERE m.group_id = $3 AND m.account_id = a.id) AS in_group,
                 ${enforcementStateSql(swapped, 'a', '$2::timestamptz')} AS sql_state,
                 ${blockedFromSql(swapped, 'a', '$2::timestamptz')} AS sql_blocked, ${policyGroupsSql(swapped)} AS sql_groups,
                 ${enforcementStateSql({ ...swapped, groupAgg: 'ga' }, 'a', '$2::timestamptz')} AS agg_state,
-                ${blockedFromSql({ ...swapped, groupAgg: 'ga' }, 'a', '$2::timestamptz')} AS agg_blocked
-           FROM ${POLICY_JOIN} LEFT JOIN LATERAL ${groupAggregateSql(swapped, 'a')} ga ON true WHERE a.org_id = $1`,
+                ${blockedFromSql({ ...swapped, groupAgg: 'ga' }, 'a', '$2::timestamptz')} AS agg_blocked,
+                ${enforcementStateSql(BY_SWAP_AFTER, 'a', '$2::timestamptz')} AS x_state,
+                ${blockedFromSql(BY_SWAP_AFTER, 'a', '$2::timestamptz')} AS x_blocked,
+                ${enforcementStateSql(BY_SWAP_BEFORE, 'a', '$2::timestamptz')} AS xb_state,
+                ${enforcementStateSql(JOINED_POLICY, 'a', '$2::timestamptz')} AS stored_state
+           FROM ${POLICY_JOIN} LEFT JOIN LATERAL ${groupAggregateSql(swapped, 'a')} ga ON true
+                LEFT JOIN ${groupAggregatesBySwapSql('$1::uuid', swapped.groupSwap)} x ON x.account_id = a.id
+                LEFT JOIN LATERAL (SELECT x.a_requires AS requires, x.a_secure AS secure, x.a_hours AS hours, x.a_since AS since) xa ON true
+                LEFT JOIN LATERAL (SELECT x.b_requires AS requires, x.b_secure AS secure, x.b_hours AS hours, x.b_since AS since) xb ON true
+          WHERE a.org_id = $1`,
         [orgId, now, groupId, proposal.requireMfa, proposal.requiredSince, proposal.gracePeriodHours, proposal.secureMethodsOnly],
       );
       let members = 0;
@@ -243,6 +264,12 @@ describe('effective policy: SQL twin', () => {
           { state: row.sql_state, blocked: iso(row.sql_blocked) },
           row.id,
         ]);
+        // the group preview's one aggregate (its members only): after as the swap, before as stored
+        if (row.in_group)
+          expect([{ state: row.x_state, blocked: iso(row.x_blocked), before: row.xb_state }, row.id]).toEqual([
+            { state: row.sql_state, blocked: iso(row.sql_blocked), before: row.stored_state },
+            row.id,
+          ]);
         expect([{ state: row.sql_state, blocked: iso(row.sql_blocked), groups: row.sql_groups }, row.id]).toEqual([
           { state: ts.state, blocked: iso(effectiveBlockedFrom(effectiveRequirement(org, groups, facts), facts, now)), groups: ts.groups },
           row.id,
