@@ -5,8 +5,9 @@ import { SecurityMetrics } from '@mfa/observability';
 import { MfaEvents } from '../events/mfa-events';
 import { SessionRevocations } from '../tokens/session-revocations';
 import { MfaServiceEnv } from '../config/mfa-service.env';
+import { ActiveDeviceCache } from '../devices/active-device-cache';
 import { AccountFailureRepository, type StoredFailures } from './account-failure.repository';
-import { VerifyState } from './verify-state';
+import { type FailureOutcome, VerifyState } from './verify-state';
 
 /**
  * docs/mfa.md "Failures and lockout": failed codes (verify, enable, resync, session issue) count per account;
@@ -27,6 +28,7 @@ export class LockoutService {
     private readonly events: MfaEvents,
     private readonly sessions: SessionRevocations,
     private readonly metrics: SecurityMetrics,
+    private readonly cache: ActiveDeviceCache,
   ) {}
 
   /**
@@ -59,7 +61,11 @@ export class LockoutService {
    * Answers whether a lockout was already in force (a request that raced one: its answer is `locked_out`).
    */
   async fail(accountId: string, orgId: string, now: Date, reservationId?: string): Promise<boolean> {
-    const live = await this.state.recordFailure(accountId, now, reservationId);
+    return this.counted(accountId, orgId, now, await this.state.recordFailure(accountId, now, reservationId));
+  }
+
+  /** A failure Redis has counted (`live`, by recordFailure or VerifyState.decide): Postgres' count, the lockout's start. */
+  async counted(accountId: string, orgId: string, now: Date, live: FailureOutcome): Promise<boolean> {
     // the stored count is the floor: a Redis that lost (or had its count deleted) still locks out
     const stored = await this.lockouts.countFailure(accountId, now);
     const due = live.lockoutStarted || (live.lockedUntil === null && stored.failures >= this.env.MFA_MAX_FAILURES);
@@ -67,6 +73,8 @@ export class LockoutService {
     const lockedUntil = live.lockedUntil ?? new Date(now.getTime() + this.env.MFA_LOCKOUT_SECONDS * 1000);
     // either count may reach the limit first; the lockout starts once (the first to store it)
     if (due && (await this.lockouts.startLockout(accountId, failures, lockedUntil, now))) {
+      // the device cache holds the stored lockout too: the next read loads it from Postgres
+      await this.cache.invalidate(accountId);
       this.metrics.lockoutStarted();
       await this.events.auditNow({
         orgId,
@@ -86,6 +94,11 @@ export class LockoutService {
   /** A success clears the stored count too, when there is one (the live one is cleared by its script). */
   async succeeded(accountId: string, now: Date, storedFailures: number): Promise<void> {
     if (storedFailures > 0) await this.lockouts.clearFailures(accountId, now);
+  }
+
+  /** `succeeded` for a verdict of VerifyState.decide (its attempt was never reserved). */
+  async accepted(accountId: string, now: Date, pgFailures: boolean, storedFailures: number): Promise<void> {
+    await this.succeeded(accountId, now, pgFailures ? 1 : storedFailures);
   }
 }
 
@@ -109,14 +122,14 @@ export class Attempt {
   /** The code was right (the reservation goes and the count resets). */
   async succeed(): Promise<void> {
     this.settled = true;
-    await this.state.reset(this.accountId, this.now, this.id);
-    await this.lockout.succeeded(this.accountId, this.now, this.storedFailures);
+    const pgFailures = await this.state.reset(this.accountId, this.now, this.id);
+    await this.lockout.succeeded(this.accountId, this.now, pgFailures ? 1 : this.storedFailures);
   }
 
   /** A TOTP step accepted by VerifyState.acceptStep(…, attempt.id) settled it already. */
-  async accepted(): Promise<void> {
+  async accepted(pgFailures = false): Promise<void> {
     this.settled = true;
-    await this.lockout.succeeded(this.accountId, this.now, this.storedFailures);
+    await this.lockout.succeeded(this.accountId, this.now, pgFailures ? 1 : this.storedFailures);
   }
 
   /** The code was wrong: answers whether a lockout was already in force. */
