@@ -19,8 +19,20 @@ import { type FailureOutcome, VerifyState } from './verify-state';
  * Every code path reserves an attempt before it checks the code (`attempt`), so the lockout is
  * decided atomically with the attempt: failures + attempts in flight never exceed the max.
  */
+/** Lockouts an instance remembers (see `lockedHere`); past this many, the ended ones go, then the oldest. */
+const REMEMBERED_LOCKOUTS = 100_000;
+
 @Injectable()
 export class LockoutService {
+  /**
+   * account -> the end (ms) of a lockout Postgres answered while counting a failure here. The
+   * verify read is Redis' (the device cache), so someone who can write to Redis could put back an
+   * entry from before the lockout and delete the live hash; Postgres still answers every failure
+   * with the lockout in force, and from then on this instance refuses the account unchecked: at
+   * most one extra guess per instance per lockout (docs/security.md).
+   */
+  private readonly lockedHere = new Map<string, number>();
+
   constructor(
     @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
     private readonly state: VerifyState,
@@ -37,6 +49,7 @@ export class LockoutService {
    */
   async attempt(accountId: string, now: Date, stored?: StoredFailures): Promise<Attempt | null> {
     if (stored?.lockedUntil && stored.lockedUntil > now) return null;
+    if (this.knownLocked(accountId, now)) return null;
     // reserved first, so concurrent attempts reserve in the order they came (no read before it)
     const id = randomUUID();
     const r = await this.state.reserve(accountId, id, now);
@@ -68,6 +81,7 @@ export class LockoutService {
   async counted(accountId: string, orgId: string, now: Date, live: FailureOutcome): Promise<boolean> {
     // the stored count is the floor: a Redis that lost (or had its count deleted) still locks out
     const stored = await this.lockouts.countFailure(accountId, now);
+    if (stored.lockedUntil && stored.lockedUntil > now) this.remember(accountId, stored.lockedUntil);
     const due = live.lockoutStarted || (live.lockedUntil === null && stored.failures >= this.env.MFA_MAX_FAILURES);
     const failures = Math.max(live.failures, stored.failures);
     const lockedUntil = live.lockedUntil ?? new Date(now.getTime() + this.env.MFA_LOCKOUT_SECONDS * 1000);
@@ -75,6 +89,7 @@ export class LockoutService {
     if (due && (await this.lockouts.startLockout(accountId, failures, lockedUntil, now))) {
       // the device cache holds the stored lockout too: the next read loads it from Postgres
       await this.cache.invalidate(accountId);
+      this.remember(accountId, lockedUntil);
       this.metrics.lockoutStarted();
       await this.events.auditNow({
         orgId,
@@ -89,6 +104,27 @@ export class LockoutService {
     }
     // the script reports a lockout only while it is in force: one already in force when this failure came
     return !live.lockoutStarted && live.lockedUntil !== null;
+  }
+
+  /** A lockout Postgres answered to this instance, still in force. */
+  knownLocked(accountId: string, now: Date): boolean {
+    const until = this.lockedHere.get(accountId);
+    if (until === undefined) return false;
+    if (until > now.getTime()) return true;
+    this.lockedHere.delete(accountId);
+    return false;
+  }
+
+  private remember(accountId: string, until: Date): void {
+    if (this.lockedHere.size >= REMEMBERED_LOCKOUTS) {
+      const now = Date.now();
+      for (const [id, end] of this.lockedHere) if (end <= now) this.lockedHere.delete(id);
+      for (const id of this.lockedHere.keys()) {
+        if (this.lockedHere.size < REMEMBERED_LOCKOUTS) break;
+        this.lockedHere.delete(id);
+      }
+    }
+    this.lockedHere.set(accountId, until.getTime());
   }
 
   /** A success clears the stored count too, when there is one (the live one is cleared by its script). */

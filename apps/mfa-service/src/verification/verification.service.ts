@@ -137,7 +137,7 @@ export class VerificationService {
     if (allowed.length === 0) return undefined;
     const takers = allowed.filter((d) => this.methods.get(d.type).accepts(proof));
     if (!takers.every((d) => this.methods.get(d.type).stepAccepted)) return undefined;
-    if (lockedUntil) return { valid: false, reason: 'locked_out' };
+    if (lockedUntil || this.lockout.knownLocked(accountId, now)) return { valid: false, reason: 'locked_out' };
     let hit: { device: ActiveDevice; step: number } | null = null;
     for (const device of takers) {
       const step = this.methods.get(device.type).match(device, proof, now);
