@@ -45,7 +45,12 @@ describe('the device cache across instances', () => {
     const { m, dev } = await enrolledTotp(h);
     const s = dev.secretBase32;
     expect(await onB().verify(m.id, codeAt(s, h.clock, 6))).toEqual({ valid: false, reason: 'invalid_code' });
-    await h.send(Patterns.MfaDevicesResync, { accountId: m.id, serialNumber: dev.serialNumber, code1: codeAt(s, h.clock, 4), code2: codeAt(s, h.clock, 5) });
+    await h.send(Patterns.MfaDevicesResync, {
+      accountId: m.id,
+      serialNumber: dev.serialNumber,
+      code1: codeAt(s, h.clock, 4),
+      code2: codeAt(s, h.clock, 5),
+    });
     // drift 5: steps 4..6 around it, after the last one (5)
     expect(await onB().verify(m.id, codeAt(s, h.clock, 6))).toMatchObject({ valid: true });
   });

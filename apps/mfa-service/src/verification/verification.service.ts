@@ -136,7 +136,7 @@ export class VerificationService {
     const allowed = allowedDevices(devices);
     if (allowed.length === 0) return undefined;
     const takers = allowed.filter((d) => this.methods.get(d.type).accepts(proof));
-    if (!takers.every((d) => this.methods.get(d.type).stepAccepted)) return undefined;
+    if (!takers.every((d) => this.methods.get(d.type).stepAccepted !== undefined)) return undefined;
     if (lockedUntil || this.lockout.knownLocked(accountId, now)) return { valid: false, reason: 'locked_out' };
     let hit: { device: ActiveDevice; step: number } | null = null;
     for (const device of takers) {

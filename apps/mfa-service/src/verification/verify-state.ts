@@ -181,9 +181,7 @@ export type ReserveOutcome = { reserved: true } | { reserved: false; lockedUntil
 
 /** What `decide` did: refused (a lockout, or too many attempts in flight), accepted the step, or counted a failure. */
 export type Decision =
-  | { verdict: 'locked'; lockedUntil: Date | null }
-  | { verdict: 'accepted'; pgFailures: boolean }
-  | ({ verdict: 'failed' } & FailureOutcome);
+  { verdict: 'locked'; lockedUntil: Date | null } | { verdict: 'accepted'; pgFailures: boolean } | ({ verdict: 'failed' } & FailureOutcome);
 
 interface VerifyStateCommands {
   mfaReserve(
@@ -215,7 +213,16 @@ interface VerifyStateCommands {
   ): Promise<[number, number, number]>;
   mfaReset(key: string, cache: string, now: number, reservation: string): Promise<[number, number]>;
   mfaBurnStep(key: string, field: string, step: number, ttl: number): Promise<number>;
-  mfaDecide(key: string, cache: string, now: number, max: number, lockoutMs: number, ttl: number, field: string, step: number): Promise<number[]>;
+  mfaDecide(
+    key: string,
+    cache: string,
+    now: number,
+    max: number,
+    lockoutMs: number,
+    ttl: number,
+    field: string,
+    step: number,
+  ): Promise<number[]>;
 }
 
 @Injectable()
