@@ -42,8 +42,6 @@ export interface RedisStreamsServerOptions {
   consumerName?: string;
   batchSize?: number;
   blockMs?: number;
-  /** a read that returns under a quarter of batchSize while other batches are in work waits this long (ms) for more once; 0: never */
-  gatherMs?: number;
   /** entries pending this long on any consumer are claimed and handled here */
   claimIdleMs?: number;
   /** read loops in flight, each on its own connection */
@@ -132,7 +130,6 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       platformSecret: options.platformSecret,
       batchSize: options.batchSize ?? 100,
       blockMs: options.blockMs ?? 1000,
-      gatherMs: options.gatherMs ?? 1,
       claimIdleMs: options.claimIdleMs ?? 5000,
       concurrency: Math.max(1, options.concurrency ?? 2),
       expensiveConcurrency: Math.max(1, options.expensiveConcurrency ?? 1),
@@ -279,10 +276,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         );
         backoff = 100;
         this.failing.delete(reader);
-        let entries = res?.[0]?.[1] ?? [];
-        // under load a reader woken by the first entry of a wave would hand out a batch of 1-2 (docs/benchmarks.md P3)
-        if (entries.length > 0 && entries.length < this.opts.batchSize / 4 && this.inFlight.size > 0 && this.opts.gatherMs > 0)
-          entries = entries.concat(await this.gather(reader, this.opts.batchSize - entries.length));
+        const entries = res?.[0]?.[1] ?? [];
         if (entries.length > 0) {
           this.metrics?.batch(entries.length);
           await this.processBatch(entries);
@@ -304,17 +298,6 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         await this.sleeper.sleep(backoff);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
-    }
-  }
-
-  /** What arrived within gatherMs, without blocking (none, or an error: [], the entries already read go on). */
-  private async gather(reader: Redis, count: number): Promise<StreamEntry[]> {
-    await new Promise((r) => setTimeout(r, this.opts.gatherMs));
-    try {
-      const res = await reader.xreadgroupBuffer('GROUP', this.group, this.consumer, 'COUNT', count, 'STREAMS', this.stream, '>');
-      return res?.[0]?.[1] ?? [];
-    } catch {
-      return [];
     }
   }
 
