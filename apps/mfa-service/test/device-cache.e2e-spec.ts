@@ -125,6 +125,30 @@ describe('the device cache across instances', () => {
     expect(await onB().verify(m.id, codeAt(dev.secretBase32, h.clock))).toMatchObject({ valid: true });
   });
 
+  it('an older entry put back and the live hash deleted do not lift a lockout', async () => {
+    const { m, dev } = await enrolledTotp(h);
+    const keys = accountKeys(m.id);
+    const before = (await entry(m))!; // saved by someone with Redis access, before the lockout
+    const right = () => codeAt(dev.secretBase32, h.clock);
+    const wrong = () => (right() === '000000' ? '111111' : '000000');
+    for (let i = 0; i < 5; i++) expect(await onB().verify(m.id, wrong())).toMatchObject({ valid: false, reason: 'invalid_code' });
+    const rollBack = async () => {
+      await h.redis.del(keys.verify);
+      await h.redis.hset(keys.devices, 'd', before);
+    };
+    const onA = () => h.a.app.get(VerificationService);
+    // b counted the failure that started the lockout: it refuses at once
+    await rollBack();
+    expect(await onB().verify(m.id, wrong())).toEqual({ valid: false, reason: 'locked_out' });
+    await rollBack();
+    expect(await onB().verify(m.id, right())).toEqual({ valid: false, reason: 'locked_out' });
+    // a never saw it: one more guess, which Postgres answers with the lockout; a then refuses too
+    await rollBack();
+    expect(await onA().verify(m.id, wrong())).toEqual({ valid: false, reason: 'invalid_code' });
+    await rollBack();
+    expect(await onA().verify(m.id, right())).toEqual({ valid: false, reason: 'locked_out' });
+  });
+
   // last: FLUSHDB also empties the bus' streams (the services read on; the next test would need them)
   it('after FLUSHDB between a change and a verify, verify reloads the change from Postgres', async () => {
     const { m, dev } = await enrolledTotp(h);
