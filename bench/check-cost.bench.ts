@@ -35,7 +35,7 @@ export interface CheckCostResult {
 export function checkCost(n: number, rounds = 5): CheckCostResult {
   const keys = new KeyMaterial(new Envelope(parseKeyRing(generateKeyRing())), [], Buffer.alloc(32));
   // only `keys` is used by match; the other dependencies are for the database and Redis paths
-  const totp = new TotpMethod(null as never, null as never, null as never, keys, null as never);
+  const totp = new TotpMethod(null as never, null as never, null as never, keys, null as never, null as never);
   // the proof is built once per request on the hot path, as here
   const proofs = new Map<string, ReturnType<typeof codeProof>>();
   let at = new Date(0);

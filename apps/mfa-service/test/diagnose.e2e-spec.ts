@@ -52,7 +52,7 @@ describe('mfa.devices.diagnose', () => {
     expect(await h.send(Patterns.MfaVerify, { accountId: m.id, code })).toMatchObject({ valid: true });
     expect(codes(await diagnose(m.id, code))).toEqual(['replayed']);
     await Promise.all([h.a, h.b].map((x) => x.app.get(VerificationRepository).flushUses()));
-    await h.redis.del(`mfa:verify:${m.id}`); // Redis lost: Postgres' floor still says replayed
+    await h.redis.del(`mfa:{a:${m.id}}:verify`, `mfa:{a:${m.id}}:devices`); // Redis lost: Postgres' floor still says replayed
     expect(codes(await diagnose(m.id, code, dev.serialNumber))).toEqual(['replayed']);
     expect(await failures(m.id)).toBe(1); // counted like the failed verify it would be (the first failure after the deletion)
   });
@@ -94,7 +94,7 @@ describe('mfa.devices.diagnose', () => {
     h.clock.advance(5 * 30_000); // the guessed step is now the current one
     expect(codeAt(dev.secretBase32, h.clock)).toBe(guess);
     expect(await h.send(Patterns.MfaVerify, { accountId: m.id, code: guess })).toEqual({ valid: false, reason: 'invalid_code' });
-    await h.redis.del(`mfa:verify:${m.id}`); // Redis lost: Postgres' floor holds the burned step too
+    await h.redis.del(`mfa:{a:${m.id}}:verify`, `mfa:{a:${m.id}}:devices`); // Redis lost: Postgres' floor holds the burned step too
     expect(await h.send(Patterns.MfaVerify, { accountId: m.id, code: guess })).toEqual({ valid: false, reason: 'invalid_code' });
     // the device is 5 steps ahead: its next two codes resync it, and its codes verify again
     h.clock.advance(30_000);

@@ -214,17 +214,17 @@ describe('the count of guesses outlives Redis edits', () => {
     // someone with write access to Redis wipes the live count between guesses
     for (let i = 0; i < MAX - 1; i++) {
       expect(await verification().verify(m.id, wrongOtp(right()))).toEqual({ valid: false, reason: 'invalid_code' });
-      await h.redis.del(`mfa:verify:${m.id}`);
+      await h.redis.del(`mfa:{a:${m.id}}:verify`, `mfa:{a:${m.id}}:devices`);
     }
     // a success in between clears the stored count too
     expect(await verification().verify(m.id, right())).toMatchObject({ valid: true });
     h.clock.advance(30_000);
     for (let i = 0; i < MAX; i++) {
       expect(await verification().verify(m.id, wrongOtp(right()))).toEqual({ valid: false, reason: 'invalid_code' });
-      await h.redis.del(`mfa:verify:${m.id}`);
+      await h.redis.del(`mfa:{a:${m.id}}:verify`, `mfa:{a:${m.id}}:devices`);
     }
     expect(await verification().verify(m.id, right())).toEqual({ valid: false, reason: 'locked_out' });
-    await h.redis.del(`mfa:verify:${m.id}`);
+    await h.redis.del(`mfa:{a:${m.id}}:verify`, `mfa:{a:${m.id}}:devices`);
     expect(await verification().verify(m.id, right())).toEqual({ valid: false, reason: 'locked_out' });
   });
 });

@@ -229,7 +229,7 @@ describe('verification', () => {
     const wrong = '000000' === codeAt(dev.secretBase32, h.clock) ? '111111' : '000000';
     for (let i = 0; i < 5; i++) await verify(m, wrong);
     // a request that read "not locked" and matched its code before the 5th failure landed
-    expect(await state.acceptStep(m.id, id, Number(last_step) + 1, now)).toBe('locked');
+    expect(await state.acceptStep(m.id, id, Number(last_step) + 1, now)).toMatchObject({ outcome: 'locked' });
     // the lockout is also in Postgres, where it outlives a Redis that loses its data
     const [stored] = await h.db.query(`SELECT failures, locked_until FROM mfa.account_failures WHERE account_id = $1`, [m.id]);
     expect(stored).toEqual({ failures: 5, locked_until: new Date(now.getTime() + 60_000) });
@@ -240,7 +240,7 @@ describe('verification', () => {
   it('keeps accepted steps and lockouts when Redis loses the verification state', async () => {
     const { m, dev } = await enrolled();
     const code = codeAt(dev.secretBase32, h.clock);
-    const lose = () => h.redis.del(`mfa:verify:${m.id}`);
+    const lose = () => h.redis.del(`mfa:{a:${m.id}}:verify`, `mfa:{a:${m.id}}:devices`);
     expect(await verify(m, code)).toMatchObject({ valid: true });
     // the step is written behind the reply: once it is in Postgres, Redis may forget it
     const stored = async () =>

@@ -42,6 +42,11 @@ export class Envelope {
     }
   }
 
+  /** Whether the ring holds this key id (a value sealed under a removed key no longer decrypts). */
+  hasKid(kid: string): boolean {
+    return this.ring.byKid.has(kid);
+  }
+
   /** The key id a sealed value was encrypted with (to find values still under an old key). */
   static kidOf(sealed: string): string {
     return sealed.split('.')[1] ?? '';

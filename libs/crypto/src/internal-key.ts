@@ -18,7 +18,8 @@ export function generateInternalKey(): string {
  * - `serviceKeySecret(id, salt)`: the secret of a member service's key, derived, never stored;
  * - `signJob`/`verifyJob`: BullMQ job data, so a job added by hand to a queue is not believed;
  * - `webSessionKey`: seals what the web app keeps in a console session (the admin's API key);
- * - `macWebAuthnChallenge`: binds a WebAuthn challenge kept in Redis to its id, account and expiry.
+ * - `macWebAuthnChallenge`: binds a WebAuthn challenge kept in Redis to its id, account and expiry;
+ * - `macDeviceCache`: binds mfa-service's cached verify rows (devices, drift, step floor) to their account and end.
  * Whoever holds it is the platform: it is never given to member services (docs/security.md).
  */
 export class InternalKey {
@@ -29,6 +30,7 @@ export class InternalKey {
   /** AES-256 key of the web app's sessions (apps/web): an org API key is kept in Redis only under it. */
   readonly webSessionKey: Buffer;
   private readonly webAuthnChallengeKey: Buffer;
+  private readonly deviceCacheKey: Buffer;
 
   constructor(secret: string) {
     const problem = internalKeyProblem(secret);
@@ -40,6 +42,7 @@ export class InternalKey {
     this.jobKey = derive('mfa-platform jobs v1');
     this.webSessionKey = derive('mfa-platform web sessions v1');
     this.webAuthnChallengeKey = derive('mfa-platform webauthn challenges v1');
+    this.deviceCacheKey = derive('mfa-platform verify device cache v1');
   }
 
   /** A service key's secret: HMAC(root, id:salt). The database holds the salt, never the secret. */
@@ -54,6 +57,14 @@ export class InternalKey {
    */
   macWebAuthnChallenge(message: string): string {
     return createHmac('sha256', this.webAuthnChallengeKey).update(message).digest('base64url');
+  }
+
+  /**
+   * base64url HMAC of a device cache entry (mfa-service keeps an account's active devices in Redis):
+   * an entry written by hand (a planted device, a drift, a step floor) is not believed (docs/security.md).
+   */
+  macDeviceCache(message: string): string {
+    return createHmac('sha256', this.deviceCacheKey).update(message).digest('base64url');
   }
 
   /** Hex HMAC of a job: its queue, its name and its data as JSON. */

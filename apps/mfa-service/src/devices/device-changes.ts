@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { DeviceEventJob } from '@mfa/contracts';
 import type { Db } from '../common/db';
 import { MfaEvents } from '../events/mfa-events';
+import { ActiveDeviceCache } from './active-device-cache';
 import { type ActiveDeviceCounts, DeviceRepository, type DeviceRow } from './device.repository';
 
 /**
@@ -13,6 +14,7 @@ export class DeviceChanges {
   constructor(
     private readonly devices: DeviceRepository,
     private readonly events: MfaEvents,
+    private readonly cache: ActiveDeviceCache,
   ) {}
 
   async record(tx: Db, device: DeviceRow, cause: DeviceEventJob['cause'], at: Date): Promise<ActiveDeviceCounts> {
@@ -43,8 +45,12 @@ export class DeviceChanges {
     return counts;
   }
 
-  /** After the commit: move the written jobs to Redis now. */
-  flush(): void {
+  /**
+   * After the commit: move the written jobs to Redis now, and write the account's active devices
+   * through to the verify cache (any instance's next verify sees the change).
+   */
+  async flush(accountId: string, at: Date): Promise<void> {
     this.events.flush();
+    await this.cache.changed(accountId, at);
   }
 }

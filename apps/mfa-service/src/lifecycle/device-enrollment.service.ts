@@ -126,7 +126,7 @@ export class DeviceEnrollmentService {
       if (row) await this.changes.record(tx, row, 'enabled', now);
       return row;
     });
-    if (activated) this.changes.flush();
+    if (activated) await this.changes.flush(device.account_id, now);
     return activated;
   }
 

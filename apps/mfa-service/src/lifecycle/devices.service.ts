@@ -80,7 +80,7 @@ export class DevicesService {
       });
       return { device: updated, changed: true, revoked: [revoked] };
     });
-    if (result.changed) this.changes.flush();
+    if (result.changed) await this.changes.flush(accountId, now);
     await this.sessions.deliver(this.dataSource, result.revoked);
     return this.methods.describe(result.device);
   }
@@ -101,7 +101,7 @@ export class DevicesService {
       const revoked = await this.sessions.record(tx, { orgId, accountId, serialNumber, reason: 'device_reset', at: now });
       return { device: updated, counts, changed: true, revoked: [revoked] };
     });
-    if (result.changed) this.changes.flush();
+    if (result.changed) await this.changes.flush(accountId, now);
     await this.sessions.deliver(this.dataSource, result.revoked);
     return {
       device: await this.methods.describe(result.device),
@@ -131,7 +131,7 @@ export class DevicesService {
           : [];
       return { rows, revoked };
     });
-    this.changes.flush();
+    await this.changes.flush(accountId, now);
     await this.sessions.deliver(this.dataSource, retired.revoked);
     return { devicesRetired: retired.rows.length };
   }

@@ -2,7 +2,7 @@ import type { CreateDeviceRequest, Device, Member, MfaMethod, ReplyOf } from '@m
 import type { Db } from '../common/db';
 import type { DeviceRow, NewDevice } from '../devices/device.repository';
 import type { Attempt } from '../verification/lockout.service';
-import type { VerifyRow } from '../verification/verification.repository';
+import type { VerifyRow } from '../devices/active-device-cache';
 import type { StepOutcome } from '../verification/verify-state';
 
 /**
@@ -96,6 +96,13 @@ export interface DeviceMethod<TMatch = unknown> {
    * takes its one-use challenge from Redis and checks the signature (WebCrypto is async).
    */
   match(device: ActiveDevice, proof: Proof, now: Date): TMatch | null | Promise<TMatch | null>;
+
+  /**
+   * Optional: the method's `match` is synchronous, in memory, and answers a step that VerifyState's
+   * per-device compare-and-set makes count once (TOTP). Such a code is decided with the lockout in one
+   * Redis script, without reserving an attempt (VerificationService); this runs after an acceptance.
+   */
+  stepAccepted?(device: ActiveDevice, step: number, now: Date): void;
 
   /** Makes a match count once across instances (replay-safe); called with the attempt reserved. */
   accept(device: ActiveDevice, attempt: Attempt, matched: TMatch): Promise<AcceptOutcome>;

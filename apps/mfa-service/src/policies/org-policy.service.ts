@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { AppError, ErrorCodes, type MfaCondition, type MfaMethod, MfaMethods, type MfaPolicy, SecureMfaMethods } from '@mfa/contracts';
 import { Clock } from '../common/clock';
 import type { Db } from '../common/db';
+import { ActiveDeviceCache } from '../devices/active-device-cache';
 import { OrgPolicyRepository } from './org-policy.repository';
 
 /** The part of an org's policy mfa-service acts on. */
@@ -32,6 +33,7 @@ export class OrgPolicyService {
     private readonly dataSource: DataSource,
     private readonly policies: OrgPolicyRepository,
     private readonly clock: Clock,
+    private readonly cache: ActiveDeviceCache,
   ) {}
 
   async rulesOf(db: Db, orgId: string): Promise<OrgMfaRules> {
@@ -86,6 +88,8 @@ export class OrgPolicyService {
       },
       this.clock.now(),
     );
+    // the verify cache holds the allowed methods with each device: the org's accounts load again
+    if (stored === policy.version) await this.cache.invalidateOrg(policy.orgId);
     return { accepted: stored === policy.version, version: stored };
   }
 }

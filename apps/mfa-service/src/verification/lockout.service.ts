@@ -5,8 +5,9 @@ import { SecurityMetrics } from '@mfa/observability';
 import { MfaEvents } from '../events/mfa-events';
 import { SessionRevocations } from '../tokens/session-revocations';
 import { MfaServiceEnv } from '../config/mfa-service.env';
+import { ActiveDeviceCache } from '../devices/active-device-cache';
 import { AccountFailureRepository, type StoredFailures } from './account-failure.repository';
-import { VerifyState } from './verify-state';
+import { type FailureOutcome, VerifyState } from './verify-state';
 
 /**
  * docs/mfa.md "Failures and lockout": failed codes (verify, enable, resync, session issue) count per account;
@@ -18,8 +19,20 @@ import { VerifyState } from './verify-state';
  * Every code path reserves an attempt before it checks the code (`attempt`), so the lockout is
  * decided atomically with the attempt: failures + attempts in flight never exceed the max.
  */
+/** Lockouts an instance remembers (see `lockedHere`); past this many, the ended ones go, then the oldest. */
+const REMEMBERED_LOCKOUTS = 100_000;
+
 @Injectable()
 export class LockoutService {
+  /**
+   * account -> the end (ms) of a lockout Postgres answered while counting a failure here. The
+   * verify read is Redis' (the device cache), so someone who can write to Redis could put back an
+   * entry from before the lockout and delete the live hash; Postgres still answers every failure
+   * with the lockout in force, and from then on this instance refuses the account unchecked: at
+   * most one extra guess per instance per lockout (docs/security.md).
+   */
+  private readonly lockedHere = new Map<string, number>();
+
   constructor(
     @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
     private readonly state: VerifyState,
@@ -27,6 +40,7 @@ export class LockoutService {
     private readonly events: MfaEvents,
     private readonly sessions: SessionRevocations,
     private readonly metrics: SecurityMetrics,
+    private readonly cache: ActiveDeviceCache,
   ) {}
 
   /**
@@ -35,6 +49,7 @@ export class LockoutService {
    */
   async attempt(accountId: string, now: Date, stored?: StoredFailures): Promise<Attempt | null> {
     if (stored?.lockedUntil && stored.lockedUntil > now) return null;
+    if (this.knownLocked(accountId, now)) return null;
     // reserved first, so concurrent attempts reserve in the order they came (no read before it)
     const id = randomUUID();
     const r = await this.state.reserve(accountId, id, now);
@@ -59,14 +74,22 @@ export class LockoutService {
    * Answers whether a lockout was already in force (a request that raced one: its answer is `locked_out`).
    */
   async fail(accountId: string, orgId: string, now: Date, reservationId?: string): Promise<boolean> {
-    const live = await this.state.recordFailure(accountId, now, reservationId);
+    return this.counted(accountId, orgId, now, await this.state.recordFailure(accountId, now, reservationId));
+  }
+
+  /** A failure Redis has counted (`live`, by recordFailure or VerifyState.decide): Postgres' count, the lockout's start. */
+  async counted(accountId: string, orgId: string, now: Date, live: FailureOutcome): Promise<boolean> {
     // the stored count is the floor: a Redis that lost (or had its count deleted) still locks out
     const stored = await this.lockouts.countFailure(accountId, now);
+    if (stored.lockedUntil && stored.lockedUntil > now) this.remember(accountId, stored.lockedUntil);
     const due = live.lockoutStarted || (live.lockedUntil === null && stored.failures >= this.env.MFA_MAX_FAILURES);
     const failures = Math.max(live.failures, stored.failures);
     const lockedUntil = live.lockedUntil ?? new Date(now.getTime() + this.env.MFA_LOCKOUT_SECONDS * 1000);
     // either count may reach the limit first; the lockout starts once (the first to store it)
     if (due && (await this.lockouts.startLockout(accountId, failures, lockedUntil, now))) {
+      // the device cache holds the stored lockout too: the next read loads it from Postgres
+      await this.cache.invalidate(accountId);
+      this.remember(accountId, lockedUntil);
       this.metrics.lockoutStarted();
       await this.events.auditNow({
         orgId,
@@ -83,9 +106,35 @@ export class LockoutService {
     return !live.lockoutStarted && live.lockedUntil !== null;
   }
 
+  /** A lockout Postgres answered to this instance, still in force. */
+  knownLocked(accountId: string, now: Date): boolean {
+    const until = this.lockedHere.get(accountId);
+    if (until === undefined) return false;
+    if (until > now.getTime()) return true;
+    this.lockedHere.delete(accountId);
+    return false;
+  }
+
+  private remember(accountId: string, until: Date): void {
+    if (this.lockedHere.size >= REMEMBERED_LOCKOUTS) {
+      const now = Date.now();
+      for (const [id, end] of this.lockedHere) if (end <= now) this.lockedHere.delete(id);
+      for (const id of this.lockedHere.keys()) {
+        if (this.lockedHere.size < REMEMBERED_LOCKOUTS) break;
+        this.lockedHere.delete(id);
+      }
+    }
+    this.lockedHere.set(accountId, until.getTime());
+  }
+
   /** A success clears the stored count too, when there is one (the live one is cleared by its script). */
   async succeeded(accountId: string, now: Date, storedFailures: number): Promise<void> {
     if (storedFailures > 0) await this.lockouts.clearFailures(accountId, now);
+  }
+
+  /** `succeeded` for a verdict of VerifyState.decide (its attempt was never reserved). */
+  async accepted(accountId: string, now: Date, pgFailures: boolean, storedFailures: number): Promise<void> {
+    await this.succeeded(accountId, now, pgFailures ? 1 : storedFailures);
   }
 }
 
@@ -109,14 +158,14 @@ export class Attempt {
   /** The code was right (the reservation goes and the count resets). */
   async succeed(): Promise<void> {
     this.settled = true;
-    await this.state.reset(this.accountId, this.now, this.id);
-    await this.lockout.succeeded(this.accountId, this.now, this.storedFailures);
+    const pgFailures = await this.state.reset(this.accountId, this.now, this.id);
+    await this.lockout.succeeded(this.accountId, this.now, pgFailures ? 1 : this.storedFailures);
   }
 
   /** A TOTP step accepted by VerifyState.acceptStep(…, attempt.id) settled it already. */
-  async accepted(): Promise<void> {
+  async accepted(pgFailures = false): Promise<void> {
     this.settled = true;
-    await this.lockout.succeeded(this.accountId, this.now, this.storedFailures);
+    await this.lockout.succeeded(this.accountId, this.now, pgFailures ? 1 : this.storedFailures);
   }
 
   /** The code was wrong: answers whether a lockout was already in force. */

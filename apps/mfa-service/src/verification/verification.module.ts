@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DevicesModule } from '../devices/devices.module';
 import { EventsModule } from '../events/events.module';
 import { MethodsModule } from '../methods/methods.module';
 import { RecoveryModule } from '../recovery/recovery.module';
@@ -13,7 +14,7 @@ import { VerifyState } from './verify-state';
 
 /** The verify hot path, lockouts and the live replay state the device methods accept codes against. */
 @Module({
-  imports: [EventsModule, MethodsModule, RecoveryModule, TokensModule],
+  imports: [DevicesModule, EventsModule, MethodsModule, RecoveryModule, TokensModule],
   controllers: [VerificationController],
   providers: [VerificationRepository, AccountFailureRepository, LockoutService, VerifyState, VerifyMetrics, VerificationService],
   exports: [VerificationRepository, LockoutService, VerifyState, VerificationService],

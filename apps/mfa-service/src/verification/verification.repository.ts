@@ -1,53 +1,22 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
-import type { MfaMethod } from '@mfa/contracts';
-import { coalescingBatches, one, preparedRows } from '../common/db';
+import { Clock } from '../common/clock';
+import { one } from '../common/db';
+import { ActiveDeviceCache, type VerifyRow } from '../devices/active-device-cache';
 
-/** One row per active device (or one all-null row when there is none), with lock and policy. */
-export interface VerifyRow {
-  /** a lockout stored in Postgres (it may have ended: compare with now) */
-  locked_until: Date | null;
-  /** failures stored in Postgres (AccountFailureRepository) */
-  stored_failures: number | null;
-  id: string | null;
-  serial_number: string | null;
-  type: MfaMethod | null;
-  org_id: string | null;
-  secret_enc: string | null;
-  drift_steps: number | null;
-  last_step: string | null;
-  sms_code_hash: Buffer | null;
-  sms_code_expires_at: Date | null;
-  /** null: the org never pushed a policy, the default allows every method */
-  allowed_methods: MfaMethod[] | null;
-}
+export type { VerifyRow } from '../devices/active-device-cache';
 
 interface DeviceUse {
   step: number;
   at: Date;
 }
 
-interface LoadKey {
-  accountId: string;
-  serialNumber: string | null;
-}
-
-const LOAD_SQL = `
-  SELECT a.i, f.locked_until, f.failures AS stored_failures, d.id, d.serial_number, d.type, d.org_id, d.secret_enc, d.drift_steps, d.last_step,
-         d.sms_code_hash, d.sms_code_expires_at, p.allowed_methods
-    FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS a(account_id, serial_number, i)
-    LEFT JOIN mfa.account_failures f ON f.account_id = a.account_id
-    LEFT JOIN mfa.devices d ON d.account_id = a.account_id AND d.status = 'active' AND (a.serial_number IS NULL OR d.serial_number = a.serial_number)
-    LEFT JOIN mfa.org_policies p ON p.org_id = d.org_id
-   ORDER BY a.i, d.last_used_at DESC NULLS LAST`;
-
 /** How long accepted steps wait to be written behind (one statement for all of them). */
 export const WRITE_BEHIND_MS = 100;
 
 /**
- * The queries of the verification hot path. Loads of the requests in flight go out as one
- * prepared statement; accepted steps and last-used times are written behind, at most every
+ * The queries of the verification hot path. The read is ActiveDeviceCache's (Redis, Postgres on
+ * a miss); accepted steps and last-used times are written behind, at most every
  * WRITE_BEHIND_MS, in one statement (Redis holds the live replay state, see VerifyState; this is
  * its durable floor).
  */
@@ -59,25 +28,15 @@ export class VerificationRepository implements OnModuleDestroy {
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
-  private readonly loads = coalescingBatches(2);
-  private readonly loader = new DataLoader<LoadKey, VerifyRow[]>(
-    this.loads.track(async (keys: readonly LoadKey[]) => {
-      const found = await preparedRows<VerifyRow & { i: string }>(this.dataSource, 'mfa_verify_load', LOAD_SQL, [
-        keys.map((k) => k.accountId),
-        keys.map((k) => k.serialNumber),
-      ]);
-      const byKey: VerifyRow[][] = keys.map(() => []);
-      for (const { i, ...row } of found) byKey[Number(i) - 1].push(row);
-      return byKey;
-    }),
-    { cache: false, maxBatchSize: 1000, batchScheduleFn: this.loads.schedule },
-  );
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly cache: ActiveDeviceCache,
+    private readonly clock: Clock,
+  ) {}
 
-  constructor(private readonly dataSource: DataSource) {}
-
-  /** Lockout, active devices (optionally one serial) and the org's allowed methods. */
+  /** Lockout, active devices (optionally one serial) and the org's allowed methods: the device cache, Postgres on a miss. */
   load(accountId: string, serialNumber: string | null): Promise<VerifyRow[]> {
-    return this.loader.load({ accountId, serialNumber });
+    return this.cache.rows(accountId, serialNumber, this.clock.now());
   }
 
   /**
@@ -127,13 +86,15 @@ export class VerificationRepository implements OnModuleDestroy {
   }
 
   /** An SMS code is single use: the hash is cleared by the statement that accepts it. */
-  async consumeSmsCode(deviceId: string, codeHash: Buffer, now: Date): Promise<boolean> {
+  async consumeSmsCode(accountId: string, deviceId: string, codeHash: Buffer, now: Date): Promise<boolean> {
     const r = await one<{ id: string }>(
       this.dataSource,
       `UPDATE mfa.devices SET sms_code_hash = NULL, sms_code_expires_at = NULL, last_used_at = $3
         WHERE id = $1 AND status = 'active' AND sms_code_hash = $2 AND sms_code_expires_at > $3 RETURNING id`,
       [deviceId, codeHash, now],
     );
+    // the cached row holds the code's hash: the next read loads (a used code then matches nothing)
+    if (r) await this.cache.invalidate(accountId);
     return r !== null;
   }
 

@@ -10,6 +10,7 @@ import { asProof } from '../methods/proof-of-request';
 import { type Attempt, LockoutService } from './lockout.service';
 import { VerificationRepository } from './verification.repository';
 import { VerifyMetrics } from './verify-metrics';
+import { VerifyState } from './verify-state';
 import { MfaEvents } from '../events/mfa-events';
 
 export type CheckOutcome =
@@ -18,16 +19,18 @@ export type CheckOutcome =
 
 /**
  * The hot path: is this code right for this account now? One read (lockout, active devices,
- * org methods; shared by the requests in flight), an attempt reserved in Redis (LockoutService),
- * the code checked in memory, then one atomic compare-and-set in Redis that makes each TOTP step count once however many instances receive
- * it at once (VerifyState); the step is written behind to Postgres. SMS and recovery codes are
- * single use by their own Postgres statements.
+ * org methods: ActiveDeviceCache in Redis, Postgres on a miss). A TOTP code is matched in memory,
+ * then one Redis script decides the lockout and the step's compare-and-set together (VerifyState.decide):
+ * each step counts once however many instances receive it at once; the step is written behind to
+ * Postgres. Other proofs reserve an attempt first (LockoutService), as their check is slow or does
+ * I/O; SMS and recovery codes are single use by their own Postgres statements.
  */
 @Injectable()
 export class VerificationService {
   constructor(
     private readonly repo: VerificationRepository,
     private readonly lockout: LockoutService,
+    private readonly state: VerifyState,
     private readonly recovery: RecoveryCodesService,
     private readonly methods: MethodRegistry,
     private readonly events: MfaEvents,
@@ -58,8 +61,12 @@ export class VerificationService {
       isCodeProof(proof) && !this.methods.acceptsAny(proof) && serialNumber === null && normalizeRecoveryCode(proof.code) !== null;
     if (!recovery && devices.length === 0) return { valid: false, reason: 'no_active_device' };
 
-    // reserved before the code is checked: the lockout is decided with the attempt, not before it
     const lockedUntil = storedLockout(rows, now);
+    if (!recovery) {
+      const decided = await this.decideInOne(accountId, devices, proof, now, lockedUntil, rows[0]?.stored_failures ?? 0);
+      if (decided) return decided;
+    }
+    // reserved before the code is checked: the lockout is decided with the attempt, not before it
     const attempt = await this.lockout.attempt(accountId, now, { lockedUntil, failures: rows[0]?.stored_failures ?? 0 });
     if (!attempt) return { valid: false, reason: 'locked_out' };
     try {
@@ -110,6 +117,46 @@ export class VerificationService {
       return { valid: true, method: device.type, serialNumber: device.serial_number, orgId: device.org_id, at: now };
     }
     return this.failed(attempt, devices[0].org_id);
+  }
+
+  /**
+   * When every allowed device that takes this proof matches it in memory as a step (TOTP): the match
+   * first, then one script decides the lockout, the step and the failure (VerifyState.decide), with no
+   * attempt reserved, as nothing slow runs in between. undefined: another method is involved (SMS,
+   * WebAuthn): the reserved attempt's path decides.
+   */
+  private async decideInOne(
+    accountId: string,
+    devices: ActiveDevice[],
+    proof: Proof,
+    now: Date,
+    lockedUntil: Date | null,
+    storedFailures: number,
+  ): Promise<CheckOutcome | undefined> {
+    const allowed = allowedDevices(devices);
+    if (allowed.length === 0) return undefined;
+    const takers = allowed.filter((d) => this.methods.get(d.type).accepts(proof));
+    if (!takers.every((d) => this.methods.get(d.type).stepAccepted !== undefined)) return undefined;
+    if (lockedUntil || this.lockout.knownLocked(accountId, now)) return { valid: false, reason: 'locked_out' };
+    let hit: { device: ActiveDevice; step: number } | null = null;
+    for (const device of takers) {
+      const step = this.methods.get(device.type).match(device, proof, now);
+      if (typeof step === 'number') {
+        hit = { device, step };
+        break;
+      }
+    }
+    const orgId = (hit?.device ?? devices[0]).org_id;
+    const decision = await this.state.decide(accountId, now, hit && { deviceId: hit.device.id, step: hit.step });
+    if (decision.verdict === 'locked') return { valid: false, reason: 'locked_out' };
+    if (decision.verdict === 'failed') {
+      const lockedBefore = await this.lockout.counted(accountId, orgId, now, decision);
+      return { valid: false, reason: lockedBefore ? 'locked_out' : 'invalid_code' };
+    }
+    const { device, step } = hit!;
+    await this.lockout.accepted(accountId, now, decision.pgFailures, storedFailures);
+    this.methods.get(device.type).stepAccepted!(device, step, now);
+    return { valid: true, method: device.type, serialNumber: device.serial_number, orgId: device.org_id, at: now };
   }
 
   private async failed(attempt: Attempt, orgId: string): Promise<CheckOutcome> {

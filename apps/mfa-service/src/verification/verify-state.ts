@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import type { Redis } from 'ioredis';
 import { openRedis } from '@mfa/bus';
 import { MfaServiceEnv } from '../config/mfa-service.env';
+import { accountKeys, CACHE_PG_FAILURES, CACHE_TTL_MS } from '../devices/active-device-cache';
 
 /**
  * The hot, shared state of verification in Redis: per account one hash holding the failures in a
@@ -15,7 +16,12 @@ import { MfaServiceEnv } from '../config/mfa-service.env';
  *
  * The time is the caller's clock (tests move it), never Redis' TIME.
  */
-const KEY_PREFIX = 'mfa:verify:';
+const keyOf = (accountId: string) => accountKeys(accountId).verify;
+/** Both keys of the account (one hash tag): the scripts that settle also keep the device cache's "Postgres holds failures" mark. */
+const bothKeys = (accountId: string) => {
+  const k = accountKeys(accountId);
+  return [k.verify, k.devices] as const;
+};
 const LOCKED = 'locked_until';
 const FAILS = 'fails';
 const stepField = (deviceId: string) => `s:${deviceId}`;
@@ -50,14 +56,27 @@ redis.call('HSET', KEYS[1], ARGV[5], now + tonumber(ARGV[6]))
 redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[4]), tonumber(ARGV[3])))
 return {1, 0}`;
 
-// KEYS[1] account; ARGV field, step, now, ttl, reservation field -> 1 accepted, 0 replayed (at or before the last), -1 locked
+// A success takes the device cache's mark that Postgres may hold failures (KEYS[2] 'pf'): the caller clears them there.
+const TAKE_PG_FAILURES = `
+local pf = redis.call('HGET', KEYS[2], '${CACHE_PG_FAILURES}')
+if pf then redis.call('HDEL', KEYS[2], '${CACHE_PG_FAILURES}') return 1 end
+return 0`;
+
+// A failure is counted in Postgres next: mark it on the device cache (a success then clears it there).
+const MARK_PG_FAILURES = `
+redis.call('HSET', KEYS[2], '${CACHE_PG_FAILURES}', '1')
+if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ${CACHE_TTL_MS}) end`;
+
+// KEYS[1] account, KEYS[2] its device cache; ARGV field, step, now, ttl, reservation field
+// -> {1 accepted | 0 replayed (at or before the last) | -1 locked, 1 if Postgres may hold failures}
 const ACCEPT_STEP = `
-if tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0') > tonumber(ARGV[3]) then return -1 end
-if tonumber(ARGV[2]) <= tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1') then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0') > tonumber(ARGV[3]) then return {-1, 0} end
+if tonumber(ARGV[2]) <= tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1') then return {0, 0} end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HDEL', KEYS[1], '${FAILS}', '${LOCKED}', ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return 1`;
+local function takePg() ${TAKE_PG_FAILURES} end
+return {1, takePg()}`;
 
 // KEYS[1] account; ARGV field, step, ttl -> 1 burned, 0 already at or past it. ACCEPT_STEP's compare-and-set
 // alone: a burned step settles no attempt and clears no failure or lockout.
@@ -67,10 +86,12 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[3]), redis.call('PTTL', KEYS[1])))
 return 1`;
 
-// KEYS[1] account; ARGV now, max, lockout ms, ttl, reservation field -> {failures, locked until (0: none), 1 if this failure started it}
+// KEYS[1] account, KEYS[2] its device cache; ARGV now, max, lockout ms, ttl, reservation field
+// -> {failures, locked until (0: none), 1 if this failure started it}
 const RECORD_FAILURE = `
 local now = tonumber(ARGV[1])
 redis.call('HDEL', KEYS[1], ARGV[5])
+${MARK_PG_FAILURES}
 local locked = tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0')
 if locked > now then return {tonumber(redis.call('HGET', KEYS[1], '${FAILS}') or '0'), locked, 0} end
 local n
@@ -91,18 +112,63 @@ end
 redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[4]), tonumber(ARGV[3])))
 return {n, locked, started}`;
 
-// KEYS[1] account; ARGV now, reservation field -> 1 reset, 0 a lockout is in force (it runs its course)
+// KEYS[1] account, KEYS[2] its device cache; ARGV now, reservation field
+// -> {1 reset | 0 a lockout is in force (it runs its course), 1 if Postgres may hold failures}
 const RESET = `
 redis.call('HDEL', KEYS[1], ARGV[2])
-if tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0') > tonumber(ARGV[1]) then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0') > tonumber(ARGV[1]) then return {0, 0} end
 redis.call('HDEL', KEYS[1], '${FAILS}', '${LOCKED}')
-return 1`;
+local function takePg() ${TAKE_PG_FAILURES} end
+return {1, takePg()}`;
+
+// KEYS[1] account, KEYS[2] its device cache; ARGV now, max, lockout ms, ttl, step field ('': no step matched), step.
+// The whole verify of a code matched in memory (TOTP), in one script: the lockout check, then the
+// step's compare-and-set, or a failure counted (a replayed step and no match alike).
+// -> {-1, locked until (0: failures + attempts in flight reach the max)}: refused, not counted;
+//    {1, 1 if Postgres may hold failures}: accepted; {0, failures, locked until (0: none), 1 if this failure started it}
+const DECIDE = `
+local now = tonumber(ARGV[1])
+local locked = tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0')
+if locked > now then return {-1, locked} end
+if locked > 0 then redis.call('HDEL', KEYS[1], '${LOCKED}', '${FAILS}') end
+local inflight = 0
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if string.sub(all[i], 1, ${RESERVED.length}) == '${RESERVED}' then
+    if tonumber(all[i + 1]) <= now then redis.call('HDEL', KEYS[1], all[i]) else inflight = inflight + 1 end
+  end
+end
+if tonumber(redis.call('HGET', KEYS[1], '${FAILS}') or '0') + inflight >= tonumber(ARGV[2]) then return {-1, 0} end
+if ARGV[5] ~= '' and tonumber(ARGV[6]) > tonumber(redis.call('HGET', KEYS[1], ARGV[5]) or '-1') then
+  redis.call('HSET', KEYS[1], ARGV[5], ARGV[6])
+  redis.call('HDEL', KEYS[1], '${FAILS}')
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  local function takePg() ${TAKE_PG_FAILURES} end
+  return {1, takePg()}
+end
+${MARK_PG_FAILURES}
+local n = redis.call('HINCRBY', KEYS[1], '${FAILS}', 1)
+locked = 0
+local started = 0
+if n >= tonumber(ARGV[2]) then
+  locked = now + tonumber(ARGV[3])
+  redis.call('HSET', KEYS[1], '${LOCKED}', locked)
+  started = 1
+end
+redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[4]), tonumber(ARGV[3])))
+return {0, n, locked, started}`;
 
 /** No reservation to settle (callers outside an attempt): no field is named ''. */
 const NO_RESERVATION = '';
 const fieldOf = (reservationId?: string) => (reservationId ? reservationField(reservationId) : NO_RESERVATION);
 
 export type StepOutcome = 'accepted' | 'replayed' | 'locked';
+
+export interface StepResult {
+  outcome: StepOutcome;
+  /** accepted, and Postgres may hold failures of the account: the caller clears them there */
+  pgFailures: boolean;
+}
 
 export interface FailureOutcome {
   failures: number;
@@ -112,6 +178,10 @@ export interface FailureOutcome {
 }
 
 export type ReserveOutcome = { reserved: true } | { reserved: false; lockedUntil: Date | null };
+
+/** What `decide` did: refused (a lockout, or too many attempts in flight), accepted the step, or counted a failure. */
+export type Decision =
+  { verdict: 'locked'; lockedUntil: Date | null } | { verdict: 'accepted'; pgFailures: boolean } | ({ verdict: 'failed' } & FailureOutcome);
 
 interface VerifyStateCommands {
   mfaReserve(
@@ -123,17 +193,36 @@ interface VerifyStateCommands {
     field: string,
     leaseMs: number,
   ): Promise<[number, number]>;
-  mfaAcceptStep(key: string, field: string, step: number, now: number, ttl: number, reservation: string): Promise<number>;
+  mfaAcceptStep(
+    key: string,
+    cache: string,
+    field: string,
+    step: number,
+    now: number,
+    ttl: number,
+    reservation: string,
+  ): Promise<[number, number]>;
   mfaRecordFailure(
     key: string,
+    cache: string,
     now: number,
     max: number,
     lockoutMs: number,
     ttl: number,
     reservation: string,
   ): Promise<[number, number, number]>;
-  mfaReset(key: string, now: number, reservation: string): Promise<number>;
+  mfaReset(key: string, cache: string, now: number, reservation: string): Promise<[number, number]>;
   mfaBurnStep(key: string, field: string, step: number, ttl: number): Promise<number>;
+  mfaDecide(
+    key: string,
+    cache: string,
+    now: number,
+    max: number,
+    lockoutMs: number,
+    ttl: number,
+    field: string,
+    step: number,
+  ): Promise<number[]>;
 }
 
 @Injectable()
@@ -148,11 +237,34 @@ export class VerifyState implements OnModuleDestroy {
       maxRetriesPerRequest: 2,
     });
     redis.defineCommand('mfaReserve', { numberOfKeys: 1, lua: RESERVE });
-    redis.defineCommand('mfaAcceptStep', { numberOfKeys: 1, lua: ACCEPT_STEP });
-    redis.defineCommand('mfaRecordFailure', { numberOfKeys: 1, lua: RECORD_FAILURE });
-    redis.defineCommand('mfaReset', { numberOfKeys: 1, lua: RESET });
+    redis.defineCommand('mfaAcceptStep', { numberOfKeys: 2, lua: ACCEPT_STEP });
+    redis.defineCommand('mfaRecordFailure', { numberOfKeys: 2, lua: RECORD_FAILURE });
+    redis.defineCommand('mfaReset', { numberOfKeys: 2, lua: RESET });
     redis.defineCommand('mfaBurnStep', { numberOfKeys: 1, lua: BURN_STEP });
+    redis.defineCommand('mfaDecide', { numberOfKeys: 2, lua: DECIDE });
     this.redis = redis as Redis & VerifyStateCommands;
+  }
+
+  /**
+   * The whole verify of a code matched in memory, in one script (no reservation: nothing slow runs
+   * between the lockout check and the verdict): refused while a lockout is in force or failures +
+   * attempts in flight (other code paths') reach MFA_MAX_FAILURES; otherwise `matched` (the
+   * device's step) is accepted if after the last one, or a failure is counted (no match, a replay).
+   */
+  async decide(accountId: string, now: Date, matched: { deviceId: string; step: number } | null): Promise<Decision> {
+    const lockoutMs = this.env.MFA_LOCKOUT_SECONDS * 1000;
+    const r = await this.redis.mfaDecide(
+      ...bothKeys(accountId),
+      now.getTime(),
+      this.env.MFA_MAX_FAILURES,
+      lockoutMs,
+      STATE_TTL_MS,
+      matched ? stepField(matched.deviceId) : '',
+      matched?.step ?? 0,
+    );
+    if (r[0] === -1) return { verdict: 'locked', lockedUntil: r[1] > 0 ? new Date(r[1]) : null };
+    if (r[0] === 1) return { verdict: 'accepted', pgFailures: r[1] === 1 };
+    return { verdict: 'failed', failures: r[1], lockedUntil: r[2] > 0 ? new Date(r[2]) : null, lockoutStarted: r[3] === 1 };
   }
 
   /**
@@ -160,16 +272,16 @@ export class VerifyState implements OnModuleDestroy {
    * force; success clears the failure count. The caller matched only steps after the one Postgres
    * holds (the durable floor), so a Redis that lost this hash cannot accept a stored step again.
    */
-  async acceptStep(accountId: string, deviceId: string, step: number, now: Date, reservationId?: string): Promise<StepOutcome> {
-    const r = await this.redis.mfaAcceptStep(
-      KEY_PREFIX + accountId,
+  async acceptStep(accountId: string, deviceId: string, step: number, now: Date, reservationId?: string): Promise<StepResult> {
+    const [r, pf] = await this.redis.mfaAcceptStep(
+      ...bothKeys(accountId),
       stepField(deviceId),
       step,
       now.getTime(),
       STATE_TTL_MS,
       fieldOf(reservationId),
     );
-    return r === 1 ? 'accepted' : r === 0 ? 'replayed' : 'locked';
+    return { outcome: r === 1 ? 'accepted' : r === 0 ? 'replayed' : 'locked', pgFailures: pf === 1 };
   }
 
   /**
@@ -178,12 +290,12 @@ export class VerifyState implements OnModuleDestroy {
    * (DiagnoseService) can then never be accepted. true: the step moved forward.
    */
   async burnStep(accountId: string, deviceId: string, step: number): Promise<boolean> {
-    return (await this.redis.mfaBurnStep(KEY_PREFIX + accountId, stepField(deviceId), step, STATE_TTL_MS)) === 1;
+    return (await this.redis.mfaBurnStep(keyOf(accountId), stepField(deviceId), step, STATE_TTL_MS)) === 1;
   }
 
   /** After a resync the device's step may move back (a slow clock): the new one replaces the old. */
   async setStep(accountId: string, deviceId: string, step: number): Promise<void> {
-    const key = KEY_PREFIX + accountId;
+    const key = keyOf(accountId);
     await this.redis.multi().hset(key, stepField(deviceId), step).pexpire(key, STATE_TTL_MS).exec();
   }
 
@@ -195,7 +307,7 @@ export class VerifyState implements OnModuleDestroy {
   async reserve(accountId: string, reservationId: string, now: Date): Promise<ReserveOutcome> {
     const lockoutMs = this.env.MFA_LOCKOUT_SECONDS * 1000;
     const [ok, locked] = await this.redis.mfaReserve(
-      KEY_PREFIX + accountId,
+      keyOf(accountId),
       now.getTime(),
       this.env.MFA_MAX_FAILURES,
       lockoutMs,
@@ -208,14 +320,14 @@ export class VerifyState implements OnModuleDestroy {
 
   /** An attempt that ended without a verdict on the code (no device, not allowed, an error). */
   async release(accountId: string, reservationId: string): Promise<void> {
-    await this.redis.hdel(KEY_PREFIX + accountId, reservationField(reservationId));
+    await this.redis.hdel(keyOf(accountId), reservationField(reservationId));
   }
 
   /** Counts one failed code; a lockout in force is kept as is, an expired one starts a fresh count. */
   async recordFailure(accountId: string, now: Date, reservationId?: string): Promise<FailureOutcome> {
     const lockoutMs = this.env.MFA_LOCKOUT_SECONDS * 1000;
     const [failures, locked, started] = await this.redis.mfaRecordFailure(
-      KEY_PREFIX + accountId,
+      ...bothKeys(accountId),
       now.getTime(),
       this.env.MFA_MAX_FAILURES,
       lockoutMs,
@@ -227,28 +339,29 @@ export class VerifyState implements OnModuleDestroy {
 
   /** The last TOTP step accepted here for a device (null: none), ahead of Postgres' written-behind floor. */
   async lastStep(accountId: string, deviceId: string): Promise<number | null> {
-    const step = await this.redis.hget(KEY_PREFIX + accountId, stepField(deviceId));
+    const step = await this.redis.hget(keyOf(accountId), stepField(deviceId));
     return step === null ? null : Number(step);
   }
 
   async lockedUntil(accountId: string, now: Date): Promise<Date | null> {
-    const until = Number(await this.redis.hget(KEY_PREFIX + accountId, LOCKED));
+    const until = Number(await this.redis.hget(keyOf(accountId), LOCKED));
     return until > now.getTime() ? new Date(until) : null;
   }
 
   /** Failed codes counted since the last success (0 when none). */
   async failures(accountId: string): Promise<number> {
-    return Number(await this.redis.hget(KEY_PREFIX + accountId, FAILS));
+    return Number(await this.redis.hget(keyOf(accountId), FAILS));
   }
 
-  /** A success clears the count, unless a lockout is in force (it runs its course). */
-  async reset(accountId: string, now: Date, reservationId?: string): Promise<void> {
-    await this.redis.mfaReset(KEY_PREFIX + accountId, now.getTime(), fieldOf(reservationId));
+  /** A success clears the count, unless a lockout is in force (it runs its course). true: Postgres may hold failures to clear. */
+  async reset(accountId: string, now: Date, reservationId?: string): Promise<boolean> {
+    const [, pf] = await this.redis.mfaReset(...bothKeys(accountId), now.getTime(), fieldOf(reservationId));
+    return pf === 1;
   }
 
   /** Attempts reserved and not yet settled (tests). */
   async inFlight(accountId: string, now: Date): Promise<number> {
-    const fields = await this.redis.hgetall(KEY_PREFIX + accountId);
+    const fields = await this.redis.hgetall(keyOf(accountId));
     return Object.entries(fields).filter(([k, v]) => k.startsWith(RESERVED) && Number(v) > now.getTime()).length;
   }
 

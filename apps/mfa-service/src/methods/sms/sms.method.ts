@@ -96,7 +96,7 @@ export class SmsMethod implements DeviceMethod<true> {
 
   /** The reservation held means no lockout can start meanwhile: the single-use statement decides. */
   async accept(device: ActiveDevice, attempt: Attempt): Promise<StepOutcome> {
-    if (!(await this.verifyRepo.consumeSmsCode(device.id, device.sms_code_hash!, attempt.now))) return 'replayed';
+    if (!(await this.verifyRepo.consumeSmsCode(attempt.accountId, device.id, device.sms_code_hash!, attempt.now))) return 'replayed';
     await attempt.succeed();
     return 'accepted';
   }

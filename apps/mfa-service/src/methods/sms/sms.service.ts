@@ -9,6 +9,7 @@ import { DeviceRepository, type DeviceRow } from '../../devices/device.repositor
 import { RateLimiter, type Slot } from '../../limits/rate-limiter';
 import { SmsLedgerRepository } from '../../sms/sms-ledger.repository';
 import { SmsSender } from '../../sms/sms-sender';
+import { ActiveDeviceCache } from '../../devices/active-device-cache';
 
 export const SMS_CODE_TTL_SECONDS = 300;
 
@@ -29,6 +30,7 @@ export class SmsService {
     private readonly ledger: SmsLedgerRepository,
     @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
     private readonly metrics: SecurityMetrics,
+    private readonly cache: ActiveDeviceCache,
   ) {}
 
   /**
@@ -86,6 +88,8 @@ export class SmsService {
         this.metrics.rateLimited('sms_resend');
         throw new AppError(ErrorCodes.RateLimited, `an SMS code was sent less than ${this.env.SMS_RESEND_SECONDS} s ago`);
       }
+      // the cached verify rows hold the code's hash: before the code can reach the member, the next read loads
+      await this.cache.invalidate(device.account_id);
       await this.sender.send({
         to,
         serialNumber: device.serial_number,

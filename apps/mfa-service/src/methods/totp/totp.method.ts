@@ -5,6 +5,7 @@ import { AppError, ErrorCodes, type Device } from '@mfa/contracts';
 import { seedAad } from '../../common/aad';
 import { KeyMaterial } from '../../common/key-material';
 import { MfaServiceEnv } from '../../config/mfa-service.env';
+import { ActiveDeviceCache } from '../../devices/active-device-cache';
 import { DeviceRepository, toDevice, type DeviceRow } from '../../devices/device.repository';
 import type { Attempt } from '../../verification/lockout.service';
 import { VerificationRepository } from '../../verification/verification.repository';
@@ -46,6 +47,7 @@ export class TotpMethod implements DeviceMethod<number> {
     private readonly verifyRepo: VerificationRepository,
     private readonly keys: KeyMaterial,
     @Inject(MfaServiceEnv) private readonly env: MfaServiceEnv,
+    private readonly cache: ActiveDeviceCache,
   ) {}
 
   async begin({ id, account }: EnrollInput): Promise<Enrollment> {
@@ -89,7 +91,10 @@ export class TotpMethod implements DeviceMethod<number> {
     // the CAS refuses a step at or before the last accepted one (a replayed pair)
     const updated = step === null ? null : await this.devices.setDrift(device.id, step - n, step, now);
     // the live replay state follows the new drift (a slow clock moves the device's steps back)
-    if (updated) await this.verifyState.setStep(device.account_id, device.id, step!);
+    if (updated) {
+      await this.verifyState.setStep(device.account_id, device.id, step!);
+      await this.cache.changed(device.account_id, now);
+    }
     return updated;
   }
 
@@ -116,12 +121,17 @@ export class TotpMethod implements DeviceMethod<number> {
 
   /** One compare-and-set in Redis makes each step count once; the step is written behind to Postgres. */
   async accept(device: ActiveDevice, attempt: Attempt, step: number): Promise<StepOutcome> {
-    const outcome = await this.verifyState.acceptStep(attempt.accountId, device.id, step, attempt.now, attempt.id);
+    const { outcome, pgFailures } = await this.verifyState.acceptStep(attempt.accountId, device.id, step, attempt.now, attempt.id);
     if (outcome === 'accepted') {
-      await attempt.accepted();
-      this.verifyRepo.recordUse(device.id, step, attempt.now);
+      await attempt.accepted(pgFailures);
+      this.stepAccepted(device, step, attempt.now);
     }
     return outcome;
+  }
+
+  /** Its match is a step in memory: VerificationService decides it with the lockout in one script (VerifyState.decide). */
+  stepAccepted(device: ActiveDevice, step: number, now: Date): void {
+    this.verifyRepo.recordUse(device.id, step, now);
   }
 
   /**

@@ -1,0 +1,291 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import DataLoader from 'dataloader';
+import type { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { openRedis } from '@mfa/bus';
+import type { MfaMethod } from '@mfa/contracts';
+import { constantTimeEqual, Envelope, InternalKey } from '@mfa/crypto';
+import { coalescingBatches, preparedRows } from '../common/db';
+import { KeyMaterial } from '../common/key-material';
+import { MfaServiceEnv } from '../config/mfa-service.env';
+
+/** One row per active device (or one all-null row when there is none), with lock and policy. */
+export interface VerifyRow {
+  /** a lockout stored in Postgres (it may have ended: compare with now) */
+  locked_until: Date | null;
+  /** failures stored in Postgres (AccountFailureRepository); from the cache: 1 when some may be stored, else 0 */
+  stored_failures: number | null;
+  id: string | null;
+  serial_number: string | null;
+  type: MfaMethod | null;
+  org_id: string | null;
+  secret_enc: string | null;
+  drift_steps: number | null;
+  last_step: string | null;
+  sms_code_hash: Buffer | null;
+  sms_code_expires_at: Date | null;
+  /** null: the org never pushed a policy, the default allows every method */
+  allowed_methods: MfaMethod[] | null;
+}
+
+/**
+ * The Redis keys of one account. One hash tag, so a Lua script may touch both on a Redis Cluster
+ * (docs/mfa.md "Hot path"): `verify` is VerifyState's live hash, `devices` this cache.
+ */
+export const accountKeys = (accountId: string) => ({
+  verify: `mfa:{a:${accountId}}:verify`,
+  devices: `mfa:{a:${accountId}}:devices`,
+});
+
+/** Fields of the devices hash: the generation, the MAC'd rows, "Postgres may hold failures". */
+export const CACHE_GEN = 'g';
+const CACHE_DATA = 'd';
+export const CACHE_PG_FAILURES = 'pf';
+
+/**
+ * How long a filled entry is believed (its end is inside the MAC) and kept: the most a copy of an
+ * older entry written back by someone with Redis access could be used (docs/security.md).
+ */
+export const CACHE_TTL_MS = 3_600_000;
+
+// KEYS[1] devices; ARGV ttl -> the new generation. A change bumps it after its commit: a fill
+// that read the old generation (and maybe the old rows) is then refused.
+const BUMP = `
+local g = redis.call('HINCRBY', KEYS[1], '${CACHE_GEN}', 1)
+redis.call('HDEL', KEYS[1], '${CACHE_DATA}')
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return g`;
+
+// KEYS[1] devices; ARGV generation read before the load, value, ttl, '1' when Postgres holds failures -> 1 filled, 0 refused
+const FILL = `
+if (redis.call('HGET', KEYS[1], '${CACHE_GEN}') or '0') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], '${CACHE_DATA}', ARGV[2])
+if ARGV[4] == '1' then redis.call('HSET', KEYS[1], '${CACHE_PG_FAILURES}', '1') end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`;
+
+interface CacheCommands {
+  mfaCacheBump(key: string, ttl: number): Promise<number>;
+  mfaCacheFill(key: string, gen: string, value: string, ttl: number, pgFailures: string): Promise<number>;
+}
+
+const LOAD_SQL = `
+  SELECT a.i, f.locked_until, f.failures AS stored_failures, d.id, d.serial_number, d.type, d.org_id, d.secret_enc, d.drift_steps, d.last_step,
+         d.sms_code_hash, d.sms_code_expires_at, p.allowed_methods
+    FROM unnest($1::uuid[]) WITH ORDINALITY AS a(account_id, i)
+    LEFT JOIN mfa.account_failures f ON f.account_id = a.account_id
+    LEFT JOIN mfa.devices d ON d.account_id = a.account_id AND d.status = 'active'
+    LEFT JOIN mfa.org_policies p ON p.org_id = d.org_id
+   ORDER BY a.i, d.last_used_at DESC NULLS LAST`;
+
+/** A device as stored: [id, serial, type, org, seed envelope, drift, last step, sms hash b64, sms expiry ms, allowed methods] */
+type CachedDevice = [
+  string,
+  string,
+  MfaMethod,
+  string,
+  string | null,
+  number | null,
+  string | null,
+  string | null,
+  number | null,
+  MfaMethod[] | null,
+];
+interface CachedEntry {
+  /** the end of the entry's belief (ms) */
+  e: number;
+  /** the lockout Postgres held (ms) */
+  l: number | null;
+  d: CachedDevice[];
+}
+
+const toCached = (rows: VerifyRow[], end: number): CachedEntry => ({
+  e: end,
+  l: rows[0]?.locked_until?.getTime() ?? null,
+  d: rows
+    .filter((r) => r.id !== null)
+    .map((r) => [
+      r.id!,
+      r.serial_number!,
+      r.type!,
+      r.org_id!,
+      r.secret_enc,
+      r.drift_steps,
+      r.last_step === null ? null : String(r.last_step),
+      r.sms_code_hash?.toString('base64') ?? null,
+      r.sms_code_expires_at?.getTime() ?? null,
+      r.allowed_methods,
+    ]),
+});
+
+function fromCached(c: CachedEntry, pgFailures: boolean): VerifyRow[] {
+  const lock = { locked_until: c.l === null ? null : new Date(c.l), stored_failures: pgFailures ? 1 : 0 };
+  if (c.d.length === 0)
+    return [
+      {
+        ...lock,
+        id: null,
+        serial_number: null,
+        type: null,
+        org_id: null,
+        secret_enc: null,
+        drift_steps: null,
+        last_step: null,
+        sms_code_hash: null,
+        sms_code_expires_at: null,
+        allowed_methods: null,
+      },
+    ];
+  return c.d.map(([id, serial_number, type, org_id, secret_enc, drift_steps, last_step, sms, smsEnd, allowed_methods]) => ({
+    ...lock,
+    id,
+    serial_number,
+    type,
+    org_id,
+    secret_enc,
+    drift_steps,
+    last_step,
+    sms_code_hash: sms === null ? null : Buffer.from(sms, 'base64'),
+    sms_code_expires_at: smsEnd === null ? null : new Date(smsEnd),
+    allowed_methods,
+  }));
+}
+
+/**
+ * The verify read (an account's active devices with their org's allowed methods, and the lockout
+ * Postgres holds) kept in Redis, one hash per account, so every instance reads it in one round
+ * trip (docs/mfa.md "Hot path"). Postgres stays the truth: a miss loads from it (the loads of one
+ * tick as one prepared statement) and fills. Every change bumps the entry's generation after its
+ * commit and drops the rows (`changed` then loads and fills again, write-through); a fill is stored
+ * only if the generation is still the one read before the load, so a reader that loaded before a
+ * change cannot put the older rows back. Seeds stay sealed (the envelopes of the table); each
+ * entry carries a MAC under a key derived from BUS_INTERNAL_KEY, so a Redis writer cannot plant a
+ * device, a drift or a step floor, and an end inside the MAC, so an old entry copied back is not
+ * believed past CACHE_TTL_MS.
+ */
+@Injectable()
+export class ActiveDeviceCache implements OnModuleDestroy {
+  private readonly logger = new Logger(ActiveDeviceCache.name);
+  private readonly redis: Redis & CacheCommands;
+  private readonly loads = coalescingBatches(2);
+  private readonly loader = new DataLoader<string, VerifyRow[]>(
+    this.loads.track((ids: readonly string[]) => this.loadRows(ids)),
+    { cache: false, maxBatchSize: 1000, batchScheduleFn: this.loads.schedule },
+  );
+
+  constructor(
+    @Inject(MfaServiceEnv) env: MfaServiceEnv,
+    private readonly dataSource: DataSource,
+    private readonly internalKey: InternalKey,
+    private readonly keys: KeyMaterial,
+  ) {
+    // the reads of one tick go out as one pipeline
+    const redis = openRedis(env.REDIS_URL, 'mfa-service:device-cache', false, this.logger, {
+      enableAutoPipelining: true,
+      maxRetriesPerRequest: 2,
+    });
+    redis.defineCommand('mfaCacheBump', { numberOfKeys: 1, lua: BUMP });
+    redis.defineCommand('mfaCacheFill', { numberOfKeys: 1, lua: FILL });
+    this.redis = redis as Redis & CacheCommands;
+  }
+
+  /** The account's active devices (all, or the one with `serialNumber`) and its stored lockout. */
+  async rows(accountId: string, serialNumber: string | null, now: Date): Promise<VerifyRow[]> {
+    const key = accountKeys(accountId).devices;
+    const [data, gen, pf] = await this.redis.hmget(key, CACHE_DATA, CACHE_GEN, CACHE_PG_FAILURES);
+    let rows = data === null ? null : this.open(accountId, data, pf !== null, now);
+    if (rows === null) {
+      rows = await this.loader.load(accountId);
+      await this.fill(accountId, gen ?? '0', rows, now);
+    }
+    return serialNumber === null ? rows : onlySerial(rows, serialNumber);
+  }
+
+  /**
+   * After a committed change of the account's devices (enable, deactivate, reset, resync, removal):
+   * bump the generation, then load and fill (the next verify finds the new rows on any instance).
+   * Called after the commit: bumped before it, a reader could store the old rows under the new generation.
+   */
+  async changed(accountId: string, now: Date): Promise<void> {
+    const gen = await this.invalidate(accountId);
+    const [rows] = await this.loadRows([accountId]);
+    await this.fill(accountId, String(gen), rows, now);
+  }
+
+  /** After a committed change the next read loads (an SMS code sent or used, a lockout stored): answers the new generation. */
+  invalidate(accountId: string): Promise<number> {
+    return this.redis.mfaCacheBump(accountKeys(accountId).devices, CACHE_TTL_MS);
+  }
+
+  /** An org's policy changed: every account with an active device there loads again. */
+  async invalidateOrg(orgId: string): Promise<number> {
+    const accounts = await this.dataSource.query<{ account_id: string }[]>(
+      `SELECT DISTINCT account_id FROM mfa.devices WHERE org_id = $1 AND status = 'active'`,
+      [orgId],
+    );
+    for (let i = 0; i < accounts.length; i += 1000) {
+      await Promise.all(accounts.slice(i, i + 1000).map((a) => this.invalidate(a.account_id)));
+    }
+    return accounts.length;
+  }
+
+  private async fill(accountId: string, gen: string, rows: VerifyRow[], now: Date): Promise<void> {
+    const json = JSON.stringify(toCached(rows, now.getTime() + CACHE_TTL_MS));
+    const value = `${this.mac(accountId, json)}.${json}`;
+    const pgFailures = (rows[0]?.stored_failures ?? 0) > 0 ? '1' : '0';
+    await this.redis.mfaCacheFill(accountKeys(accountId).devices, gen, value, CACHE_TTL_MS, pgFailures);
+  }
+
+  /** The rows of a stored entry, or null (a miss): no valid MAC, past its end, or a seed under a key no longer in the ring. */
+  private open(accountId: string, data: string, pgFailures: boolean, now: Date): VerifyRow[] | null {
+    const dot = data.indexOf('.');
+    const json = data.slice(dot + 1);
+    if (dot < 0 || !constantTimeEqual(data.slice(0, dot), this.mac(accountId, json))) {
+      this.logger.warn(`a device cache entry without a valid MAC was refused (account ${accountId})`);
+      return null;
+    }
+    const entry = JSON.parse(json) as CachedEntry;
+    if (entry.e <= now.getTime()) return null;
+    // a key rotation: an entry filled before re-encryption may hold envelopes of a removed key
+    if (entry.d.some((d) => d[4] !== null && !this.keys.envelope.hasKid(Envelope.kidOf(d[4])))) return null;
+    return fromCached(entry, pgFailures);
+  }
+
+  private mac(accountId: string, json: string): string {
+    return this.internalKey.macDeviceCache(`${accountId}\n${json}`);
+  }
+
+  private async loadRows(accountIds: readonly string[]): Promise<VerifyRow[][]> {
+    const found = await preparedRows<VerifyRow & { i: string }>(this.dataSource, 'mfa_verify_load', LOAD_SQL, [accountIds]);
+    const byKey: VerifyRow[][] = accountIds.map(() => []);
+    for (const { i, ...row } of found) byKey[Number(i) - 1].push(row);
+    return byKey;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+/** The rows of one serial number (the all-null row, with the lockout, when the account has no such active device). */
+function onlySerial(rows: VerifyRow[], serialNumber: string): VerifyRow[] {
+  const hit = rows.filter((r) => r.serial_number === serialNumber);
+  if (hit.length) return hit;
+  const r = rows[0];
+  return [
+    {
+      locked_until: r?.locked_until ?? null,
+      stored_failures: r?.stored_failures ?? null,
+      id: null,
+      serial_number: null,
+      type: null,
+      org_id: null,
+      secret_enc: null,
+      drift_steps: null,
+      last_step: null,
+      sms_code_hash: null,
+      sms_code_expires_at: null,
+      allowed_methods: null,
+    },
+  ];
+}
