@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
-import { InternalPatterns, Patterns, type Member } from '@mfa/contracts';
-import { accountKeys, ActiveDeviceCache, type VerifyRow } from '../src/devices/active-device-cache';
+import { Patterns, type Member } from '@mfa/contracts';
+import { accountKeys, ActiveDeviceCache, ORG_METHODS_TTL_MS, type VerifyRow } from '../src/devices/active-device-cache';
+import { OrgPolicyService } from '../src/policies/org-policy.service';
 import { DevicesService } from '../src/lifecycle/devices.service';
 import { VerificationService } from '../src/verification/verification.service';
 import { codeAt, enrolledTotp, startHarness, waitFor, type Harness } from './mfa-test-harness';
@@ -55,8 +56,9 @@ describe('the device cache across instances', () => {
     expect(await onB().verify(m.id, codeAt(s, h.clock, 6))).toMatchObject({ valid: true });
   });
 
-  it('a disallowed method (org policy) is refused at once on the other instance', async () => {
+  it('a disallowed method (org policy): refused at once on the instance that applied it, within ORG_METHODS_TTL_MS on the other', async () => {
     const { m, dev } = await enrolledTotp(h);
+    // b's verify reads the entry and its org's allowed methods (b now believes them for ORG_METHODS_TTL_MS)
     expect(await onB().verify(m.id, codeAt(dev.secretBase32, h.clock))).toMatchObject({ valid: true });
     h.clock.advance(30_000);
     const policy = {
@@ -64,12 +66,14 @@ describe('the device cache across instances', () => {
       version: 1,
       requireMfa: false,
       allowedMethods: ['sms' as const],
-      gracePeriodHours: 0,
-      maxMfaAgeSeconds: null,
-      updatedAt: new Date().toISOString(),
+      secureMethodsOnly: false,
+      conditions: [],
     };
-    expect(await h.send(InternalPatterns.MfaPolicyApply, { policy })).toEqual({ accepted: true });
-    expect(await onB().verify(m.id, codeAt(dev.secretBase32, h.clock))).toEqual({ valid: false, reason: 'method_not_allowed' });
+    expect(await h.a.app.get(OrgPolicyService).apply(policy)).toEqual({ accepted: true, version: 1 });
+    const code = codeAt(dev.secretBase32, h.clock);
+    expect(await h.a.app.get(VerificationService).verify(m.id, code)).toEqual({ valid: false, reason: 'method_not_allowed' });
+    await new Promise((r) => setTimeout(r, ORG_METHODS_TTL_MS + 50));
+    expect(await onB().verify(m.id, code)).toEqual({ valid: false, reason: 'method_not_allowed' });
   });
 
   it('refuses a fill that loaded before a change: the change wins, on every instance', async () => {

@@ -46,7 +46,15 @@ export const CACHE_PG_FAILURES = 'pf';
  * How long a filled entry is believed (its end is inside the MAC) and kept: the most a copy of an
  * older entry written back by someone with Redis access could be used (docs/security.md).
  */
-export const CACHE_TTL_MS = 3_600_000;
+export const CACHE_TTL_MS = 600_000;
+
+/**
+ * How long an instance believes an org's allowed methods without asking Postgres again. The
+ * instance that applies a policy forgets at once; the others follow within this. Bounded this way
+ * rather than by dropping the cache entry of every enrolled account of the org: at a million
+ * accounts that was a million Redis calls on the policy hand-over's path.
+ */
+export const ORG_METHODS_TTL_MS = 1_000;
 
 // KEYS[1] devices; ARGV ttl -> the new generation. A change bumps it after its commit: a fill
 // that read the old generation (and maybe the old rows) is then refused.
@@ -167,6 +175,7 @@ function fromCached(c: CachedEntry, pgFailures: boolean): VerifyRow[] {
 export class ActiveDeviceCache implements OnModuleDestroy {
   private readonly logger = new Logger(ActiveDeviceCache.name);
   private readonly redis: Redis & CacheCommands;
+  private readonly orgMethods = new Map<string, { until: number; methods: Promise<MfaMethod[] | null> }>();
   private readonly loads = coalescingBatches(2);
   private readonly loader = new DataLoader<string, VerifyRow[]>(
     this.loads.track((ids: readonly string[]) => this.loadRows(ids)),
@@ -197,6 +206,8 @@ export class ActiveDeviceCache implements OnModuleDestroy {
     if (rows === null) {
       rows = await this.loader.load(accountId);
       await this.fill(accountId, gen ?? '0', rows, now);
+    } else {
+      rows = await this.withOrgMethods(rows);
     }
     return serialNumber === null ? rows : onlySerial(rows, serialNumber);
   }
@@ -217,16 +228,30 @@ export class ActiveDeviceCache implements OnModuleDestroy {
     return this.redis.mfaCacheBump(accountKeys(accountId).devices, CACHE_TTL_MS);
   }
 
-  /** An org's policy changed: every account with an active device there loads again. */
-  async invalidateOrg(orgId: string): Promise<number> {
-    const accounts = await this.dataSource.query<{ account_id: string }[]>(
-      `SELECT DISTINCT account_id FROM mfa.devices WHERE org_id = $1 AND status = 'active'`,
-      [orgId],
-    );
-    for (let i = 0; i < accounts.length; i += 1000) {
-      await Promise.all(accounts.slice(i, i + 1000).map((a) => this.invalidate(a.account_id)));
-    }
-    return accounts.length;
+  /** An org's policy changed (applied on this instance): its allowed methods are read again at the next verify. */
+  forgetOrg(orgId: string): void {
+    this.orgMethods.delete(orgId);
+  }
+
+  /** Cached rows carry their org's allowed methods as of the fill: the current ones replace them. */
+  private async withOrgMethods(rows: VerifyRow[]): Promise<VerifyRow[]> {
+    const orgId = rows[0]?.org_id;
+    if (!orgId) return rows;
+    const allowed = await this.allowedMethodsOf(orgId);
+    return rows.map((r) => (r.org_id === orgId ? { ...r, allowed_methods: allowed } : r));
+  }
+
+  private allowedMethodsOf(orgId: string): Promise<MfaMethod[] | null> {
+    const at = performance.now();
+    const known = this.orgMethods.get(orgId);
+    if (known && known.until > at) return known.methods;
+    if (this.orgMethods.size >= 10_000) this.orgMethods.clear(); // bounded: an instance serving more orgs asks more often
+    const methods = this.dataSource
+      .query<{ allowed_methods: MfaMethod[] }[]>(`SELECT allowed_methods FROM mfa.org_policies WHERE org_id = $1`, [orgId])
+      .then((r) => r[0]?.allowed_methods ?? null);
+    this.orgMethods.set(orgId, { until: at + ORG_METHODS_TTL_MS, methods });
+    methods.catch(() => this.orgMethods.delete(orgId));
+    return methods;
   }
 
   private async fill(accountId: string, gen: string, rows: VerifyRow[], now: Date): Promise<void> {

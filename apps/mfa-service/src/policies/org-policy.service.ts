@@ -88,8 +88,8 @@ export class OrgPolicyService {
       },
       this.clock.now(),
     );
-    // the verify cache holds the allowed methods with each device: the org's accounts load again
-    if (stored === policy.version) await this.cache.invalidateOrg(policy.orgId);
+    // this instance's verify reads the new allowed methods at once; the others within ORG_METHODS_TTL_MS
+    if (stored === policy.version) this.cache.forgetOrg(policy.orgId);
     return { accepted: stored === policy.version, version: stored };
   }
 }
