@@ -7,6 +7,7 @@ import { InternalPatterns, Jobs, Patterns, type Member } from '@mfa/contracts';
 import { Envelope, generateKeyRing, parseKeyRing, verifySessionToken } from '@mfa/crypto';
 import { base32Decode } from '../src/methods/totp/base32';
 import { phoneAad, seedAad } from '../src/common/aad';
+import { ORG_METHODS_TTL_MS } from '../src/devices/active-device-cache';
 import { PendingDeviceSweeper } from '../src/devices/pending-device-sweeper';
 import { reencryptSecrets } from '../src/keys/secret-reencryption';
 import { EventRelay } from '../src/events/event-relay';
@@ -390,16 +391,21 @@ describe('org policy, deactivation and admin reset', () => {
       },
     });
 
+  // the harness runs two instances: the one that did not apply the policy follows within ORG_METHODS_TTL_MS (docs/mfa.md)
+  const othersFollow = () => new Promise((r) => setTimeout(r, ORG_METHODS_TTL_MS + 50));
+
   it('enforces allowed methods and never goes back to an older policy version', async () => {
     const { m, dev } = await enrolled();
     const sessionToken = await freshSession(h, m.id, dev.secretBase32); // before the policy refuses TOTP
     expect(await applyPolicy(m.orgId, 2, true, ['sms'])).toEqual({ accepted: true });
     expect(await applyPolicy(m.orgId, 1, false, ['totp', 'sms'])).toEqual({ accepted: false });
+    await othersFollow();
     expect(await verify(m, codeAt(dev.secretBase32, h.clock))).toEqual({ valid: false, reason: 'method_not_allowed' });
     expect((await h.failure(Patterns.MfaDevicesCreate, { accountId: m.id, type: 'totp', name: 'x', sessionToken })).code).toBe(
       'method_not_allowed',
     );
     expect(await applyPolicy(m.orgId, 3, true, ['totp'])).toEqual({ accepted: true });
+    await othersFollow();
     expect(await verify(m, codeAt(dev.secretBase32, h.clock))).toMatchObject({ valid: true });
   });
 
