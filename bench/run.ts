@@ -9,8 +9,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { Bus, BusClient, platformCredentialsFromEnv } from '@mfa/bus';
+import { Bus, BusClient, clusterUrl, createRedis, masters, platformCredentialsFromEnv } from '@mfa/bus';
 import { dropDatabase } from '@mfa/database';
 import { migrateAll } from '../tools/migrate';
 import { sequentialLatency, throughput } from './bus-load.bench';
@@ -65,12 +64,20 @@ const P2E_REPS = Number(arg('p2e-reps') ?? (full ? 1 : 3));
 const PREVIEW_REPS = Number(arg('preview-reps') ?? 5);
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/mfa_bench';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8';
+/**
+ * BENCH_REDIS_CLUSTER_NODES=host:port,... runs the services, the bus and the load on a Redis
+ * Cluster instead (`scripts/redis-cluster.sh start`), with BENCH_BUS_PARTITIONS request streams
+ * per service (default 3: one per master of the loopback cluster). Meant for P3/P4.
+ */
+const CLUSTER_NODES = process.env.BENCH_REDIS_CLUSTER_NODES ?? '';
+const BUS_PARTITIONS = CLUSTER_NODES ? (process.env.BENCH_BUS_PARTITIONS ?? '3') : '1';
+const REDIS_URL = CLUSTER_NODES ? clusterUrl(CLUSTER_NODES) : (process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8');
 const PLATFORM_API_KEY = 'bench-platform-key-0123456789abcdef0123456789';
 
 async function flushRedis(): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  await redis.flushdb();
+  const redis = createRedis(REDIS_URL);
+  // a cluster: every master holds a share of the keys
+  await Promise.all(masters(redis).map((node) => node.flushdb()));
   redis.disconnect();
 }
 
@@ -107,14 +114,20 @@ async function main(): Promise<void> {
   const env = {
     NODE_ENV: 'development',
     DATABASE_URL,
-    REDIS_URL,
+    ...(CLUSTER_NODES ? { REDIS_CLUSTER_NODES: CLUSTER_NODES } : { REDIS_URL }),
+    BUS_PARTITIONS,
     PLATFORM_API_KEY,
     LOG_LEVEL: 'warn',
     KEYS_DIR: mkdtempSync(join(tmpdir(), 'mfa-bench-keys-')),
   };
   const start = (name: ServiceName) => ServiceProcess.start(name, env);
   const services: ServiceProcess[] = [];
-  const client = new BusClient({ redisUrl: REDIS_URL, timeoutMs: 30_000, credentials: platformCredentialsFromEnv('bench', env) });
+  const client = new BusClient({
+    redisUrl: REDIS_URL,
+    timeoutMs: 30_000,
+    partitions: Number(BUS_PARTITIONS),
+    credentials: platformCredentialsFromEnv('bench', env),
+  });
   if (needServices) {
     services.push(await start('org-service'), await start('account-service'), await start('mfa-service'));
     await client.connect();

@@ -29,6 +29,9 @@ export interface BusClientOptions {
   partitions?: number;
 }
 
+/** How long close() waits to delete its reply list and say QUIT before it just disconnects. */
+const CLOSE_TIDY_MS = 1000;
+
 interface Waiter {
   resolve: (data: unknown) => void;
   reject: (err: AppError) => void;
@@ -95,8 +98,17 @@ export class BusClient extends ClientProxy {
     this.blocking?.disconnect(); // ends the BLPOP at once; nothing more is read from our list
     this.stop?.(); // and if it does not (a cluster still connecting), the poller leaves it
     await this.poller;
-    await this.cmd.del(this.replyList).catch(() => 0);
-    await this.cmd.quit().catch(() => this.cmd?.disconnect());
+    const cmd = this.cmd;
+    // DEL and QUIT wait in the offline queue while Redis is unreachable or our ACL user was revoked
+    // (every reconnect is refused): bounded, then the connection is dropped (the list expires by itself)
+    const tidy = (async () => {
+      await cmd.del(this.replyList);
+      await cmd.quit();
+    })().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([tidy, new Promise((r) => (timer = setTimeout(r, CLOSE_TIDY_MS)))]);
+    clearTimeout(timer);
+    cmd.disconnect();
     this.cmd = undefined;
     this.blocking = undefined;
     this.poller = undefined;

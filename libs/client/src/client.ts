@@ -221,8 +221,16 @@ export class MfaClient {
     this.blocking.disconnect(); // ends the BLPOP at once
     this.stop(); // and if it does not (a cluster still connecting), the poller leaves it
     await this.poller;
-    await this.cmd.del(this.replyList).catch(() => 0);
-    await this.cmd.quit().catch(() => this.cmd.disconnect());
+    // DEL and QUIT wait through every reconnect while Redis is unreachable or our ACL user was
+    // revoked: bounded to a second, then the connection is dropped (the reply list expires by itself)
+    const tidy = (async () => {
+      await this.cmd.del(this.replyList);
+      await this.cmd.quit();
+    })().catch(() => undefined);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([tidy, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+    clearTimeout(timer);
+    this.cmd.disconnect();
   }
 
   private once(pattern: string, data: object, deadline: number, traceparent?: string): Promise<unknown> {
