@@ -57,8 +57,12 @@ export const CACHE_TTL_MS = 600_000;
 export const ORG_METHODS_TTL_MS = 1_000;
 
 // KEYS[1] devices; ARGV ttl -> the new generation. A change bumps it after its commit: a fill
-// that read the old generation (and maybe the old rows) is then refused.
+// that read the old generation (and maybe the old rows) is then refused. A generation that is not
+// a small integer (written by hand in Redis) starts over: HINCRBY would fail, leave the old rows
+// believed and fail the change's caller (a lockout's start then skipped its revocation).
 const BUMP = `
+local cur = redis.call('HGET', KEYS[1], '${CACHE_GEN}')
+if cur and not (#cur <= 15 and string.match(cur, '^%d+$')) then redis.call('HDEL', KEYS[1], '${CACHE_GEN}') end
 local g = redis.call('HINCRBY', KEYS[1], '${CACHE_GEN}', 1)
 redis.call('HDEL', KEYS[1], '${CACHE_DATA}')
 redis.call('PEXPIRE', KEYS[1], ARGV[1])

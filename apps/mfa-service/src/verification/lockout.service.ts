@@ -87,9 +87,9 @@ export class LockoutService {
     const lockedUntil = live.lockedUntil ?? new Date(now.getTime() + this.env.MFA_LOCKOUT_SECONDS * 1000);
     // either count may reach the limit first; the lockout starts once (the first to store it)
     if (due && (await this.lockouts.startLockout(accountId, failures, lockedUntil, now))) {
+      this.remember(accountId, lockedUntil);
       // the device cache holds the stored lockout too: the next read loads it from Postgres
       await this.cache.invalidate(accountId);
-      this.remember(accountId, lockedUntil);
       this.metrics.lockoutStarted();
       await this.events.auditNow({
         orgId,
