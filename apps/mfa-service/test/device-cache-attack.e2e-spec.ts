@@ -1,3 +1,4 @@
+import { Patterns } from '@mfa/contracts';
 import { accountKeys } from '../src/devices/active-device-cache';
 import { DevicesService } from '../src/lifecycle/devices.service';
 import { VerificationService } from '../src/verification/verification.service';
@@ -49,6 +50,21 @@ describe('a Redis writer against the device cache', () => {
       expect(await onB().verify(m.id, right())).toMatchObject({ valid: true });
     },
   );
+
+  it("an account id in another letter case shares the account's lockout (no second cache entry or live count)", async () => {
+    const { m, dev } = await enrolledTotp(h);
+    const upper = m.id.toUpperCase();
+    const right = () => codeAt(dev.secretBase32, h.clock);
+    const wrong = () => (right() === '000000' ? '111111' : '000000');
+    // warmed without a failure: an unknown serial number answers no_active_device
+    expect(await h.send(Patterns.MfaVerify, { accountId: upper, code: right(), serialNumber: 'totp-none' })).toEqual({
+      valid: false,
+      reason: 'no_active_device',
+    });
+    for (let i = 0; i < 5; i++) await h.send(Patterns.MfaVerify, { accountId: m.id, code: wrong() });
+    expect(await h.send(Patterns.MfaVerify, { accountId: m.id, code: right() })).toEqual({ valid: false, reason: 'locked_out' });
+    expect(await h.send(Patterns.MfaVerify, { accountId: upper, code: right() })).toEqual({ valid: false, reason: 'locked_out' });
+  });
 
   // Known, not fixed (docs/security.md): the entry's step floor is the one of its fill (up to
   // CACHE_TTL_MS old); the steps accepted since are only in the live hash. Deleting it (or a

@@ -32,10 +32,12 @@ export interface VerifyRow {
  * The Redis keys of one account. One hash tag, so a Lua script may touch both on a Redis Cluster
  * (docs/mfa.md "Hot path"): `verify` is VerifyState's live hash, `devices` this cache.
  */
-export const accountKeys = (accountId: string) => ({
-  verify: `mfa:{a:${accountId}}:verify`,
-  devices: `mfa:{a:${accountId}}:devices`,
-});
+export const accountKeys = (accountId: string) => {
+  // lower case: an id is a uuid, which Postgres reads in any case; the keys (and the MAC) must not
+  // differ with it, or each spelling would be a cache entry and a live count of its own
+  const id = accountId.toLowerCase();
+  return { verify: `mfa:{a:${id}}:verify`, devices: `mfa:{a:${id}}:devices` };
+};
 
 /** Fields of the devices hash: the generation, the MAC'd rows, "Postgres may hold failures". */
 export const CACHE_GEN = 'g';
@@ -281,7 +283,7 @@ export class ActiveDeviceCache implements OnModuleDestroy {
   }
 
   private mac(accountId: string, json: string): string {
-    return this.internalKey.macDeviceCache(`${accountId}\n${json}`);
+    return this.internalKey.macDeviceCache(`${accountId.toLowerCase()}\n${json}`);
   }
 
   private async loadRows(accountIds: readonly string[]): Promise<VerifyRow[][]> {

@@ -108,10 +108,10 @@ export class LockoutService {
 
   /** A lockout Postgres answered to this instance, still in force. */
   knownLocked(accountId: string, now: Date): boolean {
-    const until = this.lockedHere.get(accountId);
+    const until = this.lockedHere.get(accountId.toLowerCase());
     if (until === undefined) return false;
     if (until > now.getTime()) return true;
-    this.lockedHere.delete(accountId);
+    this.lockedHere.delete(accountId.toLowerCase());
     return false;
   }
 
@@ -124,7 +124,7 @@ export class LockoutService {
         this.lockedHere.delete(id);
       }
     }
-    this.lockedHere.set(accountId, until.getTime());
+    this.lockedHere.set(accountId.toLowerCase(), until.getTime()); // any spelling of the uuid
   }
 
   /** A success clears the stored count too, when there is one (the live one is cleared by its script). */
