@@ -61,8 +61,7 @@
           var r = p.rollout;
           bar.max = Math.max(1, r.total);
           bar.value = r.applied;
-          text.textContent =
-            r.status + ': ' + r.applied + ' of ' + r.total + ' (' + (r.total ? Math.floor((100 * r.applied) / r.total) : 100) + '%)';
+          text.textContent = p.rolloutText; // the server's wording (counting members while the total is 0)
           rollout.dataset.status = r.status;
           Object.keys(p.members.byState).forEach(function (s) {
             var cell = document.querySelector('[data-state="' + s + '"]');

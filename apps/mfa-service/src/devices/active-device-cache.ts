@@ -32,10 +32,12 @@ export interface VerifyRow {
  * The Redis keys of one account. One hash tag, so a Lua script may touch both on a Redis Cluster
  * (docs/mfa.md "Hot path"): `verify` is VerifyState's live hash, `devices` this cache.
  */
-export const accountKeys = (accountId: string) => ({
-  verify: `mfa:{a:${accountId}}:verify`,
-  devices: `mfa:{a:${accountId}}:devices`,
-});
+export const accountKeys = (accountId: string) => {
+  // lower case: an id is a uuid, which Postgres reads in any case; the keys (and the MAC) must not
+  // differ with it, or each spelling would be a cache entry and a live count of its own
+  const id = accountId.toLowerCase();
+  return { verify: `mfa:{a:${id}}:verify`, devices: `mfa:{a:${id}}:devices` };
+};
 
 /** Fields of the devices hash: the generation, the MAC'd rows, "Postgres may hold failures". */
 export const CACHE_GEN = 'g';
@@ -57,8 +59,12 @@ export const CACHE_TTL_MS = 600_000;
 export const ORG_METHODS_TTL_MS = 1_000;
 
 // KEYS[1] devices; ARGV ttl -> the new generation. A change bumps it after its commit: a fill
-// that read the old generation (and maybe the old rows) is then refused.
+// that read the old generation (and maybe the old rows) is then refused. A generation that is not
+// a small integer (written by hand in Redis) starts over: HINCRBY would fail, leave the old rows
+// believed and fail the change's caller (a lockout's start then skipped its revocation).
 const BUMP = `
+local cur = redis.call('HGET', KEYS[1], '${CACHE_GEN}')
+if cur and not (#cur <= 15 and string.match(cur, '^%d+$')) then redis.call('HDEL', KEYS[1], '${CACHE_GEN}') end
 local g = redis.call('HINCRBY', KEYS[1], '${CACHE_GEN}', 1)
 redis.call('HDEL', KEYS[1], '${CACHE_DATA}')
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -277,7 +283,7 @@ export class ActiveDeviceCache implements OnModuleDestroy {
   }
 
   private mac(accountId: string, json: string): string {
-    return this.internalKey.macDeviceCache(`${accountId}\n${json}`);
+    return this.internalKey.macDeviceCache(`${accountId.toLowerCase()}\n${json}`);
   }
 
   private async loadRows(accountIds: readonly string[]): Promise<VerifyRow[][]> {

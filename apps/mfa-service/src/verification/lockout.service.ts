@@ -87,9 +87,9 @@ export class LockoutService {
     const lockedUntil = live.lockedUntil ?? new Date(now.getTime() + this.env.MFA_LOCKOUT_SECONDS * 1000);
     // either count may reach the limit first; the lockout starts once (the first to store it)
     if (due && (await this.lockouts.startLockout(accountId, failures, lockedUntil, now))) {
+      this.remember(accountId, lockedUntil);
       // the device cache holds the stored lockout too: the next read loads it from Postgres
       await this.cache.invalidate(accountId);
-      this.remember(accountId, lockedUntil);
       this.metrics.lockoutStarted();
       await this.events.auditNow({
         orgId,
@@ -108,10 +108,10 @@ export class LockoutService {
 
   /** A lockout Postgres answered to this instance, still in force. */
   knownLocked(accountId: string, now: Date): boolean {
-    const until = this.lockedHere.get(accountId);
+    const until = this.lockedHere.get(accountId.toLowerCase());
     if (until === undefined) return false;
     if (until > now.getTime()) return true;
-    this.lockedHere.delete(accountId);
+    this.lockedHere.delete(accountId.toLowerCase());
     return false;
   }
 
@@ -124,7 +124,7 @@ export class LockoutService {
         this.lockedHere.delete(id);
       }
     }
-    this.lockedHere.set(accountId, until.getTime());
+    this.lockedHere.set(accountId.toLowerCase(), until.getTime()); // any spelling of the uuid
   }
 
   /** A success clears the stored count too, when there is one (the live one is cleared by its script). */

@@ -12,7 +12,9 @@ import { accountKeys, CACHE_PG_FAILURES, CACHE_TTL_MS } from '../devices/active-
  * Redis scripts (reserve an attempt, then settle it), not a Postgres write. Postgres keeps the
  * durable floor (devices.last_step, written behind; every failed code and every lockout, written
  * as they happen), which the caller reads first, so a Redis that lost or had its data edited
- * neither reopens a lockout, nor forgets failures, nor lets an already-stored step be replayed.
+ * neither reopens a lockout, nor forgets failures. The step floor the caller reads is the device
+ * cache's, as of its fill (up to CACHE_TTL_MS old): losing this hash alone can replay a step accepted
+ * since, within its window (docs/security.md).
  *
  * The time is the caller's clock (tests move it), never Redis' TIME.
  */
@@ -29,6 +31,21 @@ const stepField = (deviceId: string) => `s:${deviceId}`;
 const RESERVED = 'r:';
 const reservationField = (id: string) => RESERVED + id;
 
+// A value of the live hash that is not a number (written by hand in Redis), or not a finite one
+// within the range of a time in ms, reads as absent, as if deleted (which that writer can do
+// anyway; Postgres keeps the floor): a script error would fail every verify of the account
+// instead of answering, and an infinite lockout end would make an invalid Date. HINCRBY would fail on it too.
+const NUM = `local function num(v, d)
+  local n = tonumber(v)
+  if n == nil or n ~= n or n > 1e15 or n < -1e15 then return d end
+  return n
+end`;
+const INCR_FAILS = `(function()
+  local f = redis.call('HGET', KEYS[1], '${FAILS}')
+  if f and not (#f <= 15 and string.match(f, '^%d+$')) then redis.call('HDEL', KEYS[1], '${FAILS}') end
+  return redis.call('HINCRBY', KEYS[1], '${FAILS}', 1)
+end)()`;
+
 /** An attempt that dies without settling (a crashed instance) stops counting after this. */
 export const RESERVATION_LEASE_MS = 120_000;
 
@@ -39,19 +56,19 @@ const STATE_TTL_MS = 86_400_000;
 // -> {1, 0} reserved; {0, locked until} a lockout is in force; {0, 0} failures + attempts in flight reach the max.
 // Attempts are reserved before any slow work (scrypt, SMS lookups), so however many arrive at
 // once, at most max - failures of them are ever checked.
-const RESERVE = `
+const RESERVE = `${NUM}
 local now = tonumber(ARGV[1])
-local locked = tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0')
+local locked = num(redis.call('HGET', KEYS[1], '${LOCKED}'), 0)
 if locked > now then return {0, locked} end
 if locked > 0 then redis.call('HDEL', KEYS[1], '${LOCKED}', '${FAILS}') end
 local inflight = 0
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   if string.sub(all[i], 1, ${RESERVED.length}) == '${RESERVED}' then
-    if tonumber(all[i + 1]) <= now then redis.call('HDEL', KEYS[1], all[i]) else inflight = inflight + 1 end
+    if num(all[i + 1], 0) <= now then redis.call('HDEL', KEYS[1], all[i]) else inflight = inflight + 1 end
   end
 end
-if tonumber(redis.call('HGET', KEYS[1], '${FAILS}') or '0') + inflight >= tonumber(ARGV[2]) then return {0, 0} end
+if num(redis.call('HGET', KEYS[1], '${FAILS}'), 0) + inflight >= tonumber(ARGV[2]) then return {0, 0} end
 redis.call('HSET', KEYS[1], ARGV[5], now + tonumber(ARGV[6]))
 redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[4]), tonumber(ARGV[3])))
 return {1, 0}`;
@@ -69,9 +86,9 @@ if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ${CACHE_T
 
 // KEYS[1] account, KEYS[2] its device cache; ARGV field, step, now, ttl, reservation field
 // -> {1 accepted | 0 replayed (at or before the last) | -1 locked, 1 if Postgres may hold failures}
-const ACCEPT_STEP = `
-if tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0') > tonumber(ARGV[3]) then return {-1, 0} end
-if tonumber(ARGV[2]) <= tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1') then return {0, 0} end
+const ACCEPT_STEP = `${NUM}
+if num(redis.call('HGET', KEYS[1], '${LOCKED}'), 0) > tonumber(ARGV[3]) then return {-1, 0} end
+if tonumber(ARGV[2]) <= num(redis.call('HGET', KEYS[1], ARGV[1]), -1) then return {0, 0} end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HDEL', KEYS[1], '${FAILS}', '${LOCKED}', ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
@@ -80,27 +97,27 @@ return {1, takePg()}`;
 
 // KEYS[1] account; ARGV field, step, ttl -> 1 burned, 0 already at or past it. ACCEPT_STEP's compare-and-set
 // alone: a burned step settles no attempt and clears no failure or lockout.
-const BURN_STEP = `
-if tonumber(ARGV[2]) <= tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1') then return 0 end
+const BURN_STEP = `${NUM}
+if tonumber(ARGV[2]) <= num(redis.call('HGET', KEYS[1], ARGV[1]), -1) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[3]), redis.call('PTTL', KEYS[1])))
 return 1`;
 
 // KEYS[1] account, KEYS[2] its device cache; ARGV now, max, lockout ms, ttl, reservation field
 // -> {failures, locked until (0: none), 1 if this failure started it}
-const RECORD_FAILURE = `
+const RECORD_FAILURE = `${NUM}
 local now = tonumber(ARGV[1])
 redis.call('HDEL', KEYS[1], ARGV[5])
 ${MARK_PG_FAILURES}
-local locked = tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0')
-if locked > now then return {tonumber(redis.call('HGET', KEYS[1], '${FAILS}') or '0'), locked, 0} end
+local locked = num(redis.call('HGET', KEYS[1], '${LOCKED}'), 0)
+if locked > now then return {num(redis.call('HGET', KEYS[1], '${FAILS}'), 0), locked, 0} end
 local n
 if locked > 0 then
   redis.call('HDEL', KEYS[1], '${LOCKED}')
   redis.call('HSET', KEYS[1], '${FAILS}', 1)
   n = 1
 else
-  n = redis.call('HINCRBY', KEYS[1], '${FAILS}', 1)
+  n = ${INCR_FAILS}
 end
 local started = 0
 locked = 0
@@ -114,9 +131,9 @@ return {n, locked, started}`;
 
 // KEYS[1] account, KEYS[2] its device cache; ARGV now, reservation field
 // -> {1 reset | 0 a lockout is in force (it runs its course), 1 if Postgres may hold failures}
-const RESET = `
+const RESET = `${NUM}
 redis.call('HDEL', KEYS[1], ARGV[2])
-if tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0') > tonumber(ARGV[1]) then return {0, 0} end
+if num(redis.call('HGET', KEYS[1], '${LOCKED}'), 0) > tonumber(ARGV[1]) then return {0, 0} end
 redis.call('HDEL', KEYS[1], '${FAILS}', '${LOCKED}')
 local function takePg() ${TAKE_PG_FAILURES} end
 return {1, takePg()}`;
@@ -126,20 +143,20 @@ return {1, takePg()}`;
 // step's compare-and-set, or a failure counted (a replayed step and no match alike).
 // -> {-1, locked until (0: failures + attempts in flight reach the max)}: refused, not counted;
 //    {1, 1 if Postgres may hold failures}: accepted; {0, failures, locked until (0: none), 1 if this failure started it}
-const DECIDE = `
+const DECIDE = `${NUM}
 local now = tonumber(ARGV[1])
-local locked = tonumber(redis.call('HGET', KEYS[1], '${LOCKED}') or '0')
+local locked = num(redis.call('HGET', KEYS[1], '${LOCKED}'), 0)
 if locked > now then return {-1, locked} end
 if locked > 0 then redis.call('HDEL', KEYS[1], '${LOCKED}', '${FAILS}') end
 local inflight = 0
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   if string.sub(all[i], 1, ${RESERVED.length}) == '${RESERVED}' then
-    if tonumber(all[i + 1]) <= now then redis.call('HDEL', KEYS[1], all[i]) else inflight = inflight + 1 end
+    if num(all[i + 1], 0) <= now then redis.call('HDEL', KEYS[1], all[i]) else inflight = inflight + 1 end
   end
 end
-if tonumber(redis.call('HGET', KEYS[1], '${FAILS}') or '0') + inflight >= tonumber(ARGV[2]) then return {-1, 0} end
-if ARGV[5] ~= '' and tonumber(ARGV[6]) > tonumber(redis.call('HGET', KEYS[1], ARGV[5]) or '-1') then
+if num(redis.call('HGET', KEYS[1], '${FAILS}'), 0) + inflight >= tonumber(ARGV[2]) then return {-1, 0} end
+if ARGV[5] ~= '' and tonumber(ARGV[6]) > num(redis.call('HGET', KEYS[1], ARGV[5]), -1) then
   redis.call('HSET', KEYS[1], ARGV[5], ARGV[6])
   redis.call('HDEL', KEYS[1], '${FAILS}')
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
@@ -147,7 +164,7 @@ if ARGV[5] ~= '' and tonumber(ARGV[6]) > tonumber(redis.call('HGET', KEYS[1], AR
   return {1, takePg()}
 end
 ${MARK_PG_FAILURES}
-local n = redis.call('HINCRBY', KEYS[1], '${FAILS}', 1)
+local n = ${INCR_FAILS}
 locked = 0
 local started = 0
 if n >= tonumber(ARGV[2]) then
@@ -270,7 +287,7 @@ export class VerifyState implements OnModuleDestroy {
   /**
    * Accepts `step` for the device if it is after the last one accepted here and no lockout is in
    * force; success clears the failure count. The caller matched only steps after the one Postgres
-   * holds (the durable floor), so a Redis that lost this hash cannot accept a stored step again.
+   * holds as of the device cache's fill (docs/security.md: losing this hash alone replays a step within its window).
    */
   async acceptStep(accountId: string, deviceId: string, step: number, now: Date, reservationId?: string): Promise<StepResult> {
     const [r, pf] = await this.redis.mfaAcceptStep(

@@ -1,4 +1,4 @@
-import { groupKey, stateBars, trendLine } from './charts';
+import { groupKey, rolloutText, stateBars, trendLine } from './charts';
 
 describe('charts', () => {
   it('scales bars to the largest state and keeps every state in order', () => {
@@ -26,5 +26,13 @@ describe('charts', () => {
 
   it('groups a key by four', () => {
     expect(groupKey('ABCDEFGHIJ')).toBe('ABCD EFGH IJ');
+  });
+
+  it('says a rollout is counting its members while its total is 0, not 100 %', () => {
+    expect(rolloutText({ status: 'running', total: 0, applied: 0 })).toBe('running: counting members');
+    expect(rolloutText({ status: 'queued', total: 0, applied: 0 })).toBe('queued: counting members');
+    expect(rolloutText({ status: 'completed', total: 0, applied: 0 })).toBe('completed: 0 of 0 (100%)');
+    expect(rolloutText({ status: 'running', total: 12, applied: 5 })).toBe('running: 5 of 12 (41%)');
+    expect(rolloutText({ status: 'completed', total: 12, applied: 12 })).toBe('completed: 12 of 12 (100%)');
   });
 });

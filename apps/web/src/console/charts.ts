@@ -69,3 +69,12 @@ export function trendLine(items: readonly ComplianceHistoryItem[], width = 480, 
 export function groupKey(secretBase32: string): string {
   return secretBase32.replace(/(.{4})(?=.)/g, '$1 ');
 }
+
+/**
+ * The rollout's progress line. A rollout's total is 0 until its walk has counted the members (beside
+ * its first chunk): until then it is "counting members", not "0 of 0 (100%)".
+ */
+export function rolloutText(r: { status: string; total: number; applied: number }): string {
+  if (r.total === 0 && r.status !== 'completed' && r.status !== 'failed') return `${r.status}: counting members`;
+  return `${r.status}: ${r.applied} of ${r.total} (${r.total ? Math.floor((100 * r.applied) / r.total) : 100}%)`;
+}

@@ -15,7 +15,7 @@ import {
   type ApiKeyRole,
 } from '@mfa/contracts';
 import type { ConsoleSession } from './console-sessions';
-import { stateBars, trendLine } from './charts';
+import { rolloutText, stateBars, trendLine } from './charts';
 import { OrgApi, OrgApiError } from './org-api';
 
 export interface OrgSummary {
@@ -57,13 +57,20 @@ export class ConsoleService {
       this.api.json<{ items: ComplianceHistoryItem[] }>(s.apiKey, 'GET', `/v1/orgs/${s.orgId}/compliance-report/history?days=30`),
       this.rollout(s),
     ]);
-    return { org, report, bars: stateBars(org.members.byState), trend: trendLine(history.items), rollout };
+    return {
+      org,
+      report,
+      bars: stateBars(org.members.byState),
+      trend: trendLine(history.items),
+      rollout,
+      rolloutText: rollout && rolloutText(rollout),
+    };
   }
 
   /** The live part of the overview (polled by /static/rollout.js). */
   async progress(s: ConsoleSession) {
     const [org, rollout] = await Promise.all([this.org(s), this.rollout(s)]);
-    return { rollout, members: org.members, policyVersion: org.policy.version };
+    return { rollout, rolloutText: rollout && rolloutText(rollout), members: org.members, policyVersion: org.policy.version };
   }
 
   org(s: ConsoleSession): Promise<OrgSummary> {

@@ -42,7 +42,11 @@ export class SmsService {
     const limit = await this.limiter.take(
       [
         { key: `mfa:limit:{sms}:phone:${phoneRef}`, max: this.env.SMS_MAX_PER_PHONE_PER_HOUR, what: 'SMS codes to this phone number' },
-        { key: `mfa:limit:{sms}:account:${accountId}`, max: this.env.SMS_MAX_PER_ACCOUNT_PER_HOUR, what: 'SMS codes for this account' },
+        {
+          key: `mfa:limit:{sms}:account:${accountId.toLowerCase()}`,
+          max: this.env.SMS_MAX_PER_ACCOUNT_PER_HOUR,
+          what: 'SMS codes for this account',
+        },
       ],
       now,
     );
