@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import DataLoader from 'dataloader';
 import type { Redis } from 'ioredis';
-import { DataSource } from 'typeorm';
 import { openRedis } from '@mfa/bus';
 import type { MfaMethod } from '@mfa/contracts';
 import { constantTimeEqual, Envelope, InternalKey } from '@mfa/crypto';
-import { coalescingBatches, preparedRows } from '../common/db';
+import { coalescingBatches } from '../common/db';
+import { ActiveDeviceRepository } from './active-device.repository';
 import { KeyMaterial } from '../common/key-material';
 import { MfaServiceEnv } from '../config/mfa-service.env';
 
@@ -83,15 +83,6 @@ interface CacheCommands {
   mfaCacheFill(key: string, gen: string, value: string, ttl: number, pgFailures: string): Promise<number>;
 }
 
-const LOAD_SQL = `
-  SELECT a.i, f.locked_until, f.failures AS stored_failures, d.id, d.serial_number, d.type, d.org_id, d.secret_enc, d.drift_steps, d.last_step,
-         d.sms_code_hash, d.sms_code_expires_at, p.allowed_methods
-    FROM unnest($1::uuid[]) WITH ORDINALITY AS a(account_id, i)
-    LEFT JOIN mfa.account_failures f ON f.account_id = a.account_id
-    LEFT JOIN mfa.devices d ON d.account_id = a.account_id AND d.status = 'active'
-    LEFT JOIN mfa.org_policies p ON p.org_id = d.org_id
-   ORDER BY a.i, d.last_used_at DESC NULLS LAST`;
-
 /** A device as stored: [id, serial, type, org, seed envelope, drift, last step, sms hash b64, sms expiry ms, allowed methods] */
 type CachedDevice = [
   string,
@@ -134,22 +125,7 @@ const toCached = (rows: VerifyRow[], end: number): CachedEntry => ({
 
 function fromCached(c: CachedEntry, pgFailures: boolean): VerifyRow[] {
   const lock = { locked_until: c.l === null ? null : new Date(c.l), stored_failures: pgFailures ? 1 : 0 };
-  if (c.d.length === 0)
-    return [
-      {
-        ...lock,
-        id: null,
-        serial_number: null,
-        type: null,
-        org_id: null,
-        secret_enc: null,
-        drift_steps: null,
-        last_step: null,
-        sms_code_hash: null,
-        sms_code_expires_at: null,
-        allowed_methods: null,
-      },
-    ];
+  if (c.d.length === 0) return [noDeviceRow(lock.locked_until, lock.stored_failures)];
   return c.d.map(([id, serial_number, type, org_id, secret_enc, drift_steps, last_step, sms, smsEnd, allowed_methods]) => ({
     ...lock,
     id,
@@ -190,7 +166,7 @@ export class ActiveDeviceCache implements OnModuleDestroy {
 
   constructor(
     @Inject(MfaServiceEnv) env: MfaServiceEnv,
-    private readonly dataSource: DataSource,
+    private readonly repository: ActiveDeviceRepository,
     private readonly internalKey: InternalKey,
     private readonly keys: KeyMaterial,
   ) {
@@ -252,9 +228,7 @@ export class ActiveDeviceCache implements OnModuleDestroy {
     const known = this.orgMethods.get(orgId);
     if (known && known.until > at) return known.methods;
     if (this.orgMethods.size >= 10_000) this.orgMethods.clear(); // bounded: an instance serving more orgs asks more often
-    const methods = this.dataSource
-      .query<{ allowed_methods: MfaMethod[] }[]>(`SELECT allowed_methods FROM mfa.org_policies WHERE org_id = $1`, [orgId])
-      .then((r) => r[0]?.allowed_methods ?? null);
+    const methods = this.repository.allowedMethods(orgId);
     this.orgMethods.set(orgId, { until: at + ORG_METHODS_TTL_MS, methods });
     methods.catch(() => this.orgMethods.delete(orgId));
     return methods;
@@ -287,10 +261,7 @@ export class ActiveDeviceCache implements OnModuleDestroy {
   }
 
   private async loadRows(accountIds: readonly string[]): Promise<VerifyRow[][]> {
-    const found = await preparedRows<VerifyRow & { i: string }>(this.dataSource, 'mfa_verify_load', LOAD_SQL, [accountIds]);
-    const byKey: VerifyRow[][] = accountIds.map(() => []);
-    for (const { i, ...row } of found) byKey[Number(i) - 1].push(row);
-    return byKey;
+    return this.repository.rowsOf(accountIds);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -302,21 +273,23 @@ export class ActiveDeviceCache implements OnModuleDestroy {
 function onlySerial(rows: VerifyRow[], serialNumber: string): VerifyRow[] {
   const hit = rows.filter((r) => r.serial_number === serialNumber);
   if (hit.length) return hit;
-  const r = rows[0];
-  return [
-    {
-      locked_until: r?.locked_until ?? null,
-      stored_failures: r?.stored_failures ?? null,
-      id: null,
-      serial_number: null,
-      type: null,
-      org_id: null,
-      secret_enc: null,
-      drift_steps: null,
-      last_step: null,
-      sms_code_hash: null,
-      sms_code_expires_at: null,
-      allowed_methods: null,
-    },
-  ];
+  return [noDeviceRow(rows[0]?.locked_until ?? null, rows[0]?.stored_failures ?? null)];
+}
+
+/** The row of an account without such an active device: only its lockout. */
+function noDeviceRow(locked_until: Date | null, stored_failures: number | null): VerifyRow {
+  return {
+    locked_until,
+    stored_failures,
+    id: null,
+    serial_number: null,
+    type: null,
+    org_id: null,
+    secret_enc: null,
+    drift_steps: null,
+    last_step: null,
+    sms_code_hash: null,
+    sms_code_expires_at: null,
+    allowed_methods: null,
+  };
 }

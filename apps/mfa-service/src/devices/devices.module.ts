@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module';
 import { ActiveDeviceCache } from './active-device-cache';
+import { ActiveDeviceRepository } from './active-device.repository';
 import { DeviceChanges } from './device-changes';
 import { DeviceSummaryRepository } from './device-summary.repository';
 import { DeviceRepository } from './device.repository';
@@ -12,7 +13,7 @@ import { PendingDeviceSweeper } from './pending-device-sweeper';
  */
 @Module({
   imports: [EventsModule],
-  providers: [DeviceRepository, DeviceSummaryRepository, DeviceChanges, PendingDeviceSweeper, ActiveDeviceCache],
+  providers: [DeviceRepository, DeviceSummaryRepository, DeviceChanges, PendingDeviceSweeper, ActiveDeviceRepository, ActiveDeviceCache],
   exports: [DeviceRepository, DeviceSummaryRepository, DeviceChanges, ActiveDeviceCache],
 })
 export class DevicesModule {}
