@@ -52,14 +52,14 @@ export const RESERVATION_LEASE_MS = 120_000;
 /** A count of failures is forgotten a day after the account's last code (a lockout lasts its own period). */
 const STATE_TTL_MS = 86_400_000;
 
-// KEYS[1] account; ARGV now, max, lockout ms, ttl, reservation field, lease ms
-// -> {1, 0} reserved; {0, locked until} a lockout is in force; {0, 0} failures + attempts in flight reach the max.
-// Attempts are reserved before any slow work (scrypt, SMS lookups), so however many arrive at
-// once, at most max - failures of them are ever checked.
-const RESERVE = `${NUM}
-local now = tonumber(ARGV[1])
+/**
+ * The admission both RESERVE and DECIDE start with (KEYS[1] account; ARGV[1] now, ARGV[2] max):
+ * a lockout in force refuses `{refused, locked until}`; an ended one is cleared with its count;
+ * expired reservations are dropped; failures + attempts in flight at the max refuse `{refused, 0}`.
+ */
+const admit = (refused: number) => `local now = tonumber(ARGV[1])
 local locked = num(redis.call('HGET', KEYS[1], '${LOCKED}'), 0)
-if locked > now then return {0, locked} end
+if locked > now then return {${refused}, locked} end
 if locked > 0 then redis.call('HDEL', KEYS[1], '${LOCKED}', '${FAILS}') end
 local inflight = 0
 local all = redis.call('HGETALL', KEYS[1])
@@ -68,7 +68,14 @@ for i = 1, #all, 2 do
     if num(all[i + 1], 0) <= now then redis.call('HDEL', KEYS[1], all[i]) else inflight = inflight + 1 end
   end
 end
-if num(redis.call('HGET', KEYS[1], '${FAILS}'), 0) + inflight >= tonumber(ARGV[2]) then return {0, 0} end
+if num(redis.call('HGET', KEYS[1], '${FAILS}'), 0) + inflight >= tonumber(ARGV[2]) then return {${refused}, 0} end`;
+
+// KEYS[1] account; ARGV now, max, lockout ms, ttl, reservation field, lease ms
+// -> {1, 0} reserved; {0, locked until} a lockout is in force; {0, 0} failures + attempts in flight reach the max.
+// Attempts are reserved before any slow work (scrypt, SMS lookups), so however many arrive at
+// once, at most max - failures of them are ever checked.
+const RESERVE = `${NUM}
+${admit(0)}
 redis.call('HSET', KEYS[1], ARGV[5], now + tonumber(ARGV[6]))
 redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[4]), tonumber(ARGV[3])))
 return {1, 0}`;
@@ -144,18 +151,7 @@ return {1, takePg()}`;
 // -> {-1, locked until (0: failures + attempts in flight reach the max)}: refused, not counted;
 //    {1, 1 if Postgres may hold failures}: accepted; {0, failures, locked until (0: none), 1 if this failure started it}
 const DECIDE = `${NUM}
-local now = tonumber(ARGV[1])
-local locked = num(redis.call('HGET', KEYS[1], '${LOCKED}'), 0)
-if locked > now then return {-1, locked} end
-if locked > 0 then redis.call('HDEL', KEYS[1], '${LOCKED}', '${FAILS}') end
-local inflight = 0
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all, 2 do
-  if string.sub(all[i], 1, ${RESERVED.length}) == '${RESERVED}' then
-    if num(all[i + 1], 0) <= now then redis.call('HDEL', KEYS[1], all[i]) else inflight = inflight + 1 end
-  end
-end
-if num(redis.call('HGET', KEYS[1], '${FAILS}'), 0) + inflight >= tonumber(ARGV[2]) then return {-1, 0} end
+${admit(-1)}
 if ARGV[5] ~= '' and tonumber(ARGV[6]) > num(redis.call('HGET', KEYS[1], ARGV[5]), -1) then
   redis.call('HSET', KEYS[1], ARGV[5], ARGV[6])
   redis.call('HDEL', KEYS[1], '${FAILS}')
