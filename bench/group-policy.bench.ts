@@ -17,6 +17,7 @@ import { Patterns, type AuthorizeReply } from '@mfa/contracts';
 import type { AdminApi } from './lib/fixture';
 import { insertMembersSql, waitRollout } from './policy-push.bench';
 import { fmt, summarize, timed, type BenchRow } from './lib/stats';
+import { untilAll } from './lib/until-all';
 
 export interface GroupPolicyOptions {
   databaseUrl: string;
@@ -50,34 +51,6 @@ async function pickIds(databaseUrl: string, orgId: string, k: number): Promise<{
   } finally {
     await db.end();
   }
-}
-
-/** Polls every id at once until `done(reply)`; the ms from `since` at which each one got there. */
-async function untilAll(
-  ids: string[],
-  authorize: (id: string) => Promise<AuthorizeReply>,
-  since: bigint,
-  done: (a: AuthorizeReply) => boolean,
-  timeoutMs: number,
-  label: string,
-): Promise<{ elapsed: number[]; polls: number }> {
-  const elapsed: number[] = [];
-  let polls = 0;
-  await Promise.all(
-    ids.map(async (id) => {
-      for (;;) {
-        const reply = await authorize(id);
-        polls++;
-        const ms = Number(process.hrtime.bigint() - since) / 1e6;
-        if (done(reply)) {
-          elapsed.push(ms);
-          return;
-        }
-        if (ms > timeoutMs) throw new Error(`P10: ${label} ${id} unchanged ${fmt(ms, 0)} ms after the PUT: ${JSON.stringify(reply)}`);
-      }
-    }),
-  );
-  return { elapsed, polls };
 }
 
 export async function groupPolicyEffect(bus: Bus, admin: AdminApi, orgId: string, opts: GroupPolicyOptions): Promise<{ rows: BenchRow[] }> {
@@ -120,7 +93,7 @@ export async function groupPolicyEffect(bus: Bus, admin: AdminApi, orgId: string
   );
   const groupAt = process.hrtime.bigint();
   const inGroupNow = (a: AuthorizeReply) => !a.allowed && a.reason === 'enrollment_required' && !!a.enforcement?.groups?.includes(group.id);
-  const g = await untilAll(groupSamples, authorize, groupAt, inGroupNow, timeoutMs, 'group member');
+  const g = await untilAll(groupSamples, authorize, groupAt, inGroupNow, timeoutMs, 'P10: group member');
   const othersRightAfter = await Promise.all(otherSamples.map(authorize));
   const groupRollout = await waitRollout(admin, orgId, groupPut.value.rollout.id);
   const groupRolloutMs = Number(process.hrtime.bigint() - groupAt) / 1e6;
@@ -136,7 +109,7 @@ export async function groupPolicyEffect(bus: Bus, admin: AdminApi, orgId: string
   const orgAt = process.hrtime.bigint();
   const version = orgPut.value.policy.version;
   const underOrg = (a: AuthorizeReply) => !a.allowed && a.reason === 'enrollment_required' && a.enforcement?.policyVersion === version;
-  const o = await untilAll(all, authorize, orgAt, underOrg, timeoutMs, 'member');
+  const o = await untilAll(all, authorize, orgAt, underOrg, timeoutMs, 'P10: member');
   const orgRollout = await waitRollout(admin, orgId, orgPut.value.rollout.id);
   const orgRolloutMs = Number(process.hrtime.bigint() - orgAt) / 1e6;
   opts.log(`P10 baseline org rollout (${orgRollout.total} members) completed ${fmt(orgRolloutMs / 1000)} s after the PUT answer`);

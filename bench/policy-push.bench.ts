@@ -15,6 +15,7 @@ import type { Bus } from '@mfa/bus';
 import { Patterns, type AuthorizeReply } from '@mfa/contracts';
 import type { AdminApi } from './lib/fixture';
 import { fmt, summarize, timed, type BenchRow } from './lib/stats';
+import { untilAll } from './lib/until-all';
 
 export interface PolicyPushOptions {
   databaseUrl: string;
@@ -99,23 +100,7 @@ export async function policyPush(bus: Bus, admin: AdminApi, orgId: string, opts:
   // grace 0: every member without a device is non_compliant under the new version at once
   const underNew = (a: AuthorizeReply) => !a.allowed && a.reason === 'enrollment_required' && a.enforcement?.policyVersion === version;
 
-  const elapsed: number[] = [];
-  let polls = 0;
-  await Promise.all(
-    ids.map(async (id) => {
-      for (;;) {
-        const reply = await authorize(id);
-        polls++;
-        const ms = Number(process.hrtime.bigint() - answeredAt) / 1e6;
-        if (underNew(reply)) {
-          elapsed.push(ms);
-          return;
-        }
-        if (ms > timeoutMs)
-          throw new Error(`P1: ${id} still under the old policy ${fmt(ms, 0)} ms after the PUT: ${JSON.stringify(reply)}`);
-      }
-    }),
-  );
+  const { elapsed, polls } = await untilAll(ids, authorize, answeredAt, underNew, timeoutMs, 'P1: member');
   const s = summarize(elapsed);
   const worst = Math.max(...elapsed);
   return {
