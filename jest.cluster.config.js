@@ -15,6 +15,7 @@ const CLUSTER_SUITES = [
   'apps/mfa-service/test/enrollment-links.e2e-spec.ts',
   'apps/org-service/test/audit-events.e2e-spec.ts',
   'test/client/client.e2e-spec.ts',
+  'test/cluster/cluster-login.e2e-spec.ts',
   'apps/web/test/web.e2e-spec.ts',
   'test/chaos/cluster-failover.chaos-spec.ts',
 ];

@@ -7,8 +7,15 @@
 #
 # Each port P and its cluster bus port P+10000 must be free. `start` is idempotent: a cluster
 # already up on those ports is left as it is. It prints the REDIS_CLUSTER_NODES to use.
+# REDIS_CLUSTER_PASSWORD set: the nodes require it (the `default` user's password, also between
+# nodes), as the services then send it (docs/operations.md, "Running on a Redis Cluster").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+auth=()
+if [ -n "${REDIS_CLUSTER_PASSWORD:-}" ]; then
+  auth=(--requirepass "$REDIS_CLUSTER_PASSWORD" --masterauth "$REDIS_CLUSTER_PASSWORD")
+  export REDISCLI_AUTH="$REDIS_CLUSTER_PASSWORD" # redis-cli's own login, kept off its command line
+fi
 
 cmd=${1:-status}
 first=${2:-${REDIS_CLUSTER_FIRST_PORT:-7000}}
@@ -50,7 +57,7 @@ start() {
     if [ ! -f "$dir/$p/nodes.conf" ]; then rm -rf "${dir:?}/$p" && mkdir -p "$dir/$p"; fi
     redis-server --port "$p" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file nodes.conf \
       --cluster-node-timeout 2000 --dir "$PWD/$dir/$p" --save "" --appendonly no --daemonize yes \
-      --pidfile "$PWD/$dir/$p/redis.pid" --logfile "$PWD/$dir/$p/redis.log" >/dev/null
+      --pidfile "$PWD/$dir/$p/redis.pid" --logfile "$PWD/$dir/$p/redis.log" "${auth[@]}" >/dev/null
   done
   for p in "${ports[@]}"; do
     for _ in $(seq 1 50); do node_up "$p" && break; sleep 0.1; done

@@ -2,10 +2,14 @@
 # `npm run test:cluster`: starts a Redis Cluster (scripts/redis-cluster.sh, first port
 # REDIS_CLUSTER_FIRST_PORT, default 7000) and runs the suites of jest.cluster.config.js on it with
 # BUS_PARTITIONS=3. A cluster this script started is stopped at the end; one already up is left
-# running. Its data is flushed: never point it at a cluster that holds anything.
+# running. Its data is flushed: never point it at a cluster that holds anything. The cluster requires
+# a password (REDIS_CLUSTER_PASSWORD, default below), so every connection of the services, the
+# queues and the tests must log in: none may be left without the credentials.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 first=${REDIS_CLUSTER_FIRST_PORT:-7000}
+export REDIS_CLUSTER_PASSWORD=${REDIS_CLUSTER_PASSWORD:-cluster-test-password}
+export REDISCLI_AUTH=$REDIS_CLUSTER_PASSWORD # the specs' own redis-cli calls
 nodes=$(printf '127.0.0.1:%s,' "$first" $((first + 1)) $((first + 2)))
 nodes=${nodes%,}
 

@@ -195,7 +195,7 @@ export function render(args: CliArgs, env: NodeJS.ProcessEnv = process.env): str
         '# e.g. for p in <ports>; do redis-cli -p $p <the line>; done',
         member
           ? `# Its client: MfaClient({ clusterNodes, redisOptions: { username: '${user}', password, enableReadyCheck: false } }).`
-          : '# The services take no Redis credentials with REDIS_CLUSTER_NODES in this version: see docs/security.md.',
+          : `# The services' login: REDIS_CLUSTER_USERNAME=${user} REDIS_CLUSTER_PASSWORD=<password> (then ACL SETUSER default off on every node).`,
       ]
     : member
       ? [

@@ -29,7 +29,7 @@ import type {
 } from '../../contracts/src/patterns';
 import type { Device, Member } from '../../contracts/src/models';
 import { MfaError } from './errors';
-import { clusterUrl, createRedis, type RedisConnection } from './redis-target';
+import { clusterAuthFromEnv, clusterUrl, createRedis, type RedisConnection } from './redis-target';
 import { DEFAULT_TIMEOUT_MS, MAX_DEADLINE_AHEAD_MS, readReplies, replyPrefixOf, requestFields, requestStream } from './wire';
 import type { WireReply } from './wire';
 
@@ -44,7 +44,11 @@ export interface MfaClientOptions {
    * do; the rest are discovered). Default `REDIS_CLUSTER_NODES`. Not together with `redisUrl`.
    */
   clusterNodes?: string;
-  /** extra ioredis options, e.g. `{ username, password }` for a Redis ACL user (each node's, on a cluster) */
+  /**
+   * extra ioredis options, e.g. `{ username, password }` for a Redis ACL user (each node's, on a
+   * cluster; there REDIS_CLUSTER_USERNAME, REDIS_CLUSTER_PASSWORD and REDIS_CLUSTER_TLS=true of the
+   * environment are the default)
+   */
   redisOptions?: RedisOptions;
   /** how long a call waits for its reply, retries included (default 5000, at most 300000) */
   timeoutMs?: number;
@@ -96,7 +100,8 @@ function redisTargetOf(options: Pick<MfaClientOptions, 'redisUrl' | 'clusterNode
     options.clusterNodes ?? (options.redisUrl === undefined && !process.env.REDIS_URL ? process.env.REDIS_CLUSTER_NODES : undefined);
   if (nodes) {
     try {
-      return clusterUrl(nodes);
+      // REDIS_CLUSTER_USERNAME / _PASSWORD / _TLS of the environment; redisOptions' own login wins
+      return clusterUrl(nodes, clusterAuthFromEnv());
     } catch (err) {
       throw bad((err as Error).message);
     }

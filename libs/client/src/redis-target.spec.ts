@@ -1,5 +1,15 @@
 import { Cluster, Redis } from 'ioredis';
-import { clusterNodesProblem, clusterUrl, createRedis, isCluster, isClusterUrl, masters, parseClusterNodes } from './redis-target';
+import {
+  clusterAuthFromEnv,
+  clusterNodesProblem,
+  clusterUrl,
+  createRedis,
+  isCluster,
+  isClusterUrl,
+  masters,
+  parseClusterNodes,
+  parseClusterUrl,
+} from './redis-target';
 
 describe('redis-target', () => {
   it('reads a host:port list, IPv6 in brackets included, and names the bad entry', () => {
@@ -37,5 +47,34 @@ describe('redis-target', () => {
     expect(masters(single)).toEqual([single]);
     cluster.disconnect();
     single.disconnect();
+  });
+
+  it("carries a cluster login (user, password, TLS) in its connection string to every node, the caller's own options first", () => {
+    const url = clusterUrl('127.0.0.1:7000,127.0.0.1:7001', { username: 'mfa-platform', password: 'p@ss:w,rd/%', tls: true });
+    expect(url).toBe('rediss-cluster://mfa-platform:p%40ss%3Aw%2Crd%2F%25@127.0.0.1:7000,127.0.0.1:7001');
+    expect(isClusterUrl(url)).toBe(true);
+    expect(parseClusterUrl(url)).toEqual({
+      nodes: [
+        { host: '127.0.0.1', port: 7000 },
+        { host: '127.0.0.1', port: 7001 },
+      ],
+      auth: { username: 'mfa-platform', password: 'p@ss:w,rd/%', tls: true },
+    });
+    // a password alone logs in as the default user; no login at all is the plain form
+    expect(clusterUrl('h:1', { password: 'x' })).toBe('redis-cluster://:x@h:1');
+    expect(parseClusterUrl('redis-cluster://:x@h:1').auth).toEqual({ password: 'x' });
+    expect(parseClusterUrl('redis-cluster://h:1').auth).toEqual({});
+    const cluster = createRedis(url, { lazyConnect: true }) as Cluster;
+    expect(cluster.options.redisOptions).toMatchObject({ username: 'mfa-platform', password: 'p@ss:w,rd/%', tls: {} });
+    const own = createRedis(url, { lazyConnect: true, username: 'svc-k', password: 'mine' }) as Cluster;
+    expect(own.options.redisOptions).toMatchObject({ username: 'svc-k', password: 'mine' });
+    expect(clusterAuthFromEnv({ REDIS_CLUSTER_USERNAME: 'u', REDIS_CLUSTER_PASSWORD: 'p', REDIS_CLUSTER_TLS: 'true' })).toEqual({
+      username: 'u',
+      password: 'p',
+      tls: true,
+    });
+    expect(clusterAuthFromEnv({})).toEqual({ username: undefined, password: undefined, tls: false });
+    cluster.disconnect();
+    own.disconnect();
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Where the bus lives: one Redis (a `redis://` URL) or a Redis Cluster. Inside the platform a
- * cluster is named by one connection string, `redis-cluster://host:port,host:port,...`, made from
- * REDIS_CLUSTER_NODES at boot, so every `redisUrl` option takes either and `createRedis` is the
- * one place that decides between ioredis' `Redis` and `Cluster`.
+ * cluster is named by one connection string, `redis-cluster://[user:password@]host:port,...`
+ * (`rediss-cluster://` for TLS), made from REDIS_CLUSTER_NODES (and REDIS_CLUSTER_USERNAME,
+ * REDIS_CLUSTER_PASSWORD, REDIS_CLUSTER_TLS) at boot, so every `redisUrl` option takes either and
+ * `createRedis` is the one place that decides between ioredis' `Redis` and `Cluster`.
  */
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 
@@ -10,6 +11,16 @@ import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
 export type RedisConnection = Redis | Cluster;
 
 export const CLUSTER_URL_SCHEME = 'redis-cluster://';
+/** A cluster whose nodes speak TLS (each node's connection gets `tls: {}`: the system's CAs, NODE_EXTRA_CA_CERTS). */
+export const CLUSTER_TLS_URL_SCHEME = 'rediss-cluster://';
+
+/** How the platform's connections log in to each node of a cluster (its nodes share ACL users). */
+export interface ClusterAuth {
+  /** an ACL user (default: Redis' `default` user) */
+  username?: string;
+  password?: string;
+  tls?: boolean;
+}
 
 export interface ClusterNodeAddress {
   host: string;
@@ -45,17 +56,49 @@ export function parseClusterNodes(value: string): ClusterNodeAddress[] {
   });
 }
 
-/** The connection string of a cluster: `redis-cluster://` + its node list. */
-export function clusterUrl(nodes: string): string {
+/** The connection string of a cluster: `redis-cluster://` (or `rediss-cluster://`), its login, its node list. */
+export function clusterUrl(nodes: string, auth: ClusterAuth = {}): string {
   parseClusterNodes(nodes);
-  return `${CLUSTER_URL_SCHEME}${nodes
+  // percent-encoded: a password may hold '@', ':' or ','
+  const login = auth.password
+    ? `${encodeURIComponent(auth.username ?? '')}:${encodeURIComponent(auth.password)}@`
+    : auth.username
+      ? `${encodeURIComponent(auth.username)}@`
+      : '';
+  return `${auth.tls ? CLUSTER_TLS_URL_SCHEME : CLUSTER_URL_SCHEME}${login}${nodes
     .split(',')
     .map((n) => n.trim())
     .join(',')}`;
 }
 
+/** The cluster login the environment names (REDIS_CLUSTER_USERNAME, REDIS_CLUSTER_PASSWORD, REDIS_CLUSTER_TLS=true). */
+export function clusterAuthFromEnv(env: NodeJS.ProcessEnv = process.env): ClusterAuth {
+  return {
+    username: env.REDIS_CLUSTER_USERNAME || undefined,
+    password: env.REDIS_CLUSTER_PASSWORD || undefined,
+    tls: env.REDIS_CLUSTER_TLS === 'true',
+  };
+}
+
 export function isClusterUrl(url: string): boolean {
-  return url.startsWith(CLUSTER_URL_SCHEME);
+  return url.startsWith(CLUSTER_URL_SCHEME) || url.startsWith(CLUSTER_TLS_URL_SCHEME);
+}
+
+/** The nodes and login of a cluster's connection string. */
+export function parseClusterUrl(url: string): { nodes: ClusterNodeAddress[]; auth: ClusterAuth } {
+  const tls = url.startsWith(CLUSTER_TLS_URL_SCHEME);
+  const rest = url.slice((tls ? CLUSTER_TLS_URL_SCHEME : CLUSTER_URL_SCHEME).length);
+  // the last '@': node lists hold none, an unencoded password might
+  const at = rest.lastIndexOf('@');
+  const auth: ClusterAuth = tls ? { tls } : {};
+  if (at >= 0) {
+    const login = rest.slice(0, at);
+    const colon = login.indexOf(':');
+    const username = decodeURIComponent(colon >= 0 ? login.slice(0, colon) : login);
+    if (username) auth.username = username;
+    if (colon >= 0) auth.password = decodeURIComponent(login.slice(colon + 1));
+  }
+  return { nodes: parseClusterNodes(rest.slice(at + 1)), auth };
 }
 
 export function isCluster(conn: RedisConnection): conn is Cluster {
@@ -72,7 +115,14 @@ const CLUSTER_LEVEL = ['lazyConnect', 'enableOfflineQueue', 'enableReadyCheck', 
  */
 export function createRedis(url: string, options: RedisOptions = {}): RedisConnection {
   if (!isClusterUrl(url)) return new Redis(url, options);
-  const node: RedisOptions = { ...options };
+  const { nodes, auth } = parseClusterUrl(url);
+  // the caller's own options win (MfaClient's redisOptions for a member service's ACL user)
+  const node: RedisOptions = {
+    ...(auth.username ? { username: auth.username } : {}),
+    ...(auth.password ? { password: auth.password } : {}),
+    ...(auth.tls ? { tls: {} } : {}),
+    ...options,
+  };
   const cluster: ClusterOptions = { retryDelayOnFailover: 300, retryDelayOnClusterDown: 300, retryDelayOnTryAgain: 300 };
   for (const k of CLUSTER_LEVEL) {
     if (k in node) {
@@ -80,7 +130,7 @@ export function createRedis(url: string, options: RedisOptions = {}): RedisConne
       delete node[k];
     }
   }
-  return new Cluster(parseClusterNodes(url.slice(CLUSTER_URL_SCHEME.length)), { ...cluster, redisOptions: node });
+  return new Cluster(nodes, { ...cluster, redisOptions: node });
 }
 
 /**

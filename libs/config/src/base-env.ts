@@ -1,5 +1,5 @@
 import 'reflect-metadata'; // decorators below record the declared types loadConfig converts by
-import { IsIn, IsString, Matches } from 'class-validator';
+import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
 import { internalKeyProblem } from '@mfa/crypto';
 import { clusterNodesProblem, clusterUrl } from '@mfa-platform/client/redis-target';
 import { IntRange, IsEmptyOrValid } from './env-validators';
@@ -52,6 +52,23 @@ export class BaseEnv {
   REDIS_CLUSTER_NODES: string = '';
 
   /**
+   * How the services log in to each node of REDIS_CLUSTER_NODES (a cluster's nodes share their
+   * ACL users: `npm run redis:acl -- --cluster` prints the platform's). Empty: no login (Redis'
+   * `default` user without a password). With REDIS_URL, put them in the URL instead.
+   */
+  @IsString()
+  @MaxLength(256)
+  REDIS_CLUSTER_USERNAME: string = '';
+
+  @IsString()
+  @MaxLength(512)
+  REDIS_CLUSTER_PASSWORD: string = '';
+
+  /** `true`: the cluster's nodes speak TLS (verified against the system's CAs and NODE_EXTRA_CA_CERTS). */
+  @IsIn(['true', 'false'])
+  REDIS_CLUSTER_TLS: 'true' | 'false' = 'false';
+
+  /**
    * Request streams per service: 1 reads `bus:<service>:requests`; N > 1 reads
    * `bus:<service>:requests:<0..N-1>` (spread over a cluster's nodes), every one on every instance.
    * Senders put an entry on the partition its account id hashes to. Same value for every service.
@@ -95,12 +112,22 @@ export class BaseEnv {
    * REDIS_URL from REDIS_CLUSTER_NODES. Called once by loadConfig after the per-variable rules.
    */
   environmentProblems(present: Readonly<Record<string, string>>, production: boolean): string[] {
+    const login = ['REDIS_CLUSTER_USERNAME', 'REDIS_CLUSTER_PASSWORD', 'REDIS_CLUSTER_TLS'].filter((v) => present[v]);
     if (present.REDIS_CLUSTER_NODES) {
       if (present.REDIS_URL)
         return ['REDIS_URL and REDIS_CLUSTER_NODES: both set; give REDIS_URL for one Redis or REDIS_CLUSTER_NODES for a cluster, not both'];
-      if (!clusterNodesProblem(this.REDIS_CLUSTER_NODES)) this.REDIS_URL = clusterUrl(this.REDIS_CLUSTER_NODES);
+      if (!clusterNodesProblem(this.REDIS_CLUSTER_NODES))
+        this.REDIS_URL = clusterUrl(this.REDIS_CLUSTER_NODES, {
+          username: this.REDIS_CLUSTER_USERNAME || undefined,
+          password: this.REDIS_CLUSTER_PASSWORD || undefined,
+          tls: this.REDIS_CLUSTER_TLS === 'true',
+        });
       return [];
     }
+    if (login.length)
+      return [
+        `${login.join(', ')}: only with REDIS_CLUSTER_NODES; for one Redis put them in REDIS_URL (rediss://user:password@host:6379/5)`,
+      ];
     if (present.REDIS_URL?.startsWith('redis-cluster://'))
       return ['REDIS_URL: must be a redis:// URL (name a cluster with REDIS_CLUSTER_NODES=host:port,...)'];
     return production && !present.REDIS_URL

@@ -69,5 +69,22 @@ describe(loadConfig.name, () => {
       ]);
       for (const n of ['0', '65', '2.5']) expect(problems({ BUS_PARTITIONS: n })).toEqual([expect.stringMatching(/^BUS_PARTITIONS=/)]);
     });
+
+    it("puts the cluster's login into the connection string; refuses it without a cluster and never echoes the password", () => {
+      const sut = loadConfig(TestEnv, {
+        REDIS_CLUSTER_NODES: 'h:7000',
+        REDIS_CLUSTER_USERNAME: 'mfa-platform',
+        REDIS_CLUSTER_PASSWORD: 's3cret@x',
+        REDIS_CLUSTER_TLS: 'true',
+      });
+      expect(sut.REDIS_URL).toBe('rediss-cluster://mfa-platform:s3cret%40x@h:7000');
+      expect(loadConfig(TestEnv, { REDIS_CLUSTER_NODES: 'h:7000', REDIS_CLUSTER_TLS: 'false' }).REDIS_URL).toBe('redis-cluster://h:7000');
+      expect(problems({ REDIS_URL: 'redis://h:6379/5', REDIS_CLUSTER_PASSWORD: 's3cret' })).toEqual([
+        expect.stringContaining('REDIS_CLUSTER_PASSWORD: only with REDIS_CLUSTER_NODES; for one Redis put them in REDIS_URL'),
+      ]);
+      const bad = problems({ REDIS_CLUSTER_NODES: 'h:7000', REDIS_CLUSTER_TLS: 'yes', REDIS_CLUSTER_PASSWORD: 'x'.repeat(600) });
+      expect(bad).toEqual([expect.stringMatching(/^REDIS_CLUSTER_PASSWORD=\[redacted\]/), expect.stringMatching(/^REDIS_CLUSTER_TLS="yes"/)]);
+      expect(bad.join()).not.toContain('xxxx');
+    });
   });
 });

@@ -9,7 +9,7 @@ import { AppError } from '@mfa/contracts';
 import { BusValidationPipe } from '../bus-validation.pipe';
 import type { Redis } from 'ioredis';
 import { createBusMicroservice } from '../bus-microservice';
-import { clusterUrl, createRedis, masters, type RedisConnection } from '../redis-connection';
+import { clusterAuthFromEnv, clusterUrl, createRedis, masters, type RedisConnection } from '../redis-connection';
 import { RedisStreamsContext } from '../redis-streams.context';
 import { type BusCredentials, platformCredentials, replyPrefixOf, signEntry } from '../wire';
 import { randomUUID } from 'node:crypto';
@@ -17,7 +17,7 @@ import type { RedisStreamsServerOptions } from '../redis-streams.server';
 
 // database 12 by default; BUS_TEST_REDIS_DB lets two people run these specs side by side; REDIS_CLUSTER_NODES: on that cluster
 export const REDIS_URL = process.env.REDIS_CLUSTER_NODES
-  ? clusterUrl(process.env.REDIS_CLUSTER_NODES)
+  ? clusterUrl(process.env.REDIS_CLUSTER_NODES, clusterAuthFromEnv())
   : `redis://127.0.0.1:6379/${process.env.BUS_TEST_REDIS_DB ?? 12}`;
 export const MFA_STREAM = 'bus:mfa:requests';
 export const PLATFORM_SECRET = 'test-platform-secret';
