@@ -1,5 +1,5 @@
 import { Patterns } from '@mfa/contracts';
-import { accountKeys, ActiveDeviceCache } from '../src/devices/active-device-cache';
+import { accountKeys, ActiveDeviceCache, CACHE_TTL_MS } from '../src/devices/active-device-cache';
 import { DevicesService } from '../src/lifecycle/devices.service';
 import { VerificationService } from '../src/verification/verification.service';
 import { VerifyState } from '../src/verification/verify-state';
@@ -128,6 +128,11 @@ describe('a Redis writer against the device cache', () => {
     expect(await state.decide(m.id, h.clock.now(), { deviceId: id, step, floor: String(step) })).toMatchObject({ verdict: 'failed' });
     expect(await state.decide(m.id, h.clock.now(), { deviceId: id, step, floor: String(step - 1) })).toMatchObject({ verdict: 'accepted' });
     expect(await state.lastStep(m.id, id)).toBe(step);
+    // the entry's hash created by the accept (deleted meanwhile) expires like an entry
+    await h.redis.del(accountKeys(m.id).devices);
+    expect(await state.decide(m.id, h.clock.now(), { deviceId: id, step: step + 1, floor: null })).toMatchObject({ verdict: 'accepted' });
+    expect(await h.redis.hget(accountKeys(m.id).devices, `s:${id}`)).toBe(String(step + 1));
+    expect(await h.redis.pttl(accountKeys(m.id).devices)).toBeGreaterThan(CACHE_TTL_MS - 60_000);
   });
 
   it('a resync does not move the step back below one accepted in Redis and not yet stored', async () => {

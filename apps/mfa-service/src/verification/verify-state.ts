@@ -80,12 +80,13 @@ const LAST_STEP = `local function lastStep(field, floor)
 end`;
 
 // An accepted or burned step goes to both hashes. The device cache's keeps it across a BUMP or a
-// FILL (neither touches s: fields); created by this write, it expires like an entry (a later read
-// misses, reloads from Postgres, where the step is by then).
+// FILL (neither touches s: fields); created by this write (the field is then new), it expires like
+// an entry (a later read misses, reloads from Postgres, where the step is by then).
 const RECORD_STEP = `local function recordStep(field, step)
   redis.call('HSET', KEYS[1], field, step)
-  redis.call('HSET', KEYS[2], field, step)
-  if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ${CACHE_TTL_MS}) end
+  if redis.call('HSET', KEYS[2], field, step) == 1 and redis.call('PTTL', KEYS[2]) < 0 then
+    redis.call('PEXPIRE', KEYS[2], ${CACHE_TTL_MS})
+  end
 end`;
 
 // KEYS[1] account; ARGV now, max, lockout ms, ttl, reservation field, lease ms
