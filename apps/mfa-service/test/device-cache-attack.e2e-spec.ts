@@ -1,7 +1,8 @@
 import { Patterns } from '@mfa/contracts';
-import { accountKeys } from '../src/devices/active-device-cache';
+import { accountKeys, ActiveDeviceCache, CACHE_TTL_MS } from '../src/devices/active-device-cache';
 import { DevicesService } from '../src/lifecycle/devices.service';
 import { VerificationService } from '../src/verification/verification.service';
+import { VerifyState } from '../src/verification/verify-state';
 import { codeAt, enrolledTotp, revocations, startHarness, waitFor, type Harness } from './mfa-test-harness';
 
 /**
@@ -66,20 +67,83 @@ describe('a Redis writer against the device cache', () => {
     expect(await h.send(Patterns.MfaVerify, { accountId: upper, code: right() })).toEqual({ valid: false, reason: 'locked_out' });
   });
 
-  // Known, not fixed (docs/security.md): the entry's step floor is the one of its fill (up to
-  // CACHE_TTL_MS old); the steps accepted since are only in the live hash. Deleting it (or a
-  // failover losing its last write while the entry survives) lets a code accepted within its
-  // window (VERIFY_WINDOW_STEPS: up to ~90 s) verify again. Flip to it() once the floor is closed.
-  it.failing('deleting the live hash (the entry kept) does not let a code already accepted and stored verify again', async () => {
+  // The entry's step floor is the one of its fill (up to CACHE_TTL_MS old): every accepted step is
+  // also written to the entry's hash (`s:<deviceId>`, docs/mfa.md "Hot path"), so losing either
+  // hash alone (deleted, evicted, a failover losing its last write) replays no code within its window.
+  const storedStep = async (serialNumber: string) =>
+    Number((await h.db.query(`SELECT last_step FROM mfa.devices WHERE serial_number = $1`, [serialNumber]))[0].last_step);
+  const nowStep = () => Math.floor(h.clock.now().getTime() / 30_000);
+
+  it('deleting the live hash (the entry kept) does not let a code already accepted and stored verify again', async () => {
     const { m, dev } = await enrolledTotp(h);
     const code = codeAt(dev.secretBase32, h.clock);
     expect(await onB().verify(m.id, code)).toMatchObject({ valid: true });
-    // the step is written behind: once in Postgres it is the floor
-    await waitFor(async () => {
-      const [r] = await h.db.query(`SELECT last_step FROM mfa.devices WHERE serial_number = $1`, [dev.serialNumber]);
-      return Number(r.last_step) === Math.floor(h.clock.now().getTime() / 30_000) || null;
-    });
+    // the step is written behind: once in Postgres it is the floor (the entry still holds the one of its fill)
+    await waitFor(async () => (await storedStep(dev.serialNumber)) === nowStep() || null);
     await h.redis.del(accountKeys(m.id).verify);
     expect(await onB().verify(m.id, code)).toEqual({ valid: false, reason: 'invalid_code' });
+    expect(await h.a.app.get(VerificationService).verify(m.id, code)).toEqual({ valid: false, reason: 'invalid_code' });
+  });
+
+  it('deleting the live hash before the step is written behind does not let the code verify again', async () => {
+    const { m, dev } = await enrolledTotp(h);
+    const code = codeAt(dev.secretBase32, h.clock);
+    expect(await onB().verify(m.id, code)).toMatchObject({ valid: true });
+    await h.redis.del(accountKeys(m.id).verify);
+    expect(await onB().verify(m.id, code)).toEqual({ valid: false, reason: 'invalid_code' });
+  });
+
+  it('deleting the entry (the live hash kept) does not let an accepted code verify again, stored in Postgres or not', async () => {
+    const { m, dev } = await enrolledTotp(h);
+    const code = codeAt(dev.secretBase32, h.clock);
+    expect(await onB().verify(m.id, code)).toMatchObject({ valid: true });
+    await h.redis.del(accountKeys(m.id).devices);
+    expect(await onB().verify(m.id, code)).toEqual({ valid: false, reason: 'invalid_code' });
+    await waitFor(async () => (await storedStep(dev.serialNumber)) === nowStep() || null);
+    await h.redis.del(accountKeys(m.id).devices);
+    expect(await onB().verify(m.id, code)).toEqual({ valid: false, reason: 'invalid_code' });
+  });
+
+  it('a fill after an accept (a device change, Postgres behind) keeps the accepted step in the entry', async () => {
+    const { m, dev } = await enrolledTotp(h);
+    const code = codeAt(dev.secretBase32, h.clock);
+    expect(await onB().verify(m.id, code)).toMatchObject({ valid: true });
+    await waitFor(async () => (await storedStep(dev.serialNumber)) === nowStep() || null);
+    // Postgres as it was before the write behind landed: the fill below reads the older floor
+    await h.db.query(`UPDATE mfa.devices SET last_step = last_step - 2 WHERE serial_number = $1`, [dev.serialNumber]);
+    const [{ id }] = await h.db.query(`SELECT id FROM mfa.devices WHERE serial_number = $1`, [dev.serialNumber]);
+    const key = accountKeys(m.id).devices;
+    await h.a.app.get(ActiveDeviceCache).changed(m.id, h.clock.now());
+    expect(await h.redis.hget(key, 'd')).toContain(`"${nowStep() - 2}"`);
+    expect(await h.redis.hget(key, `s:${id}`)).toBe(String(nowStep()));
+    await h.redis.del(accountKeys(m.id).verify);
+    expect(await onB().verify(m.id, code)).toEqual({ valid: false, reason: 'invalid_code' });
+  });
+
+  it("with both hashes' steps lost, the script still refuses a step at or before the caller's floor", async () => {
+    const { m, dev } = await enrolledTotp(h);
+    const [{ id }] = await h.db.query(`SELECT id FROM mfa.devices WHERE serial_number = $1`, [dev.serialNumber]);
+    const state = h.a.app.get(VerifyState);
+    const step = nowStep();
+    expect(await state.decide(m.id, h.clock.now(), { deviceId: id, step, floor: String(step) })).toMatchObject({ verdict: 'failed' });
+    expect(await state.decide(m.id, h.clock.now(), { deviceId: id, step, floor: String(step - 1) })).toMatchObject({ verdict: 'accepted' });
+    expect(await state.lastStep(m.id, id)).toBe(step);
+    // the entry's hash created by the accept (deleted meanwhile) expires like an entry
+    await h.redis.del(accountKeys(m.id).devices);
+    expect(await state.decide(m.id, h.clock.now(), { deviceId: id, step: step + 1, floor: null })).toMatchObject({ verdict: 'accepted' });
+    expect(await h.redis.hget(accountKeys(m.id).devices, `s:${id}`)).toBe(String(step + 1));
+    expect(await h.redis.pttl(accountKeys(m.id).devices)).toBeGreaterThan(CACHE_TTL_MS - 60_000);
+  });
+
+  it('a resync does not move the step back below one accepted in Redis and not yet stored', async () => {
+    const { m, dev } = await enrolledTotp(h);
+    const s = dev.secretBase32;
+    expect(await onB().verify(m.id, codeAt(s, h.clock, 1))).toMatchObject({ valid: true });
+    // Postgres behind (the write behind not landed): its CAS alone would take the pair -1, 0
+    await waitFor(async () => (await storedStep(dev.serialNumber)) === nowStep() + 1 || null);
+    await h.db.query(`UPDATE mfa.devices SET last_step = last_step - 2 WHERE serial_number = $1`, [dev.serialNumber]);
+    const pair = { accountId: m.id, serialNumber: dev.serialNumber, code1: codeAt(s, h.clock, -1), code2: codeAt(s, h.clock, 0) };
+    expect((await h.failure(Patterns.MfaDevicesResync, pair)).code).toBe('invalid_code');
+    expect(await onB().verify(m.id, codeAt(s, h.clock, 1))).toEqual({ valid: false, reason: 'invalid_code' });
   });
 });

@@ -39,7 +39,11 @@ export const accountKeys = (accountId: string) => {
   return { verify: `mfa:{a:${id}}:verify`, devices: `mfa:{a:${id}}:devices` };
 };
 
-/** Fields of the devices hash: the generation, the MAC'd rows, "Postgres may hold failures". */
+/**
+ * Fields of the devices hash: the generation, the MAC'd rows, "Postgres may hold failures". VerifyState
+ * also keeps each device's last accepted step there (`s:<deviceId>`), which BUMP and FILL leave alone:
+ * a fill from a Postgres the write behind has not reached yet must not lower it.
+ */
 export const CACHE_GEN = 'g';
 const CACHE_DATA = 'd';
 export const CACHE_PG_FAILURES = 'pf';

@@ -13,8 +13,10 @@ import { accountKeys, CACHE_PG_FAILURES, CACHE_TTL_MS } from '../devices/active-
  * durable floor (devices.last_step, written behind; every failed code and every lockout, written
  * as they happen), which the caller reads first, so a Redis that lost or had its data edited
  * neither reopens a lockout, nor forgets failures. The step floor the caller reads is the device
- * cache's, as of its fill (up to CACHE_TTL_MS old): losing this hash alone can replay a step accepted
- * since, within its window (docs/security.md).
+ * cache's, as of its fill (up to CACHE_TTL_MS old): so every script that accepts or burns a step
+ * writes it to the device cache's hash too (the same `s:<deviceId>` field), and every compare
+ * reads the latest of the two hashes and that floor. Losing either hash alone replays nothing;
+ * losing both falls back to Postgres' floor, written behind within WRITE_BEHIND_MS (docs/security.md).
  *
  * The time is the caller's clock (tests move it), never Redis' TIME.
  */
@@ -70,6 +72,23 @@ for i = 1, #all, 2 do
 end
 if num(redis.call('HGET', KEYS[1], '${FAILS}'), 0) + inflight >= tonumber(ARGV[2]) then return {${refused}, 0} end`;
 
+// The last step accepted for a device (field s:<deviceId>): the latest of the live hash's (KEYS[1]),
+// the device cache's (KEYS[2]) and the caller's floor (its cached last_step, '' for none). Each hash
+// alone can be lost (evicted, deleted, a failover) while the other stays.
+const LAST_STEP = `local function lastStep(field, floor)
+  return math.max(num(redis.call('HGET', KEYS[1], field), -1), num(redis.call('HGET', KEYS[2], field), -1), num(floor, -1))
+end`;
+
+// An accepted or burned step goes to both hashes. The device cache's keeps it across a BUMP or a
+// FILL (neither touches s: fields); created by this write (the field is then new), it expires like
+// an entry (a later read misses, reloads from Postgres, where the step is by then).
+const RECORD_STEP = `local function recordStep(field, step)
+  redis.call('HSET', KEYS[1], field, step)
+  if redis.call('HSET', KEYS[2], field, step) == 1 and redis.call('PTTL', KEYS[2]) < 0 then
+    redis.call('PEXPIRE', KEYS[2], ${CACHE_TTL_MS})
+  end
+end`;
+
 // KEYS[1] account; ARGV now, max, lockout ms, ttl, reservation field, lease ms
 // -> {1, 0} reserved; {0, locked until} a lockout is in force; {0, 0} failures + attempts in flight reach the max.
 // Attempts are reserved before any slow work (scrypt, SMS lookups), so however many arrive at
@@ -91,22 +110,26 @@ const MARK_PG_FAILURES = `
 redis.call('HSET', KEYS[2], '${CACHE_PG_FAILURES}', '1')
 if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ${CACHE_TTL_MS}) end`;
 
-// KEYS[1] account, KEYS[2] its device cache; ARGV field, step, now, ttl, reservation field
+// KEYS[1] account, KEYS[2] its device cache; ARGV field, step, now, ttl, reservation field, floor
 // -> {1 accepted | 0 replayed (at or before the last) | -1 locked, 1 if Postgres may hold failures}
 const ACCEPT_STEP = `${NUM}
+${LAST_STEP}
+${RECORD_STEP}
 if num(redis.call('HGET', KEYS[1], '${LOCKED}'), 0) > tonumber(ARGV[3]) then return {-1, 0} end
-if tonumber(ARGV[2]) <= num(redis.call('HGET', KEYS[1], ARGV[1]), -1) then return {0, 0} end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if tonumber(ARGV[2]) <= lastStep(ARGV[1], ARGV[6]) then return {0, 0} end
+recordStep(ARGV[1], ARGV[2])
 redis.call('HDEL', KEYS[1], '${FAILS}', '${LOCKED}', ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 local function takePg() ${TAKE_PG_FAILURES} end
 return {1, takePg()}`;
 
-// KEYS[1] account; ARGV field, step, ttl -> 1 burned, 0 already at or past it. ACCEPT_STEP's compare-and-set
-// alone: a burned step settles no attempt and clears no failure or lockout.
+// KEYS[1] account, KEYS[2] its device cache; ARGV field, step, ttl -> 1 burned, 0 already at or past it.
+// ACCEPT_STEP's compare-and-set alone: a burned step settles no attempt and clears no failure or lockout.
 const BURN_STEP = `${NUM}
-if tonumber(ARGV[2]) <= num(redis.call('HGET', KEYS[1], ARGV[1]), -1) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+${LAST_STEP}
+${RECORD_STEP}
+if tonumber(ARGV[2]) <= lastStep(ARGV[1], '') then return 0 end
+recordStep(ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[3]), redis.call('PTTL', KEYS[1])))
 return 1`;
 
@@ -145,15 +168,17 @@ redis.call('HDEL', KEYS[1], '${FAILS}', '${LOCKED}')
 local function takePg() ${TAKE_PG_FAILURES} end
 return {1, takePg()}`;
 
-// KEYS[1] account, KEYS[2] its device cache; ARGV now, max, lockout ms, ttl, step field ('': no step matched), step.
-// The whole verify of a code matched in memory (TOTP), in one script: the lockout check, then the
-// step's compare-and-set, or a failure counted (a replayed step and no match alike).
+// KEYS[1] account, KEYS[2] its device cache; ARGV now, max, lockout ms, ttl, step field ('': no step matched), step,
+// floor (the cached last_step, '' for none). The whole verify of a code matched in memory (TOTP), in one script:
+// the lockout check, then the step's compare-and-set, or a failure counted (a replayed step and no match alike).
 // -> {-1, locked until (0: failures + attempts in flight reach the max)}: refused, not counted;
 //    {1, 1 if Postgres may hold failures}: accepted; {0, failures, locked until (0: none), 1 if this failure started it}
 const DECIDE = `${NUM}
+${LAST_STEP}
+${RECORD_STEP}
 ${admit(-1)}
-if ARGV[5] ~= '' and tonumber(ARGV[6]) > num(redis.call('HGET', KEYS[1], ARGV[5]), -1) then
-  redis.call('HSET', KEYS[1], ARGV[5], ARGV[6])
+if ARGV[5] ~= '' and tonumber(ARGV[6]) > lastStep(ARGV[5], ARGV[7]) then
+  recordStep(ARGV[5], ARGV[6])
   redis.call('HDEL', KEYS[1], '${FAILS}')
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
   local function takePg() ${TAKE_PG_FAILURES} end
@@ -170,6 +195,13 @@ if n >= tonumber(ARGV[2]) then
 end
 redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[4]), tonumber(ARGV[3])))
 return {0, n, locked, started}`;
+
+/** A step matched in memory for a device, and the floor it was matched after (the cached last_step; null: none). */
+export interface MatchedStep {
+  deviceId: string;
+  step: number;
+  floor: string | null;
+}
 
 /** No reservation to settle (callers outside an attempt): no field is named ''. */
 const NO_RESERVATION = '';
@@ -214,6 +246,7 @@ interface VerifyStateCommands {
     now: number,
     ttl: number,
     reservation: string,
+    floor: string,
   ): Promise<[number, number]>;
   mfaRecordFailure(
     key: string,
@@ -225,7 +258,7 @@ interface VerifyStateCommands {
     reservation: string,
   ): Promise<[number, number, number]>;
   mfaReset(key: string, cache: string, now: number, reservation: string): Promise<[number, number]>;
-  mfaBurnStep(key: string, field: string, step: number, ttl: number): Promise<number>;
+  mfaBurnStep(key: string, cache: string, field: string, step: number, ttl: number): Promise<number>;
   mfaDecide(
     key: string,
     cache: string,
@@ -235,6 +268,7 @@ interface VerifyStateCommands {
     ttl: number,
     field: string,
     step: number,
+    floor: string,
   ): Promise<number[]>;
 }
 
@@ -253,7 +287,7 @@ export class VerifyState implements OnModuleDestroy {
     redis.defineCommand('mfaAcceptStep', { numberOfKeys: 2, lua: ACCEPT_STEP });
     redis.defineCommand('mfaRecordFailure', { numberOfKeys: 2, lua: RECORD_FAILURE });
     redis.defineCommand('mfaReset', { numberOfKeys: 2, lua: RESET });
-    redis.defineCommand('mfaBurnStep', { numberOfKeys: 1, lua: BURN_STEP });
+    redis.defineCommand('mfaBurnStep', { numberOfKeys: 2, lua: BURN_STEP });
     redis.defineCommand('mfaDecide', { numberOfKeys: 2, lua: DECIDE });
     this.redis = redis as Redis & VerifyStateCommands;
   }
@@ -262,9 +296,10 @@ export class VerifyState implements OnModuleDestroy {
    * The whole verify of a code matched in memory, in one script (no reservation: nothing slow runs
    * between the lockout check and the verdict): refused while a lockout is in force or failures +
    * attempts in flight (other code paths') reach MFA_MAX_FAILURES; otherwise `matched` (the
-   * device's step) is accepted if after the last one, or a failure is counted (no match, a replay).
+   * device's step) is accepted if after the last one (live, cached, or `matched.floor`), or a failure
+   * is counted (no match, a replay).
    */
-  async decide(accountId: string, now: Date, matched: { deviceId: string; step: number } | null): Promise<Decision> {
+  async decide(accountId: string, now: Date, matched: MatchedStep | null): Promise<Decision> {
     const lockoutMs = this.env.MFA_LOCKOUT_SECONDS * 1000;
     const r = await this.redis.mfaDecide(
       ...bothKeys(accountId),
@@ -274,6 +309,7 @@ export class VerifyState implements OnModuleDestroy {
       STATE_TTL_MS,
       matched ? stepField(matched.deviceId) : '',
       matched?.step ?? 0,
+      matched?.floor ?? '',
     );
     if (r[0] === -1) return { verdict: 'locked', lockedUntil: r[1] > 0 ? new Date(r[1]) : null };
     if (r[0] === 1) return { verdict: 'accepted', pgFailures: r[1] === 1 };
@@ -281,18 +317,18 @@ export class VerifyState implements OnModuleDestroy {
   }
 
   /**
-   * Accepts `step` for the device if it is after the last one accepted here and no lockout is in
-   * force; success clears the failure count. The caller matched only steps after the one Postgres
-   * holds as of the device cache's fill (docs/security.md: losing this hash alone replays a step within its window).
+   * Accepts the matched step if it is after the last one accepted (live, cached, or the floor it was
+   * matched after) and no lockout is in force; success clears the failure count.
    */
-  async acceptStep(accountId: string, deviceId: string, step: number, now: Date, reservationId?: string): Promise<StepResult> {
+  async acceptStep(accountId: string, matched: MatchedStep, now: Date, reservationId?: string): Promise<StepResult> {
     const [r, pf] = await this.redis.mfaAcceptStep(
       ...bothKeys(accountId),
-      stepField(deviceId),
-      step,
+      stepField(matched.deviceId),
+      matched.step,
       now.getTime(),
       STATE_TTL_MS,
       fieldOf(reservationId),
+      matched.floor ?? '',
     );
     return { outcome: r === 1 ? 'accepted' : r === 0 ? 'replayed' : 'locked', pgFailures: pf === 1 };
   }
@@ -300,16 +336,10 @@ export class VerifyState implements OnModuleDestroy {
   /**
    * Marks `step` used for the device as an accepted code would (never moving it back), without
    * settling an attempt or touching the failure count: a code diagnosed at a future step
-   * (DiagnoseService) can then never be accepted. true: the step moved forward.
+   * (DiagnoseService) can then never be accepted, nor can a resync's pair. true: the step moved forward.
    */
   async burnStep(accountId: string, deviceId: string, step: number): Promise<boolean> {
-    return (await this.redis.mfaBurnStep(keyOf(accountId), stepField(deviceId), step, STATE_TTL_MS)) === 1;
-  }
-
-  /** After a resync the device's step may move back (a slow clock): the new one replaces the old. */
-  async setStep(accountId: string, deviceId: string, step: number): Promise<void> {
-    const key = keyOf(accountId);
-    await this.redis.multi().hset(key, stepField(deviceId), step).pexpire(key, STATE_TTL_MS).exec();
+    return (await this.redis.mfaBurnStep(...bothKeys(accountId), stepField(deviceId), step, STATE_TTL_MS)) === 1;
   }
 
   /**
@@ -350,10 +380,14 @@ export class VerifyState implements OnModuleDestroy {
     return { failures, lockedUntil: locked > 0 ? new Date(locked) : null, lockoutStarted: started === 1 };
   }
 
-  /** The last TOTP step accepted here for a device (null: none), ahead of Postgres' written-behind floor. */
+  /**
+   * The last TOTP step accepted in Redis for a device (the later of the live hash's and the device
+   * cache's; null: none), ahead of Postgres' written-behind floor. A value that is not a number reads as absent, as in the scripts.
+   */
   async lastStep(accountId: string, deviceId: string): Promise<number | null> {
-    const step = await this.redis.hget(keyOf(accountId), stepField(deviceId));
-    return step === null ? null : Number(step);
+    const steps = await Promise.all(bothKeys(accountId).map((key) => this.redis.hget(key, stepField(deviceId))));
+    const known = steps.filter((v) => v !== null).map(Number).filter((n) => Number.isFinite(n) && Math.abs(n) <= 1e15);
+    return known.length ? Math.max(...known) : null;
   }
 
   async lockedUntil(accountId: string, now: Date): Promise<Date | null> {

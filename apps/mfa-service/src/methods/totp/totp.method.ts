@@ -88,11 +88,15 @@ export class TotpMethod implements DeviceMethod<number> {
     const step = this.withSeed(device, (key) =>
       findConsecutive(key, proof.code, proof.next!, n - MAX_DRIFT_STEPS + 1, n + MAX_DRIFT_STEPS),
     );
-    // the CAS refuses a step at or before the last accepted one (a replayed pair)
-    const updated = step === null ? null : await this.devices.setDrift(device.id, step - n, step, now);
-    // the live replay state follows the new drift (a slow clock moves the device's steps back)
+    if (step === null) return null;
+    // a step at or before the last accepted one is a replayed pair: Redis' step first (Postgres' is
+    // written behind, up to WRITE_BEHIND_MS late), then the CAS on Postgres' own
+    const live = await this.verifyState.lastStep(device.account_id, device.id);
+    if (live !== null && step <= live) return null;
+    const updated = await this.devices.setDrift(device.id, step - n, step, now);
     if (updated) {
-      await this.verifyState.setStep(device.account_id, device.id, step!);
+      // never moves Redis' step back: a step accepted meanwhile stays used
+      await this.verifyState.burnStep(device.account_id, device.id, step);
       await this.cache.changed(device.account_id, now);
     }
     return updated;
@@ -121,7 +125,8 @@ export class TotpMethod implements DeviceMethod<number> {
 
   /** One compare-and-set in Redis makes each step count once; the step is written behind to Postgres. */
   async accept(device: ActiveDevice, attempt: Attempt, step: number): Promise<StepOutcome> {
-    const { outcome, pgFailures } = await this.verifyState.acceptStep(attempt.accountId, device.id, step, attempt.now, attempt.id);
+    const matched = { deviceId: device.id, step, floor: device.last_step };
+    const { outcome, pgFailures } = await this.verifyState.acceptStep(attempt.accountId, matched, attempt.now, attempt.id);
     if (outcome === 'accepted') {
       await attempt.accepted(pgFailures);
       this.stepAccepted(device, step, attempt.now);
