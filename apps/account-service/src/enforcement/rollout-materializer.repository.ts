@@ -56,8 +56,8 @@ export function policyParams(policy: OrgPolicyState): unknown[] {
 //   reads no column the UPDATE sets, so the state `old` computes is the one written.
 // A row a concurrent update moved (a device event) is no longer at its address: the UPDATE skips
 // it (its recheck fails), so `updated < behind`: the statement then names only the newly required
-// it wrote, and materializeChunk runs the chunk again, which only touches what is still behind. Rows already at the version are skipped, so a re-run after a
-// crash is cheap and harmless. No column it sets is indexed, so with room on the page (fillfactor
+// it wrote, and materializeChunk runs the chunk again, which only touches what is still behind.
+// Rows already at the version are skipped, so a re-run after a crash is cheap and harmless. No column it sets is indexed, so with room on the page (fillfactor
 // 50) each row is a HOT update (migration RolloutHotUpdates1797652000000). Each chunk commits
 // without waiting for its WAL flush (`synchronous_commit` off for its own transaction, set by the
 // statement itself): a chunk lost in a crash leaves its rows behind the version, which the next
@@ -100,15 +100,15 @@ export class RolloutMaterializerRepository {
    * behind after that is the reconciliation's).
    */
   async materializeChunk(orgId: string, policy: OrgPolicyState, after: string, limit: number): Promise<ChunkResult> {
-    const newlyRequired = new Set<string>();
+    let newlyRequired: string[] = [];
     let updated = 0;
     for (let attempt = 1; ; attempt++) {
       const [r]: Array<{ scanned: number; last_id: string | null; behind: number; updated: number; newly_required: string[] }> =
         await this.dataSource.query(policy.hasGroupPolicies ? CHUNK_SQL_GROUPS : CHUNK_SQL, [orgId, after, limit, ...policyParams(policy)]);
       updated += r.updated;
-      for (const id of r.newly_required ?? []) newlyRequired.add(id);
-      if (r.updated >= r.behind || attempt === CHUNK_ATTEMPTS)
-        return { scanned: r.scanned, updated, lastId: r.last_id, newlyRequired: [...newlyRequired] };
+      // each run names only rows it wrote, which the next run skips: no one twice
+      newlyRequired = newlyRequired.concat(r.newly_required ?? []);
+      if (r.updated >= r.behind || attempt === CHUNK_ATTEMPTS) return { scanned: r.scanned, updated, lastId: r.last_id, newlyRequired };
     }
   }
 }
