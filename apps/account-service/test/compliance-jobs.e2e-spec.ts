@@ -2,15 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { JobsModule, loadInternalKey } from '@mfa/bus';
+import { Queue, Worker } from 'bullmq';
+import { JobQueues, JobsModule, loadInternalKey } from '@mfa/bus';
 import { ConfigModule, loadConfig } from '@mfa/config';
 import { dropDatabase } from '@mfa/database';
-import { Apps, Jobs, type DeadlineReminderJob, type PolicyRequiredNoticeJob } from '@mfa/contracts';
+import { Apps, Jobs, Queues, type DeadlineReminderJob, type PolicyRequiredNoticeJob } from '@mfa/contracts';
 import { MetricsModule, Metrics } from '@mfa/observability';
 import { AccountServiceEnv } from '../src/config/account-service.env';
 import { dataSourceOptions } from '../src/database/data-source';
 import { Clock, ClockModule } from '@mfa/clock';
-import { ComplianceJobsService } from '../src/compliance/compliance-jobs.service';
+import { ComplianceJobsService, REMINDERS_DEFER_AT_MOST_MS } from '../src/compliance/compliance-jobs.service';
 import { ComplianceModule } from '../src/compliance/compliance.module';
 import { ComplianceNotifications } from '../src/compliance/compliance-notifications';
 import { ComplianceReportService } from '../src/compliance/compliance-report.service';
@@ -255,6 +256,55 @@ describe('send-reminders, one walk for every offset', () => {
     await a.jobs.run(Jobs.SendReminders);
     expect(sent(late.orgId)).toEqual(each(24, late.ids)); // its deadline passed: nothing more
     expect(sent(early.orgId)).toEqual(each(168, early.ids));
+  });
+});
+
+describe('send-reminders while a rollout walks', () => {
+  it('gives way to an active rollout job (the next run walks), but not once its last full walk is too old', async () => {
+    const since = farFuture();
+    const { orgId, ids } = await orgWithMembers(3, since, 30);
+    clock.at = new Date(since.getTime() + 10 * HOUR); // deadline in 20 h: the 24 h reminder
+    // a rollout walking in some instance: a job held active on the policy-rollouts queue
+    const jobQueues = a.module.get(JobQueues);
+    const prefix = jobQueues.prefixOf(Queues.PolicyRollouts);
+    const connection = { url: env.REDIS_URL, maxRetriesPerRequest: null };
+    const queue = new Queue(Queues.PolicyRollouts, { connection, prefix });
+    let release = () => undefined as void;
+    const held = new Promise<void>((res) => (release = res));
+    const worker = new Worker(Queues.PolicyRollouts, () => held, { connection, prefix });
+    try {
+      const job = await queue.add('test-walk', {});
+      for (let waited = 0; (await queue.getActiveCount()) === 0; waited += 20) {
+        if (waited > 10_000) throw new Error('the rollout job never became active');
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      expect((await a.jobs.run(Jobs.SendReminders)).changed).toBe(0);
+      expect(a.notifications.remindedIn(orgId)).toEqual([]);
+      // deferred since its boot for longer than the bound: it walks, rollout or not
+      const instance = a.jobs as unknown as { remindersWalkedAt: number };
+      const walkedAt = instance.remindersWalkedAt;
+      instance.remindersWalkedAt = Date.now() - REMINDERS_DEFER_AT_MOST_MS - 1;
+      try {
+        await b.jobs.run(Jobs.SendReminders); // b gives way too (its own bound is fresh)
+        expect(a.notifications.remindedIn(orgId)).toEqual([]);
+        expect(b.notifications.remindedIn(orgId)).toEqual([]);
+        await a.jobs.run(Jobs.SendReminders);
+        expect(a.notifications.remindedIn(orgId).sort()).toEqual(ids);
+      } finally {
+        instance.remindersWalkedAt = walkedAt;
+      }
+      // the rollout done: the next run walks
+      release();
+      await worker.close();
+      expect(await job.getState()).toBe('completed');
+      await b.jobs.run(Jobs.SendReminders);
+      expect(b.notifications.remindedIn(orgId)).toEqual([]); // a reminded them already: once
+    } finally {
+      release();
+      await worker.close();
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+    }
   });
 });
 

@@ -84,3 +84,118 @@ it('rewrites fresh members in a rollout chunk with HOT updates (no index entry) 
     await runner.release();
   }
 });
+
+it("walks an org's rows through the primary key only: another org's rows between its ids are never read", async () => {
+  // two orgs whose ids interleave (inserted together: time-ordered ids mix), the other four times bigger
+  const [orgId, other] = [randomUUID(), randomUUID()];
+  const n = 1_000;
+  await ds.query(
+    `INSERT INTO accounts.accounts (org_id, email)
+     SELECT CASE WHEN g % 5 = 0 THEN $1 ELSE $2 END::uuid, 'i' || g || '@interleaved.test' FROM generate_series(1, $3) g`,
+    [orgId, other, n * 5],
+  );
+  await ds.query('ANALYZE accounts.accounts');
+  const ids: string[] = (await ds.query(`SELECT id FROM accounts.accounts WHERE org_id = $1 ORDER BY id`, [orgId])).map(
+    (r: { id: string }) => r.id,
+  );
+  const policy: OrgPolicyState = { ...defaultOrgPolicy(orgId), version: 1, requireMfa: true, gracePeriodHours: 0, requiredSince: new Date() };
+  const size = 300;
+  const runner = ds.createQueryRunner();
+  await runner.connect();
+  await runner.startTransaction();
+  try {
+    const repo = new RolloutMaterializerRepository({ query: (sql: string, params: unknown[]) => runner.query(sql, params) } as DataSource);
+    // what this connection read so far, per index of the accounts and of the table itself (its own
+    // pending statistics, which may still hold earlier statements' counts: the chunk's are the difference)
+    const reads = async (): Promise<Record<string, number>> => {
+      const rows: Array<{ rel: string; n: number }> = await runner.query(
+        `SELECT c.relname AS rel, pg_stat_get_xact_tuples_returned(i.indexrelid)::int AS n
+           FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'accounts.accounts'::regclass
+         UNION ALL SELECT 'seq scans', pg_stat_get_xact_numscans('accounts.accounts'::regclass)::int
+         UNION ALL SELECT 'rows fetched', pg_stat_get_xact_tuples_fetched('accounts.accounts'::regclass)::int`,
+      );
+      return Object.fromEntries(rows.map((r) => [r.rel, r.n]));
+    };
+    const before = await reads();
+    const first = await repo.materializeChunk(orgId, policy, MIN_UUID, size);
+    const after = await reads();
+    expect(first).toMatchObject({ scanned: size, updated: size, lastId: ids[size - 1] });
+    expect(first.newlyRequired.sort()).toEqual(ids.slice(0, size));
+    const read = Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - before[k]]));
+    // the org's first `size` entries of the primary key and their rows, those rows once more by
+    // address for the UPDATE; no other index, no scan of the table, no row of the other org
+    expect(read).toEqual(
+      Object.fromEntries(Object.keys(read).map((k) => [k, k === 'accounts_org_id_id_idx' ? size : k === 'rows fetched' ? read[k] : 0])),
+    );
+    expect(read['rows fetched']).toBeLessThanOrEqual(2 * size + 1);
+    // the rest of the walk: every row of the org once, the last chunk short, the other org untouched
+    let cursor = first.lastId!;
+    let scanned = first.scanned;
+    for (;;) {
+      const c = await repo.materializeChunk(orgId, policy, cursor, size);
+      scanned += c.scanned;
+      if (c.scanned < size) break;
+      cursor = c.lastId!;
+    }
+    expect(scanned).toBe(n);
+    const [{ behind, touched }] = await runner.query(
+      `SELECT count(*) FILTER (WHERE org_id = $1 AND policy_version < 1)::int AS behind,
+              count(*) FILTER (WHERE org_id = $2 AND policy_version > 0)::int AS touched
+         FROM accounts.accounts WHERE org_id IN ($1, $2)`,
+      [orgId, other],
+    );
+    expect({ behind, touched }).toEqual({ behind: 0, touched: 0 });
+    // walked again (a resumed rollout): every row read, none rewritten, nobody named twice
+    const again = await repo.materializeChunk(orgId, policy, MIN_UUID, n + 1);
+    expect(again).toMatchObject({ scanned: n, updated: 0, newlyRequired: [], lastId: ids.at(-1) });
+  } finally {
+    await runner.rollbackTransaction();
+    await runner.release();
+  }
+});
+
+it('runs a chunk again for a row a concurrent update moved: every row at the version, the newly required named by what was written', async () => {
+  const orgId = randomUUID();
+  const n = 50;
+  await ds.query(`INSERT INTO accounts.accounts (org_id, email) SELECT $1, 'm' || g || '@moved.test' FROM generate_series(1, $2) g`, [
+    orgId,
+    n,
+  ]);
+  const ids: string[] = (await ds.query(`SELECT id FROM accounts.accounts WHERE org_id = $1 ORDER BY id`, [orgId])).map(
+    (r: { id: string }) => r.id,
+  );
+  const policy: OrgPolicyState = { ...defaultOrgPolicy(orgId), version: 1, requireMfa: true, gracePeriodHours: 0, requiredSince: new Date() };
+  // a device event on one member, committed while the chunk waits for its row: the row moves
+  const device = ds.createQueryRunner();
+  await device.connect();
+  try {
+    await device.startTransaction();
+    await device.query(`UPDATE accounts.accounts SET active_device_count = 1 WHERE id = $1`, [ids[7]]);
+    const chunk = new RolloutMaterializerRepository(ds).materializeChunk(orgId, policy, MIN_UUID, n);
+    // the chunk's UPDATE is blocked on that row (its snapshot saw it at its old address)
+    for (let waited = 0; ; waited += 20) {
+      const [{ blocked }] = await ds.query(
+        `SELECT count(*)::int AS blocked FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%old AS MATERIALIZED%'`,
+      );
+      if (blocked > 0) break;
+      if (waited > 10_000) throw new Error('the chunk never waited for the row');
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    await device.commitTransaction();
+    const result = await chunk;
+    expect(result).toMatchObject({ scanned: n, updated: n, lastId: ids.at(-1) });
+    // the moved member has a device now: compliant, no notice; everyone else once
+    expect(result.newlyRequired.sort()).toEqual(ids.filter((_, i) => i !== 7));
+    const states: Array<{ state: string; n: number }> = await ds.query(
+      `SELECT enforcement_state AS state, count(*)::int AS n FROM accounts.accounts WHERE org_id = $1 AND policy_version = 1 GROUP BY 1 ORDER BY 1`,
+      [orgId],
+    );
+    expect(states).toEqual([
+      { state: 'compliant', n: 1 },
+      { state: 'non_compliant', n: n - 1 },
+    ]);
+  } finally {
+    if (device.isTransactionActive) await device.rollbackTransaction();
+    await device.release();
+  }
+});

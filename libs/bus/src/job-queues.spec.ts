@@ -99,6 +99,25 @@ describe('JobQueues (real Redis)', () => {
     warn.mockRestore();
   });
 
+  it('promotes held (delayed) jobs by id, and leaves a job that is not delayed or is gone as it is', async () => {
+    // a queue no worker takes from: the promoted job stays waiting
+    const name = `test-promote-${randomUUID()}` as QueueName;
+    const queue = new Queue(name, { connection, prefix: jobs.prefixOf(name) });
+    try {
+      const held = await queue.add('n', { v: 1 }, { delay: 600_000 });
+      const due = await queue.add('n', { v: 2 });
+      await jobs.promote(name, [held.id!, due.id!, 'no-such-job']);
+      expect(await queue.getJobState(held.id!)).toBe('waiting');
+      expect(await queue.getJobState(due.id!)).toBe('waiting');
+      expect(await queue.getJobState('no-such-job')).toBe('unknown');
+      // only its id was needed: the job keeps its data
+      expect((await queue.getJob(held.id!))!.data).toEqual({ v: 1 });
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+
   it('signs the jobs it adds, and the template of a repeatable job', async () => {
     const id = await jobs.add(Jobs.RolloutProgress, {
       rolloutId: randomUUID(),

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import {
-  type Job,
+  Job,
   type JobSchedulerTemplateOptions,
   type JobsOptions,
   Queue,
@@ -204,8 +204,10 @@ export class JobQueues {
   /** Makes delayed jobs due now; jobs already promoted, running or gone are left as they are. */
   async promote(queue: QueueName, ids: string[]): Promise<void> {
     const q = this.queue(queue);
-    // promote() refuses a job that is not delayed: that refusal is the "left as it is"
-    await Promise.all(ids.map(async (id) => (await q.getJob(id))?.promote().catch(() => undefined)));
+    // a bare handle: promoting needs the id only, and getJob would read each job's whole payload
+    // (a rollout's notice names 10,000 accounts: 100 of them took 2 s at 1,000,000 members).
+    // promote() refuses a job that is not delayed or is gone: that refusal is the "left as it is"
+    await Promise.all(ids.map((id) => new Job(q, '', {}, {}, id).promote().catch(() => undefined)));
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock, utcDate } from '@mfa/clock';
-import { Jobs, MIN_UUID } from '@mfa/contracts';
+import { JobQueues } from '@mfa/bus';
+import { Jobs, MIN_UUID, Queues } from '@mfa/contracts';
 import { keysetChunks } from '@mfa/database';
 import { OrgPolicyRepository } from '../enforcement/org-policy.repository';
 import { RolloutMaterializerRepository } from '../enforcement/rollout-materializer.repository';
@@ -30,6 +31,13 @@ export interface JobOutcome {
 const FORGET_REMINDERS_AFTER_MS = 30 * 86_400_000;
 
 /**
+ * The reminder walk stops for a running rollout (and the next tick walks again) only while its
+ * last full walk in this instance is more recent than this: rollouts one after the other never
+ * delay a reminder by more.
+ */
+export const REMINDERS_DEFER_AT_MOST_MS = 10 * 60_000;
+
+/**
  * The scheduled compliance jobs. Each run walks the accounts in chunks, one set-based
  * statement per chunk in a transaction holding the job's advisory lock; a chunk that finds the
  * lock taken stops the run (another instance is on it). A handled row stops matching, so a run
@@ -46,8 +54,12 @@ export class ComplianceJobsService {
     private readonly notifications: ComplianceNotifications,
     private readonly clock: Clock,
     private readonly metrics: ComplianceMetrics,
+    private readonly queues: JobQueues,
     @Inject(COMPLIANCE_SETTINGS) private readonly settings: ComplianceSettings,
   ) {}
+
+  /** When this instance last walked every required member for reminders (boot counts as one). */
+  private remindersWalkedAt = Date.now();
 
   async run(job: ComplianceJobName): Promise<JobOutcome> {
     const started = Date.now();
@@ -95,16 +107,28 @@ export class ComplianceJobsService {
    * docs/benchmarks.md "P1a / P2e"). The notifier job of a chunk is queued before the chunk
    * commits: if queuing fails nothing is recorded and the next run tries again (at worst a crash
    * between the two sends one twice).
+   *
+   * The walk reads every required member of every org (at 2,000,000 that is 400 statements back
+   * to back), so it gives way to a rollout walking in any instance (an active job on the
+   * `policy-rollouts` queue): it stops between two chunks and the next tick walks again from the
+   * start (what it sent is recorded; nobody is reminded twice). Reminders are hours ahead of
+   * their deadline: a tick later is not late. Bounded by REMINDERS_DEFER_AT_MOST_MS.
    */
   private async sendReminders(now: Date): Promise<number | null> {
     const offsets = this.settings.reminderOffsetsHours;
+    const mayDefer = Date.now() - this.remindersWalkedAt < REMINDERS_DEFER_AT_MOST_MS;
     let sent = 0;
     let locked = false;
+    let deferred = false;
     // no offset configured: nobody is ever reminded, no walk
     const chunks = keysetChunks(
       { orgId: MIN_UUID, id: MIN_UUID },
       this.settings.chunkSize,
       async (after: { orgId: string; id: string }) => {
+        if (mayDefer && (await this.rolloutWalking())) {
+          deferred = true;
+          return null;
+        }
         const chunk = await this.repo.inLockedChunk(Jobs.SendReminders, async (tx) => {
           const c = await this.repo.reminderChunk(tx, now, offsets, after, this.settings.chunkSize);
           for (const group of c.sent) {
@@ -123,8 +147,18 @@ export class ComplianceJobsService {
     );
     if (offsets.length > 0) for await (const chunk of chunks) sent += chunk.sent.reduce((n, g) => n + g.accountIds.length, 0);
     if (locked) return sent > 0 ? sent : null;
+    if (deferred) {
+      this.logger.log(`send-reminders gave way to a rollout after ${sent} reminders; the next tick walks again`);
+      return sent;
+    }
+    this.remindersWalkedAt = Date.now();
     await this.repo.forgetOldReminders(new Date(now.getTime() - FORGET_REMINDERS_AFTER_MS));
     return sent;
+  }
+
+  /** Some instance is walking a rollout right now (one Redis read). */
+  private async rolloutWalking(): Promise<boolean> {
+    return (await this.queues.queue(Queues.PolicyRollouts).getActiveCount()) > 0;
   }
 
   /**

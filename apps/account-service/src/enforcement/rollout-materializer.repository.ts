@@ -43,47 +43,73 @@ export function policyParams(policy: OrgPolicyState): unknown[] {
   return [policy.version, policy.requireMfa, policy.requiredSince, policy.gracePeriodHours, policy.secureMethodsOnly];
 }
 
-// One statement per chunk: pick the next ids by (org_id, id), update those still behind the
-// version (rows already there are skipped, so a re-run after a crash is cheap and harmless),
-// and return the cursor and who became newly required. No column it sets is indexed, so with
-// room on the page (fillfactor 50) each row is a HOT update: no index is written (migration
-// RolloutHotUpdates1797652000000). Tried and not kept: the UPDATE over the id range (cursor, last
-// id] with the newly required found by joining what it returns to the chunk's read; the planner
-// estimates those two CTEs at a few rows and may join them with a nested loop (46 s for one chunk
-// of 20,000 in EXPLAIN ANALYZE), where this join is an index probe per row whatever it estimates.
-// Each chunk commits without waiting for its WAL flush (`synchronous_commit` off for the chunk's own
-// transaction, set by the statement itself): a chunk lost in a crash leaves its rows behind the
-// version, which the next walk or the reconciliation rewrites (and its notices are written once,
-// by their unique key), so the walk never needs to wait for the disk between chunks.
-const chunkSql = (set: string) => `
+// One statement per chunk, two steps and no join:
+// - `old`: the next `limit` accounts of the org in primary-key order, read once (their row
+//   address, whether they are behind the version, whether they become newly required). The
+//   cursor is a row comparison `(org_id, id) > (org, after)` bounded by `org_id <= org`, ordered
+//   by (org_id, id): only the primary key gives that order and bounds, so the walk reads the
+//   org's entries and nothing else. Before, `org_id = $1 AND id > $2 ORDER BY id` let the
+//   planner walk accounts_id_idx with an org filter, reading every row of the other orgs whose
+//   ids fall in between (all of them, for a new org, on its first chunk).
+// - the UPDATE of those rows by address (a TID scan in page order: no index probe per row, which
+//   is what joining the ids back cost). The newly required are read from the OLD rows: the rule
+//   reads no column the UPDATE sets, so the state `old` computes is the one written.
+// A row a concurrent update moved (a device event) is no longer at its address: the UPDATE skips
+// it (its recheck fails), so `updated < behind`: the statement then names only the newly required
+// it wrote, and materializeChunk runs the chunk again, which only touches what is still behind.
+// Rows already at the version are skipped, so a re-run after a crash is cheap and harmless. No column it sets is indexed, so with room on the page (fillfactor
+// 50) each row is a HOT update (migration RolloutHotUpdates1797652000000). Each chunk commits
+// without waiting for its WAL flush (`synchronous_commit` off for its own transaction, set by the
+// statement itself): a chunk lost in a crash leaves its rows behind the version, which the next
+// walk or the reconciliation rewrites (and its notices are written once, by their unique key).
+const chunkSql = (p: PolicyExprs) => `
   WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)),
-  c AS MATERIALIZED (
-    SELECT id, required_since AS old_required_since FROM accounts.accounts
-     WHERE org_id = $1 AND id > $2::uuid ORDER BY id LIMIT $3
+  old AS MATERIALIZED (
+    SELECT a.ctid AS at, a.id, a.policy_version < $4 AS behind,
+           (a.policy_version < $4 AND a.required_since IS NULL
+            AND ${enforcementStateSql(p)} IN ('pending', 'non_compliant')) AS newly
+      FROM accounts.accounts a
+     WHERE (a.org_id, a.id) > ($1, $2::uuid) AND a.org_id <= $1
+     ORDER BY a.org_id, a.id LIMIT $3
   ), u AS (
-    UPDATE accounts.accounts a SET ${set}
-      FROM c WHERE a.org_id = $1 AND a.id = c.id AND a.policy_version < $4
-    RETURNING a.id, (c.old_required_since IS NULL AND a.enforcement_state IN ('pending', 'non_compliant')) AS newly
+    UPDATE accounts.accounts a SET ${materializeSet(p)}
+     WHERE a.ctid = ANY (ARRAY(SELECT at FROM old WHERE behind)) AND a.org_id = $1 AND a.policy_version < $4
+    RETURNING a.id
   )
-  SELECT (SELECT count(*)::int FROM c) AS scanned,
-         (SELECT id FROM c ORDER BY id DESC LIMIT 1) AS last_id,
-         (SELECT count(*)::int FROM u) AS updated,
-         (SELECT coalesce(array_agg(id::text), '{}') FROM u WHERE newly) AS newly_required,
-         (SELECT count(*)::int FROM async_commit) AS async_commit`;
-const CHUNK_SQL = chunkSql(MATERIALIZE_SET);
-const CHUNK_SQL_GROUPS = chunkSql(MATERIALIZE_SET_GROUPS);
+  SELECT (SELECT count(*)::int FROM old) AS scanned,
+         (SELECT id FROM old ORDER BY id DESC LIMIT 1) AS last_id,
+         n.behind, n.updated,
+         -- when the UPDATE skipped some row, only those it wrote are named (the next run names the rest)
+         CASE WHEN n.updated = n.behind THEN (SELECT coalesce(array_agg(id::text), '{}') FROM old WHERE newly)
+              ELSE (SELECT coalesce(array_agg(old.id::text), '{}') FROM old JOIN u ON u.id = old.id WHERE old.newly) END AS newly_required,
+         (SELECT count(*)::int FROM async_commit) AS async_commit
+    FROM (SELECT (SELECT count(*)::int FROM old WHERE behind) AS behind, (SELECT count(*)::int FROM u) AS updated) n`;
+const CHUNK_SQL = chunkSql(P);
+const CHUNK_SQL_GROUPS = chunkSql(P_GROUPS);
+
+/** Runs of a chunk whose rows concurrent updates keep moving, before the walk goes on anyway. */
+const CHUNK_ATTEMPTS = 3;
 
 @Injectable()
 export class RolloutMaterializerRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  /**
+   * The `limit` accounts of the org after `after`, brought to the policy's version. Run again
+   * while some row it had to update was moved meanwhile (at most CHUNK_ATTEMPTS; a row left
+   * behind after that is the reconciliation's).
+   */
   async materializeChunk(orgId: string, policy: OrgPolicyState, after: string, limit: number): Promise<ChunkResult> {
-    const rows: Array<{ scanned: number; last_id: string | null; updated: number; newly_required: string[] }> = await this.dataSource.query(
-      policy.hasGroupPolicies ? CHUNK_SQL_GROUPS : CHUNK_SQL,
-      [orgId, after, limit, ...policyParams(policy)],
-    );
-    const r = rows[0];
-    return { scanned: r.scanned, updated: r.updated, lastId: r.last_id, newlyRequired: r.newly_required ?? [] };
+    let newlyRequired: string[] = [];
+    let updated = 0;
+    for (let attempt = 1; ; attempt++) {
+      const [r]: Array<{ scanned: number; last_id: string | null; behind: number; updated: number; newly_required: string[] }> =
+        await this.dataSource.query(policy.hasGroupPolicies ? CHUNK_SQL_GROUPS : CHUNK_SQL, [orgId, after, limit, ...policyParams(policy)]);
+      updated += r.updated;
+      // each run names only rows it wrote, which the next run skips: no one twice
+      newlyRequired = newlyRequired.concat(r.newly_required ?? []);
+      if (r.updated >= r.behind || attempt === CHUNK_ATTEMPTS) return { scanned: r.scanned, updated, lastId: r.last_id, newlyRequired };
+    }
   }
 }
 
