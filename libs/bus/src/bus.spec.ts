@@ -344,3 +344,24 @@ describe('partitions (BUS_PARTITIONS)', () => {
       );
   });
 });
+
+describe('handler lookup', () => {
+  const server = () => new RedisStreamsServer({ redisUrl: REDIS_URL, service: 'mfa', platformSecret: PLATFORM_SECRET });
+
+  it('finds a plain string pattern without Nest\'s JSON.parse; other patterns resolve as Nest resolves them', () => {
+    const s = server();
+    const verify = jest.fn();
+    const byObject = jest.fn();
+    s.addHandler('mfa.verify', verify);
+    s.addHandler({ cmd: 'sum', v: 1 }, byObject);
+    const route = jest.spyOn(s as unknown as { getRouteFromPattern(p: string): string }, 'getRouteFromPattern');
+    expect(s.getHandlerByPattern('mfa.verify')).toBe(verify);
+    expect(route).not.toHaveBeenCalled();
+    // not registered as written: Nest's lookup, JSON and all
+    expect(s.getHandlerByPattern('"mfa.verify"')).toBe(verify);
+    expect(s.getHandlerByPattern('{"v":1,"cmd":"sum"}')).toBe(byObject);
+    expect(s.getHandlerByPattern('mfa.nope')).toBeNull();
+    expect(s.getHandlerByPattern('{not json')).toBeNull();
+    expect(route).toHaveBeenCalledTimes(4);
+  });
+});

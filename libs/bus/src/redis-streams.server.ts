@@ -243,6 +243,15 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     return { command: this.cmd, readers: this.readers } as T;
   }
 
+  /**
+   * Our patterns are plain strings, registered as they are: looked up directly. Nest's own lookup
+   * first tries JSON.parse on every pattern (an exception per call for a plain string); a pattern
+   * not registered as such still goes that way, so what an unknown pattern finds does not change.
+   */
+  override getHandlerByPattern(pattern: string): ReturnType<Server['getHandlerByPattern']> {
+    return this.messageHandlers.get(pattern) ?? super.getHandlerByPattern(pattern);
+  }
+
   private emit(event: string, ...args: unknown[]): void {
     for (const cb of this.listeners.get(event) ?? []) cb(...args);
   }
