@@ -365,3 +365,44 @@ describe('handler lookup', () => {
     expect(route).toHaveBeenCalledTimes(4);
   });
 });
+
+describe('prefetch (BUS_PREFETCH)', () => {
+  it("hands a signed entry's read to its handler; never starts one for a bad signature, never hands a refused entry's on", async () => {
+    const started: unknown[] = [];
+    const prefetch = new Map([
+      [
+        'mfa.devices.list',
+        (data: unknown) => {
+          started.push(data);
+          return { for: (data as { accountId?: unknown }).accountId };
+        },
+      ],
+    ]);
+    await start({ prefetch });
+    const accountId = randomUUID();
+    await newBus().send('mfa.devices.list', { accountId });
+    await newBus().send('mfa.internal.ping', {});
+    expect(calls.map((c) => [c.pattern, c.prefetched])).toEqual([
+      ['mfa.devices.list', { for: accountId }],
+      ['mfa.internal.ping', undefined], // a pattern without a prefetcher
+    ]);
+    expect(started).toEqual([{ accountId }]);
+
+    const list = replyList();
+    const entry = { pattern: 'mfa.devices.list', data: JSON.stringify({ accountId }), replyTo: list, deadline: FAR };
+    await rawRequest(redis, { ...entry, id: 'forged', keyId: TEST_CREDENTIALS.keyId, sig: 'ab'.repeat(32) });
+    expect(await popReply(redis, list)).toMatchObject({ id: 'forged', ok: false, error: { code: 'unauthenticated' } });
+    expect(started).toHaveLength(1);
+    // a replay: its signature holds, so its read starts, but its handler never runs
+    await rawRequest(redis, { ...entry, id: 'twice' });
+    expect(await popReply(redis, list)).toMatchObject({ id: 'twice', ok: true });
+    await rawRequest(redis, { ...entry, id: 'twice' });
+    expect(await popReply(redis, list)).toMatchObject({ id: 'twice', ok: false, error: { message: expect.stringMatching(/replay/) } });
+    expect(started).toHaveLength(3);
+    expect(calls.filter((c) => c.requestId === 'twice')).toHaveLength(1);
+    // data that is not JSON: refused as without a prefetcher, nothing started
+    await rawRequest(redis, { ...entry, id: 'junk', data: '{nope' });
+    expect(await popReply(redis, list)).toMatchObject({ id: 'junk', ok: false, error: { code: 'validation_failed', message: /^data: / } });
+    expect(started).toHaveLength(3);
+  });
+});

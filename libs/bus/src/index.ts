@@ -15,5 +15,6 @@ export { clusterNodesProblem, clusterUrl, createRedis, isCluster, isClusterUrl, 
 export type { RedisConnection } from './redis-connection';
 export * from './platform-key';
 export * from './callers';
+export * from './prefetch';
 export * from './fair-scheduler';
 export * from './jobs';

@@ -14,6 +14,7 @@ import { toWireError } from './bus-errors';
 import { RejectReasons } from './bus-metrics';
 import type { BusMetrics, RejectReason } from './bus-metrics';
 import type { BusCaller, CallerDirectory, ServiceKeyRecord } from './callers';
+import type { Prefetcher } from './prefetch';
 import { FairScheduler } from './fair-scheduler';
 import {
   connectionName,
@@ -63,6 +64,8 @@ export interface RedisStreamsServerOptions {
   metrics?: BusMetrics;
   /** the service's name on its spans (`account-service`); default `<service>-service` */
   serviceName?: string;
+  /** reads started at the gate for some patterns' handlers (BUS_PREFETCH) */
+  prefetch?: ReadonlyMap<string, Prefetcher>;
   /** BUS_PARTITIONS: > 1 reads `bus:<service>:requests:<0..n-1>`, each with its own readers (default 1: `bus:<service>:requests`) */
   partitions?: number;
 }
@@ -87,6 +90,8 @@ interface Admitted {
   traceparent?: string;
   /** the request stream (partition) it came from: its XACK goes there */
   stream: string;
+  /** what the pattern's Prefetcher started, for the handler */
+  prefetched?: unknown;
 }
 /** Why an entry is dropped or refused, kept for the metrics until the outcome is known. */
 type Refusal = { entryId: string; outcome: Outcome | null; pattern?: string; reason: RejectReason; code: string };
@@ -112,13 +117,14 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   readonly group: string;
   readonly deadLetters: string;
   readonly consumer: string;
-  private readonly opts: Required<Omit<RedisStreamsServerOptions, 'consumerName' | 'directory' | 'metrics' | 'serviceName' | 'partitions'>>;
+  private readonly opts: Required<Omit<RedisStreamsServerOptions, 'consumerName' | 'directory' | 'metrics' | 'serviceName' | 'partitions' | 'prefetch'>>;
   private readonly serviceName: string;
   private readonly metrics?: BusMetrics;
   private unwatch?: () => void;
   /** readers whose last read failed (Redis down, group gone): the consumer is not up */
   private readonly failing = new Set<RedisConnection>();
   private readonly directory?: CallerDirectory;
+  private readonly prefetchers?: ReadonlyMap<string, Prefetcher>;
   private cmd?: RedisConnection;
   private readers: RedisConnection[] = [];
   private readonly readerNames = new Set<string>();
@@ -146,6 +152,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     this.deadLetters = `bus:${options.service}:dead`;
     this.consumer = options.consumerName ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.directory = options.directory;
+    this.prefetchers = options.prefetch?.size ? options.prefetch : undefined;
     this.metrics = options.metrics;
     this.serviceName = options.serviceName ?? `${options.service}-service`;
     this.opts = {
@@ -639,6 +646,9 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       }
     }
     const callers = new Map<number, BusCaller>();
+    // data parsed early (entries whose pattern prefetches), and what their prefetchers started
+    const early = new Map<number, unknown>();
+    const prefetched = new Map<number, unknown>();
     for (const i of signed) {
       const f = entries[i].f;
       const keyId = f.keyId!;
@@ -667,6 +677,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       }
       callers.set(i, platform ? { kind: 'platform', keyId } : { kind: 'service', keyId, orgId: record!.orgId, scopes: record!.scopes });
       secrets.set(i, secret);
+      const prefetcher = this.prefetchers?.get(f.pattern!);
+      if (prefetcher) this.startPrefetch(i, f, prefetcher, early, prefetched);
     }
 
     // 3. replay: the first entry with a (keyId, id) pair owns it until its deadline; a claim of the same entry is no replay
@@ -706,7 +718,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
     // 4. scope, pattern, payload
     const bound: Array<{ i: number; accountId: string }> = [];
-    const parsed = new Map<number, unknown>();
+    const parsed = new Map<number, unknown>(); // the entries admitted so far, with their data
     for (const [i, caller] of callers) {
       const f = entries[i].f;
       const pattern = f.pattern!;
@@ -726,12 +738,14 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         continue;
       }
       let data: unknown;
-      try {
-        data = JSON.parse(f.data?.toString('utf8') ?? '');
-      } catch {
-        refuse(i, RejectReasons.InvalidJson, ErrorCodes.ValidationFailed, 'data: must be JSON');
-        continue;
-      }
+      if (early.has(i)) data = early.get(i);
+      else
+        try {
+          data = JSON.parse(f.data?.toString('utf8') ?? '');
+        } catch {
+          refuse(i, RejectReasons.InvalidJson, ErrorCodes.ValidationFailed, 'data: must be JSON');
+          continue;
+        }
       parsed.set(i, data);
       const accountId = (data as { accountId?: unknown } | null)?.accountId;
       // a non-UUID accountId matches no account: the handler's validation names it
@@ -790,9 +804,30 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         data,
         traceparent: f.traceparent,
         stream,
+        prefetched: prefetched.get(i),
       };
     }
     return gates;
+  }
+
+  /**
+   * Parses an entry's data now (step 4 takes it from `early`; data that is not JSON is left for
+   * step 4 to refuse) and starts its pattern's read, which then travels with the replay marks.
+   */
+  private startPrefetch(i: number, f: EntryFields, prefetcher: Prefetcher, early: Map<number, unknown>, prefetched: Map<number, unknown>) {
+    let data: unknown;
+    try {
+      data = JSON.parse(f.data?.toString('utf8') ?? '');
+    } catch {
+      return;
+    }
+    early.set(i, data);
+    try {
+      prefetched.set(i, prefetcher(data));
+    } catch (err) {
+      // only a lost head start: the handler reads for itself
+      this.logger.error(`prefetch for ${f.pattern} failed: ${(err as Error | undefined)?.message}`);
+    }
   }
 
   /** Never throws: every outcome is a reply (when there is a replyTo) or nothing. */
@@ -814,7 +849,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       : undefined;
     try {
       const handler = this.getHandlerByPattern(g.pattern)!;
-      const ctx = new RedisStreamsContext([g.stream, g.entryId, g.pattern, g.id, this.consumer, g.caller]);
+      const ctx = new RedisStreamsContext([g.stream, g.entryId, g.pattern, g.id, this.consumer, g.caller, g.prefetched]);
       const work = () => lastValueFrom(this.transformToObservable(handler(g.data, ctx)), { defaultValue: null });
       const value: unknown = await this.beforeDeadline(span ? withSpan(span, work) : work(), g.deadline);
       this.metrics?.served(g.pattern, 'ok', (performance.now() - started) / 1000);
