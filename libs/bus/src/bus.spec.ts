@@ -9,6 +9,7 @@ import { BusClient } from './bus.client';
 import { BusModule } from './bus.module';
 import { partitionOf } from '@mfa-platform/client';
 import { RedisStreamsServer } from './redis-streams.server';
+import type { PrefetchReads } from './prefetch';
 import { BUS_CLIENT, replySignedBy, signReply } from './wire';
 import {
   calls,
@@ -372,37 +373,44 @@ describe('prefetch (BUS_PREFETCH)', () => {
     const prefetch = new Map([
       [
         'mfa.devices.list',
-        (data: unknown) => {
+        (data: unknown, reads: PrefetchReads) => {
           started.push(data);
-          return { for: (data as { accountId?: unknown }).accountId };
+          const accountId = (data as { accountId?: unknown }).accountId;
+          return { for: accountId, read: reads.hmget(`k:${String(accountId)}`, 'f') };
         },
       ],
     ]);
     await start({ prefetch });
     const accountId = randomUUID();
     await newBus().send('mfa.devices.list', { accountId });
+    await redis.hset(`k:${accountId}`, 'f', 'v');
+    await newBus().send('mfa.devices.list', { accountId });
     await newBus().send('mfa.internal.ping', {});
     expect(calls.map((c) => [c.pattern, c.prefetched])).toEqual([
-      ['mfa.devices.list', { for: accountId }],
+      ['mfa.devices.list', { for: accountId, read: expect.any(Promise) }],
+      ['mfa.devices.list', { for: accountId, read: expect.any(Promise) }],
       ['mfa.internal.ping', undefined], // a pattern without a prefetcher
     ]);
-    expect(started).toEqual([{ accountId }]);
+    // each read went out with its entry's replay mark, before the handler ran
+    expect(await (calls[0].prefetched as { read: Promise<unknown> }).read).toEqual([null]);
+    expect(await (calls[1].prefetched as { read: Promise<unknown> }).read).toEqual(['v']);
+    expect(started).toEqual([{ accountId }, { accountId }]);
 
     const list = replyList();
     const entry = { pattern: 'mfa.devices.list', data: JSON.stringify({ accountId }), replyTo: list, deadline: FAR };
     await rawRequest(redis, { ...entry, id: 'forged', keyId: TEST_CREDENTIALS.keyId, sig: 'ab'.repeat(32) });
     expect(await popReply(redis, list)).toMatchObject({ id: 'forged', ok: false, error: { code: 'unauthenticated' } });
-    expect(started).toHaveLength(1);
+    expect(started).toHaveLength(2);
     // a replay: its signature holds, so its read starts, but its handler never runs
     await rawRequest(redis, { ...entry, id: 'twice' });
     expect(await popReply(redis, list)).toMatchObject({ id: 'twice', ok: true });
     await rawRequest(redis, { ...entry, id: 'twice' });
     expect(await popReply(redis, list)).toMatchObject({ id: 'twice', ok: false, error: { message: expect.stringMatching(/replay/) } });
-    expect(started).toHaveLength(3);
+    expect(started).toHaveLength(4);
     expect(calls.filter((c) => c.requestId === 'twice')).toHaveLength(1);
     // data that is not JSON: refused as without a prefetcher, nothing started
     await rawRequest(redis, { ...entry, id: 'junk', data: '{nope' });
     expect(await popReply(redis, list)).toMatchObject({ id: 'junk', ok: false, error: { code: 'validation_failed', message: /^data: / } });
-    expect(started).toHaveLength(3);
+    expect(started).toHaveLength(4);
   });
 });

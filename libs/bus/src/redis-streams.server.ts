@@ -14,7 +14,7 @@ import { toWireError } from './bus-errors';
 import { RejectReasons } from './bus-metrics';
 import type { BusMetrics, RejectReason } from './bus-metrics';
 import type { BusCaller, CallerDirectory, ServiceKeyRecord } from './callers';
-import type { Prefetcher } from './prefetch';
+import type { PrefetchReads, Prefetcher } from './prefetch';
 import { FairScheduler } from './fair-scheduler';
 import {
   connectionName,
@@ -646,8 +646,9 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       }
     }
     const callers = new Map<number, BusCaller>();
-    // data parsed early (entries whose pattern prefetches), and what their prefetchers started
+    // data parsed early (entries whose pattern prefetches), their prefetchers, and what those started
     const early = new Map<number, unknown>();
+    const prefetchers = new Map<number, Prefetcher>();
     const prefetched = new Map<number, unknown>();
     for (const i of signed) {
       const f = entries[i].f;
@@ -678,8 +679,18 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       callers.set(i, platform ? { kind: 'platform', keyId } : { kind: 'service', keyId, orgId: record!.orgId, scopes: record!.scopes });
       secrets.set(i, secret);
       const prefetcher = this.prefetchers?.get(f.pattern!);
-      if (prefetcher) this.startPrefetch(i, f, prefetcher, early, prefetched);
+      if (prefetcher && this.parseEarly(i, f, early)) prefetchers.set(i, prefetcher);
     }
+    // the reads go out with the marks (after them: the marks' replies are read by position)
+    const startPrefetches = (redis: PrefetchReads) => {
+      for (const [i, prefetcher] of prefetchers)
+        try {
+          prefetched.set(i, prefetcher(early.get(i), redis));
+        } catch (err) {
+          // only a lost head start: the handler reads for itself
+          this.logger.error(`prefetch for ${entries[i].f.pattern} failed: ${(err as Error | undefined)?.message}`);
+        }
+    };
 
     // 3. replay: the first entry with a (keyId, id) pair owns it until its deadline; a claim of the same entry is no replay
     const fresh = [...callers.keys()];
@@ -689,20 +700,21 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         return c.set(`bus:seen:${f.keyId}:${f.id}`, entryId, 'PX', Math.max(1, Number(f.deadline) - now) + 1000, 'NX', 'GET');
       };
       let marks: Array<[Error | null, unknown]>;
-      if (isCluster(this.cmd!))
+      if (isCluster(this.cmd!)) {
         // marks live on every slot: one command each, all sent at once (ioredis pipelines them per node)
-        marks = await Promise.all(
-          fresh.map((i) =>
-            mark(this.cmd!, i).then(
-              (prev): [null, unknown] => [null, prev],
-              (err: Error): [Error, unknown] => [err, undefined],
-            ),
+        const sent = fresh.map((i) =>
+          mark(this.cmd!, i).then(
+            (prev): [null, unknown] => [null, prev],
+            (err: Error): [Error, unknown] => [err, undefined],
           ),
         );
-      else {
+        startPrefetches(this.cmd);
+        marks = await Promise.all(sent);
+      } else {
         const p = this.cmd!.pipeline();
         for (const i of fresh) void mark(p as unknown as Pick<RedisConnection, 'set'>, i);
-        marks = (await p.exec()) ?? [];
+        startPrefetches(pipelineReads(p));
+        marks = ((await p.exec()) ?? []).slice(0, fresh.length);
       }
       fresh.forEach((i, n) => {
         const [err, prev] = marks[n] ?? [new Error('no reply')];
@@ -810,23 +822,13 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     return gates;
   }
 
-  /**
-   * Parses an entry's data now (step 4 takes it from `early`; data that is not JSON is left for
-   * step 4 to refuse) and starts its pattern's read, which then travels with the replay marks.
-   */
-  private startPrefetch(i: number, f: EntryFields, prefetcher: Prefetcher, early: Map<number, unknown>, prefetched: Map<number, unknown>) {
-    let data: unknown;
+  /** Parses an entry's data for its prefetcher (step 4 takes it from `early`; data that is not JSON is left for step 4 to refuse). */
+  private parseEarly(i: number, f: EntryFields, early: Map<number, unknown>): boolean {
     try {
-      data = JSON.parse(f.data?.toString('utf8') ?? '');
+      early.set(i, JSON.parse(f.data?.toString('utf8') ?? ''));
+      return true;
     } catch {
-      return;
-    }
-    early.set(i, data);
-    try {
-      prefetched.set(i, prefetcher(data));
-    } catch (err) {
-      // only a lost head start: the handler reads for itself
-      this.logger.error(`prefetch for ${f.pattern} failed: ${(err as Error | undefined)?.message}`);
+      return false;
     }
   }
 
@@ -874,4 +876,12 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     });
     return Promise.race([work, expired]).finally(() => clearTimeout(timer));
   }
+}
+
+/** Reads queued on a pipeline, each answered on its own when the pipeline's replies arrive. */
+function pipelineReads(p: ReturnType<Redis['pipeline']>): PrefetchReads {
+  return {
+    hmget: (key, ...fields) =>
+      new Promise((resolve, reject) => void p.hmget(key, ...fields, (err, values) => (err ? reject(err) : resolve(values ?? [])))),
+  };
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import DataLoader from 'dataloader';
 import type { Redis } from 'ioredis';
-import { openRedis } from '@mfa/bus';
+import { openRedis, type PrefetchReads } from '@mfa/bus';
 import { isUuid, type MfaMethod } from '@mfa/contracts';
 import { constantTimeEqual, Envelope, InternalKey } from '@mfa/crypto';
 import { coalescingBatches } from '../common/db';
@@ -213,19 +213,19 @@ export class ActiveDeviceCache implements OnModuleDestroy {
   }
 
   /**
-   * The bus gate's Prefetcher for mfa.verify: starts the HMGET of `data.accountId`'s entry (a pure
-   * read) so it travels with the gate's replay marks. Nothing for data without a UUID accountId.
+   * The bus gate's Prefetcher for mfa.verify: the HMGET of `data.accountId`'s entry (a pure read),
+   * on the gate's connection in the write of its replay marks. Nothing for data without a UUID accountId.
    */
-  prefetch(data: unknown): PrefetchedRead | undefined {
+  prefetch(data: unknown, redis: PrefetchReads = this.redis): PrefetchedRead | undefined {
     const accountId = (data as { accountId?: unknown } | null)?.accountId;
     if (typeof accountId !== 'string' || !isUuid(accountId)) return undefined;
-    const fields = this.read(accountId);
+    const fields = this.read(accountId, redis);
     fields.catch(() => undefined); // a refused entry's read is never awaited; a taken one rejects in rows()
     return new PrefetchedRead(accountId.toLowerCase(), fields);
   }
 
-  private read(accountId: string): Promise<EntryFields> {
-    return this.redis.hmget(accountKeys(accountId).devices, CACHE_DATA, CACHE_GEN, CACHE_PG_FAILURES) as Promise<EntryFields>;
+  private read(accountId: string, redis: PrefetchReads = this.redis): Promise<EntryFields> {
+    return redis.hmget(accountKeys(accountId).devices, CACHE_DATA, CACHE_GEN, CACHE_PG_FAILURES) as Promise<EntryFields>;
   }
 
   /**
