@@ -237,6 +237,7 @@ async function main(): Promise<void> {
       const ids = await addMembers(admin, orgId, want, 'v');
       const enrolled = await enrollTotp(bus, ids);
       const p3 = only.has('p3') ? SIZES.enrolled * 2 : 0;
+      const mfaInstances = () => services.filter((s) => s.name === 'mfa-service');
       const [oneInstance, twoInstances, sequential] = [
         enrolled.slice(0, SIZES.enrolled),
         enrolled.slice(SIZES.enrolled, p3),
@@ -245,14 +246,14 @@ async function main(): Promise<void> {
 
       if (only.has('p4')) {
         log('P4 sequential latency');
-        rows.push(...(await sequentialLatency(bus, sequential)).rows);
+        rows.push(...(await sequentialLatency(bus, sequential, mfaInstances())).rows);
       }
       if (only.has('p3')) {
         const peaks = new Map<number, string[]>();
         const p6 = () => services.forEach((s) => peaks.set(s.pid, [...(peaks.get(s.pid) ?? []), `${fmt(s.peakRssMb(), 0)} MB`]));
         log('P3 throughput, one mfa-service instance');
         services.forEach((s) => s.resetPeakRss());
-        rows.push(...(await throughput(bus, oneInstance, 'one instance')).rows);
+        rows.push(...(await throughput(bus, oneInstance, 'one instance', mfaInstances())).rows);
         p6();
         log('P3 throughput, two mfa-service instances');
         const second = await start('mfa-service');
@@ -261,7 +262,7 @@ async function main(): Promise<void> {
         idle.set(second.pid, second.rssMb());
         peaks.set(second.pid, ['-']);
         services.forEach((s) => s.resetPeakRss());
-        rows.push(...(await throughput(bus, twoInstances, 'two instances')).rows);
+        rows.push(...(await throughput(bus, twoInstances, 'two instances', mfaInstances())).rows);
         p6();
         for (const s of services) {
           const worst = s.peakRssMb();

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { Patterns, type Member } from '@mfa/contracts';
-import { accountKeys, ActiveDeviceCache, ORG_METHODS_TTL_MS, type VerifyRow } from '../src/devices/active-device-cache';
+import { accountKeys, ActiveDeviceCache, ORG_METHODS_TTL_MS, PrefetchedRead, type VerifyRow } from '../src/devices/active-device-cache';
 import { OrgPolicyService } from '../src/policies/org-policy.service';
 import { DevicesService } from '../src/lifecycle/devices.service';
 import { VerificationService } from '../src/verification/verification.service';
@@ -74,6 +74,40 @@ describe('the device cache across instances', () => {
     expect(await h.a.app.get(VerificationService).verify(m.id, code)).toEqual({ valid: false, reason: 'method_not_allowed' });
     await new Promise((r) => setTimeout(r, ORG_METHODS_TTL_MS + 50));
     expect(await onB().verify(m.id, code)).toEqual({ valid: false, reason: 'method_not_allowed' });
+  });
+
+  it("verify takes the read the bus gate started (BUS_PREFETCH), only for the account it names", async () => {
+    const { m, dev } = await enrolledTotp(h);
+    const other = await enrolledTotp(h);
+    const cache = cacheOf('b');
+    const hmget = jest.spyOn((cache as unknown as { redis: { hmget: (...a: unknown[]) => unknown } }).redis, 'hmget');
+    try {
+      // another account's read is never taken: b reads m's entry itself
+      const foreign = cache.prefetch({ accountId: other.m.id });
+      hmget.mockClear();
+      expect(await onB().verify(m.id, codeAt(dev.secretBase32, h.clock), undefined, foreign)).toMatchObject({ valid: true });
+      expect(hmget).toHaveBeenCalledTimes(1);
+      // its own (named in any case) is: no second read
+      h.clock.advance(30_000);
+      const own = cache.prefetch({ accountId: m.id.toUpperCase() });
+      hmget.mockClear();
+      expect(await onB().verify(m.id, codeAt(dev.secretBase32, h.clock), undefined, own)).toMatchObject({ valid: true });
+      expect(hmget).not.toHaveBeenCalled();
+      expect(cache.prefetch({ accountId: 'not-a-uuid' })).toBeUndefined();
+    } finally {
+      hmget.mockRestore();
+    }
+    // over the bus: whichever instance serves it, its handler is handed the gate's read of this account
+    const rows = (['a', 'b'] as const).map((side) => jest.spyOn(cacheOf(side), 'rows'));
+    try {
+      h.clock.advance(30_000);
+      expect(await h.send(Patterns.MfaVerify, { accountId: m.id, code: codeAt(dev.secretBase32, h.clock) })).toMatchObject({ valid: true });
+      const handed = rows.flatMap((r) => r.mock.calls.map((c) => c[3]));
+      expect(handed).toEqual([expect.any(PrefetchedRead)]);
+      expect((handed[0] as PrefetchedRead).accountId).toBe(m.id.toLowerCase());
+    } finally {
+      rows.forEach((r) => r.mockRestore());
+    }
   });
 
   it('refuses a fill that loaded before a change: the change wins, on every instance', async () => {

@@ -9,6 +9,7 @@ import { BusClient } from './bus.client';
 import { BusModule } from './bus.module';
 import { partitionOf } from '@mfa-platform/client';
 import { RedisStreamsServer } from './redis-streams.server';
+import type { PrefetchReads } from './prefetch';
 import { BUS_CLIENT, replySignedBy, signReply } from './wire';
 import {
   calls,
@@ -342,5 +343,74 @@ describe('partitions (BUS_PARTITIONS)', () => {
       expect(() => new RedisStreamsServer({ redisUrl: REDIS_URL, service: 'mfa', platformSecret: PLATFORM_SECRET, partitions })).toThrow(
         'partitions must be 1..64',
       );
+  });
+});
+
+describe('handler lookup', () => {
+  const server = () => new RedisStreamsServer({ redisUrl: REDIS_URL, service: 'mfa', platformSecret: PLATFORM_SECRET });
+
+  it('finds a plain string pattern without Nest\'s JSON.parse; other patterns resolve as Nest resolves them', () => {
+    const s = server();
+    const verify = jest.fn();
+    const byObject = jest.fn();
+    s.addHandler('mfa.verify', verify);
+    s.addHandler({ cmd: 'sum', v: 1 }, byObject);
+    const route = jest.spyOn(s as unknown as { getRouteFromPattern(p: string): string }, 'getRouteFromPattern');
+    expect(s.getHandlerByPattern('mfa.verify')).toBe(verify);
+    expect(route).not.toHaveBeenCalled();
+    // not registered as written: Nest's lookup, JSON and all
+    expect(s.getHandlerByPattern('"mfa.verify"')).toBe(verify);
+    expect(s.getHandlerByPattern('{"v":1,"cmd":"sum"}')).toBe(byObject);
+    expect(s.getHandlerByPattern('mfa.nope')).toBeNull();
+    expect(s.getHandlerByPattern('{not json')).toBeNull();
+    expect(route).toHaveBeenCalledTimes(4);
+  });
+});
+
+describe('prefetch (BUS_PREFETCH)', () => {
+  it("hands a signed entry's read to its handler; never starts one for a bad signature, never hands a refused entry's on", async () => {
+    const started: unknown[] = [];
+    const prefetch = new Map([
+      [
+        'mfa.devices.list',
+        (data: unknown, reads: PrefetchReads) => {
+          started.push(data);
+          const accountId = (data as { accountId?: unknown }).accountId;
+          return { for: accountId, read: reads.hmget(`k:${String(accountId)}`, 'f') };
+        },
+      ],
+    ]);
+    await start({ prefetch });
+    const accountId = randomUUID();
+    await newBus().send('mfa.devices.list', { accountId });
+    await redis.hset(`k:${accountId}`, 'f', 'v');
+    await newBus().send('mfa.devices.list', { accountId });
+    await newBus().send('mfa.internal.ping', {});
+    expect(calls.map((c) => [c.pattern, c.prefetched])).toEqual([
+      ['mfa.devices.list', { for: accountId, read: expect.any(Promise) }],
+      ['mfa.devices.list', { for: accountId, read: expect.any(Promise) }],
+      ['mfa.internal.ping', undefined], // a pattern without a prefetcher
+    ]);
+    // each read went out with its entry's replay mark, before the handler ran
+    expect(await (calls[0].prefetched as { read: Promise<unknown> }).read).toEqual([null]);
+    expect(await (calls[1].prefetched as { read: Promise<unknown> }).read).toEqual(['v']);
+    expect(started).toEqual([{ accountId }, { accountId }]);
+
+    const list = replyList();
+    const entry = { pattern: 'mfa.devices.list', data: JSON.stringify({ accountId }), replyTo: list, deadline: FAR };
+    await rawRequest(redis, { ...entry, id: 'forged', keyId: TEST_CREDENTIALS.keyId, sig: 'ab'.repeat(32) });
+    expect(await popReply(redis, list)).toMatchObject({ id: 'forged', ok: false, error: { code: 'unauthenticated' } });
+    expect(started).toHaveLength(2);
+    // a replay: its signature holds, so its read starts, but its handler never runs
+    await rawRequest(redis, { ...entry, id: 'twice' });
+    expect(await popReply(redis, list)).toMatchObject({ id: 'twice', ok: true });
+    await rawRequest(redis, { ...entry, id: 'twice' });
+    expect(await popReply(redis, list)).toMatchObject({ id: 'twice', ok: false, error: { message: expect.stringMatching(/replay/) } });
+    expect(started).toHaveLength(4);
+    expect(calls.filter((c) => c.requestId === 'twice')).toHaveLength(1);
+    // data that is not JSON: refused as without a prefetcher, nothing started
+    await rawRequest(redis, { ...entry, id: 'junk', data: '{nope' });
+    expect(await popReply(redis, list)).toMatchObject({ id: 'junk', ok: false, error: { code: 'validation_failed', message: /^data: / } });
+    expect(started).toHaveLength(4);
   });
 });

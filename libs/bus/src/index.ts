@@ -15,5 +15,6 @@ export { clusterAuthFromEnv, clusterNodesProblem, clusterUrl, createRedis, isClu
 export type { RedisConnection } from './redis-connection';
 export * from './platform-key';
 export * from './callers';
+export * from './prefetch';
 export * from './fair-scheduler';
 export * from './jobs';

@@ -1,8 +1,8 @@
 import { BaseRpcContext } from '@nestjs/microservices';
 import type { BusCaller } from './callers';
 
-/** [stream, entryId, pattern, requestId, consumer, caller] */
-type RedisStreamsContextArgs = [string, string, string, string, string, BusCaller];
+/** [stream, entryId, pattern, requestId, consumer, caller, prefetched] */
+type RedisStreamsContextArgs = [string, string, string, string, string, BusCaller, unknown?];
 
 /** What `@Ctx()` gives a bus handler. */
 export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs> {
@@ -27,5 +27,9 @@ export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs>
   /** Who signed the entry (a platform service, or a member service's key and its org). */
   getCaller(): BusCaller {
     return this.args[5];
+  }
+  /** What the pattern's Prefetcher started for this entry (undefined: none). */
+  getPrefetched(): unknown {
+    return this.args[6];
   }
 }

@@ -14,6 +14,7 @@ import { toWireError } from './bus-errors';
 import { RejectReasons } from './bus-metrics';
 import type { BusMetrics, RejectReason } from './bus-metrics';
 import type { BusCaller, CallerDirectory, ServiceKeyRecord } from './callers';
+import type { PrefetchReads, Prefetcher } from './prefetch';
 import { FairScheduler } from './fair-scheduler';
 import {
   connectionName,
@@ -63,6 +64,8 @@ export interface RedisStreamsServerOptions {
   metrics?: BusMetrics;
   /** the service's name on its spans (`account-service`); default `<service>-service` */
   serviceName?: string;
+  /** reads started at the gate for some patterns' handlers (BUS_PREFETCH) */
+  prefetch?: ReadonlyMap<string, Prefetcher>;
   /** BUS_PARTITIONS: > 1 reads `bus:<service>:requests:<0..n-1>`, each with its own readers (default 1: `bus:<service>:requests`) */
   partitions?: number;
 }
@@ -87,6 +90,8 @@ interface Admitted {
   traceparent?: string;
   /** the request stream (partition) it came from: its XACK goes there */
   stream: string;
+  /** what the pattern's Prefetcher started, for the handler */
+  prefetched?: unknown;
 }
 /** Why an entry is dropped or refused, kept for the metrics until the outcome is known. */
 type Refusal = { entryId: string; outcome: Outcome | null; pattern?: string; reason: RejectReason; code: string };
@@ -112,13 +117,14 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   readonly group: string;
   readonly deadLetters: string;
   readonly consumer: string;
-  private readonly opts: Required<Omit<RedisStreamsServerOptions, 'consumerName' | 'directory' | 'metrics' | 'serviceName' | 'partitions'>>;
+  private readonly opts: Required<Omit<RedisStreamsServerOptions, 'consumerName' | 'directory' | 'metrics' | 'serviceName' | 'partitions' | 'prefetch'>>;
   private readonly serviceName: string;
   private readonly metrics?: BusMetrics;
   private unwatch?: () => void;
   /** readers whose last read failed (Redis down, group gone): the consumer is not up */
   private readonly failing = new Set<RedisConnection>();
   private readonly directory?: CallerDirectory;
+  private readonly prefetchers?: ReadonlyMap<string, Prefetcher>;
   private cmd?: RedisConnection;
   private readers: RedisConnection[] = [];
   private readonly readerNames = new Set<string>();
@@ -146,6 +152,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     this.deadLetters = `bus:${options.service}:dead`;
     this.consumer = options.consumerName ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.directory = options.directory;
+    this.prefetchers = options.prefetch?.size ? options.prefetch : undefined;
     this.metrics = options.metrics;
     this.serviceName = options.serviceName ?? `${options.service}-service`;
     this.opts = {
@@ -241,6 +248,15 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
   unwrap<T>(): T {
     return { command: this.cmd, readers: this.readers } as T;
+  }
+
+  /**
+   * Our patterns are plain strings, registered as they are: looked up directly. Nest's own lookup
+   * first tries JSON.parse on every pattern (an exception per call for a plain string); a pattern
+   * not registered as such still goes that way, so what an unknown pattern finds does not change.
+   */
+  override getHandlerByPattern(pattern: string): ReturnType<Server['getHandlerByPattern']> {
+    return this.messageHandlers.get(pattern) ?? super.getHandlerByPattern(pattern);
   }
 
   private emit(event: string, ...args: unknown[]): void {
@@ -630,6 +646,10 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       }
     }
     const callers = new Map<number, BusCaller>();
+    // data parsed early (entries whose pattern prefetches), their prefetchers, and what those started
+    const early = new Map<number, unknown>();
+    const prefetchers = new Map<number, Prefetcher>();
+    const prefetched = new Map<number, unknown>();
     for (const i of signed) {
       const f = entries[i].f;
       const keyId = f.keyId!;
@@ -658,7 +678,19 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       }
       callers.set(i, platform ? { kind: 'platform', keyId } : { kind: 'service', keyId, orgId: record!.orgId, scopes: record!.scopes });
       secrets.set(i, secret);
+      const prefetcher = this.prefetchers?.get(f.pattern!);
+      if (prefetcher && this.parseEarly(i, f, early)) prefetchers.set(i, prefetcher);
     }
+    // the reads go out with the marks (after them: the marks' replies are read by position)
+    const startPrefetches = (redis: PrefetchReads) => {
+      for (const [i, prefetcher] of prefetchers)
+        try {
+          prefetched.set(i, prefetcher(early.get(i), redis));
+        } catch (err) {
+          // only a lost head start: the handler reads for itself
+          this.logger.error(`prefetch for ${entries[i].f.pattern} failed: ${(err as Error | undefined)?.message}`);
+        }
+    };
 
     // 3. replay: the first entry with a (keyId, id) pair owns it until its deadline; a claim of the same entry is no replay
     const fresh = [...callers.keys()];
@@ -668,20 +700,21 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         return c.set(`bus:seen:${f.keyId}:${f.id}`, entryId, 'PX', Math.max(1, Number(f.deadline) - now) + 1000, 'NX', 'GET');
       };
       let marks: Array<[Error | null, unknown]>;
-      if (isCluster(this.cmd!))
+      if (isCluster(this.cmd!)) {
         // marks live on every slot: one command each, all sent at once (ioredis pipelines them per node)
-        marks = await Promise.all(
-          fresh.map((i) =>
-            mark(this.cmd!, i).then(
-              (prev): [null, unknown] => [null, prev],
-              (err: Error): [Error, unknown] => [err, undefined],
-            ),
+        const sent = fresh.map((i) =>
+          mark(this.cmd!, i).then(
+            (prev): [null, unknown] => [null, prev],
+            (err: Error): [Error, unknown] => [err, undefined],
           ),
         );
-      else {
+        startPrefetches(this.cmd);
+        marks = await Promise.all(sent);
+      } else {
         const p = this.cmd!.pipeline();
         for (const i of fresh) void mark(p as unknown as Pick<RedisConnection, 'set'>, i);
-        marks = (await p.exec()) ?? [];
+        startPrefetches(pipelineReads(p));
+        marks = ((await p.exec()) ?? []).slice(0, fresh.length);
       }
       fresh.forEach((i, n) => {
         const [err, prev] = marks[n] ?? [new Error('no reply')];
@@ -697,7 +730,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
     // 4. scope, pattern, payload
     const bound: Array<{ i: number; accountId: string }> = [];
-    const parsed = new Map<number, unknown>();
+    const parsed = new Map<number, unknown>(); // the entries admitted so far, with their data
     for (const [i, caller] of callers) {
       const f = entries[i].f;
       const pattern = f.pattern!;
@@ -717,12 +750,14 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         continue;
       }
       let data: unknown;
-      try {
-        data = JSON.parse(f.data?.toString('utf8') ?? '');
-      } catch {
-        refuse(i, RejectReasons.InvalidJson, ErrorCodes.ValidationFailed, 'data: must be JSON');
-        continue;
-      }
+      if (early.has(i)) data = early.get(i);
+      else
+        try {
+          data = JSON.parse(f.data?.toString('utf8') ?? '');
+        } catch {
+          refuse(i, RejectReasons.InvalidJson, ErrorCodes.ValidationFailed, 'data: must be JSON');
+          continue;
+        }
       parsed.set(i, data);
       const accountId = (data as { accountId?: unknown } | null)?.accountId;
       // a non-UUID accountId matches no account: the handler's validation names it
@@ -781,9 +816,20 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         data,
         traceparent: f.traceparent,
         stream,
+        prefetched: prefetched.get(i),
       };
     }
     return gates;
+  }
+
+  /** Parses an entry's data for its prefetcher (step 4 takes it from `early`; data that is not JSON is left for step 4 to refuse). */
+  private parseEarly(i: number, f: EntryFields, early: Map<number, unknown>): boolean {
+    try {
+      early.set(i, JSON.parse(f.data?.toString('utf8') ?? ''));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Never throws: every outcome is a reply (when there is a replyTo) or nothing. */
@@ -805,7 +851,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       : undefined;
     try {
       const handler = this.getHandlerByPattern(g.pattern)!;
-      const ctx = new RedisStreamsContext([g.stream, g.entryId, g.pattern, g.id, this.consumer, g.caller]);
+      const ctx = new RedisStreamsContext([g.stream, g.entryId, g.pattern, g.id, this.consumer, g.caller, g.prefetched]);
       const work = () => lastValueFrom(this.transformToObservable(handler(g.data, ctx)), { defaultValue: null });
       const value: unknown = await this.beforeDeadline(span ? withSpan(span, work) : work(), g.deadline);
       this.metrics?.served(g.pattern, 'ok', (performance.now() - started) / 1000);
@@ -830,4 +876,12 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     });
     return Promise.race([work, expired]).finally(() => clearTimeout(timer));
   }
+}
+
+/** Reads queued on a pipeline, each answered on its own when the pipeline's replies arrive. */
+function pipelineReads(p: ReturnType<Redis['pipeline']>): PrefetchReads {
+  return {
+    hmget: (key, ...fields) =>
+      new Promise((resolve, reject) => void p.hmget(key, ...fields, (err, values) => (err ? reject(err) : resolve(values ?? [])))),
+  };
 }

@@ -10,7 +10,16 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { Counter, Histogram } from 'prom-client';
-import { BUS_METRICS, BusExceptionFilter, type BusMetrics, CALLER_DIRECTORY, type CallerDirectory, RedisStreamsServer } from '@mfa/bus';
+import {
+  BUS_METRICS,
+  BUS_PREFETCH,
+  BusExceptionFilter,
+  type BusMetrics,
+  CALLER_DIRECTORY,
+  type CallerDirectory,
+  type Prefetcher,
+  RedisStreamsServer,
+} from '@mfa/bus';
 import { InternalKey } from '@mfa/crypto';
 import { type BaseEnv, ConfigError, loadConfig } from '@mfa/config';
 import { Readiness } from './health';
@@ -198,6 +207,7 @@ export async function startService<E extends BaseEnv>(def: ServiceDefinition<E>,
       service: def.bus,
       platformSecret: platformKeyOf(app).busSecret,
       directory,
+      prefetch: optionalProvider<ReadonlyMap<string, Prefetcher>>(app, BUS_PREFETCH),
       metrics: busMetrics,
       serviceName: def.name,
       partitions: env.BUS_PARTITIONS,

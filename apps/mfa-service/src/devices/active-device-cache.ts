@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import DataLoader from 'dataloader';
 import type { Redis } from 'ioredis';
-import { openRedis } from '@mfa/bus';
-import type { MfaMethod } from '@mfa/contracts';
+import { openRedis, type PrefetchReads } from '@mfa/bus';
+import { isUuid, type MfaMethod } from '@mfa/contracts';
 import { constantTimeEqual, Envelope, InternalKey } from '@mfa/crypto';
 import { coalescingBatches } from '../common/db';
 import { ActiveDeviceRepository } from './active-device.repository';
@@ -81,6 +81,20 @@ redis.call('HSET', KEYS[1], '${CACHE_DATA}', ARGV[2])
 if ARGV[4] == '1' then redis.call('HSET', KEYS[1], '${CACHE_PG_FAILURES}', '1') end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1`;
+
+/** The fields rows() reads: the MAC'd rows, the generation, "Postgres may hold failures". */
+type EntryFields = [data: string | null, gen: string | null, pf: string | null];
+
+/**
+ * An account's entry read started by the bus gate before the request's replay check (BUS_PREFETCH,
+ * docs/mfa.md "Hot path"); rows() takes it for the same account instead of reading again.
+ */
+export class PrefetchedRead {
+  constructor(
+    readonly accountId: string,
+    readonly fields: Promise<EntryFields>,
+  ) {}
+}
 
 interface CacheCommands {
   mfaCacheBump(key: string, ttl: number): Promise<number>;
@@ -184,10 +198,14 @@ export class ActiveDeviceCache implements OnModuleDestroy {
     this.redis = redis as Redis & CacheCommands;
   }
 
-  /** The account's active devices (all, or the one with `serialNumber`) and its stored lockout. */
-  async rows(accountId: string, serialNumber: string | null, now: Date): Promise<VerifyRow[]> {
-    const key = accountKeys(accountId).devices;
-    const [data, gen, pf] = await this.redis.hmget(key, CACHE_DATA, CACHE_GEN, CACHE_PG_FAILURES);
+  /**
+   * The account's active devices (all, or the one with `serialNumber`) and its stored lockout;
+   * `prefetched`: the entry as the bus gate began reading it (taken only for this account).
+   */
+  async rows(accountId: string, serialNumber: string | null, now: Date, prefetched?: unknown): Promise<VerifyRow[]> {
+    const [data, gen, pf] = await (prefetched instanceof PrefetchedRead && prefetched.accountId === accountId.toLowerCase()
+      ? prefetched.fields
+      : this.read(accountId));
     let rows = data === null ? null : this.open(accountId, data, pf !== null, now);
     if (rows === null) {
       rows = await this.loader.load(accountId);
@@ -196,6 +214,22 @@ export class ActiveDeviceCache implements OnModuleDestroy {
       rows = await this.withOrgMethods(rows);
     }
     return serialNumber === null ? rows : onlySerial(rows, serialNumber);
+  }
+
+  /**
+   * The bus gate's Prefetcher for mfa.verify: the HMGET of `data.accountId`'s entry (a pure read),
+   * on the gate's connection in the write of its replay marks. Nothing for data without a UUID accountId.
+   */
+  prefetch(data: unknown, redis: PrefetchReads = this.redis): PrefetchedRead | undefined {
+    const accountId = (data as { accountId?: unknown } | null)?.accountId;
+    if (typeof accountId !== 'string' || !isUuid(accountId)) return undefined;
+    const fields = this.read(accountId, redis);
+    fields.catch(() => undefined); // a refused entry's read is never awaited; a taken one rejects in rows()
+    return new PrefetchedRead(accountId.toLowerCase(), fields);
+  }
+
+  private read(accountId: string, redis: PrefetchReads = this.redis): Promise<EntryFields> {
+    return redis.hmget(accountKeys(accountId).devices, CACHE_DATA, CACHE_GEN, CACHE_PG_FAILURES) as Promise<EntryFields>;
   }
 
   /**

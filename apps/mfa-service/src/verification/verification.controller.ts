@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { Patterns } from '@mfa/contracts';
-import { BusValidationPipe } from '@mfa/bus';
+import { BusValidationPipe, RedisStreamsContext } from '@mfa/bus';
 import { proofOf } from '../methods/proof-of-request';
 import { VerificationService } from './verification.service';
 import { VerifyDto } from './verify.dto';
@@ -11,7 +11,7 @@ export class VerificationController {
   constructor(private readonly verification: VerificationService) {}
 
   @MessagePattern(Patterns.MfaVerify)
-  verify(@Payload(BusValidationPipe) dto: VerifyDto) {
-    return this.verification.verify(dto.accountId, proofOf(dto), dto.serialNumber);
+  verify(@Payload(BusValidationPipe) dto: VerifyDto, @Ctx() ctx: RedisStreamsContext) {
+    return this.verification.verify(dto.accountId, proofOf(dto), dto.serialNumber, ctx.getPrefetched());
   }
 }

@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { BUS_PREFETCH, type Prefetcher } from '@mfa/bus';
+import { Patterns } from '@mfa/contracts';
+import { ActiveDeviceCache } from '../devices/active-device-cache';
 import { DevicesModule } from '../devices/devices.module';
 import { EventsModule } from '../events/events.module';
 import { MethodsModule } from '../methods/methods.module';
@@ -16,7 +19,20 @@ import { VerifyState } from './verify-state';
 @Module({
   imports: [DevicesModule, EventsModule, MethodsModule, RecoveryModule, TokensModule],
   controllers: [VerificationController],
-  providers: [VerificationRepository, AccountFailureRepository, LockoutService, VerifyState, VerifyMetrics, VerificationService],
+  providers: [
+    VerificationRepository,
+    AccountFailureRepository,
+    LockoutService,
+    VerifyState,
+    VerifyMetrics,
+    VerificationService,
+    // the bus gate starts a verify's device cache read with its replay check (docs/mfa.md "Hot path")
+    {
+      provide: BUS_PREFETCH,
+      inject: [ActiveDeviceCache],
+      useFactory: (cache: ActiveDeviceCache) => new Map<string, Prefetcher>([[Patterns.MfaVerify, (data, redis) => cache.prefetch(data, redis)]]),
+    },
+  ],
   exports: [VerificationRepository, LockoutService, VerifyState, VerificationService],
 })
 export class VerificationModule {}

@@ -34,9 +34,12 @@ export class VerificationRepository implements OnModuleDestroy {
     private readonly clock: Clock,
   ) {}
 
-  /** Lockout, active devices (optionally one serial) and the org's allowed methods: the device cache, Postgres on a miss. */
-  load(accountId: string, serialNumber: string | null): Promise<VerifyRow[]> {
-    return this.cache.rows(accountId, serialNumber, this.clock.now());
+  /**
+   * Lockout, active devices (optionally one serial) and the org's allowed methods: the device cache, Postgres on a miss;
+   * `prefetched`: the cache read the bus gate started (ctx.getPrefetched()).
+   */
+  load(accountId: string, serialNumber: string | null, prefetched?: unknown): Promise<VerifyRow[]> {
+    return this.cache.rows(accountId, serialNumber, this.clock.now(), prefetched);
   }
 
   /**

@@ -38,23 +38,24 @@ export class VerificationService {
     private readonly clock: Clock,
   ) {}
 
-  async verify(accountId: string, proof: Proof | string, serialNumber?: string): Promise<VerifyReply> {
-    const outcome = await this.check(accountId, proof, serialNumber);
+  /** `prefetched`: the device cache read the bus gate started for this request (ctx.getPrefetched()). */
+  async verify(accountId: string, proof: Proof | string, serialNumber?: string, prefetched?: unknown): Promise<VerifyReply> {
+    const outcome = await this.check(accountId, proof, serialNumber, prefetched);
     if (!outcome.valid) return { valid: false, reason: outcome.reason };
     return { valid: true, serialNumber: outcome.serialNumber, method: outcome.method, verifiedAt: outcome.at.toISOString() };
   }
 
   /** Checks a proof (a code, an assertion) and counts a failure; shared by mfa.verify and mfa.sessions.issue. */
-  async check(accountId: string, proof: Proof | string, serialNumber?: string): Promise<CheckOutcome> {
+  async check(accountId: string, proof: Proof | string, serialNumber?: string, prefetched?: unknown): Promise<CheckOutcome> {
     const done = this.metrics.start();
-    const outcome = await this.checkUntimed(accountId, asProof(proof), serialNumber ?? null);
+    const outcome = await this.checkUntimed(accountId, asProof(proof), serialNumber ?? null, prefetched);
     done(outcome.valid ? 'valid' : outcome.reason, outcome.valid ? outcome.method : undefined);
     return outcome;
   }
 
-  private async checkUntimed(accountId: string, proof: Proof, serialNumber: string | null): Promise<CheckOutcome> {
+  private async checkUntimed(accountId: string, proof: Proof, serialNumber: string | null, prefetched: unknown): Promise<CheckOutcome> {
     const now = this.clock.now();
-    const rows = await this.repo.load(accountId, serialNumber);
+    const rows = await this.repo.load(accountId, serialNumber, prefetched);
     const devices = rows.filter((r): r is ActiveDevice => r.id !== null);
     // recovery codes are tried only when no device method could check the code: scrypt is slow
     const recovery =

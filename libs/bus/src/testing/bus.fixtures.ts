@@ -24,7 +24,7 @@ export const PLATFORM_SECRET = 'test-platform-secret';
 export const TEST_CREDENTIALS = platformCredentials('test', PLATFORM_SECRET);
 
 /** Every handler call, in order: how the specs count "exactly once" and "both instances". */
-export const calls: Array<{ pattern: string; requestId: string; consumer: string; stream: string }> = [];
+export const calls: Array<{ pattern: string; requestId: string; consumer: string; stream: string; prefetched: unknown }> = [];
 
 export class AccountDto {
   @IsUUID()
@@ -54,7 +54,13 @@ export class BulkDto {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const record = (ctx: RedisStreamsContext) =>
-  calls.push({ pattern: ctx.getPattern(), requestId: ctx.getRequestId(), consumer: ctx.getConsumer(), stream: ctx.getStream() });
+  calls.push({
+    pattern: ctx.getPattern(),
+    requestId: ctx.getRequestId(),
+    consumer: ctx.getConsumer(),
+    stream: ctx.getStream(),
+    prefetched: ctx.getPrefetched(),
+  });
 
 @Controller()
 class TestBusController {
