@@ -196,7 +196,7 @@ export class BusClient extends ClientProxy {
     const partitions = this.options.partitions ?? 1;
     if (partitions <= 1) return BusServices[owner].stream;
     const accountId = (data as { accountId?: unknown } | null)?.accountId;
-    return requestStream(owner, partitionOf(typeof accountId === 'string' ? accountId.toLowerCase() : undefined, partitions));
+    return requestStream(owner, partitionOf(typeof accountId === 'string' ? accountId : undefined, partitions));
   }
 
   private enqueue(out: Outgoing): void {

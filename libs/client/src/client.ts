@@ -81,10 +81,14 @@ function ownerOf(pattern: string): 'mfa' | 'accounts' | undefined {
   return head === 'mfa' || head === 'accounts' ? head : undefined;
 }
 
-/** Which partition an account's entries go to: the same one every time, spread evenly. */
+/**
+ * Which partition an account's entries go to: the same one every time, spread evenly. The id is
+ * lowercased first: a uuid in any spelling is one account, and every sender (this client, the
+ * services' BusClient) must put it on the same partition.
+ */
 export function partitionOf(accountId: string | undefined, partitions: number): number {
   if (!accountId) return Math.floor(Math.random() * partitions);
-  return createHash('sha256').update(accountId).digest().readUInt32BE(0) % partitions;
+  return createHash('sha256').update(accountId.toLowerCase()).digest().readUInt32BE(0) % partitions;
 }
 
 /** The Redis or cluster a client talks to: its options first, then REDIS_URL / REDIS_CLUSTER_NODES. */
