@@ -1,6 +1,7 @@
 import type { Bus } from '@mfa/bus';
 import { InternalPatterns, Patterns } from '@mfa/contracts';
 import { currentCode, type EnrolledAccount } from './lib/fixture';
+import { type CommandCounter, perRequest } from './lib/command-counts';
 import { closedLoop, type LoadResult } from './lib/load';
 import { fmt, type BenchRow } from './lib/stats';
 
@@ -39,15 +40,22 @@ export async function sequentialLatency(
   };
 }
 
-/** P3: 100 in flight, no-op against mfa.verify, with however many instances are running. */
+/**
+ * P3: 100 in flight, no-op against mfa.verify, with however many instances are running. With a
+ * `counter`, also the Redis commands each costs (P3c).
+ */
 export async function throughput(
   bus: Bus,
   accounts: EnrolledAccount[],
   label: string,
+  counter?: CommandCounter,
 ): Promise<{ rows: BenchRow[]; raw: Record<string, LoadResult> }> {
   await closedLoop(500, 100, noop(bus)); // warm-up
+  const s0 = await counter?.snapshot();
   const base = await closedLoop(Math.max(accounts.length, 5000), 100, noop(bus));
+  const s1 = await counter?.snapshot();
   const verify = await closedLoop(accounts.length, 100, verifier(bus, accounts));
+  const s2 = await counter?.snapshot();
   const share = verify.perSecond / base.perSecond;
   const tail = verify.p99 / base.p99;
   return {
@@ -62,6 +70,19 @@ export async function throughput(
         goal: '>= 40% of rate, p99 <= 2.5x',
         met: share >= 0.4 && tail <= 2.5 && verify.errors === 0,
       },
+      ...(s0 && s1 && s2
+        ? [
+            {
+              id: 'P3c',
+              what: `Redis commands per request (INFO commandstats of every master), ${label}`,
+              figure: `verify ${perRequest(s1, s2, accounts.length)}`,
+              baseline: `no-op ${perRequest(s0, s1, Math.max(accounts.length, 5000))}`,
+              ratio: '-',
+              goal: '-',
+              met: null,
+            },
+          ]
+        : []),
     ],
   };
 }

@@ -23,6 +23,7 @@ import { rolloutEndToEnd } from './rollout-e2e.bench';
 import { rolloutVsRawUpdate } from './rollout.bench';
 import { trustCosts } from './trust.bench';
 import { webPages } from './web-pages.bench';
+import { CommandCounter } from './lib/command-counts';
 import { ServiceProcess, type ServiceName } from './lib/service-process';
 import { fmt, markdownTable, timed, type BenchRow } from './lib/stats';
 
@@ -252,7 +253,8 @@ async function main(): Promise<void> {
         const p6 = () => services.forEach((s) => peaks.set(s.pid, [...(peaks.get(s.pid) ?? []), `${fmt(s.peakRssMb(), 0)} MB`]));
         log('P3 throughput, one mfa-service instance');
         services.forEach((s) => s.resetPeakRss());
-        rows.push(...(await throughput(bus, oneInstance, 'one instance')).rows);
+        const counter = new CommandCounter(REDIS_URL, () => services.filter((s) => s.name === 'mfa-service').map((s) => s.pid));
+        rows.push(...(await throughput(bus, oneInstance, 'one instance', counter)).rows);
         p6();
         log('P3 throughput, two mfa-service instances');
         const second = await start('mfa-service');
@@ -261,7 +263,8 @@ async function main(): Promise<void> {
         idle.set(second.pid, second.rssMb());
         peaks.set(second.pid, ['-']);
         services.forEach((s) => s.resetPeakRss());
-        rows.push(...(await throughput(bus, twoInstances, 'two instances')).rows);
+        rows.push(...(await throughput(bus, twoInstances, 'two instances', counter)).rows);
+        counter.close();
         p6();
         for (const s of services) {
           const worst = s.peakRssMb();
