@@ -29,7 +29,7 @@ import type {
 } from '../../contracts/src/patterns';
 import type { Device, Member } from '../../contracts/src/models';
 import { MfaError } from './errors';
-import { clusterUrl, createRedis, type RedisConnection } from './redis-target';
+import { clusterCommandOptions, clusterUrl, createRedis, type RedisConnection } from './redis-target';
 import { DEFAULT_TIMEOUT_MS, MAX_DEADLINE_AHEAD_MS, readReplies, replyPrefixOf, requestFields, requestStream } from './wire';
 import type { WireReply } from './wire';
 
@@ -141,7 +141,7 @@ export class MfaClient {
     this.replyList = `${replyPrefixOf(options.keyId)}${randomUUID()}`;
     const url = redisTargetOf(options);
     // RESP2: the reply shapes below; the blocking connection waits through reconnects
-    this.cmd = createRedis(url, { protocol: 2, maxRetriesPerRequest: 2, ...options.redisOptions });
+    this.cmd = createRedis(url, { protocol: 2, maxRetriesPerRequest: 2, ...clusterCommandOptions(url), ...options.redisOptions });
     this.blocking = createRedis(url, { protocol: 2, maxRetriesPerRequest: null, ...options.redisOptions });
     this.cmd.on('error', () => undefined); // surfaced as `unavailable` on the calls that need it
     this.blocking.on('error', () => undefined);

@@ -1,5 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
-import { clusterNodesProblem, clusterUrl, createRedis, isCluster, isClusterUrl, masters, parseClusterNodes } from './redis-target';
+import { clusterCommandOptions, clusterNodesProblem, clusterUrl, createRedis, isCluster, isClusterUrl, masters, parseClusterNodes } from './redis-target';
 
 describe('redis-target', () => {
   it('reads a host:port list, IPv6 in brackets included, and names the bad entry', () => {
@@ -37,5 +37,11 @@ describe('redis-target', () => {
     expect(masters(single)).toEqual([single]);
     cluster.disconnect();
     single.disconnect();
+  });
+
+  it("auto-pipelines a cluster's command connections (one write per node per tick), not one Redis'", () => {
+    const url = clusterUrl('127.0.0.1:1');
+    expect(clusterCommandOptions(url)).toEqual({ enableAutoPipelining: true });
+    expect(clusterCommandOptions('redis://127.0.0.1:6379/13')).toEqual({});
   });
 });
