@@ -9,6 +9,7 @@ const base = require('./jest.config.js');
 
 const CLUSTER_SUITES = [
   'libs/bus/src/bus.spec.ts',
+  'libs/bus/src/bus-metrics.spec.ts',
   'libs/bus/src/job-queues.spec.ts',
   'apps/mfa-service/test/mfa-service.e2e-spec.ts',
   'apps/mfa-service/test/lockout-and-limits.e2e-spec.ts',

@@ -1,6 +1,7 @@
 import type { Bus } from '@mfa/bus';
 import { InternalPatterns, Patterns } from '@mfa/contracts';
 import { currentCode, type EnrolledAccount } from './lib/fixture';
+import { type CommandCounter, perRequest } from './lib/command-counts';
 import { closedLoop, type LoadResult } from './lib/load';
 import type { ServiceProcess } from './lib/service-process';
 import { fmt, type BenchRow } from './lib/stats';
@@ -52,16 +53,23 @@ export async function sequentialLatency(
   };
 }
 
-/** P3: 100 in flight, no-op against mfa.verify, with however many instances are running (`mfa`: as for P4). */
+/**
+ * P3: 100 in flight, no-op against mfa.verify, with however many instances are running (`mfa`: as
+ * for P4). With a `counter`, also the Redis commands and CPU each costs (P3c).
+ */
 export async function throughput(
   bus: Bus,
   accounts: EnrolledAccount[],
   label: string,
   mfa: ServiceProcess[] = [],
+  counter?: CommandCounter,
 ): Promise<{ rows: BenchRow[]; raw: Record<string, LoadResult> }> {
   await closedLoop(500, 100, noop(bus)); // warm-up
+  const s0 = await counter?.snapshot();
   const base = await withCpu(mfa, Math.max(accounts.length, 5000), 100, noop(bus));
+  const s1 = await counter?.snapshot();
   const verify = await withCpu(mfa, accounts.length, 100, verifier(bus, accounts));
+  const s2 = await counter?.snapshot();
   const share = verify.perSecond / base.perSecond;
   const tail = verify.p99 / base.p99;
   return {
@@ -76,6 +84,19 @@ export async function throughput(
         goal: '>= 40% of rate, p99 <= 2.5x',
         met: share >= 0.4 && tail <= 2.5 && verify.errors === 0,
       },
+      ...(s0 && s1 && s2
+        ? [
+            {
+              id: 'P3c',
+              what: `Redis commands per request (INFO commandstats of every master), ${label}`,
+              figure: `verify ${perRequest(s1, s2, accounts.length)}`,
+              baseline: `no-op ${perRequest(s0, s1, Math.max(accounts.length, 5000))}`,
+              ratio: '-',
+              goal: '-',
+              met: null,
+            },
+          ]
+        : []),
     ],
   };
 }

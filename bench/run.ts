@@ -9,7 +9,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Bus, BusClient, clusterUrl, createRedis, masters, platformCredentialsFromEnv } from '@mfa/bus';
+import { Bus, BusClient, clusterAuthFromEnv, clusterUrl, createRedis, masters, platformCredentialsFromEnv } from '@mfa/bus';
 import { dropDatabase } from '@mfa/database';
 import { migrateAll } from '../tools/migrate';
 import { sequentialLatency, throughput } from './bus-load.bench';
@@ -23,6 +23,7 @@ import { rolloutEndToEnd } from './rollout-e2e.bench';
 import { rolloutVsRawUpdate } from './rollout.bench';
 import { trustCosts } from './trust.bench';
 import { webPages } from './web-pages.bench';
+import { CommandCounter } from './lib/command-counts';
 import { ServiceProcess, type ServiceName } from './lib/service-process';
 import { fmt, markdownTable, timed, type BenchRow } from './lib/stats';
 
@@ -71,7 +72,7 @@ const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.
  */
 const CLUSTER_NODES = process.env.BENCH_REDIS_CLUSTER_NODES ?? '';
 const BUS_PARTITIONS = CLUSTER_NODES ? (process.env.BENCH_BUS_PARTITIONS ?? '3') : '1';
-const REDIS_URL = CLUSTER_NODES ? clusterUrl(CLUSTER_NODES) : (process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8');
+const REDIS_URL = CLUSTER_NODES ? clusterUrl(CLUSTER_NODES, clusterAuthFromEnv()) : (process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8');
 const PLATFORM_API_KEY = 'bench-platform-key-0123456789abcdef0123456789';
 
 async function flushRedis(): Promise<void> {
@@ -253,7 +254,8 @@ async function main(): Promise<void> {
         const p6 = () => services.forEach((s) => peaks.set(s.pid, [...(peaks.get(s.pid) ?? []), `${fmt(s.peakRssMb(), 0)} MB`]));
         log('P3 throughput, one mfa-service instance');
         services.forEach((s) => s.resetPeakRss());
-        rows.push(...(await throughput(bus, oneInstance, 'one instance', mfaInstances())).rows);
+        const counter = new CommandCounter(REDIS_URL, () => services.filter((s) => s.name === 'mfa-service').map((s) => s.pid));
+        rows.push(...(await throughput(bus, oneInstance, 'one instance', mfaInstances(), counter)).rows);
         p6();
         log('P3 throughput, two mfa-service instances');
         const second = await start('mfa-service');
@@ -262,7 +264,8 @@ async function main(): Promise<void> {
         idle.set(second.pid, second.rssMb());
         peaks.set(second.pid, ['-']);
         services.forEach((s) => s.resetPeakRss());
-        rows.push(...(await throughput(bus, twoInstances, 'two instances', mfaInstances())).rows);
+        rows.push(...(await throughput(bus, twoInstances, 'two instances', mfaInstances(), counter)).rows);
+        counter.close();
         p6();
         for (const s of services) {
           const worst = s.peakRssMb();

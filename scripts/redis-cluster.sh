@@ -5,6 +5,9 @@
 #
 #   scripts/redis-cluster.sh start|stop|status [FIRST_PORT]    (default 7000: ports 7000-7005)
 #
+# REPLICAS=0 makes 3 masters and no replicas (ports FIRST_PORT..+2): what a benchmark compares the
+# replicated cluster with (docs/benchmarks.md, "Redis Cluster (P3)"). `stop` stops either.
+#
 # Each port P and its cluster bus port P+10000 must be free. `start` is idempotent: a cluster
 # already up on those ports is left as it is. It prints the REDIS_CLUSTER_NODES to use.
 # REDIS_CLUSTER_PASSWORD set: the nodes require it (the `default` user's password, also between
@@ -23,21 +26,27 @@ first=${2:-${REDIS_CLUSTER_FIRST_PORT:-7000}}
   echo "FIRST_PORT must be a number in 1024..55530 (got '$first')" >&2
   exit 2
 }
-ports=()
-for i in 0 1 2 3 4 5; do ports+=($((first + i))); done
+replicas=${REPLICAS:-1}
+[ "$replicas" = 0 ] || [ "$replicas" = 1 ] || {
+  echo "REPLICAS must be 0 or 1 (got '$replicas')" >&2
+  exit 2
+}
+all_ports=()
+for i in 0 1 2 3 4 5; do all_ports+=($((first + i))); done
+ports=("${all_ports[@]:0:$((3 + 3 * replicas))}")
 dir=.redis-cluster
 nodes=$(printf '127.0.0.1:%s,' "${ports[@]}")
 nodes=${nodes%,}
 
 state_ok() { redis-cli -h 127.0.0.1 -p "${ports[0]}" cluster info 2>/dev/null | tr -d '\r' | grep -q '^cluster_state:ok$'; }
 node_up() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = "PONG" ]; }
-# a cluster that has all six nodes up and every slot served (not a half-made one)
+# a cluster that has all its nodes up and every slot served (not a half-made one)
 complete() {
   for p in "${ports[@]}"; do node_up "$p" || return 1; done
   state_ok || return 1
   local known
   known=$(redis-cli -h 127.0.0.1 -p "${ports[0]}" cluster info 2>/dev/null | tr -d '\r' | sed -n 's/^cluster_known_nodes://p')
-  [ "${known:-0}" -ge 6 ]
+  [ "${known:-0}" -ge "${#ports[@]}" ]
 }
 
 start() {
@@ -72,7 +81,7 @@ start() {
   if [ "${known:-1}" -le 1 ]; then
     local args=()
     for p in "${ports[@]}"; do args+=("127.0.0.1:$p"); done
-    redis-cli --cluster create "${args[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create-${first}.log" 2>&1 || {
+    redis-cli --cluster create "${args[@]}" --cluster-replicas "$replicas" --cluster-yes >"$dir/create-${first}.log" 2>&1 || {
       cat "$dir/create-${first}.log" >&2
       exit 1
     }
@@ -84,21 +93,21 @@ start() {
   }
   # replicas attached (each master has one), so a failover has somewhere to go
   for _ in $(seq 1 50); do
-    [ "$(redis-cli -h 127.0.0.1 -p "${ports[0]}" cluster nodes | grep -c slave)" -ge 3 ] && break
+    [ "$(redis-cli -h 127.0.0.1 -p "${ports[0]}" cluster nodes | grep -c slave)" -ge $((3 * replicas)) ] && break
     sleep 0.2
   done
   echo "cluster up: REDIS_CLUSTER_NODES=$nodes"
 }
 
 stop() {
-  for p in "${ports[@]}"; do
+  for p in "${all_ports[@]}"; do
     if node_up "$p"; then redis-cli -h 127.0.0.1 -p "$p" shutdown nosave >/dev/null 2>&1 || true; fi
   done
-  for p in "${ports[@]}"; do
+  for p in "${all_ports[@]}"; do
     for _ in $(seq 1 50); do node_up "$p" || break; sleep 0.1; done
     rm -rf "${dir:?}/$p"
   done
-  echo "cluster on ports ${ports[0]}-${ports[5]} stopped"
+  echo "cluster on ports ${all_ports[0]}-${all_ports[5]} stopped"
 }
 
 status() {
@@ -106,7 +115,7 @@ status() {
     echo "cluster up: REDIS_CLUSTER_NODES=$nodes"
     redis-cli -h 127.0.0.1 -p "${ports[0]}" cluster nodes | awk '{print $2, $3}' | sed 's/@[0-9]*//' | sort
   else
-    echo "cluster not up on ports ${ports[0]}-${ports[5]}"
+    echo "cluster not up on ports ${ports[0]}-${ports[-1]}"
     return 1
   fi
 }

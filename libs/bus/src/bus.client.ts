@@ -196,7 +196,7 @@ export class BusClient extends ClientProxy {
     const partitions = this.options.partitions ?? 1;
     if (partitions <= 1) return BusServices[owner].stream;
     const accountId = (data as { accountId?: unknown } | null)?.accountId;
-    return requestStream(owner, partitionOf(typeof accountId === 'string' ? accountId.toLowerCase() : undefined, partitions));
+    return requestStream(owner, partitionOf(typeof accountId === 'string' ? accountId : undefined, partitions));
   }
 
   private enqueue(out: Outgoing): void {
@@ -210,7 +210,7 @@ export class BusClient extends ClientProxy {
     if (!this.cmd) return batch.forEach((o) => o.fail(new AppError(ErrorCodes.Unavailable, 'bus client closed')));
     const cmd = this.cmd;
     try {
-      // a cluster's pipeline may not span nodes: one XADD each there, all sent at once (ioredis pipelines them per node)
+      // a cluster's pipeline may not span nodes: one XADD each there, all sent at once (auto-pipelined per node: openRedis)
       const results: Array<[Error | null, unknown]> = isCluster(cmd)
         ? await Promise.all(
             batch.map((o) =>

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { INestMicroservice } from '@nestjs/common';
 import type { Redis } from 'ioredis';
@@ -7,7 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import { Bus } from './bus';
 import { BusClient } from './bus.client';
 import { BusModule } from './bus.module';
-import { partitionOf } from '@mfa-platform/client';
+import { MfaClient, partitionOf } from '@mfa-platform/client';
 import { RedisStreamsServer } from './redis-streams.server';
 import type { PrefetchReads } from './prefetch';
 import { BUS_CLIENT, replySignedBy, signReply } from './wire';
@@ -336,6 +336,24 @@ describe('partitions (BUS_PARTITIONS)', () => {
     expect(calls.map((c) => c.stream)).toEqual([MFA_STREAM]);
     for (const stream of [MFA_STREAM, 'bus:mfa:requests:0', 'bus:mfa:requests:1', 'bus:mfa:requests:2'])
       await waitFor(async () => (await redis.xlen(stream)) === 0); // acked and deleted on every one
+  });
+
+  it('puts an upper-case account id on the partition of its lower-case spelling, from MfaClient and BusClient alike', async () => {
+    // an id whose two spellings hash to different partitions: hashed as given, they would part
+    const hashed = (id: string) => createHash('sha256').update(id).digest().readUInt32BE(0) % 3;
+    let lower = randomUUID();
+    while (hashed(lower) === hashed(lower.toUpperCase())) lower = randomUUID();
+    const upper = lower.toUpperCase();
+    const busClient = new BusClient({ redisUrl: REDIS_URL, credentials: TEST_CREDENTIALS, partitions: 3, timeoutMs: 300 });
+    clients.push(busClient);
+    const mfaClient = new MfaClient({ redisUrl: REDIS_URL, keyId: 'k1', secret: 's3cret', partitions: 3, timeoutMs: 300, retries: 0 });
+    // no server reads the partitions: both calls time out, their entries stay where they were put
+    await expect(new Bus(busClient).send('mfa.devices.list', { accountId: upper })).rejects.toMatchObject({ code: 'timeout' });
+    await expect(mfaClient.devices.list({ accountId: upper })).rejects.toMatchObject({ code: 'timeout' });
+    await mfaClient.close();
+    const lengths = await Promise.all([0, 1, 2].map((n) => redis.xlen(`bus:mfa:requests:${n}`)));
+    expect(lengths[partitionOf(lower, 3)]).toBe(2);
+    expect(lengths.reduce((a, b) => a + b)).toBe(2);
   });
 
   it('refuses a partition count outside 1..64', () => {

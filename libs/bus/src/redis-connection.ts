@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Redis, RedisOptions } from 'ioredis';
-import { createRedis, isCluster, masters, type RedisConnection } from '@mfa-platform/client/redis-target';
+import { clusterCommandOptions, createRedis, isCluster, masters, type RedisConnection } from '@mfa-platform/client/redis-target';
 
 export { clusterAuthFromEnv, clusterNodesProblem, clusterUrl, createRedis, isCluster, isClusterUrl, masters } from '@mfa-platform/client/redis-target';
 export type { RedisConnection } from '@mfa-platform/client/redis-target';
@@ -9,7 +9,8 @@ export type { RedisConnection } from '@mfa-platform/client/redis-target';
  * One ioredis connection for the bus (a `Cluster` when `url` names one: createRedis). RESP2 pinned so stream replies have the nested-array shape
  * this code parses whatever ioredis' default protocol is. Blocking connections queue commands
  * while reconnecting (maxRetriesPerRequest null) so loops wait for Redis instead of spinning;
- * command connections fail requests after ioredis' usual retries. Error events are logged at
+ * command connections fail requests after ioredis' usual retries, and on a cluster auto-pipeline
+ * (clusterCommandOptions). Error events are logged at
  * most once per 5 s per connection (ioredis emits one per reconnect attempt).
  */
 export function openRedis(url: string, name: string, blocking: boolean, logger: LoggerService, extra: RedisOptions = {}): RedisConnection {
@@ -17,6 +18,7 @@ export function openRedis(url: string, name: string, blocking: boolean, logger: 
     protocol: 2,
     connectionName: connectionName(name),
     maxRetriesPerRequest: blocking ? null : 20,
+    ...(blocking ? {} : clusterCommandOptions(url)),
     ...extra,
   });
   let lastLog = 0;

@@ -99,6 +99,11 @@ type Gate = Refusal | Admitted;
 
 const MAX_BACKOFF_MS = 5000;
 
+/** ioredis has XCLAIM with Buffer replies (`xclaimBuffer`) but does not type it. */
+interface BufferClaim {
+  xclaimBuffer(stream: string, group: string, consumer: string, minIdleMs: number, id: string): Promise<StreamEntry[]>;
+}
+
 /** A claimed entry delivered this often already made a consumer die: it is not handed out again. */
 const POISON_DELIVERIES = 2;
 const DEAD_LETTER_MAXLEN = 10_000;
@@ -190,7 +195,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
     const one = (stream: string) =>
-      cmd.call('XINFO', 'GROUPS', stream).then(
+      cmd.xinfo('GROUPS', stream).then(
         (groups) => {
           for (const flat of groups as unknown[][]) {
             const g = new Map<string, unknown>();
@@ -405,15 +410,9 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         this.logger.warn(`claiming ${retry.length} entries left pending on ${stream}`);
         for (const id of retry) {
           if (!this.running) break;
-          // one at a time: each may be big, and each is handled alone
-          const [entry] = (await this.cmd!.callBuffer(
-            'XCLAIM',
-            stream,
-            this.group,
-            this.consumer,
-            this.opts.claimIdleMs,
-            id,
-          )) as StreamEntry[];
+          // one at a time: each may be big, and each is handled alone. Not `callBuffer('XCLAIM', ...)`:
+          // an auto-pipelined connection (a cluster's, openRedis) sends `call`'s key as the command name
+          const [entry] = await (this.cmd as unknown as BufferClaim).xclaimBuffer(stream, this.group, this.consumer, this.opts.claimIdleMs, id);
           if (entry) await this.processBatch([entry], stream);
         }
       }
@@ -701,7 +700,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       };
       let marks: Array<[Error | null, unknown]>;
       if (isCluster(this.cmd!)) {
-        // marks live on every slot: one command each, all sent at once (ioredis pipelines them per node)
+        // marks live on every slot: one command each, all sent at once (auto-pipelined per node: openRedis)
         const sent = fresh.map((i) =>
           mark(this.cmd!, i).then(
             (prev): [null, unknown] => [null, prev],

@@ -29,7 +29,7 @@ import type {
 } from '../../contracts/src/patterns';
 import type { Device, Member } from '../../contracts/src/models';
 import { MfaError } from './errors';
-import { clusterAuthFromEnv, clusterUrl, createRedis, type RedisConnection } from './redis-target';
+import { clusterAuthFromEnv, clusterCommandOptions, clusterUrl, createRedis, type RedisConnection } from './redis-target';
 import { DEFAULT_TIMEOUT_MS, MAX_DEADLINE_AHEAD_MS, readReplies, replyPrefixOf, requestFields, requestStream } from './wire';
 import type { WireReply } from './wire';
 
@@ -85,10 +85,14 @@ function ownerOf(pattern: string): 'mfa' | 'accounts' | undefined {
   return head === 'mfa' || head === 'accounts' ? head : undefined;
 }
 
-/** Which partition an account's entries go to: the same one every time, spread evenly. */
+/**
+ * Which partition an account's entries go to: the same one every time, spread evenly. The id is
+ * lowercased first: a uuid in any spelling is one account, and every sender (this client, the
+ * services' BusClient) must put it on the same partition.
+ */
 export function partitionOf(accountId: string | undefined, partitions: number): number {
   if (!accountId) return Math.floor(Math.random() * partitions);
-  return createHash('sha256').update(accountId).digest().readUInt32BE(0) % partitions;
+  return createHash('sha256').update(accountId.toLowerCase()).digest().readUInt32BE(0) % partitions;
 }
 
 /** The Redis or cluster a client talks to: its options first, then REDIS_URL / REDIS_CLUSTER_NODES. */
@@ -142,7 +146,7 @@ export class MfaClient {
     this.replyList = `${replyPrefixOf(options.keyId)}${randomUUID()}`;
     const url = redisTargetOf(options);
     // RESP2: the reply shapes below; the blocking connection waits through reconnects
-    this.cmd = createRedis(url, { protocol: 2, maxRetriesPerRequest: 2, ...options.redisOptions });
+    this.cmd = createRedis(url, { protocol: 2, maxRetriesPerRequest: 2, ...clusterCommandOptions(url), ...options.redisOptions });
     this.blocking = createRedis(url, { protocol: 2, maxRetriesPerRequest: null, ...options.redisOptions });
     this.cmd.on('error', () => undefined); // surfaced as `unavailable` on the calls that need it
     this.blocking.on('error', () => undefined);

@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import {
   clusterAuthFromEnv,
+  clusterCommandOptions,
   clusterNodesProblem,
   clusterUrl,
   createRedis,
@@ -76,5 +77,11 @@ describe('redis-target', () => {
     expect(clusterAuthFromEnv({})).toEqual({ username: undefined, password: undefined, tls: false });
     cluster.disconnect();
     own.disconnect();
+  });
+
+  it("auto-pipelines a cluster's command connections (one write per node per tick), not one Redis'", () => {
+    const url = clusterUrl('127.0.0.1:1');
+    expect(clusterCommandOptions(url)).toEqual({ enableAutoPipelining: true });
+    expect(clusterCommandOptions('redis://127.0.0.1:6379/13')).toEqual({});
   });
 });
