@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { Patterns } from '@mfa/contracts';
-import { accountKeys, ActiveDeviceCache, CACHE_TTL_MS } from '../src/devices/active-device-cache';
+import { accountKeys, ActiveDeviceCache, CACHE_TTL_MS, PrefetchedRead } from '../src/devices/active-device-cache';
+import { DeviceRepository } from '../src/devices/device.repository';
+import { DeviceEnrollmentService } from '../src/lifecycle/device-enrollment.service';
 import { DevicesService } from '../src/lifecycle/devices.service';
 import { VerificationService } from '../src/verification/verification.service';
 import { VerifyState } from '../src/verification/verify-state';
@@ -145,5 +148,45 @@ describe('a Redis writer against the device cache', () => {
     const pair = { accountId: m.id, serialNumber: dev.serialNumber, code1: codeAt(s, h.clock, -1), code2: codeAt(s, h.clock, 0) };
     expect((await h.failure(Patterns.MfaDevicesResync, pair)).code).toBe('invalid_code');
     expect(await onB().verify(m.id, codeAt(s, h.clock, 1))).toEqual({ valid: false, reason: 'invalid_code' });
+  });
+
+  it("a verify of a resync pair's second code, racing the resync, and the resync do not both take the code", async () => {
+    const { m, dev } = await enrolledTotp(h);
+    const s = dev.secretBase32;
+    const devices = h.a.app.get(DeviceRepository);
+    const setDrift = devices.setDrift.bind(devices);
+    let verified: unknown;
+    // the verify lands after the resync's replay check and before its Postgres compare-and-set
+    const race = jest.spyOn(devices, 'setDrift').mockImplementationOnce(async (...args) => {
+      verified = await onB().verify(m.id, codeAt(s, h.clock, 0));
+      return setDrift(...args);
+    });
+    let resynced: boolean;
+    try {
+      resynced = await h.a.app
+        .get(DeviceEnrollmentService)
+        .resync(m.id, dev.serialNumber, codeAt(s, h.clock, -1), codeAt(s, h.clock, 0))
+        .then(
+          () => true,
+          () => false,
+        );
+    } finally {
+      race.mockRestore();
+    }
+    expect(verified).toBeDefined(); // the race ran
+    expect([resynced, (verified as { valid: boolean }).valid].filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe("a key holder's data against the gate's prefetch (docs/security.md, the bus)", () => {
+  it('starts no read for data that is not an object or an accountId that is not a uuid string; an upper-case id reads the lower-case entry', async () => {
+    const cache = h.a.app.get(ActiveDeviceCache);
+    const hostile: unknown[] = [null, 5, 'x', [], {}, { accountId: 5 }, { accountId: [randomUUID()] }, { accountId: 'not-a-uuid' }];
+    for (const data of hostile) expect(cache.prefetch(data)).toBeUndefined();
+    const { m } = await enrolledTotp(h);
+    const read = cache.prefetch({ accountId: m.id.toUpperCase() });
+    expect(read).toBeInstanceOf(PrefetchedRead);
+    expect(read!.accountId).toBe(m.id.toLowerCase());
+    expect((await read!.fields)[0]).toBe(await h.redis.hget(accountKeys(m.id).devices, 'd'));
   });
 });

@@ -29,6 +29,11 @@ describe('redis-target', () => {
     expect(clusterNodesProblem('a b:1')).toContain('not a host name or address');
     expect(clusterNodesProblem('redis://h:1')).toContain('not a host name or address');
     expect(() => parseClusterNodes('h')).toThrow('REDIS_CLUSTER_NODES: entry 1 ("h") is not host:port');
+    // a login pasted in (as in a URL) is named without echoing it, a comma in the password too
+    for (const nodes of ['u:pw1@h:1', 'u:p,w1@h:1,h:2']) {
+      expect(clusterNodesProblem(nodes)).toContain('a login goes in REDIS_CLUSTER_USERNAME / REDIS_CLUSTER_PASSWORD');
+      expect(() => parseClusterNodes(nodes)).toThrow(/^(?!.*w1).*holds "@"/);
+    }
   });
 
   it('makes a Cluster of a redis-cluster:// string and a Redis of a redis:// URL, node options under redisOptions', () => {

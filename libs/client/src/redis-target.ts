@@ -31,6 +31,9 @@ const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](
 
 /** What is wrong with a `host:port,host:port` list (null: fine). Names the bad entry by position. */
 export function clusterNodesProblem(value: string): string | null {
+  // a login pasted into the list (`user:password@host:port`, as in a URL) is named, never echoed
+  if (value.includes('@'))
+    return 'holds "@": a login goes in REDIS_CLUSTER_USERNAME / REDIS_CLUSTER_PASSWORD (MfaClient: redisOptions), not in the node list';
   const entries = value.split(',').map((e) => e.trim());
   if (entries.length > 64) return 'at most 64 nodes';
   for (const [i, entry] of entries.entries()) {

@@ -86,5 +86,13 @@ describe(loadConfig.name, () => {
       expect(bad).toEqual([expect.stringMatching(/^REDIS_CLUSTER_PASSWORD=\[redacted\]/), expect.stringMatching(/^REDIS_CLUSTER_TLS="yes"/)]);
       expect(bad.join()).not.toContain('xxxx');
     });
+
+    it('never echoes a login pasted into the node list (as in a URL), with or without a comma in the password', () => {
+      for (const nodes of ['mfa-platform:hunter2@h:7000', 'mfa-platform:hun,ter2@h:7000,h:7001', ':hunter2@h:7000']) {
+        const bad = problems({ REDIS_CLUSTER_NODES: nodes });
+        expect(bad).toEqual([expect.stringMatching(/^REDIS_CLUSTER_NODES=\[redacted\]: holds "@": a login goes in REDIS_CLUSTER_USERNAME/)]);
+        expect(bad.join()).not.toMatch(/hunter2|hun,ter2|ter2/);
+      }
+    });
   });
 });

@@ -12,10 +12,13 @@ export class ConfigError extends Error {
 /** Variables whose values may hold secrets (keys, URLs with passwords): never echoed. */
 const SENSITIVE_VAR = /KEY|SECRET|TOKEN|PASSWORD|URL/i;
 
+/** A value holding '@' may carry a login (`user:password@host`) whatever its variable: never echoed either. */
+const mayHoldLogin = (value: unknown) => typeof value === 'string' && value.includes('@');
+
 function flatten(errors: ValidationError[]): string[] {
   // one line per variable, all its broken rules together; the value only when it cannot be a secret
   return errors.map((e) => {
-    const value = SENSITIVE_VAR.test(e.property) ? '[redacted]' : JSON.stringify(e.value);
+    const value = SENSITIVE_VAR.test(e.property) || mayHoldLogin(e.value) ? '[redacted]' : JSON.stringify(e.value);
     return `${e.property}=${value}: ${Object.values(e.constraints ?? {}).join(', ')}`;
   });
 }

@@ -89,16 +89,13 @@ export class TotpMethod implements DeviceMethod<number> {
       findConsecutive(key, proof.code, proof.next!, n - MAX_DRIFT_STEPS + 1, n + MAX_DRIFT_STEPS),
     );
     if (step === null) return null;
-    // a step at or before the last accepted one is a replayed pair: Redis' step first (Postgres' is
-    // written behind, up to WRITE_BEHIND_MS late), then the CAS on Postgres' own
-    const live = await this.verifyState.lastStep(device.account_id, device.id);
-    if (live !== null && step <= live) return null;
+    // a step at or before the last accepted one is a replayed pair. Redis' compare-and-set first, and
+    // it takes the step: a verify of the pair's second code racing this resync wins it or loses it
+    // there, never both (a read then a later burn let both through). Then Postgres' CAS on its own
+    // step (written behind, up to WRITE_BEHIND_MS late). Never moves Redis' step back.
+    if (!(await this.verifyState.burnStep(device.account_id, device.id, step))) return null;
     const updated = await this.devices.setDrift(device.id, step - n, step, now);
-    if (updated) {
-      // never moves Redis' step back: a step accepted meanwhile stays used
-      await this.verifyState.burnStep(device.account_id, device.id, step);
-      await this.cache.changed(device.account_id, now);
-    }
+    if (updated) await this.cache.changed(device.account_id, now);
     return updated;
   }
 
