@@ -143,6 +143,8 @@ export function createRedis(url: string, options: RedisOptions = {}): RedisConne
  * Measured on the loopback cluster: a third less Redis CPU per no-op bus request, 5-10% less per
  * verify (docs/benchmarks.md, "Redis Cluster (P3)"). One Redis: nothing (the bus pipelines by hand
  * there). Never `call()` on such a connection: auto-pipelined, it sends its key as the command name.
+ * Its scripts need `numberOfKeys` (the key first): ioredis routes a tick's commands by their first
+ * argument, so a key count first grouped calls of any slots together and they failed as one.
  */
 export function clusterCommandOptions(url: string): RedisOptions {
   return isClusterUrl(url) ? { enableAutoPipelining: true } : {};
