@@ -17,6 +17,8 @@ const CLUSTER_SUITES = [
   'apps/org-service/test/audit-events.e2e-spec.ts',
   'test/client/client.e2e-spec.ts',
   'test/cluster/cluster-login.e2e-spec.ts',
+  'test/cluster/auto-pipelined-scripts.e2e-spec.ts',
+  'libs/client/src/redis-login-errors.spec.ts',
   'apps/web/test/web.e2e-spec.ts',
   'test/chaos/cluster-failover.chaos-spec.ts',
 ];

@@ -162,6 +162,25 @@ describe('bus metrics', () => {
     expect(await value('bus_rejected_total', { reason: 'unknown_key' })).toBeGreaterThanOrEqual(200);
   });
 
+  it("refuses patterns named after Object.prototype's members or huge; a service key's JSON-quoted pattern too", async () => {
+    const hostile = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'p'.repeat(512)];
+    // a JSON spelling of a pattern reaches its handler through Nest's lookup: the platform's key may, a service key may not
+    const quoted = ['"mfa.internal.ping"', '"mfa.verify"', '["mfa.verify"]'];
+    const internal = { code: 'forbidden', message: expect.stringMatching(/an internal pattern; service keys may not send it$/) };
+    for (const [creds, patterns, expected] of [
+      [SERVICE, [...hostile, ...quoted], internal],
+      [TEST_CREDENTIALS, hostile, { code: 'unknown_pattern' }],
+    ] as const) {
+      for (const pattern of patterns) {
+        const list = `bus:reply:${creds.keyId}:${randomUUID()}`;
+        await rawRequest(redis, { pattern, data: '{}', replyTo: list, id: randomUUID(), deadline: FAR() }, creds);
+        const reply = await popReply(redis, list);
+        expect([pattern, reply]).toEqual([pattern, expect.objectContaining({ ok: false, error: expect.objectContaining(expected) })]);
+      }
+    }
+    expect(await value('bus_requests_total', { pattern: '__proto__' })).toBe(0);
+  });
+
   it('reports the consumer up while it reads, down once closed', async () => {
     const server = (app as unknown as { serverInstance: RedisStreamsServer }).serverInstance;
     expect(server.consuming).toBe(true);

@@ -734,7 +734,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       const f = entries[i].f;
       const pattern = f.pattern!;
       if (caller.kind === 'service') {
-        if (!(pattern in ScopeOfPattern)) {
+        // own keys only: `in` also found Object.prototype's (`__proto__`, `constructor`), refused only by the scope check
+        if (!Object.hasOwn(ScopeOfPattern, pattern)) {
           refuse(i, RejectReasons.Scope, ErrorCodes.Forbidden, `${pattern}: an internal pattern; service keys may not send it`);
           continue;
         }

@@ -31,11 +31,12 @@ return {'redeemed', v[1], v[2], v[3], v[4]}`;
 @Injectable()
 export class EnrollmentLinkStore implements OnModuleDestroy {
   private readonly logger = new Logger(EnrollmentLinkStore.name);
-  private readonly redis: RedisConnection & { mfaRedeemLink(n: number, key: string, now: number): Promise<string[]> };
+  private readonly redis: RedisConnection & { mfaRedeemLink(key: string, now: number): Promise<string[]> };
 
   constructor(@Inject(MfaServiceEnv) env: MfaServiceEnv) {
     const redis = openRedis(env.REDIS_URL, 'mfa-service:enrollment-links', false, this.logger, { maxRetriesPerRequest: 2 });
-    redis.defineCommand('mfaRedeemLink', { lua: REDEEM });
+    // numberOfKeys: on a cluster the auto-pipeline routes by the first argument, which must be the key
+    redis.defineCommand('mfaRedeemLink', { numberOfKeys: 1, lua: REDEEM });
     this.redis = redis as typeof this.redis;
   }
 
@@ -50,7 +51,7 @@ export class EnrollmentLinkStore implements OnModuleDestroy {
   }
 
   async redeem(tokenHash: string, now: number): Promise<RedeemEnrollmentLinkReply> {
-    const [state, accountId, orgId, returnUrl, expiresAtMs] = await this.redis.mfaRedeemLink(1, keyOf(tokenHash), now);
+    const [state, accountId, orgId, returnUrl, expiresAtMs] = await this.redis.mfaRedeemLink(keyOf(tokenHash), now);
     if (state !== 'redeemed') return { state: state as 'used' | 'expired' | 'unknown' };
     return { state, accountId, orgId, returnUrl: returnUrl || null, expiresAt: new Date(Number(expiresAtMs)).toISOString() };
   }

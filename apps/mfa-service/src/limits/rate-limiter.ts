@@ -52,7 +52,9 @@ export class RateLimiter implements OnModuleDestroy {
     @Inject(MfaServiceEnv) env: MfaServiceEnv,
     private readonly metrics: SecurityMetrics,
   ) {
-    const redis = openRedis(env.REDIS_URL, 'mfa-service:limits', false, this.logger, { maxRetriesPerRequest: 2 });
+    // not auto-pipelined: the script's key count comes first, and a cluster's auto-pipeline would
+    // group calls by the slot of that count instead of their keys (calls of two slots in one tick failed)
+    const redis = openRedis(env.REDIS_URL, 'mfa-service:limits', false, this.logger, { maxRetriesPerRequest: 2, enableAutoPipelining: false });
     redis.defineCommand('mfaTakeSlot', { lua: TAKE });
     this.redis = redis as typeof this.redis;
   }
