@@ -14,6 +14,7 @@ import { dropDatabase } from '@mfa/database';
 import { migrateAll } from '../tools/migrate';
 import { sequentialLatency, throughput } from './bus-load.bench';
 import { checkCost } from './check-cost.bench';
+import { validationCost } from './verify-validation.bench';
 import { webauthnCost } from './webauthn-cost.bench';
 import { AdminApi, addMembers, createOrg, enrollTotp } from './lib/fixture';
 import { groupPolicyEffect } from './group-policy.bench';
@@ -95,6 +96,10 @@ async function main(): Promise<void> {
   if (only.has('p5')) {
     log(`P5 CPU cost of one code check, n=${SIZES.checks}`);
     rows.push(...checkCost(SIZES.checks).rows);
+  }
+  if (only.has('p5') || only.has('p5v')) {
+    log('P5v CPU cost of validating one mfa.verify, n=20000');
+    rows.push(...(await validationCost(20_000)));
   }
   if (only.has('p5') || only.has('p5w')) {
     log('P5w CPU cost of one WebAuthn assertion check, n=2000');
