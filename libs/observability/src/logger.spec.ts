@@ -1,7 +1,8 @@
 import { SECRET_FIELD_NAMES } from '@mfa/contracts';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { SpanKind, startSpan, withSpan } from '@mfa/bus';
-import { createRootLogger } from './logger';
+import { Logger } from '@nestjs/common';
+import { createRootLogger, PinoLogger } from './logger';
 import { startTracing, stopTracing } from './tracing';
 
 describe(createRootLogger.name, () => {
@@ -14,6 +15,24 @@ describe(createRootLogger.name, () => {
     expect(lines[0]).not.toContain('value-of-');
     expect(lines[0]).not.toContain('mfak_secret');
     expect(JSON.parse(lines[0])).toMatchObject({ serialNumber: 'totp-1', body: { seed: '[redacted]', phoneNumber: '[redacted]' } });
+  });
+});
+
+describe(PinoLogger.name, () => {
+  it("logs Nest's error(fields, text) as the fields and the text, the error's stack included", () => {
+    const lines: string[] = [];
+    const nest = new PinoLogger(createRootLogger('test', 'info', { write: (line: string) => void lines.push(line) }));
+    Logger.overrideLogger(nest);
+    try {
+      new Logger('WebErrorFilter').error({ errorId: 'e-1', err: new Error('boom') }, 'web request failed (e-1)');
+      nest.error('plain', 'a stack', 'Ctx');
+    } finally {
+      Logger.overrideLogger(true);
+    }
+    const [fields, plain] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(fields).toMatchObject({ context: 'WebErrorFilter', errorId: 'e-1', msg: 'web request failed (e-1)', err: { message: 'boom' } });
+    expect(JSON.stringify(fields.err)).toContain('at ');
+    expect(plain).toMatchObject({ context: 'Ctx', trace: 'a stack', msg: 'plain' });
   });
 });
 

@@ -34,7 +34,10 @@ export class PinoLogger implements LoggerService {
     this.write('info', message, context);
   }
   error(message: unknown, trace?: string, context?: string): void {
-    this.pino.error({ context, trace }, String(message));
+    // `logger.error({ errorId, err }, 'text')`: fields (pino's err serializer included) and the text,
+    // as the other levels take an object; String() of it logged "[object Object]" and lost the error
+    if (typeof message === 'object' && message !== null && !(message instanceof Error)) this.pino.error({ context, ...message }, trace);
+    else this.pino.error({ context, trace }, String(message));
   }
   warn(message: unknown, context?: string): void {
     this.write('warn', message, context);
