@@ -73,7 +73,9 @@ const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.
  */
 const CLUSTER_NODES = process.env.BENCH_REDIS_CLUSTER_NODES ?? '';
 const BUS_PARTITIONS = CLUSTER_NODES ? (process.env.BENCH_BUS_PARTITIONS ?? '3') : '1';
-const REDIS_URL = CLUSTER_NODES ? clusterUrl(CLUSTER_NODES, clusterAuthFromEnv()) : (process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8');
+const REDIS_URL = CLUSTER_NODES
+  ? clusterUrl(CLUSTER_NODES, clusterAuthFromEnv())
+  : (process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8');
 const PLATFORM_API_KEY = 'bench-platform-key-0123456789abcdef0123456789';
 
 async function flushRedis(): Promise<void> {

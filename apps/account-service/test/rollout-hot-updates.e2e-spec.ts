@@ -98,7 +98,13 @@ it("walks an org's rows through the primary key only: another org's rows between
   const ids: string[] = (await ds.query(`SELECT id FROM accounts.accounts WHERE org_id = $1 ORDER BY id`, [orgId])).map(
     (r: { id: string }) => r.id,
   );
-  const policy: OrgPolicyState = { ...defaultOrgPolicy(orgId), version: 1, requireMfa: true, gracePeriodHours: 0, requiredSince: new Date() };
+  const policy: OrgPolicyState = {
+    ...defaultOrgPolicy(orgId),
+    version: 1,
+    requireMfa: true,
+    gracePeriodHours: 0,
+    requiredSince: new Date(),
+  };
   const size = 300;
   const runner = ds.createQueryRunner();
   await runner.connect();
@@ -164,7 +170,13 @@ it('runs a chunk again for a row a concurrent update moved: every row at the ver
   const ids: string[] = (await ds.query(`SELECT id FROM accounts.accounts WHERE org_id = $1 ORDER BY id`, [orgId])).map(
     (r: { id: string }) => r.id,
   );
-  const policy: OrgPolicyState = { ...defaultOrgPolicy(orgId), version: 1, requireMfa: true, gracePeriodHours: 0, requiredSince: new Date() };
+  const policy: OrgPolicyState = {
+    ...defaultOrgPolicy(orgId),
+    version: 1,
+    requireMfa: true,
+    gracePeriodHours: 0,
+    requiredSince: new Date(),
+  };
   // a device event on one member, committed while the chunk waits for its row: the row moves
   const device = ds.createQueryRunner();
   await device.connect();

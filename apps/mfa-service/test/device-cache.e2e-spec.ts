@@ -76,7 +76,7 @@ describe('the device cache across instances', () => {
     expect(await onB().verify(m.id, code)).toEqual({ valid: false, reason: 'method_not_allowed' });
   });
 
-  it("verify takes the read the bus gate started (BUS_PREFETCH), only for the account it names", async () => {
+  it('verify takes the read the bus gate started (BUS_PREFETCH), only for the account it names', async () => {
     const { m, dev } = await enrolledTotp(h);
     const other = await enrolledTotp(h);
     const cache = cacheOf('b');

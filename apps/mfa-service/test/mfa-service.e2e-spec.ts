@@ -230,7 +230,9 @@ describe('verification', () => {
     const wrong = '000000' === codeAt(dev.secretBase32, h.clock) ? '111111' : '000000';
     for (let i = 0; i < 5; i++) await verify(m, wrong);
     // a request that read "not locked" and matched its code before the 5th failure landed
-    expect(await state.acceptStep(m.id, { deviceId: id, step: Number(last_step) + 1, floor: last_step }, now)).toMatchObject({ outcome: 'locked' });
+    expect(await state.acceptStep(m.id, { deviceId: id, step: Number(last_step) + 1, floor: last_step }, now)).toMatchObject({
+      outcome: 'locked',
+    });
     // the lockout is also in Postgres, where it outlives a Redis that loses its data
     const [stored] = await h.db.query(`SELECT failures, locked_until FROM mfa.account_failures WHERE account_id = $1`, [m.id]);
     expect(stored).toEqual({ failures: 5, locked_until: new Date(now.getTime() + 60_000) });

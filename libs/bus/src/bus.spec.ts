@@ -367,7 +367,7 @@ describe('partitions (BUS_PARTITIONS)', () => {
 describe('handler lookup', () => {
   const server = () => new RedisStreamsServer({ redisUrl: REDIS_URL, service: 'mfa', platformSecret: PLATFORM_SECRET });
 
-  it('finds a plain string pattern without Nest\'s JSON.parse; other patterns resolve as Nest resolves them', () => {
+  it("finds a plain string pattern without Nest's JSON.parse; other patterns resolve as Nest resolves them", () => {
     const s = server();
     const verify = jest.fn();
     const byObject = jest.fn();

@@ -11,7 +11,16 @@ export * from './bus';
 export * from './bus.module';
 export * from './bus-microservice';
 export * from './job-queues';
-export { clusterAuthFromEnv, clusterNodesProblem, clusterUrl, createRedis, isCluster, isClusterUrl, masters, openRedis } from './redis-connection';
+export {
+  clusterAuthFromEnv,
+  clusterNodesProblem,
+  clusterUrl,
+  createRedis,
+  isCluster,
+  isClusterUrl,
+  masters,
+  openRedis,
+} from './redis-connection';
 export type { RedisConnection } from './redis-connection';
 export * from './platform-key';
 export * from './callers';

@@ -2,7 +2,15 @@ import type { LoggerService } from '@nestjs/common';
 import type { Redis, RedisOptions } from 'ioredis';
 import { clusterCommandOptions, createRedis, isCluster, masters, type RedisConnection } from '@mfa-platform/client/redis-target';
 
-export { clusterAuthFromEnv, clusterNodesProblem, clusterUrl, createRedis, isCluster, isClusterUrl, masters } from '@mfa-platform/client/redis-target';
+export {
+  clusterAuthFromEnv,
+  clusterNodesProblem,
+  clusterUrl,
+  createRedis,
+  isCluster,
+  isClusterUrl,
+  masters,
+} from '@mfa-platform/client/redis-target';
 export type { RedisConnection } from '@mfa-platform/client/redis-target';
 
 /**

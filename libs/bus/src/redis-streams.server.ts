@@ -122,7 +122,9 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   readonly group: string;
   readonly deadLetters: string;
   readonly consumer: string;
-  private readonly opts: Required<Omit<RedisStreamsServerOptions, 'consumerName' | 'directory' | 'metrics' | 'serviceName' | 'partitions' | 'prefetch'>>;
+  private readonly opts: Required<
+    Omit<RedisStreamsServerOptions, 'consumerName' | 'directory' | 'metrics' | 'serviceName' | 'partitions' | 'prefetch'>
+  >;
   private readonly serviceName: string;
   private readonly metrics?: BusMetrics;
   private unwatch?: () => void;
@@ -412,7 +414,13 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
           if (!this.running) break;
           // one at a time: each may be big, and each is handled alone. Not `callBuffer('XCLAIM', ...)`:
           // an auto-pipelined connection (a cluster's, openRedis) sends `call`'s key as the command name
-          const [entry] = await (this.cmd as unknown as BufferClaim).xclaimBuffer(stream, this.group, this.consumer, this.opts.claimIdleMs, id);
+          const [entry] = await (this.cmd as unknown as BufferClaim).xclaimBuffer(
+            stream,
+            this.group,
+            this.consumer,
+            this.opts.claimIdleMs,
+            id,
+          );
           if (entry) await this.processBatch([entry], stream);
         }
       }

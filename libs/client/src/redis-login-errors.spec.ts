@@ -45,8 +45,10 @@ describe('a refused Redis login', () => {
   });
 
   const nodes = process.env.REDIS_CLUSTER_NODES;
-  (nodes ? it : it.skip)('nor on a cluster: its nodes\' errors and its slots lookup\'s', async () => {
-    const conn = createRedis(clusterUrl(nodes!, { username: 'login-errors-nobody', password: PASSWORD }), { maxRetriesPerRequest: 0 }) as Cluster;
+  (nodes ? it : it.skip)("nor on a cluster: its nodes' errors and its slots lookup's", async () => {
+    const conn = createRedis(clusterUrl(nodes!, { username: 'login-errors-nobody', password: PASSWORD }), {
+      maxRetriesPerRequest: 0,
+    }) as Cluster;
     const r = await refusal(conn);
     expect(seen(r.events)).toMatch(/WRONGPASS/);
     expect(seen(r.command)).not.toContain(PASSWORD);

@@ -83,14 +83,19 @@ describe(loadConfig.name, () => {
         expect.stringContaining('REDIS_CLUSTER_PASSWORD: only with REDIS_CLUSTER_NODES; for one Redis put them in REDIS_URL'),
       ]);
       const bad = problems({ REDIS_CLUSTER_NODES: 'h:7000', REDIS_CLUSTER_TLS: 'yes', REDIS_CLUSTER_PASSWORD: 'x'.repeat(600) });
-      expect(bad).toEqual([expect.stringMatching(/^REDIS_CLUSTER_PASSWORD=\[redacted\]/), expect.stringMatching(/^REDIS_CLUSTER_TLS="yes"/)]);
+      expect(bad).toEqual([
+        expect.stringMatching(/^REDIS_CLUSTER_PASSWORD=\[redacted\]/),
+        expect.stringMatching(/^REDIS_CLUSTER_TLS="yes"/),
+      ]);
       expect(bad.join()).not.toContain('xxxx');
     });
 
     it('never echoes a login pasted into the node list (as in a URL), with or without a comma in the password', () => {
       for (const nodes of ['mfa-platform:hunter2@h:7000', 'mfa-platform:hun,ter2@h:7000,h:7001', ':hunter2@h:7000']) {
         const bad = problems({ REDIS_CLUSTER_NODES: nodes });
-        expect(bad).toEqual([expect.stringMatching(/^REDIS_CLUSTER_NODES=\[redacted\]: holds "@": a login goes in REDIS_CLUSTER_USERNAME/)]);
+        expect(bad).toEqual([
+          expect.stringMatching(/^REDIS_CLUSTER_NODES=\[redacted\]: holds "@": a login goes in REDIS_CLUSTER_USERNAME/),
+        ]);
         expect(bad.join()).not.toMatch(/hunter2|hun,ter2|ter2/);
       }
     });

@@ -13,7 +13,9 @@ import type { RedisOptions } from 'ioredis';
 export const TEST_PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432';
 export const TEST_REDIS_DB = Number(process.env.TEST_REDIS_DB ?? 11);
 export const TEST_CLUSTER_NODES = process.env.REDIS_CLUSTER_NODES ?? '';
-export const TEST_REDIS_URL = TEST_CLUSTER_NODES ? clusterUrl(TEST_CLUSTER_NODES, clusterAuthFromEnv()) : `redis://127.0.0.1:6379/${TEST_REDIS_DB}`;
+export const TEST_REDIS_URL = TEST_CLUSTER_NODES
+  ? clusterUrl(TEST_CLUSTER_NODES, clusterAuthFromEnv())
+  : `redis://127.0.0.1:6379/${TEST_REDIS_DB}`;
 /** the services' BUS_PARTITIONS in this run (test clients must put entries where the services read) */
 export const TEST_BUS_PARTITIONS = Number(process.env.BUS_PARTITIONS || 1);
 

@@ -54,7 +54,10 @@ export class RateLimiter implements OnModuleDestroy {
   ) {
     // not auto-pipelined: the script's key count comes first, and a cluster's auto-pipeline would
     // group calls by the slot of that count instead of their keys (calls of two slots in one tick failed)
-    const redis = openRedis(env.REDIS_URL, 'mfa-service:limits', false, this.logger, { maxRetriesPerRequest: 2, enableAutoPipelining: false });
+    const redis = openRedis(env.REDIS_URL, 'mfa-service:limits', false, this.logger, {
+      maxRetriesPerRequest: 2,
+      enableAutoPipelining: false,
+    });
     redis.defineCommand('mfaTakeSlot', { lua: TAKE });
     this.redis = redis as typeof this.redis;
   }

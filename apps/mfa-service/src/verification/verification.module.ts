@@ -30,7 +30,8 @@ import { VerifyState } from './verify-state';
     {
       provide: BUS_PREFETCH,
       inject: [ActiveDeviceCache],
-      useFactory: (cache: ActiveDeviceCache) => new Map<string, Prefetcher>([[Patterns.MfaVerify, (data, redis) => cache.prefetch(data, redis)]]),
+      useFactory: (cache: ActiveDeviceCache) =>
+        new Map<string, Prefetcher>([[Patterns.MfaVerify, (data, redis) => cache.prefetch(data, redis)]]),
     },
   ],
   exports: [VerificationRepository, LockoutService, VerifyState, VerificationService],

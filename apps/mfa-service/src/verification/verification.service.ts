@@ -148,7 +148,11 @@ export class VerificationService {
       }
     }
     const orgId = (hit?.device ?? devices[0]).org_id;
-    const decision = await this.state.decide(accountId, now, hit && { deviceId: hit.device.id, step: hit.step, floor: hit.device.last_step });
+    const decision = await this.state.decide(
+      accountId,
+      now,
+      hit && { deviceId: hit.device.id, step: hit.step, floor: hit.device.last_step },
+    );
     if (decision.verdict === 'locked') return { valid: false, reason: 'locked_out' };
     if (decision.verdict === 'failed') {
       const lockedBefore = await this.lockout.counted(accountId, orgId, now, decision);

@@ -386,7 +386,10 @@ export class VerifyState implements OnModuleDestroy {
    */
   async lastStep(accountId: string, deviceId: string): Promise<number | null> {
     const steps = await Promise.all(bothKeys(accountId).map((key) => this.redis.hget(key, stepField(deviceId))));
-    const known = steps.filter((v) => v !== null).map(Number).filter((n) => Number.isFinite(n) && Math.abs(n) <= 1e15);
+    const known = steps
+      .filter((v) => v !== null)
+      .map(Number)
+      .filter((n) => Number.isFinite(n) && Math.abs(n) <= 1e15);
     return known.length ? Math.max(...known) : null;
   }
 

@@ -19,7 +19,10 @@ const serials: unknown[] = [undefined, 'arn:aws:iam::1:mfa/x', 'a'.repeat(128), 
 
 describe('VerifyDto.fastShape', () => {
   it('takes the shapes of nearly every verify', () => {
-    for (const data of [{ accountId: id, code: '123456' }, { accountId: id, code: 'abcd-efgh-ijkl', serialNumber: 'totp-1' }])
+    for (const data of [
+      { accountId: id, code: '123456' },
+      { accountId: id, code: 'abcd-efgh-ijkl', serialNumber: 'totp-1' },
+    ])
       expect(VerifyDto.fastShape(data)).toEqual(data);
     expect(VerifyDto.fastShape({ accountId: id, code: '123456' })).toBeInstanceOf(VerifyDto);
   });
@@ -28,7 +31,8 @@ describe('VerifyDto.fastShape', () => {
     const cases: unknown[] = [null, 'x', 5, [], [{ accountId: id, code: '1' }], Object.create(null) as unknown];
     for (const accountId of ids)
       for (const code of codes)
-        for (const serialNumber of serials) cases.push(serialNumber === undefined ? { accountId, code } : { accountId, code, serialNumber });
+        for (const serialNumber of serials)
+          cases.push(serialNumber === undefined ? { accountId, code } : { accountId, code, serialNumber });
     const base = { accountId: id, code: '123456' };
     cases.push(
       { ...base, extra: 1 },
