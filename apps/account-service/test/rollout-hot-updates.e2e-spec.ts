@@ -129,10 +129,18 @@ it("walks an org's rows through the primary key only: another org's rows between
     expect(first.newlyRequired.sort()).toEqual(ids.slice(0, size));
     const read = Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - before[k]]));
     // the org's first `size` entries of the primary key and their rows, those rows once more by
-    // address for the UPDATE; no other index, no scan of the table, no row of the other org
-    expect(read).toEqual(
-      Object.fromEntries(Object.keys(read).map((k) => [k, k === 'accounts_org_id_id_idx' ? size : k === 'rows fetched' ? read[k] : 0])),
+    // address for the UPDATE; no other index walked, no scan of the table, no row of the other org
+    // (the old statement read 1,501 entries of accounts_id_idx here). The planner may probe an
+    // index's ends to estimate a range bound (get_actual_variable_range, a few entries, depending
+    // on the statistics): counted here too, so a few entries are allowed per index.
+    const probes = 5;
+    expect(read['seq scans']).toBe(0);
+    expect(read['accounts_org_id_id_idx']).toBeGreaterThanOrEqual(size);
+    expect(read['accounts_org_id_id_idx']).toBeLessThanOrEqual(size + probes);
+    const walked = Object.entries(read).filter(
+      ([k, n]) => !['accounts_org_id_id_idx', 'rows fetched', 'seq scans'].includes(k) && n > probes,
     );
+    expect(walked).toEqual([]);
     expect(read['rows fetched']).toBeLessThanOrEqual(2 * size + 1);
     // the rest of the walk: every row of the org once, the last chunk short, the other org untouched
     let cursor = first.lastId!;
