@@ -686,7 +686,14 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       callers.set(i, platform ? { kind: 'platform', keyId } : { kind: 'service', keyId, orgId: record!.orgId, scopes: record!.scopes });
       secrets.set(i, secret);
       const prefetcher = this.prefetchers?.get(f.pattern!);
-      if (prefetcher && this.parseEarly(i, f, early)) prefetchers.set(i, prefetcher);
+      if (prefetcher) {
+        // data that is not JSON is left for step 4 to refuse
+        const data = dataOf(f);
+        if (data !== NOT_JSON) {
+          early.set(i, data);
+          prefetchers.set(i, prefetcher);
+        }
+      }
     }
     // the reads go out with the marks (after them: the marks' replies are read by position)
     const startPrefetches = (redis: PrefetchReads) => {
@@ -757,15 +764,11 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         refuse(i, RejectReasons.UnknownPattern, ErrorCodes.UnknownPattern, `no handler for pattern ${pattern}`);
         continue;
       }
-      let data: unknown;
-      if (early.has(i)) data = early.get(i);
-      else
-        try {
-          data = JSON.parse(f.data?.toString('utf8') ?? '');
-        } catch {
-          refuse(i, RejectReasons.InvalidJson, ErrorCodes.ValidationFailed, 'data: must be JSON');
-          continue;
-        }
+      const data = early.has(i) ? early.get(i) : dataOf(f);
+      if (data === NOT_JSON) {
+        refuse(i, RejectReasons.InvalidJson, ErrorCodes.ValidationFailed, 'data: must be JSON');
+        continue;
+      }
       parsed.set(i, data);
       const accountId = (data as { accountId?: unknown } | null)?.accountId;
       // a non-UUID accountId matches no account: the handler's validation names it
@@ -830,16 +833,6 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     return gates;
   }
 
-  /** Parses an entry's data for its prefetcher (step 4 takes it from `early`; data that is not JSON is left for step 4 to refuse). */
-  private parseEarly(i: number, f: EntryFields, early: Map<number, unknown>): boolean {
-    try {
-      early.set(i, JSON.parse(f.data?.toString('utf8') ?? ''));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   /** Never throws: every outcome is a reply (when there is a replyTo) or nothing. */
   private async run(g: Admitted): Promise<Outcome | null> {
     if (g.deadline < Date.now()) {
@@ -883,6 +876,17 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       );
     });
     return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+  }
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+/** An entry's data parsed (once per entry: the gate's prefetch step and its payload step share it), or NOT_JSON. */
+function dataOf(f: EntryFields): unknown {
+  try {
+    return JSON.parse(f.data?.toString('utf8') ?? '');
+  } catch {
+    return NOT_JSON;
   }
 }
 
