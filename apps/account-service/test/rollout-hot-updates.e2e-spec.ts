@@ -23,6 +23,25 @@ afterAll(async () => {
   await ds?.destroy();
 });
 
+/** `n` fresh members of the org (emails `<tag><g>@<tag>.test`), their ids in id order. */
+async function addMembers(orgId: string, n: number, tag: string): Promise<string[]> {
+  await ds.query(`INSERT INTO accounts.accounts (org_id, email) SELECT $1, $2 || g || '@' || $2 || '.test' FROM generate_series(1, $3) g`, [
+    orgId,
+    tag,
+    n,
+  ]);
+  return idsOf(orgId);
+}
+
+async function idsOf(orgId: string): Promise<string[]> {
+  return (await ds.query(`SELECT id FROM accounts.accounts WHERE org_id = $1 ORDER BY id`, [orgId])).map((r: { id: string }) => r.id);
+}
+
+/** The org's policy at version 1, MFA required from now with `gracePeriodHours`. */
+function requiredPolicy(orgId: string, gracePeriodHours: number): OrgPolicyState {
+  return { ...defaultOrgPolicy(orgId), version: 1, requireMfa: true, gracePeriodHours, requiredSince: new Date() };
+}
+
 it('no index of accounts.accounts reads a column the rollout writes (key, expression or predicate)', async () => {
   const indexes: Array<{ def: string }> = await ds.query(
     `SELECT pg_get_indexdef(indexrelid) AS def FROM pg_index WHERE indrelid = 'accounts.accounts'::regclass`,
@@ -50,17 +69,8 @@ it('gives new accounts time-ordered ids (uuid v7 layout: milliseconds first)', a
 it('rewrites fresh members in a rollout chunk with HOT updates (no index entry) and names the newly required', async () => {
   const orgId = randomUUID();
   const n = 2_000;
-  await ds.query(`INSERT INTO accounts.accounts (org_id, email) SELECT $1, 'h' || g || '@hot.test' FROM generate_series(1, $2) g`, [
-    orgId,
-    n,
-  ]);
-  const policy: OrgPolicyState = {
-    ...defaultOrgPolicy(orgId),
-    version: 1,
-    requireMfa: true,
-    gracePeriodHours: 72,
-    requiredSince: new Date(),
-  };
+  await addMembers(orgId, n, 'hot');
+  const policy = requiredPolicy(orgId, 72);
   const runner = ds.createQueryRunner();
   await runner.connect();
   await runner.startTransaction();
@@ -95,16 +105,8 @@ it("walks an org's rows through the primary key only: another org's rows between
     [orgId, other, n * 5],
   );
   await ds.query('ANALYZE accounts.accounts');
-  const ids: string[] = (await ds.query(`SELECT id FROM accounts.accounts WHERE org_id = $1 ORDER BY id`, [orgId])).map(
-    (r: { id: string }) => r.id,
-  );
-  const policy: OrgPolicyState = {
-    ...defaultOrgPolicy(orgId),
-    version: 1,
-    requireMfa: true,
-    gracePeriodHours: 0,
-    requiredSince: new Date(),
-  };
+  const ids = await idsOf(orgId);
+  const policy = requiredPolicy(orgId, 0);
   const size = 300;
   const runner = ds.createQueryRunner();
   await runner.connect();
@@ -180,20 +182,8 @@ it("walks an org's rows through the primary key only: another org's rows between
 it('runs a chunk again for a row a concurrent update moved: every row at the version, the newly required named by what was written', async () => {
   const orgId = randomUUID();
   const n = 50;
-  await ds.query(`INSERT INTO accounts.accounts (org_id, email) SELECT $1, 'm' || g || '@moved.test' FROM generate_series(1, $2) g`, [
-    orgId,
-    n,
-  ]);
-  const ids: string[] = (await ds.query(`SELECT id FROM accounts.accounts WHERE org_id = $1 ORDER BY id`, [orgId])).map(
-    (r: { id: string }) => r.id,
-  );
-  const policy: OrgPolicyState = {
-    ...defaultOrgPolicy(orgId),
-    version: 1,
-    requireMfa: true,
-    gracePeriodHours: 0,
-    requiredSince: new Date(),
-  };
+  const ids = await addMembers(orgId, n, 'moved');
+  const policy = requiredPolicy(orgId, 0);
   // a device event on one member, committed while the chunk waits for its row: the row moves
   const device = ds.createQueryRunner();
   await device.connect();
