@@ -74,8 +74,10 @@ export function clusterUrl(nodes: string, auth: ClusterAuth = {}): string {
     .join(',')}`;
 }
 
-/** The cluster login the environment names (REDIS_CLUSTER_USERNAME, REDIS_CLUSTER_PASSWORD, REDIS_CLUSTER_TLS=true). */
-export function clusterAuthFromEnv(env: NodeJS.ProcessEnv = process.env): ClusterAuth {
+/** The cluster login the environment (or a validated env class) names: REDIS_CLUSTER_USERNAME, REDIS_CLUSTER_PASSWORD, REDIS_CLUSTER_TLS=true. */
+export function clusterAuthFromEnv(
+  env: Partial<Record<'REDIS_CLUSTER_USERNAME' | 'REDIS_CLUSTER_PASSWORD' | 'REDIS_CLUSTER_TLS', string>> = process.env,
+): ClusterAuth {
   return {
     username: env.REDIS_CLUSTER_USERNAME || undefined,
     password: env.REDIS_CLUSTER_PASSWORD || undefined,

@@ -1,7 +1,7 @@
 import 'reflect-metadata'; // decorators below record the declared types loadConfig converts by
 import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
 import { internalKeyProblem } from '@mfa/crypto';
-import { clusterNodesProblem, clusterUrl } from '@mfa-platform/client/redis-target';
+import { clusterAuthFromEnv, clusterNodesProblem, clusterUrl } from '@mfa-platform/client/redis-target';
 import { IntRange, IsEmptyOrValid } from './env-validators';
 
 export const DEV_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/mfa_platform';
@@ -116,12 +116,7 @@ export class BaseEnv {
     if (present.REDIS_CLUSTER_NODES) {
       if (present.REDIS_URL)
         return ['REDIS_URL and REDIS_CLUSTER_NODES: both set; give REDIS_URL for one Redis or REDIS_CLUSTER_NODES for a cluster, not both'];
-      if (!clusterNodesProblem(this.REDIS_CLUSTER_NODES))
-        this.REDIS_URL = clusterUrl(this.REDIS_CLUSTER_NODES, {
-          username: this.REDIS_CLUSTER_USERNAME || undefined,
-          password: this.REDIS_CLUSTER_PASSWORD || undefined,
-          tls: this.REDIS_CLUSTER_TLS === 'true',
-        });
+      if (!clusterNodesProblem(this.REDIS_CLUSTER_NODES)) this.REDIS_URL = clusterUrl(this.REDIS_CLUSTER_NODES, clusterAuthFromEnv(this));
       return [];
     }
     if (login.length)
